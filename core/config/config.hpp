@@ -1,0 +1,100 @@
+// The operator config (docs/config.md): the parsed model, how to load it, and how to check it.
+#pragma once
+
+#include "config/template.hpp"
+
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace vumi::plugin {
+class PluginRegistry;
+}
+
+namespace vumi::config {
+
+// One problem in a config, named by its JSON path ("accounts.acct1.routes[0].chain[1].handler").
+struct ConfigError {
+  std::string path;
+  std::string message;
+  std::string text() const;  // "<path>: <message>" (just message when path is empty)
+};
+
+struct HandlerSpec {  // handlers.<name>
+  std::string name;
+  std::string type;
+  boost::json::object options;
+  std::string path;  // "handlers.<name>"
+};
+
+struct StepSpec {  // one entry of a chain
+  std::string handler;  // a HandlerSpec name
+  std::string as;       // empty when not named
+  boost::json::object config;
+  Template compiled;    // config with its templates compiled
+  std::string path;     // "accounts.acct1.routes[0].chain[1]"
+};
+
+struct RouteMatch {  // "on"; an empty optional matches any value
+  std::optional<std::string> conversation_type;
+  std::optional<std::string> conversation_key;
+  std::optional<std::string> event_type;
+};
+
+struct RouteSpec {
+  RouteMatch on;
+  std::vector<StepSpec> chain;
+  std::string path;  // "accounts.acct1.routes[0]"
+};
+
+struct AccountSpec {
+  std::string key;
+  std::map<std::string, std::string> conversations;  // conversation_key -> conversation_type
+  std::vector<std::string> tags;                     // "pool:tag"
+  std::vector<RouteSpec> routes;
+};
+
+struct Limits {  // "limits" (all optional)
+  std::size_t max_body_bytes = 1024 * 1024;
+  std::size_t max_json_depth = 64;
+  std::size_t max_string_bytes = 64 * 1024;
+  std::uint32_t max_emit_depth = 8;
+};
+
+struct Config {
+  std::string source;  // the file it came from, or "<embedded>"
+  std::string ingest_bind = "tcp://127.0.0.1:7710";
+  std::string outbound_bind = "tcp://127.0.0.1:7711";
+  std::filesystem::path state_dir = "var";
+  std::vector<std::filesystem::path> plugin_path;
+  std::vector<HandlerSpec> handlers;  // in config order
+  std::vector<AccountSpec> accounts;  // in config order
+  Limits limits;
+  std::uint32_t status_interval_s = 60;
+};
+
+struct LoadResult {
+  std::optional<Config> config;     // set when the structure could be read (errors may still exist)
+  std::vector<ConfigError> errors;  // every error found
+  bool ok() const { return config.has_value() && errors.empty(); }
+};
+
+// Parses config text (comments and trailing commas allowed) and checks its structure, types,
+// identifiers and templates; reports every error found, never throws on bad input.
+LoadResult parse_config(std::string_view text, std::string source);
+// Reads and parses a file; a missing or unreadable file is an error naming it.
+LoadResult load_config_file(const std::filesystem::path& file);
+
+// Checks what needs the loaded plugins: handler types exist, options and step configs match the
+// types' schemas, tag_router routes name declared conversations. Appends to errors.
+void validate_against_plugins(const Config& config, const plugin::PluginRegistry& registry,
+                              std::vector<ConfigError>& errors);
+
+}  // namespace vumi::config

@@ -1,0 +1,55 @@
+// A step config with {{/json/pointer}} templates, compiled once at config load and rendered per event.
+#pragma once
+
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace vumi::config {
+
+// What templates resolve against: {"event": <envelope>, "steps": {...}, "account": {"key": ...}}.
+struct RenderContext {
+  const boost::json::value* event = nullptr;   // the normalised envelope object
+  const boost::json::object* steps = nullptr;  // outputs of earlier steps by "as" name
+  std::string_view account_key;
+};
+
+class Template {
+ public:
+  Template() = default;
+
+  // Compiles a config object; on a syntax error returns false and appends "<path>: <why>" style
+  // messages (relative paths inside the config, e.g. "fields.msisdn") to errors.
+  bool compile(const boost::json::object& config, std::vector<std::pair<std::string, std::string>>& errors);
+
+  // True when the config has no templates: render() then returns the same text every time.
+  bool is_static() const;
+  // The config as JSON text when is_static().
+  const std::string& static_text() const;
+
+  // Renders into out (JSON text of the config object). On a pointer that resolves to nothing (or
+  // a non-scalar interpolated into a string) returns false with error naming the pointer.
+  bool render(const RenderContext& ctx, std::string& out, std::string& error) const;
+
+  // Every pointer used, e.g. "/steps/contact/msisdn", with where it occurs in the config.
+  struct Use {
+    std::string pointer;
+    std::string where;  // relative path inside the config ("fields.msisdn")
+  };
+  const std::vector<Use>& uses() const;
+
+ private:
+  struct Part;  // implementation detail, see template.cpp
+  std::vector<Use> uses_;
+  std::string static_text_;
+  bool static_ = true;
+  boost::json::object source_;
+  // compiled representation lives in template.cpp's structures
+  std::vector<std::shared_ptr<const void>> compiled_;
+};
+
+}  // namespace vumi::config

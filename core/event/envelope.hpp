@@ -1,0 +1,51 @@
+// The decoded forms of the three kinds of ingest message (wire protocol v1, docs/protocol.md).
+#pragma once
+
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace vumi::event {
+
+// A VumiApiEvent. `body` is the normalised envelope object: it always holds account_key,
+// conversation_key, conversation_type, event_type, event_data (object), event_id and timestamp
+// (strings), plus causation_id and depth for emitted events. The views below point into `body`,
+// which is never modified after decoding (moving an Envelope keeps them valid).
+struct Envelope {
+  boost::json::value body;
+  std::string_view account_key;
+  std::string_view conversation_key;
+  std::string_view conversation_type;
+  std::string_view event_type;
+  std::string_view event_id;
+  const boost::json::object* event_data = nullptr;
+  std::uint32_t depth = 0;  // 0 from a worker, parent + 1 when emitted by a handler
+
+  Envelope() = default;
+  Envelope(Envelope&&) noexcept = default;
+  Envelope& operator=(Envelope&&) noexcept = default;
+  Envelope(const Envelope&) = delete;
+  Envelope& operator=(const Envelope&) = delete;
+};
+
+// A Vumi user_message from a transport (topic inbound.<transport_name>).
+struct InboundMessage {
+  boost::json::value body;         // the message object as received
+  std::string_view transport_name; // from the topic
+  std::string tag;                 // "pool:tag" from helper_metadata.tag.tag
+
+  InboundMessage() = default;
+  InboundMessage(InboundMessage&&) noexcept = default;
+  InboundMessage& operator=(InboundMessage&&) noexcept = default;
+};
+
+// A VumiApiCommand (topic command.<worker_name>), forwarded unchanged.
+struct Command {
+  std::string worker_name;
+  std::string_view body;  // the original body bytes; valid as long as the ingest frame
+};
+
+}  // namespace vumi::event

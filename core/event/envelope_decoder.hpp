@@ -1,0 +1,58 @@
+// Turns one ingest message (topic + body bytes) into an Envelope, InboundMessage or Command,
+// parsing the body exactly once and validating it against wire protocol v1.
+#pragma once
+
+#include "event/envelope.hpp"
+#include "event/rejection.hpp"
+
+#include <cstddef>
+#include <optional>
+#include <string_view>
+#include <variant>
+
+namespace vumi::event {
+
+struct DecodeLimits {
+  std::size_t max_body_bytes = 1024 * 1024;
+  std::size_t max_depth = 64;
+  std::size_t max_string_bytes = 64 * 1024;
+};
+
+// What the decoder needs to know about the configured accounts.
+class AccountDirectory {
+ public:
+  virtual ~AccountDirectory() = default;
+  // True when the account is configured.
+  virtual bool has_account(std::string_view account_key) const = 0;
+  // The declared type of a conversation of the account, or nullopt.
+  virtual std::optional<std::string_view> conversation_type(std::string_view account_key,
+                                                            std::string_view conversation_key) const = 0;
+};
+
+using Decoded = std::variant<Rejection, Envelope, InboundMessage, Command>;
+
+class EnvelopeDecoder {
+ public:
+  EnvelopeDecoder(DecodeLimits limits, const AccountDirectory* accounts);
+
+  // Decodes one message; never throws. A Rejection says why the message was refused.
+  Decoded decode(std::string_view topic, std::string_view body) const;
+
+  // Builds the Envelope of an event a handler emitted: `event` is the plugin's object
+  // (event_type, event_data, optional conversation_type/conversation_key); account, causation and
+  // depth come from the parent. Validated like a worker's event.
+  std::variant<Rejection, Envelope> make_emitted(const Envelope& parent, std::string_view event_json) const;
+
+  // Builds the synthetic inbound_message event for an account that owns the message's tag:
+  // {conversation_type: "transport", conversation_key: tag, event_type: "inbound_message",
+  //  event_data: <message>}. Moves the message body.
+  Envelope make_inbound_event(std::string_view account_key, InboundMessage&& message) const;
+
+  const DecodeLimits& limits() const { return limits_; }
+
+ private:
+  DecodeLimits limits_;
+  const AccountDirectory* accounts_;
+};
+
+}  // namespace vumi::event

@@ -1,0 +1,38 @@
+// One configured handler instance ("sms": send_sms with its options): the plugin's instance
+// pointer plus the handler type, which keeps the library loaded for as long as this lives.
+#pragma once
+
+#include "plugin/host_call.hpp"
+#include "plugin/plugin_registry.hpp"
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace vumi::plugin {
+
+class HandlerInstance {
+ public:
+  // Creates an instance through the type's create(); on refusal returns null and sets error to
+  // the plugin's message.
+  static std::unique_ptr<HandlerInstance> create(std::shared_ptr<const HandlerType> type, std::string name,
+                                                 std::string_view options_json, std::string& error);
+  ~HandlerInstance();
+  HandlerInstance(const HandlerInstance&) = delete;
+  HandlerInstance& operator=(const HandlerInstance&) = delete;
+
+  // Runs one step; call.services must be set. Never throws. An out-of-range result from the
+  // plugin is reported as VUMI_STEP_FAIL with call.error explaining it.
+  vumi_step_result handle(vumi_call& call, const vumi_step_input& input) const;
+
+  const std::string& name() const { return name_; }
+  const HandlerType& type() const { return *type_; }
+
+ private:
+  HandlerInstance(std::shared_ptr<const HandlerType> type, std::string name, void* instance);
+  std::shared_ptr<const HandlerType> type_;
+  std::string name_;
+  void* instance_;
+};
+
+}  // namespace vumi::plugin

@@ -1,0 +1,212 @@
+/*
+ * vumi-dispatcher plugin ABI, version 1.
+ *
+ * This plain C header is the only thing that crosses a plugin's shared-object boundary. A plugin
+ * exports exactly one function, VUMI_PLUGIN_ENTRY_SYMBOL, which returns a static vumi_plugin_info.
+ * The host checks that descriptor field by field before it touches anything else.
+ *
+ * Compatibility promise (see docs/sdk.md):
+ *  - The host loads plugins built for the same ABI major and a minor not newer than its own.
+ *  - Within a major, structs only ever grow at the end. Every struct starts with its own size, so
+ *    the side that reads it copies what the writer knew and treats the rest as zero/NULL.
+ *  - Fields are never removed, reordered or retyped within a major.
+ *
+ * Ownership: a vumi_view is borrowed. Views the host passes in are valid until the callback that
+ * received them returns; views the host hands back from a service call are valid until the
+ * plugin's current callback returns. Strings the plugin passes to the host are copied by the host.
+ * Nothing crossing this boundary throws; every call reports a vumi_status.
+ */
+#ifndef VUMI_PLUGIN_H
+#define VUMI_PLUGIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define VUMI_ABI_MAJOR 1
+#define VUMI_ABI_MINOR 0
+
+/* The single symbol a plugin exports. */
+#define VUMI_PLUGIN_ENTRY_SYMBOL vumi_plugin_entry_v1
+#define VUMI_PLUGIN_ENTRY_NAME "vumi_plugin_entry_v1"
+
+#if defined(__GNUC__) || defined(__clang__)
+#define VUMI_PLUGIN_EXPORT __attribute__((visibility("default")))
+#else
+#define VUMI_PLUGIN_EXPORT
+#endif
+
+#define VUMI_STRINGIFY_(x) #x
+#define VUMI_STRINGIFY(x) VUMI_STRINGIFY_(x)
+/* Identifies how the plugin was built; shown by `vumi-dispatcher plugins`, checked for presence. */
+#define VUMI_BUILD_TAG                                                                             \
+  "vumi-abi-" VUMI_STRINGIFY(VUMI_ABI_MAJOR) "." VUMI_STRINGIFY(VUMI_ABI_MINOR) " ptr" VUMI_STRINGIFY(__SIZEOF_POINTER__)
+
+/* A borrowed, not necessarily NUL-terminated, UTF-8 string or JSON text. */
+typedef struct vumi_view {
+  const char* data;
+  size_t size;
+} vumi_view;
+
+/* Result of every host service and of plugin init/create. */
+typedef enum vumi_status {
+  VUMI_OK = 0,
+  VUMI_ERR_INVALID_ARGUMENT = 1, /* bad JSON, bad identifier, missing field */
+  VUMI_ERR_NOT_FOUND = 2,        /* the looked-up record does not exist */
+  VUMI_ERR_CONFLICT = 3,         /* e.g. a unique key already taken */
+  VUMI_ERR_UNAVAILABLE = 4,      /* service not offered by this host or in this context */
+  VUMI_ERR_LIMIT = 5,            /* a limit was reached (emit depth, sizes) */
+  VUMI_ERR_INTERNAL = 6          /* the host failed (storage, transport); details are logged */
+} vumi_status;
+
+/* What a handler's step tells the chain runner to do next. */
+typedef enum vumi_step_result {
+  VUMI_STEP_CONTINUE = 0, /* go to the next step; output (if set) is stored as steps.<as> */
+  VUMI_STEP_STOP = 1,     /* the chain ends successfully */
+  VUMI_STEP_FAIL = 2      /* the chain ends; the host records a dead letter with the error message */
+} vumi_step_result;
+
+typedef enum vumi_log_level {
+  VUMI_LOG_DEBUG = 0,
+  VUMI_LOG_INFO = 1,
+  VUMI_LOG_WARN = 2,
+  VUMI_LOG_ERROR = 3
+} vumi_log_level;
+
+/* How the host may call one handler instance. */
+typedef enum vumi_threading {
+  VUMI_THREADING_SERIAL = 0,   /* never two calls on one instance at a time */
+  VUMI_THREADING_REENTRANT = 1 /* handle() may run concurrently on one instance */
+} vumi_threading;
+
+/* Opaque per-callback context: every host service takes the one the current callback received. */
+typedef struct vumi_call vumi_call;
+
+/*
+ * Services the host implements, handed to the plugin (never linked). Entries a host does not
+ * offer are NULL; check with VUMI_HOST_HAS before calling an entry added after ABI 1.0.
+ * Services that act on account data are scoped to the account of the event being handled and
+ * return VUMI_ERR_UNAVAILABLE outside handle().
+ */
+typedef struct vumi_host_api {
+  uint32_t struct_size;
+  uint16_t abi_major;
+  uint16_t abi_minor;
+
+  /* Writes a log line attributed to the plugin and handler. Always offered. */
+  void (*log)(vumi_call* call, vumi_log_level level, vumi_view message);
+  /* Records why the current callback failed; the host shows it in errors and dead letters. */
+  void (*set_error)(vumi_call* call, vumi_view message);
+  /* Sets the step's output object (JSON text); only in handle(). */
+  vumi_status (*set_output)(vumi_call* call, vumi_view output_json);
+  /* The full event envelope as JSON text, serialised on first request and cached. */
+  vumi_status (*event_json)(vumi_call* call, vumi_view* out_json);
+
+  /* Emits an event for the current account: JSON object with event_type, event_data and
+   * optional conversation_type/conversation_key (defaulting to the current event's). It is
+   * dispatched after the current chain and published on the outbound socket. */
+  vumi_status (*emit_event)(vumi_call* call, vumi_view event_json);
+  /* Publishes body_json on the outbound socket under topic (outbound.*, conversation.*). */
+  vumi_status (*publish)(vumi_call* call, vumi_view topic, vumi_view body_json);
+
+  /* Contacts of the current account. Returned JSON is a contact object:
+   * {contact_key, msisdn, name, surname, extra, created_at, updated_at}. */
+  vumi_status (*contact_get)(vumi_call* call, vumi_view contact_key, vumi_view* out_contact);
+  vumi_status (*contact_find_by_msisdn)(vumi_call* call, vumi_view msisdn, vumi_view* out_contact);
+  /* Inserts or updates by msisdn; fields absent from contact_json are kept. out_created is 1 when
+   * a new contact was made. */
+  vumi_status (*contact_upsert)(vumi_call* call, vumi_view contact_json, vumi_view* out_contact,
+                                int* out_created);
+
+  /* Stores a message in the current account's inbox; out_id receives the entry id. */
+  vumi_status (*inbox_put)(vumi_call* call, vumi_view message_json, int64_t* out_id);
+
+  /* Adds delta to the named counter (scoped to plugin and handler type). */
+  void (*metric_add)(vumi_call* call, vumi_view name, int64_t delta);
+
+  /* Generates a fresh unique id (32 lowercase hex characters) into out[0..32], NUL-terminated. */
+  void (*new_id)(vumi_call* call, char out[33]);
+} vumi_host_api;
+
+#define VUMI_HOST_HAS(api, field)                                                                  \
+  ((api) != NULL && (api)->struct_size >= offsetof(vumi_host_api, field) + sizeof((api)->field) && \
+   (api)->field != NULL)
+
+/* What handle() receives besides the call context. Views are valid for the call only. */
+typedef struct vumi_step_input {
+  uint32_t struct_size;
+  vumi_view account_key;
+  vumi_view conversation_type;
+  vumi_view conversation_key;
+  vumi_view event_type;
+  vumi_view event_id;
+  vumi_view config_json; /* the step's config, templates already rendered; "{}" when absent */
+  uint32_t depth;        /* 0 for an event from a worker, +1 per emit */
+} vumi_step_input;
+
+/*
+ * One handler type a plugin offers. Schemas are JSON text in the schema subset of docs/sdk.md
+ * ({"type":"object","properties":{...},"required":[...],"additionalProperties":false}).
+ */
+typedef struct vumi_handler_type {
+  uint32_t struct_size;
+  const char* name;               /* identifier, unique across all loaded plugins */
+  const char* description;        /* one line */
+  const char* options_schema;     /* schema of the instance's "options"; NULL = accepts {} only */
+  const char* step_schema;        /* schema of a step's "config"; NULL = accepts {} only */
+  const char* output_description; /* one line: what steps.<as> holds afterwards */
+  vumi_threading threading;
+
+  /* Makes an instance from validated options; on failure calls set_error and returns non-OK.
+   * NULL: the handler keeps no instance state and handle() receives instance == NULL. */
+  vumi_status (*create)(vumi_call* call, const vumi_host_api* host, vumi_view options_json,
+                        void** out_instance);
+  /* Releases an instance made by create (required when create is given). */
+  void (*destroy)(void* instance);
+  /* Runs one step. Required. */
+  vumi_step_result (*handle)(void* instance, vumi_call* call, const vumi_host_api* host,
+                             const vumi_step_input* input);
+} vumi_handler_type;
+
+/* The descriptor the entry function returns; static storage owned by the plugin. */
+typedef struct vumi_plugin_info {
+  uint32_t struct_size;
+  uint16_t abi_major;
+  uint16_t abi_minor;
+  const char* build_tag; /* VUMI_BUILD_TAG */
+  const char* name;      /* identifier */
+  const char* version;   /* free-form, e.g. "1.2.0" */
+  uint32_t handler_count;
+  const vumi_handler_type* const* handlers; /* handler_count pointers */
+
+  /* Optional: called once after the descriptor is accepted; non-OK refuses the plugin with
+   * the message given through set_error. */
+  vumi_status (*init)(vumi_call* call, const vumi_host_api* host);
+  /* Optional: called once before the library is unloaded, after every instance is destroyed. */
+  void (*shutdown)(void);
+} vumi_plugin_info;
+
+/* What the host tells the plugin about itself at the handshake. */
+typedef struct vumi_host_info {
+  uint32_t struct_size;
+  uint16_t abi_major;
+  uint16_t abi_minor;
+  const char* host_version;
+} vumi_host_info;
+
+/* The entry function every plugin exports under VUMI_PLUGIN_ENTRY_SYMBOL. */
+typedef const vumi_plugin_info* (*vumi_plugin_entry_fn)(const vumi_host_info* host);
+
+/* Smallest descriptor sizes the host accepts for ABI 1.0. */
+#define VUMI_PLUGIN_INFO_V1_0_SIZE (offsetof(vumi_plugin_info, shutdown) + sizeof(void (*)(void)))
+#define VUMI_HANDLER_TYPE_V1_0_SIZE                                                                \
+  (offsetof(vumi_handler_type, handle) + sizeof(void*))
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* VUMI_PLUGIN_H */

@@ -1,0 +1,277 @@
+// Header-only C++ layer over the vumi plugin ABI (plugin.h).
+//
+// A handler type is a class with these static members and two functions:
+//
+//   struct Greet {
+//     static constexpr const char* kName = "greet";
+//     static constexpr const char* kDescription = "Logs a greeting.";
+//     static constexpr const char* kOptionsSchema = R"({"type":"object","properties":{}})";
+//     static constexpr const char* kStepSchema = R"({"type":"object","properties":{}})";
+//     static constexpr const char* kOutput = "nothing";
+//     static constexpr vumi_threading kThreading = VUMI_THREADING_SERIAL;  // optional
+//     explicit Greet(vumi::sdk::Options options);       // may throw: refuses the instance
+//     vumi::sdk::StepResult handle(vumi::sdk::Call& call);  // may throw: fails the step
+//   };
+//   VUMI_PLUGIN("greeter", "1.0.0", Greet)
+//
+// Every exception is caught at the ABI boundary and turned into an error message for the host.
+#ifndef VUMI_PLUGIN_HPP
+#define VUMI_PLUGIN_HPP
+
+#include <vumi/plugin.h>
+
+#include <cstdint>
+#include <exception>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace vumi::sdk {
+
+inline vumi_view view(std::string_view s) { return vumi_view{s.data(), s.size()}; }
+inline std::string_view str(vumi_view v) { return v.data ? std::string_view(v.data, v.size) : std::string_view(); }
+
+// A host service answered with a non-OK status.
+class HostError : public std::runtime_error {
+ public:
+  HostError(vumi_status status, const std::string& what) : std::runtime_error(what), status_(status) {}
+  vumi_status status() const { return status_; }
+
+ private:
+  vumi_status status_;
+};
+
+inline const char* status_name(vumi_status s) {
+  switch (s) {
+    case VUMI_OK: return "ok";
+    case VUMI_ERR_INVALID_ARGUMENT: return "invalid_argument";
+    case VUMI_ERR_NOT_FOUND: return "not_found";
+    case VUMI_ERR_CONFLICT: return "conflict";
+    case VUMI_ERR_UNAVAILABLE: return "unavailable";
+    case VUMI_ERR_LIMIT: return "limit";
+    case VUMI_ERR_INTERNAL: return "internal";
+  }
+  return "unknown";
+}
+
+// What a step returns: continue (output set through Call::set_output), stop, or fail.
+struct StepResult {
+  vumi_step_result code = VUMI_STEP_CONTINUE;
+  std::string error;
+
+  static StepResult next() { return {}; }
+  static StepResult stop() { return {VUMI_STEP_STOP, {}}; }
+  static StepResult fail(std::string message) { return {VUMI_STEP_FAIL, std::move(message)}; }
+};
+
+// Host services available to every callback.
+class HostContext {
+ public:
+  HostContext(vumi_call* call, const vumi_host_api* host) : call_(call), host_(host) {}
+
+  void log(vumi_log_level level, std::string_view message) const {
+    if (host_ && host_->log) host_->log(call_, level, view(message));
+  }
+  void debug(std::string_view m) const { log(VUMI_LOG_DEBUG, m); }
+  void info(std::string_view m) const { log(VUMI_LOG_INFO, m); }
+  void warn(std::string_view m) const { log(VUMI_LOG_WARN, m); }
+  void error(std::string_view m) const { log(VUMI_LOG_ERROR, m); }
+
+  const vumi_host_api* api() const { return host_; }
+  vumi_call* raw() const { return call_; }
+
+ protected:
+  // Throws HostError naming the service unless status is OK.
+  static void check(vumi_status status, const char* service) {
+    if (status != VUMI_OK)
+      throw HostError(status, std::string(service) + " failed: " + status_name(status));
+  }
+  template <class F>
+  F require(F fn, const char* service) const {
+    if (!fn) throw HostError(VUMI_ERR_UNAVAILABLE, std::string(service) + " is not offered by this host");
+    return fn;
+  }
+
+  vumi_call* call_;
+  const vumi_host_api* host_;
+};
+
+// What a handler's constructor receives: its validated options and the host.
+class Options : public HostContext {
+ public:
+  Options(vumi_call* call, const vumi_host_api* host, vumi_view json) : HostContext(call, host), json_(str(json)) {}
+  std::string_view json() const { return json_; }
+
+ private:
+  std::string_view json_;
+};
+
+// One running step: its input and the host services scoped to the event's account.
+class Call : public HostContext {
+ public:
+  Call(vumi_call* call, const vumi_host_api* host, const vumi_step_input* input)
+      : HostContext(call, host), input_(input) {}
+
+  std::string_view account_key() const { return str(input_->account_key); }
+  std::string_view conversation_type() const { return str(input_->conversation_type); }
+  std::string_view conversation_key() const { return str(input_->conversation_key); }
+  std::string_view event_type() const { return str(input_->event_type); }
+  std::string_view event_id() const { return str(input_->event_id); }
+  std::string_view config_json() const { return str(input_->config_json); }
+  std::uint32_t depth() const { return input_->depth; }
+
+  // The whole envelope as JSON text, valid until handle() returns.
+  std::string_view event_json() const {
+    vumi_view out{};
+    check(require(host_->event_json, "event_json")(call_, &out), "event_json");
+    return str(out);
+  }
+  // Sets the output object stored as steps.<as>.
+  void set_output(std::string_view json) const {
+    check(require(host_->set_output, "set_output")(call_, view(json)), "set_output");
+  }
+  void emit_event(std::string_view event_json) const {
+    check(require(host_->emit_event, "emit_event")(call_, view(event_json)), "emit_event");
+  }
+  void publish(std::string_view topic, std::string_view body_json) const {
+    check(require(host_->publish, "publish")(call_, view(topic), view(body_json)), "publish");
+  }
+  // The contact with that msisdn in this account, or nullopt.
+  std::optional<std::string_view> contact_find_by_msisdn(std::string_view msisdn) const {
+    vumi_view out{};
+    vumi_status s = require(host_->contact_find_by_msisdn, "contact_find_by_msisdn")(call_, view(msisdn), &out);
+    if (s == VUMI_ERR_NOT_FOUND) return std::nullopt;
+    check(s, "contact_find_by_msisdn");
+    return str(out);
+  }
+  std::optional<std::string_view> contact_get(std::string_view key) const {
+    vumi_view out{};
+    vumi_status s = require(host_->contact_get, "contact_get")(call_, view(key), &out);
+    if (s == VUMI_ERR_NOT_FOUND) return std::nullopt;
+    check(s, "contact_get");
+    return str(out);
+  }
+  struct Upserted {
+    std::string_view contact;
+    bool created;
+  };
+  Upserted contact_upsert(std::string_view contact_json) const {
+    vumi_view out{};
+    int created = 0;
+    check(require(host_->contact_upsert, "contact_upsert")(call_, view(contact_json), &out, &created),
+          "contact_upsert");
+    return {str(out), created != 0};
+  }
+  std::int64_t inbox_put(std::string_view message_json) const {
+    std::int64_t id = 0;
+    check(require(host_->inbox_put, "inbox_put")(call_, view(message_json), &id), "inbox_put");
+    return id;
+  }
+  void metric_add(std::string_view name, std::int64_t delta = 1) const {
+    if (host_->metric_add) host_->metric_add(call_, view(name), delta);
+  }
+  std::string new_id() const {
+    char buf[33] = {};
+    require(host_->new_id, "new_id")(call_, buf);
+    return std::string(buf, 32);
+  }
+
+ private:
+  const vumi_step_input* input_;
+};
+
+namespace detail {
+
+inline void report(vumi_call* call, const vumi_host_api* host, std::string_view message) {
+  if (host && host->set_error) host->set_error(call, view(message));
+}
+
+template <class T>
+concept HasThreading = requires { T::kThreading; };
+
+template <class T>
+struct HandlerTrampolines {
+  static vumi_status create(vumi_call* call, const vumi_host_api* host, vumi_view options, void** out) noexcept {
+    try {
+      *out = new T(Options(call, host, options));
+      return VUMI_OK;
+    } catch (const HostError& e) {
+      report(call, host, e.what());
+      return e.status();
+    } catch (const std::exception& e) {
+      report(call, host, e.what());
+      return VUMI_ERR_INVALID_ARGUMENT;
+    } catch (...) {
+      report(call, host, "unknown exception in handler constructor");
+      return VUMI_ERR_INTERNAL;
+    }
+  }
+  static void destroy(void* instance) noexcept { delete static_cast<T*>(instance); }
+  static vumi_step_result handle(void* instance, vumi_call* call, const vumi_host_api* host,
+                                 const vumi_step_input* input) noexcept {
+    try {
+      Call c(call, host, input);
+      StepResult r = static_cast<T*>(instance)->handle(c);
+      if (r.code == VUMI_STEP_FAIL) report(call, host, r.error.empty() ? "step failed" : r.error);
+      return r.code;
+    } catch (const std::exception& e) {
+      report(call, host, std::string("exception: ") + e.what());
+    } catch (...) {
+      report(call, host, "unknown exception in handle()");
+    }
+    return VUMI_STEP_FAIL;
+  }
+  static const vumi_handler_type* type() {
+    static const vumi_handler_type t = [] {
+      vumi_handler_type h{};
+      h.struct_size = sizeof(vumi_handler_type);
+      h.name = T::kName;
+      h.description = T::kDescription;
+      h.options_schema = T::kOptionsSchema;
+      h.step_schema = T::kStepSchema;
+      h.output_description = T::kOutput;
+      if constexpr (HasThreading<T>) h.threading = T::kThreading;
+      else h.threading = VUMI_THREADING_SERIAL;
+      h.create = &create;
+      h.destroy = &destroy;
+      h.handle = &handle;
+      return h;
+    }();
+    return &t;
+  }
+};
+
+template <class... Ts>
+const vumi_plugin_info* plugin_info(const char* name, const char* version) noexcept {
+  static const vumi_handler_type* const handlers[] = {HandlerTrampolines<Ts>::type()...};
+  static const vumi_plugin_info info = [&] {
+    vumi_plugin_info p{};
+    p.struct_size = sizeof(vumi_plugin_info);
+    p.abi_major = VUMI_ABI_MAJOR;
+    p.abi_minor = VUMI_ABI_MINOR;
+    p.build_tag = VUMI_BUILD_TAG;
+    p.name = name;
+    p.version = version;
+    p.handler_count = sizeof...(Ts);
+    p.handlers = handlers;
+    return p;
+  }();
+  return &info;
+}
+
+}  // namespace detail
+}  // namespace vumi::sdk
+
+// Defines the plugin's exported entry function for the given handler classes.
+#define VUMI_PLUGIN(NAME, VERSION, ...)                                                            \
+  extern "C" VUMI_PLUGIN_EXPORT const vumi_plugin_info* VUMI_PLUGIN_ENTRY_SYMBOL(const vumi_host_info*) { \
+    try {                                                                                          \
+      return ::vumi::sdk::detail::plugin_info<__VA_ARGS__>(NAME, VERSION);                         \
+    } catch (...) {                                                                                \
+      return nullptr;                                                                              \
+    }                                                                                              \
+  }
+
+#endif  // VUMI_PLUGIN_HPP
