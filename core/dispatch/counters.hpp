@@ -1,0 +1,30 @@
+// What the dispatcher has done since start; read by the status line and tests.
+#pragma once
+
+#include "event/rejection.hpp"
+
+#include <array>
+#include <cstdint>
+
+namespace vumi::dispatch {
+
+struct Counters {
+  std::uint64_t received = 0;            // ingest messages handed to the dispatcher
+  std::uint64_t events = 0;              // events routed (from workers, inbound, or emitted)
+  std::uint64_t chains_run = 0;          // chains started
+  std::uint64_t chains_failed = 0;       // chains that ended in a dead letter
+  std::uint64_t emitted = 0;             // events emitted by handlers
+  std::uint64_t commands_forwarded = 0;  // command.* passed to outbound
+  std::uint64_t published = 0;           // messages handed to the outbound sink
+  std::uint64_t dead_letters = 0;        // dead letters recorded
+  std::uint64_t unrouted = 0;            // events that matched no route
+  std::array<std::uint64_t, event::kReasonCount> rejected{};  // by reason
+
+  std::uint64_t rejected_total() const {
+    std::uint64_t n = 0;
+    for (auto v : rejected) n += v;
+    return n;
+  }
+};
+
+}  // namespace vumi::dispatch

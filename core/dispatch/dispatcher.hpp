@@ -1,0 +1,34 @@
+// The data path: one ingest message in; decode, route, run chains, record effects.
+#pragma once
+
+#include "dispatch/counters.hpp"
+#include "dispatch/outbound.hpp"
+#include "dispatch/runtime.hpp"
+#include "store/state_store.hpp"
+
+#include <memory>
+#include <string_view>
+
+namespace vumi::dispatch {
+
+class Dispatcher {
+ public:
+  Dispatcher(std::shared_ptr<const Runtime> runtime, store::StateStore& store, OutboundSink& outbound);
+  ~Dispatcher();
+
+  // Handles one ingest message [topic, body] to completion (its chains and every event they emit).
+  // Never throws; a refused message is logged, counted and, where it carries work, dead-lettered.
+  void handle(std::string_view topic, std::string_view body);
+
+  // Replaces the runtime (config reload); takes effect for the next message.
+  void replace_runtime(std::shared_ptr<const Runtime> runtime);
+  const Runtime& runtime() const;
+
+  const Counters& counters() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace vumi::dispatch

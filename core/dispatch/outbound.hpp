@@ -1,0 +1,16 @@
+// Where the dispatcher's effects go: the outbound PUB socket in the daemon, a recorder in tests.
+#pragma once
+
+#include <string_view>
+
+namespace vumi::dispatch {
+
+class OutboundSink {
+ public:
+  virtual ~OutboundSink() = default;
+  // Sends one [topic, body] message; never blocks and never throws. What cannot be delivered is
+  // counted and logged by the sink.
+  virtual void send(std::string_view topic, std::string_view body) = 0;
+};
+
+}  // namespace vumi::dispatch
