@@ -25,4 +25,29 @@ int contacts_command(const StateArgs& args);
 int inbox_command(const StateArgs& args);
 int dead_letters_command(const StateArgs& args);
 
+struct RunArgs {
+  ConfigArgs config;
+  std::string log_format = "text";  // text | json
+  std::string log_level = "info";   // debug | info | warn | error
+  std::optional<unsigned> status_interval_s;  // overrides the config's status_interval_s
+};
+// The daemon: runs until SIGINT/SIGTERM (drain, exit 0); SIGHUP reloads the config.
+int run_command(const RunArgs& args);
+
+struct PublishArgs {
+  std::string connect;               // endpoint of the dispatcher's ingest socket
+  std::string input = "-";           // file, or "-" for stdin
+  std::optional<std::string> topic;  // overrides the topic derived from each body
+  double wait_s = 5.0;               // how long to wait for the dispatcher's subscription
+};
+int publish_command(const PublishArgs& args);
+
+struct ListenArgs {
+  std::string connect;             // endpoint of the dispatcher's outbound socket
+  std::vector<std::string> topics; // prefixes; empty = everything
+  std::optional<unsigned long> count;  // exit after N messages
+  std::optional<double> timeout_s;     // exit (code 0 if count reached, else 3) after S seconds
+};
+int listen_command(const ListenArgs& args);
+
 }  // namespace vumi::cli
