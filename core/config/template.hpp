@@ -16,6 +16,9 @@ struct RenderContext {
   const boost::json::value* event = nullptr;   // the normalised envelope object
   const boost::json::object* steps = nullptr;  // outputs of earlier steps by "as" name
   std::string_view account_key;
+  // {"key": ..., "conversations": {...}}: what /account/... resolves in; when null, only
+  // /account/key resolves (to account_key).
+  const boost::json::value* account = nullptr;
 };
 
 class Template {
