@@ -31,9 +31,8 @@ bool parse(std::string_view text, const ParseLimits& limits, bj::value& out, Par
   opts.allow_trailing_commas = limits.allow_trailing_commas;
   bj::parser p({}, opts);
   boost::system::error_code ec;
-  std::size_t consumed = p.write_some(text.data(), text.size(), ec);
-  if (!ec && consumed < text.size()) ec = bj::error::extra_data;
-  if (!ec) p.finish(ec);
+  // parser::write parses one complete text: trailing data and premature ends are errors.
+  std::size_t consumed = p.write(text.data(), text.size(), ec);
   if (ec) {
     locate(text, consumed, err.line, err.column);
     err.too_deep = (ec == bj::error::too_deep);
