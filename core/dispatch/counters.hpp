@@ -1,10 +1,10 @@
 // What the dispatcher has done since start; read by the status line and tests.
 #pragma once
 
-#include "event/rejection.hpp"
-
 #include <array>
 #include <cstdint>
+
+#include "event/rejection.hpp"
 
 namespace vumi::dispatch {
 

@@ -1,13 +1,13 @@
 // The data path: one ingest message in; decode, route, run chains, record effects.
 #pragma once
 
+#include <memory>
+#include <string_view>
+
 #include "dispatch/counters.hpp"
 #include "dispatch/outbound.hpp"
 #include "dispatch/runtime.hpp"
 #include "store/state_store.hpp"
-
-#include <memory>
-#include <string_view>
 
 namespace vumi::dispatch {
 

@@ -1,23 +1,25 @@
 // Route lookup by (account, conversation_type, conversation_key, event_type), omitted keys as
-// wildcards; cost independent of the number of accounts and routes.
+// wildcards; cost independent of the number of accounts and routes (hash lookups, no scans).
 #pragma once
 
+#include <boost/json/value.hpp>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/string_hash.hpp"
 #include "config/config.hpp"
 #include "event/envelope_decoder.hpp"
 #include "plugin/handler_instance.hpp"
 
-#include <memory>
-#include <string>
-#include <string_view>
-#include <unordered_map>
-#include <vector>
-
 namespace vumi::dispatch {
 
-// One step ready to run: its handler instance and compiled config.
+// One step ready to run: its handler instance and its spec (as, compiled config, path).
 struct Step {
   const plugin::HandlerInstance* handler = nullptr;
-  const config::StepSpec* spec = nullptr;  // as, compiled template, path
+  const config::StepSpec* spec = nullptr;
 };
 
 // One route ready to run.
@@ -27,27 +29,41 @@ struct Route {
   std::size_t order = 0;  // position among the account's routes (config order)
 };
 
+// What the index keeps per account.
+struct Account {
+  std::string key;
+  boost::json::value context;  // {"key", "conversations"}: the /account template root
+  StringMap<std::string> conversations;
+};
+
 class RouteIndex : public event::AccountDirectory {
  public:
   // Indexes every account's routes and tags; instances maps handler names to instances.
   RouteIndex(const config::Config& config,
-             const std::unordered_map<std::string, std::unique_ptr<plugin::HandlerInstance>>& instances);
+             const StringMap<std::unique_ptr<plugin::HandlerInstance>>& instances);
+  ~RouteIndex() override;
 
-  // Routes matching the event, in config order (appended to out, which is cleared first).
-  void match(std::string_view account, std::string_view conversation_type, std::string_view conversation_key,
+  // The account, or null when it is not configured.
+  const Account* account(std::string_view account_key) const;
+
+  // Routes of the account matching the event, in config order (out is cleared first).
+  void match(const Account& account, std::string_view conversation_type, std::string_view conversation_key,
              std::string_view event_type, std::vector<const Route*>& out) const;
 
   // The account owning a "pool:tag", or null.
-  const std::string* tag_owner(std::string_view tag) const;
+  const Account* tag_owner(std::string_view tag) const;
 
   bool has_account(std::string_view account_key) const override;
   std::optional<std::string_view> conversation_type(std::string_view account_key,
                                                     std::string_view conversation_key) const override;
 
+  std::size_t route_count() const { return route_count_; }
+
  private:
   struct AccountRoutes;
-  std::unordered_map<std::string, std::unique_ptr<AccountRoutes>, struct StringHash, std::equal_to<>> accounts_;
-  std::unordered_map<std::string, std::string, struct StringHash, std::equal_to<>> tag_owner_;
+  StringMap<std::unique_ptr<AccountRoutes>> accounts_;
+  StringMap<const Account*> tag_owner_;
+  std::size_t route_count_ = 0;
 };
 
 }  // namespace vumi::dispatch

@@ -1,0 +1,111 @@
+#include "cli/cli.hpp"
+
+#include <vumi/plugin.h>
+
+#include <CLI/CLI.hpp>
+#include <exception>
+#include <iostream>
+
+#include "cli/commands.hpp"
+
+namespace vumi::cli {
+
+namespace {
+
+// -c FILE and --plugin-path DIR, shared by every command that reads a config.
+void add_config_options(CLI::App& cmd, ConfigArgs& args, bool required) {
+  auto* opt = cmd.add_option_function<std::string>(
+      "-c,--config", [&args](const std::string& file) { args.config_file = file; },
+      required ? "operator config file (JSON, comments allowed)"
+               : "operator config file (default: the embedded config/dispatcher.json)");
+  if (required) opt->required();
+  cmd.add_option("--plugin-path", args.plugin_path,
+                 "plugin folder or file; replaces the config's plugin_path (repeatable)");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"vumi-dispatcher: runs account-configured handler chains for Vumi Go events",
+               "vumi-dispatcher"};
+  app.set_version_flag("--version", std::string("vumi-dispatcher ") + VUMI_VERSION + ", plugin ABI " +
+                                        std::to_string(VUMI_ABI_MAJOR) + "." +
+                                        std::to_string(VUMI_ABI_MINOR));
+  app.require_subcommand(1);
+
+  RunArgs run;
+  auto* run_cmd = app.add_subcommand("run", "run the daemon (SIGTERM/SIGINT drain and exit, SIGHUP reloads)");
+  add_config_options(*run_cmd, run.config, false);
+  run_cmd->add_option("--log-format", run.log_format, "text or json")->check(CLI::IsMember({"text", "json"}));
+  run_cmd->add_option("--log-level", run.log_level, "debug, info, warn or error")
+      ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
+  run_cmd->add_option("--status-interval", run.status_interval_s, "seconds between status lines (0: none)");
+
+  ConfigArgs check;
+  auto* check_cmd =
+      app.add_subcommand("check", "validate a config and its plugins; exit 1 listing every error");
+  add_config_options(*check_cmd, check, false);
+
+  ConfigArgs plugins;
+  bool plugins_json = false;
+  auto* plugins_cmd =
+      app.add_subcommand("plugins", "list plugins: file, ABI, handler types and their schemas");
+  add_config_options(*plugins_cmd, plugins, false);
+  plugins_cmd->add_flag("--json", plugins_json, "print JSON instead of tables");
+
+  PublishArgs publish;
+  auto* publish_cmd =
+      app.add_subcommand("publish", "publish JSON envelopes, one per line, as a worker would");
+  publish_cmd->add_option("--connect", publish.connect, "the dispatcher's ingest endpoint")->required();
+  publish_cmd->add_option("input", publish.input, "file of JSON lines, or - for stdin")
+      ->capture_default_str();
+  publish_cmd->add_option("--topic", publish.topic,
+                          "topic for every message (default: derived from each body)");
+  publish_cmd->add_option("--wait", publish.wait_s, "seconds to wait for the dispatcher's subscription")
+      ->capture_default_str();
+
+  ListenArgs listen;
+  auto* listen_cmd = app.add_subcommand("listen", "print outbound messages as JSON lines");
+  listen_cmd->add_option("--connect", listen.connect, "the dispatcher's outbound endpoint")->required();
+  listen_cmd->add_option("--topic", listen.topics, "topic prefix to subscribe to (repeatable; default all)");
+  listen_cmd->add_option("--count", listen.count, "exit after this many messages");
+  listen_cmd->add_option("--timeout", listen.timeout_s, "exit after this many seconds");
+
+  StateArgs contacts, inbox, dead;
+  struct StateCmd {
+    const char* name;
+    const char* help;
+    StateArgs* args;
+  };
+  for (auto& [name, help, args] : {StateCmd{"contacts", "list stored contacts", &contacts},
+                                   StateCmd{"inbox", "list messages kept in account inboxes", &inbox},
+                                   StateCmd{"dead-letters", "list work that failed or was refused", &dead}}) {
+    auto* cmd = app.add_subcommand(name, help);
+    add_config_options(*cmd, args->config, false);
+    cmd->add_option("--account", args->account, "only this account");
+    cmd->add_flag("--json", args->json, "one JSON object per line");
+  }
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
+  }
+
+  try {
+    if (*run_cmd) return run_command(run);
+    if (*check_cmd) return check_command(check);
+    if (*plugins_cmd) return plugins_command(plugins, plugins_json);
+    if (*publish_cmd) return publish_command(publish);
+    if (*listen_cmd) return listen_command(listen);
+    if (app.got_subcommand("contacts")) return contacts_command(contacts);
+    if (app.got_subcommand("inbox")) return inbox_command(inbox);
+    if (app.got_subcommand("dead-letters")) return dead_letters_command(dead);
+  } catch (const std::exception& e) {
+    std::cerr << "vumi-dispatcher: " << e.what() << "\n";
+    return 1;
+  }
+  return 2;
+}
+
+}  // namespace vumi::cli

@@ -1,0 +1,81 @@
+#include "dispatch/chain_runner.hpp"
+
+#include <boost/json/serialize.hpp>
+
+#include "common/json.hpp"
+
+namespace vumi::dispatch {
+
+namespace {
+
+vumi_view view(std::string_view s) {
+  return vumi_view{s.data(), s.size()};
+}
+
+}  // namespace
+
+ChainRunner::ChainRunner(StepServices& services, DeadLetterRecorder& dead_letters, Counters& counters)
+    : services_(services), dead_letters_(dead_letters), counters_(counters) {}
+
+bool ChainRunner::run(const Route& route, const Account& account, const event::Envelope& event) {
+  ++counters_.chains_run;
+  steps_.clear();
+  config::RenderContext context{&event.body, &steps_, account.key, &account.context};
+
+  for (std::size_t i = 0; i < route.chain.size(); ++i) {
+    const Step& step = route.chain[i];
+    const config::StepSpec& spec = *step.spec;
+
+    std::string_view config_text;
+    if (spec.compiled.is_static()) {
+      config_text = spec.compiled.static_text();
+    } else {
+      if (!spec.compiled.render(context, rendered_, render_error_)) {
+        fail(route, step, i, event, "template: " + render_error_);
+        return false;
+      }
+      config_text = rendered_;
+    }
+
+    vumi_step_input input{};
+    input.struct_size = sizeof(input);
+    input.account_key = view(event.account_key);
+    input.conversation_type = view(event.conversation_type);
+    input.conversation_key = view(event.conversation_key);
+    input.event_type = view(event.event_type);
+    input.event_id = view(event.event_id);
+    input.config_json = view(config_text);
+    input.depth = event.depth;
+
+    const plugin::HandlerInstance& handler = *step.handler;
+    vumi_call call;
+    call.plugin_name = handler.type().plugin->name();
+    call.handler_type = handler.type().name;
+    call.services = &services_;
+    services_.begin_step(handler.type().name);
+
+    vumi_step_result result = handler.handle(call, input);
+    if (result == VUMI_STEP_FAIL) {
+      fail(route, step, i, event, call.error.empty() ? "step failed without a message" : call.error);
+      return false;
+    }
+    if (services_.has_output() && !spec.as.empty()) steps_[spec.as] = std::move(services_.output());
+    if (result == VUMI_STEP_STOP) break;
+  }
+  return true;
+}
+
+void ChainRunner::fail(const Route& route, const Step& step, std::size_t index, const event::Envelope& event,
+                       std::string message) {
+  ++counters_.chains_failed;
+  store::DeadLetter letter;
+  letter.reason = "step_failed";
+  letter.message = std::move(message);
+  letter.account_key = event.account_key;
+  letter.route = route.spec->path;
+  letter.step = json::index_path("chain", index) + " (handler \"" + step.handler->name() + "\")";
+  letter.input = boost::json::serialize(event.body);
+  dead_letters_.record(std::move(letter));
+}
+
+}  // namespace vumi::dispatch

@@ -1,0 +1,34 @@
+// Runs one route's chain for one event: renders each step's config, calls the handler through
+// the ABI, keeps outputs for later steps, and turns a failure into a dead letter.
+#pragma once
+
+#include <boost/json/object.hpp>
+#include <string>
+
+#include "dispatch/dead_letters.hpp"
+#include "dispatch/route_index.hpp"
+#include "dispatch/step_services.hpp"
+#include "event/envelope.hpp"
+
+namespace vumi::dispatch {
+
+class ChainRunner {
+ public:
+  ChainRunner(StepServices& services, DeadLetterRecorder& dead_letters, Counters& counters);
+
+  // Runs the chain to its end, a stop, or a failure (recorded as a dead letter). True unless it failed.
+  bool run(const Route& route, const Account& account, const event::Envelope& event);
+
+ private:
+  void fail(const Route& route, const Step& step, std::size_t index, const event::Envelope& event,
+            std::string message);
+
+  StepServices& services_;
+  DeadLetterRecorder& dead_letters_;
+  Counters& counters_;
+  boost::json::object steps_;  // outputs by "as" name; reused across chains
+  std::string rendered_;       // a templated step's rendered config; reused
+  std::string render_error_;
+};
+
+}  // namespace vumi::dispatch

@@ -1,0 +1,26 @@
+// Records work that could not be done (refused input, failed steps) in the state store and logs it.
+#pragma once
+
+#include <string_view>
+
+#include "dispatch/counters.hpp"
+#include "store/state_store.hpp"
+
+namespace vumi::dispatch {
+
+class DeadLetterRecorder {
+ public:
+  DeadLetterRecorder(store::StateStore& store, Counters& counters) : store_(store), counters_(counters) {}
+
+  // Stores the letter (its input cut to kMaxInputBytes) and logs one warning line; if the store
+  // fails too, logs the whole letter at error level so nothing vanishes silently.
+  void record(store::DeadLetter letter);
+
+  static constexpr std::size_t kMaxInputBytes = 64 * 1024;
+
+ private:
+  store::StateStore& store_;
+  Counters& counters_;
+};
+
+}  // namespace vumi::dispatch

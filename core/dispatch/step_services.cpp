@@ -1,0 +1,169 @@
+#include "dispatch/step_services.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/json/serialize.hpp>
+#include <variant>
+
+#include "common/identifier.hpp"
+#include "common/json.hpp"
+
+namespace vumi::dispatch {
+
+namespace {
+
+// Parses a plugin-supplied JSON object; false when it is not one.
+bool parse_object(std::string_view text, boost::json::value& out) {
+  json::ParseError err;
+  return json::parse(text, {}, out, err) && out.is_object();
+}
+
+// Topics a plugin may publish on: outbound.<transport> and conversation.<type>.<key>.
+bool publishable_topic(std::string_view topic) {
+  auto take = [&](std::string_view prefix) {
+    if (!topic.starts_with(prefix)) return false;
+    topic.remove_prefix(prefix.size());
+    return true;
+  };
+  if (take("outbound.")) return is_identifier(topic);
+  if (take("conversation.")) {
+    auto dot = topic.find('.');
+    return dot != std::string_view::npos && is_identifier(topic.substr(0, dot)) &&
+           is_identifier(topic.substr(dot + 1));
+  }
+  return false;
+}
+
+}  // namespace
+
+StepServices::StepServices(store::StateStore& store, OutboundSink& outbound, Counters& counters,
+                           std::deque<event::Envelope>& emitted)
+    : store_(store), outbound_(outbound), counters_(counters), emitted_(emitted) {}
+
+void StepServices::begin_event(const event::EnvelopeDecoder& decoder, const event::Envelope& event) {
+  decoder_ = &decoder;
+  event_ = &event;
+  event_json_ready_ = false;
+}
+
+void StepServices::begin_step(std::string_view handler_type) {
+  has_output_ = false;
+  returned_.clear();
+  metric_name_.assign(handler_type);
+  metric_name_ += '.';
+}
+
+vumi_view StepServices::hand_back(std::string text) {
+  const std::string& kept = returned_.emplace_back(std::move(text));
+  return vumi_view{kept.data(), kept.size()};
+}
+
+vumi_status StepServices::set_output(std::string_view json) {
+  if (!parse_object(json, output_)) {
+    spdlog::warn("set_output: output is not a JSON object: {:.200}", json);
+    return VUMI_ERR_INVALID_ARGUMENT;
+  }
+  has_output_ = true;
+  return VUMI_OK;
+}
+
+vumi_status StepServices::event_json(vumi_view* out) {
+  if (!event_) return VUMI_ERR_UNAVAILABLE;
+  if (!event_json_ready_) {
+    event_json_ = boost::json::serialize(event_->body);
+    event_json_ready_ = true;
+  }
+  *out = vumi_view{event_json_.data(), event_json_.size()};
+  return VUMI_OK;
+}
+
+vumi_status StepServices::emit_event(std::string_view event_json) {
+  if (!event_) return VUMI_ERR_UNAVAILABLE;
+  auto made = decoder_->make_emitted(*event_, event_json);
+  if (auto* rejection = std::get_if<event::Rejection>(&made)) {
+    spdlog::warn("emit_event refused for account {}: {}", event_->account_key, rejection->text());
+    return VUMI_ERR_INVALID_ARGUMENT;
+  }
+  // Depth is checked when the event's turn comes, so a refused event is one dead letter.
+  emitted_.push_back(std::move(std::get<event::Envelope>(made)));
+  ++counters_.emitted;
+  return VUMI_OK;
+}
+
+vumi_status StepServices::publish(std::string_view topic, std::string_view body_json) {
+  if (!publishable_topic(topic)) {
+    spdlog::warn(
+        "publish refused: topic \"{:.200}\" is not outbound.<transport> or conversation.<type>.<key>", topic);
+    return VUMI_ERR_INVALID_ARGUMENT;
+  }
+  boost::json::value body;
+  if (!parse_object(body_json, body)) {
+    spdlog::warn("publish refused on {}: body is not a JSON object", topic);
+    return VUMI_ERR_INVALID_ARGUMENT;
+  }
+  outbound_.send(topic, body_json);
+  ++counters_.published;
+  return VUMI_OK;
+}
+
+vumi_status StepServices::contact_result(const std::optional<store::Contact>& contact,
+                                         const store::StoreStatus& status, std::string_view what,
+                                         vumi_view* out) {
+  if (!status.ok) {
+    spdlog::error("{} failed for account {}: {}", what, event_->account_key, status.error);
+    return VUMI_ERR_INTERNAL;
+  }
+  if (!contact) return VUMI_ERR_NOT_FOUND;
+  *out = hand_back(boost::json::serialize(contact->to_json()));
+  return VUMI_OK;
+}
+
+vumi_status StepServices::contact_get(std::string_view key, vumi_view* out) {
+  if (!event_) return VUMI_ERR_UNAVAILABLE;
+  store::StoreStatus status;
+  auto contact = store_.contact_get(event_->account_key, key, status);
+  return contact_result(contact, status, "contact_get", out);
+}
+
+vumi_status StepServices::contact_find_by_msisdn(std::string_view msisdn, vumi_view* out) {
+  if (!event_) return VUMI_ERR_UNAVAILABLE;
+  store::StoreStatus status;
+  auto contact = store_.contact_find_by_msisdn(event_->account_key, msisdn, status);
+  return contact_result(contact, status, "contact_find_by_msisdn", out);
+}
+
+vumi_status StepServices::contact_upsert(std::string_view contact_json, vumi_view* out, int* created) {
+  if (!event_) return VUMI_ERR_UNAVAILABLE;
+  boost::json::value fields;
+  if (!parse_object(contact_json, fields)) return VUMI_ERR_INVALID_ARGUMENT;
+  const boost::json::value* msisdn = fields.as_object().if_contains("msisdn");
+  if (!msisdn || !msisdn->is_string() || msisdn->as_string().empty()) return VUMI_ERR_INVALID_ARGUMENT;
+  store::StoreStatus status;
+  bool was_created = false;
+  auto contact = store_.contact_upsert(event_->account_key, fields.as_object(), was_created, status);
+  vumi_status s = contact_result(contact, status, "contact_upsert", out);
+  if (created) *created = was_created ? 1 : 0;
+  return s;
+}
+
+vumi_status StepServices::inbox_put(std::string_view message_json, std::int64_t* out_id) {
+  if (!event_) return VUMI_ERR_UNAVAILABLE;
+  boost::json::value message;
+  if (!parse_object(message_json, message)) return VUMI_ERR_INVALID_ARGUMENT;
+  store::StoreStatus status;
+  auto id = store_.inbox_put(event_->account_key, message, status);
+  if (!id) {
+    spdlog::error("inbox_put failed for account {}: {}", event_->account_key, status.error);
+    return VUMI_ERR_INTERNAL;
+  }
+  *out_id = *id;
+  return VUMI_OK;
+}
+
+void StepServices::metric_add(std::string_view name, std::int64_t delta) {
+  std::string key = metric_name_;
+  key += name;
+  metrics_[std::move(key)] += delta;
+}
+
+}  // namespace vumi::dispatch

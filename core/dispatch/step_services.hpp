@@ -1,0 +1,68 @@
+// The host services a running step reaches through its vumi_call, scoped to the account of the
+// event being handled.
+#pragma once
+
+#include <boost/json/value.hpp>
+#include <deque>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "dispatch/counters.hpp"
+#include "dispatch/outbound.hpp"
+#include "event/envelope_decoder.hpp"
+#include "plugin/host_call.hpp"
+#include "store/state_store.hpp"
+
+namespace vumi::dispatch {
+
+class StepServices final : public plugin::CallServices {
+ public:
+  StepServices(store::StateStore& store, OutboundSink& outbound, Counters& counters,
+               std::deque<event::Envelope>& emitted);
+
+  // Scopes the services to one event (until the next begin_event).
+  void begin_event(const event::EnvelopeDecoder& decoder, const event::Envelope& event);
+  // Clears what the previous step left (output, returned views); metrics the step adds are
+  // named "<handler_type>.<name>".
+  void begin_step(std::string_view handler_type);
+
+  // The output the step set, if any.
+  bool has_output() const { return has_output_; }
+  boost::json::value& output() { return output_; }
+
+  vumi_status set_output(std::string_view json) override;
+  vumi_status event_json(vumi_view* out) override;
+  vumi_status emit_event(std::string_view event_json) override;
+  vumi_status publish(std::string_view topic, std::string_view body_json) override;
+  vumi_status contact_get(std::string_view key, vumi_view* out) override;
+  vumi_status contact_find_by_msisdn(std::string_view msisdn, vumi_view* out) override;
+  vumi_status contact_upsert(std::string_view contact_json, vumi_view* out, int* created) override;
+  vumi_status inbox_put(std::string_view message_json, std::int64_t* out_id) override;
+  void metric_add(std::string_view name, std::int64_t delta) override;
+
+  // Counters plugins added through metric_add, by "<handler_type>.<name>".
+  const std::unordered_map<std::string, std::int64_t>& metrics() const { return metrics_; }
+
+ private:
+  // Keeps text alive until the step returns and gives the plugin a view of it.
+  vumi_view hand_back(std::string text);
+  vumi_status contact_result(const std::optional<store::Contact>& contact, const store::StoreStatus& status,
+                             std::string_view what, vumi_view* out);
+
+  store::StateStore& store_;
+  OutboundSink& outbound_;
+  Counters& counters_;
+  std::deque<event::Envelope>& emitted_;
+  const event::EnvelopeDecoder* decoder_ = nullptr;
+  const event::Envelope* event_ = nullptr;
+  std::string event_json_;  // serialised on first request per event
+  bool event_json_ready_ = false;
+  bool has_output_ = false;
+  boost::json::value output_;
+  std::deque<std::string> returned_;  // texts whose views the plugin holds during the step
+  std::unordered_map<std::string, std::int64_t> metrics_;
+  std::string metric_name_;  // "<handler_type>." of the running step, name appended per call
+};
+
+}  // namespace vumi::dispatch
