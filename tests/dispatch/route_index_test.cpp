@@ -1,0 +1,76 @@
+#include "dispatch/route_index.hpp"
+
+#include "config/config.hpp"
+
+#include <gtest/gtest.h>
+
+namespace vumi::dispatch {
+namespace {
+
+config::RouteSpec route(std::optional<std::string> ct, std::optional<std::string> ck,
+                        std::optional<std::string> et, std::string path) {
+  config::RouteSpec r;
+  r.on = {std::move(ct), std::move(ck), std::move(et)};
+  r.path = std::move(path);
+  return r;
+}
+
+std::vector<std::string> matched_paths(const RouteIndex& index, std::string_view account, std::string_view ct,
+                                       std::string_view ck, std::string_view et) {
+  std::vector<const Route*> out;
+  std::vector<std::string> paths;
+  const Account* acct = index.account(account);
+  if (!acct) return paths;
+  index.match(*acct, ct, ck, et, out);
+  for (const Route* r : out) paths.push_back(r->spec->path);
+  return paths;
+}
+
+TEST(RouteIndex, WildcardsMatchAnyValueAndResultsKeepConfigOrder) {
+  config::Config cfg;
+  config::AccountSpec acct;
+  acct.key = "acct1";
+  acct.conversations = {{"poll1", "vxpolls"}};
+  acct.tags = {"longcode:12345"};
+  acct.routes.push_back(route(std::nullopt, std::nullopt, "poll_complete", "r0"));
+  acct.routes.push_back(route("vxpolls", "poll1", "poll_complete", "r1"));
+  acct.routes.push_back(route(std::nullopt, std::nullopt, std::nullopt, "r2"));
+  acct.routes.push_back(route("vxpolls", "poll2", std::nullopt, "r3"));
+  acct.routes.push_back(route("survey", std::nullopt, "poll_complete", "r4"));
+  cfg.accounts.push_back(acct);
+  StringMap<std::unique_ptr<plugin::HandlerInstance>> none;
+  RouteIndex index(cfg, none);
+
+  EXPECT_EQ(matched_paths(index, "acct1", "vxpolls", "poll1", "poll_complete"),
+            (std::vector<std::string>{"r0", "r1", "r2"}));
+  EXPECT_EQ(matched_paths(index, "acct1", "vxpolls", "poll2", "opted_out"), (std::vector<std::string>{"r2", "r3"}));
+  EXPECT_EQ(matched_paths(index, "acct1", "survey", "s1", "poll_complete"),
+            (std::vector<std::string>{"r0", "r2", "r4"}));
+  EXPECT_TRUE(matched_paths(index, "nobody", "vxpolls", "poll1", "poll_complete").empty());
+  ASSERT_NE(index.tag_owner("longcode:12345"), nullptr);
+  EXPECT_EQ(index.tag_owner("longcode:12345")->key, "acct1");
+  EXPECT_EQ(index.tag_owner("longcode:1"), nullptr);
+  EXPECT_EQ(index.conversation_type("acct1", "poll1"), std::optional<std::string_view>("vxpolls"));
+  EXPECT_EQ(index.conversation_type("acct1", "nope"), std::nullopt);
+  EXPECT_TRUE(index.has_account("acct1"));
+  EXPECT_FALSE(index.has_account("acct2"));
+}
+
+TEST(RouteIndex, ManyAccountsEachFindOnlyTheirOwnRoutes) {
+  config::Config cfg;
+  for (int i = 0; i < 10000; ++i) {
+    config::AccountSpec acct;
+    acct.key = "acct" + std::to_string(i);
+    acct.routes.push_back(route("vxpolls", "poll" + std::to_string(i), "poll_complete", acct.key));
+    cfg.accounts.push_back(std::move(acct));
+  }
+  StringMap<std::unique_ptr<plugin::HandlerInstance>> none;
+  RouteIndex index(cfg, none);
+  EXPECT_EQ(index.route_count(), 10000u);
+  EXPECT_EQ(matched_paths(index, "acct7777", "vxpolls", "poll7777", "poll_complete"),
+            (std::vector<std::string>{"acct7777"}));
+  EXPECT_TRUE(matched_paths(index, "acct7777", "vxpolls", "poll7778", "poll_complete").empty());
+}
+
+}  // namespace
+}  // namespace vumi::dispatch
