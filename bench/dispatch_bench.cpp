@@ -1,0 +1,76 @@
+// Cost per event of the data path without sockets: decode + route + a two-step chain of no-op
+// handlers called through the plugin ABI (the example plugin's `noop`), via Dispatcher::handle.
+#include "config/config.hpp"
+#include "dispatch/dispatcher.hpp"
+#include "store/state_store.hpp"
+
+#include <benchmark/benchmark.h>
+
+#include <filesystem>
+#include <iostream>
+#include <string>
+
+namespace {
+
+class NullSink : public vumi::dispatch::OutboundSink {
+ public:
+  void send(std::string_view, std::string_view) override {}
+};
+
+constexpr const char* kConfig = R"({
+  "handlers": { "a": { "type": "noop" }, "b": { "type": "noop" } },
+  "accounts": { "acct1": { "conversations": { "poll1": "vxpolls" },
+    "routes": [ { "on": { "conversation_type": "vxpolls", "event_type": "poll_complete" },
+                  "chain": [ { "handler": "a" }, { "handler": "b" } ] } ] } } })";
+
+// A typical poll_complete event from a worker (~300 bytes).
+constexpr const char* kEvent =
+    R"({"account_key":"acct1","conversation_key":"poll1","conversation_type":"vxpolls",)"
+    R"("event_type":"poll_complete","event_id":"5f0c7a1e9b2d4c3a8e6f1d2c3b4a5968",)"
+    R"("timestamp":"2026-11-27 03:39:50.123456","event_data":{"from_addr":"+27831234567",)"
+    R"("answers":{"name":"Thandi","age":"29","favourite":"blue"},"poll_id":"poll1"}})";
+
+void BM_DispatchTwoStepNoopChain(benchmark::State& state, std::size_t extra_accounts) {
+  auto dir = std::filesystem::temp_directory_path() / "vumi-dispatch-bench";
+  std::filesystem::remove_all(dir);
+  std::string config_text = kConfig;
+  if (extra_accounts > 0) {  // same routes for many more accounts: lookup cost must not grow
+    std::string more;
+    for (std::size_t i = 0; i < extra_accounts; ++i)
+      more += ",\"other" + std::to_string(i) +
+              "\": { \"routes\": [ { \"on\": { \"event_type\": \"poll_complete\" }, \"chain\": [ { \"handler\": "
+              "\"a\" } ] } ] }";
+    config_text.insert(config_text.rfind("} }"), more);
+  }
+  auto loaded = vumi::config::parse_config(config_text, "bench");
+  if (!loaded.ok()) {
+    for (auto& e : loaded.errors) std::cerr << e.text() << "\n";
+    state.SkipWithError("bad bench config");
+    return;
+  }
+  loaded.config->plugin_path = {VUMI_PLUGIN_DIR "/example.so"};
+  std::vector<vumi::config::ConfigError> errors;
+  auto runtime = vumi::dispatch::Runtime::build(std::move(*loaded.config), errors);
+  if (!runtime) {
+    for (auto& e : errors) std::cerr << e.text() << "\n";
+    state.SkipWithError("runtime did not build");
+    return;
+  }
+  auto store = vumi::store::StateStore::open(dir);
+  NullSink sink;
+  vumi::dispatch::Dispatcher dispatcher(runtime, *store, sink);
+  const std::string topic = "event.acct1.vxpolls.poll_complete";
+  const std::string body = kEvent;
+  for (auto _ : state) dispatcher.handle(topic, body);
+  if (dispatcher.counters().chains_run != static_cast<std::uint64_t>(state.iterations()))
+    state.SkipWithError("not every event ran its chain");
+  state.SetItemsProcessed(state.iterations());
+  std::filesystem::remove_all(dir);
+}
+
+BENCHMARK_CAPTURE(BM_DispatchTwoStepNoopChain, one_account, 0);
+BENCHMARK_CAPTURE(BM_DispatchTwoStepNoopChain, ten_thousand_accounts, 10000);
+
+}  // namespace
+
+BENCHMARK_MAIN();
