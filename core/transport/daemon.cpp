@@ -1,0 +1,200 @@
+#include "transport/daemon.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <csignal>
+#include <stdexcept>
+#include <zmq.hpp>
+
+#include "dispatch/dispatcher.hpp"
+#include "store/state_store.hpp"
+#include "transport/ingest_reader.hpp"
+#include "transport/outbound_publisher.hpp"
+#include "transport/status_report.hpp"
+
+namespace vumi::transport {
+
+namespace asio = boost::asio;
+
+struct Daemon::Impl final : IngestHandler {
+  explicit Impl(DaemonOptions opts) : options(std::move(opts)), signals(io), status_timer(io) {}
+
+  int run();
+  bool start();  // false when startup failed (already logged)
+  void on_signal(int signal_number);
+  void reload();
+  void stop();
+  void arm_status_timer();
+  unsigned status_interval_s() const;
+
+  void on_batch_begin() override { store->begin_batch(); }
+  void on_message(std::string_view topic, std::string_view body) override { dispatcher->handle(topic, body); }
+  void on_batch_end() override {
+    store->commit_batch();
+    // Sends may have consumed the outbound descriptor's edge; look for subscriptions here too.
+    outbound->drain_subscriptions();
+  }
+
+  std::string status() const {
+    return status_line(dispatcher->counters(), ingest->counters(), outbound->counters());
+  }
+
+  DaemonOptions options;
+  asio::io_context io{1};
+  asio::signal_set signals;
+  asio::steady_timer status_timer;
+  std::shared_ptr<const dispatch::Runtime> runtime;
+  std::unique_ptr<store::StateStore> store;
+  std::optional<zmq::context_t> zmq_context;
+  std::unique_ptr<OutboundPublisher> outbound;
+  std::unique_ptr<dispatch::Dispatcher> dispatcher;
+  std::unique_ptr<IngestReader> ingest;
+  bool stopping = false;
+};
+
+int Daemon::Impl::run() {
+  // Signals first: a SIGTERM or SIGHUP during startup must not kill the process half-started.
+  signals.add(SIGINT);
+  signals.add(SIGTERM);
+  signals.add(SIGHUP);
+  if (!start()) return 1;
+  signals.async_wait([this](const boost::system::error_code& ec, int n) {
+    if (!ec) on_signal(n);
+  });
+  arm_status_timer();
+  ingest->start();
+  outbound->watch_subscriptions(io);
+  spdlog::info("listening: ingest {}, outbound {}", ingest->endpoint(), outbound->endpoint());
+  io.run();
+
+  // Every batch ended with a commit; what remains is to close the sockets in order.
+  ingest->close();
+  spdlog::info("stopped: {}", status());
+  outbound->close();
+  dispatcher.reset();
+  ingest.reset();
+  outbound.reset();
+  zmq_context->close();
+  store.reset();
+  return 0;
+}
+
+bool Daemon::Impl::start() {
+  std::vector<std::string> errors;
+  runtime = options.load(errors);
+  if (!runtime) {
+    for (const auto& e : errors) spdlog::error("config: {}", e);
+    spdlog::error("not started: the config has {} error(s)", errors.size());
+    return false;
+  }
+  const config::Config& config = runtime->config();
+  try {
+    store = store::StateStore::open(config.state_dir);
+  } catch (const std::exception& e) {
+    spdlog::error("not started: state_dir \"{}\": {}", config.state_dir.string(), e.what());
+    return false;
+  }
+  try {
+    zmq_context.emplace(1);
+    outbound = std::make_unique<OutboundPublisher>(*zmq_context, config.outbound_bind);
+    dispatcher = std::make_unique<dispatch::Dispatcher>(runtime, *store, *outbound);
+    ingest = std::make_unique<IngestReader>(io, *zmq_context, config.ingest_bind,
+                                            config.limits.max_body_bytes, *this);
+  } catch (const std::exception& e) {
+    spdlog::error("not started: {}", e.what());
+    ingest.reset();
+    dispatcher.reset();
+    outbound.reset();
+    zmq_context.reset();
+    return false;
+  }
+  return true;
+}
+
+void Daemon::Impl::on_signal(int signal_number) {
+  if (signal_number == SIGHUP) {
+    reload();
+  } else {
+    spdlog::info("received {}: stopping (the current batch is finished, no new messages are read)",
+                 signal_number == SIGINT ? "SIGINT" : "SIGTERM");
+    stop();
+  }
+  if (!stopping) {
+    signals.async_wait([this](const boost::system::error_code& ec, int n) {
+      if (!ec) on_signal(n);
+    });
+  }
+}
+
+void Daemon::Impl::stop() {
+  stopping = true;
+  // Handlers run one at a time, so no message is half-handled here: the batch that was being read
+  // has been dispatched and committed.
+  ingest->stop();
+  status_timer.cancel();
+  io.stop();
+}
+
+void Daemon::Impl::reload() {
+  spdlog::info("received SIGHUP: reloading the config");
+  std::vector<std::string> errors;
+  std::shared_ptr<const dispatch::Runtime> next;
+  try {
+    next = options.load(errors);
+  } catch (const std::exception& e) {
+    errors.push_back(e.what());
+  }
+  if (!next) {
+    for (const auto& e : errors) spdlog::error("reload: {}", e);
+    spdlog::error("reload failed with {} error(s); keeping the running config", errors.size());
+    return;
+  }
+  const config::Config& old_config = runtime->config();
+  const config::Config& new_config = next->config();
+  auto restart_needed = [](const char* key, const std::string& was, const std::string& now) {
+    if (was != now)
+      spdlog::warn("reload: {} changed from \"{}\" to \"{}\"; still using \"{}\" until restart", key, was,
+                   now, was);
+  };
+  restart_needed("ingest.bind", old_config.ingest_bind, new_config.ingest_bind);
+  restart_needed("outbound.bind", old_config.outbound_bind, new_config.outbound_bind);
+  restart_needed("state_dir", old_config.state_dir.string(), new_config.state_dir.string());
+  const unsigned old_interval = status_interval_s();
+  // Between two handlers of the loop: the next message sees only the new config.
+  runtime = next;
+  dispatcher->replace_runtime(std::move(next));
+  if (status_interval_s() != old_interval) {
+    status_timer.cancel();
+    arm_status_timer();
+  }
+  spdlog::info("reload: config from {} is now in use ({} handler(s), {} account(s))", new_config.source,
+               new_config.handlers.size(), new_config.accounts.size());
+}
+
+unsigned Daemon::Impl::status_interval_s() const {
+  return options.status_interval_s ? *options.status_interval_s : runtime->config().status_interval_s;
+}
+
+void Daemon::Impl::arm_status_timer() {
+  const unsigned interval = status_interval_s();
+  if (interval == 0) return;
+  status_timer.expires_after(std::chrono::seconds(interval));
+  status_timer.async_wait([this](const boost::system::error_code& ec) {
+    if (ec || stopping) return;
+    spdlog::info("status: {}", status());
+    arm_status_timer();
+  });
+}
+
+Daemon::Daemon(DaemonOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
+
+Daemon::~Daemon() = default;
+
+int Daemon::run() {
+  return impl_->run();
+}
+
+}  // namespace vumi::transport

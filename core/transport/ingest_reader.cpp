@@ -1,0 +1,107 @@
+#include "transport/ingest_reader.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "transport/socket_options.hpp"
+
+namespace vumi::transport {
+
+IngestReader::IngestReader(boost::asio::io_context& io, zmq::context_t& context, const std::string& endpoint,
+                           std::size_t max_body_bytes, IngestHandler& handler, std::size_t budget)
+    : socket_(context, zmq::socket_type::sub),
+      handler_(handler),
+      budget_(budget == 0 ? 1 : budget),
+      bad_frames_log_(std::chrono::seconds(5)) {
+  apply_ingest_options(socket_, max_body_bytes);
+  for (std::string_view prefix : kTopicPrefixes) socket_.set(zmq::sockopt::subscribe, prefix);
+  endpoint_ = bind_endpoint(socket_, "ingest", endpoint);
+  watcher_ = std::make_unique<SocketWatcher>(io, socket_);
+}
+
+IngestReader::~IngestReader() {
+  watcher_.reset();
+}
+
+void IngestReader::start() {
+  running_ = true;
+  watcher_->watch([this] { drain(); });
+}
+
+void IngestReader::stop() {
+  running_ = false;
+  if (watcher_) watcher_->cancel();
+}
+
+void IngestReader::close() {
+  stop();
+  watcher_.reset();
+  socket_.close();
+}
+
+void IngestReader::drain() {
+  if (!running_) return;
+  std::size_t n = 0;
+  while (n < budget_) {
+    if (n == 0) {
+      // Peek cheaply whether anything is there before opening a batch.
+      if (!(socket_.get(zmq::sockopt::events) & ZMQ_POLLIN)) break;
+      handler_.on_batch_begin();
+    }
+    if (!read_one()) break;
+    ++n;
+  }
+  if (n > 0) {
+    ++counters_.batches;
+    handler_.on_batch_end();
+  }
+  // With the budget spent, watch() finds POLLIN and posts, letting timers and signals run first.
+  if (running_) watcher_->watch([this] { drain(); });
+}
+
+bool IngestReader::read_one() {
+  if (!socket_.recv(topic_, zmq::recv_flags::dontwait)) return false;
+  if (!topic_.more()) {
+    refuse_frames(1, topic_.size() == 0 ? 1 : 0);
+    return true;
+  }
+  // The frames of a multipart message arrive together, so the rest never has to be waited for.
+  if (!socket_.recv(body_, zmq::recv_flags::dontwait)) {
+    refuse_frames(1, 0);
+    return true;
+  }
+  if (body_.more()) {
+    std::size_t frames = 2;
+    while (socket_.recv(extra_, zmq::recv_flags::dontwait)) {
+      ++frames;
+      if (!extra_.more()) break;
+    }
+    refuse_frames(frames, 0);
+    return true;
+  }
+  if (topic_.size() == 0 || body_.size() == 0) {
+    refuse_frames(2, (topic_.size() == 0) + (body_.size() == 0));
+    return true;
+  }
+  ++counters_.messages;
+  handler_.on_message(topic_.to_string_view(), body_.to_string_view());
+  return true;
+}
+
+void IngestReader::refuse_frames(std::size_t frames, std::size_t empty_frames) {
+  ++counters_.bad_frames;
+  if (!bad_frames_log_.admit()) return;
+  const std::string topic(topic_.to_string_view().substr(0, 120));
+  if (empty_frames > 0) {
+    spdlog::warn(
+        "ingest: rejected message (bad_frames): {} empty frame(s) on topic \"{}\"; expected [topic, "
+        "body], both non-empty ({} similar suppressed)",
+        empty_frames, topic, bad_frames_log_.suppressed());
+  } else {
+    spdlog::warn(
+        "ingest: rejected message (bad_frames): {} frame(s) on topic \"{}\"; expected exactly 2 "
+        "[topic, body] ({} similar suppressed)",
+        frames, topic, bad_frames_log_.suppressed());
+  }
+}
+
+}  // namespace vumi::transport

@@ -1,0 +1,77 @@
+// The daemon's ingest socket: a SUB bound at ingest.bind whose messages are read on the io_context.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <zmq.hpp>
+
+#include "transport/rate_limited_log.hpp"
+#include "transport/socket_watcher.hpp"
+
+namespace vumi::transport {
+
+// Where ingest messages go (the Dispatcher in the daemon, a fake in tests).
+class IngestHandler {
+ public:
+  virtual ~IngestHandler() = default;
+  // Before the first message of a batch read in one turn of the loop.
+  virtual void on_batch_begin() = 0;
+  // One message of exactly two non-empty frames [topic, body]; the views die when it returns.
+  virtual void on_message(std::string_view topic, std::string_view body) = 0;
+  // After the last message of a batch (a good moment to commit state and look at other sockets).
+  virtual void on_batch_end() = 0;
+};
+
+struct IngestCounters {
+  std::uint64_t messages = 0;    // well-formed messages handed to the handler
+  std::uint64_t bad_frames = 0;  // messages refused for their frame count or an empty frame
+  std::uint64_t batches = 0;     // turns of the loop that read at least one message
+};
+
+class IngestReader {
+ public:
+  // Messages read per turn before yielding to timers, signals and the other socket.
+  static constexpr std::size_t kDefaultBudget = 1024;
+  // The prefixes the daemon subscribes to: the three ingest topic families.
+  static constexpr std::string_view kTopicPrefixes[] = {"event.", "inbound.", "command."};
+
+  // Creates the socket and binds it (throws std::runtime_error with the reason on failure).
+  IngestReader(boost::asio::io_context& io, zmq::context_t& context, const std::string& endpoint,
+               std::size_t max_body_bytes, IngestHandler& handler, std::size_t budget = kDefaultBudget);
+  ~IngestReader();
+
+  // Starts reading on the io_context.
+  void start();
+  // Stops reading: no message is handed over after this returns. Messages still queued are left
+  // unread (workers that need delivery guarantees republish on reconnect).
+  void stop();
+  // Closes the socket (after stop()).
+  void close();
+
+  const std::string& endpoint() const { return endpoint_; }
+  const IngestCounters& counters() const { return counters_; }
+
+ private:
+  void drain();
+  // Reads one message; false when none is waiting.
+  bool read_one();
+  void refuse_frames(std::size_t frames, std::size_t empty_frames);
+
+  zmq::socket_t socket_;
+  std::string endpoint_;
+  IngestHandler& handler_;
+  std::size_t budget_;
+  std::unique_ptr<SocketWatcher> watcher_;
+  bool running_ = false;
+  zmq::message_t topic_;
+  zmq::message_t body_;
+  zmq::message_t extra_;
+  IngestCounters counters_;
+  RateLimitedLog bad_frames_log_;
+};
+
+}  // namespace vumi::transport

@@ -1,0 +1,54 @@
+// The daemon's outbound socket: an XPUB bound at outbound.bind that never blocks dispatch.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <zmq.hpp>
+
+#include "dispatch/outbound.hpp"
+#include "transport/rate_limited_log.hpp"
+#include "transport/socket_watcher.hpp"
+
+namespace vumi::transport {
+
+struct OutboundCounters {
+  std::uint64_t sent = 0;           // messages accepted by the socket
+  std::uint64_t undeliverable = 0;  // messages refused because a subscriber's queue was full
+  std::uint64_t failed = 0;         // messages refused for any other reason
+};
+
+class OutboundPublisher : public dispatch::OutboundSink {
+ public:
+  // Creates the socket and binds it (throws std::runtime_error with the reason on failure).
+  OutboundPublisher(zmq::context_t& context, const std::string& endpoint);
+
+  // Sends [topic, body] without blocking; a refused message is counted and logged (rate-limited).
+  void send(std::string_view topic, std::string_view body) override;
+
+  // Reads the subscription messages subscribers sent (logging each at info level); never blocks.
+  // Call it whenever the socket's descriptor is readable and from time to time, because sends
+  // can consume the descriptor's edge.
+  void drain_subscriptions();
+
+  // Reads subscriptions on the io_context whenever they arrive, until close().
+  void watch_subscriptions(boost::asio::io_context& io);
+
+  // The endpoint actually bound (ephemeral ports resolved).
+  const std::string& endpoint() const { return endpoint_; }
+  const OutboundCounters& counters() const { return counters_; }
+
+  // Closes the socket, flushing queued messages for at most the configured linger.
+  void close();
+
+ private:
+  zmq::socket_t socket_;
+  std::string endpoint_;
+  std::unique_ptr<SocketWatcher> watcher_;
+  OutboundCounters counters_;
+  RateLimitedLog undeliverable_log_;
+};
+
+}  // namespace vumi::transport
