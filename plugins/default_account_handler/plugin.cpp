@@ -1,0 +1,171 @@
+// default_account_handler: keeps an unclaimed inbound message in the account's inbox, optionally
+// auto-replies, and emits unrouted_message. Written only against the public SDK and Boost.JSON.
+#include <boost/json.hpp>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <ctime>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vumi/plugin.hpp>
+
+namespace {
+
+namespace json = boost::json;
+using vumi::sdk::StepResult;
+
+std::string_view trim(std::string_view s) {
+  const auto first = s.find_first_not_of(" \t\r\n");
+  if (first == std::string_view::npos) return {};
+  return s.substr(first, s.find_last_not_of(" \t\r\n") - first + 1);
+}
+
+// Topic parts follow the wire protocol's identifier rule: [A-Za-z0-9_:-]{1,128}.
+bool is_identifier(std::string_view s) {
+  if (s.empty() || s.size() > 128) return false;
+  for (char c : s)
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+          c == ':' || c == '-'))
+      return false;
+  return true;
+}
+
+// Vumi's timestamp format, "%Y-%m-%d %H:%M:%S.%f", in UTC.
+std::string vumi_timestamp_now() {
+  const auto now = std::chrono::system_clock::now();
+  const long long micros =
+      std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count() % 1000000;
+  const std::time_t secs = std::chrono::system_clock::to_time_t(now);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char date[32];
+  std::strftime(date, sizeof date, "%Y-%m-%d %H:%M:%S", &tm);
+  char fraction[16];
+  std::snprintf(fraction, sizeof fraction, ".%06lld", micros);
+  return std::string(date) + fraction;
+}
+
+// The inbound message field a reply needs, as a non-empty string; nullopt when missing or not one.
+std::optional<std::string> text_field(const json::object& message, std::string_view key) {
+  const json::value* v = message.if_contains(key);
+  if (!v || !v->is_string() || v->as_string().empty()) return std::nullopt;
+  return std::string(v->as_string());
+}
+
+class DefaultAccountHandler {
+ public:
+  static constexpr const char* kName = "default_account_handler";
+  static constexpr const char* kDescription =
+      "Keeps an unclaimed inbound message in the account's inbox, optionally auto-replies, and emits "
+      "unrouted_message.";
+  static constexpr const char* kOptionsSchema =
+      R"({"type": "object", "properties": {}, "additionalProperties": false})";
+  static constexpr const char* kStepSchema = R"({
+    "type": "object",
+    "properties": {
+      "auto_reply": {"type": ["string", "null"], "description": "Reply content sent back to the sender on the message's transport; absent or null: no reply."}
+    },
+    "additionalProperties": false
+  })";
+  static constexpr const char* kOutput =
+      "inbox_id of the stored message, and reply_message_id when a reply was sent";
+  static constexpr vumi_threading kThreading = VUMI_THREADING_REENTRANT;
+
+  explicit DefaultAccountHandler(vumi::sdk::Options) {}
+
+  StepResult handle(vumi::sdk::Call& call) {
+    if (call.event_type() != "inbound_message")
+      return StepResult::fail(
+          "default_account_handler handles inbound_message events only, got event_type \"" +
+          std::string(call.event_type()) + "\"");
+    const json::value config = json::parse(call.config_json());
+    if (!config.is_object()) return StepResult::fail("config: must be an object");
+    std::optional<std::string> auto_reply;
+    if (const json::value* r = config.as_object().if_contains("auto_reply"); r && !r->is_null()) {
+      if (!r->is_string())
+        return StepResult::fail("config.auto_reply: must be a string, got " + json::serialize(*r));
+      if (trim(r->as_string()).empty()) return StepResult::fail("config.auto_reply: must not be empty");
+      auto_reply = std::string(r->as_string());
+    }
+
+    const json::value event = json::parse(call.event_json());
+    const json::value* data = event.as_object().if_contains("event_data");
+    if (!data || !data->is_object())
+      return StepResult::fail("event_data: must be the inbound user message (an object)");
+    const json::object& message = data->as_object();
+
+    // Everything the reply needs is checked before the inbox write, so a bad message stores nothing.
+    std::optional<json::object> reply;
+    if (auto_reply) {
+      auto built = build_reply(call, message, *auto_reply);
+      if (auto* problem = std::get_if<std::string>(&built)) return StepResult::fail(*problem);
+      reply = std::move(std::get<json::object>(built));
+    }
+
+    const std::int64_t inbox_id = call.inbox_put(json::serialize(message));
+    call.metric_add("messages_kept");
+    json::object out{{"inbox_id", inbox_id}};
+    if (reply) {
+      call.publish("outbound." + std::string(reply->at("transport_name").as_string()),
+                   json::serialize(*reply));
+      call.metric_add("auto_replies_sent");
+      out["reply_message_id"] = reply->at("message_id");
+    }
+    call.emit_event(json::serialize(json::object{
+        {"event_type", "unrouted_message"},
+        {"event_data", json::object{{"inbox_id", inbox_id}, {"message", message}}},
+    }));
+    call.set_output(json::serialize(out));
+    return StepResult::next();
+  }
+
+ private:
+  // A user_message answering `message` (addresses swapped, in_reply_to set), or why it cannot be made.
+  static std::variant<json::object, std::string> build_reply(vumi::sdk::Call& call,
+                                                             const json::object& message,
+                                                             const std::string& content) {
+    const auto transport_name = text_field(message, "transport_name");
+    if (!transport_name || !is_identifier(*transport_name))
+      return std::string("cannot auto-reply: the inbound message has no usable transport_name");
+    const auto message_id = text_field(message, "message_id");
+    if (!message_id) return std::string("cannot auto-reply: the inbound message has no message_id");
+    const auto from_addr = text_field(message, "from_addr");
+    if (!from_addr) return std::string("cannot auto-reply: the inbound message has no from_addr to reply to");
+    const json::value* to_addr = message.if_contains("to_addr");
+    const json::value* transport_type = message.if_contains("transport_type");
+
+    // Like Vumi's TransportUserMessage.reply(): helper and transport metadata travel back.
+    json::object helper;
+    if (const json::value* h = message.if_contains("helper_metadata"); h && h->is_object())
+      helper = h->as_object();
+    json::object go;
+    if (const json::value* g = helper.if_contains("go"); g && g->is_object()) go = g->as_object();
+    go["user_account"] = call.account_key();
+    helper["go"] = std::move(go);
+    json::value transport_metadata = json::object{};
+    if (const json::value* t = message.if_contains("transport_metadata"); t && t->is_object())
+      transport_metadata = *t;
+
+    return json::object{
+        {"message_version", "20110921"},
+        {"message_type", "user_message"},
+        {"timestamp", vumi_timestamp_now()},
+        {"message_id", call.new_id()},
+        {"to_addr", *from_addr},
+        {"from_addr", to_addr ? *to_addr : json::value(nullptr)},
+        {"content", content},
+        {"transport_name", *transport_name},
+        {"transport_type", transport_type ? *transport_type : json::value(nullptr)},
+        {"in_reply_to", *message_id},
+        {"session_event", nullptr},
+        {"helper_metadata", std::move(helper)},
+        {"transport_metadata", std::move(transport_metadata)},
+    };
+  }
+};
+
+}  // namespace
+
+VUMI_PLUGIN("default_account_handler", "1.0.0", DefaultAccountHandler)

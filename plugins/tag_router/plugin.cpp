@@ -1,0 +1,129 @@
+// tag_router: routes an inbound user message on a "pool:tag" to the conversation that claims the tag.
+// Written only against the public SDK (vumi/plugin.hpp) and Boost.JSON.
+#include <boost/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vumi/plugin.hpp>
+
+namespace {
+
+namespace json = boost::json;
+using vumi::sdk::StepResult;
+
+// Topic parts follow the wire protocol's identifier rule: [A-Za-z0-9_:-]{1,128}.
+bool is_identifier(std::string_view s) {
+  if (s.empty() || s.size() > 128) return false;
+  for (char c : s)
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+          c == ':' || c == '-'))
+      return false;
+  return true;
+}
+
+// The message's "pool:tag" from helper_metadata.tag.tag = [pool, tag], if it has one.
+std::optional<std::string> message_tag(const json::object& message) {
+  const json::value* helper = message.if_contains("helper_metadata");
+  const json::value* tag = helper && helper->is_object() ? helper->as_object().if_contains("tag") : nullptr;
+  const json::value* pair = tag && tag->is_object() ? tag->as_object().if_contains("tag") : nullptr;
+  if (!pair || !pair->is_array() || pair->as_array().size() != 2) return std::nullopt;
+  const json::array& a = pair->as_array();
+  if (!a[0].is_string() || !a[1].is_string()) return std::nullopt;
+  return std::string(a[0].as_string()) + ":" + std::string(a[1].as_string());
+}
+
+class TagRouter {
+ public:
+  static constexpr const char* kName = "tag_router";
+  static constexpr const char* kDescription =
+      "Routes an inbound message on a tag to the conversation mapped to it and stops the chain; unmapped "
+      "tags "
+      "continue.";
+  static constexpr const char* kOptionsSchema =
+      R"({"type": "object", "properties": {}, "additionalProperties": false})";
+  static constexpr const char* kStepSchema = R"({
+    "type": "object",
+    "properties": {
+      "routes": {"type": "object", "additionalProperties": {"type": "string"},
+        "description": "\"pool:tag\" -> conversation_key of the conversation that receives messages on that tag."},
+      "conversation_types": {"type": "object", "additionalProperties": {"type": "string"},
+        "description": "conversation_key -> conversation_type for every routed conversation; usually \"{{/account/conversations}}\"."}
+    },
+    "required": ["routes"],
+    "additionalProperties": false
+  })";
+  static constexpr const char* kOutput =
+      "when routed: tag, conversation_key, conversation_type (the chain then stops)";
+  static constexpr vumi_threading kThreading = VUMI_THREADING_REENTRANT;
+
+  explicit TagRouter(vumi::sdk::Options) {}
+
+  StepResult handle(vumi::sdk::Call& call) {
+    if (call.event_type() != "inbound_message")
+      return StepResult::fail("tag_router handles inbound_message events only, got event_type \"" +
+                              std::string(call.event_type()) + "\"");
+    const json::value config = json::parse(call.config_json());
+    const json::value* routes = config.is_object() ? config.as_object().if_contains("routes") : nullptr;
+    if (!routes || !routes->is_object())
+      return StepResult::fail("config.routes: must be an object of \"pool:tag\" -> conversation_key");
+    const json::value* types = config.as_object().if_contains("conversation_types");
+
+    const json::value event = json::parse(call.event_json());
+    const json::value* data = event.as_object().if_contains("event_data");
+    if (!data || !data->is_object())
+      return StepResult::fail("event_data: must be the inbound user message (an object)");
+    json::object message = data->as_object();
+
+    // The host names the tag in conversation_key; a message's own helper_metadata.tag is the fallback.
+    std::optional<std::string> tag;
+    if (call.conversation_type() == "transport" &&
+        call.conversation_key().find(':') != std::string_view::npos)
+      tag = std::string(call.conversation_key());
+    else
+      tag = message_tag(message);
+    if (!tag)
+      return StepResult::fail(
+          "the inbound message has no tag: conversation_key is not \"pool:tag\" and helper_metadata.tag.tag "
+          "is "
+          "missing");
+
+    const json::value* target = routes->as_object().if_contains(*tag);
+    if (!target) {
+      call.debug("tag " + *tag + " is not routed; continuing");
+      return StepResult::next();
+    }
+    if (!target->is_string() || !is_identifier(target->as_string()))
+      return StepResult::fail("config.routes." + *tag + ": must be a conversation_key, got " +
+                              json::serialize(*target));
+    const std::string conversation_key(target->as_string());
+
+    const json::value* type =
+        types && types->is_object() ? types->as_object().if_contains(conversation_key) : nullptr;
+    if (!type)
+      return StepResult::fail("config.conversation_types: has no type for conversation \"" +
+                              conversation_key + "\" (routed from tag " + *tag +
+                              "); give it, e.g. \"conversation_types\": \"{{/account/conversations}}\"");
+    if (!type->is_string() || !is_identifier(type->as_string()))
+      return StepResult::fail("config.conversation_types." + conversation_key +
+                              ": must be a conversation type, got " + json::serialize(*type));
+    const std::string conversation_type(type->as_string());
+
+    json::value& helper = message["helper_metadata"];
+    if (!helper.is_object()) helper = json::object{};
+    json::value& go = helper.as_object()["go"];
+    if (!go.is_object()) go = json::object{};
+    go.as_object()["user_account"] = call.account_key();
+    go.as_object()["conversation_key"] = conversation_key;
+    go.as_object()["conversation_type"] = conversation_type;
+
+    call.publish("conversation." + conversation_type + "." + conversation_key, json::serialize(message));
+    call.metric_add("messages_routed");
+    call.set_output(json::serialize(json::object{
+        {"tag", *tag}, {"conversation_key", conversation_key}, {"conversation_type", conversation_type}}));
+    return StepResult::stop();
+  }
+};
+
+}  // namespace
+
+VUMI_PLUGIN("tag_router", "1.0.0", TagRouter)
