@@ -3,7 +3,6 @@
 
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
-
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -42,13 +41,13 @@ struct InboxEntry {
 
 struct DeadLetter {
   std::int64_t id = 0;
-  std::string created_at;  // set by the store when empty
-  std::string reason;      // stable code: step_failed, max_depth, unowned_tag, ...
-  std::string message;     // human explanation
-  std::string account_key; // empty when unknown
-  std::string route;       // e.g. accounts.acct1.routes[0]; empty when not routed
-  std::string step;        // e.g. chain[1] (handler "sms"); empty when not in a step
-  std::string input;       // the raw or decoded input (JSON text or raw bytes as text)
+  std::string created_at;   // set by the store when empty
+  std::string reason;       // stable code: step_failed, max_depth, unowned_tag, ...
+  std::string message;      // human explanation
+  std::string account_key;  // empty when unknown
+  std::string route;        // e.g. accounts.acct1.routes[0]; empty when not routed
+  std::string step;         // e.g. chain[1] (handler "sms"); empty when not in a step
+  std::string input;        // the raw or decoded input (JSON text or raw bytes as text)
 };
 
 // Result of a data-path operation: never throws; error says what failed.
@@ -81,15 +80,16 @@ class StateStore {
                                                 StoreStatus& status) = 0;
   virtual StoreStatus dead_letter_put(const DeadLetter& letter) = 0;
 
-  // Inspection (oldest first); account empty = all accounts.
+  // Inspection (oldest first); account empty = all accounts. Control plane: throws StoreError.
   virtual std::vector<Contact> contacts(std::string_view account) = 0;
   virtual std::vector<InboxEntry> inbox(std::string_view account) = 0;
   virtual std::vector<DeadLetter> dead_letters(std::string_view account) = 0;
 
   // Groups the writes that follow into one transaction until commit_batch (for throughput);
-  // nesting is not supported.
-  virtual void begin_batch() = 0;
-  virtual void commit_batch() = 0;
+  // nesting is not supported. Writes outside a batch commit one by one.
+  virtual StoreStatus begin_batch() = 0;
+  // Commits the batch; on failure its writes are rolled back and the status says why.
+  virtual StoreStatus commit_batch() = 0;
 };
 
 }  // namespace vumi::store

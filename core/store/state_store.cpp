@@ -1,0 +1,21 @@
+#include "store/state_store.hpp"
+
+#include "store/sqlite_state_store.hpp"
+
+namespace vumi::store {
+
+std::unique_ptr<StateStore> StateStore::open(const std::filesystem::path& state_dir) {
+  return std::make_unique<SqliteStateStore>(state_dir, SqliteStateStore::Mode::read_write);
+}
+
+std::unique_ptr<StateStore> StateStore::open_read_only(const std::filesystem::path& state_dir) {
+  return std::make_unique<SqliteStateStore>(state_dir, SqliteStateStore::Mode::read_only);
+}
+
+boost::json::object Contact::to_json() const {
+  return {{"contact_key", contact_key}, {"msisdn", msisdn}, {"name", name},
+          {"surname", surname},         {"extra", extra},   {"created_at", created_at},
+          {"updated_at", updated_at}};
+}
+
+}  // namespace vumi::store

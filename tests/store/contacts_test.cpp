@@ -1,0 +1,193 @@
+// Contacts: upsert (create, update, merge), lookups, and account isolation.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <boost/json/parse.hpp>
+#include <regex>
+
+#include "store/state_store.hpp"
+#include "temp_dir.hpp"
+
+namespace vumi::store {
+namespace {
+
+namespace bj = boost::json;
+using ::testing::HasSubstr;
+using testing::TempDir;
+
+const std::regex kIsoMillis(R"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z)");
+
+class ContactsTest : public ::testing::Test {
+ protected:
+  std::optional<Contact> upsert(std::string_view account, const char* fields_json, bool& created) {
+    StoreStatus status;
+    auto contact = store_->contact_upsert(account, bj::parse(fields_json).as_object(), created, status);
+    EXPECT_TRUE(status.ok) << status.error;
+    EXPECT_EQ(contact.has_value(), status.ok);
+    return contact;
+  }
+  Contact upsert_ok(std::string_view account, const char* fields_json) {
+    bool created = false;
+    auto contact = upsert(account, fields_json, created);
+    return contact ? *contact : Contact{};
+  }
+  StoreStatus upsert_failure(std::string_view account, const char* fields_json) {
+    StoreStatus status;
+    bool created = true;
+    auto contact = store_->contact_upsert(account, bj::parse(fields_json).as_object(), created, status);
+    EXPECT_FALSE(contact);
+    EXPECT_FALSE(created);
+    return status;
+  }
+
+  TempDir tmp_;
+  std::unique_ptr<StateStore> store_ = StateStore::open(tmp_.path());
+};
+
+TEST_F(ContactsTest, UpsertCreatesAContactWithKeyAndTimestamps) {
+  bool created = false;
+  auto contact =
+      upsert("acct1", R"({"msisdn": "+27821234567", "name": "Thandi", "extra": {"age": 31}})", created);
+  ASSERT_TRUE(contact);
+  EXPECT_TRUE(created);
+  EXPECT_TRUE(std::regex_match(contact->contact_key, std::regex("[0-9a-f]{32}"))) << contact->contact_key;
+  EXPECT_EQ(contact->account_key, "acct1");
+  EXPECT_EQ(contact->msisdn, "+27821234567");
+  EXPECT_EQ(contact->name, "Thandi");
+  EXPECT_EQ(contact->surname, "");
+  EXPECT_EQ(contact->extra, (bj::object{{"age", 31}}));
+  EXPECT_TRUE(std::regex_match(contact->created_at, kIsoMillis)) << contact->created_at;
+  EXPECT_EQ(contact->created_at, contact->updated_at);
+}
+
+TEST_F(ContactsTest, KeysAreDistinct) {
+  auto a = upsert_ok("acct1", R"({"msisdn": "1"})");
+  auto b = upsert_ok("acct1", R"({"msisdn": "2"})");
+  EXPECT_NE(a.contact_key, b.contact_key);
+}
+
+TEST_F(ContactsTest, UpsertOfTheSameMsisdnUpdatesGivenFieldsAndKeepsOthers) {
+  auto first = upsert_ok("acct1", R"({"msisdn": "+27821234567", "name": "Thandi", "surname": "Zulu"})");
+  bool created = true;
+  auto second = upsert("acct1", R"({"msisdn": "+27821234567", "name": "Thandeka"})", created);
+  ASSERT_TRUE(second);
+  EXPECT_FALSE(created);
+  EXPECT_EQ(second->contact_key, first.contact_key);
+  EXPECT_EQ(second->name, "Thandeka");
+  EXPECT_EQ(second->surname, "Zulu");
+  EXPECT_EQ(second->created_at, first.created_at);
+  EXPECT_GE(second->updated_at, first.updated_at);
+  EXPECT_EQ(store_->contacts("acct1").size(), 1u);
+}
+
+TEST_F(ContactsTest, EmptyStringIsAValueNotAbsence) {
+  upsert_ok("acct1", R"({"msisdn": "5", "name": "Sipho", "surname": "Dlamini"})");
+  auto updated = upsert_ok("acct1", R"({"msisdn": "5", "surname": ""})");
+  EXPECT_EQ(updated.name, "Sipho");
+  EXPECT_EQ(updated.surname, "");
+}
+
+TEST_F(ContactsTest, ExtraIsMergedKeyByKeyAndNullRemovesAKey) {
+  upsert_ok("acct1",
+            R"({"msisdn": "7", "extra": {"age": 31, "lang": "zu", "poll": {"q1": "yes"}, "drop": 1}})");
+  auto merged = upsert_ok("acct1", R"({"msisdn": "7", "extra": {"lang": "en", "city": "Durban",
+                                                                  "poll": {"q2": "no"}, "drop": null}})");
+  EXPECT_EQ(merged.extra, bj::parse(R"({"age": 31, "lang": "en", "poll": {"q1": "yes", "q2": "no"},
+                                       "city": "Durban"})"));
+  auto untouched = upsert_ok("acct1", R"({"msisdn": "7", "name": "N"})");
+  EXPECT_EQ(untouched.extra, merged.extra);
+}
+
+TEST_F(ContactsTest, NullsInAFirstExtraAreNotStored) {
+  auto contact = upsert_ok("acct1", R"({"msisdn": "8", "extra": {"a": null, "b": [1, null]}})");
+  EXPECT_EQ(contact.extra, bj::parse(R"({"b": [1, null]})"));
+}
+
+TEST_F(ContactsTest, FindByMsisdnAndGetByKey) {
+  auto contact = upsert_ok("acct1", R"({"msisdn": "+1555", "name": "Ann"})");
+  StoreStatus status;
+  auto found = store_->contact_find_by_msisdn("acct1", "+1555", status);
+  ASSERT_TRUE(found);
+  EXPECT_EQ(found->contact_key, contact.contact_key);
+  EXPECT_EQ(found->name, "Ann");
+  EXPECT_EQ(found->account_key, "acct1");
+  auto by_key = store_->contact_get("acct1", contact.contact_key, status);
+  ASSERT_TRUE(by_key);
+  EXPECT_EQ(by_key->msisdn, "+1555");
+  EXPECT_FALSE(store_->contact_find_by_msisdn("acct1", "+1666", status));
+  EXPECT_FALSE(store_->contact_get("acct1", "00000000000000000000000000000000", status));
+  EXPECT_TRUE(status.ok) << "absent is not an error: " << status.error;
+}
+
+TEST_F(ContactsTest, AccountsCannotSeeOrUpdateEachOthersContacts) {
+  auto mine = upsert_ok("acct1", R"({"msisdn": "+27820000001", "name": "Mine", "extra": {"a": 1}})");
+  StoreStatus status;
+  // The other account finds nothing by msisdn or by the key.
+  EXPECT_FALSE(store_->contact_find_by_msisdn("acct2", "+27820000001", status));
+  EXPECT_FALSE(store_->contact_get("acct2", mine.contact_key, status));
+  EXPECT_TRUE(status.ok);
+
+  // Its upsert with the same msisdn creates its own contact instead of touching acct1's.
+  bool created = false;
+  auto theirs =
+      upsert("acct2", R"({"msisdn": "+27820000001", "name": "Theirs", "extra": {"b": 2}})", created);
+  ASSERT_TRUE(theirs);
+  EXPECT_TRUE(created);
+  EXPECT_NE(theirs->contact_key, mine.contact_key);
+
+  auto still_mine = store_->contact_find_by_msisdn("acct1", "+27820000001", status);
+  ASSERT_TRUE(still_mine);
+  EXPECT_EQ(still_mine->name, "Mine");
+  EXPECT_EQ(still_mine->extra, (bj::object{{"a", 1}}));
+  EXPECT_EQ(store_->contacts("acct1").size(), 1u);
+  EXPECT_EQ(store_->contacts("acct2").size(), 1u);
+  EXPECT_EQ(store_->contacts("").size(), 2u);
+}
+
+TEST_F(ContactsTest, ListingIsOldestFirstAndFilteredByAccount) {
+  upsert_ok("acct1", R"({"msisdn": "1"})");
+  upsert_ok("acct2", R"({"msisdn": "2"})");
+  upsert_ok("acct1", R"({"msisdn": "3"})");
+  upsert_ok("acct1", R"({"msisdn": "1", "name": "updated, not moved"})");
+  auto all = store_->contacts("");
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_EQ(all[0].msisdn, "1");
+  EXPECT_EQ(all[0].account_key, "acct1");
+  EXPECT_EQ(all[1].account_key, "acct2");
+  EXPECT_EQ(all[2].msisdn, "3");
+  auto acct1 = store_->contacts("acct1");
+  ASSERT_EQ(acct1.size(), 2u);
+  EXPECT_EQ(acct1[1].msisdn, "3");
+  EXPECT_TRUE(store_->contacts("nobody").empty());
+}
+
+TEST_F(ContactsTest, BadFieldsAreReportedAndNothingIsWritten) {
+  EXPECT_THAT(upsert_failure("acct1", R"({"name": "No number"})").error, HasSubstr("\"msisdn\" is required"));
+  EXPECT_THAT(upsert_failure("acct1", R"({"msisdn": ""})").error, HasSubstr("\"msisdn\" is empty"));
+  EXPECT_THAT(upsert_failure("acct1", R"({"msisdn": 27821234567})").error,
+              HasSubstr("\"msisdn\" must be a string, not integer"));
+  EXPECT_THAT(upsert_failure("acct1", R"({"msisdn": "1", "name": null})").error,
+              HasSubstr("\"name\" must be a string, not null"));
+  EXPECT_THAT(upsert_failure("acct1", R"({"msisdn": "1", "extra": [1]})").error,
+              HasSubstr("\"extra\" must be an object, not array"));
+  EXPECT_THAT(upsert_failure("acct1", R"({"msisdn": "1", "age": 3})").error,
+              HasSubstr("unknown contact field \"age\""));
+  EXPECT_THAT(upsert_failure("", R"({"msisdn": "1"})").error, HasSubstr("account key is empty"));
+  EXPECT_TRUE(store_->contacts("").empty());
+}
+
+TEST_F(ContactsTest, ToJsonHasEveryFieldButTheAccount) {
+  auto contact = upsert_ok("acct1", R"({"msisdn": "9", "name": "A", "surname": "B", "extra": {"x": true}})");
+  auto json = contact.to_json();
+  EXPECT_EQ(json.at("contact_key"), contact.contact_key.c_str());
+  EXPECT_EQ(json.at("msisdn"), "9");
+  EXPECT_EQ(json.at("name"), "A");
+  EXPECT_EQ(json.at("surname"), "B");
+  EXPECT_EQ(json.at("extra"), (bj::object{{"x", true}}));
+  EXPECT_EQ(json.at("created_at"), contact.created_at.c_str());
+  EXPECT_EQ(json.at("updated_at"), contact.updated_at.c_str());
+  EXPECT_FALSE(json.contains("account_key"));
+}
+
+}  // namespace
+}  // namespace vumi::store
