@@ -46,13 +46,11 @@ class Template {
   const std::vector<Use>& uses() const;
 
  private:
-  struct Part;  // implementation detail, see template.cpp
+  struct Program;  // the compiled form: static JSON text pieces and pointers (template.cpp)
+  std::shared_ptr<const Program> program_;  // shared by copies; immutable after compile()
   std::vector<Use> uses_;
-  std::string static_text_;
+  std::string static_text_ = "{}";
   bool static_ = true;
-  boost::json::object source_;
-  // compiled representation lives in template.cpp's structures
-  std::vector<std::shared_ptr<const void>> compiled_;
 };
 
 }  // namespace vumi::config

@@ -1,0 +1,87 @@
+// `vumi-dispatcher check -c FILE`: every config and plugin problem, each named by its JSON path.
+#include <boost/json/serialize.hpp>
+#include <exception>
+#include <iostream>
+
+#include "cli/commands.hpp"
+#include "cli/config_source.hpp"
+#include "common/json.hpp"
+#include "plugin/handler_instance.hpp"
+#include "plugin/plugin_registry.hpp"
+
+namespace vumi::cli {
+
+namespace {
+
+// True when an error was already reported at path or below it ("handlers.sms", "handlers.sms.type").
+bool has_error_under(const std::vector<config::ConfigError>& errors, const std::string& path) {
+  for (const auto& e : errors) {
+    if (e.path.starts_with(path) && (e.path.size() == path.size() || e.path[path.size()] == '.')) return true;
+  }
+  return false;
+}
+
+// Creates (and at once destroys) each valid handler instance, so refusals by the plugin show up now.
+void try_create_instances(const config::Config& cfg, const plugin::PluginRegistry& registry,
+                          std::vector<config::ConfigError>& errors) {
+  for (const auto& handler : cfg.handlers) {
+    if (has_error_under(errors, handler.path)) continue;
+    auto type = registry.find(handler.type);
+    if (!type) continue;
+    std::string error;
+    auto instance =
+        plugin::HandlerInstance::create(type, handler.name, boost::json::serialize(handler.options), error);
+    if (!instance)
+      errors.push_back({handler.path + ".options",
+                        "handler type " + json::quoted(handler.type) + " refused these options: " + error});
+  }
+}
+
+void print_summary(const config::Config& cfg, const plugin::PluginRegistry& registry,
+                   std::string_view source) {
+  std::size_t routes = 0, tags = 0;
+  for (const auto& account : cfg.accounts) {
+    routes += account.routes.size();
+    tags += account.tags.size();
+  }
+  std::string names;
+  for (const auto& entry : registry.plugins()) {
+    if (!names.empty()) names += ", ";
+    names += entry.plugin->name();
+  }
+  std::cout << "config OK: " << source << '\n'
+            << "  plugins: " << registry.plugins().size() << " (" << names << ")\n"
+            << "  handlers: " << cfg.handlers.size() << '\n'
+            << "  accounts: " << cfg.accounts.size() << ", routes: " << routes << ", tags: " << tags << '\n';
+}
+
+}  // namespace
+
+int check_command(const ConfigArgs& args) {
+  const std::string source = config_source_name(args);
+  try {
+    config::LoadResult loaded = load_command_config(args);
+    std::vector<config::ConfigError> errors = std::move(loaded.errors);
+    if (!loaded.config) {
+      print_config_errors(std::cerr, errors, source);
+      return 1;
+    }
+    const config::Config& cfg = *loaded.config;
+    plugin::PluginRegistry registry;
+    registry.load_path(cfg.plugin_path);
+    for (const auto& refusal : registry.refusals()) errors.push_back({"plugin_path", refusal.text()});
+    config::validate_against_plugins(cfg, registry, errors);
+    try_create_instances(cfg, registry, errors);
+    if (!errors.empty()) {
+      print_config_errors(std::cerr, errors, source);
+      return 1;
+    }
+    print_summary(cfg, registry, source);
+    return 0;
+  } catch (const std::exception& e) {
+    std::cerr << "check " << source << ": " << e.what() << '\n';
+    return 1;
+  }
+}
+
+}  // namespace vumi::cli

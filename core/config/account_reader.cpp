@@ -1,0 +1,253 @@
+#include "config/account_reader.hpp"
+
+#include <algorithm>
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <map>
+
+#include "common/identifier.hpp"
+#include "common/json.hpp"
+#include "config/json_pointer.hpp"
+#include "plugin/closest_name.hpp"
+
+namespace vumi::config {
+
+namespace bj = boost::json;
+
+namespace {
+
+bool tag_part_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+}
+
+// Where each tag was first claimed, to name both owners of a tag claimed twice.
+struct TagOwner {
+  std::string account;
+  std::string path;
+};
+
+class AccountReader {
+ public:
+  AccountReader(const std::vector<HandlerSpec>& handlers, FieldReader& reader) : reader_(reader) {
+    for (const auto& h : handlers) handler_names_.push_back(h.name);
+  }
+
+  void accounts(const bj::value& v, std::vector<AccountSpec>& out) {
+    const bj::object* obj = reader_.object(v, "accounts");
+    if (!obj) return;
+    for (const auto& [key, value] : *obj) {
+      std::string path = json::child_path("accounts", key);
+      if (!reader_.identifier_key(key, "accounts", "account key")) continue;
+      AccountSpec account;
+      account.key = std::string(key);
+      if (read_account(value, path, account)) out.push_back(std::move(account));
+    }
+  }
+
+ private:
+  bool read_account(const bj::value& v, const std::string& path, AccountSpec& account) {
+    const bj::object* obj = reader_.object(v, path);
+    if (!obj) return false;
+    reader_.allowed_keys(*obj, {"conversations", "tags", "routes"}, path);
+    if (const bj::value* c = obj->if_contains("conversations"))
+      conversations(*c, json::child_path(path, "conversations"), account);
+    if (const bj::value* t = obj->if_contains("tags")) tags(*t, json::child_path(path, "tags"), account);
+    if (const bj::value* r = obj->if_contains("routes"))
+      routes(*r, json::child_path(path, "routes"), account);
+    return true;
+  }
+
+  void conversations(const bj::value& v, const std::string& path, AccountSpec& account) {
+    const bj::object* obj = reader_.object(v, path);
+    if (!obj) return;
+    for (const auto& [key, type] : *obj) {
+      if (!reader_.identifier_key(key, path, "conversation key")) continue;
+      if (auto t = reader_.identifier(type, json::child_path(path, key), "conversation type"))
+        account.conversations.emplace(std::string(key), *t);
+    }
+  }
+
+  void tags(const bj::value& v, const std::string& path, AccountSpec& account) {
+    const bj::array* arr = v.if_array();
+    if (!arr) {
+      reader_.error(path, expected("array", v));
+      return;
+    }
+    for (std::size_t i = 0; i < arr->size(); ++i) {
+      std::string here = json::index_path(path, i);
+      auto tag = reader_.string((*arr)[i], here);
+      if (!tag) continue;
+      if (auto problem = tag_problem(*tag)) {
+        reader_.error(here, "tag " + json::quoted(*tag) + " " + *problem);
+        continue;
+      }
+      auto [owner, fresh] = owners_.emplace(*tag, TagOwner{account.key, here});
+      if (!fresh) {
+        if (owner->second.account == account.key) {
+          reader_.error(here,
+                        "tag " + json::quoted(*tag) + " is listed twice (also " + owner->second.path + ")");
+        } else {
+          reader_.error(here, "tag " + json::quoted(*tag) + " is claimed by accounts " +
+                                  json::quoted(owner->second.account) + " (" + owner->second.path + ") and " +
+                                  json::quoted(account.key) + "; a tag has one owner");
+        }
+        continue;
+      }
+      account.tags.push_back(*tag);
+    }
+  }
+
+  void routes(const bj::value& v, const std::string& path, AccountSpec& account) {
+    const bj::array* arr = v.if_array();
+    if (!arr) {
+      reader_.error(path, expected("array", v));
+      return;
+    }
+    for (std::size_t i = 0; i < arr->size(); ++i) {
+      RouteSpec route;
+      route.path = json::index_path(path, i);
+      if (read_route((*arr)[i], route)) account.routes.push_back(std::move(route));
+    }
+  }
+
+  bool read_route(const bj::value& v, RouteSpec& route) {
+    const bj::object* obj = reader_.object(v, route.path);
+    if (!obj) return false;
+    reader_.allowed_keys(*obj, {"on", "chain"}, route.path);
+    if (const bj::value* on = obj->if_contains("on"))
+      match(*on, json::child_path(route.path, "on"), route.on);
+    const bj::value* chain = obj->if_contains("chain");
+    std::string chain_path = json::child_path(route.path, "chain");
+    if (!chain) {
+      reader_.error(route.path, "missing required key \"chain\"");
+      return true;
+    }
+    const bj::array* steps = chain->if_array();
+    if (!steps) {
+      reader_.error(chain_path, expected("array", *chain));
+      return true;
+    }
+    if (steps->empty()) reader_.error(chain_path, "a chain needs at least one step");
+    std::vector<std::string> earlier;  // "as" names of the steps read so far
+    for (std::size_t i = 0; i < steps->size(); ++i) {
+      StepSpec step;
+      step.path = json::index_path(chain_path, i);
+      if (read_step((*steps)[i], step, earlier)) route.chain.push_back(std::move(step));
+    }
+    return true;
+  }
+
+  void match(const bj::value& v, const std::string& path, RouteMatch& on) {
+    const bj::object* obj = reader_.object(v, path);
+    if (!obj) return;
+    reader_.allowed_keys(*obj, {"conversation_type", "conversation_key", "event_type"}, path);
+    auto field = [&](std::string_view key, std::optional<std::string>& out) {
+      if (const bj::value* value = obj->if_contains(key))
+        out = reader_.identifier(*value, json::child_path(path, key), key);
+    };
+    field("conversation_type", on.conversation_type);
+    field("conversation_key", on.conversation_key);
+    field("event_type", on.event_type);
+  }
+
+  bool read_step(const bj::value& v, StepSpec& step, std::vector<std::string>& earlier) {
+    const bj::object* obj = reader_.object(v, step.path);
+    if (!obj) return false;
+    reader_.allowed_keys(*obj, {"handler", "as", "config"}, step.path);
+    if (const bj::value* h = obj->if_contains("handler")) {
+      std::string path = json::child_path(step.path, "handler");
+      if (auto name = reader_.string(*h, path)) {
+        step.handler = *name;
+        if (std::find(handler_names_.begin(), handler_names_.end(), *name) == handler_names_.end())
+          unknown_handler(*name, path);
+      }
+    } else {
+      reader_.error(step.path, "missing required key \"handler\"");
+    }
+    if (const bj::value* as = obj->if_contains("as")) {
+      std::string path = json::child_path(step.path, "as");
+      if (auto name = reader_.identifier(*as, path, "step name")) {
+        if (std::find(earlier.begin(), earlier.end(), *name) != earlier.end()) {
+          reader_.error(path,
+                        "step name " + json::quoted(*name) + " is used by an earlier step of this chain");
+        } else {
+          step.as = *name;
+        }
+      }
+    }
+    if (const bj::value* config = obj->if_contains("config")) {
+      std::string path = json::child_path(step.path, "config");
+      if (const bj::object* c = reader_.object(*config, path)) {
+        step.config = *c;
+        compile(step, path, earlier);
+      }
+    } else {
+      compile(step, json::child_path(step.path, "config"), earlier);
+    }
+    if (!step.as.empty()) earlier.push_back(step.as);
+    return true;
+  }
+
+  void unknown_handler(const std::string& name, const std::string& path) {
+    std::string message =
+        "unknown handler " + json::quoted(name) + " (known: " + plugin::join_names(handler_names_) + ")";
+    if (auto guess = plugin::closest_name(name, handler_names_))
+      message += "; did you mean " + json::quoted(*guess) + "?";
+    reader_.error(path, std::move(message));
+  }
+
+  // Compiles the step's templates and checks where their pointers lead.
+  void compile(StepSpec& step, const std::string& config_path, const std::vector<std::string>& earlier) {
+    std::vector<std::pair<std::string, std::string>> problems;
+    step.compiled.compile(step.config, problems);
+    for (auto& [where, why] : problems) reader_.error(json::child_path(config_path, where), std::move(why));
+    for (const auto& use : step.compiled.uses()) {
+      std::string why;
+      auto pointer = JsonPointer::parse(use.pointer, why);
+      if (!pointer || pointer->tokens().size() < 2) continue;
+      const auto& tokens = pointer->tokens();
+      std::string here = json::child_path(config_path, use.where);
+      if (tokens[0] == "steps" && std::find(earlier.begin(), earlier.end(), tokens[1]) == earlier.end()) {
+        reader_.error(here, "template {{" + use.pointer + "}} refers to step " + json::quoted(tokens[1]) +
+                                ", which is not an earlier step of this chain (earlier named steps: " +
+                                plugin::join_names(earlier) + ")");
+      } else if (tokens[0] == "account" && tokens[1] != "key" && tokens[1] != "conversations") {
+        reader_.error(here, "template {{" + use.pointer +
+                                "}}: /account has only /account/key and "
+                                "/account/conversations");
+      }
+    }
+  }
+
+  FieldReader& reader_;
+  std::vector<std::string> handler_names_;
+  std::map<std::string, TagOwner, std::less<>> owners_;
+};
+
+}  // namespace
+
+std::optional<std::string> tag_problem(std::string_view tag) {
+  std::size_t colon = tag.find(':');
+  if (colon == std::string_view::npos) return "is not \"pool:tag\" (e.g. \"longcode:12345\")";
+  if (tag.size() > kMaxIdentifierLength) return "is longer than 128 characters";
+  std::string_view pool = tag.substr(0, colon);
+  std::string_view name = tag.substr(colon + 1);
+  if (pool.empty()) return "has an empty pool (expected \"pool:tag\")";
+  if (name.empty()) return "has an empty tag after the pool (expected \"pool:tag\")";
+  for (std::string_view part : {pool, name}) {
+    auto bad = std::find_if_not(part.begin(), part.end(), tag_part_char);
+    if (bad == part.end()) continue;
+    unsigned char c = static_cast<unsigned char>(*bad);
+    std::string shown =
+        (c >= 0x20 && c < 0x7f) ? "'" + std::string(1, *bad) + "'" : "byte " + std::to_string(c);
+    return "contains " + shown + " (pool and tag allow A-Z a-z 0-9 _ -, joined by one ':')";
+  }
+  return std::nullopt;
+}
+
+void read_accounts(const bj::value& accounts, const std::vector<HandlerSpec>& handlers,
+                   std::vector<AccountSpec>& out, FieldReader& reader) {
+  AccountReader(handlers, reader).accounts(accounts, out);
+}
+
+}  // namespace vumi::config

@@ -1,0 +1,217 @@
+// parse_config / load_config_file: the top level of the operator config (docs/config.md).
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <limits>
+#include <sstream>
+#include <type_traits>
+
+#include "common/json.hpp"
+#include "config/account_reader.hpp"
+#include "config/config.hpp"
+#include "config/endpoint.hpp"
+#include "config/field_reader.hpp"
+
+namespace vumi::config {
+
+namespace bj = boost::json;
+
+std::string ConfigError::text() const {
+  return path.empty() ? message : path + ": " + message;
+}
+
+namespace {
+
+// Deep enough for any sensible step config; bounded so a hostile file cannot exhaust the stack.
+constexpr std::size_t kMaxConfigDepth = 128;
+
+class ConfigReader {
+ public:
+  ConfigReader(Config& config, std::vector<ConfigError>& errors) : config_(config), reader_(errors) {}
+
+  void read(const bj::object& top) {
+    reader_.allowed_keys(top,
+                         {"ingest", "outbound", "state_dir", "plugin_path", "handlers", "accounts", "limits",
+                          "status_interval_s"},
+                         "");
+    if (const bj::value* v = top.if_contains("ingest")) endpoint(*v, "ingest", config_.ingest_bind);
+    if (const bj::value* v = top.if_contains("outbound")) endpoint(*v, "outbound", config_.outbound_bind);
+    if (config_.ingest_bind == config_.outbound_bind)
+      reader_.error("outbound.bind", "the same endpoint as ingest.bind; each socket needs its own");
+    if (const bj::value* v = top.if_contains("state_dir")) state_dir(*v);
+    if (const bj::value* v = top.if_contains("plugin_path")) plugin_path(*v);
+    if (const bj::value* v = top.if_contains("handlers")) handlers(*v);
+    if (const bj::value* v = top.if_contains("accounts"))
+      read_accounts(*v, config_.handlers, config_.accounts, reader_);
+    if (const bj::value* v = top.if_contains("limits")) limits(*v);
+    if (const bj::value* v = top.if_contains("status_interval_s")) {
+      if (auto n = reader_.integer(*v, "status_interval_s", 1, std::numeric_limits<std::uint32_t>::max()))
+        config_.status_interval_s = static_cast<std::uint32_t>(*n);
+    }
+  }
+
+ private:
+  void endpoint(const bj::value& v, const std::string& path, std::string& out) {
+    const bj::object* obj = reader_.object(v, path);
+    if (!obj) return;
+    reader_.allowed_keys(*obj, {"bind"}, path);
+    const bj::value* bind = obj->if_contains("bind");
+    if (!bind) {
+      reader_.error(path, "missing required key \"bind\"");
+      return;
+    }
+    std::string bind_path = json::child_path(path, "bind");
+    auto text = reader_.string(*bind, bind_path);
+    if (!text) return;
+    if (auto problem = endpoint_problem(*text)) {
+      reader_.error(bind_path, json::quoted(*text) + " is " + *problem);
+      return;
+    }
+    out = *text;
+  }
+
+  void state_dir(const bj::value& v) {
+    auto dir = reader_.string(v, "state_dir");
+    if (!dir) return;
+    if (dir->empty()) {
+      reader_.error("state_dir", "must not be empty");
+      return;
+    }
+    config_.state_dir = *dir;
+  }
+
+  void plugin_path(const bj::value& v) {
+    config_.plugin_path.clear();
+    auto add = [&](const bj::value& entry, const std::string& path) {
+      auto p = reader_.string(entry, path);
+      if (!p) return;
+      if (p->empty()) {
+        reader_.error(path, "must not be empty");
+        return;
+      }
+      config_.plugin_path.emplace_back(*p);
+    };
+    if (v.is_string()) {
+      add(v, "plugin_path");
+      return;
+    }
+    const bj::array* arr = v.if_array();
+    if (!arr) {
+      reader_.error("plugin_path", expected("array of strings or a string", v));
+      return;
+    }
+    for (std::size_t i = 0; i < arr->size(); ++i) add((*arr)[i], json::index_path("plugin_path", i));
+  }
+
+  void handlers(const bj::value& v) {
+    const bj::object* obj = reader_.object(v, "handlers");
+    if (!obj) return;
+    for (const auto& [name, value] : *obj) {
+      if (!reader_.identifier_key(name, "handlers", "handler name")) continue;
+      HandlerSpec spec;
+      spec.name = std::string(name);
+      spec.path = json::child_path("handlers", name);
+      const bj::object* h = reader_.object(value, spec.path);
+      if (!h) continue;
+      reader_.allowed_keys(*h, {"type", "options"}, spec.path);
+      if (const bj::value* type = h->if_contains("type")) {
+        if (auto t = reader_.identifier(*type, json::child_path(spec.path, "type"), "handler type"))
+          spec.type = *t;
+      } else {
+        reader_.error(spec.path, "missing required key \"type\"");
+      }
+      if (const bj::value* options = h->if_contains("options")) {
+        if (const bj::object* o = reader_.object(*options, json::child_path(spec.path, "options")))
+          spec.options = *o;
+      }
+      config_.handlers.push_back(std::move(spec));
+    }
+  }
+
+  void limits(const bj::value& v) {
+    const bj::object* obj = reader_.object(v, "limits");
+    if (!obj) return;
+    reader_.allowed_keys(*obj, {"max_body_bytes", "max_json_depth", "max_string_bytes", "max_emit_depth"},
+                         "limits");
+    auto field = [&](std::string_view key, auto& out, std::uint64_t maximum) {
+      const bj::value* value = obj->if_contains(key);
+      if (!value) return;
+      if (auto n = reader_.integer(*value, json::child_path("limits", key), 1, maximum))
+        out = static_cast<std::remove_reference_t<decltype(out)>>(*n);
+    };
+    constexpr std::uint64_t kMaxBytes = std::uint64_t{1} << 32;  // 4 GiB: far beyond any real message
+    field("max_body_bytes", config_.limits.max_body_bytes, kMaxBytes);
+    field("max_json_depth", config_.limits.max_json_depth, 10000);
+    field("max_string_bytes", config_.limits.max_string_bytes, kMaxBytes);
+    field("max_emit_depth", config_.limits.max_emit_depth, 1000);
+  }
+
+  Config& config_;
+  FieldReader reader_;
+};
+
+bool blank(std::string_view text) {
+  return text.find_first_not_of(" \t\r\n") == std::string_view::npos;
+}
+
+}  // namespace
+
+LoadResult parse_config(std::string_view text, std::string source) {
+  LoadResult result;
+  if (blank(text)) {
+    result.errors.push_back({"", "the config is empty: expected a JSON object (see docs/config.md)"});
+    return result;
+  }
+  json::ParseLimits limits;
+  limits.max_depth = kMaxConfigDepth;
+  limits.allow_comments = true;
+  limits.allow_trailing_commas = true;
+  bj::value root;
+  json::ParseError parse_error;
+  if (!json::parse(text, limits, root, parse_error)) {
+    result.errors.push_back({"", "invalid JSON: " + parse_error.message});
+    return result;
+  }
+  const bj::object* top = root.if_object();
+  if (!top) {
+    result.errors.push_back(
+        {"", "the config must be a JSON object, got " + std::string(json::type_name(root))});
+    return result;
+  }
+  Config config;
+  config.source = std::move(source);
+  ConfigReader(config, result.errors).read(*top);
+  result.config = std::move(config);
+  return result;
+}
+
+LoadResult load_config_file(const std::filesystem::path& file) {
+  LoadResult result;
+  std::string name = json::quoted(file.string());
+  std::error_code ec;
+  auto status = std::filesystem::status(file, ec);
+  if (!std::filesystem::exists(status)) {
+    result.errors.push_back({"", "cannot read config file " + name + ": no such file"});
+    return result;
+  }
+  if (std::filesystem::is_directory(status)) {
+    result.errors.push_back({"", "cannot read config file " + name + ": it is a directory"});
+    return result;
+  }
+  std::ifstream in(file, std::ios::binary);
+  if (!in) {
+    result.errors.push_back({"", "cannot read config file " + name + ": " + std::strerror(errno)});
+    return result;
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) {
+    result.errors.push_back({"", "cannot read config file " + name + ": read failed"});
+    return result;
+  }
+  return parse_config(text.str(), file.string());
+}
+
+}  // namespace vumi::config

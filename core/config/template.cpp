@@ -1,0 +1,285 @@
+#include "config/template.hpp"
+
+#include <algorithm>
+#include <array>
+#include <boost/json/serialize.hpp>
+
+#include "common/json.hpp"
+#include "config/json_pointer.hpp"
+
+namespace vumi::config {
+
+namespace bj = boost::json;
+
+namespace {
+
+constexpr std::array<std::string_view, 3> kRoots = {"event", "steps", "account"};
+
+// Appends s JSON-escaped, without quotes.
+void append_escaped(std::string& out, std::string_view s) {
+  static const char* hex = "0123456789abcdef";
+  for (char c : s) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          out += "\\u00";
+          out += hex[(c >> 4) & 0xF];
+          out += hex[c & 0xF];
+        } else {
+          out += c;
+        }
+    }
+  }
+}
+
+// One step of rendering: static JSON text, a whole value, or a scalar inside a string.
+struct Op {
+  enum class Kind { kText, kValue, kInterpolate };
+  Kind kind = Kind::kText;
+  std::string text;  // kText: JSON text appended as is
+  JsonPointer pointer;
+  std::string where;  // relative config path, for render errors
+};
+
+}  // namespace
+
+struct Template::Program {
+  std::vector<Op> ops;
+};
+
+namespace {
+
+// Builds the op list for one config, collecting syntax errors and pointer uses.
+class Compiler {
+ public:
+  Compiler(std::vector<Op>& ops, std::vector<Template::Use>& uses,
+           std::vector<std::pair<std::string, std::string>>& errors)
+      : ops_(ops), uses_(uses), errors_(errors) {}
+
+  void value(const bj::value& v, const std::string& where) {
+    if (const bj::object* obj = v.if_object()) {
+      text("{");
+      bool first = true;
+      for (const auto& [key, member] : *obj) {
+        if (!first) text(",");
+        first = false;
+        std::string quoted_key = "\"";
+        append_escaped(quoted_key, key);
+        quoted_key += "\":";
+        text(quoted_key);
+        value(member, json::child_path(where, key));
+      }
+      text("}");
+    } else if (const bj::array* arr = v.if_array()) {
+      text("[");
+      for (std::size_t i = 0; i < arr->size(); ++i) {
+        if (i > 0) text(",");
+        value((*arr)[i], json::index_path(where, i));
+      }
+      text("]");
+    } else if (const bj::string* s = v.if_string()) {
+      string(*s, where);
+    } else {
+      text(bj::serialize(v));
+    }
+  }
+
+ private:
+  void text(std::string_view t) {
+    if (ops_.empty() || ops_.back().kind != Op::Kind::kText) ops_.push_back(Op{});
+    ops_.back().text += t;
+  }
+
+  void string(std::string_view s, const std::string& where) {
+    std::size_t open = s.find("{{");
+    if (open == std::string_view::npos) {
+      std::string literal = "\"";
+      append_escaped(literal, s);
+      literal += '"';
+      text(literal);
+      return;
+    }
+    std::size_t close = s.find("}}", open + 2);
+    if (open == 0 && close == s.size() - 2 && s.find("{{", 2) == std::string_view::npos) {
+      add_pointer(Op::Kind::kValue, s.substr(2, close - 2), where);
+      return;
+    }
+    text("\"");
+    std::size_t at = 0;
+    while (open != std::string_view::npos) {
+      std::string literal;
+      append_escaped(literal, s.substr(at, open - at));
+      text(literal);
+      close = s.find("}}", open + 2);
+      if (close == std::string_view::npos) {
+        error(where, "unclosed \"{{\" at character " + std::to_string(open + 1));
+        return;
+      }
+      add_pointer(Op::Kind::kInterpolate, s.substr(open + 2, close - open - 2), where);
+      at = close + 2;
+      open = s.find("{{", at);
+    }
+    std::string literal;
+    append_escaped(literal, s.substr(at));
+    literal += '"';
+    text(literal);
+  }
+
+  void add_pointer(Op::Kind kind, std::string_view pointer_text, const std::string& where) {
+    std::string why;
+    auto pointer = JsonPointer::parse(pointer_text, why);
+    if (!pointer) {
+      error(where, "template {{" + std::string(pointer_text) + "}}: " + why);
+      return;
+    }
+    const std::string& root = pointer->tokens().front();
+    if (std::find(kRoots.begin(), kRoots.end(), root) == kRoots.end()) {
+      error(where, "template {{" + std::string(pointer_text) + "}}: unknown root \"/" + root +
+                       "\" (allowed: /event, /steps, /account)");
+      return;
+    }
+    uses_.push_back(Template::Use{std::string(pointer_text), where});
+    ops_.push_back(Op{kind, {}, std::move(*pointer), where});
+  }
+
+  void error(const std::string& where, std::string why) { errors_.emplace_back(where, std::move(why)); }
+
+  std::vector<Op>& ops_;
+  std::vector<Template::Use>& uses_;
+  std::vector<std::pair<std::string, std::string>>& errors_;
+};
+
+// The value a pointer names in the context, or null with missing set to the failing prefix.
+// Values that exist only as text in the context (the account key) are built into scratch.
+const bj::value* resolve(const JsonPointer& pointer, const RenderContext& ctx, bj::value& scratch,
+                         std::string& missing) {
+  const auto& tokens = pointer.tokens();
+  const std::string& root = tokens.front();
+  if (root == "event") {
+    if (!ctx.event) {
+      missing = "/event";
+      return nullptr;
+    }
+    return pointer.resolve(*ctx.event, 1, missing);
+  }
+  if (root == "steps") {
+    static const bj::object kNoSteps;
+    const bj::object& steps = ctx.steps ? *ctx.steps : kNoSteps;
+    if (tokens.size() == 1) {
+      scratch = steps;
+      return &scratch;
+    }
+    const bj::value* step = steps.if_contains(tokens[1]);
+    if (!step) {
+      missing = "/steps/" + tokens[1];
+      return nullptr;
+    }
+    return pointer.resolve(*step, 2, missing);
+  }
+  // account
+  if (ctx.account) return pointer.resolve(*ctx.account, 1, missing);
+  scratch = bj::object{{"key", ctx.account_key}};
+  return pointer.resolve(scratch, 1, missing);
+}
+
+// Appends a scalar as text inside a JSON string; false (with why) for null, objects and arrays.
+bool append_scalar(std::string& out, const bj::value& v, std::string& why) {
+  switch (v.kind()) {
+    case bj::kind::string:
+      append_escaped(out, v.get_string());
+      return true;
+    case bj::kind::bool_:
+    case bj::kind::int64:
+    case bj::kind::uint64:
+    case bj::kind::double_:
+      out += bj::serialize(v);
+      return true;
+    case bj::kind::null:
+      why = "is null, which cannot be put inside a string";
+      return false;
+    default:
+      why = "is " + std::string(json::type_name(v)) + ", which cannot be put inside a string";
+      return false;
+  }
+}
+
+}  // namespace
+
+bool Template::compile(const bj::object& config, std::vector<std::pair<std::string, std::string>>& errors) {
+  auto program = std::make_shared<Program>();
+  std::vector<std::pair<std::string, std::string>> found;
+  uses_.clear();
+  Compiler(program->ops, uses_, found).value(config, "");
+  static_ = uses_.empty();
+  static_text_ = static_ ? bj::serialize(config) : std::string();
+  program_ = std::move(program);
+  errors.insert(errors.end(), found.begin(), found.end());
+  return found.empty();
+}
+
+bool Template::is_static() const {
+  return static_;
+}
+
+const std::string& Template::static_text() const {
+  return static_text_;
+}
+
+const std::vector<Template::Use>& Template::uses() const {
+  return uses_;
+}
+
+bool Template::render(const RenderContext& ctx, std::string& out, std::string& error) const {
+  out.clear();
+  if (static_ || !program_) {
+    out = static_text_;
+    return true;
+  }
+  bj::value scratch;
+  std::string missing;
+  for (const Op& op : program_->ops) {
+    if (op.kind == Op::Kind::kText) {
+      out += op.text;
+      continue;
+    }
+    const bj::value* v = resolve(op.pointer, ctx, scratch, missing);
+    if (!v) {
+      error = "{{" + op.pointer.text() + "}} at " + (op.where.empty() ? "(config)" : op.where) +
+              ": nothing at " + missing;
+      return false;
+    }
+    if (op.kind == Op::Kind::kValue) {
+      out += bj::serialize(*v);
+      continue;
+    }
+    std::string why;
+    if (!append_scalar(out, *v, why)) {
+      error = "{{" + op.pointer.text() + "}} at " + op.where + " " + why;
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace vumi::config
