@@ -31,6 +31,12 @@ class AccountDirectory {
 
 using Decoded = std::variant<Rejection, Envelope, InboundMessage, Command>;
 
+// `accounts` may be null (client-side validation, e.g. the `publish` command): the account checks
+// are skipped and an event without conversation_type is refused (missing_field), since there is no
+// account config to look it up in. decode() and make_emitted() are const and safe to call from
+// several threads at once: each thread parses with its own reused Boost.JSON parser (thread_local).
+// Decoded values use the default memory resource, so they outlive the decoder and the input bytes
+// (except Command::body, which views the input).
 class EnvelopeDecoder {
  public:
   EnvelopeDecoder(DecodeLimits limits, const AccountDirectory* accounts);

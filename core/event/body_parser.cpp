@@ -1,0 +1,266 @@
+#include "event/body_parser.hpp"
+
+#include <boost/json/basic_parser_impl.hpp>
+#include <boost/json/value_stack.hpp>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/identifier.hpp"
+#include "common/json.hpp"
+#include "event/body_fields.hpp"
+
+namespace vumi::event {
+
+namespace bj = boost::json;
+
+namespace {
+
+// Builds the value like Boost.JSON's own parser handler (through a value_stack), and also
+// enforces the string length limit and records, in pre-order, how many members each object had
+// in the text. Boost.JSON 1.81 silently keeps the last of duplicate keys, so an object of the built
+// value that is smaller than its recorded count had a duplicate.
+struct LimitedHandler {
+  static constexpr std::size_t max_object_size = bj::object::max_size();
+  static constexpr std::size_t max_array_size = bj::array::max_size();
+  static constexpr std::size_t max_key_size = bj::string::max_size();
+  static constexpr std::size_t max_string_size = bj::string::max_size();
+
+  bj::value_stack st;
+  std::size_t max_string_bytes = 0;
+  bool string_limit_hit = false;
+  std::vector<std::size_t> members_parsed;  // per object, in order of appearance
+  std::vector<std::size_t> open_objects;    // indices into members_parsed of unfinished objects
+
+  void start(std::size_t string_limit) {
+    st.reset();
+    max_string_bytes = string_limit;
+    string_limit_hit = false;
+    members_parsed.clear();
+    open_objects.clear();
+  }
+
+  // n is the length of the string or key so far, counting parts already seen.
+  bool string_within_limit(std::size_t n, bj::error_code& ec) {
+    if (n <= max_string_bytes) return true;
+    string_limit_hit = true;
+    ec = bj::error::string_too_large;
+    return false;
+  }
+
+  bool on_document_begin(bj::error_code&) { return true; }
+  bool on_document_end(bj::error_code&) { return true; }
+  bool on_object_begin(bj::error_code&) {
+    open_objects.push_back(members_parsed.size());
+    members_parsed.push_back(0);
+    return true;
+  }
+  bool on_object_end(std::size_t n, bj::error_code&) {
+    members_parsed[open_objects.back()] = n;
+    open_objects.pop_back();
+    st.push_object(n);
+    return true;
+  }
+  bool on_array_begin(bj::error_code&) { return true; }
+  bool on_array_end(std::size_t n, bj::error_code&) {
+    st.push_array(n);
+    return true;
+  }
+  bool on_key_part(bj::string_view s, std::size_t n, bj::error_code& ec) {
+    if (!string_within_limit(n, ec)) return false;
+    st.push_chars(s);
+    return true;
+  }
+  bool on_key(bj::string_view s, std::size_t n, bj::error_code& ec) {
+    if (!string_within_limit(n, ec)) return false;
+    st.push_key(s);
+    return true;
+  }
+  bool on_string_part(bj::string_view s, std::size_t n, bj::error_code& ec) {
+    if (!string_within_limit(n, ec)) return false;
+    st.push_chars(s);
+    return true;
+  }
+  bool on_string(bj::string_view s, std::size_t n, bj::error_code& ec) {
+    if (!string_within_limit(n, ec)) return false;
+    st.push_string(s);
+    return true;
+  }
+  bool on_number_part(bj::string_view, bj::error_code&) { return true; }
+  bool on_int64(std::int64_t i, bj::string_view, bj::error_code&) {
+    st.push_int64(i);
+    return true;
+  }
+  bool on_uint64(std::uint64_t u, bj::string_view, bj::error_code&) {
+    st.push_uint64(u);
+    return true;
+  }
+  bool on_double(double d, bj::string_view, bj::error_code&) {
+    st.push_double(d);
+    return true;
+  }
+  bool on_bool(bool b, bj::error_code&) {
+    st.push_bool(b);
+    return true;
+  }
+  bool on_null(bj::error_code&) {
+    st.push_null();
+    return true;
+  }
+  bool on_comment_part(bj::string_view, bj::error_code&) { return true; }
+  bool on_comment(bj::string_view, bj::error_code&) { return true; }
+};
+
+using LimitedParser = bj::basic_parser<LimitedHandler>;
+
+// The calling thread's parser. Kept between calls so its stacks keep their capacity; rebuilt when
+// asked for another depth limit (parse_options are fixed at construction).
+LimitedParser& thread_parser(std::size_t max_depth) {
+  thread_local std::unique_ptr<LimitedParser> parser;
+  thread_local std::size_t parser_depth = 0;
+  if (!parser || parser_depth != max_depth) {
+    bj::parse_options options;
+    options.max_depth = max_depth;
+    parser = std::make_unique<LimitedParser>(options);
+    parser_depth = max_depth;
+  }
+  return *parser;
+}
+
+std::string where(std::string_view text, std::size_t offset) {
+  std::size_t line = 1;
+  std::size_t column = 1;
+  for (std::size_t i = 0; i < offset && i < text.size(); ++i) {
+    if (text[i] == '\n') {
+      ++line;
+      column = 1;
+    } else {
+      ++column;
+    }
+  }
+  return "line " + std::to_string(line) + " col " + std::to_string(column);
+}
+
+// One step of a JSON path: an object key or an array index.
+struct PathStep {
+  std::string_view key;
+  std::size_t index = 0;
+  bool is_index = false;
+};
+
+// Finds, in pre-order, the first object whose member count is below the one parsed (a collapsed
+// duplicate); on the way back out, steps receives its path from the inside out. next walks
+// members_parsed alongside the value.
+bool find_collapsed_object(const bj::value& v, const std::vector<std::size_t>& members_parsed,
+                           std::size_t& next, std::vector<PathStep>& steps) {
+  if (const bj::object* obj = v.if_object()) {
+    std::size_t parsed = next < members_parsed.size() ? members_parsed[next] : 0;
+    ++next;
+    if (obj->size() != parsed) return true;
+    for (const auto& member : *obj) {
+      if (find_collapsed_object(member.value(), members_parsed, next, steps)) {
+        steps.push_back({std::string_view(member.key().data(), member.key().size())});
+        return true;
+      }
+    }
+  } else if (const bj::array* arr = v.if_array()) {
+    for (std::size_t i = 0; i < arr->size(); ++i) {
+      if (find_collapsed_object((*arr)[i], members_parsed, next, steps)) {
+        steps.push_back({{}, i, true});
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
+// The path for a message: plain keys as they are, others (dots, control bytes, long) quoted.
+std::string path_text(const std::vector<PathStep>& inside_out) {
+  std::string path;
+  for (auto step = inside_out.rbegin(); step != inside_out.rend(); ++step) {
+    if (step->is_index)
+      path = json::index_path(path, step->index);
+    else if (is_identifier(step->key) && step->key.size() <= 64)
+      path = json::child_path(path, step->key);
+    else
+      path = json::child_path(path, quoted_excerpt(step->key));
+  }
+  return path;
+}
+
+Rejection parse_failure(std::string_view text, std::size_t consumed, const bj::error_code& ec,
+                        const LimitedHandler& handler, const DecodeLimits& limits) {
+  if (handler.string_limit_hit)
+    return {Reason::string_too_long, where(text, consumed) + ": a string is longer than " +
+                                         std::to_string(limits.max_string_bytes) + " bytes"};
+  if (ec == bj::error::too_deep)
+    return {Reason::too_deep, where(text, consumed) + ": nesting is deeper than " +
+                                  std::to_string(limits.max_depth) + " levels"};
+  // Boost.JSON reports bad UTF-8 as a syntax error; only a failed parse pays for this scan.
+  if (auto bad = first_invalid_utf8(text))
+    return {Reason::invalid_utf8, where(text, *bad) + ": not valid UTF-8"};
+  return {Reason::invalid_json, where(text, consumed) + ": " + ec.message()};
+}
+
+}  // namespace
+
+std::optional<Rejection> parse_body(std::string_view text, const DecodeLimits& limits, bj::value& out) {
+  LimitedParser& parser = thread_parser(limits.max_depth);
+  parser.reset();
+  LimitedHandler& handler = parser.handler();
+  handler.start(limits.max_string_bytes);
+
+  bj::error_code ec;
+  std::size_t consumed = parser.write_some(false, text.data(), text.size(), ec);
+  if (!ec && consumed < text.size()) ec = bj::error::extra_data;
+  if (ec) return parse_failure(text, consumed, ec, handler, limits);
+
+  out = handler.st.release();
+  std::size_t next = 0;
+  std::vector<PathStep> steps;
+  if (find_collapsed_object(out, handler.members_parsed, next, steps)) {
+    std::string path = path_text(steps);
+    out = nullptr;
+    return Rejection{Reason::duplicate_key, path.empty() ? "a key appears twice in the top-level object"
+                                                         : "a key appears twice in the object at " + path};
+  }
+  return std::nullopt;
+}
+
+std::optional<std::size_t> first_invalid_utf8(std::string_view text) {
+  const auto* bytes = reinterpret_cast<const unsigned char*>(text.data());
+  const std::size_t size = text.size();
+  std::size_t i = 0;
+  while (i < size) {
+    unsigned char b = bytes[i];
+    if (b < 0x80) {
+      ++i;
+      continue;
+    }
+    std::size_t length = 0;
+    unsigned char low = 0x80;  // allowed range of the second byte (excludes overlongs and surrogates)
+    unsigned char high = 0xbf;
+    if (b >= 0xc2 && b <= 0xdf) {
+      length = 2;
+    } else if (b >= 0xe0 && b <= 0xef) {
+      length = 3;
+      if (b == 0xe0) low = 0xa0;
+      if (b == 0xed) high = 0x9f;
+    } else if (b >= 0xf0 && b <= 0xf4) {
+      length = 4;
+      if (b == 0xf0) low = 0x90;
+      if (b == 0xf4) high = 0x8f;
+    } else {
+      return i;
+    }
+    if (i + length > size) return i;
+    if (bytes[i + 1] < low || bytes[i + 1] > high) return i;
+    for (std::size_t k = 2; k < length; ++k)
+      if (bytes[i + k] < 0x80 || bytes[i + k] > 0xbf) return i;
+    i += length;
+  }
+  return std::nullopt;
+}
+
+}  // namespace vumi::event

@@ -1,0 +1,341 @@
+#include "event/envelope_decoder.hpp"
+
+#include <boost/json/array.hpp>
+#include <boost/json/string.hpp>
+#include <exception>
+#include <string>
+#include <utility>
+
+#include "common/identifier.hpp"
+#include "common/json.hpp"
+#include "event/body_fields.hpp"
+#include "event/body_parser.hpp"
+#include "event/event_identity.hpp"
+#include "event/ingest_topic.hpp"
+
+namespace vumi::event {
+
+namespace bj = boost::json;
+
+namespace {
+
+// The fields of an event body, pointing into the parsed object so they can be moved out of it.
+struct EventFields {
+  bj::value* account_key = nullptr;
+  bj::value* conversation_key = nullptr;
+  bj::value* conversation_type = nullptr;  // null when absent
+  bj::value* event_type = nullptr;
+  bj::value* event_data = nullptr;  // event_data, or vumi-go's content
+  bj::value* event_id = nullptr;    // null when absent
+  bj::value* timestamp = nullptr;   // null when absent
+};
+
+// Checks size and emptiness, parses once, and requires an object. `what` names the text in messages.
+std::optional<Rejection> parse_object(std::string_view text, const DecodeLimits& limits,
+                                      std::string_view what, bj::value& out) {
+  if (text.empty()) return Rejection{Reason::bad_frames, "the " + std::string(what) + " is empty"};
+  if (text.size() > limits.max_body_bytes)
+    return Rejection{Reason::too_large, "the " + std::string(what) + " is " + std::to_string(text.size()) +
+                                            " bytes; the limit is " + std::to_string(limits.max_body_bytes)};
+  if (auto r = parse_body(text, limits, out)) return r;
+  if (!out.is_object())
+    return Rejection{Reason::not_object, "the " + std::string(what) + " must be a JSON object, got " +
+                                             std::string(json::type_name(out))};
+  return std::nullopt;
+}
+
+Rejection topic_mismatch(std::string_view field, std::string_view topic_says, std::string_view body_says) {
+  return {Reason::topic_mismatch, "topic says " + std::string(field) + " " + quoted_excerpt(topic_says) +
+                                      ", body says " + quoted_excerpt(body_says)};
+}
+
+std::optional<Rejection> required_identifier(bj::object& obj, std::string_view name, bj::value*& out) {
+  out = find_member(obj, name);
+  if (!out) return missing_field(name);
+  return expect_identifier(*out, name);
+}
+
+std::optional<Rejection> optional_identifier(bj::object& obj, std::string_view name, bj::value*& out) {
+  out = find_member(obj, name, true);
+  if (!out) return std::nullopt;
+  return expect_identifier(*out, name);
+}
+
+std::optional<Rejection> read_event_fields(bj::object& obj, EventFields& f) {
+  if (auto r = required_identifier(obj, "account_key", f.account_key)) return r;
+  if (auto r = required_identifier(obj, "conversation_key", f.conversation_key)) return r;
+  if (auto r = required_identifier(obj, "event_type", f.event_type)) return r;
+  if (auto r = optional_identifier(obj, "conversation_type", f.conversation_type)) return r;
+  // vumi-go workers send the event's data as `content`; event_data wins when both are present.
+  std::string_view data_name = "event_data";
+  f.event_data = find_member(obj, data_name);
+  if (!f.event_data) {
+    data_name = "content";
+    f.event_data = find_member(obj, data_name);
+  }
+  if (!f.event_data) return missing_field("event_data");
+  if (auto r = expect_object(*f.event_data, data_name)) return r;
+  if (auto r = optional_identifier(obj, "event_id", f.event_id)) return r;
+  f.timestamp = find_member(obj, "timestamp", true);
+  if (f.timestamp)
+    if (auto r = expect_string(*f.timestamp, "timestamp")) return r;
+  return std::nullopt;
+}
+
+bj::value take_or(bj::value* field, std::string fallback) {
+  if (field) return std::move(*field);
+  return bj::string(fallback);
+}
+
+// Wraps a normalised body (the fields of envelope.hpp) and points the views into it. The body is
+// final here: the views stay valid because nothing mutates it afterwards.
+Envelope seal(bj::object&& normalised, std::uint32_t depth) {
+  Envelope envelope;
+  envelope.body = std::move(normalised);
+  const bj::object& body = envelope.body.get_object();
+  envelope.account_key = string_of(body.at("account_key"));
+  envelope.conversation_key = string_of(body.at("conversation_key"));
+  envelope.conversation_type = string_of(body.at("conversation_type"));
+  envelope.event_type = string_of(body.at("event_type"));
+  envelope.event_id = string_of(body.at("event_id"));
+  envelope.event_data = &body.at("event_data").get_object();
+  envelope.depth = depth;
+  return envelope;
+}
+
+Decoded decode_event(const IngestTopic& topic, std::string_view text, const DecodeLimits& limits,
+                     const AccountDirectory* accounts) {
+  bj::value parsed;
+  if (auto r = parse_object(text, limits, "body", parsed)) return *r;
+  bj::object& obj = parsed.get_object();
+  EventFields f;
+  if (auto r = read_event_fields(obj, f)) return *r;
+
+  std::string_view account = string_of(*f.account_key);
+  if (account != topic.parts[0]) return topic_mismatch("account_key", topic.parts[0], account);
+  if (accounts && !accounts->has_account(account))
+    return Rejection{Reason::unknown_account,
+                     "account_key " + quoted_excerpt(account) + " is not configured"};
+
+  std::string_view conversation_key = string_of(*f.conversation_key);
+  bj::value conversation_type;
+  if (f.conversation_type) {
+    conversation_type = std::move(*f.conversation_type);
+  } else if (!accounts) {
+    return missing_field("conversation_type");
+  } else if (auto declared = accounts->conversation_type(account, conversation_key)) {
+    conversation_type = bj::string(bj::string_view(declared->data(), declared->size()));
+  } else {
+    return Rejection{Reason::unknown_conversation, "the body has no conversation_type and conversation_key " +
+                                                       quoted_excerpt(conversation_key) +
+                                                       " is not among the conversations of account " +
+                                                       quoted_excerpt(account)};
+  }
+  if (string_of(conversation_type) != topic.parts[1])
+    return topic_mismatch("conversation_type", topic.parts[1], string_of(conversation_type));
+  if (string_of(*f.event_type) != topic.parts[2])
+    return topic_mismatch("event_type", topic.parts[2], string_of(*f.event_type));
+
+  bj::object normalised;
+  normalised.reserve(7);
+  normalised.emplace("account_key", std::move(*f.account_key));
+  normalised.emplace("conversation_key", std::move(*f.conversation_key));
+  normalised.emplace("conversation_type", std::move(conversation_type));
+  normalised.emplace("event_type", std::move(*f.event_type));
+  normalised.emplace("event_id", take_or(f.event_id, fresh_event_id()));
+  normalised.emplace("timestamp", take_or(f.timestamp, vumi_timestamp_now()));
+  normalised.emplace("event_data", std::move(*f.event_data));
+  return seal(std::move(normalised), 0);
+}
+
+std::optional<Rejection> string_or_null(const bj::object& obj, std::string_view name) {
+  const bj::value* v = find_member(obj, name);
+  if (!v) return missing_field(name);
+  if (!v->is_string() && !v->is_null()) return wrong_type(name, "a string or null", *v);
+  return std::nullopt;
+}
+
+// helper_metadata.tag.tag = [pool, tag] as "pool:tag".
+std::variant<Rejection, std::string> read_tag(const bj::object& message) {
+  constexpr std::string_view path = "helper_metadata.tag.tag";
+  const bj::value* helper_metadata = find_member(message, "helper_metadata");
+  if (!helper_metadata) return missing_field(path);
+  if (auto r = expect_object(*helper_metadata, "helper_metadata")) return *r;
+  const bj::value* tag_info = find_member(helper_metadata->get_object(), "tag");
+  if (!tag_info) return missing_field(path);
+  if (auto r = expect_object(*tag_info, "helper_metadata.tag")) return *r;
+  const bj::value* pair = find_member(tag_info->get_object(), "tag");
+  if (!pair) return missing_field(path);
+  if (!pair->is_array() || pair->get_array().size() != 2) {
+    std::string got(json::type_name(*pair));
+    if (pair->is_array()) got += " of " + std::to_string(pair->get_array().size()) + " elements";
+    return Rejection{Reason::wrong_type, std::string(path) + " must be an array [pool, tag], got " + got};
+  }
+  std::string tag;
+  for (std::size_t i = 0; i < 2; ++i) {
+    const bj::value& part = pair->get_array()[i];
+    std::string part_path = json::index_path(path, i);
+    if (auto r = expect_identifier(part, part_path)) return *r;
+    if (string_of(part).find(':') != std::string_view::npos)
+      return Rejection{Reason::bad_identifier, part_path + " " + quoted_excerpt(string_of(part)) +
+                                                   " contains ':' (it separates pool and tag)"};
+    if (i == 1) tag += ':';
+    tag += string_of(part);
+  }
+  if (!is_identifier(tag))
+    return Rejection{Reason::bad_identifier, std::string(path) + " makes the tag " + quoted_excerpt(tag) +
+                                                 ", longer than " + std::to_string(kMaxIdentifierLength) +
+                                                 " characters"};
+  return tag;
+}
+
+Decoded decode_inbound(const IngestTopic& topic, std::string_view text, const DecodeLimits& limits) {
+  bj::value parsed;
+  if (auto r = parse_object(text, limits, "body", parsed)) return *r;
+  bj::object& obj = parsed.get_object();
+  const bj::value* message_id = find_member(obj, "message_id");
+  if (!message_id) return missing_field("message_id");
+  if (auto r = expect_string(*message_id, "message_id")) return *r;
+  if (auto r = string_or_null(obj, "to_addr")) return *r;
+  if (auto r = string_or_null(obj, "from_addr")) return *r;
+  std::string_view transport_name = topic.parts[0];
+  if (const bj::value* named = find_member(obj, "transport_name")) {
+    if (auto r = expect_string(*named, "transport_name")) return *r;
+    if (string_of(*named) != transport_name)
+      return topic_mismatch("transport_name", transport_name, string_of(*named));
+  }
+  auto tag = read_tag(obj);
+  if (auto* r = std::get_if<Rejection>(&tag)) return std::move(*r);
+
+  // The topic names the transport; a message without transport_name gets it in its body so the
+  // view below never points into the caller's topic bytes.
+  if (!obj.contains("transport_name"))
+    obj.emplace("transport_name", bj::string_view(transport_name.data(), transport_name.size()));
+  InboundMessage message;
+  message.body = std::move(parsed);
+  message.transport_name = string_of(message.body.get_object().at("transport_name"));
+  message.tag = std::move(std::get<std::string>(tag));
+  return message;
+}
+
+Decoded decode_command(const IngestTopic& topic, std::string_view text, const DecodeLimits& limits) {
+  bj::value parsed;
+  if (auto r = parse_object(text, limits, "body", parsed)) return *r;
+  return Command{std::string(topic.parts[0]), text};
+}
+
+Decoded decode_unguarded(std::string_view topic_text, std::string_view body, const DecodeLimits& limits,
+                         const AccountDirectory* accounts) {
+  auto topic = parse_ingest_topic(topic_text);
+  if (auto* r = std::get_if<Rejection>(&topic)) return std::move(*r);
+  const IngestTopic& parsed = std::get<IngestTopic>(topic);
+  switch (parsed.kind) {
+    case IngestTopic::Kind::event:
+      return decode_event(parsed, body, limits, accounts);
+    case IngestTopic::Kind::inbound:
+      return decode_inbound(parsed, body, limits);
+    case IngestTopic::Kind::command:
+      return decode_command(parsed, body, limits);
+  }
+  return Rejection{Reason::bad_topic, "unhandled topic kind"};
+}
+
+// The one exception decoding can meet is running out of memory; it becomes a rejection so that
+// one message never takes the dispatcher down.
+Rejection out_of_memory(const std::exception& e) {
+  return {Reason::too_large, std::string("ran out of memory decoding it (") + e.what() + ")"};
+}
+
+}  // namespace
+
+EnvelopeDecoder::EnvelopeDecoder(DecodeLimits limits, const AccountDirectory* accounts)
+    : limits_(limits), accounts_(accounts) {}
+
+Decoded EnvelopeDecoder::decode(std::string_view topic, std::string_view body) const {
+  try {
+    return decode_unguarded(topic, body, limits_, accounts_);
+  } catch (const std::exception& e) {
+    return out_of_memory(e);
+  }
+}
+
+std::variant<Rejection, Envelope> EnvelopeDecoder::make_emitted(const Envelope& parent,
+                                                                std::string_view event_json) const {
+  try {
+    bj::value parsed;
+    if (auto r = parse_object(event_json, limits_, "emitted event", parsed)) return *r;
+    bj::object& obj = parsed.get_object();
+    bj::value* event_type = nullptr;
+    bj::value* conversation_key = nullptr;
+    bj::value* conversation_type = nullptr;
+    if (auto r = required_identifier(obj, "event_type", event_type)) return *r;
+    if (auto r = optional_identifier(obj, "conversation_key", conversation_key)) return *r;
+    if (auto r = optional_identifier(obj, "conversation_type", conversation_type)) return *r;
+    if (const bj::value* account = find_member(obj, "account_key", true)) {
+      if (auto r = expect_string(*account, "account_key")) return *r;
+      if (string_of(*account) != parent.account_key)
+        return Rejection{Reason::unknown_account,
+                         "account_key " + quoted_excerpt(string_of(*account)) +
+                             ": a handler can only emit events for its own account " +
+                             quoted_excerpt(parent.account_key)};
+    }
+    bj::value* event_data = find_member(obj, "event_data");
+    if (event_data)
+      if (auto r = expect_object(*event_data, "event_data")) return *r;
+
+    std::string_view key = conversation_key ? string_of(*conversation_key) : parent.conversation_key;
+    bj::value type;
+    if (conversation_type) {
+      type = std::move(*conversation_type);
+    } else {
+      // A conversation's type is declared per account: an event about another of the account's
+      // conversations takes that conversation's type, not the parent's.
+      std::optional<std::string_view> declared;
+      if (key != parent.conversation_key && accounts_)
+        declared = accounts_->conversation_type(parent.account_key, key);
+      std::string_view chosen = declared && is_identifier(*declared) ? *declared : parent.conversation_type;
+      type = bj::string(bj::string_view(chosen.data(), chosen.size()));
+    }
+
+    const std::uint32_t depth = parent.depth + 1;
+    bj::object normalised;
+    normalised.reserve(9);
+    normalised.emplace("account_key", bj::string_view(parent.account_key.data(), parent.account_key.size()));
+    normalised.emplace("conversation_key", bj::string_view(key.data(), key.size()));
+    normalised.emplace("conversation_type", std::move(type));
+    normalised.emplace("event_type", std::move(*event_type));
+    normalised.emplace("event_id", fresh_event_id());
+    normalised.emplace("timestamp", vumi_timestamp_now());
+    normalised.emplace("event_data", event_data ? std::move(*event_data) : bj::value(bj::object()));
+    normalised.emplace("causation_id", bj::string_view(parent.event_id.data(), parent.event_id.size()));
+    normalised.emplace("depth", depth);
+    return seal(std::move(normalised), depth);
+  } catch (const std::exception& e) {
+    return out_of_memory(e);
+  }
+}
+
+Envelope EnvelopeDecoder::make_inbound_event(std::string_view account_key, InboundMessage&& message) const {
+  std::string event_id;
+  if (const bj::object* body = message.body.if_object()) {
+    const bj::value* message_id = find_member(*body, "message_id");
+    if (message_id && message_id->is_string() && is_identifier(string_of(*message_id)))
+      event_id = string_of(*message_id);
+  }
+  if (event_id.empty()) event_id = fresh_event_id();
+
+  bj::object normalised;
+  normalised.reserve(7);
+  normalised.emplace("account_key", bj::string_view(account_key.data(), account_key.size()));
+  normalised.emplace("conversation_key", message.tag);
+  normalised.emplace("conversation_type", "transport");
+  normalised.emplace("event_type", "inbound_message");
+  normalised.emplace("event_id", event_id);
+  normalised.emplace("timestamp", vumi_timestamp_now());
+  normalised.emplace("event_data",
+                     message.body.is_object() ? std::move(message.body) : bj::value(bj::object()));
+  message.transport_name = {};
+  return seal(std::move(normalised), 0);
+}
+
+}  // namespace vumi::event

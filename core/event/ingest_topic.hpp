@@ -1,0 +1,23 @@
+// The three ingest topic forms of wire protocol v1.
+#pragma once
+
+#include <string_view>
+#include <variant>
+
+#include "event/rejection.hpp"
+
+namespace vumi::event {
+
+struct IngestTopic {
+  enum class Kind { event, inbound, command };
+  Kind kind = Kind::event;
+  // event: account_key, conversation_type, event_type; inbound: transport_name; command: worker_name.
+  std::string_view parts[3];
+};
+
+// Splits topic into its kind and identifier parts; bad_frames for an empty topic, bad_topic for
+// anything that is not event.<account_key>.<conversation_type>.<event_type>,
+// inbound.<transport_name> or command.<worker_name> with identifier parts.
+std::variant<Rejection, IngestTopic> parse_ingest_topic(std::string_view topic);
+
+}  // namespace vumi::event

@@ -1,0 +1,158 @@
+// libFuzzer target for the envelope decoder. An input is "<topic>\n<body>"; an input without a
+// newline is the body of a poll_complete event. Each input goes through decode() with and without
+// an account directory (the second with tight limits), through make_emitted() as a plugin's event,
+// and, when it decodes as an inbound message, through make_inbound_event(). Whatever is accepted
+// must satisfy the Envelope invariants and decode again to the same fields; whatever is refused
+// must carry a known reason and a printable message. A violation aborts, so libFuzzer reports it.
+#include <boost/json/serialize.hpp>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <set>
+#include <string>
+#include <string_view>
+
+#include "common/identifier.hpp"
+#include "event/envelope_decoder.hpp"
+
+namespace {
+
+using namespace vumi::event;
+
+void require(bool ok, const char* what) {
+  if (ok) return;
+  std::fprintf(stderr, "decoder invariant broken: %s\n", what);
+  std::abort();
+}
+
+class FuzzAccounts : public AccountDirectory {
+ public:
+  bool has_account(std::string_view account_key) const override { return account_key == "acct1"; }
+  std::optional<std::string_view> conversation_type(std::string_view account_key,
+                                                    std::string_view conversation_key) const override {
+    if (account_key == "acct1" && conversation_key == "poll1") return "vxpolls";
+    return std::nullopt;
+  }
+};
+
+std::string_view view_of(const boost::json::value& v) {
+  require(v.is_string(), "envelope field is not a string");
+  const auto& s = v.get_string();
+  return {s.data(), s.size()};
+}
+
+void check_view(const Envelope& e, const char* key, std::string_view view) {
+  const boost::json::value* v = e.body.get_object().if_contains(key);
+  require(v != nullptr, "envelope body lacks a field");
+  std::string_view stored = view_of(*v);
+  require(stored.data() == view.data() && stored.size() == view.size(),
+          "envelope view does not point into body");
+  require(vumi::is_identifier(view), "envelope field is not an identifier");
+}
+
+void check_envelope(const Envelope& e, bool emitted) {
+  require(e.body.is_object(), "envelope body is not an object");
+  const auto& body = e.body.get_object();
+  static const std::set<std::string_view> worker_keys{"account_key", "conversation_key", "conversation_type",
+                                                      "event_type",  "event_data",       "event_id",
+                                                      "timestamp"};
+  require(body.size() == worker_keys.size() + (emitted ? 2 : 0),
+          "envelope body has the wrong number of fields");
+  for (const auto& member : body) {
+    std::string_view key(member.key().data(), member.key().size());
+    require(worker_keys.count(key) || (emitted && (key == "causation_id" || key == "depth")),
+            "envelope body has an unexpected field");
+  }
+  check_view(e, "account_key", e.account_key);
+  check_view(e, "conversation_key", e.conversation_key);
+  check_view(e, "conversation_type", e.conversation_type);
+  check_view(e, "event_type", e.event_type);
+  check_view(e, "event_id", e.event_id);
+  require(e.event_data == &body.at("event_data").get_object(), "event_data does not point into body");
+  view_of(body.at("timestamp"));
+  if (emitted) require(body.at("depth").to_number<std::uint64_t>() == e.depth, "depth field differs");
+}
+
+void check_rejection(const Rejection& r) {
+  require(r.reason < Reason::count_, "rejection reason out of range");
+  for (char c : r.text()) require(c >= 0x20 && c < 0x7f, "rejection message is not printable ASCII");
+}
+
+// A decoded worker event must decode again, from its normalised body, to the same fields.
+void check_redecodes(const EnvelopeDecoder& decoder, const Envelope& e) {
+  std::string body = boost::json::serialize(e.body);
+  if (body.size() > decoder.limits().max_body_bytes) return;
+  std::string topic = "event." + std::string(e.account_key) + "." + std::string(e.conversation_type) + "." +
+                      std::string(e.event_type);
+  Decoded again = decoder.decode(topic, body);
+  const Envelope* same = std::get_if<Envelope>(&again);
+  require(same != nullptr, "normalised envelope does not decode again");
+  require(same->body == e.body, "normalised envelope decodes to a different body");
+}
+
+const EnvelopeDecoder& full_decoder() {
+  static FuzzAccounts accounts;
+  static EnvelopeDecoder decoder(DecodeLimits{}, &accounts);
+  return decoder;
+}
+
+const EnvelopeDecoder& tight_decoder() {
+  static EnvelopeDecoder decoder(DecodeLimits{4096, 8, 32}, nullptr);
+  return decoder;
+}
+
+const Envelope& parent_event() {
+  static Envelope parent = [] {
+    Decoded d = full_decoder().decode("event.acct1.vxpolls.poll_complete",
+                                      R"({"account_key":"acct1","conversation_key":"poll1",)"
+                                      R"("event_type":"poll_complete","event_id":"p1","event_data":{}})");
+    require(std::holds_alternative<Envelope>(d), "the fuzzer's parent event does not decode");
+    return std::get<Envelope>(std::move(d));
+  }();
+  return parent;
+}
+
+void exercise(const EnvelopeDecoder& decoder, std::string_view topic, std::string_view body) {
+  Decoded decoded = decoder.decode(topic, body);
+  if (auto* r = std::get_if<Rejection>(&decoded)) {
+    check_rejection(*r);
+  } else if (auto* e = std::get_if<Envelope>(&decoded)) {
+    Envelope moved(std::move(*e));
+    check_envelope(moved, false);
+    check_redecodes(decoder, moved);
+  } else if (auto* m = std::get_if<InboundMessage>(&decoded)) {
+    require(m->body.is_object(), "inbound body is not an object");
+    require(vumi::is_identifier(m->tag), "inbound tag is not an identifier");
+    Envelope inbound = decoder.make_inbound_event("acct1", std::move(*m));
+    check_envelope(inbound, false);
+  } else {
+    const Command& c = std::get<Command>(decoded);
+    require(c.body.data() == body.data() && c.body.size() == body.size(), "command body is not the input");
+    require(vumi::is_identifier(c.worker_name), "command worker is not an identifier");
+  }
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  std::string_view input(reinterpret_cast<const char*>(data), size);
+  std::string_view topic = "event.acct1.vxpolls.poll_complete";
+  std::string_view body = input;
+  if (auto newline = input.find('\n'); newline != std::string_view::npos) {
+    topic = input.substr(0, newline);
+    body = input.substr(newline + 1);
+  }
+  exercise(full_decoder(), topic, body);
+  exercise(tight_decoder(), topic, body);
+
+  auto emitted = full_decoder().make_emitted(parent_event(), body);
+  if (auto* r = std::get_if<Rejection>(&emitted)) {
+    check_rejection(*r);
+  } else {
+    const Envelope& e = std::get<Envelope>(emitted);
+    check_envelope(e, true);
+    require(e.account_key == "acct1", "emitted event escaped its account");
+    require(e.depth == 1, "emitted depth is not parent + 1");
+  }
+  return 0;
+}

@@ -1,0 +1,74 @@
+// The topic splitter and the helpers under the decoder.
+#include "event/ingest_topic.hpp"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+
+#include "event/body_fields.hpp"
+#include "event/body_parser.hpp"
+#include "event/event_identity.hpp"
+
+namespace vumi::event {
+namespace {
+
+TEST(IngestTopicTest, SplitsEachForm) {
+  auto event = std::get<IngestTopic>(parse_ingest_topic("event.a-1.vx:polls.poll_complete"));
+  EXPECT_EQ(event.kind, IngestTopic::Kind::event);
+  EXPECT_EQ(event.parts[0], "a-1");
+  EXPECT_EQ(event.parts[1], "vx:polls");
+  EXPECT_EQ(event.parts[2], "poll_complete");
+  auto inbound = std::get<IngestTopic>(parse_ingest_topic("inbound.sms"));
+  EXPECT_EQ(inbound.kind, IngestTopic::Kind::inbound);
+  EXPECT_EQ(inbound.parts[0], "sms");
+  auto command = std::get<IngestTopic>(parse_ingest_topic("command.worker_1"));
+  EXPECT_EQ(command.kind, IngestTopic::Kind::command);
+  EXPECT_EQ(command.parts[0], "worker_1");
+}
+
+TEST(IngestTopicTest, RefusesMalformedTopics) {
+  for (const char* topic : {"event", "event.", "event.a.b", "event.a.b.c.", "event.a.b.c.d", "event..b.c",
+                            "inbound", "inbound..", "command.a.b", "Event.a.b.c", "x", "."}) {
+    auto parsed = parse_ingest_topic(topic);
+    ASSERT_TRUE(std::holds_alternative<Rejection>(parsed)) << topic;
+    EXPECT_EQ(std::get<Rejection>(parsed).reason, Reason::bad_topic) << topic;
+  }
+  EXPECT_EQ(std::get<Rejection>(parse_ingest_topic("")).reason, Reason::bad_frames);
+  std::string long_part(129, 'a');
+  EXPECT_TRUE(std::holds_alternative<Rejection>(parse_ingest_topic("inbound." + long_part)));
+  EXPECT_TRUE(std::holds_alternative<IngestTopic>(parse_ingest_topic("inbound." + long_part.substr(1))));
+}
+
+TEST(Utf8Test, FindsTheFirstInvalidSequence) {
+  EXPECT_EQ(first_invalid_utf8("plain"), std::nullopt);
+  EXPECT_EQ(first_invalid_utf8("\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80"), std::nullopt);
+  EXPECT_EQ(first_invalid_utf8("ab\x80"), 2u);            // stray continuation
+  EXPECT_EQ(first_invalid_utf8("ab\xc3"), 2u);            // truncated
+  EXPECT_EQ(first_invalid_utf8("\xe0\x80\x80"), 0u);      // overlong
+  EXPECT_EQ(first_invalid_utf8("a\xed\xbf\xbf"), 1u);     // surrogate
+  EXPECT_EQ(first_invalid_utf8("\xf5\x80\x80\x80"), 0u);  // beyond U+10FFFF
+  EXPECT_EQ(first_invalid_utf8("\xc3\x28"), 0u);          // bad continuation
+}
+
+TEST(QuotedExcerptTest, EscapesAndShortens) {
+  EXPECT_EQ(quoted_excerpt("a\"b\\c"), "\"a\\\"b\\\\c\"");
+  EXPECT_EQ(quoted_excerpt(std::string("\n\x00", 2)), "\"\\x0a\\x00\"");
+  EXPECT_EQ(quoted_excerpt(std::string(70, 'x')), "\"" + std::string(64, 'x') + "\"... (70 bytes)");
+}
+
+TEST(EventIdentityTest, TimestampsAreVumiFormatInUtc) {
+  using namespace std::chrono;
+  system_clock::time_point t{seconds{1767323045} + microseconds{6}};  // 2026-01-02 03:04:05.000006 UTC
+  EXPECT_EQ(vumi_timestamp(t), "2026-01-02 03:04:05.000006");
+}
+
+TEST(EventIdentityTest, FreshIdsAreHexAndDistinct) {
+  std::string a = fresh_event_id();
+  std::string b = fresh_event_id();
+  EXPECT_EQ(a.size(), 32u);
+  EXPECT_EQ(a.find_first_not_of("0123456789abcdef"), std::string::npos);
+  EXPECT_NE(a, b);
+}
+
+}  // namespace
+}  // namespace vumi::event
