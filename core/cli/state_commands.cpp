@@ -1,0 +1,218 @@
+// `vumi-dispatcher contacts|inbox|dead-letters -c FILE [--account KEY] [--json]`: what the state holds.
+#include <algorithm>
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
+#include <cstddef>
+#include <exception>
+#include <functional>
+#include <iostream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cli/commands.hpp"
+#include "cli/config_source.hpp"
+#include "common/identifier.hpp"
+#include "common/json.hpp"
+#include "store/state_store.hpp"
+
+namespace vumi::cli {
+
+namespace bj = boost::json;
+
+namespace {
+
+constexpr std::size_t kExtraWidth = 40;    // contacts: extra
+constexpr std::size_t kContentWidth = 60;  // inbox: content
+
+// Number of code points in UTF-8 text: close enough to its width in a terminal.
+std::size_t display_width(std::string_view text) {
+  std::size_t width = 0;
+  for (unsigned char c : text) width += (c & 0xC0) != 0x80;
+  return width;
+}
+
+// One line per row: control characters become visible escapes; empty cells show "-".
+std::string cell(std::string_view text, std::size_t max_width = 0) {
+  std::string out;
+  std::size_t width = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    const bool starts_code_point = (c & 0xC0) != 0x80;
+    if (max_width != 0 && starts_code_point && width == max_width) {
+      out += "…";
+      return out;
+    }
+    if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\t' || c == '\r' || c < 0x20 || c == 0x7F) {
+      out += ' ';
+    } else {
+      out += static_cast<char>(c);
+    }
+    width += starts_code_point;
+  }
+  return out.empty() ? "-" : out;
+}
+
+// A string member shown as itself; anything else as compact JSON; absent or null as empty.
+std::string member_text(const bj::value& message, std::string_view key) {
+  const bj::object* object = message.if_object();
+  const bj::value* value = object != nullptr ? object->if_contains(key) : nullptr;
+  if (value == nullptr || value->is_null()) return {};
+  if (const bj::string* text = value->if_string()) return std::string(*text);
+  return json::to_text(*value);
+}
+
+// Prints rows as columns separated by two spaces, each as wide as its widest cell.
+void print_table(std::ostream& out, const std::vector<std::string>& header,
+                 const std::vector<std::vector<std::string>>& rows) {
+  std::vector<std::size_t> widths(header.size(), 0);
+  auto measure = [&](const std::vector<std::string>& row) {
+    for (std::size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], display_width(row[i]));
+  };
+  measure(header);
+  for (const auto& row : rows) measure(row);
+  auto print_row = [&](const std::vector<std::string>& row) {
+    for (std::size_t i = 0; i < row.size(); ++i) {
+      out << row[i];
+      if (i + 1 < row.size()) out << std::string(widths[i] - display_width(row[i]) + 2, ' ');
+    }
+    out << '\n';
+  };
+  print_row(header);
+  for (const auto& row : rows) print_row(row);
+}
+
+bj::value text_or_null(const std::string& text) {
+  return text.empty() ? bj::value(nullptr) : bj::value(text);
+}
+
+void print_contacts(const std::vector<store::Contact>& contacts, bool as_json) {
+  if (as_json) {
+    for (const auto& contact : contacts) {
+      bj::object line{{"account_key", contact.account_key}};
+      for (auto& field : contact.to_json()) line[field.key()] = field.value();
+      std::cout << bj::serialize(line) << '\n';
+    }
+    return;
+  }
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& c : contacts) {
+    rows.push_back({cell(c.account_key), cell(c.contact_key), cell(c.msisdn), cell(c.name), cell(c.surname),
+                    cell(c.extra.empty() ? "" : bj::serialize(c.extra), kExtraWidth), cell(c.updated_at)});
+  }
+  print_table(std::cout, {"account", "contact_key", "msisdn", "name", "surname", "extra", "updated_at"},
+              rows);
+}
+
+void print_inbox(const std::vector<store::InboxEntry>& entries, bool as_json) {
+  if (as_json) {
+    for (const auto& entry : entries) {
+      bj::object line{{"id", entry.id},
+                      {"account_key", entry.account_key},
+                      {"received_at", entry.received_at},
+                      {"message", entry.message}};
+      std::cout << bj::serialize(line) << '\n';
+    }
+    return;
+  }
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& e : entries) {
+    rows.push_back({std::to_string(e.id), cell(e.account_key), cell(e.received_at),
+                    cell(member_text(e.message, "from_addr")), cell(member_text(e.message, "to_addr")),
+                    cell(member_text(e.message, "content"), kContentWidth)});
+  }
+  print_table(std::cout, {"id", "account", "received_at", "from_addr", "to_addr", "content"}, rows);
+}
+
+void print_dead_letters(const std::vector<store::DeadLetter>& letters, bool as_json) {
+  if (as_json) {
+    for (const auto& letter : letters) {
+      bj::object line{{"id", letter.id},
+                      {"created_at", letter.created_at},
+                      {"account_key", text_or_null(letter.account_key)},
+                      {"reason", letter.reason},
+                      {"message", letter.message},
+                      {"route", text_or_null(letter.route)},
+                      {"step", text_or_null(letter.step)},
+                      {"input", letter.input}};
+      std::cout << bj::serialize(line) << '\n';
+    }
+    return;
+  }
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& d : letters) {
+    // The message goes last and whole: it is the answer to "why".
+    rows.push_back({std::to_string(d.id), cell(d.created_at), cell(d.account_key), cell(d.reason),
+                    cell(d.route), cell(d.step), cell(d.message)});
+  }
+  print_table(std::cout, {"id", "created_at", "account", "reason", "route", "step", "message"}, rows);
+}
+
+// Shared shape of the three commands: find the state_dir, open it read-only, list, print.
+// `list` returns how many items it printed; `noun` names them in messages ("contacts").
+int inspect_state(const StateArgs& args, std::string_view command, std::string_view noun,
+                  const std::function<std::size_t(store::StateStore&)>& list) {
+  const std::string prefix = "vumi-dispatcher " + std::string(command) + ": ";
+  try {
+    if (!args.account.empty()) {
+      if (auto problem = identifier_problem(args.account)) {
+        std::cerr << prefix << "--account " << json::quoted(args.account) << ' ' << *problem << '\n';
+        return 1;
+      }
+    }
+    config::LoadResult loaded = load_command_config(args.config);
+    const std::string source = config_source_name(args.config);
+    bool state_dir_error = false;
+    for (const auto& error : loaded.errors) state_dir_error = state_dir_error || error.path == "state_dir";
+    if (!loaded.config || state_dir_error) {
+      print_config_errors(std::cerr, loaded.errors, source);
+      return 1;
+    }
+    if (!loaded.errors.empty()) {
+      // The state is still worth seeing when only other parts of the config are wrong.
+      std::cerr << prefix << "note: " << source << " has " << loaded.errors.size()
+                << " error(s) elsewhere (see `vumi-dispatcher check`)\n";
+    }
+    auto store = store::StateStore::open_read_only(loaded.config->state_dir);
+    const std::size_t shown = list(*store);
+    if (shown == 0 && !args.json) {
+      std::cout << "no " << noun;
+      if (!args.account.empty()) std::cout << " for account " << args.account;
+      std::cout << '\n';
+    }
+    return 0;
+  } catch (const std::exception& e) {
+    std::cerr << prefix << e.what() << '\n';
+    return 1;
+  }
+}
+
+}  // namespace
+
+int contacts_command(const StateArgs& args) {
+  return inspect_state(args, "contacts", "contacts", [&](store::StateStore& store) {
+    auto contacts = store.contacts(args.account);
+    if (!contacts.empty()) print_contacts(contacts, args.json);
+    return contacts.size();
+  });
+}
+
+int inbox_command(const StateArgs& args) {
+  return inspect_state(args, "inbox", "inbox entries", [&](store::StateStore& store) {
+    auto entries = store.inbox(args.account);
+    if (!entries.empty()) print_inbox(entries, args.json);
+    return entries.size();
+  });
+}
+
+int dead_letters_command(const StateArgs& args) {
+  return inspect_state(args, "dead-letters", "dead letters", [&](store::StateStore& store) {
+    auto letters = store.dead_letters(args.account);
+    if (!letters.empty()) print_dead_letters(letters, args.json);
+    return letters.size();
+  });
+}
+
+}  // namespace vumi::cli
