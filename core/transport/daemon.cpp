@@ -84,7 +84,11 @@ int Daemon::Impl::run() {
 
 bool Daemon::Impl::start() {
   std::vector<std::string> errors;
-  runtime = options.load(errors);
+  try {
+    runtime = options.load(errors);
+  } catch (const std::exception& e) {
+    errors.push_back(e.what());
+  }
   if (!runtime) {
     for (const auto& e : errors) spdlog::error("config: {}", e);
     spdlog::error("not started: the config has {} error(s)", errors.size());

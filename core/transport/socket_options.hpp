@@ -14,7 +14,7 @@ constexpr std::size_t kMaxMessageSlackBytes = 64 * 1024;
 // Messages queued per peer on the ingest side before TCP back-pressure reaches the publisher.
 constexpr int kIngestReceiveHwm = 100'000;
 // Messages queued per subscriber on the outbound side before sends to it count as undeliverable.
-constexpr int kOutboundSendHwm = 100'000;
+constexpr int kOutboundSendHwm = 20'000;
 // How long closing a socket may wait to flush what is queued.
 constexpr int kDaemonLingerMs = 2'000;
 

@@ -1,0 +1,45 @@
+// `vumi-dispatcher run`: sets up logging and hands the daemon a way to (re)load the config.
+#include <iostream>
+
+#include "cli/commands.hpp"
+#include "cli/config_source.hpp"
+#include "common/logging.hpp"
+#include "dispatch/runtime.hpp"
+#include "transport/daemon.hpp"
+
+namespace vumi::cli {
+
+namespace {
+
+// Reads the config the args name (again on every SIGHUP) and builds its runtime.
+std::shared_ptr<const dispatch::Runtime> load_runtime(const ConfigArgs& args,
+                                                      std::vector<std::string>& errors) {
+  const std::string source = config_source_name(args);
+  config::LoadResult loaded = load_command_config(args);
+  for (const auto& e : loaded.errors) errors.push_back(source + ": " + e.text());
+  if (!loaded.ok()) return nullptr;
+  std::vector<config::ConfigError> build_errors;
+  auto runtime = dispatch::Runtime::build(std::move(*loaded.config), build_errors);
+  for (const auto& e : build_errors) errors.push_back(source + ": " + e.text());
+  return runtime;
+}
+
+}  // namespace
+
+int run_command(const RunArgs& args) {
+  const auto format = logging::parse_format(args.log_format);
+  if (!format || !logging::is_level_name(args.log_level)) {
+    std::cerr << "run: --log-format must be text or json and --log-level debug, info, warn or error\n";
+    return 2;
+  }
+  logging::setup(*format, args.log_level);
+  transport::DaemonOptions options;
+  options.status_interval_s = args.status_interval_s;
+  options.load = [config = args.config](std::vector<std::string>& errors) {
+    return load_runtime(config, errors);
+  };
+  transport::Daemon daemon(std::move(options));
+  return daemon.run();
+}
+
+}  // namespace vumi::cli

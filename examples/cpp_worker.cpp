@@ -1,0 +1,71 @@
+// Publish one VumiApiEvent to vumi-dispatcher, as a conversation worker would, without loss.
+// Uses only cppzmq (Debian's cppzmq-dev). Build: part of the CMake build (target cpp_worker), or
+//   g++ -std=c++17 cpp_worker.cpp -lzmq -o cpp_worker
+// Run: cpp_worker tcp://127.0.0.1:7710 [account conversation_key conversation_type event_type
+// event_data_json]
+#include <chrono>
+#include <iostream>
+#include <string>
+#include <zmq.hpp>
+
+namespace {
+
+// Waits until the dispatcher's subscription covering topic reaches this XPUB socket. Sending before
+// it has arrived loses the message (the "slow joiner"); an XPUB receives it as "\x01" + prefix.
+bool wait_for_subscription(zmq::socket_t& socket, const std::string& topic,
+                           std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return false;
+    zmq::pollitem_t item{socket.handle(), 0, ZMQ_POLLIN, 0};
+    if (zmq::poll(&item, 1, left) == 0) return false;
+    zmq::message_t subscription;
+    if (!socket.recv(subscription, zmq::recv_flags::dontwait)) continue;
+    const std::string text = subscription.to_string();
+    if (!text.empty() && text[0] == '\x01' && topic.compare(0, text.size() - 1, text, 1) == 0) return true;
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 2 && argc != 7) {
+    std::cerr << "usage: cpp_worker ENDPOINT [account conversation_key conversation_type event_type "
+                 "event_data_json]\n";
+    return 2;
+  }
+  const std::string endpoint = argv[1];
+  const std::string account = argc == 7 ? argv[2] : "acct1";
+  const std::string conversation_key = argc == 7 ? argv[3] : "poll1";
+  const std::string conversation_type = argc == 7 ? argv[4] : "vxpolls";
+  const std::string event_type = argc == 7 ? argv[5] : "poll_complete";
+  const std::string event_data =
+      argc == 7 ? argv[6] : R"({"from_addr":"+27831234567","answers":{"name":"Sipho"}})";
+
+  // Identifiers match [A-Za-z0-9_:-]{1,128}, so they need no JSON escaping here.
+  const std::string topic = "event." + account + "." + conversation_type + "." + event_type;
+  const std::string body = R"({"account_key":")" + account + R"(","conversation_key":")" + conversation_key +
+                           R"(","conversation_type":")" + conversation_type + R"(","event_type":")" +
+                           event_type + R"(","event_data":)" + event_data + "}";
+
+  zmq::context_t context(1);
+  zmq::socket_t socket(context, zmq::socket_type::xpub);
+  socket.set(zmq::sockopt::xpub_nodrop, 1);   // at the high-water mark, wait instead of dropping
+  socket.set(zmq::sockopt::sndtimeo, 10000);  // ...but not forever
+  socket.set(zmq::sockopt::linger, 5000);     // on close, keep flushing for up to 5 s
+  socket.connect(endpoint);
+  if (!wait_for_subscription(socket, topic, std::chrono::seconds(5))) {
+    std::cerr << "no dispatcher subscribed at " << endpoint << " within 5 s\n";
+    return 3;
+  }
+  if (!socket.send(zmq::buffer(topic), zmq::send_flags::sndmore) ||
+      !socket.send(zmq::buffer(body), zmq::send_flags::none)) {
+    std::cerr << "the dispatcher did not take the message within 10 s\n";
+    return 3;
+  }
+  std::cout << "published " << topic << "\n";
+  socket.close();  // lingers until the message has been handed to the dispatcher
+  return 0;
+}

@@ -1,0 +1,74 @@
+#!/usr/bin/python3
+"""Publish one VumiApiEvent to vumi-dispatcher, as a conversation worker would, without loss.
+
+Needs Debian's python3-zmq (apt-get install python3-zmq). Run:
+    /usr/bin/python3 examples/python_worker.py --connect tcp://127.0.0.1:7710
+The defaults publish the poll completion the embedded default config routes (acct1, poll1).
+"""
+import argparse
+import json
+import sys
+import time
+import uuid
+
+import zmq
+
+
+def wait_for_subscription(sock, topic, timeout_s):
+    """Wait until the dispatcher's subscription covering `topic` reaches this XPUB socket.
+
+    A PUB/XPUB that sends before the subscriber's subscription has arrived loses those messages
+    (the "slow joiner"). An XPUB receives each subscription as a message: b"\\x01" + prefix.
+    """
+    deadline = time.monotonic() + timeout_s
+    while True:
+        left_ms = int((deadline - time.monotonic()) * 1000)
+        if left_ms <= 0 or not sock.poll(left_ms, zmq.POLLIN):
+            return False
+        message = sock.recv()
+        if message[:1] == b"\x01" and topic.startswith(message[1:].decode("utf-8", "replace")):
+            return True
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--connect", default="tcp://127.0.0.1:7710", help="the dispatcher's ingest endpoint")
+    parser.add_argument("--account", default="acct1")
+    parser.add_argument("--conversation-key", default="poll1")
+    parser.add_argument("--conversation-type", default="vxpolls")
+    parser.add_argument("--event-type", default="poll_complete")
+    parser.add_argument("--event-data", default='{"from_addr": "+27831234567", "answers": {"name": "Thandi"}}',
+                        help="the event_data object, as JSON")
+    parser.add_argument("--wait", type=float, default=5.0, help="seconds to wait for the dispatcher")
+    args = parser.parse_args()
+
+    event = {
+        "account_key": args.account,
+        "conversation_key": args.conversation_key,
+        "conversation_type": args.conversation_type,
+        "event_type": args.event_type,
+        "event_data": json.loads(args.event_data),
+        "event_id": uuid.uuid4().hex,  # the dispatcher's dedupe key; it assigns one if absent
+    }
+    topic = "event.%s.%s.%s" % (args.account, args.conversation_type, args.event_type)
+
+    context = zmq.Context()
+    sock = context.socket(zmq.XPUB)
+    sock.setsockopt(zmq.XPUB_NODROP, 1)  # at the high-water mark, block (or EAGAIN) instead of dropping
+    sock.setsockopt(zmq.SNDTIMEO, 10000)  # ...but not forever
+    sock.setsockopt(zmq.LINGER, 5000)     # on close, keep flushing for up to 5 s
+    sock.connect(args.connect)
+    try:
+        if not wait_for_subscription(sock, topic, args.wait):
+            print("no dispatcher subscribed at %s within %s s" % (args.connect, args.wait), file=sys.stderr)
+            return 3
+        sock.send_multipart([topic.encode("utf-8"), json.dumps(event).encode("utf-8")])
+        print("published %s (event_id %s)" % (topic, event["event_id"]))
+        return 0
+    finally:
+        sock.close()  # lingers until the message has been handed to the dispatcher
+        context.term()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
