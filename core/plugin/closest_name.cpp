@@ -39,7 +39,11 @@ std::optional<std::string> closest_name(std::string_view name, const std::vector
       best = candidate;
     }
   }
-  return best;
+  if (best || name.size() < 3) return best;
+  // a shortened name ("event" for "event_type") is far in edits but plainly meant
+  for (const auto& candidate : candidates)
+    if (candidate.size() > name.size() && candidate.compare(0, name.size(), name) == 0) return candidate;
+  return std::nullopt;
 }
 
 std::string join_names(const std::vector<std::string>& names) {

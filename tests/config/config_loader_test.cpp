@@ -1,0 +1,448 @@
+// parse_config / load_config_file: structure, types, identifiers, tags, routes, templates and the
+// rule that every error is reported, named by its JSON path.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "cli/config_source.hpp"
+#include "config/config.hpp"
+#include "config_test_util.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using namespace vumi::config;
+using ::testing::AllOf;
+using ::testing::Contains;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::SizeIs;
+using vumi::config::testing::base_config;
+using vumi::config::testing::parse_errors;
+
+std::string read_file(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// ---- the example configs ----
+
+TEST(ConfigExamples, DispatcherJsonIsTheContractExample) {
+  LoadResult r = load_config_file(fs::path(VUMI_SOURCE_DIR) / "config/dispatcher.json");
+  ASSERT_TRUE(r.ok()) << ::testing::PrintToString(vumi::config::testing::error_texts(r));
+  const Config& c = *r.config;
+  EXPECT_EQ(c.ingest_bind, "tcp://127.0.0.1:7710");
+  EXPECT_EQ(c.outbound_bind, "tcp://127.0.0.1:7711");
+  EXPECT_EQ(c.state_dir, fs::path("var"));
+  EXPECT_THAT(c.plugin_path, ElementsAre(fs::path("build/plugins")));
+  ASSERT_THAT(c.handlers, SizeIs(4));
+  EXPECT_EQ(c.handlers[1].name, "sms");
+  EXPECT_EQ(c.handlers[1].type, "send_sms");
+  EXPECT_EQ(c.handlers[1].path, "handlers.sms");
+  EXPECT_EQ(c.handlers[1].options.at("transport_name"), "sms_transport");
+  ASSERT_THAT(c.accounts, SizeIs(1));
+  const AccountSpec& a = c.accounts[0];
+  EXPECT_EQ(a.key, "acct1");
+  EXPECT_EQ(a.conversations.at("poll1"), "vxpolls");
+  EXPECT_THAT(a.tags, ElementsAre("longcode:12345", "longcode:67890"));
+  ASSERT_THAT(a.routes, SizeIs(2));
+  EXPECT_EQ(a.routes[0].path, "accounts.acct1.routes[0]");
+  EXPECT_EQ(a.routes[0].on.event_type, "poll_complete");
+  EXPECT_EQ(a.routes[0].on.conversation_key, "poll1");
+  ASSERT_THAT(a.routes[0].chain, SizeIs(2));
+  EXPECT_EQ(a.routes[0].chain[0].as, "contact");
+  EXPECT_EQ(a.routes[0].chain[1].path, "accounts.acct1.routes[0].chain[1]");
+  EXPECT_FALSE(a.routes[0].chain[1].compiled.is_static());
+  EXPECT_EQ(a.routes[1].on.event_type, "inbound_message");
+  EXPECT_FALSE(a.routes[1].on.conversation_type.has_value());
+  EXPECT_TRUE(a.routes[1].chain[0].compiled.is_static());
+  EXPECT_EQ(c.limits.max_emit_depth, 8u);
+}
+
+TEST(ConfigExamples, EmbeddedDefaultIsDispatcherJson) {
+  EXPECT_EQ(vumi::cli::embedded_config_text(),
+            read_file(fs::path(VUMI_SOURCE_DIR) / "config/dispatcher.json"));
+  vumi::cli::ConfigArgs args;
+  args.plugin_path = {"/somewhere/else"};
+  LoadResult r = vumi::cli::load_command_config(args);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r.config->source, "<embedded>");
+  EXPECT_THAT(r.config->plugin_path, ElementsAre(fs::path("/somewhere/else")));  // --plugin-path wins
+}
+
+TEST(ConfigExamples, EveryExampleParses) {
+  for (const auto& entry : fs::directory_iterator(fs::path(VUMI_SOURCE_DIR) / "config")) {
+    if (entry.path().extension() != ".json") continue;
+    LoadResult r = load_config_file(entry.path());
+    EXPECT_TRUE(r.ok()) << entry.path() << ": "
+                        << ::testing::PrintToString(vumi::config::testing::error_texts(r));
+  }
+}
+
+// ---- reading the text ----
+
+TEST(ConfigText, CommentsAndTrailingCommasAllowed) {
+  EXPECT_THAT(parse_errors("// a comment\n{ /* block */ \"state_dir\": \"x\", }"), IsEmpty());
+}
+
+TEST(ConfigText, EmptyTextIsAnError) {
+  EXPECT_THAT(parse_errors(""), ElementsAre(HasSubstr("the config is empty")));
+  EXPECT_THAT(parse_errors(" \n\t "), ElementsAre(HasSubstr("the config is empty")));
+  EXPECT_FALSE(parse_config("", "x").config.has_value());
+}
+
+TEST(ConfigText, BadJsonNamesLineAndColumn) {
+  EXPECT_THAT(parse_errors("{\n  \"state_dir\": \"var\",\n  \"handlers\": {,}\n}"),
+              ElementsAre("invalid JSON: line 3 col 16: syntax error"));
+  EXPECT_THAT(parse_errors("{\"a\": 1} extra"), ElementsAre(HasSubstr("invalid JSON: line 1 col 10")));
+  EXPECT_THAT(parse_errors("{\"a\": "), ElementsAre(HasSubstr("invalid JSON: line 1 col")));
+}
+
+TEST(ConfigText, TopLevelMustBeAnObject) {
+  EXPECT_THAT(parse_errors("[1, 2]"), ElementsAre("the config must be a JSON object, got array"));
+  EXPECT_THAT(parse_errors("\"x\""), ElementsAre("the config must be a JSON object, got string"));
+  EXPECT_THAT(parse_errors("null"), ElementsAre("the config must be a JSON object, got null"));
+}
+
+TEST(ConfigText, DeepNestingIsAnErrorNotACrash) {
+  std::string deep = "{\"handlers\": {\"h\": {\"type\": \"t\", \"options\": " + std::string(10000, '[') +
+                     std::string(10000, ']') + "}}}";
+  EXPECT_THAT(parse_errors(deep), ElementsAre(HasSubstr("invalid JSON")));
+}
+
+TEST(ConfigText, EmptyObjectIsAValidConfigWithDefaults) {
+  LoadResult r = parse_config("{}", "x.json");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r.config->source, "x.json");
+  EXPECT_EQ(r.config->ingest_bind, "tcp://127.0.0.1:7710");
+  EXPECT_EQ(r.config->state_dir, fs::path("var"));
+  EXPECT_THAT(r.config->plugin_path, IsEmpty());
+  EXPECT_EQ(r.config->status_interval_s, 60u);
+}
+
+// ---- files ----
+
+class ConfigFiles : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("vumi-config-test-" + std::to_string(::getpid()) + "-" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  fs::path write(const std::string& name, const std::string& text) {
+    fs::path p = dir_ / name;
+    std::ofstream(p, std::ios::binary) << text;
+    return p;
+  }
+  fs::path dir_;
+};
+
+TEST_F(ConfigFiles, MissingFileIsAnErrorNamingIt) {
+  LoadResult r = load_config_file(dir_ / "nope.json");
+  EXPECT_FALSE(r.config.has_value());
+  ASSERT_THAT(r.errors, SizeIs(1));
+  EXPECT_THAT(r.errors[0].text(), HasSubstr("nope.json"));
+  EXPECT_THAT(r.errors[0].text(), HasSubstr("no such file"));
+}
+
+TEST_F(ConfigFiles, DirectoryIsAnError) {
+  LoadResult r = load_config_file(dir_);
+  ASSERT_THAT(r.errors, SizeIs(1));
+  EXPECT_THAT(r.errors[0].text(), HasSubstr("is a directory"));
+}
+
+TEST_F(ConfigFiles, EmptyFileIsAnError) {
+  LoadResult r = load_config_file(write("empty.json", ""));
+  ASSERT_THAT(r.errors, SizeIs(1));
+  EXPECT_THAT(r.errors[0].text(), HasSubstr("the config is empty"));
+}
+
+TEST_F(ConfigFiles, ReadsAFileAndRecordsItsSource) {
+  fs::path p = write("ok.json", "{\"state_dir\": \"data\"}");
+  LoadResult r = load_config_file(p);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r.config->source, p.string());
+  EXPECT_EQ(r.config->state_dir, fs::path("data"));  // relative: kept as written, taken from the cwd
+}
+
+// ---- top-level keys ----
+
+TEST(ConfigKeys, UnknownTopLevelKeySuggestsTheClosest) {
+  EXPECT_THAT(parse_errors(R"({"handler": {}})"),
+              ElementsAre(AllOf(HasSubstr("unknown key \"handler\" (allowed: ingest, outbound, state_dir, "
+                                          "plugin_path, handlers, accounts, limits, status_interval_s)"),
+                                HasSubstr("did you mean \"handlers\"?"))));
+}
+
+TEST(ConfigKeys, WrongTypesAreNamedByPath) {
+  EXPECT_THAT(
+      parse_errors(R"({"ingest": {"bind": 7710}, "state_dir": [], "plugin_path": 3, "handlers": [],
+                               "accounts": "acct1", "status_interval_s": "60"})"),
+      ElementsAre("ingest.bind: expected string, got integer", "state_dir: expected string, got array",
+                  "plugin_path: expected array of strings or a string, got integer",
+                  "handlers: expected object, got array", "accounts: expected object, got string",
+                  "status_interval_s: expected integer, got string"));
+}
+
+TEST(ConfigKeys, PluginPathIsOneStringOrAnArrayOfThem) {
+  LoadResult one = parse_config(R"({"plugin_path": "plugins/a.so"})", "x");
+  ASSERT_TRUE(one.ok());
+  EXPECT_THAT(one.config->plugin_path, ElementsAre(fs::path("plugins/a.so")));
+  LoadResult many = parse_config(R"({"plugin_path": ["a", "/abs/b"]})", "x");
+  ASSERT_TRUE(many.ok());
+  EXPECT_THAT(many.config->plugin_path, ElementsAre(fs::path("a"), fs::path("/abs/b")));
+  EXPECT_THAT(
+      parse_errors(R"({"plugin_path": ["a", 1, ""]})"),
+      ElementsAre("plugin_path[1]: expected string, got integer", "plugin_path[2]: must not be empty"));
+}
+
+TEST(ConfigKeys, EndpointsAreChecked) {
+  auto bind = [](std::string_view endpoint) {
+    return parse_errors(R"({"ingest": {"bind": ")" + std::string(endpoint) + R"("}})");
+  };
+  EXPECT_THAT(bind("tcp://127.0.0.1:7000"), IsEmpty());
+  EXPECT_THAT(bind("tcp://*:7000"), IsEmpty());
+  EXPECT_THAT(bind("tcp://127.0.0.1:*"), IsEmpty());
+  EXPECT_THAT(bind("tcp://[::1]:7000"), IsEmpty());
+  EXPECT_THAT(bind("ipc:///tmp/vumi.sock"), IsEmpty());
+  EXPECT_THAT(bind("inproc://ingest"), IsEmpty());
+  EXPECT_THAT(bind("udp://1.2.3.4:5"),
+              ElementsAre(HasSubstr("ingest.bind: \"udp://1.2.3.4:5\" is not a ZeroMQ endpoint")));
+  EXPECT_THAT(bind("tcp://127.0.0.1"), ElementsAre(HasSubstr("needs HOST:PORT")));
+  EXPECT_THAT(bind("tcp://127.0.0.1:70000"), ElementsAre(HasSubstr("port \"70000\" is not a number")));
+  EXPECT_THAT(bind("tcp://:7000"), ElementsAre(HasSubstr("has no host")));
+  EXPECT_THAT(bind("inproc://"), ElementsAre(HasSubstr("inproc endpoint has no name")));
+  EXPECT_THAT(parse_errors(R"({"outbound": {}})"), ElementsAre("outbound: missing required key \"bind\""));
+  EXPECT_THAT(parse_errors(R"({"outbound": {"bind": "tcp://127.0.0.1:7710"}})"),
+              ElementsAre(HasSubstr("outbound.bind: the same endpoint as ingest.bind")));
+  EXPECT_THAT(parse_errors(R"({"ingest": {"bind": "inproc://a", "bnd": 1}})"),
+              ElementsAre(HasSubstr("ingest: unknown key \"bnd\" (allowed: bind)")));
+}
+
+TEST(ConfigKeys, LimitsHaveDefaultsAndBounds) {
+  LoadResult r = parse_config(
+      R"({"limits": {"max_body_bytes": 2048, "max_emit_depth": 3}, "status_interval_s": 5})", "x");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r.config->limits.max_body_bytes, 2048u);
+  EXPECT_EQ(r.config->limits.max_emit_depth, 3u);
+  EXPECT_EQ(r.config->limits.max_json_depth, 64u);
+  EXPECT_EQ(r.config->limits.max_string_bytes, 64u * 1024u);
+  EXPECT_EQ(r.config->status_interval_s, 5u);
+  EXPECT_THAT(parse_errors(R"({"limits": {"max_json_depth": 0, "max_emit_depth": -1, "max_string_bytes": 1.5,
+                                          "max_emit_dept": 3}})"),
+              ElementsAre(AllOf(HasSubstr("limits: unknown key \"max_emit_dept\""),
+                                HasSubstr("did you mean \"max_emit_depth\"?")),
+                          "limits.max_json_depth: 0 is out of range (1 to 10000)",
+                          "limits.max_string_bytes: expected integer, got number",
+                          "limits.max_emit_depth: -1 is out of range (1 to 1000)"));
+}
+
+// ---- handlers ----
+
+TEST(ConfigHandlers, ShapeAndNames) {
+  EXPECT_THAT(
+      parse_errors(R"({"handlers": {
+      "ok": {"type": "send_sms", "options": {"a": 1}},
+      "no_type": {},
+      "bad.name": {"type": "x"},
+      "bad_type": {"type": "send sms"},
+      "opts": {"type": "x", "options": [1]},
+      "extra": {"type": "x", "option": {}},
+      "scalar": 5}})"),
+      ElementsAre(
+          "handlers.no_type: missing required key \"type\"",
+          "handlers: handler name \"bad.name\" contains '.' (allowed: A-Z a-z 0-9 _ : -)",
+          "handlers.bad_type.type: handler type \"send sms\" contains ' ' (allowed: A-Z a-z 0-9 _ : -)",
+          "handlers.opts.options: expected object, got array",
+          "handlers.extra: unknown key \"option\" (allowed: type, options); did you mean \"options\"?",
+          "handlers.scalar: expected object, got integer"));
+}
+
+// ---- accounts, conversations, tags ----
+
+TEST(ConfigAccounts, KeysConversationsAndTypes) {
+  EXPECT_THAT(
+      parse_errors(base_config(R"({
+      "acct 1": {},
+      "a2": {"conversations": {"poll1": "vx polls", "bad/key": "x", "p2": 3}, "tag": []},
+      "a3": []})")),
+      ElementsAre(
+          "accounts: account key \"acct 1\" contains ' ' (allowed: A-Z a-z 0-9 _ : -)",
+          HasSubstr("accounts.a2: unknown key \"tag\" (allowed: conversations, tags, routes)"),
+          "accounts.a2.conversations.poll1: conversation type \"vx polls\" contains ' ' (allowed: A-Z "
+          "a-z 0-9 _ : -)",
+          "accounts.a2.conversations: conversation key \"bad/key\" contains '/' (allowed: A-Z a-z 0-9 "
+          "_ : -)",
+          "accounts.a2.conversations.p2: expected string, got integer",
+          "accounts.a3: expected object, got array"));
+}
+
+TEST(ConfigAccounts, TagsArePoolColonTag) {
+  EXPECT_THAT(
+      parse_errors(base_config(R"({"a": {"tags": ["longcode:12345", "ussd:star-120_1", "longcode", ":1",
+      "pool:", "a:b:c", "po ol:1", 7]}})")),
+      ElementsAre("accounts.a.tags[2]: tag \"longcode\" is not \"pool:tag\" (e.g. \"longcode:12345\")",
+                  "accounts.a.tags[3]: tag \":1\" has an empty pool (expected \"pool:tag\")",
+                  "accounts.a.tags[4]: tag \"pool:\" has an empty tag after the pool (expected \"pool:tag\")",
+                  HasSubstr("accounts.a.tags[5]: tag \"a:b:c\" contains ':'"),
+                  HasSubstr("accounts.a.tags[6]: tag \"po ol:1\" contains ' '"),
+                  "accounts.a.tags[7]: expected string, got integer"));
+  EXPECT_THAT(parse_errors(base_config(R"({"a": {"tags": "longcode:1"}})")),
+              ElementsAre("accounts.a.tags: expected array, got string"));
+}
+
+TEST(ConfigAccounts, ATagHasOneOwner) {
+  EXPECT_THAT(
+      parse_errors(base_config(R"({"acct1": {"tags": ["longcode:1", "longcode:1"]},
+                                           "acct2": {"tags": ["longcode:2", "longcode:1"]}})")),
+      ElementsAre("accounts.acct1.tags[1]: tag \"longcode:1\" is listed twice (also accounts.acct1.tags[0])",
+                  "accounts.acct2.tags[1]: tag \"longcode:1\" is claimed by accounts \"acct1\" "
+                  "(accounts.acct1.tags[0]) and \"acct2\"; a tag has one owner"));
+}
+
+// ---- routes and steps ----
+
+TEST(ConfigRoutes, OnKeysAreStringsAndOptional) {
+  LoadResult r = parse_config(base_config(R"({"a": {"routes": [
+      {"on": {"event_type": "poll_complete"}, "chain": [{"handler": "sms"}]},
+      {"chain": [{"handler": "sms"}]}]}})"),
+                              "x");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r.config->accounts[0].routes[0].on.event_type, "poll_complete");
+  EXPECT_FALSE(r.config->accounts[0].routes[1].on.event_type.has_value());
+  EXPECT_THAT(parse_errors(base_config(R"({"a": {"routes": [
+      {"on": {"event_type": 5, "conversation_key": null, "event": "x"}, "chain": [{"handler": "sms"}]}]}})")),
+              ElementsAre(AllOf(HasSubstr("accounts.a.routes[0].on: unknown key \"event\" (allowed: "
+                                          "conversation_type, conversation_key, event_type)"),
+                                HasSubstr("did you mean \"event_type\"?")),
+                          "accounts.a.routes[0].on.conversation_key: expected string, got null",
+                          "accounts.a.routes[0].on.event_type: expected string, got integer"));
+}
+
+TEST(ConfigRoutes, ChainsAreNonEmptyArrays) {
+  EXPECT_THAT(parse_errors(base_config(R"({"a": {"routes": [{"chain": []}, {"on": {}}, {"chain": {}}, 3],
+                                               "x": 1}})")),
+              ElementsAre(HasSubstr("accounts.a: unknown key \"x\""),
+                          "accounts.a.routes[0].chain: a chain needs at least one step",
+                          "accounts.a.routes[1]: missing required key \"chain\"",
+                          "accounts.a.routes[2].chain: expected array, got object",
+                          "accounts.a.routes[3]: expected object, got integer"));
+  EXPECT_THAT(parse_errors(base_config(R"({"a": {"routes": {}}})")),
+              ElementsAre("accounts.a.routes: expected array, got object"));
+}
+
+TEST(ConfigRoutes, UnknownHandlerListsTheKnownOnes) {
+  EXPECT_THAT(
+      parse_errors(
+          base_config(R"({"acct1": {"routes": [{"chain": [{"handler": "sms"}, {"handler": "smss"}]}]}})")),
+      ElementsAre(
+          "accounts.acct1.routes[0].chain[1].handler: unknown handler \"smss\" (known: poll_contacts, sms); "
+          "did you mean \"sms\"?"));
+}
+
+TEST(ConfigRoutes, StepShape) {
+  EXPECT_THAT(
+      parse_errors(base_config(R"({"a": {"routes": [{"chain": [
+      {"as": "x"},
+      {"handler": 1, "config": []},
+      {"handler": "sms", "as": "bad name", "confg": {}},
+      "sms"]}]}})")),
+      ElementsAre("accounts.a.routes[0].chain[0]: missing required key \"handler\"",
+                  "accounts.a.routes[0].chain[1].handler: expected string, got integer",
+                  "accounts.a.routes[0].chain[1].config: expected object, got array",
+                  "accounts.a.routes[0].chain[2]: unknown key \"confg\" (allowed: handler, as, config); did "
+                  "you mean \"config\"?",
+                  "accounts.a.routes[0].chain[2].as: step name \"bad name\" contains ' ' (allowed: A-Z a-z "
+                  "0-9 _ : -)",
+                  "accounts.a.routes[0].chain[3]: expected object, got string"));
+}
+
+TEST(ConfigRoutes, AsIsUniqueWithinAChain) {
+  EXPECT_THAT(
+      parse_errors(base_config(R"({"a": {"routes": [
+      {"chain": [{"handler": "sms", "as": "x"}, {"handler": "sms", "as": "x"}]},
+      {"chain": [{"handler": "sms", "as": "x"}]}]}})")),
+      ElementsAre("accounts.a.routes[0].chain[1].as: step name \"x\" is used by an earlier step of this "
+                  "chain"));
+}
+
+// ---- templates in step configs ----
+
+TEST(ConfigTemplates, StepsMustBeEarlierStepsOfTheSameChain) {
+  EXPECT_THAT(
+      parse_errors(base_config(R"({"a": {"routes": [
+      {"chain": [
+        {"handler": "sms", "as": "first", "config": {"to": "{{/steps/first/x}}"}},
+        {"handler": "sms", "as": "second", "config": {"to": "{{/steps/first/x}}", "n": ["{{/steps/third}}"]}},
+        {"handler": "sms", "as": "third"}]},
+      {"chain": [{"handler": "sms", "config": {"to": "a {{/steps/first/x}}"}}]}]}})")),
+      ElementsAre("accounts.a.routes[0].chain[0].config.to: template {{/steps/first/x}} refers to step "
+                  "\"first\", which is not an earlier step of this chain (earlier named steps: none)",
+                  "accounts.a.routes[0].chain[1].config.n[0]: template {{/steps/third}} refers to step "
+                  "\"third\", which is not an earlier step of this chain (earlier named steps: first)",
+                  "accounts.a.routes[1].chain[0].config.to: template {{/steps/first/x}} refers to step "
+                  "\"first\", which is not an earlier step of this chain (earlier named steps: none)"));
+}
+
+TEST(ConfigTemplates, SyntaxErrorsAreNamedByPath) {
+  EXPECT_THAT(
+      parse_errors(base_config(R"({"a": {"routes": [{"chain": [{"handler": "sms", "config": {
+      "a": "{{/event/x", "b": "{{}}", "c": "x {{event/x}}", "d": {"e": "{{/evnt/x}}"}, "f": "{{/event/~2}}",
+      "g": "{{/account/name}}"}}]}]}})")),
+      ElementsAre("accounts.a.routes[0].chain[0].config.a: unclosed \"{{\" at character 1",
+                  "accounts.a.routes[0].chain[0].config.b: template {{}}: empty pointer",
+                  "accounts.a.routes[0].chain[0].config.c: template {{event/x}}: pointer must start with '/'",
+                  "accounts.a.routes[0].chain[0].config.d.e: template {{/evnt/x}}: unknown root \"/evnt\" "
+                  "(allowed: /event, /steps, /account)",
+                  HasSubstr("accounts.a.routes[0].chain[0].config.f: template {{/event/~2}}: '~' must be "
+                            "followed by 0 or 1"),
+                  "accounts.a.routes[0].chain[0].config.g: template {{/account/name}}: /account has only "
+                  "/account/key and /account/conversations"));
+}
+
+TEST(ConfigTemplates, CompiledAtLoad) {
+  LoadResult r = parse_config(base_config(R"({"a": {"routes": [{"chain": [
+      {"handler": "poll_contacts", "as": "c", "config": {"msisdn": "{{/event/event_data/from_addr}}"}},
+      {"handler": "sms", "config": {"to_addr": "{{/steps/c/msisdn}}", "content": "hi"}}]}]}})"),
+                              "x");
+  ASSERT_TRUE(r.ok()) << ::testing::PrintToString(vumi::config::testing::error_texts(r));
+  const StepSpec& step = r.config->accounts[0].routes[0].chain[1];
+  ASSERT_THAT(step.compiled.uses(), SizeIs(1));
+  EXPECT_EQ(step.compiled.uses()[0].pointer, "/steps/c/msisdn");
+  EXPECT_EQ(step.compiled.uses()[0].where, "to_addr");
+}
+
+// ---- every error, in one pass ----
+
+TEST(ConfigErrors, EveryErrorIsReported) {
+  auto errors = parse_errors(R"({
+    "ingest": {"bind": "nope"},
+    "state_dir": 1,
+    "handlers": {"sms": {"type": "send_sms"}, "h2": {}},
+    "accounts": {
+      "acct1": {"tags": ["bad"], "routes": [{"chain": [{"handler": "smss"}, {"handler": "sms", "as": "a b"}]}]},
+      "acct2": {"conversations": {"c": 1}}
+    },
+    "limits": {"max_emit_depth": 0},
+    "bogus": true
+  })");
+  EXPECT_THAT(errors, SizeIs(9));
+  EXPECT_THAT(errors,
+              Contains(HasSubstr("accounts.acct1.routes[0].chain[0].handler: unknown handler \"smss\"")));
+  EXPECT_THAT(errors, Contains(HasSubstr("unknown key \"bogus\"")));
+}
+
+TEST(ConfigErrors, TextJoinsPathAndMessage) {
+  EXPECT_EQ((ConfigError{"a.b", "bad"}).text(), "a.b: bad");
+  EXPECT_EQ((ConfigError{"", "bad"}).text(), "bad");
+}
+
+}  // namespace
