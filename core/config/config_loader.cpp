@@ -47,7 +47,7 @@ class ConfigReader {
       read_accounts(*v, config_.handlers, config_.accounts, reader_);
     if (const bj::value* v = top.if_contains("limits")) limits(*v);
     if (const bj::value* v = top.if_contains("status_interval_s")) {
-      if (auto n = reader_.integer(*v, "status_interval_s", 1, std::numeric_limits<std::uint32_t>::max()))
+      if (auto n = reader_.integer(*v, "status_interval_s", 0, std::numeric_limits<std::uint32_t>::max()))
         config_.status_interval_s = static_cast<std::uint32_t>(*n);
     }
   }

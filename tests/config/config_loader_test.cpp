@@ -227,6 +227,14 @@ TEST(ConfigKeys, EndpointsAreChecked) {
               ElementsAre(HasSubstr("ingest: unknown key \"bnd\" (allowed: bind)")));
 }
 
+TEST(ConfigKeys, StatusIntervalZeroMeansNone) {
+  LoadResult r = parse_config(R"({"status_interval_s": 0})", "x");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r.config->status_interval_s, 0u);
+  EXPECT_THAT(parse_errors(R"({"status_interval_s": -5})"),
+              ElementsAre("status_interval_s: -5 is out of range (0 to 4294967295)"));
+}
+
 TEST(ConfigKeys, LimitsHaveDefaultsAndBounds) {
   LoadResult r = parse_config(
       R"({"limits": {"max_body_bytes": 2048, "max_emit_depth": 3}, "status_interval_s": 5})", "x");
