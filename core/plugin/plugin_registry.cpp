@@ -14,6 +14,7 @@
 #include <set>
 #include <string>
 #include <system_error>
+#include <type_traits>
 #include <utility>
 
 #include "common/identifier.hpp"
@@ -212,8 +213,11 @@ std::shared_ptr<HandlerType> read_handler_type(const vumi_handler_type* raw, std
   const std::string where = "handler " + json::quoted(type->name) + ": ";
   if (!abi.handle) throw Refused{where + "handle() is NULL"};
   if (abi.create && !abi.destroy) throw Refused{where + "create() is given without destroy()"};
-  if (abi.threading != VUMI_THREADING_SERIAL && abi.threading != VUMI_THREADING_REENTRANT)
-    throw Refused{where + "unknown threading model " + std::to_string(static_cast<int>(abi.threading))};
+  // Read as an integer: the plugin may have stored a value outside the enum.
+  std::underlying_type_t<vumi_threading> threading = 0;
+  std::memcpy(&threading, &abi.threading, sizeof threading);
+  if (threading != VUMI_THREADING_SERIAL && threading != VUMI_THREADING_REENTRANT)
+    throw Refused{where + "unknown threading model " + std::to_string(threading)};
 
   type->description = abi.description ? abi.description : "";
   type->output_description = abi.output_description ? abi.output_description : "";
