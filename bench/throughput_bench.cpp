@@ -1,0 +1,282 @@
+// Throughput and latency of vumi-dispatcher on real sockets, against raw ZeroMQ on the same machine.
+//   (a) raw XPUB(no-drop) -> SUB over tcp loopback, with the very messages used next;
+//   (b) the daemon: events published at full speed through ingest -> decode -> route -> a two-step
+//       chain of `noop` handlers (the example plugin, through the ABI), timed until a marker event
+//       sent after them comes back on outbound, and checked against the daemon's own counters;
+//   (c) end-to-end latency (publish -> outbound) at a fixed offered rate, 10% of (b), through the
+//       chain [noop, emit_event].
+// Usage: throughput_bench [--messages N] [--latency-seconds S]   (scripts/bench runs it)
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "transport/topic_subscriber.hpp"
+#include "transport/worker_publisher.hpp"
+
+extern char** environ;
+
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+const std::string kTopic = "event.acct1.survey.bench";
+
+// A poll-completion-sized event (~300 bytes), numbered.
+std::string event_body(const std::string& event_type, const std::string& event_data) {
+  return R"({"account_key":"acct1","conversation_key":"conv1","conversation_type":"survey","event_type":")" +
+         event_type + R"(","timestamp":"2026-11-27 03:39:50.123456","event_data":)" + event_data + "}";
+}
+
+std::string bench_event(std::uint64_t n) {
+  return event_body("bench", R"({"from_addr":"+27831234567","to_addr":"12345","answers":{"name":"Thandi",)"
+                             R"("age":"34","q3":"yes"},"n":)" +
+                                 std::to_string(n) + "}");
+}
+
+double seconds_between(clock_type::time_point a, clock_type::time_point b) {
+  return std::chrono::duration<double>(b - a).count();
+}
+
+// (a) raw ZeroMQ: SUB binds like the daemon's ingest, a no-drop XPUB connects and sends.
+double raw_throughput(std::uint64_t count) {
+  zmq::context_t sub_context(1);
+  zmq::socket_t sub(sub_context, zmq::socket_type::sub);
+  sub.set(zmq::sockopt::rcvhwm, 100'000);
+  sub.set(zmq::sockopt::subscribe, "event.");
+  sub.bind("tcp://127.0.0.1:*");
+  const std::string endpoint = sub.get(zmq::sockopt::last_endpoint);
+  std::atomic<bool> ready{false};
+  clock_type::time_point done;
+  std::uint64_t received = 0;
+  std::thread receiver([&] {
+    zmq::message_t topic, body;
+    ready = true;
+    while (received < count) {
+      if (!sub.recv(topic) || !topic.more() || !sub.recv(body)) continue;
+      ++received;
+    }
+    done = clock_type::now();
+  });
+  zmq::context_t pub_context(1);
+  vumi::transport::WorkerPublisher pub(pub_context, endpoint);
+  if (!pub.wait_for_subscriptions({kTopic}, 10s)) throw std::runtime_error("raw: no subscription");
+  const auto start = clock_type::now();
+  for (std::uint64_t i = 0; i < count; ++i) pub.send(kTopic, bench_event(i));
+  receiver.join();
+  return static_cast<double>(count) / seconds_between(start, done);
+}
+
+// The daemon as a child process, its output in a file.
+class DaemonChild {
+ public:
+  DaemonChild(const fs::path& exe, const fs::path& config, const fs::path& log) : log_(log) {
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_adddup2(&actions, 1, 2);
+    std::vector<std::string> args{exe.string(), "run", "-c", config.string()};
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    if (posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ) != 0)
+      throw std::runtime_error("cannot start " + exe.string());
+    posix_spawn_file_actions_destroy(&actions);
+  }
+  ~DaemonChild() {
+    if (pid_ > 0) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+  }
+  // The first log line containing needle, waiting up to timeout for it to appear.
+  std::optional<std::string> wait_for(const std::string& needle, std::chrono::seconds timeout) {
+    const auto deadline = clock_type::now() + timeout;
+    while (clock_type::now() < deadline) {
+      std::ifstream in(log_);
+      for (std::string line; std::getline(in, line);)
+        if (line.find(needle) != std::string::npos) return line;
+      std::this_thread::sleep_for(20ms);  // polling a file the child writes; bounded by timeout
+    }
+    return std::nullopt;
+  }
+  int stop() {
+    kill(pid_, SIGTERM);
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    pid_ = -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+
+ private:
+  fs::path log_;
+  pid_t pid_ = -1;
+};
+
+std::uint64_t counter(const std::string& line, const std::string& key) {
+  const auto at = line.find(" " + key + "=");
+  return at == std::string::npos ? 0 : std::stoull(line.substr(at + key.size() + 2));
+}
+
+std::string after(const std::string& line, const std::string& marker, char end) {
+  const auto a = line.find(marker) + marker.size();
+  return line.substr(a, line.find(end, a) - a);
+}
+
+struct Percentiles {
+  double p50_us, p99_us, p999_us;
+};
+
+Percentiles percentiles(std::vector<std::int64_t> ns) {
+  std::sort(ns.begin(), ns.end());
+  auto at = [&](double q) {
+    return static_cast<double>(ns[static_cast<std::size_t>(q * (ns.size() - 1))]) / 1000;
+  };
+  return {at(0.5), at(0.99), at(0.999)};
+}
+
+int run(std::uint64_t count, double latency_seconds) {
+  const fs::path dir = fs::temp_directory_path() / ("vumi-throughput-bench-" + std::to_string(getpid()));
+  fs::create_directories(dir);
+  const fs::path config = dir / "bench.json";
+  std::ofstream(config) << R"({
+  "ingest": { "bind": "tcp://127.0.0.1:0" }, "outbound": { "bind": "tcp://127.0.0.1:*" },
+  "state_dir": ")" << (dir / "state").string()
+                        << R"(", "plugin_path": [")" VUMI_PLUGIN_DIR R"(/example.so"],
+  "handlers": { "a": { "type": "noop" }, "b": { "type": "noop" }, "emit": { "type": "emit_event" } },
+  "accounts": { "acct1": { "conversations": { "conv1": "survey" }, "routes": [
+    { "on": { "event_type": "bench" }, "chain": [ { "handler": "a" }, { "handler": "b" } ] },
+    { "on": { "event_type": "mark" }, "chain": [ { "handler": "a" },
+        { "handler": "emit", "config": { "event_type": "marked", "event_data": {} } } ] },
+    { "on": { "event_type": "lat" }, "chain": [ { "handler": "a" },
+        { "handler": "emit", "config": { "event_type": "lat_out", "event_data": { "t": "{{/event/event_data/t}}" } } } ] }
+  ] } } })";
+
+  const std::string sample = bench_event(count);
+  std::printf("messages: %llu events, body %zu bytes, topic %s, 2 frames [topic, body]\n",
+              static_cast<unsigned long long>(count), sample.size(), kTopic.c_str());
+
+  const double raw = raw_throughput(count);
+  std::printf("(a) raw ZeroMQ XPUB(no-drop) -> SUB, tcp 127.0.0.1:        %10.0f msg/s\n", raw);
+
+  DaemonChild daemon(VUMI_DISPATCHER_EXE, config, dir / "daemon.log");
+  auto listening = daemon.wait_for("listening: ingest ", 30s);
+  if (!listening) {
+    std::cerr << "daemon did not start; its log is in " << (dir / "daemon.log") << "\n";
+    return 1;
+  }
+  const std::string ingest = after(*listening, "listening: ingest ", ',');
+  const std::string outbound = after(*listening, ", outbound ", '\n');
+
+  zmq::context_t context(1);
+  vumi::transport::WorkerPublisher pub(context, ingest);
+  if (!pub.wait_for_subscriptions({kTopic}, 10s)) throw std::runtime_error("daemon: no subscription");
+  vumi::transport::TopicSubscriber marks(context, outbound, {"event.acct1.survey.marked"});
+  vumi::transport::TopicSubscriber lat_sub(context, outbound, {"event.acct1.survey.lat_out"});
+  const std::string mark = event_body("mark", "{}");
+  std::uint64_t probes = 0;
+  for (bool seen = false; !seen && probes < 100; ++probes) {  // until the outbound subscription is in place
+    pub.send("event.acct1.survey.mark", mark);
+    seen = marks.receive(100ms).has_value();
+  }
+  while (marks.receive(200ms)) {
+  }
+
+  // (b) full speed, then one marker: handled in order, so its echo means all were dispatched.
+  const auto start = clock_type::now();
+  for (std::uint64_t i = 0; i < count; ++i) pub.send(kTopic, bench_event(i));
+  pub.send("event.acct1.survey.mark", mark);
+  if (!marks.receive(120s)) throw std::runtime_error("daemon: marker never came back");
+  const double daemon_rate = static_cast<double>(count) / seconds_between(start, clock_type::now());
+  std::printf("(b) daemon ingest -> decode -> route -> [noop, noop]:   %10.0f events/s\n", daemon_rate);
+  std::printf("ratio (b)/(a): %.2f\n", daemon_rate / raw);
+
+  // (c) fixed offered rate; each event carries its send time, echoed by emit_event.
+  const double rate = daemon_rate * 0.10;
+  const auto latency_count = static_cast<std::uint64_t>(std::max(1000.0, rate * latency_seconds));
+  std::vector<std::int64_t> latencies;
+  latencies.reserve(latency_count);
+  std::thread receiver([&] {
+    while (latencies.size() < latency_count) {
+      auto got = lat_sub.receive(10s);
+      if (!got) break;
+      const auto now = clock_type::now().time_since_epoch().count();
+      const auto t = std::stoll(after(got->body, "\"t\":", '}'));
+      latencies.push_back(now - t);
+    }
+  });
+  const auto paced_start = clock_type::now();
+  for (std::uint64_t i = 0; i < latency_count; ++i) {
+    const auto due = paced_start + std::chrono::nanoseconds(static_cast<std::int64_t>(1e9 * i / rate));
+    std::this_thread::sleep_until(due);
+    const auto t = clock_type::now().time_since_epoch().count();
+    pub.send("event.acct1.survey.lat",
+             event_body("lat", R"({"from_addr":"+27831234567","t":)" + std::to_string(t) + "}"));
+  }
+  receiver.join();
+  if (latencies.size() < latency_count) {
+    std::printf("(c) latency: only %zu of %llu echoes arrived\n", latencies.size(),
+                static_cast<unsigned long long>(latency_count));
+  } else {
+    const auto p = percentiles(latencies);
+    std::printf(
+        "(c) latency at %.0f events/s offered (10%% of (b)), %llu events, [noop, emit_event]:\n"
+        "    p50 %.0f us, p99 %.0f us, p99.9 %.0f us\n",
+        rate, static_cast<unsigned long long>(latency_count), p.p50_us, p.p99_us, p.p999_us);
+  }
+
+  // The daemon's own counters must account for every event.
+  const int code = daemon.stop();
+  auto stopped = daemon.wait_for("stopped: ", 5s);
+  if (code != 0 || !stopped) {
+    std::cerr << "daemon exited with " << code << "; its log is in " << (dir / "daemon.log") << "\n";
+    return 1;
+  }
+  const std::uint64_t expected_chains = count + probes + 1 + latency_count;
+  std::printf("daemon counters: chains=%llu (expected %llu), rejected=%llu\n",
+              static_cast<unsigned long long>(counter(*stopped, "chains")),
+              static_cast<unsigned long long>(expected_chains),
+              static_cast<unsigned long long>(counter(*stopped, "rejected")));
+  fs::remove_all(dir);
+  return counter(*stopped, "chains") == expected_chains ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::uint64_t count = 500'000;
+  double latency_seconds = 5;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string flag = argv[i];
+    if (flag == "--messages") {
+      count = std::stoull(argv[i + 1]);
+    } else if (flag == "--latency-seconds") {
+      latency_seconds = std::stod(argv[i + 1]);
+    } else {
+      std::cerr << "usage: throughput_bench [--messages N] [--latency-seconds S]\n";
+      return 2;
+    }
+  }
+  try {
+    return run(count, latency_seconds);
+  } catch (const std::exception& e) {
+    std::cerr << "throughput_bench: " << e.what() << "\n";
+    return 1;
+  }
+}
