@@ -26,7 +26,7 @@ std::string status_line(const dispatch::Counters& dispatch, const IngestCounters
     out += std::to_string(value);
   };
   add("received", dispatch.received + ingest.bad_frames);
-  add("events", dispatch.events);
+  add("dispatched", dispatch.events);  // events routed: from workers, inbound messages and emitted
   add("chains", dispatch.chains_run);
   add("chains_failed", dispatch.chains_failed);
   add("unrouted", dispatch.unrouted);

@@ -97,6 +97,38 @@ TEST(Daemon, PublishedEventRunsItsChainAndTheResultAppearsOnOutbound) {
   r.stop();
 }
 
+TEST(Daemon, SendSmsPluginPublishesTheUserMessageOnOutbound) {
+  TempDir dir;
+  auto cfg =
+      testing::test_config(dir.path() / "state",
+                           R"({"sms": {"type": "send_sms", "options": {"transport_name": "sms_transport"}}})",
+                           R"([{"on": {"event_type": "survey_completed"}, "chain": [{"handler": "sms",
+                                      "config": {"to_addr": "{{/event/event_data/from_addr}}",
+                                                 "content": "Thanks for taking part"}}]}])");
+  cfg.replace(cfg.find("/example.so"), 11, "/send_sms.so");
+  Daemon daemon(dir.write("config.json", cfg));
+  ASSERT_TRUE(daemon.listening()) << daemon.process().output();
+  std::size_t cursor = 0;
+  zmq::context_t context(1);
+  transport::TopicSubscriber sub(context, daemon.outbound, {"outbound."});
+  ASSERT_TRUE(daemon.process().wait_for_line("outbound: subscribe \"outbound.\"", 10s, &cursor));
+  transport::WorkerPublisher pub(context, daemon.ingest);
+  ASSERT_TRUE(pub.wait_for_subscriptions({"event."}, 10s));
+  ASSERT_TRUE(pub.send("event.acct1.survey.survey_completed",
+                       R"({"account_key":"acct1","conversation_key":"conv1","event_type":"survey_completed",)"
+                       R"("content":{"from_addr":"+27831234567"}})"));  // vumi-go style: content, no type
+  auto got = sub.receive(10s);
+  ASSERT_TRUE(got) << daemon.process().output();
+  EXPECT_EQ(got->topic, "outbound.sms_transport");
+  auto body = boost::json::parse(got->body);
+  EXPECT_EQ(body.at("to_addr").as_string(), "+27831234567");
+  EXPECT_EQ(body.at("content").as_string(), "Thanks for taking part");
+  EXPECT_EQ(body.at("message_type").as_string(), "user_message");
+  EXPECT_EQ(body.at("helper_metadata").at("go").at("user_account").as_string(), "acct1");
+  daemon.process().signal(SIGTERM);
+  EXPECT_EQ(daemon.process().wait_exit(30s), 0);
+}
+
 TEST(Daemon, PublishAndListenCommandsWorkAgainstTheDaemon) {
   Running r(kPingPong);
   ASSERT_TRUE(r.daemon->listening()) << r.process().output();
@@ -300,7 +332,7 @@ TEST(Daemon, ASubscriberThatNeverReadsDoesNotStallDispatch) {
 TEST(Daemon, JsonLogFormatWritesOneJsonObjectPerLine) {
   Running r(kPingPong, "", {"--log-format", "json"});
   ASSERT_TRUE(r.daemon->listening()) << r.process().output();
-  r.stop();
+  EXPECT_FALSE(r.stop(SIGINT).empty());
   for (const auto& line : r.process().lines()) {
     auto v = boost::json::parse(line);
     EXPECT_TRUE(v.as_object().contains("time"));
