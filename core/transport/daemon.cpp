@@ -30,10 +30,15 @@ struct Daemon::Impl final : IngestHandler {
   void arm_status_timer();
   unsigned status_interval_s() const;
 
-  void on_batch_begin() override { store->begin_batch(); }
+  // A turn's messages share one state transaction (one commit instead of one per write).
+  void on_batch_begin() override {
+    const store::StoreStatus status = store->begin_batch();
+    if (!status.ok) spdlog::error("state: {}; this batch's writes commit one by one", status.error);
+  }
   void on_message(std::string_view topic, std::string_view body) override { dispatcher->handle(topic, body); }
   void on_batch_end() override {
-    store->commit_batch();
+    const store::StoreStatus status = store->commit_batch();
+    if (!status.ok) spdlog::error("state: {}", status.error);
     // Sends may have consumed the outbound descriptor's edge; look for subscriptions here too.
     outbound->drain_subscriptions();
   }
