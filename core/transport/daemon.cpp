@@ -175,6 +175,7 @@ void Daemon::Impl::reload() {
   // Between two handlers of the loop: the next message sees only the new config.
   runtime = next;
   dispatcher->replace_runtime(std::move(next));
+  ingest->set_max_body_bytes(new_config.limits.max_body_bytes);
   if (status_interval_s() != old_interval) {
     status_timer.cancel();
     arm_status_timer();

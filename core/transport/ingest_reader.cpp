@@ -22,6 +22,10 @@ IngestReader::~IngestReader() {
   watcher_.reset();
 }
 
+void IngestReader::set_max_body_bytes(std::size_t max_body_bytes) {
+  socket_.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(max_body_bytes + kMaxMessageSlackBytes));
+}
+
 void IngestReader::start() {
   running_ = true;
   watcher_->watch([this] { drain(); });

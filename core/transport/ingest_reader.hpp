@@ -52,6 +52,9 @@ class IngestReader {
   // Closes the socket (after stop()).
   void close();
 
+  // Applies a new body limit to ZMQ_MAXMSGSIZE; libzmq uses it for connections made from now on.
+  void set_max_body_bytes(std::size_t max_body_bytes);
+
   const std::string& endpoint() const { return endpoint_; }
   const IngestCounters& counters() const { return counters_; }
 
