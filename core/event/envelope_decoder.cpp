@@ -82,14 +82,25 @@ std::optional<Rejection> read_event_fields(bj::object& obj, EventFields& f) {
   return std::nullopt;
 }
 
-bj::value take_or(bj::value* field, std::string fallback) {
-  if (field) return std::move(*field);
-  return bj::string(fallback);
+// The fields a worker event's normalised body holds (envelope.hpp).
+bool is_worker_event_field(bj::string_view key) {
+  return key == "account_key" || key == "conversation_key" || key == "conversation_type" ||
+         key == "event_type" || key == "event_data" || key == "event_id" || key == "timestamp";
+}
+
+// Erases every member that is not a worker event field (content, causation_id, depth, extras).
+void keep_worker_event_fields(bj::object& obj) {
+  for (auto it = obj.begin(); it != obj.end();) {
+    if (is_worker_event_field(it->key()))
+      ++it;
+    else
+      it = obj.erase(it);
+  }
 }
 
 // Wraps a normalised body (the fields of envelope.hpp) and points the views into it. The body is
 // final here: the views stay valid because nothing mutates it afterwards.
-Envelope seal(bj::object&& normalised, std::uint32_t depth) {
+Envelope seal(bj::value&& normalised, std::uint32_t depth) {
   Envelope envelope;
   envelope.body = std::move(normalised);
   const bj::object& body = envelope.body.get_object();
@@ -118,9 +129,9 @@ Decoded decode_event(const IngestTopic& topic, std::string_view text, const Deco
                      "account_key " + quoted_excerpt(account) + " is not configured"};
 
   std::string_view conversation_key = string_of(*f.conversation_key);
-  bj::value conversation_type;
+  bj::value conversation_type;  // set when looked up
   if (f.conversation_type) {
-    conversation_type = std::move(*f.conversation_type);
+    // kept in place
   } else if (!accounts) {
     return missing_field("conversation_type");
   } else if (auto declared = accounts->conversation_type(account, conversation_key)) {
@@ -131,21 +142,26 @@ Decoded decode_event(const IngestTopic& topic, std::string_view text, const Deco
                                                        " is not among the conversations of account " +
                                                        quoted_excerpt(account)};
   }
-  if (string_of(conversation_type) != topic.parts[1])
-    return topic_mismatch("conversation_type", topic.parts[1], string_of(conversation_type));
+  std::string_view type =
+      f.conversation_type ? string_of(*f.conversation_type) : string_of(conversation_type);
+  if (type != topic.parts[1]) return topic_mismatch("conversation_type", topic.parts[1], type);
   if (string_of(*f.event_type) != topic.parts[2])
     return topic_mismatch("event_type", topic.parts[2], string_of(*f.event_type));
 
-  bj::object normalised;
-  normalised.reserve(7);
-  normalised.emplace("account_key", std::move(*f.account_key));
-  normalised.emplace("conversation_key", std::move(*f.conversation_key));
-  normalised.emplace("conversation_type", std::move(conversation_type));
-  normalised.emplace("event_type", std::move(*f.event_type));
-  normalised.emplace("event_id", take_or(f.event_id, fresh_event_id()));
-  normalised.emplace("timestamp", take_or(f.timestamp, vumi_timestamp_now()));
-  normalised.emplace("event_data", std::move(*f.event_data));
-  return seal(std::move(normalised), 0);
+  // Normalise in place (a body holding exactly the envelope's fields is left as it is, no copies).
+  // Values to add are taken out first, since changing obj invalidates the pointers in f.
+  const bool data_from_content = !obj.contains("event_data");
+  bj::value content;
+  if (data_from_content) content = std::move(*f.event_data);
+  const bool add_conversation_type = f.conversation_type == nullptr;
+  const bool add_event_id = f.event_id == nullptr;
+  const bool add_timestamp = f.timestamp == nullptr;
+  keep_worker_event_fields(obj);
+  if (data_from_content) obj.emplace("event_data", std::move(content));
+  if (add_conversation_type) obj.insert_or_assign("conversation_type", std::move(conversation_type));
+  if (add_event_id) obj.insert_or_assign("event_id", fresh_event_id());
+  if (add_timestamp) obj.insert_or_assign("timestamp", vumi_timestamp_now());
+  return seal(std::move(parsed), 0);
 }
 
 std::optional<Rejection> string_or_null(const bj::object& obj, std::string_view name) {
@@ -309,7 +325,7 @@ std::variant<Rejection, Envelope> EnvelopeDecoder::make_emitted(const Envelope& 
     normalised.emplace("event_data", event_data ? std::move(*event_data) : bj::value(bj::object()));
     normalised.emplace("causation_id", bj::string_view(parent.event_id.data(), parent.event_id.size()));
     normalised.emplace("depth", depth);
-    return seal(std::move(normalised), depth);
+    return seal(bj::value(std::move(normalised)), depth);
   } catch (const std::exception& e) {
     return out_of_memory(e);
   }
@@ -335,7 +351,7 @@ Envelope EnvelopeDecoder::make_inbound_event(std::string_view account_key, Inbou
   normalised.emplace("event_data",
                      message.body.is_object() ? std::move(message.body) : bj::value(bj::object()));
   message.transport_name = {};
-  return seal(std::move(normalised), 0);
+  return seal(bj::value(std::move(normalised)), 0);
 }
 
 }  // namespace vumi::event
