@@ -133,7 +133,7 @@ void Dispatcher::Impl::run_event(const event::Envelope& event) {
     }
     return;
   }
-  services.begin_event(rt.decoder(), event);
+  services.begin_event(rt.decoder(), event, *account);
   for (const Route* route : matched) chains.run(*route, *account, event);
 }
 

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <array>
+#include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
 #include <functional>
 #include <unordered_map>
 
@@ -67,7 +69,10 @@ RouteIndex::RouteIndex(const config::Config& config,
       account.conversations.emplace(key, type);
       conversations[key] = type;
     }
-    account.context = boost::json::object{{"key", spec.key}, {"conversations", std::move(conversations)}};
+    boost::json::array tags(spec.tags.begin(), spec.tags.end());
+    account.context = boost::json::object{
+        {"key", spec.key}, {"conversations", std::move(conversations)}, {"tags", std::move(tags)}};
+    account.context_json = boost::json::serialize(account.context);
 
     for (std::size_t i = 0; i < spec.routes.size(); ++i) {
       const config::RouteSpec& route_spec = spec.routes[i];

@@ -32,7 +32,8 @@ struct Route {
 // What the index keeps per account.
 struct Account {
   std::string key;
-  boost::json::value context;  // {"key", "conversations"}: the /account template root
+  boost::json::value context;  // {"key", "conversations", "tags"}: the /account template root
+  std::string context_json;    // the same as text, for the account_json host service
   StringMap<std::string> conversations;
 };
 

@@ -40,9 +40,11 @@ StepServices::StepServices(store::StateStore& store, OutboundSink& outbound, Cou
                            std::deque<event::Envelope>& emitted)
     : store_(store), outbound_(outbound), counters_(counters), emitted_(emitted) {}
 
-void StepServices::begin_event(const event::EnvelopeDecoder& decoder, const event::Envelope& event) {
+void StepServices::begin_event(const event::EnvelopeDecoder& decoder, const event::Envelope& event,
+                               const Account& account) {
   decoder_ = &decoder;
   event_ = &event;
+  account_ = &account;
   event_json_ready_ = false;
 }
 
@@ -157,6 +159,12 @@ vumi_status StepServices::inbox_put(std::string_view message_json, std::int64_t*
     return VUMI_ERR_INTERNAL;
   }
   *out_id = *id;
+  return VUMI_OK;
+}
+
+vumi_status StepServices::account_json(vumi_view* out) {
+  if (!account_) return VUMI_ERR_UNAVAILABLE;
+  *out = vumi_view{account_->context_json.data(), account_->context_json.size()};
   return VUMI_OK;
 }
 

@@ -10,6 +10,7 @@
 
 #include "dispatch/counters.hpp"
 #include "dispatch/outbound.hpp"
+#include "dispatch/route_index.hpp"
 #include "event/envelope_decoder.hpp"
 #include "plugin/host_call.hpp"
 #include "store/state_store.hpp"
@@ -21,8 +22,9 @@ class StepServices final : public plugin::CallServices {
   StepServices(store::StateStore& store, OutboundSink& outbound, Counters& counters,
                std::deque<event::Envelope>& emitted);
 
-  // Scopes the services to one event (until the next begin_event).
-  void begin_event(const event::EnvelopeDecoder& decoder, const event::Envelope& event);
+  // Scopes the services to one event of an account (until the next begin_event).
+  void begin_event(const event::EnvelopeDecoder& decoder, const event::Envelope& event,
+                   const Account& account);
   // Clears what the previous step left (output, returned views); metrics the step adds are
   // named "<handler_type>.<name>".
   void begin_step(std::string_view handler_type);
@@ -40,6 +42,7 @@ class StepServices final : public plugin::CallServices {
   vumi_status contact_upsert(std::string_view contact_json, vumi_view* out, int* created) override;
   vumi_status inbox_put(std::string_view message_json, std::int64_t* out_id) override;
   void metric_add(std::string_view name, std::int64_t delta) override;
+  vumi_status account_json(vumi_view* out) override;
 
   // Counters plugins added through metric_add, by "<handler_type>.<name>".
   const std::unordered_map<std::string, std::int64_t>& metrics() const { return metrics_; }
@@ -56,6 +59,7 @@ class StepServices final : public plugin::CallServices {
   std::deque<event::Envelope>& emitted_;
   const event::EnvelopeDecoder* decoder_ = nullptr;
   const event::Envelope* event_ = nullptr;
+  const Account* account_ = nullptr;
   std::string event_json_;  // serialised on first request per event
   bool event_json_ready_ = false;
   bool has_output_ = false;

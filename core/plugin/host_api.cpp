@@ -102,6 +102,13 @@ void host_metric_add(vumi_call* call, vumi_view name, std::int64_t delta) {
   if (CallServices* s = services_of(call)) s->metric_add(text_of(name), delta);
 }
 
+vumi_status host_account_json(vumi_call* call, vumi_view* out_json) {
+  CallServices* s = services_of(call);
+  if (!s) return VUMI_ERR_UNAVAILABLE;
+  if (!out_json) return VUMI_ERR_INVALID_ARGUMENT;
+  return s->account_json(out_json);
+}
+
 // Ids only need to be unique, not unpredictable: a per-thread PRNG avoids a lock on every event.
 void host_new_id(vumi_call*, char out[33]) {
   if (!out) return;
@@ -138,6 +145,7 @@ vumi_host_api make_host_api() {
   api.inbox_put = &host_inbox_put;
   api.metric_add = &host_metric_add;
   api.new_id = &host_new_id;
+  api.account_json = &host_account_json;
   return api;
 }
 

@@ -24,6 +24,11 @@ class CallServices {
   virtual vumi_status contact_upsert(std::string_view contact_json, vumi_view* out, int* created) = 0;
   virtual vumi_status inbox_put(std::string_view message_json, std::int64_t* out_id) = 0;
   virtual void metric_add(std::string_view name, std::int64_t delta) = 0;
+  // The account's declared configuration as JSON text ({"key", "conversations", "tags"}).
+  virtual vumi_status account_json(vumi_view* out) {
+    (void)out;
+    return VUMI_ERR_UNAVAILABLE;
+  }
 };
 
 }  // namespace vumi::plugin

@@ -47,7 +47,7 @@ class TagRouter {
       "routes": {"type": "object", "additionalProperties": {"type": "string"},
         "description": "\"pool:tag\" -> conversation_key of the conversation that receives messages on that tag."},
       "conversation_types": {"type": "object", "additionalProperties": {"type": "string"},
-        "description": "conversation_key -> conversation_type for every routed conversation; usually \"{{/account/conversations}}\"."}
+        "description": "conversation_key -> conversation_type; default: the account's declared conversations."}
     },
     "required": ["routes"],
     "additionalProperties": false
@@ -97,12 +97,20 @@ class TagRouter {
                               json::serialize(*target));
     const std::string conversation_key(target->as_string());
 
+    // Without conversation_types, the account's declared conversations (from the host) give the type.
+    json::value account;
+    if (!types) {
+      if (std::optional<std::string_view> text = call.account_json()) {
+        account = json::parse(*text);
+        types = account.as_object().if_contains("conversations");
+      }
+    }
     const json::value* type =
         types && types->is_object() ? types->as_object().if_contains(conversation_key) : nullptr;
     if (!type)
-      return StepResult::fail("config.conversation_types: has no type for conversation \"" +
-                              conversation_key + "\" (routed from tag " + *tag +
-                              "); give it, e.g. \"conversation_types\": \"{{/account/conversations}}\"");
+      return StepResult::fail("conversation \"" + conversation_key + "\" (routed from tag " + *tag +
+                              ") has no conversation_type: declare it in the account's conversations or "
+                              "give config.conversation_types");
     if (!type->is_string() || !is_identifier(type->as_string()))
       return StepResult::fail("config.conversation_types." + conversation_key +
                               ": must be a conversation type, got " + json::serialize(*type));

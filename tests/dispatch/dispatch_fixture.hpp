@@ -2,17 +2,17 @@
 // outbound sink that records what was sent.
 #pragma once
 
-#include "config/config.hpp"
-#include "dispatch/dispatcher.hpp"
-#include "store/state_store.hpp"
-
-#include <boost/json.hpp>
 #include <gtest/gtest.h>
 
+#include <boost/json.hpp>
 #include <filesystem>
 #include <random>
 #include <string>
 #include <vector>
+
+#include "config/config.hpp"
+#include "dispatch/dispatcher.hpp"
+#include "store/state_store.hpp"
 
 namespace vumi::testing_support {
 
@@ -40,7 +40,8 @@ class TempDir {
  public:
   TempDir() {
     std::random_device rd;
-    path_ = std::filesystem::temp_directory_path() / ("vumi-test-" + std::to_string(rd()) + std::to_string(rd()));
+    path_ =
+        std::filesystem::temp_directory_path() / ("vumi-test-" + std::to_string(rd()) + std::to_string(rd()));
     std::filesystem::create_directories(path_);
   }
   ~TempDir() {
@@ -72,8 +73,9 @@ class DispatchTest : public ::testing::Test {
   }
 
   // Publishes an event as a worker would.
-  void send_event(std::string_view account, std::string_view conversation_type, std::string_view conversation_key,
-                  std::string_view event_type, const boost::json::object& data = {}) {
+  void send_event(std::string_view account, std::string_view conversation_type,
+                  std::string_view conversation_key, std::string_view event_type,
+                  const boost::json::object& data = {}) {
     boost::json::object body{{"account_key", account},
                              {"conversation_key", conversation_key},
                              {"conversation_type", conversation_type},

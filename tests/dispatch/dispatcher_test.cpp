@@ -1,6 +1,6 @@
-#include "dispatch_fixture.hpp"
-
 #include <gmock/gmock.h>
+
+#include "dispatch_fixture.hpp"
 
 namespace vumi::testing_support {
 namespace {
@@ -19,7 +19,9 @@ constexpr const char* kHandlers = R"(
     "noop":  { "type": "noop" }
   },)";
 
-std::string config_with(const std::string& accounts) { return std::string("{") + kHandlers + accounts + "}"; }
+std::string config_with(const std::string& accounts) {
+  return std::string("{") + kHandlers + accounts + "}";
+}
 
 TEST_F(DispatchTest, TwoStepChainSecondStepReadsFirstStepOutputThroughTemplate) {
   start(config_with(R"(
@@ -167,8 +169,9 @@ TEST_F(DispatchTest, RejectedMessagesAreCountedByReasonAndDeadLettered) {
   start(config_with(R"(
     "accounts": { "acct1": { "conversations": { "poll1": "vxpolls" }, "routes": [] } })"));
   dispatcher->handle("event.acct1.vxpolls.x", "{not json");
-  dispatcher->handle("event.nobody.vxpolls.x",
-                     R"({"account_key":"nobody","conversation_key":"c","conversation_type":"vxpolls","event_type":"x","event_data":{}})");
+  dispatcher->handle(
+      "event.nobody.vxpolls.x",
+      R"({"account_key":"nobody","conversation_key":"c","conversation_type":"vxpolls","event_type":"x","event_data":{}})");
   dispatcher->handle("bogus.topic", "{}");
   send_event("acct1", "vxpolls", "poll1", "fine");
 
@@ -215,7 +218,8 @@ TEST_F(DispatchTest, InboundMessageBecomesInboundMessageEventOfTheTagOwner) {
                      "event_data": { "content": "{{/event/event_data/content}}", "key": "{{/event/conversation_key}}",
                                      "type": "{{/event/conversation_type}}" } } } ] } ] },
       "acct2": { "tags": ["longcode:999"], "routes": [] } })"));
-  dispatcher->handle("inbound.sms_transport", boost::json::serialize(user_message("longcode", "12345", "hi")));
+  dispatcher->handle("inbound.sms_transport",
+                     boost::json::serialize(user_message("longcode", "12345", "hi")));
 
   auto seen = sink.with_prefix("event.acct1.transport.seen");
   ASSERT_EQ(seen.size(), 1u);
@@ -241,7 +245,7 @@ TEST_F(DispatchTest, UnownedTagAndUnroutedInboundAreDeadLetters) {
 TEST_F(DispatchTest, ReplacingTheRuntimeTakesEffectForTheNextMessage) {
   start(config_with(R"(
     "accounts": { "acct1": { "conversations": { "poll1": "vxpolls" },
-      "routes": [ { "on": {}, "chain": [ { "handler": "emit", "config": { "event_type": "old" } } ] } ] } })"));
+      "routes": [ { "on": { "event_type": "go" }, "chain": [ { "handler": "emit", "config": { "event_type": "old" } } ] } ] } })"));
   send_event("acct1", "vxpolls", "poll1", "go");
 
   auto loaded = config::parse_config(config_with(R"(

@@ -1,8 +1,8 @@
 #include "dispatch/route_index.hpp"
 
-#include "config/config.hpp"
-
 #include <gtest/gtest.h>
+
+#include "config/config.hpp"
 
 namespace vumi::dispatch {
 namespace {
@@ -43,7 +43,8 @@ TEST(RouteIndex, WildcardsMatchAnyValueAndResultsKeepConfigOrder) {
 
   EXPECT_EQ(matched_paths(index, "acct1", "vxpolls", "poll1", "poll_complete"),
             (std::vector<std::string>{"r0", "r1", "r2"}));
-  EXPECT_EQ(matched_paths(index, "acct1", "vxpolls", "poll2", "opted_out"), (std::vector<std::string>{"r2", "r3"}));
+  EXPECT_EQ(matched_paths(index, "acct1", "vxpolls", "poll2", "opted_out"),
+            (std::vector<std::string>{"r2", "r3"}));
   EXPECT_EQ(matched_paths(index, "acct1", "survey", "s1", "poll_complete"),
             (std::vector<std::string>{"r0", "r2", "r4"}));
   EXPECT_TRUE(matched_paths(index, "nobody", "vxpolls", "poll1", "poll_complete").empty());

@@ -33,8 +33,11 @@ TEST(StepServices, ContactsAreScopedToTheEventsAccount) {
   event::EnvelopeDecoder decoder({}, &accounts);
   event::Envelope one = decode_event(decoder, "acct1");
   event::Envelope two = decode_event(decoder, "acct2");
+  dispatch::Account acct1, acct2;
+  acct1.key = "acct1";
+  acct2.key = "acct2";
 
-  services.begin_event(decoder, one);
+  services.begin_event(decoder, one, acct1);
   services.begin_step("test");
   vumi_view out{};
   int created = 0;
@@ -43,7 +46,7 @@ TEST(StepServices, ContactsAreScopedToTheEventsAccount) {
   auto stored = boost::json::parse(std::string_view(out.data, out.size));
   std::string key(stored.at("contact_key").as_string());
 
-  services.begin_event(decoder, two);
+  services.begin_event(decoder, two, acct2);
   services.begin_step("test");
   EXPECT_EQ(services.contact_find_by_msisdn("+27831234567", &out), VUMI_ERR_NOT_FOUND);
   EXPECT_EQ(services.contact_get(key, &out), VUMI_ERR_NOT_FOUND);
@@ -51,7 +54,7 @@ TEST(StepServices, ContactsAreScopedToTheEventsAccount) {
   ASSERT_EQ(services.contact_upsert(R"({"msisdn":"+27831234567","name":"Bob"})", &out, &created), VUMI_OK);
   EXPECT_EQ(created, 1);
 
-  services.begin_event(decoder, one);
+  services.begin_event(decoder, one, acct1);
   services.begin_step("test");
   ASSERT_EQ(services.contact_get(key, &out), VUMI_OK);
   EXPECT_EQ(boost::json::parse(std::string_view(out.data, out.size)).at("name"), "Ann");

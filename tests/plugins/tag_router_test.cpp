@@ -112,10 +112,25 @@ TEST_F(TagRouterTest, FailsWhenTheRoutedConversationHasNoType) {
                         R"({"routes":{"longcode:12345":"poll2"},"conversation_types":{"poll1":"vxpolls"}})");
   EXPECT_TRUE(run.failed());
   EXPECT_EQ(run.error,
-            "config.conversation_types: has no type for conversation \"poll2\" (routed from tag "
-            "longcode:12345); give "
-            "it, e.g. \"conversation_types\": \"{{/account/conversations}}\"");
+            "conversation \"poll2\" (routed from tag longcode:12345) has no conversation_type: declare it in "
+            "the account's conversations or give config.conversation_types");
   EXPECT_TRUE(host.published().empty());
+}
+
+TEST_F(TagRouterTest, TakesTheConversationTypeFromTheAccountWhenConfigGivesNone) {
+  host.declare_account("acct1", {{"poll1", "vxpolls"}}, {"longcode:12345"});
+  auto run = make().run(inbound(), R"({"routes":{"longcode:12345":"poll1"}})");
+  ASSERT_TRUE(run.stopped()) << run.error;
+  ASSERT_EQ(host.published().size(), 1u);
+  EXPECT_EQ(host.published()[0].topic, "conversation.vxpolls.poll1");
+}
+
+TEST_F(TagRouterTest, FailsWhenNeitherConfigNorAccountKnowsTheType) {
+  auto run = make().run(inbound(), R"({"routes":{"longcode:12345":"poll1"}})");
+  EXPECT_TRUE(run.failed());
+  EXPECT_EQ(run.error,
+            "conversation \"poll1\" (routed from tag longcode:12345) has no conversation_type: declare it in "
+            "the account's conversations or give config.conversation_types");
 }
 
 TEST_F(TagRouterTest, RejectsBadStepConfigs) {
@@ -131,9 +146,8 @@ TEST_F(TagRouterTest, RejectsBadStepConfigs) {
       {R"({"routes":{"longcode:12345":"poll1"},"conversation_types":{"poll1":"vx.polls"}})",
        R"(config.conversation_types.poll1: must be a conversation type, got "vx.polls")"},
       {R"({"routes":{"longcode:12345":"poll1"},"conversation_types":"{{/account/conversations}}"})",
-       "config.conversation_types: has no type for conversation \"poll1\" (routed from tag longcode:12345); "
-       "give "
-       "it, e.g. \"conversation_types\": \"{{/account/conversations}}\""},
+       "conversation \"poll1\" (routed from tag longcode:12345) has no conversation_type: declare it in the "
+       "account's conversations or give config.conversation_types"},
   };
   for (const auto& [config, message] : cases) {
     auto run = handler.run(inbound(), config);

@@ -129,6 +129,10 @@ typedef struct vumi_host_api {
 
   /* Generates a fresh unique id (32 lowercase hex characters) into out[0..32], NUL-terminated. */
   void (*new_id)(vumi_call* call, char out[33]);
+
+  /* The current account's declared configuration as JSON text:
+   * {"key": ..., "conversations": {conversation_key: conversation_type}, "tags": ["pool:tag"]}. */
+  vumi_status (*account_json)(vumi_call* call, vumi_view* out_json);
 } vumi_host_api;
 
 #define VUMI_HOST_HAS(api, field)                                                                  \

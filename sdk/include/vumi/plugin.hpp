@@ -172,6 +172,14 @@ class Call : public HostContext {
   void metric_add(std::string_view name, std::int64_t delta = 1) const {
     if (host_->metric_add) host_->metric_add(call_, view(name), delta);
   }
+  // The account's declared configuration ({"key", "conversations", "tags"}), or nullopt when the
+  // host does not offer it.
+  std::optional<std::string_view> account_json() const {
+    if (!VUMI_HOST_HAS(host_, account_json)) return std::nullopt;
+    vumi_view out{};
+    check(host_->account_json(call_, &out), "account_json");
+    return str(out);
+  }
   std::string new_id() const {
     char buf[33] = {};
     require(host_->new_id, "new_id")(call_, buf);

@@ -218,6 +218,11 @@ class FakeHost {
   // A fresh 32-lowercase-hex id (a counter, so runs are reproducible).
   std::string new_id();
 
+  // Declares an account's conversations (conversation_key -> type) and tags, as the operator
+  // config would; the account_json service reports them (an undeclared account has none).
+  void declare_account(std::string_view account, std::map<std::string, std::string> conversations,
+                       std::vector<std::string> tags = {});
+
  private:
   friend class FakeHandler;
   struct ContactRecord {
@@ -226,6 +231,8 @@ class FakeHost {
   struct Account {
     std::vector<ContactRecord> contacts;
     std::vector<InboxEntry> inbox;
+    std::map<std::string, std::string> conversations;
+    std::vector<std::string> tags;
   };
 
   StepRun run_step(const vumi_handler_type& type, void* instance, std::string_view event_json,
@@ -250,6 +257,7 @@ class FakeHost {
   static vumi_status svc_inbox_put(vumi_call* call, vumi_view message_json, std::int64_t* out_id) noexcept;
   static void svc_metric_add(vumi_call* call, vumi_view name, std::int64_t delta) noexcept;
   static void svc_new_id(vumi_call* call, char out[33]) noexcept;
+  static vumi_status svc_account_json(vumi_call* call, vumi_view* out) noexcept;
 
   vumi_host_api api_{};
   vumi_host_info info_{};
@@ -383,6 +391,7 @@ inline FakeHost::FakeHost() {
   api_.inbox_put = &svc_inbox_put;
   api_.metric_add = &svc_metric_add;
   api_.new_id = &svc_new_id;
+  api_.account_json = &svc_account_json;
   info_.struct_size = sizeof(vumi_host_info);
   info_.abi_major = VUMI_ABI_MAJOR;
   info_.abi_minor = VUMI_ABI_MINOR;
@@ -559,6 +568,8 @@ inline void FakeHost::remove_service(const std::string& name) {
     api_.metric_add = nullptr;
   else if (name == "new_id")
     api_.new_id = nullptr;
+  else if (name == "account_json")
+    api_.account_json = nullptr;
   else
     throw FakeHostError("remove_service: no removable service \"" + name + "\"");
 }
@@ -827,6 +838,35 @@ inline void FakeHost::svc_metric_add(vumi_call* call, vumi_view name, std::int64
   try {
     FakeCall::from(call).host->metrics_[std::string(vumi::sdk::str(name))] += delta;
   } catch (...) {
+  }
+}
+
+inline void FakeHost::declare_account(std::string_view account, std::map<std::string, std::string> conversations,
+                                      std::vector<std::string> tags) {
+  Account& a = accounts_[std::string(account)];
+  a.conversations = std::move(conversations);
+  a.tags = std::move(tags);
+}
+
+inline vumi_status FakeHost::svc_account_json(vumi_call* call, vumi_view* out) noexcept {
+  try {
+    FakeCall& c = FakeCall::from(call);
+    if (!c.step) return VUMI_ERR_UNAVAILABLE;
+    if (auto s = c.host->injected("account_json")) return *s;
+    json::object conversations;
+    json::array tags;
+    auto it = c.host->accounts_.find(c.step->account_key);
+    if (it != c.host->accounts_.end()) {
+      for (const auto& [key, type] : it->second.conversations) conversations[key] = type;
+      for (const auto& tag : it->second.tags) tags.emplace_back(tag);
+    }
+    json::object account{{"key", c.step->account_key},
+                         {"conversations", std::move(conversations)},
+                         {"tags", std::move(tags)}};
+    if (out) *out = c.keep(json::serialize(account));
+    return VUMI_OK;
+  } catch (...) {
+    return VUMI_ERR_INTERNAL;
   }
 }
 
