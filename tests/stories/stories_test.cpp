@@ -1,0 +1,236 @@
+// The poll story and the inbound story on the shipped embedded config (config/dispatcher.json):
+// a real daemon, the four plugins, real sockets; asserting the exact outbound messages, the stored
+// contact and the inbox entry.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <boost/json.hpp>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "daemon_process.hpp"
+#include "store/state_store.hpp"
+#include "transport/topic_subscriber.hpp"
+#include "transport/worker_publisher.hpp"
+
+namespace vumi {
+namespace {
+
+using namespace std::chrono_literals;
+namespace json = boost::json;
+using testing::Daemon;
+using testing::TempDir;
+
+std::string read_file(const std::filesystem::path& p) {
+  std::ifstream in(p);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+void replace(std::string& text, const std::string& from, const std::string& to) {
+  auto at = text.find(from);
+  ASSERT_NE(at, std::string::npos) << from;
+  text.replace(at, from.size(), to);
+}
+
+// The shipped config with ephemeral ports, state in dir and this build's plugins.
+std::string shipped_config(const std::filesystem::path& state_dir) {
+  std::string cfg = read_file(VUMI_SOURCE_DIR "/config/dispatcher.json");
+  replace(cfg, "tcp://127.0.0.1:7710", "tcp://127.0.0.1:0");
+  replace(cfg, "tcp://127.0.0.1:7711", "tcp://127.0.0.1:*");
+  replace(cfg, R"("state_dir": "var")", R"("state_dir": ")" + state_dir.string() + "\"");
+  replace(cfg, R"(["build/plugins"])", R"([")" VUMI_PLUGIN_DIR R"("])");
+  return cfg;
+}
+
+// The demo's sample messages: a poll completion, an inbound SMS on a routed tag, one on an unrouted tag.
+std::vector<std::string> demo_events() {
+  std::ifstream in(VUMI_SOURCE_DIR "/scripts/demo-events.jsonl");
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);)
+    if (!line.empty()) lines.push_back(line);
+  return lines;
+}
+
+struct Story : ::testing::Test {
+  TempDir dir;
+  zmq::context_t context{1};
+  std::unique_ptr<Daemon> daemon;
+  std::unique_ptr<transport::TopicSubscriber> sub;
+  std::unique_ptr<transport::WorkerPublisher> pub;
+
+  void start(const std::string& config_text) {
+    daemon = std::make_unique<Daemon>(dir.write("config.json", config_text));
+    ASSERT_TRUE(daemon->listening()) << daemon->process().output();
+    std::size_t cursor = 0;
+    sub = std::make_unique<transport::TopicSubscriber>(context, daemon->outbound, std::vector<std::string>{});
+    ASSERT_TRUE(daemon->process().wait_for_line("outbound: subscribe", 10s, &cursor)) << daemon->process().output();
+    pub = std::make_unique<transport::WorkerPublisher>(context, daemon->ingest);
+    ASSERT_TRUE(pub->wait_for_subscriptions({"event.", "inbound."}, 10s));
+  }
+  // Publishes one JSON line as `vumi-dispatcher publish` would (topic derived from the body).
+  void publish_event(const std::string& body) {
+    json::value v = json::parse(body);
+    const json::object& o = v.as_object();
+    std::string topic;
+    if (o.contains("event_type"))
+      topic = "event." + std::string(o.at("account_key").as_string()) + "." +
+              std::string(o.at("conversation_type").as_string()) + "." + std::string(o.at("event_type").as_string());
+    else
+      topic = "inbound." + std::string(o.at("transport_name").as_string());
+    ASSERT_TRUE(pub->send(topic, body));
+  }
+  // The next n outbound messages (topic, parsed body), in arrival order.
+  std::vector<std::pair<std::string, json::object>> receive(std::size_t n) {
+    std::vector<std::pair<std::string, json::object>> got;
+    while (got.size() < n) {
+      auto m = sub->receive(10s);
+      if (!m) break;
+      got.emplace_back(m->topic, json::parse(m->body).as_object());
+    }
+    return got;
+  }
+  void stop() {
+    daemon->process().signal(SIGTERM);
+    EXPECT_EQ(daemon->process().wait_exit(30s), 0) << daemon->process().output();
+  }
+};
+
+TEST_F(Story, PollCompletionCreatesTheContactAndThanksThemBySms) {
+  start(shipped_config(dir.path() / "state"));
+  publish_event(demo_events().at(0));
+  auto got = receive(1);
+  ASSERT_EQ(got.size(), 1u) << daemon->process().output();
+  const auto& [topic, sms] = got[0];
+  EXPECT_EQ(topic, "outbound.sms_transport");
+  EXPECT_EQ(sms.at("message_type"), "user_message");
+  EXPECT_EQ(sms.at("message_version"), "20110921");
+  EXPECT_EQ(sms.at("to_addr"), "+27831234567");
+  EXPECT_EQ(sms.at("content"), "Thanks Thandi!");
+  EXPECT_EQ(sms.at("transport_name"), "sms_transport");
+  EXPECT_EQ(sms.at("transport_type"), "sms");
+  EXPECT_TRUE(sms.at("in_reply_to").is_null());
+  EXPECT_TRUE(sms.at("session_event").is_null());
+  EXPECT_EQ(sms.at("message_id").as_string().size(), 32u);
+  EXPECT_EQ(sms.at("helper_metadata").at("go").at("user_account"), "acct1");
+  EXPECT_EQ(sms.at("helper_metadata").at("go").at("conversation_key"), "poll1");
+  stop();
+
+  auto store = store::StateStore::open_read_only(dir.path() / "state");
+  auto contacts = store->contacts("acct1");
+  ASSERT_EQ(contacts.size(), 1u);
+  EXPECT_EQ(contacts[0].msisdn, "+27831234567");
+  EXPECT_EQ(contacts[0].name, "Thandi");
+  EXPECT_TRUE(store->dead_letters("").empty());
+}
+
+TEST_F(Story, PollCompletionTwiceUpdatesTheSameContact) {
+  start(shipped_config(dir.path() / "state"));
+  publish_event(demo_events().at(0));
+  std::string again = demo_events().at(0);
+  replace(again, "Thandi", "Thandiwe");
+  publish_event(again);
+  auto got = receive(2);
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[1].second.at("content"), "Thanks Thandiwe!");
+  stop();
+  auto contacts = store::StateStore::open_read_only(dir.path() / "state")->contacts("acct1");
+  ASSERT_EQ(contacts.size(), 1u);
+  EXPECT_EQ(contacts[0].name, "Thandiwe");
+}
+
+TEST_F(Story, InboundOnARoutedTagGoesToItsConversation) {
+  start(shipped_config(dir.path() / "state"));
+  const std::string inbound = demo_events().at(1);
+  publish_event(inbound);
+  auto got = receive(1);
+  ASSERT_EQ(got.size(), 1u) << daemon->process().output();
+  EXPECT_EQ(got[0].first, "conversation.vxpolls.poll1");
+  json::object expected = json::parse(inbound).as_object();
+  expected["helper_metadata"].as_object()["go"] =
+      json::object{{"user_account", "acct1"}, {"conversation_key", "poll1"}, {"conversation_type", "vxpolls"}};
+  json::object body = got[0].second;
+  body.erase("timestamp");  // the decoder adds one when the transport gave none
+  EXPECT_EQ(body, expected);
+  stop();
+  auto store = store::StateStore::open_read_only(dir.path() / "state");
+  EXPECT_TRUE(store->inbox("acct1").empty());
+  EXPECT_TRUE(store->dead_letters("").empty());
+}
+
+TEST_F(Story, InboundOnAnUnroutedTagIsKeptRepliedToAndAnnounced) {
+  start(shipped_config(dir.path() / "state"));
+  const std::string inbound = demo_events().at(2);
+  publish_event(inbound);
+  auto got = receive(2);
+  ASSERT_EQ(got.size(), 2u) << daemon->process().output();
+  std::map<std::string, json::object> by_topic(got.begin(), got.end());
+
+  ASSERT_TRUE(by_topic.contains("outbound.sms_transport"));
+  const json::object& reply = by_topic["outbound.sms_transport"];
+  EXPECT_EQ(reply.at("content"), "Sorry, nothing is running on this number.");
+  EXPECT_EQ(reply.at("in_reply_to"), "demo-in-2");
+  EXPECT_EQ(reply.at("to_addr"), "+27825550101");
+  EXPECT_EQ(reply.at("from_addr"), "67890");
+  EXPECT_EQ(reply.at("transport_name"), "sms_transport");
+  EXPECT_EQ(reply.at("helper_metadata").at("go").at("user_account"), "acct1");
+
+  ASSERT_TRUE(by_topic.contains("event.acct1.transport.unrouted_message"));
+  const json::object& announced = by_topic["event.acct1.transport.unrouted_message"];
+  EXPECT_EQ(announced.at("event_data").at("message").at("message_id"), "demo-in-2");
+  stop();
+
+  auto store = store::StateStore::open_read_only(dir.path() / "state");
+  auto inbox = store->inbox("acct1");
+  ASSERT_EQ(inbox.size(), 1u);
+  EXPECT_EQ(inbox[0].message.at("message_id"), "demo-in-2");
+  EXPECT_EQ(inbox[0].message.at("content"), "hello?");
+  EXPECT_EQ(announced.at("event_data").at("inbox_id"), inbox[0].id);
+  EXPECT_TRUE(store->dead_letters("").empty());
+}
+
+TEST_F(Story, InboundOnATagNoAccountOwnsIsADeadLetter) {
+  start(shipped_config(dir.path() / "state"));
+  std::string inbound = demo_events().at(2);
+  replace(inbound, R"(["longcode", "67890"])", R"(["longcode", "11111"])");
+  publish_event(inbound);
+  std::size_t cursor = 0;
+  ASSERT_TRUE(daemon->process().wait_for_line("dead letter: unowned_tag", 10s, &cursor)) << daemon->process().output();
+  stop();
+  auto letters = store::StateStore::open_read_only(dir.path() / "state")->dead_letters("");
+  ASSERT_EQ(letters.size(), 1u);
+  EXPECT_EQ(letters[0].reason, "unowned_tag");
+}
+
+// vumi-go parity: two routes on one conversation with different event types run only the matching
+// chain; two handlers on one route both run, in order, each with its own config.
+TEST_F(Story, OnlyTheMatchingRouteRunsAndEachStepHasItsOwnConfig) {
+  std::string cfg = R"({
+    "ingest": { "bind": "tcp://127.0.0.1:0" }, "outbound": { "bind": "tcp://127.0.0.1:*" },
+    "state_dir": ")" + (dir.path() / "state").string() + R"(",
+    "plugin_path": [")" VUMI_PLUGIN_DIR R"("],
+    "handlers": {
+      "sms_a": { "type": "send_sms", "options": { "transport_name": "transport_a" } },
+      "sms_b": { "type": "send_sms", "options": { "transport_name": "transport_b" } } },
+    "accounts": { "acct1": { "conversations": { "poll1": "vxpolls" }, "routes": [
+      { "on": { "conversation_key": "poll1", "event_type": "poll_complete" },
+        "chain": [ { "handler": "sms_a", "config": { "to_addr": "+27830000001", "content": "first" } },
+                   { "handler": "sms_b", "config": { "to_addr": "+27830000002", "content": "second" } } ] },
+      { "on": { "conversation_key": "poll1", "event_type": "opted_out" },
+        "chain": [ { "handler": "sms_a", "config": { "to_addr": "+27830000003", "content": "wrong route" } } ] } ] } } })";
+  start(cfg);
+  publish_event(demo_events().at(0));
+  auto got = receive(3);  // waits up to 10 s for a third message that must not come
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0].first, "outbound.transport_a");
+  EXPECT_EQ(got[0].second.at("content"), "first");
+  EXPECT_EQ(got[0].second.at("to_addr"), "+27830000001");
+  EXPECT_EQ(got[1].first, "outbound.transport_b");
+  EXPECT_EQ(got[1].second.at("content"), "second");
+  stop();
+}
+
+}  // namespace
+}  // namespace vumi
