@@ -1,12 +1,27 @@
 #include "common/identifier.hpp"
 
+#include <array>
+
 namespace vumi {
 
 namespace {
-bool identifier_char(char c) {
+
+constexpr bool in_identifier_set(unsigned char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == ':' ||
          c == '-';
 }
+
+// One table lookup per byte: identifiers are checked several times for every event.
+constexpr auto kIdentifierChars = [] {
+  std::array<bool, 256> table{};
+  for (unsigned c = 0; c < 256; ++c) table[c] = in_identifier_set(static_cast<unsigned char>(c));
+  return table;
+}();
+
+bool identifier_char(char c) {
+  return kIdentifierChars[static_cast<unsigned char>(c)];
+}
+
 }  // namespace
 
 bool is_identifier(std::string_view s) {

@@ -63,6 +63,7 @@ std::optional<Rejection> expect_string(const bj::value& v, std::string_view path
 std::optional<Rejection> expect_identifier(const bj::value& v, std::string_view path) {
   if (auto r = expect_string(v, path)) return r;
   std::string_view s = string_of(v);
+  if (is_identifier(s)) return std::nullopt;  // the common case, without building a message
   if (auto problem = identifier_problem(s)) {
     std::string message(path);
     message += ' ';

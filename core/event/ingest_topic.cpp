@@ -56,7 +56,9 @@ std::variant<Rejection, IngestTopic> parse_ingest_topic(std::string_view topic) 
     if (count == form->part_count)
       return bad_topic(topic, "has more than " + std::to_string(form->part_count + 1) + " parts; expected " +
                                   std::string(form->shape));
-    if (auto problem = identifier_problem(part))
+    if (is_identifier(part)) {
+      // the common case, without building a message
+    } else if (auto problem = identifier_problem(part))
       return bad_topic(
           topic, "has " + std::string(form->part_names[count]) + " " + quoted_excerpt(part) + " " + *problem);
     parsed.parts[count++] = part;
