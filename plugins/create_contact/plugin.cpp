@@ -5,19 +5,16 @@
 #include <string_view>
 #include <vumi/plugin.hpp>
 
+#include "shared/plugin_support.hpp"
+
 namespace {
 
 namespace json = boost::json;
 using vumi::sdk::StepResult;
+using vumi_plugins::trim;
 
 constexpr std::size_t kMinMsisdnDigits = 5;
 constexpr std::size_t kMaxMsisdnDigits = 20;
-
-std::string_view trim(std::string_view s) {
-  const auto first = s.find_first_not_of(" \t\r\n");
-  if (first == std::string_view::npos) return {};
-  return s.substr(first, s.find_last_not_of(" \t\r\n") - first + 1);
-}
 
 // Why msisdn is not digits with an optional leading '+' and 5..20 digits, or "" when it is.
 std::string msisdn_problem(std::string_view msisdn) {

@@ -1,51 +1,25 @@
 // default_account_handler: keeps an unclaimed inbound message in the account's inbox, optionally
 // auto-replies, and emits unrouted_message. Written only against the public SDK and Boost.JSON.
 #include <boost/json.hpp>
-#include <chrono>
 #include <cstdint>
-#include <cstdio>
-#include <ctime>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
 #include <vumi/plugin.hpp>
 
+#include "shared/plugin_support.hpp"
+
 namespace {
 
 namespace json = boost::json;
 using vumi::sdk::StepResult;
-
-std::string_view trim(std::string_view s) {
-  const auto first = s.find_first_not_of(" \t\r\n");
-  if (first == std::string_view::npos) return {};
-  return s.substr(first, s.find_last_not_of(" \t\r\n") - first + 1);
-}
-
-// Topic parts follow the wire protocol's identifier rule: [A-Za-z0-9_:-]{1,128}.
-bool is_identifier(std::string_view s) {
-  if (s.empty() || s.size() > 128) return false;
-  for (char c : s)
-    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-          c == ':' || c == '-'))
-      return false;
-  return true;
-}
-
-// Vumi's timestamp format, "%Y-%m-%d %H:%M:%S.%f", in UTC.
-std::string vumi_timestamp_now() {
-  const auto now = std::chrono::system_clock::now();
-  const long long micros =
-      std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count() % 1000000;
-  const std::time_t secs = std::chrono::system_clock::to_time_t(now);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char date[32];
-  std::strftime(date, sizeof date, "%Y-%m-%d %H:%M:%S", &tm);
-  char fraction[16];
-  std::snprintf(fraction, sizeof fraction, ".%06lld", micros);
-  return std::string(date) + fraction;
-}
+using vumi_plugins::inbound_user_message;
+using vumi_plugins::is_identifier;
+using vumi_plugins::kNoOptionsSchema;
+using vumi_plugins::not_inbound_message;
+using vumi_plugins::trim;
+using vumi_plugins::vumi_timestamp_now;
 
 // The inbound message field a reply needs, as a non-empty string; nullopt when missing or not one.
 std::optional<std::string> text_field(const json::object& message, std::string_view key) {
@@ -60,8 +34,7 @@ class DefaultAccountHandler {
   static constexpr const char* kDescription =
       "Keeps an unclaimed inbound message in the account's inbox, optionally auto-replies, and emits "
       "unrouted_message.";
-  static constexpr const char* kOptionsSchema =
-      R"({"type": "object", "properties": {}, "additionalProperties": false})";
+  static constexpr const char* kOptionsSchema = kNoOptionsSchema;
   static constexpr const char* kStepSchema = R"({
     "type": "object",
     "properties": {
@@ -76,10 +49,7 @@ class DefaultAccountHandler {
   explicit DefaultAccountHandler(vumi::sdk::Options) {}
 
   StepResult handle(vumi::sdk::Call& call) {
-    if (call.event_type() != "inbound_message")
-      return StepResult::fail(
-          "default_account_handler handles inbound_message events only, got event_type \"" +
-          std::string(call.event_type()) + "\"");
+    if (auto problem = not_inbound_message(kName, call.event_type())) return StepResult::fail(*problem);
     const json::value config = json::parse(call.config_json());
     if (!config.is_object()) return StepResult::fail("config: must be an object");
     std::optional<std::string> auto_reply;
@@ -90,11 +60,9 @@ class DefaultAccountHandler {
       auto_reply = std::string(r->as_string());
     }
 
-    const json::value event = json::parse(call.event_json());
-    const json::value* data = event.as_object().if_contains("event_data");
-    if (!data || !data->is_object())
-      return StepResult::fail("event_data: must be the inbound user message (an object)");
-    const json::object& message = data->as_object();
+    const auto parsed = inbound_user_message(call.event_json());
+    if (const auto* problem = std::get_if<std::string>(&parsed)) return StepResult::fail(*problem);
+    const json::object& message = std::get<json::object>(parsed);
 
     // Everything the reply needs is checked before the inbox write, so a bad message stores nothing.
     std::optional<json::object> reply;

@@ -1,49 +1,20 @@
 // send_sms: publishes an outbound Vumi user_message on outbound.<transport_name>.
 // Written only against the public SDK (vumi/plugin.hpp) and Boost.JSON.
 #include <boost/json.hpp>
-#include <chrono>
-#include <cstdio>
-#include <ctime>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vumi/plugin.hpp>
 
+#include "shared/plugin_support.hpp"
+
 namespace {
 
 namespace json = boost::json;
 using vumi::sdk::StepResult;
-
-std::string_view trim(std::string_view s) {
-  const auto first = s.find_first_not_of(" \t\r\n");
-  if (first == std::string_view::npos) return {};
-  return s.substr(first, s.find_last_not_of(" \t\r\n") - first + 1);
-}
-
-// Topic parts follow the wire protocol's identifier rule: [A-Za-z0-9_:-]{1,128}.
-bool is_identifier(std::string_view s) {
-  if (s.empty() || s.size() > 128) return false;
-  for (char c : s)
-    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-          c == ':' || c == '-'))
-      return false;
-  return true;
-}
-
-// Vumi's timestamp format, "%Y-%m-%d %H:%M:%S.%f", in UTC.
-std::string vumi_timestamp_now() {
-  const auto now = std::chrono::system_clock::now();
-  const long long micros =
-      std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count() % 1000000;
-  const std::time_t secs = std::chrono::system_clock::to_time_t(now);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char date[32];
-  std::strftime(date, sizeof date, "%Y-%m-%d %H:%M:%S", &tm);
-  char fraction[16];
-  std::snprintf(fraction, sizeof fraction, ".%06lld", micros);
-  return std::string(date) + fraction;
-}
+using vumi_plugins::is_identifier;
+using vumi_plugins::trim;
+using vumi_plugins::vumi_timestamp_now;
 
 // A string option: nullopt when absent or null; throws naming the option when it is another type.
 std::optional<std::string> string_option(const json::object& options, std::string_view key) {

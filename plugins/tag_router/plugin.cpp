@@ -4,22 +4,19 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <variant>
 #include <vumi/plugin.hpp>
+
+#include "shared/plugin_support.hpp"
 
 namespace {
 
 namespace json = boost::json;
 using vumi::sdk::StepResult;
-
-// Topic parts follow the wire protocol's identifier rule: [A-Za-z0-9_:-]{1,128}.
-bool is_identifier(std::string_view s) {
-  if (s.empty() || s.size() > 128) return false;
-  for (char c : s)
-    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-          c == ':' || c == '-'))
-      return false;
-  return true;
-}
+using vumi_plugins::inbound_user_message;
+using vumi_plugins::is_identifier;
+using vumi_plugins::kNoOptionsSchema;
+using vumi_plugins::not_inbound_message;
 
 // The message's "pool:tag" from helper_metadata.tag.tag = [pool, tag], if it has one.
 std::optional<std::string> message_tag(const json::object& message) {
@@ -39,8 +36,7 @@ class TagRouter {
       "Routes an inbound message on a tag to the conversation mapped to it and stops the chain; unmapped "
       "tags "
       "continue.";
-  static constexpr const char* kOptionsSchema =
-      R"({"type": "object", "properties": {}, "additionalProperties": false})";
+  static constexpr const char* kOptionsSchema = kNoOptionsSchema;
   static constexpr const char* kStepSchema = R"({
     "type": "object",
     "properties": {
@@ -59,20 +55,16 @@ class TagRouter {
   explicit TagRouter(vumi::sdk::Options) {}
 
   StepResult handle(vumi::sdk::Call& call) {
-    if (call.event_type() != "inbound_message")
-      return StepResult::fail("tag_router handles inbound_message events only, got event_type \"" +
-                              std::string(call.event_type()) + "\"");
+    if (auto problem = not_inbound_message(kName, call.event_type())) return StepResult::fail(*problem);
     const json::value config = json::parse(call.config_json());
     const json::value* routes = config.is_object() ? config.as_object().if_contains("routes") : nullptr;
     if (!routes || !routes->is_object())
       return StepResult::fail("config.routes: must be an object of \"pool:tag\" -> conversation_key");
     const json::value* types = config.as_object().if_contains("conversation_types");
 
-    const json::value event = json::parse(call.event_json());
-    const json::value* data = event.as_object().if_contains("event_data");
-    if (!data || !data->is_object())
-      return StepResult::fail("event_data: must be the inbound user message (an object)");
-    json::object message = data->as_object();
+    auto parsed = inbound_user_message(call.event_json());
+    if (auto* problem = std::get_if<std::string>(&parsed)) return StepResult::fail(*problem);
+    json::object& message = std::get<json::object>(parsed);
 
     // The host names the tag in conversation_key; a message's own helper_metadata.tag is the fallback.
     std::optional<std::string> tag;

@@ -4,12 +4,11 @@
 #include <boost/json.hpp>
 #include <vumi/testing.hpp>
 
-#include "readme_schema_check.hpp"
+#include "plugin_test_support.hpp"
 
 namespace {
 
 namespace json = boost::json;
-using vumi::testing::FakeHost;
 using vumi::testing::make_event;
 
 std::string poll_event(std::string_view account = "acct1") {
@@ -21,18 +20,13 @@ std::string fields(std::string_view fields_json) {
   return R"({"fields":)" + std::string(fields_json) + "}";
 }
 
-class CreateContactTest : public ::testing::Test {
+class CreateContactTest : public vumi::plugin_tests::PluginTest {
  protected:
-  void SetUp() override { host.load(&VUMI_PLUGIN_ENTRY_SYMBOL); }
-  vumi::testing::FakeHandler make(std::string_view options = "{}") {
-    return host.instantiate("create_contact", options);
-  }
-  FakeHost host;
+  CreateContactTest() : PluginTest("create_contact") {}
 };
 
 TEST_F(CreateContactTest, ReadmeTablesMatchTheDeclaredSchema) {
-  vumi::plugin_tests::expect_readme_matches_schema(host, "create_contact",
-                                                   VUMI_SOURCE_DIR "/plugins/create_contact/README.md");
+  expect_readme_matches_declared_schema();
 }
 
 TEST_F(CreateContactTest, CreatesAContactAndOutputsIt) {

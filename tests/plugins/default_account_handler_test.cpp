@@ -4,12 +4,11 @@
 #include <boost/json.hpp>
 #include <vumi/testing.hpp>
 
-#include "readme_schema_check.hpp"
+#include "plugin_test_support.hpp"
 
 namespace {
 
 namespace json = boost::json;
-using vumi::testing::FakeHost;
 using vumi::testing::make_event;
 using vumi::testing::make_inbound_event;
 using vumi::testing::make_user_message;
@@ -33,16 +32,13 @@ std::string inbound(const std::string& message = make_user_message(unrouted_spec
   return make_inbound_event("acct1", message);
 }
 
-class DefaultAccountHandlerTest : public ::testing::Test {
+class DefaultAccountHandlerTest : public vumi::plugin_tests::PluginTest {
  protected:
-  void SetUp() override { host.load(&VUMI_PLUGIN_ENTRY_SYMBOL); }
-  vumi::testing::FakeHandler make() { return host.instantiate("default_account_handler"); }
-  FakeHost host;
+  DefaultAccountHandlerTest() : PluginTest("default_account_handler") {}
 };
 
 TEST_F(DefaultAccountHandlerTest, ReadmeTablesMatchTheDeclaredSchema) {
-  vumi::plugin_tests::expect_readme_matches_schema(
-      host, "default_account_handler", VUMI_SOURCE_DIR "/plugins/default_account_handler/README.md");
+  expect_readme_matches_declared_schema();
 }
 
 TEST_F(DefaultAccountHandlerTest, KeepsTheMessageAndEmitsUnroutedMessage) {

@@ -4,12 +4,11 @@
 #include <boost/json.hpp>
 #include <vumi/testing.hpp>
 
-#include "readme_schema_check.hpp"
+#include "plugin_test_support.hpp"
 
 namespace {
 
 namespace json = boost::json;
-using vumi::testing::FakeHost;
 using vumi::testing::make_event;
 
 std::string poll_event() {
@@ -23,18 +22,13 @@ bool is_hex32(const json::value& v) {
          std::string_view(v.as_string()).find_first_not_of("0123456789abcdef") == std::string_view::npos;
 }
 
-class SendSmsTest : public ::testing::Test {
+class SendSmsTest : public vumi::plugin_tests::PluginTest {
  protected:
-  void SetUp() override { host.load(&VUMI_PLUGIN_ENTRY_SYMBOL); }
-  vumi::testing::FakeHandler make(std::string_view options = R"({"transport_name":"sms_transport"})") {
-    return host.instantiate("send_sms", options);
-  }
-  FakeHost host;
+  SendSmsTest() : PluginTest("send_sms", R"({"transport_name":"sms_transport"})") {}
 };
 
 TEST_F(SendSmsTest, ReadmeTablesMatchTheDeclaredSchema) {
-  vumi::plugin_tests::expect_readme_matches_schema(host, "send_sms",
-                                                   VUMI_SOURCE_DIR "/plugins/send_sms/README.md");
+  expect_readme_matches_declared_schema();
 }
 
 TEST_F(SendSmsTest, PublishesAVumiUserMessage) {

@@ -4,12 +4,11 @@
 #include <boost/json.hpp>
 #include <vumi/testing.hpp>
 
-#include "readme_schema_check.hpp"
+#include "plugin_test_support.hpp"
 
 namespace {
 
 namespace json = boost::json;
-using vumi::testing::FakeHost;
 using vumi::testing::make_event;
 using vumi::testing::make_inbound_event;
 using vumi::testing::make_user_message;
@@ -24,16 +23,13 @@ std::string inbound(std::string tag = "12345") {
   return make_inbound_event("acct1", make_user_message(spec));
 }
 
-class TagRouterTest : public ::testing::Test {
+class TagRouterTest : public vumi::plugin_tests::PluginTest {
  protected:
-  void SetUp() override { host.load(&VUMI_PLUGIN_ENTRY_SYMBOL); }
-  vumi::testing::FakeHandler make() { return host.instantiate("tag_router"); }
-  FakeHost host;
+  TagRouterTest() : PluginTest("tag_router") {}
 };
 
 TEST_F(TagRouterTest, ReadmeTablesMatchTheDeclaredSchema) {
-  vumi::plugin_tests::expect_readme_matches_schema(host, "tag_router",
-                                                   VUMI_SOURCE_DIR "/plugins/tag_router/README.md");
+  expect_readme_matches_declared_schema();
 }
 
 TEST_F(TagRouterTest, RoutesAMappedTagToItsConversationAndStops) {
