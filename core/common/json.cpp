@@ -3,6 +3,7 @@
 #include <boost/json/parser.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/string.hpp>
+#include <cstdio>
 
 namespace vumi::json {
 
@@ -22,7 +23,83 @@ void locate(std::string_view text, std::size_t offset, std::size_t& line, std::s
   }
 }
 
+// Length of the valid UTF-8 sequence at the start of s (which starts with a byte >= 0x80), or 0.
+std::size_t utf8_sequence_length(std::string_view s) {
+  const auto b0 = static_cast<unsigned char>(s[0]);
+  std::size_t len = 0;
+  unsigned min_code = 0;
+  unsigned code = 0;
+  if ((b0 & 0xE0) == 0xC0) {
+    len = 2, min_code = 0x80, code = b0 & 0x1F;
+  } else if ((b0 & 0xF0) == 0xE0) {
+    len = 3, min_code = 0x800, code = b0 & 0x0F;
+  } else if ((b0 & 0xF8) == 0xF0) {
+    len = 4, min_code = 0x10000, code = b0 & 0x07;
+  } else {
+    return 0;
+  }
+  if (s.size() < len) return 0;
+  for (std::size_t k = 1; k < len; ++k) {
+    const auto b = static_cast<unsigned char>(s[k]);
+    if ((b & 0xC0) != 0x80) return 0;
+    code = (code << 6) | (b & 0x3F);
+  }
+  if (code < min_code || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) return 0;
+  return len;
+}
+
 }  // namespace
+
+std::pair<std::size_t, std::size_t> line_column(std::string_view text, std::size_t offset) {
+  std::size_t line = 0, column = 0;
+  locate(text, offset, line, column);
+  return {line, column};
+}
+
+void append_escaped(std::string& out, std::string_view s) {
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x80) {
+      // Copy a whole valid UTF-8 sequence; a broken one becomes U+FFFD so the line stays JSON.
+      const std::size_t len = utf8_sequence_length(s.substr(i));
+      if (len == 0) {
+        out += "\\ufffd";
+        ++i;
+      } else {
+        out.append(s.substr(i, len));
+        i += len;
+      }
+      continue;
+    }
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (c < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", c);
+          out += buf;
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+    ++i;
+  }
+}
 
 bool parse(std::string_view text, const ParseLimits& limits, bj::value& out, ParseError& err) {
   bj::parse_options opts;
@@ -36,7 +113,8 @@ bool parse(std::string_view text, const ParseLimits& limits, bj::value& out, Par
   if (ec) {
     locate(text, consumed, err.line, err.column);
     err.too_deep = (ec == bj::error::too_deep);
-    err.message = "line " + std::to_string(err.line) + " col " + std::to_string(err.column) + ": " + ec.message();
+    err.message =
+        "line " + std::to_string(err.line) + " col " + std::to_string(err.column) + ": " + ec.message();
     return false;
   }
   out = p.release();
@@ -45,14 +123,21 @@ bool parse(std::string_view text, const ParseLimits& limits, bj::value& out, Par
 
 std::string_view type_name(const bj::value& v) {
   switch (v.kind()) {
-    case bj::kind::null: return "null";
-    case bj::kind::bool_: return "boolean";
+    case bj::kind::null:
+      return "null";
+    case bj::kind::bool_:
+      return "boolean";
     case bj::kind::int64:
-    case bj::kind::uint64: return "integer";
-    case bj::kind::double_: return "number";
-    case bj::kind::string: return "string";
-    case bj::kind::array: return "array";
-    case bj::kind::object: return "object";
+    case bj::kind::uint64:
+      return "integer";
+    case bj::kind::double_:
+      return "number";
+    case bj::kind::string:
+      return "string";
+    case bj::kind::array:
+      return "array";
+    case bj::kind::object:
+      return "object";
   }
   return "unknown";
 }
@@ -72,8 +157,12 @@ std::string index_path(std::string_view path, std::size_t index) {
   return out;
 }
 
-std::string to_text(const bj::value& v) { return bj::serialize(v); }
+std::string to_text(const bj::value& v) {
+  return bj::serialize(v);
+}
 
-std::string quoted(std::string_view s) { return bj::serialize(bj::string(s)); }
+std::string quoted(std::string_view s) {
+  return bj::serialize(bj::string(s));
+}
 
 }  // namespace vumi::json

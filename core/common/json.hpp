@@ -2,11 +2,11 @@
 #pragma once
 
 #include <boost/json/value.hpp>
-
 #include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace vumi::json {
 
@@ -23,7 +23,7 @@ struct ParseError {
   std::size_t line = 0;    // 1-based
   std::size_t column = 0;  // 1-based
   bool too_deep = false;
-  std::string message;     // "line 3 col 17: syntax error"
+  std::string message;  // "line 3 col 17: syntax error"
 };
 
 // Parses text into out; on failure fills err (with line and column) and returns false.
@@ -38,6 +38,13 @@ std::string index_path(std::string_view path, std::size_t index);
 
 // Serialises a value compactly.
 std::string to_text(const bj::value& v);
+
+// Line and column (1-based) of a byte offset in text.
+std::pair<std::size_t, std::size_t> line_column(std::string_view text, std::size_t offset);
+
+// Appends s JSON-escaped, without quotes; an invalid UTF-8 byte becomes \ufffd so the result is
+// always valid JSON string content.
+void append_escaped(std::string& out, std::string_view s);
 
 // Quotes s as a JSON string for messages ("smss").
 std::string quoted(std::string_view s);

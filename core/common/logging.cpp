@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <memory>
 
+#include "common/json.hpp"
+
 namespace vumi::logging {
 
 namespace {
@@ -22,31 +24,6 @@ class JsonMessageFlag : public spdlog::custom_flag_formatter {
     return std::make_unique<JsonMessageFlag>();
   }
 };
-
-// Length of the valid UTF-8 sequence at the start of s (which starts with a byte >= 0x80), or 0.
-std::size_t utf8_sequence_length(std::string_view s) {
-  const auto b0 = static_cast<unsigned char>(s[0]);
-  std::size_t len = 0;
-  unsigned min_code = 0;
-  unsigned code = 0;
-  if ((b0 & 0xE0) == 0xC0) {
-    len = 2, min_code = 0x80, code = b0 & 0x1F;
-  } else if ((b0 & 0xF0) == 0xE0) {
-    len = 3, min_code = 0x800, code = b0 & 0x0F;
-  } else if ((b0 & 0xF8) == 0xF0) {
-    len = 4, min_code = 0x10000, code = b0 & 0x07;
-  } else {
-    return 0;
-  }
-  if (s.size() < len) return 0;
-  for (std::size_t k = 1; k < len; ++k) {
-    const auto b = static_cast<unsigned char>(s[k]);
-    if ((b & 0xC0) != 0x80) return 0;
-    code = (code << 6) | (b & 0x3F);
-  }
-  if (code < min_code || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) return 0;
-  return len;
-}
 
 }  // namespace
 
@@ -83,48 +60,7 @@ void setup(Format format, std::string_view level_name) {
 std::string json_escape(std::string_view s) {
   std::string out;
   out.reserve(s.size() + 8);
-  std::size_t i = 0;
-  while (i < s.size()) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x80) {
-      // Copy a whole valid UTF-8 sequence; a broken one becomes U+FFFD so the line stays JSON.
-      const std::size_t len = utf8_sequence_length(s.substr(i));
-      if (len == 0) {
-        out += "\\ufffd";
-        ++i;
-      } else {
-        out.append(s.substr(i, len));
-        i += len;
-      }
-      continue;
-    }
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-    ++i;
-  }
+  json::append_escaped(out, s);
   return out;
 }
 

@@ -15,44 +15,6 @@ namespace {
 
 constexpr std::array<std::string_view, 3> kRoots = {"event", "steps", "account"};
 
-// Appends s JSON-escaped, without quotes.
-void append_escaped(std::string& out, std::string_view s) {
-  static const char* hex = "0123456789abcdef";
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\b':
-        out += "\\b";
-        break;
-      case '\f':
-        out += "\\f";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          out += "\\u00";
-          out += hex[(c >> 4) & 0xF];
-          out += hex[c & 0xF];
-        } else {
-          out += c;
-        }
-    }
-  }
-}
-
 // One step of rendering: static JSON text, a whole value, or a scalar inside a string.
 struct Op {
   enum class Kind { kText, kValue, kInterpolate };
@@ -85,7 +47,7 @@ class Compiler {
         if (!first) text(",");
         first = false;
         std::string quoted_key = "\"";
-        append_escaped(quoted_key, key);
+        json::append_escaped(quoted_key, key);
         quoted_key += "\":";
         text(quoted_key);
         value(member, json::child_path(where, key));
@@ -115,7 +77,7 @@ class Compiler {
     std::size_t open = s.find("{{");
     if (open == std::string_view::npos) {
       std::string literal = "\"";
-      append_escaped(literal, s);
+      json::append_escaped(literal, s);
       literal += '"';
       text(literal);
       return;
@@ -129,7 +91,7 @@ class Compiler {
     std::size_t at = 0;
     while (open != std::string_view::npos) {
       std::string literal;
-      append_escaped(literal, s.substr(at, open - at));
+      json::append_escaped(literal, s.substr(at, open - at));
       text(literal);
       close = s.find("}}", open + 2);
       if (close == std::string_view::npos) {
@@ -141,7 +103,7 @@ class Compiler {
       open = s.find("{{", at);
     }
     std::string literal;
-    append_escaped(literal, s.substr(at));
+    json::append_escaped(literal, s.substr(at));
     literal += '"';
     text(literal);
   }
@@ -207,7 +169,7 @@ const bj::value* resolve(const JsonPointer& pointer, const RenderContext& ctx, b
 bool append_scalar(std::string& out, const bj::value& v, std::string& why) {
   switch (v.kind()) {
     case bj::kind::string:
-      append_escaped(out, v.get_string());
+      json::append_escaped(out, v.get_string());
       return true;
     case bj::kind::bool_:
     case bj::kind::int64:

@@ -129,16 +129,7 @@ LimitedParser& thread_parser(std::size_t max_depth) {
 }
 
 std::string where(std::string_view text, std::size_t offset) {
-  std::size_t line = 1;
-  std::size_t column = 1;
-  for (std::size_t i = 0; i < offset && i < text.size(); ++i) {
-    if (text[i] == '\n') {
-      ++line;
-      column = 1;
-    } else {
-      ++column;
-    }
-  }
+  auto [line, column] = json::line_column(text, offset);
   return "line " + std::to_string(line) + " col " + std::to_string(column);
 }
 
