@@ -1,14 +1,14 @@
 // Cost per event of the data path without sockets: decode + route + a two-step chain of no-op
 // handlers called through the plugin ABI (the example plugin's `noop`), via Dispatcher::handle.
-#include "config/config.hpp"
-#include "dispatch/dispatcher.hpp"
-#include "store/state_store.hpp"
-
 #include <benchmark/benchmark.h>
 
 #include <filesystem>
 #include <iostream>
 #include <string>
+
+#include "config/config.hpp"
+#include "dispatch/dispatcher.hpp"
+#include "store/state_store.hpp"
 
 namespace {
 
@@ -37,9 +37,10 @@ void BM_DispatchTwoStepNoopChain(benchmark::State& state, std::size_t extra_acco
   if (extra_accounts > 0) {  // same routes for many more accounts: lookup cost must not grow
     std::string more;
     for (std::size_t i = 0; i < extra_accounts; ++i)
-      more += ",\"other" + std::to_string(i) +
-              "\": { \"routes\": [ { \"on\": { \"event_type\": \"poll_complete\" }, \"chain\": [ { \"handler\": "
-              "\"a\" } ] } ] }";
+      more +=
+          ",\"other" + std::to_string(i) +
+          "\": { \"routes\": [ { \"on\": { \"event_type\": \"poll_complete\" }, \"chain\": [ { \"handler\": "
+          "\"a\" } ] } ] }";
     config_text.insert(config_text.rfind("} }"), more);
   }
   auto loaded = vumi::config::parse_config(config_text, "bench");

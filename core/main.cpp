@@ -1,4 +1,6 @@
 // vumi-dispatcher: the daemon and its operator tools (see `vumi-dispatcher --help`).
 #include "cli/cli.hpp"
 
-int main(int argc, char** argv) { return vumi::cli::main(argc, argv); }
+int main(int argc, char** argv) {
+  return vumi::cli::main(argc, argv);
+}

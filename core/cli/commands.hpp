@@ -27,8 +27,8 @@ int dead_letters_command(const StateArgs& args);
 
 struct RunArgs {
   ConfigArgs config;
-  std::string log_format = "text";  // text | json
-  std::string log_level = "info";   // debug | info | warn | error
+  std::string log_format = "text";            // text | json
+  std::string log_level = "info";             // debug | info | warn | error
   std::optional<unsigned> status_interval_s;  // overrides the config's status_interval_s
 };
 // The daemon: runs until SIGINT/SIGTERM (drain, exit 0); SIGHUP reloads the config.
@@ -43,8 +43,8 @@ struct PublishArgs {
 int publish_command(const PublishArgs& args);
 
 struct ListenArgs {
-  std::string connect;             // endpoint of the dispatcher's outbound socket
-  std::vector<std::string> topics; // prefixes; empty = everything
+  std::string connect;                 // endpoint of the dispatcher's outbound socket
+  std::vector<std::string> topics;     // prefixes; empty = everything
   std::optional<unsigned long> count;  // exit after N messages
   std::optional<double> timeout_s;     // exit (code 0 if count reached, else 3) after S seconds
 };

@@ -1,11 +1,8 @@
 // The operator config (docs/config.md): the parsed model, how to load it, and how to check it.
 #pragma once
 
-#include "config/template.hpp"
-
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
-
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -13,6 +10,8 @@
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "config/template.hpp"
 
 namespace vumi::plugin {
 class PluginRegistry;
@@ -34,12 +33,12 @@ struct HandlerSpec {  // handlers.<name>
   std::string path;  // "handlers.<name>"
 };
 
-struct StepSpec {  // one entry of a chain
+struct StepSpec {       // one entry of a chain
   std::string handler;  // a HandlerSpec name
   std::string as;       // empty when not named
   boost::json::object config;
-  Template compiled;    // config with its templates compiled
-  std::string path;     // "accounts.acct1.routes[0].chain[1]"
+  Template compiled;  // config with its templates compiled
+  std::string path;   // "accounts.acct1.routes[0].chain[1]"
 };
 
 struct RouteMatch {  // "on"; an empty optional matches any value

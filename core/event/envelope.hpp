@@ -3,7 +3,6 @@
 
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
-
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -33,9 +32,9 @@ struct Envelope {
 
 // A Vumi user_message from a transport (topic inbound.<transport_name>).
 struct InboundMessage {
-  boost::json::value body;         // the message object as received
-  std::string_view transport_name; // from the topic
-  std::string tag;                 // "pool:tag" from helper_metadata.tag.tag
+  boost::json::value body;          // the message object as received
+  std::string_view transport_name;  // from the topic
+  std::string tag;                  // "pool:tag" from helper_metadata.tag.tag
 
   InboundMessage() = default;
   InboundMessage(InboundMessage&&) noexcept = default;

@@ -2,13 +2,13 @@
 // parsing the body exactly once and validating it against wire protocol v1.
 #pragma once
 
-#include "event/envelope.hpp"
-#include "event/rejection.hpp"
-
 #include <cstddef>
 #include <optional>
 #include <string_view>
 #include <variant>
+
+#include "event/envelope.hpp"
+#include "event/rejection.hpp"
 
 namespace vumi::event {
 

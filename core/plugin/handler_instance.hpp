@@ -2,12 +2,12 @@
 // pointer plus the handler type, which keeps the library loaded for as long as this lives.
 #pragma once
 
-#include "plugin/host_call.hpp"
-#include "plugin/plugin_registry.hpp"
-
 #include <memory>
 #include <string>
 #include <string_view>
+
+#include "plugin/host_call.hpp"
+#include "plugin/plugin_registry.hpp"
 
 namespace vumi::plugin {
 

@@ -4,7 +4,6 @@
 #include <vumi/plugin.h>
 
 #include <boost/json/value.hpp>
-
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -24,7 +23,7 @@ struct HandlerType {
   boost::json::value options_schema;  // parsed; {"type":"object","additionalProperties":false} when NULL
   boost::json::value step_schema;
   vumi_threading threading = VUMI_THREADING_SERIAL;
-  vumi_handler_type abi{};                 // host-sized copy of the plugin's descriptor
+  vumi_handler_type abi{};                     // host-sized copy of the plugin's descriptor
   std::shared_ptr<const LoadedPlugin> plugin;  // keeps the library loaded
 };
 
@@ -44,7 +43,7 @@ class LoadedPlugin {
 // A plugin file the loader refused, and exactly why.
 struct PluginRefusal {
   std::filesystem::path file;
-  std::string reason;  // e.g. "plugin ABI 2.0, host supports 1.x"
+  std::string reason;        // e.g. "plugin ABI 2.0, host supports 1.x"
   std::string text() const;  // "<file>: <reason>"
 };
 

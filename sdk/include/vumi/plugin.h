@@ -42,8 +42,9 @@ extern "C" {
 #define VUMI_STRINGIFY_(x) #x
 #define VUMI_STRINGIFY(x) VUMI_STRINGIFY_(x)
 /* Identifies how the plugin was built; shown by `vumi-dispatcher plugins`, checked for presence. */
-#define VUMI_BUILD_TAG                                                                             \
-  "vumi-abi-" VUMI_STRINGIFY(VUMI_ABI_MAJOR) "." VUMI_STRINGIFY(VUMI_ABI_MINOR) " ptr" VUMI_STRINGIFY(__SIZEOF_POINTER__)
+#define VUMI_BUILD_TAG                                                                                 \
+  "vumi-abi-" VUMI_STRINGIFY(VUMI_ABI_MAJOR) "." VUMI_STRINGIFY(VUMI_ABI_MINOR) " ptr" VUMI_STRINGIFY( \
+      __SIZEOF_POINTER__)
 
 /* A borrowed, not necessarily NUL-terminated, UTF-8 string or JSON text. */
 typedef struct vumi_view {
@@ -206,8 +207,7 @@ typedef const vumi_plugin_info* (*vumi_plugin_entry_fn)(const vumi_host_info* ho
 
 /* Smallest descriptor sizes the host accepts for ABI 1.0. */
 #define VUMI_PLUGIN_INFO_V1_0_SIZE (offsetof(vumi_plugin_info, shutdown) + sizeof(void (*)(void)))
-#define VUMI_HANDLER_TYPE_V1_0_SIZE                                                                \
-  (offsetof(vumi_handler_type, handle) + sizeof(void*))
+#define VUMI_HANDLER_TYPE_V1_0_SIZE (offsetof(vumi_handler_type, handle) + sizeof(void*))
 
 #ifdef __cplusplus
 } /* extern "C" */

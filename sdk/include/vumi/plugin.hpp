@@ -30,8 +30,12 @@
 
 namespace vumi::sdk {
 
-inline vumi_view view(std::string_view s) { return vumi_view{s.data(), s.size()}; }
-inline std::string_view str(vumi_view v) { return v.data ? std::string_view(v.data, v.size) : std::string_view(); }
+inline vumi_view view(std::string_view s) {
+  return vumi_view{s.data(), s.size()};
+}
+inline std::string_view str(vumi_view v) {
+  return v.data ? std::string_view(v.data, v.size) : std::string_view();
+}
 
 // A host service answered with a non-OK status.
 class HostError : public std::runtime_error {
@@ -45,13 +49,20 @@ class HostError : public std::runtime_error {
 
 inline const char* status_name(vumi_status s) {
   switch (s) {
-    case VUMI_OK: return "ok";
-    case VUMI_ERR_INVALID_ARGUMENT: return "invalid_argument";
-    case VUMI_ERR_NOT_FOUND: return "not_found";
-    case VUMI_ERR_CONFLICT: return "conflict";
-    case VUMI_ERR_UNAVAILABLE: return "unavailable";
-    case VUMI_ERR_LIMIT: return "limit";
-    case VUMI_ERR_INTERNAL: return "internal";
+    case VUMI_OK:
+      return "ok";
+    case VUMI_ERR_INVALID_ARGUMENT:
+      return "invalid_argument";
+    case VUMI_ERR_NOT_FOUND:
+      return "not_found";
+    case VUMI_ERR_CONFLICT:
+      return "conflict";
+    case VUMI_ERR_UNAVAILABLE:
+      return "unavailable";
+    case VUMI_ERR_LIMIT:
+      return "limit";
+    case VUMI_ERR_INTERNAL:
+      return "internal";
   }
   return "unknown";
 }
@@ -85,8 +96,7 @@ class HostContext {
  protected:
   // Throws HostError naming the service unless status is OK.
   static void check(vumi_status status, const char* service) {
-    if (status != VUMI_OK)
-      throw HostError(status, std::string(service) + " failed: " + status_name(status));
+    if (status != VUMI_OK) throw HostError(status, std::string(service) + " failed: " + status_name(status));
   }
   template <class F>
   F require(F fn, const char* service) const {
@@ -101,7 +111,8 @@ class HostContext {
 // What a handler's constructor receives: its validated options and the host.
 class Options : public HostContext {
  public:
-  Options(vumi_call* call, const vumi_host_api* host, vumi_view json) : HostContext(call, host), json_(str(json)) {}
+  Options(vumi_call* call, const vumi_host_api* host, vumi_view json)
+      : HostContext(call, host), json_(str(json)) {}
   std::string_view json() const { return json_; }
 
  private:
@@ -141,7 +152,8 @@ class Call : public HostContext {
   // The contact with that msisdn in this account, or nullopt.
   std::optional<std::string_view> contact_find_by_msisdn(std::string_view msisdn) const {
     vumi_view out{};
-    vumi_status s = require(host_->contact_find_by_msisdn, "contact_find_by_msisdn")(call_, view(msisdn), &out);
+    vumi_status s =
+        require(host_->contact_find_by_msisdn, "contact_find_by_msisdn")(call_, view(msisdn), &out);
     if (s == VUMI_ERR_NOT_FOUND) return std::nullopt;
     check(s, "contact_find_by_msisdn");
     return str(out);
@@ -197,11 +209,14 @@ inline void report(vumi_call* call, const vumi_host_api* host, std::string_view 
 }
 
 template <class T>
-concept HasThreading = requires { T::kThreading; };
+concept HasThreading = requires {
+  T::kThreading;
+};
 
 template <class T>
 struct HandlerTrampolines {
-  static vumi_status create(vumi_call* call, const vumi_host_api* host, vumi_view options, void** out) noexcept {
+  static vumi_status create(vumi_call* call, const vumi_host_api* host, vumi_view options,
+                            void** out) noexcept {
     try {
       *out = new T(Options(call, host, options));
       return VUMI_OK;
@@ -240,8 +255,10 @@ struct HandlerTrampolines {
       h.options_schema = T::kOptionsSchema;
       h.step_schema = T::kStepSchema;
       h.output_description = T::kOutput;
-      if constexpr (HasThreading<T>) h.threading = T::kThreading;
-      else h.threading = VUMI_THREADING_SERIAL;
+      if constexpr (HasThreading<T>)
+        h.threading = T::kThreading;
+      else
+        h.threading = VUMI_THREADING_SERIAL;
       h.create = &create;
       h.destroy = &destroy;
       h.handle = &handle;
@@ -273,13 +290,13 @@ const vumi_plugin_info* plugin_info(const char* name, const char* version) noexc
 }  // namespace vumi::sdk
 
 // Defines the plugin's exported entry function for the given handler classes.
-#define VUMI_PLUGIN(NAME, VERSION, ...)                                                            \
+#define VUMI_PLUGIN(NAME, VERSION, ...)                                                                   \
   extern "C" VUMI_PLUGIN_EXPORT const vumi_plugin_info* VUMI_PLUGIN_ENTRY_SYMBOL(const vumi_host_info*) { \
-    try {                                                                                          \
-      return ::vumi::sdk::detail::plugin_info<__VA_ARGS__>(NAME, VERSION);                         \
-    } catch (...) {                                                                                \
-      return nullptr;                                                                              \
-    }                                                                                              \
+    try {                                                                                                 \
+      return ::vumi::sdk::detail::plugin_info<__VA_ARGS__>(NAME, VERSION);                                \
+    } catch (...) {                                                                                       \
+      return nullptr;                                                                                     \
+    }                                                                                                     \
   }
 
 #endif  // VUMI_PLUGIN_HPP

@@ -841,7 +841,8 @@ inline void FakeHost::svc_metric_add(vumi_call* call, vumi_view name, std::int64
   }
 }
 
-inline void FakeHost::declare_account(std::string_view account, std::map<std::string, std::string> conversations,
+inline void FakeHost::declare_account(std::string_view account,
+                                      std::map<std::string, std::string> conversations,
                                       std::vector<std::string> tags) {
   Account& a = accounts_[std::string(account)];
   a.conversations = std::move(conversations);
@@ -860,9 +861,8 @@ inline vumi_status FakeHost::svc_account_json(vumi_call* call, vumi_view* out) n
       for (const auto& [key, type] : it->second.conversations) conversations[key] = type;
       for (const auto& tag : it->second.tags) tags.emplace_back(tag);
     }
-    json::object account{{"key", c.step->account_key},
-                         {"conversations", std::move(conversations)},
-                         {"tags", std::move(tags)}};
+    json::object account{
+        {"key", c.step->account_key}, {"conversations", std::move(conversations)}, {"tags", std::move(tags)}};
     if (out) *out = c.keep(json::serialize(account));
     return VUMI_OK;
   } catch (...) {
