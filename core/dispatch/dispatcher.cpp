@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/serialize.hpp>
 #include <deque>
 #include <variant>
@@ -34,12 +35,16 @@ struct Dispatcher::Impl {
   ChainRunner chains;
   std::vector<const Route*> matched;  // reused per event
   std::string topic;                  // reused for outbound event topics
+  // Every value decoded for one ingest message (and the events it leads to) lives in this arena,
+  // released when the message is done: no malloc/free per JSON node on the data path.
+  alignas(std::max_align_t) unsigned char arena_buffer[16 * 1024];
+  boost::json::monotonic_resource arena{arena_buffer, sizeof(arena_buffer)};
 };
 
 void Dispatcher::Impl::handle(std::string_view in_topic, std::string_view body) {
   ++counters.received;
   const Runtime& rt = *runtime;
-  event::Decoded decoded = rt.decoder().decode(in_topic, body);
+  event::Decoded decoded = rt.decoder().decode(in_topic, body, &arena);
   switch (decoded.index()) {
     case 0:
       reject(std::get<event::Rejection>(decoded), in_topic, body);
@@ -144,6 +149,11 @@ Dispatcher::Dispatcher(std::shared_ptr<const Runtime> runtime, store::StateStore
 Dispatcher::~Dispatcher() = default;
 
 void Dispatcher::handle(std::string_view topic, std::string_view body) {
+  // Runs after every value made for this message is gone (they all live inside Impl::handle).
+  struct ReleaseArena {
+    boost::json::monotonic_resource& arena;
+    ~ReleaseArena() { arena.release(); }
+  } release{impl_->arena};
   try {
     impl_->handle(topic, body);
   } catch (const std::exception& e) {

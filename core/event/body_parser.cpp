@@ -33,8 +33,8 @@ struct LimitedHandler {
   std::vector<std::size_t> members_parsed;  // per object, in order of appearance
   std::vector<std::size_t> open_objects;    // indices into members_parsed of unfinished objects
 
-  void start(std::size_t string_limit) {
-    st.reset();
+  void start(std::size_t string_limit, bj::storage_ptr storage) {
+    st.reset(std::move(storage));
     max_string_bytes = string_limit;
     string_limit_hit = false;
     members_parsed.clear();
@@ -196,11 +196,12 @@ Rejection parse_failure(std::string_view text, std::size_t consumed, const bj::e
 
 }  // namespace
 
-std::optional<Rejection> parse_body(std::string_view text, const DecodeLimits& limits, bj::value& out) {
+std::optional<Rejection> parse_body(std::string_view text, const DecodeLimits& limits, bj::value& out,
+                                    bj::storage_ptr storage) {
   LimitedParser& parser = thread_parser(limits.max_depth);
   parser.reset();
   LimitedHandler& handler = parser.handler();
-  handler.start(limits.max_string_bytes);
+  handler.start(limits.max_string_bytes, std::move(storage));
 
   bj::error_code ec;
   std::size_t consumed = parser.write_some(false, text.data(), text.size(), ec);

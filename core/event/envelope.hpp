@@ -4,6 +4,7 @@
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 #include <cstdint>
+#include <new>
 #include <string>
 #include <string_view>
 
@@ -24,8 +25,18 @@ struct Envelope {
   std::uint32_t depth = 0;  // 0 from a worker, parent + 1 when emitted by a handler
 
   Envelope() = default;
+  // Takes the value itself (with its memory resource): no copy, whatever resource it uses.
+  explicit Envelope(boost::json::value&& normalised) : body(std::move(normalised)) {}
   Envelope(Envelope&&) noexcept = default;
-  Envelope& operator=(Envelope&&) noexcept = default;
+  // Re-constructs rather than assigns: assigning a json::value from another memory resource
+  // copies it, which would leave the views pointing into the source.
+  Envelope& operator=(Envelope&& other) noexcept {
+    if (this != &other) {
+      this->~Envelope();
+      new (this) Envelope(std::move(other));
+    }
+    return *this;
+  }
   Envelope(const Envelope&) = delete;
   Envelope& operator=(const Envelope&) = delete;
 };
@@ -37,8 +48,15 @@ struct InboundMessage {
   std::string tag;                  // "pool:tag" from helper_metadata.tag.tag
 
   InboundMessage() = default;
+  explicit InboundMessage(boost::json::value&& message) : body(std::move(message)) {}
   InboundMessage(InboundMessage&&) noexcept = default;
-  InboundMessage& operator=(InboundMessage&&) noexcept = default;
+  InboundMessage& operator=(InboundMessage&& other) noexcept {  // see Envelope
+    if (this != &other) {
+      this->~InboundMessage();
+      new (this) InboundMessage(std::move(other));
+    }
+    return *this;
+  }
 };
 
 // A VumiApiCommand (topic command.<worker_name>), forwarded unchanged.

@@ -32,12 +32,12 @@ struct EventFields {
 
 // Checks size and emptiness, parses once, and requires an object. `what` names the text in messages.
 std::optional<Rejection> parse_object(std::string_view text, const DecodeLimits& limits,
-                                      std::string_view what, bj::value& out) {
+                                      std::string_view what, bj::value& out, bj::storage_ptr storage = {}) {
   if (text.empty()) return Rejection{Reason::bad_frames, "the " + std::string(what) + " is empty"};
   if (text.size() > limits.max_body_bytes)
     return Rejection{Reason::too_large, "the " + std::string(what) + " is " + std::to_string(text.size()) +
                                             " bytes; the limit is " + std::to_string(limits.max_body_bytes)};
-  if (auto r = parse_body(text, limits, out)) return r;
+  if (auto r = parse_body(text, limits, out, std::move(storage))) return r;
   if (!out.is_object())
     return Rejection{Reason::not_object, "the " + std::string(what) + " must be a JSON object, got " +
                                              std::string(json::type_name(out))};
@@ -101,8 +101,7 @@ void keep_worker_event_fields(bj::object& obj) {
 // Wraps a normalised body (the fields of envelope.hpp) and points the views into it. The body is
 // final here: the views stay valid because nothing mutates it afterwards.
 Envelope seal(bj::value&& normalised, std::uint32_t depth) {
-  Envelope envelope;
-  envelope.body = std::move(normalised);
+  Envelope envelope(std::move(normalised));
   const bj::object& body = envelope.body.get_object();
   envelope.account_key = string_of(body.at("account_key"));
   envelope.conversation_key = string_of(body.at("conversation_key"));
@@ -115,9 +114,9 @@ Envelope seal(bj::value&& normalised, std::uint32_t depth) {
 }
 
 Decoded decode_event(const IngestTopic& topic, std::string_view text, const DecodeLimits& limits,
-                     const AccountDirectory* accounts) {
-  bj::value parsed;
-  if (auto r = parse_object(text, limits, "body", parsed)) return *r;
+                     const AccountDirectory* accounts, const bj::storage_ptr& storage) {
+  bj::value parsed(storage);  // same resource as the parse, so the result moves in
+  if (auto r = parse_object(text, limits, "body", parsed, storage)) return *r;
   bj::object& obj = parsed.get_object();
   EventFields f;
   if (auto r = read_event_fields(obj, f)) return *r;
@@ -129,7 +128,7 @@ Decoded decode_event(const IngestTopic& topic, std::string_view text, const Deco
                      "account_key " + quoted_excerpt(account) + " is not configured"};
 
   std::string_view conversation_key = string_of(*f.conversation_key);
-  bj::value conversation_type;  // set when looked up
+  bj::value conversation_type(obj.storage());  // set when looked up
   if (f.conversation_type) {
     // kept in place
   } else if (!accounts) {
@@ -151,7 +150,7 @@ Decoded decode_event(const IngestTopic& topic, std::string_view text, const Deco
   // Normalise in place (a body holding exactly the envelope's fields is left as it is, no copies).
   // Values to add are taken out first, since changing obj invalidates the pointers in f.
   const bool data_from_content = !obj.contains("event_data");
-  bj::value content;
+  bj::value content(obj.storage());  // same resource: moved, not copied
   if (data_from_content) content = std::move(*f.event_data);
   const bool add_conversation_type = f.conversation_type == nullptr;
   const bool add_event_id = f.event_id == nullptr;
@@ -205,9 +204,10 @@ std::variant<Rejection, std::string> read_tag(const bj::object& message) {
   return tag;
 }
 
-Decoded decode_inbound(const IngestTopic& topic, std::string_view text, const DecodeLimits& limits) {
-  bj::value parsed;
-  if (auto r = parse_object(text, limits, "body", parsed)) return *r;
+Decoded decode_inbound(const IngestTopic& topic, std::string_view text, const DecodeLimits& limits,
+                       const bj::storage_ptr& storage) {
+  bj::value parsed(storage);  // same resource as the parse, so the result moves in
+  if (auto r = parse_object(text, limits, "body", parsed, storage)) return *r;
   bj::object& obj = parsed.get_object();
   const bj::value* message_id = find_member(obj, "message_id");
   if (!message_id) return missing_field("message_id");
@@ -227,31 +227,31 @@ Decoded decode_inbound(const IngestTopic& topic, std::string_view text, const De
   // view below never points into the caller's topic bytes.
   if (!obj.contains("transport_name"))
     obj.emplace("transport_name", bj::string_view(transport_name.data(), transport_name.size()));
-  InboundMessage message;
-  message.body = std::move(parsed);
+  InboundMessage message(std::move(parsed));
   message.transport_name = string_of(message.body.get_object().at("transport_name"));
   message.tag = std::move(std::get<std::string>(tag));
   return message;
 }
 
-Decoded decode_command(const IngestTopic& topic, std::string_view text, const DecodeLimits& limits) {
-  bj::value parsed;
-  if (auto r = parse_object(text, limits, "body", parsed)) return *r;
+Decoded decode_command(const IngestTopic& topic, std::string_view text, const DecodeLimits& limits,
+                       const bj::storage_ptr& storage) {
+  bj::value parsed(storage);  // same resource as the parse, so the result moves in
+  if (auto r = parse_object(text, limits, "body", parsed, storage)) return *r;
   return Command{std::string(topic.parts[0]), text};
 }
 
 Decoded decode_unguarded(std::string_view topic_text, std::string_view body, const DecodeLimits& limits,
-                         const AccountDirectory* accounts) {
+                         const AccountDirectory* accounts, const bj::storage_ptr& storage) {
   auto topic = parse_ingest_topic(topic_text);
   if (auto* r = std::get_if<Rejection>(&topic)) return std::move(*r);
   const IngestTopic& parsed = std::get<IngestTopic>(topic);
   switch (parsed.kind) {
     case IngestTopic::Kind::event:
-      return decode_event(parsed, body, limits, accounts);
+      return decode_event(parsed, body, limits, accounts, storage);
     case IngestTopic::Kind::inbound:
-      return decode_inbound(parsed, body, limits);
+      return decode_inbound(parsed, body, limits, storage);
     case IngestTopic::Kind::command:
-      return decode_command(parsed, body, limits);
+      return decode_command(parsed, body, limits, storage);
   }
   return Rejection{Reason::bad_topic, "unhandled topic kind"};
 }
@@ -267,9 +267,10 @@ Rejection out_of_memory(const std::exception& e) {
 EnvelopeDecoder::EnvelopeDecoder(DecodeLimits limits, const AccountDirectory* accounts)
     : limits_(limits), accounts_(accounts) {}
 
-Decoded EnvelopeDecoder::decode(std::string_view topic, std::string_view body) const {
+Decoded EnvelopeDecoder::decode(std::string_view topic, std::string_view body,
+                                boost::json::storage_ptr storage) const {
   try {
-    return decode_unguarded(topic, body, limits_, accounts_);
+    return decode_unguarded(topic, body, limits_, accounts_, storage);
   } catch (const std::exception& e) {
     return out_of_memory(e);
   }
@@ -278,8 +279,8 @@ Decoded EnvelopeDecoder::decode(std::string_view topic, std::string_view body) c
 std::variant<Rejection, Envelope> EnvelopeDecoder::make_emitted(const Envelope& parent,
                                                                 std::string_view event_json) const {
   try {
-    bj::value parsed;
-    if (auto r = parse_object(event_json, limits_, "emitted event", parsed)) return *r;
+    bj::value parsed(parent.body.storage());
+    if (auto r = parse_object(event_json, limits_, "emitted event", parsed, parent.body.storage())) return *r;
     bj::object& obj = parsed.get_object();
     bj::value* event_type = nullptr;
     bj::value* conversation_key = nullptr;
@@ -314,7 +315,7 @@ std::variant<Rejection, Envelope> EnvelopeDecoder::make_emitted(const Envelope& 
     }
 
     const std::uint32_t depth = parent.depth + 1;
-    bj::object normalised;
+    bj::object normalised(parent.body.storage());
     normalised.reserve(9);
     normalised.emplace("account_key", bj::string_view(parent.account_key.data(), parent.account_key.size()));
     normalised.emplace("conversation_key", bj::string_view(key.data(), key.size()));
@@ -340,7 +341,7 @@ Envelope EnvelopeDecoder::make_inbound_event(std::string_view account_key, Inbou
   }
   if (event_id.empty()) event_id = fresh_event_id();
 
-  bj::object normalised;
+  bj::object normalised(message.body.storage());
   normalised.reserve(7);
   normalised.emplace("account_key", bj::string_view(account_key.data(), account_key.size()));
   normalised.emplace("conversation_key", message.tag);

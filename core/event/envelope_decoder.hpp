@@ -42,11 +42,13 @@ class EnvelopeDecoder {
   EnvelopeDecoder(DecodeLimits limits, const AccountDirectory* accounts);
 
   // Decodes one message; never throws. A Rejection says why the message was refused.
-  Decoded decode(std::string_view topic, std::string_view body) const;
+  // The decoded values allocate from storage (default: the default memory resource); a caller
+  // passing an arena keeps it alive, and does not reset it, while the result lives.
+  Decoded decode(std::string_view topic, std::string_view body, boost::json::storage_ptr storage = {}) const;
 
   // Builds the Envelope of an event a handler emitted: `event` is the plugin's object
   // (event_type, event_data, optional conversation_type/conversation_key); account, causation and
-  // depth come from the parent. Validated like a worker's event.
+  // depth come from the parent. Validated like a worker's event; allocates from the parent's storage.
   std::variant<Rejection, Envelope> make_emitted(const Envelope& parent, std::string_view event_json) const;
 
   // Builds the synthetic inbound_message event for an account that owns the message's tag:
