@@ -211,10 +211,11 @@ class AccountReader {
         reader_.error(here, "template {{" + use.pointer + "}} refers to step " + json::quoted(tokens[1]) +
                                 ", which is not an earlier step of this chain (earlier named steps: " +
                                 plugin::join_names(earlier) + ")");
-      } else if (tokens[0] == "account" && tokens[1] != "key" && tokens[1] != "conversations") {
+      } else if (tokens[0] == "account" && tokens[1] != "key" && tokens[1] != "conversations" &&
+                 tokens[1] != "tags") {
         reader_.error(here, "template {{" + use.pointer +
-                                "}}: /account has only /account/key and "
-                                "/account/conversations");
+                                "}}: /account has only /account/key, /account/conversations and "
+                                "/account/tags");
       }
     }
   }

@@ -413,7 +413,7 @@ TEST(ConfigTemplates, SyntaxErrorsAreNamedByPath) {
                   HasSubstr("accounts.a.routes[0].chain[0].config.f: template {{/event/~2}}: '~' must be "
                             "followed by 0 or 1"),
                   "accounts.a.routes[0].chain[0].config.g: template {{/account/name}}: /account has only "
-                  "/account/key and /account/conversations"));
+                  "/account/key, /account/conversations and /account/tags"));
 }
 
 TEST(ConfigTemplates, CompiledAtLoad) {

@@ -216,7 +216,8 @@ TEST_F(DispatchTest, InboundMessageBecomesInboundMessageEventOfTheTagOwner) {
       "acct1": { "tags": ["longcode:12345"], "routes": [ { "on": { "event_type": "inbound_message" },
         "chain": [ { "handler": "emit", "config": { "event_type": "seen",
                      "event_data": { "content": "{{/event/event_data/content}}", "key": "{{/event/conversation_key}}",
-                                     "type": "{{/event/conversation_type}}" } } } ] } ] },
+                                     "type": "{{/event/conversation_type}}", "owned": "{{/account/tags}}",
+                                     "types": "{{/account/conversations}}" } } } ] } ] },
       "acct2": { "tags": ["longcode:999"], "routes": [] } })"));
   dispatcher->handle("inbound.sms_transport",
                      boost::json::serialize(user_message("longcode", "12345", "hi")));
@@ -226,6 +227,8 @@ TEST_F(DispatchTest, InboundMessageBecomesInboundMessageEventOfTheTagOwner) {
   EXPECT_EQ(seen[0].body.at("event_data").at("content"), "hi");
   EXPECT_EQ(seen[0].body.at("event_data").at("key"), "longcode:12345");
   EXPECT_EQ(seen[0].body.at("event_data").at("type"), "transport");
+  EXPECT_EQ(seen[0].body.at("event_data").at("owned"), (boost::json::array{"longcode:12345"}));
+  EXPECT_EQ(seen[0].body.at("event_data").at("types"), boost::json::object());
 }
 
 TEST_F(DispatchTest, UnownedTagAndUnroutedInboundAreDeadLetters) {
