@@ -21,17 +21,28 @@ void OutboundPublisher::send(std::string_view topic, std::string_view body) {
     ++counters_.sent;
     return;
   }
-  const int err = zmq_errno();
+  int err = zmq_errno();
   if (err == EAGAIN) {
+    // A full subscriber must not hold back the others: send this one message lossy, so every
+    // subscriber that keeps up gets it and only the full ones miss it, and count the miss.
+    socket_.set(zmq::sockopt::xpub_nodrop, 0);
+    rc = zmq_send(socket_.handle(), topic.data(), topic.size(), ZMQ_DONTWAIT | ZMQ_SNDMORE);
+    if (rc >= 0) rc = zmq_send(socket_.handle(), body.data(), body.size(), ZMQ_DONTWAIT);
+    if (rc < 0) err = zmq_errno();
+    socket_.set(zmq::sockopt::xpub_nodrop, 1);
+  }
+  if (rc >= 0 || err == EAGAIN) {
     ++counters_.undeliverable;
   } else {
     ++counters_.failed;
   }
   if (undeliverable_log_.admit()) {
     spdlog::warn(
-        "outbound: message on \"{}\" not delivered: {}{} ({} undeliverable, {} failed so far; {} "
-        "similar warnings suppressed)",
-        topic, zmq_strerror(err), err == EAGAIN ? " (a subscriber's queue is full)" : "",
+        "outbound: message on \"{}\" {} ({} undeliverable, {} failed so far; {} similar warnings "
+        "suppressed)",
+        topic,
+        rc >= 0 ? std::string("missed by a slow subscriber (a subscriber's queue is full); the others got it")
+                : std::string("not delivered: ") + zmq_strerror(err),
         counters_.undeliverable, counters_.failed, undeliverable_log_.suppressed());
   }
 }

@@ -16,7 +16,7 @@ namespace vumi::transport {
 
 struct OutboundCounters {
   std::uint64_t sent = 0;           // messages accepted by the socket
-  std::uint64_t undeliverable = 0;  // messages refused because a subscriber's queue was full
+  std::uint64_t undeliverable = 0;  // messages a subscriber with a full queue missed (the others got them)
   std::uint64_t failed = 0;         // messages refused for any other reason
 };
 
