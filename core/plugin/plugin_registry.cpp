@@ -16,6 +16,7 @@
 #include <system_error>
 #include <type_traits>
 #include <utility>
+#include <vumi/plugin.hpp>
 
 #include "common/identifier.hpp"
 #include "common/json.hpp"
@@ -59,24 +60,10 @@ std::string abi_text(unsigned major, unsigned minor) {
   return std::to_string(major) + "." + std::to_string(minor);
 }
 
+// The SDK's name for a status; a value outside the ABI's list is shown as its number.
 std::string status_text(vumi_status status) {
-  switch (status) {
-    case VUMI_OK:
-      return "ok";
-    case VUMI_ERR_INVALID_ARGUMENT:
-      return "invalid_argument";
-    case VUMI_ERR_NOT_FOUND:
-      return "not_found";
-    case VUMI_ERR_CONFLICT:
-      return "conflict";
-    case VUMI_ERR_UNAVAILABLE:
-      return "unavailable";
-    case VUMI_ERR_LIMIT:
-      return "limit";
-    case VUMI_ERR_INTERNAL:
-      return "internal";
-  }
-  return "status " + std::to_string(static_cast<int>(status));
+  const std::string_view name = sdk::status_name(status);
+  return name == "unknown" ? "status " + std::to_string(static_cast<int>(status)) : std::string(name);
 }
 
 std::uint32_t declared_size(const void* descriptor) {

@@ -22,13 +22,18 @@ event::Envelope decode_event(const event::EnvelopeDecoder& decoder, std::string_
   return std::move(std::get<event::Envelope>(decoded));
 }
 
-TEST(StepServices, ContactsAreScopedToTheEventsAccount) {
+// Step services over a temporary store and a recording outbound sink.
+class StepServices : public ::testing::Test {
+ protected:
   TempDir dir;
-  auto store = store::StateStore::open(dir.path());
+  std::unique_ptr<store::StateStore> store = store::StateStore::open(dir.path());
   RecordingSink sink;
   dispatch::Counters counters;
   std::deque<event::Envelope> emitted;
-  dispatch::StepServices services(*store, sink, counters, emitted);
+  dispatch::StepServices services{*store, sink, counters, emitted};
+};
+
+TEST_F(StepServices, ContactsAreScopedToTheEventsAccount) {
   TwoAccounts accounts;
   event::EnvelopeDecoder decoder({}, &accounts);
   event::Envelope one = decode_event(decoder, "acct1");
@@ -60,14 +65,7 @@ TEST(StepServices, ContactsAreScopedToTheEventsAccount) {
   EXPECT_EQ(boost::json::parse(std::string_view(out.data, out.size)).at("name"), "Ann");
 }
 
-TEST(StepServices, PublishAcceptsOnlyOutboundAndConversationTopicsWithObjectBodies) {
-  TempDir dir;
-  auto store = store::StateStore::open(dir.path());
-  RecordingSink sink;
-  dispatch::Counters counters;
-  std::deque<event::Envelope> emitted;
-  dispatch::StepServices services(*store, sink, counters, emitted);
-
+TEST_F(StepServices, PublishAcceptsOnlyOutboundAndConversationTopicsWithObjectBodies) {
   EXPECT_EQ(services.publish("outbound.sms_transport", R"({"content":"hi"})"), VUMI_OK);
   EXPECT_EQ(services.publish("conversation.vxpolls.poll1", R"({"content":"hi"})"), VUMI_OK);
   EXPECT_EQ(services.publish("event.acct1.t.e", R"({})"), VUMI_ERR_INVALID_ARGUMENT);
@@ -78,13 +76,7 @@ TEST(StepServices, PublishAcceptsOnlyOutboundAndConversationTopicsWithObjectBodi
   EXPECT_EQ(counters.published, 2u);
 }
 
-TEST(StepServices, AccountServicesAreUnavailableOutsideAnEvent) {
-  TempDir dir;
-  auto store = store::StateStore::open(dir.path());
-  RecordingSink sink;
-  dispatch::Counters counters;
-  std::deque<event::Envelope> emitted;
-  dispatch::StepServices services(*store, sink, counters, emitted);
+TEST_F(StepServices, AccountServicesAreUnavailableOutsideAnEvent) {
   vumi_view out{};
   std::int64_t id = 0;
   EXPECT_EQ(services.contact_find_by_msisdn("+2783", &out), VUMI_ERR_UNAVAILABLE);
