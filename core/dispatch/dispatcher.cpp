@@ -79,7 +79,7 @@ void Dispatcher::Impl::reject(const event::Rejection& rejection, std::string_vie
   store::DeadLetter letter;
   letter.reason = std::string(event::reason_code(rejection.reason));
   letter.message = rejection.message + " (topic \"" + std::string(in_topic.substr(0, 300)) + "\")";
-  letter.input.assign(body.substr(0, DeadLetterRecorder::kMaxInputBytes));
+  letter.input = DeadLetterRecorder::input_excerpt(body);
   dead_letters.record(std::move(letter));
 }
 
@@ -163,7 +163,7 @@ void Dispatcher::handle(std::string_view topic, std::string_view body) {
     store::DeadLetter letter;
     letter.reason = "internal_error";
     letter.message = std::string(e.what()) + " (topic \"" + std::string(topic.substr(0, 300)) + "\")";
-    letter.input.assign(body.substr(0, DeadLetterRecorder::kMaxInputBytes));
+    letter.input = DeadLetterRecorder::input_excerpt(body);
     impl_->dead_letters.record(std::move(letter));
   }
 }

@@ -11,6 +11,7 @@
 
 #include "daemon_process.hpp"
 #include "store/state_store.hpp"
+#include "transport/topic_derivation.hpp"
 #include "transport/topic_subscriber.hpp"
 #include "transport/worker_publisher.hpp"
 
@@ -73,16 +74,9 @@ struct Story : ::testing::Test {
   }
   // Publishes one JSON line as `vumi-dispatcher publish` would (topic derived from the body).
   void publish_event(const std::string& body) {
-    json::value v = json::parse(body);
-    const json::object& o = v.as_object();
-    std::string topic;
-    if (o.contains("event_type"))
-      topic = "event." + std::string(o.at("account_key").as_string()) + "." +
-              std::string(o.at("conversation_type").as_string()) + "." +
-              std::string(o.at("event_type").as_string());
-    else
-      topic = "inbound." + std::string(o.at("transport_name").as_string());
-    ASSERT_TRUE(pub->send(topic, body));
+    auto topic = transport::derive_topic(json::parse(body).as_object());
+    ASSERT_TRUE(std::holds_alternative<std::string>(topic));
+    ASSERT_TRUE(pub->send(std::get<std::string>(topic), body));
   }
   // The next n outbound messages (topic, parsed body), in arrival order.
   std::vector<std::pair<std::string, json::object>> receive(std::size_t n,
