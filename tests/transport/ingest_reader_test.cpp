@@ -143,12 +143,14 @@ TEST(IngestReader, ABusySocketDoesNotStarveTimers) {
   for (int i = 0; i < kCount; ++i) ASSERT_TRUE(publisher.send("event.a.b.c", "{}"));
   // Let everything queue up, then count how many messages were handled when a timer fired.
   ASSERT_TRUE(f.run_until([&] { return !f.handler.messages.empty(); }));
+  const std::size_t handled_when_armed = f.handler.messages.size();
   std::size_t handled_when_timer_fired = 0;
   boost::asio::steady_timer timer(f.io, 0ms);
   timer.async_wait(
       [&](const boost::system::error_code&) { handled_when_timer_fired = f.handler.messages.size(); });
   ASSERT_TRUE(f.run_until([&] { return f.handler.messages.size() == kCount; }));
-  EXPECT_GT(handled_when_timer_fired, 0u);
+  // A due timer waits for a few budgets of 16 messages at most, not for the whole queue.
+  EXPECT_LE(handled_when_timer_fired, handled_when_armed + 4 * 16);
   EXPECT_LT(handled_when_timer_fired, static_cast<std::size_t>(kCount));
 }
 
