@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <boost/json/serialize.hpp>
+#include <optional>
 #include <variant>
 
 #include "common/identifier.hpp"
@@ -18,20 +19,45 @@ bool parse_object(std::string_view text, boost::json::value& out) {
   return json::parse(text, {}, out, err) && out.is_object();
 }
 
-// Topics a plugin may publish on: outbound.<transport> and conversation.<type>.<key>.
-bool publishable_topic(std::string_view topic) {
-  auto take = [&](std::string_view prefix) {
-    if (!topic.starts_with(prefix)) return false;
-    topic.remove_prefix(prefix.size());
-    return true;
-  };
-  if (take("outbound.")) return is_identifier(topic);
-  if (take("conversation.")) {
-    auto dot = topic.find('.');
-    return dot != std::string_view::npos && is_identifier(topic.substr(0, dot)) &&
-           is_identifier(topic.substr(dot + 1));
+// Splits "a.b.c" at its dots into at most n identifier parts; false when the shape differs.
+bool identifier_parts(std::string_view rest, std::size_t n, std::string_view* parts) {
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::size_t dot = i + 1 < n ? rest.find('.') : std::string_view::npos;
+    if (i + 1 < n && dot == std::string_view::npos) return false;
+    parts[i] = rest.substr(0, dot);
+    if (!is_identifier(parts[i])) return false;
+    rest = dot == std::string_view::npos ? std::string_view() : rest.substr(dot + 1);
   }
-  return false;
+  return true;
+}
+
+// Why a handler running for `account` may not publish on topic, or nullopt when it may. A handler
+// reaches transports (outbound.<transport>), its own account's conversations and its own account's
+// events, never another account's (account is null outside an event: outbound only).
+std::optional<std::string> publish_refusal(std::string_view topic, const Account* account) {
+  const std::string who = account ? "account \"" + account->key + "\"" : std::string("no account");
+  std::string_view parts[3];
+  if (topic.starts_with("outbound.")) {
+    if (identifier_parts(topic.substr(9), 1, parts)) return std::nullopt;
+    return "expected outbound.<transport_name>";
+  }
+  if (topic.starts_with("conversation.")) {
+    if (!identifier_parts(topic.substr(13), 2, parts)) return "expected conversation.<type>.<key>";
+    if (account) {
+      auto found = account->conversations.find(parts[1]);
+      if (found != account->conversations.end() && found->second == parts[0]) return std::nullopt;
+    }
+    return "conversation " + std::string(parts[0]) + "." + std::string(parts[1]) + " is not declared by " + who +
+           " (a handler publishes only to its own account's conversations)";
+  }
+  if (topic.starts_with("event.")) {
+    if (!identifier_parts(topic.substr(6), 3, parts))
+      return "expected event.<account_key>.<conversation_type>.<event_type>";
+    if (account && parts[0] == account->key) return std::nullopt;
+    return "event topics of account \"" + std::string(parts[0]) + "\" are out of reach of " + who;
+  }
+  return "a handler may publish only on outbound.<transport>, conversation.<type>.<key> of its account "
+         "or event.<its account>.<type>.<event_type>";
 }
 
 }  // namespace
@@ -93,9 +119,8 @@ vumi_status StepServices::emit_event(std::string_view event_json) {
 }
 
 vumi_status StepServices::publish(std::string_view topic, std::string_view body_json) {
-  if (!publishable_topic(topic)) {
-    spdlog::warn(
-        "publish refused: topic \"{:.200}\" is not outbound.<transport> or conversation.<type>.<key>", topic);
+  if (auto refusal = publish_refusal(topic, account_)) {
+    spdlog::warn("publish refused: topic \"{:.200}\": {}", topic, *refusal);
     return VUMI_ERR_INVALID_ARGUMENT;
   }
   boost::json::value body;

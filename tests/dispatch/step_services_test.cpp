@@ -65,15 +65,63 @@ TEST_F(StepServices, ContactsAreScopedToTheEventsAccount) {
   EXPECT_EQ(boost::json::parse(std::string_view(out.data, out.size)).at("name"), "Ann");
 }
 
-TEST_F(StepServices, PublishAcceptsOnlyOutboundAndConversationTopicsWithObjectBodies) {
+TEST_F(StepServices, PublishAcceptsOnlyOutboundAndTheAccountsOwnTopicsWithObjectBodies) {
+  TwoAccounts accounts;
+  event::EnvelopeDecoder decoder({}, &accounts);
+  event::Envelope one = decode_event(decoder, "acct1");
+  dispatch::Account acct1;
+  acct1.key = "acct1";
+  acct1.conversations.emplace("poll1", "vxpolls");
+  services.begin_event(decoder, one, acct1);
+  services.begin_step("test");
   EXPECT_EQ(services.publish("outbound.sms_transport", R"({"content":"hi"})"), VUMI_OK);
   EXPECT_EQ(services.publish("conversation.vxpolls.poll1", R"({"content":"hi"})"), VUMI_OK);
-  EXPECT_EQ(services.publish("event.acct1.t.e", R"({})"), VUMI_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(services.publish("event.acct1.t.e", R"({})"), VUMI_OK);
   EXPECT_EQ(services.publish("outbound.bad.topic", R"({})"), VUMI_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(services.publish("command.bulk", R"({})"), VUMI_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(services.publish("inbound.sms", R"({})"), VUMI_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(services.publish("conversation.vxpolls", R"({})"), VUMI_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(services.publish("event.acct1.t", R"({})"), VUMI_ERR_INVALID_ARGUMENT);
   EXPECT_EQ(services.publish("outbound.sms", "[1]"), VUMI_ERR_INVALID_ARGUMENT);
   EXPECT_EQ(services.publish("outbound.sms", "{oops"), VUMI_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(sink.sent.size(), 3u);
+  EXPECT_EQ(counters.published, 3u);
+}
+
+TEST_F(StepServices, AHandlerOfOneAccountCannotPublishIntoAnotherAccount) {
+  TwoAccounts accounts;
+  event::EnvelopeDecoder decoder({}, &accounts);
+  event::Envelope one = decode_event(decoder, "acct1");
+  dispatch::Account acct1, acct2;
+  acct1.key = "acct1";
+  acct1.conversations.emplace("poll1", "vxpolls");
+  acct2.key = "acct2";
+  acct2.conversations.emplace("pollB", "vxpolls");
+  services.begin_event(decoder, one, acct1);
+  services.begin_step("test");
+  // acct2's conversation, acct2's events, and a conversation of acct1's with the wrong type.
+  EXPECT_EQ(services.publish("conversation.vxpolls.pollB", R"({"content":"hi"})"), VUMI_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(services.publish("event.acct2.vxpolls.poll_complete", R"({})"), VUMI_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(services.publish("conversation.survey.poll1", R"({})"), VUMI_ERR_INVALID_ARGUMENT);
+  // Sentinel: the account's own conversation still works, and is the only thing sent.
+  EXPECT_EQ(services.publish("conversation.vxpolls.poll1", R"({"content":"sentinel"})"), VUMI_OK);
+  ASSERT_EQ(sink.sent.size(), 1u);
+  EXPECT_EQ(sink.sent[0].topic, "conversation.vxpolls.poll1");
+
+  // The same handler running for acct2 reaches acct2's conversation and not acct1's.
+  event::Envelope two = decode_event(decoder, "acct2");
+  services.begin_event(decoder, two, acct2);
+  services.begin_step("test");
+  EXPECT_EQ(services.publish("conversation.vxpolls.pollB", R"({})"), VUMI_OK);
+  EXPECT_EQ(services.publish("conversation.vxpolls.poll1", R"({})"), VUMI_ERR_INVALID_ARGUMENT);
   EXPECT_EQ(sink.sent.size(), 2u);
-  EXPECT_EQ(counters.published, 2u);
+}
+
+TEST_F(StepServices, OutsideAnEventOnlyOutboundTopicsArePublishable) {
+  EXPECT_EQ(services.publish("outbound.sms_transport", R"({})"), VUMI_OK);
+  EXPECT_EQ(services.publish("conversation.vxpolls.poll1", R"({})"), VUMI_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(services.publish("event.acct1.t.e", R"({})"), VUMI_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(sink.sent.size(), 1u);
 }
 
 TEST_F(StepServices, AccountServicesAreUnavailableOutsideAnEvent) {
