@@ -8,6 +8,7 @@
 
 #include "common/json.hpp"
 #include "store/schema_migrations.hpp"
+#include "store/state_dir_lock.hpp"
 #include "store/store_values.hpp"
 
 namespace vumi::store {
@@ -33,18 +34,17 @@ std::filesystem::path prepare_database_file(const std::filesystem::path& state_d
     }
     return file;
   }
-  std::filesystem::create_directories(state_dir, ec);
-  if (ec) {
-    throw StoreError("cannot create state folder " + state_dir.string() + ": " + ec.message());
-  }
-  if (!std::filesystem::is_directory(state_dir, ec)) {
-    throw StoreError("state folder " + state_dir.string() + " is not a directory");
-  }
+  // Contacts and messages are personal data: the folder is 0700 and every database file 0600,
+  // whatever the umask.
+  secure_state_dir(state_dir);
   // SQLite needs to create vumi.db-wal and vumi.db-shm next to the database.
   if (::access(state_dir.c_str(), W_OK) != 0) {
     throw StoreError("state folder " + state_dir.string() +
                      " is not writable: " + std::error_code(errno, std::generic_category()).message());
   }
+  secure_state_file(file, true);
+  secure_state_file(file.string() + "-wal", false);
+  secure_state_file(file.string() + "-shm", false);
   return file;
 }
 
