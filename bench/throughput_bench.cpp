@@ -4,7 +4,10 @@
 //       chain of `noop` handlers (the example plugin, through the ABI), timed until a marker event
 //       sent after them comes back on outbound, and checked against the daemon's own counters;
 //   (c) end-to-end latency (publish -> outbound) at a fixed offered rate, 10% of (b), through the
-//       chain [noop, emit_event].
+//       chain [noop, emit_event];
+//   (d) (a) and (b) again with CURVE (docs/security.md): raw CURVE sockets, then a daemon with
+//       security.secret_key_file and the publisher's rights checked on every message; the ratio
+//       CURVE/plain of each.
 // Usage: throughput_bench [--messages N] [--latency-seconds S]   (scripts/bench runs it)
 #include <fcntl.h>
 #include <signal.h>
@@ -25,6 +28,7 @@
 #include <thread>
 #include <vector>
 
+#include "transport/curve_keys.hpp"
 #include "transport/topic_subscriber.hpp"
 #include "transport/worker_publisher.hpp"
 
@@ -54,11 +58,17 @@ double seconds_between(clock_type::time_point a, clock_type::time_point b) {
   return std::chrono::duration<double>(b - a).count();
 }
 
-// (a) raw ZeroMQ: SUB binds like the daemon's ingest, a no-drop XPUB connects and sends.
-double raw_throughput(std::uint64_t count) {
+// (a) raw ZeroMQ: SUB binds like the daemon's ingest, a no-drop XPUB connects and sends; with
+// curve, both are CURVE sockets (no ZAP handler: any client key is accepted).
+double raw_throughput(std::uint64_t count, const std::optional<vumi::transport::CurveClientKeys>& curve = {},
+                      const std::string& server_secret = {}) {
   zmq::context_t sub_context(1);
   zmq::socket_t sub(sub_context, zmq::socket_type::sub);
   sub.set(zmq::sockopt::rcvhwm, 100'000);
+  if (curve) {
+    sub.set(zmq::sockopt::curve_server, 1);
+    sub.set(zmq::sockopt::curve_secretkey, server_secret);
+  }
   sub.set(zmq::sockopt::subscribe, "event.");
   sub.bind("tcp://127.0.0.1:*");
   const std::string endpoint = sub.get(zmq::sockopt::last_endpoint);
@@ -75,7 +85,7 @@ double raw_throughput(std::uint64_t count) {
     done = clock_type::now();
   });
   zmq::context_t pub_context(1);
-  vumi::transport::WorkerPublisher pub(pub_context, endpoint);
+  vumi::transport::WorkerPublisher pub(pub_context, endpoint, 30s, 30s, curve);
   if (!pub.wait_for_subscriptions({kTopic}, 10s)) throw std::runtime_error("raw: no subscription");
   const auto start = clock_type::now();
   for (std::uint64_t i = 0; i < count; ++i) pub.send(kTopic, bench_event(i));
@@ -151,11 +161,59 @@ Percentiles percentiles(std::vector<std::int64_t> ns) {
   return {at(0.5), at(0.99), at(0.999)};
 }
 
+// (d) the daemon with CURVE on both sockets: events/s through the same chain, publisher's rights
+// checked per message. Throws unless the daemon's counters account for every event.
+double curve_daemon_throughput(const fs::path& dir, std::uint64_t count, const std::string& plain_config) {
+  const auto daemon_keys = vumi::transport::generate_curve_keypair();
+  const auto worker_keys = vumi::transport::generate_curve_keypair();
+  const auto listener_keys = vumi::transport::generate_curve_keypair();
+  vumi::transport::write_curve_keypair(dir / "daemon", daemon_keys);
+  std::string config = plain_config;
+  const std::string state = (dir / "state").string();
+  config.replace(config.find(state), state.size(), (dir / "curve-state").string());
+  config.insert(config.find("\"handlers\""), R"("security": { "secret_key_file": ")" + (dir / "daemon.key").string() +
+                                                 R"(", "publishers": { ")" + worker_keys.public_key +
+                                                 R"(": { "name": "bench", "accounts": ["acct1"] } }, "subscribers": { ")" +
+                                                 listener_keys.public_key + R"(": ["event.acct1."] } },
+  )");
+  std::ofstream(dir / "curve.json") << config;
+  DaemonChild daemon(VUMI_DISPATCHER_EXE, dir / "curve.json", dir / "curve.log");
+  auto listening = daemon.wait_for("listening: ingest ", 30s);
+  if (!listening) throw std::runtime_error("CURVE daemon did not start; its log is in " + (dir / "curve.log").string());
+  zmq::context_t context(1);
+  vumi::transport::WorkerPublisher pub(context, after(*listening, "listening: ingest ", ','), 30s, 30s,
+                                       vumi::transport::CurveClientKeys{worker_keys, daemon_keys.public_key});
+  if (!pub.wait_for_subscriptions({kTopic}, 10s)) throw std::runtime_error("CURVE daemon: no subscription");
+  vumi::transport::TopicSubscriber marks(context, after(*listening, ", outbound ", '\n'),
+                                         {"event.acct1.survey.marked"},
+                                         vumi::transport::CurveClientKeys{listener_keys, daemon_keys.public_key});
+  const std::string mark = event_body("mark", "{}");
+  std::uint64_t probes = 0;
+  for (bool seen = false; !seen && probes < 100; ++probes) {
+    pub.send("event.acct1.survey.mark", mark);
+    seen = marks.receive(100ms).has_value();
+  }
+  while (marks.receive(200ms)) {
+  }
+  const auto start = clock_type::now();
+  for (std::uint64_t i = 0; i < count; ++i) pub.send(kTopic, bench_event(i));
+  pub.send("event.acct1.survey.mark", mark);
+  if (!marks.receive(120s)) throw std::runtime_error("CURVE daemon: marker never came back");
+  const double rate = static_cast<double>(count) / seconds_between(start, clock_type::now());
+  const int code = daemon.stop();
+  auto stopped = daemon.wait_for("stopped: ", 5s);
+  if (code != 0 || !stopped || counter(*stopped, "chains") != count + probes + 1)
+    throw std::runtime_error("CURVE daemon: counters do not account for every event; log in " +
+                             (dir / "curve.log").string());
+  return rate;
+}
+
 int run(std::uint64_t count, double latency_seconds) {
   const fs::path dir = fs::temp_directory_path() / ("vumi-throughput-bench-" + std::to_string(getpid()));
   fs::create_directories(dir);
   const fs::path config = dir / "bench.json";
-  std::ofstream(config) << R"({
+  std::ostringstream config_text;
+  config_text << R"({
   "ingest": { "bind": "tcp://127.0.0.1:0" }, "outbound": { "bind": "tcp://127.0.0.1:*" },
   "state_dir": ")" << (dir / "state").string()
                         << R"(", "plugin_path": [")" VUMI_PLUGIN_DIR R"(/example.so"],
@@ -167,6 +225,7 @@ int run(std::uint64_t count, double latency_seconds) {
     { "on": { "event_type": "lat" }, "chain": [ { "handler": "a" },
         { "handler": "emit", "config": { "event_type": "lat_out", "event_data": { "t": "{{/event/event_data/t}}" } } } ] }
   ] } } })";
+  std::ofstream(config) << config_text.str();
 
   const std::string sample = bench_event(count);
   std::printf("messages: %llu events, body %zu bytes, topic %s, 2 frames [topic, body]\n",
@@ -253,8 +312,20 @@ int run(std::uint64_t count, double latency_seconds) {
               static_cast<unsigned long long>(counter(*stopped, "chains")),
               static_cast<unsigned long long>(expected_chains),
               static_cast<unsigned long long>(counter(*stopped, "rejected")));
+  if (counter(*stopped, "chains") != expected_chains) return 1;
+
+  // (d) CURVE on: raw sockets, then the daemon, each against its plain run above.
+  const auto server = vumi::transport::generate_curve_keypair();
+  const auto client = vumi::transport::generate_curve_keypair();
+  const double raw_curve = raw_throughput(count, vumi::transport::CurveClientKeys{client, server.public_key},
+                                          server.secret_key);
+  std::printf("(d) raw ZeroMQ with CURVE:                               %10.0f msg/s (CURVE/plain %.2f)\n",
+              raw_curve, raw_curve / raw);
+  const double daemon_curve = curve_daemon_throughput(dir, count, config_text.str());
+  std::printf("(d) daemon with CURVE, publisher rights per message:     %10.0f events/s (CURVE/plain %.2f)\n",
+              daemon_curve, daemon_curve / daemon_rate);
   fs::remove_all(dir);
-  return counter(*stopped, "chains") == expected_chains ? 0 : 1;
+  return 0;
 }
 
 }  // namespace

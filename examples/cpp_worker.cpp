@@ -1,11 +1,16 @@
 // Publish one VumiApiEvent to vumi-dispatcher, as a conversation worker would, without loss.
 // Uses only cppzmq (Debian's cppzmq-dev). Build: part of the CMake build (target cpp_worker), or
 //   g++ -std=c++17 cpp_worker.cpp -lzmq -o cpp_worker
-// Run: cpp_worker tcp://127.0.0.1:7710 [account conversation_key conversation_type event_type
-// event_data_json]
+// Run: cpp_worker [--key worker.key --server-key daemon.pub] tcp://127.0.0.1:7710 [account
+// conversation_key conversation_type event_type event_data_json]
+// With --key the socket is a CURVE client (docs/security.md): the dispatcher admits it only when
+// the worker's public key is among security.publishers.
 #include <chrono>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 #include <string>
+#include <vector>
 #include <zmq.hpp>
 
 namespace {
@@ -28,21 +33,39 @@ bool wait_for_subscription(zmq::socket_t& socket, const std::string& topic,
   }
 }
 
+// The Z85 key in a file written by `vumi-dispatcher keygen` (one line of 40 characters), or "".
+std::string read_key(const std::string& file) {
+  std::ifstream in(file);
+  std::string key;
+  in >> key;
+  return key.size() == 40 ? key : std::string();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 2 && argc != 7) {
-    std::cerr << "usage: cpp_worker ENDPOINT [account conversation_key conversation_type event_type "
-                 "event_data_json]\n";
+  std::string key_file, server_key_file;
+  std::vector<std::string> args;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if ((arg == "--key" || arg == "--server-key") && i + 1 < argc) {
+      (arg == "--key" ? key_file : server_key_file) = argv[++i];
+    } else {
+      args.push_back(arg);
+    }
+  }
+  if ((args.size() != 1 && args.size() != 6) || key_file.empty() != server_key_file.empty()) {
+    std::cerr << "usage: cpp_worker [--key NAME.key --server-key DAEMON.pub] ENDPOINT [account "
+                 "conversation_key conversation_type event_type event_data_json]\n";
     return 2;
   }
-  const std::string endpoint = argv[1];
-  const std::string account = argc == 7 ? argv[2] : "acct1";
-  const std::string conversation_key = argc == 7 ? argv[3] : "poll1";
-  const std::string conversation_type = argc == 7 ? argv[4] : "vxpolls";
-  const std::string event_type = argc == 7 ? argv[5] : "poll_complete";
-  const std::string event_data =
-      argc == 7 ? argv[6] : R"({"from_addr":"+27831234567","answers":{"name":"Sipho"}})";
+  const bool all = args.size() == 6;
+  const std::string endpoint = args[0];
+  const std::string account = all ? args[1] : "acct1";
+  const std::string conversation_key = all ? args[2] : "poll1";
+  const std::string conversation_type = all ? args[3] : "vxpolls";
+  const std::string event_type = all ? args[4] : "poll_complete";
+  const std::string event_data = all ? args[5] : R"({"from_addr":"+27831234567","answers":{"name":"Sipho"}})";
 
   // Identifiers match [A-Za-z0-9_:-]{1,128}, so they need no JSON escaping here.
   const std::string topic = "event." + account + "." + conversation_type + "." + event_type;
@@ -55,6 +78,19 @@ int main(int argc, char** argv) {
   socket.set(zmq::sockopt::xpub_nodrop, 1);   // at the high-water mark, wait instead of dropping
   socket.set(zmq::sockopt::sndtimeo, 10000);  // ...but not forever
   socket.set(zmq::sockopt::linger, 5000);     // on close, keep flushing for up to 5 s
+  if (!key_file.empty()) {
+    const std::string secret = read_key(key_file);
+    const std::string server = read_key(server_key_file);
+    if (secret.empty() || server.empty()) {
+      std::cerr << "--key and --server-key must name key files written by `vumi-dispatcher keygen`\n";
+      return 2;
+    }
+    char public_key[41];
+    zmq_curve_public(public_key, secret.c_str());  // the public half, derived from the secret
+    socket.set(zmq::sockopt::curve_secretkey, secret);
+    socket.set(zmq::sockopt::curve_publickey, std::string(public_key));
+    socket.set(zmq::sockopt::curve_serverkey, server);
+  }
   socket.connect(endpoint);
   if (!wait_for_subscription(socket, topic, std::chrono::seconds(5))) {
     std::cerr << "no dispatcher subscribed at " << endpoint << " within 5 s\n";

@@ -4,6 +4,7 @@
 Needs Debian's python3-zmq (apt-get install python3-zmq). Run:
     /usr/bin/python3 examples/python_worker.py --connect tcp://127.0.0.1:7710
 The defaults publish the poll completion the embedded default config routes (acct1, poll1).
+With CURVE (docs/security.md), add --key worker.key --server-key daemon.pub.
 """
 import argparse
 import json
@@ -30,6 +31,15 @@ def wait_for_subscription(sock, topic, timeout_s):
             return True
 
 
+def read_key(path):
+    """The Z85 key in a key file written by `vumi-dispatcher keygen` (one line, 40 characters)."""
+    with open(path, "rb") as f:
+        key = f.read().strip()
+    if len(key) != 40:
+        raise SystemExit("%s does not hold a Z85 CURVE key (40 characters)" % path)
+    return key
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--connect", default="tcp://127.0.0.1:7710", help="the dispatcher's ingest endpoint")
@@ -40,7 +50,11 @@ def main():
     parser.add_argument("--event-data", default='{"from_addr": "+27831234567", "answers": {"name": "Thandi"}}',
                         help="the event_data object, as JSON")
     parser.add_argument("--wait", type=float, default=5.0, help="seconds to wait for the dispatcher")
+    parser.add_argument("--key", help="this worker's secret key file (NAME.key): connect with CURVE")
+    parser.add_argument("--server-key", help="the dispatcher's public key file (its .pub)")
     args = parser.parse_args()
+    if bool(args.key) != bool(args.server_key):
+        parser.error("--key and --server-key go together")
 
     event = {
         "account_key": args.account,
@@ -57,6 +71,13 @@ def main():
     sock.setsockopt(zmq.XPUB_NODROP, 1)  # at the high-water mark, block (or EAGAIN) instead of dropping
     sock.setsockopt(zmq.SNDTIMEO, 10000)  # ...but not forever
     sock.setsockopt(zmq.LINGER, 5000)     # on close, keep flushing for up to 5 s
+    if args.key:
+        # CURVE client: this worker's key pair (the public half derived from the secret) and the
+        # dispatcher's public key; the dispatcher admits the key only if security.publishers has it.
+        secret = read_key(args.key)
+        sock.setsockopt(zmq.CURVE_SECRETKEY, secret)
+        sock.setsockopt(zmq.CURVE_PUBLICKEY, zmq.curve_public(secret))
+        sock.setsockopt(zmq.CURVE_SERVERKEY, read_key(args.server_key))
     sock.connect(args.connect)
     try:
         if not wait_for_subscription(sock, topic, args.wait):

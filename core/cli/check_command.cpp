@@ -8,6 +8,7 @@
 #include "common/json.hpp"
 #include "plugin/handler_instance.hpp"
 #include "plugin/plugin_registry.hpp"
+#include "transport/curve_keys.hpp"
 
 namespace vumi::cli {
 
@@ -37,6 +38,34 @@ void try_create_instances(const config::Config& cfg, const plugin::PluginRegistr
   }
 }
 
+// The secret key file must be readable, private and hold a key (the daemon would refuse to start).
+void check_security(const config::Config& cfg, std::vector<config::ConfigError>& errors) {
+  if (!cfg.security.curve()) return;
+  try {
+    transport::read_secret_key_file(cfg.security.secret_key_file);
+  } catch (const std::exception& e) {
+    errors.push_back({"security.secret_key_file", e.what()});
+  }
+}
+
+// Where each plugin_path entry points, and why: relative paths depend on the working directory.
+std::string plugin_path_text(const config::Config& cfg) {
+  std::error_code ec;
+  const auto binary_dir = std::filesystem::read_symlink("/proc/self/exe", ec).parent_path();
+  std::string text;
+  for (const auto& path : cfg.plugin_path) {
+    text += "\n    " + path.string();
+    if (!ec && path.string().starts_with(binary_dir.string() + "/")) {
+      text += " (\"$ORIGIN\": beside this binary)";
+    } else if (path.is_relative()) {
+      text += " (relative: resolved from the working directory " + std::filesystem::current_path(ec).string() +
+              "; prefer an absolute path or \"$ORIGIN/...\")";
+    }
+  }
+  if (cfg.plugin_path_insecure_ok) text += "\n    plugin_path_insecure_ok: files others can write are loaded";
+  return text;
+}
+
 void print_summary(const config::Config& cfg, const plugin::PluginRegistry& registry,
                    std::string_view source) {
   std::size_t routes = 0, tags = 0;
@@ -52,7 +81,16 @@ void print_summary(const config::Config& cfg, const plugin::PluginRegistry& regi
   std::cout << "config OK: " << source << '\n'
             << "  plugins: " << registry.plugins().size() << " (" << names << ")\n"
             << "  handlers: " << cfg.handlers.size() << '\n'
-            << "  accounts: " << cfg.accounts.size() << ", routes: " << routes << ", tags: " << tags << '\n';
+            << "  accounts: " << cfg.accounts.size() << ", routes: " << routes << ", tags: " << tags << '\n'
+            << "  plugin_path:" << plugin_path_text(cfg) << '\n'
+            << "  security: "
+            << (cfg.security.curve()
+                    ? "CURVE on, " + std::to_string(cfg.security.publishers.size()) + " publisher key(s), " +
+                          std::to_string(cfg.security.subscribers.size()) + " subscriber key(s)"
+                    : std::string("CURVE off: unauthenticated, ") +
+                          (cfg.security.allow_insecure ? "binds beyond loopback allowed (allow_insecure)"
+                                                       : "loopback binds only"))
+            << '\n';
 }
 
 }  // namespace
@@ -68,10 +106,12 @@ int check_command(const ConfigArgs& args) {
     }
     const config::Config& cfg = *loaded.config;
     plugin::PluginRegistry registry;
+    registry.allow_insecure_paths(cfg.plugin_path_insecure_ok);
     registry.load_path(cfg.plugin_path);
     for (const auto& refusal : registry.refusals()) errors.push_back({"plugin_path", refusal.text()});
     config::validate_against_plugins(cfg, registry, errors);
     try_create_instances(cfg, registry, errors);
+    check_security(cfg, errors);
     if (!errors.empty()) {
       print_config_errors(std::cerr, errors, source);
       return 1;

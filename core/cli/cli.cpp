@@ -13,6 +13,18 @@ namespace vumi::cli {
 namespace {
 
 // -c FILE and --plugin-path DIR, shared by every command that reads a config.
+// --key and --server-key, for commands that connect to the daemon's sockets.
+void add_curve_options(CLI::App& cmd, CurveArgs& args) {
+  auto* key = cmd.add_option_function<std::string>(
+      "--key", [&args](const std::string& file) { args.key_file = file; },
+      "this client's secret key file (NAME.key from keygen): connect with CURVE");
+  auto* server = cmd.add_option_function<std::string>(
+      "--server-key", [&args](const std::string& file) { args.server_key_file = file; },
+      "the daemon's public key file (the .pub of security.secret_key_file)");
+  key->needs(server);
+  server->needs(key);
+}
+
 void add_config_options(CLI::App& cmd, ConfigArgs& args, bool required) {
   auto* opt = cmd.add_option_function<std::string>(
       "-c,--config", [&args](const std::string& file) { args.config_file = file; },
@@ -64,12 +76,19 @@ int main(int argc, char** argv) {
   publish_cmd->add_option("--wait", publish.wait_s, "seconds to wait for the dispatcher's subscription")
       ->capture_default_str();
 
+  add_curve_options(*publish_cmd, publish.curve);
+
+  std::string keygen_name;
+  auto* keygen_cmd = app.add_subcommand("keygen", "write a CURVE key pair: NAME.key (secret, 0600) and NAME.pub");
+  keygen_cmd->add_option("name", keygen_name, "path and name of the pair, without extension")->required();
+
   ListenArgs listen;
   auto* listen_cmd = app.add_subcommand("listen", "print outbound messages as JSON lines");
   listen_cmd->add_option("--connect", listen.connect, "the dispatcher's outbound endpoint")->required();
   listen_cmd->add_option("--topic", listen.topics, "topic prefix to subscribe to (repeatable; default all)");
   listen_cmd->add_option("--count", listen.count, "exit after this many messages");
   listen_cmd->add_option("--timeout", listen.timeout_s, "exit after this many seconds");
+  add_curve_options(*listen_cmd, listen.curve);
 
   StateArgs contacts, inbox, dead;
   struct StateCmd {
@@ -98,6 +117,7 @@ int main(int argc, char** argv) {
     if (*plugins_cmd) return plugins_command(plugins, plugins_json);
     if (*publish_cmd) return publish_command(publish);
     if (*listen_cmd) return listen_command(listen);
+    if (*keygen_cmd) return keygen_command(keygen_name);
     if (app.got_subcommand("contacts")) return contacts_command(contacts);
     if (app.got_subcommand("inbox")) return inbox_command(inbox);
     if (app.got_subcommand("dead-letters")) return dead_letters_command(dead);

@@ -34,7 +34,17 @@ struct RunArgs {
 // The daemon: runs until SIGINT/SIGTERM (drain, exit 0); SIGHUP reloads the config.
 int run_command(const RunArgs& args);
 
+// --key NAME.key and --server-key DAEMON.pub: connect with CURVE (docs/security.md).
+struct CurveArgs {
+  std::optional<std::filesystem::path> key_file;
+  std::optional<std::filesystem::path> server_key_file;
+};
+
+// `keygen NAME`: writes NAME.key (secret, 0600) and NAME.pub.
+int keygen_command(const std::string& name);
+
 struct PublishArgs {
+  CurveArgs curve;
   std::string connect;               // endpoint of the dispatcher's ingest socket
   std::string input = "-";           // file, or "-" for stdin
   std::optional<std::string> topic;  // overrides the topic derived from each body
@@ -43,6 +53,7 @@ struct PublishArgs {
 int publish_command(const PublishArgs& args);
 
 struct ListenArgs {
+  CurveArgs curve;
   std::string connect;                 // endpoint of the dispatcher's outbound socket
   std::vector<std::string> topics;     // prefixes; empty = everything
   std::optional<unsigned long> count;  // exit after N messages

@@ -7,6 +7,7 @@
 #include <zmq.hpp>
 
 #include "cli/commands.hpp"
+#include "cli/curve_args.hpp"
 #include "common/json.hpp"
 #include "transport/topic_subscriber.hpp"
 
@@ -47,7 +48,7 @@ std::string json_line(const transport::ReceivedMessage& message) {
 int listen_command(const ListenArgs& args) {
   install_stop_handlers();
   zmq::context_t context(1);
-  transport::TopicSubscriber subscriber(context, args.connect, args.topics);
+  transport::TopicSubscriber subscriber(context, args.connect, args.topics, client_keys(args.curve));
   using clock = std::chrono::steady_clock;
   const auto deadline =
       args.timeout_s

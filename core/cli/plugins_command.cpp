@@ -92,6 +92,7 @@ int plugins_command(const ConfigArgs& args, bool json) {
                 << " error(s); `vumi-dispatcher check` shows them\n";
     }
     plugin::PluginRegistry registry;
+    registry.allow_insecure_paths(loaded.config->plugin_path_insecure_ok);
     registry.load_path(loaded.config->plugin_path);
     if (json) {
       print_json(registry);

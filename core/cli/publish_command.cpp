@@ -9,6 +9,7 @@
 #include <zmq.hpp>
 
 #include "cli/commands.hpp"
+#include "cli/curve_args.hpp"
 #include "common/json.hpp"
 #include "event/envelope_decoder.hpp"
 #include "transport/topic_derivation.hpp"
@@ -95,7 +96,9 @@ int publish_command(const PublishArgs& args) {
   }
 
   zmq::context_t context(1);
-  transport::WorkerPublisher publisher(context, args.connect);
+  const auto curve = client_keys(args.curve);
+  transport::WorkerPublisher publisher(context, args.connect, std::chrono::seconds(30), std::chrono::seconds(30),
+                                       curve);
   std::set<std::string> topic_set;
   for (const auto& line : good) topic_set.insert(line.topic);
   const std::vector<std::string> topics(topic_set.begin(), topic_set.end());
@@ -103,7 +106,11 @@ int publish_command(const PublishArgs& args) {
   if (!publisher.wait_for_subscriptions(topics, wait)) {
     if (publisher.subscriptions().empty()) {
       std::cerr << "publish: no dispatcher subscribed at " << args.connect << " within " << args.wait_s
-                << " s (is `vumi-dispatcher run` bound there? see --wait); nothing sent\n";
+                << " s (is `vumi-dispatcher run` bound there? see --wait"
+                << (curve ? "; with CURVE the daemon refuses a key that is not among security.publishers, "
+                            "and a --server-key that is not its key fails the handshake"
+                          : "; a daemon with security.secret_key_file needs --key and --server-key")
+                << "); nothing sent\n";
       return 3;
     }
   }

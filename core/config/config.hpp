@@ -67,12 +67,40 @@ struct Limits {  // "limits" (all optional)
   std::uint32_t max_emit_depth = 8;
 };
 
+// security.publishers.<public key>: what a worker holding that key may publish on ingest.
+struct PublisherRights {
+  std::string public_key;             // Z85, 40 characters
+  std::string name;                   // for logs; defaults to the key's first 8 characters
+  bool all_accounts = false;          // "accounts": "*"
+  std::vector<std::string> accounts;  // event.<account>.*, conversation_outbound of their conversations
+  bool all_commands = false;          // "commands": "*"
+  std::vector<std::string> commands;  // command.<worker_name>; empty ("commands": false): none
+  bool all_transports = false;        // "transports": "*"
+  std::vector<std::string> transports;  // inbound.<transport>, transport_event.<transport>
+};
+
+// security.subscribers.<public key>: topic prefixes a listener holding that key may read.
+struct SubscriberRights {
+  std::string public_key;
+  std::vector<std::string> prefixes;
+};
+
+struct SecurityConfig {  // "security" (docs/security.md)
+  std::filesystem::path secret_key_file;  // the daemon's CURVE secret key; empty: CURVE off
+  std::vector<PublisherRights> publishers;
+  std::vector<SubscriberRights> subscribers;
+  bool allow_insecure = false;  // without a key, bind beyond loopback anyway
+  bool curve() const { return !secret_key_file.empty(); }
+};
+
 struct Config {
   std::string source;  // the file it came from, or "<embedded>"
   std::string ingest_bind = "tcp://127.0.0.1:7710";
   std::string outbound_bind = "tcp://127.0.0.1:7711";
   std::filesystem::path state_dir = "var";
-  std::vector<std::filesystem::path> plugin_path;
+  std::vector<std::filesystem::path> plugin_path;  // "$ORIGIN/..." entries resolved to the binary's folder
+  bool plugin_path_insecure_ok = false;            // load plugins others could have written
+  SecurityConfig security;
   std::vector<HandlerSpec> handlers;  // in config order
   std::vector<AccountSpec> accounts;  // in config order
   Limits limits;

@@ -13,6 +13,7 @@
 #include "config/config.hpp"
 #include "config/endpoint.hpp"
 #include "config/field_reader.hpp"
+#include "config/security_reader.hpp"
 
 namespace vumi::config {
 
@@ -27,6 +28,19 @@ namespace {
 // Deep enough for any sensible step config; bounded so a hostile file cannot exhaust the stack.
 constexpr std::size_t kMaxConfigDepth = 128;
 
+// "$ORIGIN" at the start of a path stands for the folder of the running binary, so the embedded
+// config finds the plugins built (or installed) beside it from any working directory.
+std::filesystem::path resolve_origin(const std::string& text) {
+  constexpr std::string_view kOrigin = "$ORIGIN";
+  if (!text.starts_with(kOrigin) || (text.size() > kOrigin.size() && text[kOrigin.size()] != '/')) return text;
+  std::error_code ec;
+  std::filesystem::path binary = std::filesystem::read_symlink("/proc/self/exe", ec);
+  std::filesystem::path origin = ec ? std::filesystem::path(".") : binary.parent_path();
+  std::string rest = text.substr(kOrigin.size());
+  while (!rest.empty() && rest.front() == '/') rest.erase(0, 1);
+  return rest.empty() ? origin : origin / rest;
+}
+
 class ConfigReader {
  public:
   ConfigReader(Config& config, std::vector<ConfigError>& errors) : config_(config), reader_(errors) {}
@@ -34,7 +48,7 @@ class ConfigReader {
   void read(const bj::object& top) {
     reader_.allowed_keys(top,
                          {"ingest", "outbound", "state_dir", "plugin_path", "handlers", "accounts", "limits",
-                          "status_interval_s"},
+                          "status_interval_s", "security", "plugin_path_insecure_ok"},
                          "");
     if (const bj::value* v = top.if_contains("ingest")) endpoint(*v, "ingest", config_.ingest_bind);
     if (const bj::value* v = top.if_contains("outbound")) endpoint(*v, "outbound", config_.outbound_bind);
@@ -42,6 +56,15 @@ class ConfigReader {
       reader_.error("outbound.bind", "the same endpoint as ingest.bind; each socket needs its own");
     if (const bj::value* v = top.if_contains("state_dir")) state_dir(*v);
     if (const bj::value* v = top.if_contains("plugin_path")) plugin_path(*v);
+    if (const bj::value* v = top.if_contains("plugin_path_insecure_ok")) {
+      if (v->is_bool()) {
+        config_.plugin_path_insecure_ok = v->get_bool();
+      } else {
+        reader_.error("plugin_path_insecure_ok", expected("true or false", *v));
+      }
+    }
+    if (const bj::value* v = top.if_contains("security")) read_security(*v, config_dir(), config_.security, reader_);
+    check_insecure_binds(config_, reader_);
     if (const bj::value* v = top.if_contains("handlers")) handlers(*v);
     if (const bj::value* v = top.if_contains("accounts"))
       read_accounts(*v, config_.handlers, config_.accounts, reader_);
@@ -91,7 +114,7 @@ class ConfigReader {
         reader_.error(path, "must not be empty");
         return;
       }
-      config_.plugin_path.emplace_back(*p);
+      config_.plugin_path.push_back(resolve_origin(*p));
     };
     if (v.is_string()) {
       add(v, "plugin_path");
@@ -103,6 +126,12 @@ class ConfigReader {
       return;
     }
     for (std::size_t i = 0; i < arr->size(); ++i) add((*arr)[i], json::index_path("plugin_path", i));
+  }
+
+  // The folder the config file is in ("" for the embedded config: the working directory).
+  std::filesystem::path config_dir() const {
+    if (config_.source.empty() || config_.source.front() == '<') return {};
+    return std::filesystem::path(config_.source).parent_path();
   }
 
   void handlers(const bj::value& v) {

@@ -168,6 +168,11 @@ void Dispatcher::handle(std::string_view topic, std::string_view body) {
   }
 }
 
+void Dispatcher::refuse(const event::Rejection& rejection, std::string_view topic, std::string_view body) {
+  ++impl_->counters.received;
+  impl_->reject(rejection, topic, body);
+}
+
 void Dispatcher::replace_runtime(std::shared_ptr<const Runtime> runtime) {
   impl_->runtime = std::move(runtime);
 }

@@ -7,6 +7,7 @@
 #include "dispatch/counters.hpp"
 #include "dispatch/outbound.hpp"
 #include "dispatch/runtime.hpp"
+#include "event/rejection.hpp"
 #include "store/state_store.hpp"
 
 namespace vumi::dispatch {
@@ -19,6 +20,9 @@ class Dispatcher {
   // Handles one ingest message [topic, body] to completion (its chains and every event they emit).
   // Never throws; a refused message is logged, counted and, where it carries work, dead-lettered.
   void handle(std::string_view topic, std::string_view body);
+  // Refuses an ingest message without decoding it (e.g. forbidden to its publisher): counted
+  // under the rejection's reason and dead-lettered like a message the decoder refused.
+  void refuse(const event::Rejection& rejection, std::string_view topic, std::string_view body);
 
   // Replaces the runtime (config reload); takes effect for the next message.
   void replace_runtime(std::shared_ptr<const Runtime> runtime);

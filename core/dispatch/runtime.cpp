@@ -14,6 +14,7 @@ std::shared_ptr<const Runtime> Runtime::build(config::Config config,
   rt->config_ = std::move(config);
   const config::Config& cfg = rt->config_;
 
+  rt->registry_.allow_insecure_paths(cfg.plugin_path_insecure_ok);
   rt->registry_.load_path(cfg.plugin_path);
   for (const plugin::PluginRefusal& refusal : rt->registry_.refusals())
     errors.push_back({"plugin_path", "plugin refused: " + refusal.text()});

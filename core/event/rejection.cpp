@@ -36,6 +36,8 @@ std::string_view reason_code(Reason r) {
       return "unknown_conversation";
     case Reason::unowned_tag:
       return "unowned_tag";
+    case Reason::forbidden:
+      return "forbidden";
     case Reason::count_:
       break;
   }

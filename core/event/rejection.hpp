@@ -25,6 +25,7 @@ enum class Reason : unsigned char {
   unknown_account,       // account_key not in the config
   unknown_conversation,  // conversation_type absent and not declared for the account
   unowned_tag,           // inbound message on a tag no account owns
+  forbidden,             // the publisher's key has no right to this topic (security.publishers)
   count_                 // number of reasons; not a reason
 };
 

@@ -22,6 +22,7 @@
 #include "common/json.hpp"
 #include "plugin/descriptor_copy.hpp"
 #include "plugin/host_call.hpp"
+#include "plugin/plugin_file_check.hpp"
 #include "plugin/schema.hpp"
 
 namespace vumi::plugin {
@@ -220,6 +221,7 @@ struct PluginRegistry::State {
   std::vector<Entry> plugins;
   std::vector<PluginRefusal> refusals;
   std::map<std::string, std::shared_ptr<const HandlerType>, std::less<>> types;
+  bool insecure_paths_ok = false;
 
   const Entry* plugin_named(std::string_view name) const {
     for (const Entry& entry : plugins)
@@ -229,6 +231,9 @@ struct PluginRegistry::State {
 
   // Everything short of registering: throws Refused with the first reason found.
   Entry load(const fs::path& file) const {
+    // Before dlopen: a library's constructors run as soon as it is opened.
+    if (!insecure_paths_ok)
+      if (auto problem = unsafe_plugin_path(file)) throw Refused{"refused: " + *problem};
     auto plugin = std::make_shared<LoadedLibrary>(file, open_library(file));
     plugin->info_ = read_plugin_info(call_entry(plugin->library_));
     const vumi_plugin_info& info = plugin->info_;
@@ -301,6 +306,12 @@ void PluginRegistry::load_path(const std::vector<fs::path>& plugin_path) {
       load_file(path);
       continue;
     }
+    if (!state_->insecure_paths_ok) {
+      if (auto problem = unsafe_plugin_path(path)) {
+        state_->refusals.push_back({path, "refused: " + *problem});
+        continue;
+      }
+    }
     std::vector<fs::path> files;
     for (fs::directory_iterator it(path, error), end; !error && it != end; it.increment(error)) {
       std::error_code type_error;
@@ -327,6 +338,10 @@ bool PluginRegistry::load_file(const fs::path& file) {
     state_->refusals.push_back({file, std::string("could not be loaded: ") + e.what()});
   }
   return false;
+}
+
+void PluginRegistry::allow_insecure_paths(bool allow) {
+  state_->insecure_paths_ok = allow;
 }
 
 std::shared_ptr<const HandlerType> PluginRegistry::find(std::string_view type_name) const {

@@ -59,6 +59,9 @@ class PluginRegistry {
   void load_path(const std::vector<std::filesystem::path>& plugin_path);
   // Loads one file; returns false (and records a refusal) when it is refused.
   bool load_file(const std::filesystem::path& file);
+  // Loads files and folders that others could write to (plugin_path_insecure_ok); by default they
+  // are refused before any of their code runs (plugin_file_check.hpp).
+  void allow_insecure_paths(bool allow);
 
   // The handler type of that name, or null.
   std::shared_ptr<const HandlerType> find(std::string_view type_name) const;

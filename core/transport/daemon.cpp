@@ -10,7 +10,9 @@
 #include <zmq.hpp>
 
 #include "dispatch/dispatcher.hpp"
+#include "store/state_dir_lock.hpp"
 #include "store/state_store.hpp"
+#include "transport/curve_server.hpp"
 #include "transport/ingest_reader.hpp"
 #include "transport/outbound_publisher.hpp"
 #include "transport/status_report.hpp"
@@ -29,13 +31,23 @@ struct Daemon::Impl final : IngestHandler {
   void stop();
   void arm_status_timer();
   unsigned status_interval_s() const;
+  void log_security(const config::Config& config) const;
 
   // A turn's messages share one state transaction (one commit instead of one per write).
   void on_batch_begin() override {
     const store::StoreStatus status = store->begin_batch();
     if (!status.ok) spdlog::error("state: {}; this batch's writes commit one by one", status.error);
   }
-  void on_message(std::string_view topic, std::string_view body) override { dispatcher->handle(topic, body); }
+  void on_message(std::string_view topic, std::string_view body) override {
+    // With CURVE, the sender's key must have the right to the topic; decided before decoding.
+    if (curve->enabled()) {
+      if (auto refusal = policy->ingest_refusal(ingest->sender_user_id(), topic, runtime->routes())) {
+        dispatcher->refuse({event::Reason::forbidden, std::move(*refusal)}, topic, body);
+        return;
+      }
+    }
+    dispatcher->handle(topic, body);
+  }
   void on_batch_end() override {
     const store::StoreStatus status = store->commit_batch();
     if (!status.ok) spdlog::error("state: {}", status.error);
@@ -44,7 +56,11 @@ struct Daemon::Impl final : IngestHandler {
   }
 
   std::string status() const {
-    return status_line(dispatcher->counters(), ingest->counters(), outbound->counters());
+    std::string line = status_line(dispatcher->counters(), ingest->counters(), outbound->counters());
+    if (curve->enabled())
+      line += " handshakes_refused=" + std::to_string(curve->refused()) +
+              " subscriptions_refused=" + std::to_string(outbound->counters().subscriptions_refused);
+    return line;
   }
 
   DaemonOptions options;
@@ -52,8 +68,11 @@ struct Daemon::Impl final : IngestHandler {
   asio::signal_set signals;
   asio::steady_timer status_timer;
   std::shared_ptr<const dispatch::Runtime> runtime;
+  std::unique_ptr<store::StateDirLock> state_lock;  // declared before store: released after it closes
   std::unique_ptr<store::StateStore> store;
   std::optional<zmq::context_t> zmq_context;
+  std::unique_ptr<CurveServer> curve;             // before the sockets: outlives them
+  std::shared_ptr<const AccessPolicy> policy;     // the publishers' rights in use
   std::unique_ptr<OutboundPublisher> outbound;
   std::unique_ptr<dispatch::Dispatcher> dispatcher;
   std::unique_ptr<IngestReader> ingest;
@@ -82,6 +101,7 @@ int Daemon::Impl::run() {
   dispatcher.reset();
   ingest.reset();
   outbound.reset();
+  curve.reset();
   zmq_context->close();
   store.reset();
   return 0;
@@ -101,6 +121,7 @@ bool Daemon::Impl::start() {
   }
   const config::Config& config = runtime->config();
   try {
+    state_lock = std::make_unique<store::StateDirLock>(config.state_dir);
     store = store::StateStore::open(config.state_dir);
   } catch (const std::exception& e) {
     spdlog::error("not started: state_dir \"{}\": {}", config.state_dir.string(), e.what());
@@ -108,15 +129,29 @@ bool Daemon::Impl::start() {
   }
   try {
     zmq_context.emplace(1);
-    outbound = std::make_unique<OutboundPublisher>(*zmq_context, config.outbound_bind);
+    curve = std::make_unique<CurveServer>(*zmq_context, config.security);
+    policy = curve->policy();
+    const CurveServer& server = *curve;
+    SubscriptionFilter filter;
+    if (curve->enabled()) {
+      filter = [&server](std::string_view key, std::string_view requested) {
+        return server.policy()->granted_prefixes(key, requested);
+      };
+    }
+    outbound = std::make_unique<OutboundPublisher>(
+        *zmq_context, config.outbound_bind, [&server](zmq::socket_t& s) { server.secure(s, SocketRole::outbound); },
+        std::move(filter));
     dispatcher = std::make_unique<dispatch::Dispatcher>(runtime, *store, *outbound);
-    ingest = std::make_unique<IngestReader>(io, *zmq_context, config.ingest_bind,
-                                            config.limits.max_body_bytes, *this);
+    ingest = std::make_unique<IngestReader>(
+        io, *zmq_context, config.ingest_bind, config.limits.max_body_bytes, *this, IngestReader::kDefaultBudget,
+        [&server](zmq::socket_t& s) { server.secure(s, SocketRole::ingest); });
+    log_security(config);
   } catch (const std::exception& e) {
     spdlog::error("not started: {}", e.what());
     ingest.reset();
     dispatcher.reset();
     outbound.reset();
+    curve.reset();
     zmq_context.reset();
     return false;
   }
@@ -171,6 +206,11 @@ void Daemon::Impl::reload() {
   restart_needed("ingest.bind", old_config.ingest_bind, new_config.ingest_bind);
   restart_needed("outbound.bind", old_config.outbound_bind, new_config.outbound_bind);
   restart_needed("state_dir", old_config.state_dir.string(), new_config.state_dir.string());
+  restart_needed("security.secret_key_file", old_config.security.secret_key_file.string(),
+                 new_config.security.secret_key_file.string());
+  // New rights apply to new handshakes and to every later message of connected publishers.
+  curve->replace_policy(new_config.security);
+  policy = curve->policy();
   const unsigned old_interval = status_interval_s();
   // Between two handlers of the loop: the next message sees only the new config.
   runtime = next;
@@ -182,6 +222,19 @@ void Daemon::Impl::reload() {
   }
   spdlog::info("reload: config from {} is now in use ({} handler(s), {} account(s))", new_config.source,
                new_config.handlers.size(), new_config.accounts.size());
+}
+
+void Daemon::Impl::log_security(const config::Config& config) const {
+  if (curve->enabled()) {
+    spdlog::info("security: CURVE on; server public key {}; {} publisher key(s), {} subscriber key(s)",
+                 curve->public_key(), config.security.publishers.size(), config.security.subscribers.size());
+    return;
+  }
+  spdlog::warn(
+      "security: CURVE is off (no security.secret_key_file): any process that reaches {} may publish for "
+      "every account, and any that reaches {} reads every outbound message{}; see docs/security.md",
+      ingest->endpoint(), outbound->endpoint(),
+      config.security.allow_insecure ? " (allow_insecure: binds beyond loopback are allowed)" : "");
 }
 
 unsigned Daemon::Impl::status_interval_s() const {

@@ -7,13 +7,15 @@
 namespace vumi::transport {
 
 IngestReader::IngestReader(boost::asio::io_context& io, zmq::context_t& context, const std::string& endpoint,
-                           std::size_t max_body_bytes, IngestHandler& handler, std::size_t budget)
+                           std::size_t max_body_bytes, IngestHandler& handler, std::size_t budget,
+                           const std::function<void(zmq::socket_t&)>& secure)
     : socket_(context, zmq::socket_type::sub),
       handler_(handler),
       budget_(budget == 0 ? 1 : budget),
       bad_frames_log_(std::chrono::seconds(5)) {
   apply_ingest_options(socket_, max_body_bytes);
   for (std::string_view prefix : kTopicPrefixes) socket_.set(zmq::sockopt::subscribe, prefix);
+  if (secure) secure(socket_);
   endpoint_ = bind_endpoint(socket_, "ingest", endpoint);
   watcher_ = std::make_unique<SocketWatcher>(io, socket_);
 }
@@ -40,6 +42,11 @@ void IngestReader::close() {
   stop();
   watcher_.reset();
   socket_.close();
+}
+
+std::string_view IngestReader::sender_user_id() {
+  const char* user_id = zmq_msg_gets(topic_.handle(), "User-Id");
+  return user_id ? std::string_view(user_id) : std::string_view();
 }
 
 void IngestReader::drain() {

@@ -4,6 +4,7 @@
 #include <boost/asio/io_context.hpp>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -40,8 +41,10 @@ class IngestReader {
   static constexpr std::string_view kTopicPrefixes[] = {"event.", "inbound.", "command."};
 
   // Creates the socket and binds it (throws std::runtime_error with the reason on failure).
+  // secure (may be empty) is applied to the socket before it binds (CurveServer::secure).
   IngestReader(boost::asio::io_context& io, zmq::context_t& context, const std::string& endpoint,
-               std::size_t max_body_bytes, IngestHandler& handler, std::size_t budget = kDefaultBudget);
+               std::size_t max_body_bytes, IngestHandler& handler, std::size_t budget = kDefaultBudget,
+               const std::function<void(zmq::socket_t&)>& secure = {});
   ~IngestReader();
 
   // Starts reading on the io_context.
@@ -57,6 +60,13 @@ class IngestReader {
 
   const std::string& endpoint() const { return endpoint_; }
   const IngestCounters& counters() const { return counters_; }
+
+  // During IngestHandler::on_message: the User-Id the ZAP handler gave the sender's connection
+  // (its CURVE public key), or "" without CURVE.
+  std::string_view sender_user_id();
+
+  // The socket, for options that must be set before peers connect (CURVE).
+  zmq::socket_t& socket() { return socket_; }
 
  private:
   void drain();

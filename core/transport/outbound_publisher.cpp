@@ -6,9 +6,12 @@
 
 namespace vumi::transport {
 
-OutboundPublisher::OutboundPublisher(zmq::context_t& context, const std::string& endpoint)
-    : socket_(context, zmq::socket_type::xpub), undeliverable_log_(std::chrono::seconds(5)) {
+OutboundPublisher::OutboundPublisher(zmq::context_t& context, const std::string& endpoint,
+                                     const std::function<void(zmq::socket_t&)>& secure, SubscriptionFilter filter)
+    : socket_(context, zmq::socket_type::xpub), undeliverable_log_(std::chrono::seconds(5)), filter_(std::move(filter)) {
   apply_outbound_options(socket_);
+  if (filter_) socket_.set(zmq::sockopt::xpub_manual, 1);
+  if (secure) secure(socket_);
   endpoint_ = bind_endpoint(socket_, "outbound", endpoint);
 }
 
@@ -54,10 +57,43 @@ void OutboundPublisher::drain_subscriptions() {
     auto got = socket_.recv(msg, zmq::recv_flags::dontwait);
     if (!got) return;
     const auto* data = static_cast<const unsigned char*>(msg.data());
-    if (msg.size() >= 1 && (data[0] == 0 || data[0] == 1)) {
-      std::string_view prefix(static_cast<const char*>(msg.data()) + 1, msg.size() - 1);
-      spdlog::info("outbound: {} \"{}\"", data[0] == 1 ? "subscribe" : "unsubscribe", prefix);
+    if (msg.size() >= 1 && (data[0] == 0 || data[0] == 1)) apply_subscription(msg);
+  }
+}
+
+void OutboundPublisher::apply_subscription(const zmq::message_t& msg) {
+  // XPUB_MANUAL: nothing is subscribed until set here, and a set applies to the peer whose
+  // message was read last, so each one is decided before the next is read.
+  const bool subscribe = static_cast<const unsigned char*>(msg.data())[0] == 1;
+  const std::string_view requested(static_cast<const char*>(msg.data()) + 1, msg.size() - 1);
+  const char* user_id = zmq_msg_gets(msg.handle(), "User-Id");
+  const std::string_view key = user_id ? std::string_view(user_id) : std::string_view();
+  const std::vector<std::string> granted =
+      filter_ ? filter_(key, requested) : std::vector<std::string>{std::string(requested)};
+  if (filter_) {
+    for (const std::string& prefix : granted) {
+      if (subscribe) {
+        socket_.set(zmq::sockopt::subscribe, prefix);
+      } else {
+        socket_.set(zmq::sockopt::unsubscribe, prefix);
+      }
     }
+  }
+  const char* verb = subscribe ? "subscribe" : "unsubscribe";
+  if (granted.size() == 1 && granted[0] == requested) {
+    spdlog::info("outbound: {} \"{}\"", verb, requested);
+  } else if (!granted.empty()) {
+    std::string list;
+    for (const auto& p : granted) list += (list.empty() ? "\"" : ", \"") + p + "\"";
+    spdlog::info("outbound: {} \"{}\" narrowed to {} (the subscriber's allowed prefixes)", verb, requested, list);
+  } else if (subscribe) {
+    ++counters_.subscriptions_refused;
+    if (refused_log_.admit())
+      spdlog::warn(
+          "outbound: refused subscription \"{:.200}\" from key {}: outside its allowed prefixes "
+          "(security.subscribers); {} refused so far, {} similar warnings suppressed",
+          requested, key.empty() ? std::string("(none)") : std::string(key), counters_.subscriptions_refused,
+          refused_log_.suppressed());
   }
 }
 

@@ -3,6 +3,8 @@
 
 #include <boost/asio/io_context.hpp>
 #include <cstdint>
+#include <functional>
+#include <vector>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -18,12 +20,22 @@ struct OutboundCounters {
   std::uint64_t sent = 0;           // messages accepted by the socket
   std::uint64_t undeliverable = 0;  // messages a subscriber with a full queue missed (the others got them)
   std::uint64_t failed = 0;         // messages refused for any other reason
+  std::uint64_t subscriptions_refused = 0;  // subscriptions outside the subscriber's allowed prefixes
 };
+
+// Which prefixes to apply when the peer with that ZAP User-Id (its CURVE public key, "" without
+// CURVE) asks for a subscription prefix; empty refuses it.
+using SubscriptionFilter =
+    std::function<std::vector<std::string>(std::string_view user_id, std::string_view requested)>;
 
 class OutboundPublisher : public dispatch::OutboundSink {
  public:
-  // Creates the socket and binds it (throws std::runtime_error with the reason on failure).
-  OutboundPublisher(zmq::context_t& context, const std::string& endpoint);
+  // Creates the socket and binds it (throws std::runtime_error with the reason on failure);
+  // secure (may be empty) is applied before the bind (CurveServer::secure). With a filter, no
+  // subscription takes effect until the filter grants it (ZMQ_XPUB_MANUAL); without one, libzmq
+  // applies every subscription itself.
+  OutboundPublisher(zmq::context_t& context, const std::string& endpoint,
+                    const std::function<void(zmq::socket_t&)>& secure = {}, SubscriptionFilter filter = {});
 
   // Sends [topic, body] without blocking; a refused message is counted and logged (rate-limited).
   void send(std::string_view topic, std::string_view body) override;
@@ -49,6 +61,11 @@ class OutboundPublisher : public dispatch::OutboundSink {
   std::unique_ptr<SocketWatcher> watcher_;
   OutboundCounters counters_;
   RateLimitedLog undeliverable_log_;
+  RateLimitedLog refused_log_{std::chrono::seconds(5)};
+  SubscriptionFilter filter_;
+
+  // Decides one subscription message (filter) and applies what is granted; logs it.
+  void apply_subscription(const zmq::message_t& msg);
 };
 
 }  // namespace vumi::transport

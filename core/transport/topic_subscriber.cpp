@@ -5,10 +5,12 @@
 namespace vumi::transport {
 
 TopicSubscriber::TopicSubscriber(zmq::context_t& context, const std::string& endpoint,
-                                 const std::vector<std::string>& prefixes)
+                                 const std::vector<std::string>& prefixes,
+                                 const std::optional<CurveClientKeys>& curve)
     : socket_(context, zmq::socket_type::sub) {
   apply_common_options(socket_, 0);
   socket_.set(zmq::sockopt::rcvhwm, kIngestReceiveHwm);
+  if (curve) apply_curve_client(socket_, *curve);
   if (prefixes.empty()) {
     socket_.set(zmq::sockopt::subscribe, "");
   } else {

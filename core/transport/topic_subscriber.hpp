@@ -8,6 +8,8 @@
 #include <vector>
 #include <zmq.hpp>
 
+#include "transport/curve_keys.hpp"
+
 namespace vumi::transport {
 
 struct ReceivedMessage {
@@ -20,8 +22,10 @@ class TopicSubscriber {
  public:
   // Connects and subscribes to each prefix (everything when prefixes is empty); throws
   // std::runtime_error naming the endpoint and the reason.
+  // With curve, the socket authenticates as that key (security.subscribers) before connecting.
   TopicSubscriber(zmq::context_t& context, const std::string& endpoint,
-                  const std::vector<std::string>& prefixes);
+                  const std::vector<std::string>& prefixes,
+                  const std::optional<CurveClientKeys>& curve = std::nullopt);
 
   // The next message, or nullopt when none arrives within timeout. Throws zmq::error_t (EINTR)
   // when a signal interrupts the wait.

@@ -7,11 +7,13 @@
 namespace vumi::transport {
 
 WorkerPublisher::WorkerPublisher(zmq::context_t& context, const std::string& endpoint,
-                                 std::chrono::milliseconds send_timeout, std::chrono::milliseconds linger)
+                                 std::chrono::milliseconds send_timeout, std::chrono::milliseconds linger,
+                                 const std::optional<CurveClientKeys>& curve)
     : socket_(context, zmq::socket_type::xpub) {
   apply_common_options(socket_, static_cast<int>(linger.count()));
   socket_.set(zmq::sockopt::xpub_nodrop, 1);
   socket_.set(zmq::sockopt::sndtimeo, static_cast<int>(send_timeout.count()));
+  if (curve) apply_curve_client(socket_, *curve);
   connect_endpoint(socket_, endpoint);
 }
 

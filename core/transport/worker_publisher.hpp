@@ -4,10 +4,13 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 #include <zmq.hpp>
+
+#include "transport/curve_keys.hpp"
 
 namespace vumi::transport {
 
@@ -15,9 +18,11 @@ class WorkerPublisher {
  public:
   // Connects to endpoint (throws std::runtime_error naming it and the reason). send_timeout bounds
   // how long one send may wait for a full queue to drain; linger bounds the flush on close.
+  // With curve, the socket authenticates as that key (security.publishers) before connecting.
   WorkerPublisher(zmq::context_t& context, const std::string& endpoint,
                   std::chrono::milliseconds send_timeout = std::chrono::seconds(30),
-                  std::chrono::milliseconds linger = std::chrono::seconds(30));
+                  std::chrono::milliseconds linger = std::chrono::seconds(30),
+                  const std::optional<CurveClientKeys>& curve = std::nullopt);
 
   // Waits until every topic is covered by a received subscription prefix, or the timeout passes.
   // Returns whether all are covered; subscriptions() tells what did arrive.

@@ -41,7 +41,8 @@ TEST(ConfigExamples, DispatcherJsonIsTheContractExample) {
   EXPECT_EQ(c.ingest_bind, "tcp://127.0.0.1:7710");
   EXPECT_EQ(c.outbound_bind, "tcp://127.0.0.1:7711");
   EXPECT_EQ(c.state_dir, fs::path("var"));
-  EXPECT_THAT(c.plugin_path, ElementsAre(fs::path("build/plugins")));
+  // "$ORIGIN" is the folder of the running binary, not the working directory.
+  EXPECT_THAT(c.plugin_path, ElementsAre(fs::read_symlink("/proc/self/exe").parent_path() / "plugins"));
   ASSERT_THAT(c.handlers, SizeIs(4));
   EXPECT_EQ(c.handlers[1].name, "sms");
   EXPECT_EQ(c.handlers[1].type, "send_sms");

@@ -42,7 +42,7 @@ std::string shipped_config(const std::filesystem::path& state_dir) {
   replace(cfg, "tcp://127.0.0.1:7710", "tcp://127.0.0.1:0");
   replace(cfg, "tcp://127.0.0.1:7711", "tcp://127.0.0.1:*");
   replace(cfg, R"("state_dir": "var")", R"("state_dir": ")" + state_dir.string() + "\"");
-  replace(cfg, R"(["build/plugins"])", R"([")" VUMI_PLUGIN_DIR R"("])");
+  replace(cfg, R"(["$ORIGIN/plugins"])", R"([")" VUMI_PLUGIN_DIR R"("])");
   return cfg;
 }
 
