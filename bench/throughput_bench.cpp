@@ -171,22 +171,24 @@ double curve_daemon_throughput(const fs::path& dir, std::uint64_t count, const s
   std::string config = plain_config;
   const std::string state = (dir / "state").string();
   config.replace(config.find(state), state.size(), (dir / "curve-state").string());
-  config.insert(config.find("\"handlers\""), R"("security": { "secret_key_file": ")" + (dir / "daemon.key").string() +
-                                                 R"(", "publishers": { ")" + worker_keys.public_key +
-                                                 R"(": { "name": "bench", "accounts": ["acct1"] } }, "subscribers": { ")" +
-                                                 listener_keys.public_key + R"(": ["event.acct1."] } },
+  config.insert(config.find("\"handlers\""),
+                R"("security": { "secret_key_file": ")" + (dir / "daemon.key").string() +
+                    R"(", "publishers": { ")" + worker_keys.public_key +
+                    R"(": { "name": "bench", "accounts": ["acct1"] } }, "subscribers": { ")" +
+                    listener_keys.public_key + R"(": ["event.acct1."] } },
   )");
   std::ofstream(dir / "curve.json") << config;
   DaemonChild daemon(VUMI_DISPATCHER_EXE, dir / "curve.json", dir / "curve.log");
   auto listening = daemon.wait_for("listening: ingest ", 30s);
-  if (!listening) throw std::runtime_error("CURVE daemon did not start; its log is in " + (dir / "curve.log").string());
+  if (!listening)
+    throw std::runtime_error("CURVE daemon did not start; its log is in " + (dir / "curve.log").string());
   zmq::context_t context(1);
   vumi::transport::WorkerPublisher pub(context, after(*listening, "listening: ingest ", ','), 30s, 30s,
                                        vumi::transport::CurveClientKeys{worker_keys, daemon_keys.public_key});
   if (!pub.wait_for_subscriptions({kTopic}, 10s)) throw std::runtime_error("CURVE daemon: no subscription");
-  vumi::transport::TopicSubscriber marks(context, after(*listening, ", outbound ", '\n'),
-                                         {"event.acct1.survey.marked"},
-                                         vumi::transport::CurveClientKeys{listener_keys, daemon_keys.public_key});
+  vumi::transport::TopicSubscriber marks(
+      context, after(*listening, ", outbound ", '\n'), {"event.acct1.survey.marked"},
+      vumi::transport::CurveClientKeys{listener_keys, daemon_keys.public_key});
   const std::string mark = event_body("mark", "{}");
   std::uint64_t probes = 0;
   for (bool seen = false; !seen && probes < 100; ++probes) {
@@ -215,8 +217,8 @@ int run(std::uint64_t count, double latency_seconds) {
   std::ostringstream config_text;
   config_text << R"({
   "ingest": { "bind": "tcp://127.0.0.1:0" }, "outbound": { "bind": "tcp://127.0.0.1:*" },
-  "state_dir": ")" << (dir / "state").string()
-                        << R"(", "plugin_path": [")" VUMI_PLUGIN_DIR R"(/example.so"],
+  "state_dir": ")"
+              << (dir / "state").string() << R"(", "plugin_path": [")" VUMI_PLUGIN_DIR R"(/example.so"],
   "handlers": { "a": { "type": "noop" }, "b": { "type": "noop" }, "emit": { "type": "emit_event" } },
   "accounts": { "acct1": { "conversations": { "conv1": "survey" }, "routes": [
     { "on": { "event_type": "bench" }, "chain": [ { "handler": "a" }, { "handler": "b" } ] },
@@ -317,8 +319,8 @@ int run(std::uint64_t count, double latency_seconds) {
   // (d) CURVE on: raw sockets, then the daemon, each against its plain run above.
   const auto server = vumi::transport::generate_curve_keypair();
   const auto client = vumi::transport::generate_curve_keypair();
-  const double raw_curve = raw_throughput(count, vumi::transport::CurveClientKeys{client, server.public_key},
-                                          server.secret_key);
+  const double raw_curve =
+      raw_throughput(count, vumi::transport::CurveClientKeys{client, server.public_key}, server.secret_key);
   std::printf("(d) raw ZeroMQ with CURVE:                               %10.0f msg/s (CURVE/plain %.2f)\n",
               raw_curve, raw_curve / raw);
   const double daemon_curve = curve_daemon_throughput(dir, count, config_text.str());

@@ -58,8 +58,8 @@ std::string plugin_path_text(const config::Config& cfg) {
     if (!ec && path.string().starts_with(binary_dir.string() + "/")) {
       text += " (\"$ORIGIN\": beside this binary)";
     } else if (path.is_relative()) {
-      text += " (relative: resolved from the working directory " + std::filesystem::current_path(ec).string() +
-              "; prefer an absolute path or \"$ORIGIN/...\")";
+      text += " (relative: resolved from the working directory " +
+              std::filesystem::current_path(ec).string() + "; prefer an absolute path or \"$ORIGIN/...\")";
     }
   }
   if (cfg.plugin_path_insecure_ok) text += "\n    plugin_path_insecure_ok: files others can write are loaded";

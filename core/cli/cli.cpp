@@ -79,7 +79,8 @@ int main(int argc, char** argv) {
   add_curve_options(*publish_cmd, publish.curve);
 
   std::string keygen_name;
-  auto* keygen_cmd = app.add_subcommand("keygen", "write a CURVE key pair: NAME.key (secret, 0600) and NAME.pub");
+  auto* keygen_cmd =
+      app.add_subcommand("keygen", "write a CURVE key pair: NAME.key (secret, 0600) and NAME.pub");
   keygen_cmd->add_option("name", keygen_name, "path and name of the pair, without extension")->required();
 
   ListenArgs listen;

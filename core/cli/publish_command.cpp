@@ -97,8 +97,8 @@ int publish_command(const PublishArgs& args) {
 
   zmq::context_t context(1);
   const auto curve = client_keys(args.curve);
-  transport::WorkerPublisher publisher(context, args.connect, std::chrono::seconds(30), std::chrono::seconds(30),
-                                       curve);
+  transport::WorkerPublisher publisher(context, args.connect, std::chrono::seconds(30),
+                                       std::chrono::seconds(30), curve);
   std::set<std::string> topic_set;
   for (const auto& line : good) topic_set.insert(line.topic);
   const std::vector<std::string> topics(topic_set.begin(), topic_set.end());

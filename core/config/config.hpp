@@ -69,13 +69,13 @@ struct Limits {  // "limits" (all optional)
 
 // security.publishers.<public key>: what a worker holding that key may publish on ingest.
 struct PublisherRights {
-  std::string public_key;             // Z85, 40 characters
-  std::string name;                   // for logs; defaults to the key's first 8 characters
-  bool all_accounts = false;          // "accounts": "*"
-  std::vector<std::string> accounts;  // event.<account>.*, conversation_outbound of their conversations
-  bool all_commands = false;          // "commands": "*"
-  std::vector<std::string> commands;  // command.<worker_name>; empty ("commands": false): none
-  bool all_transports = false;        // "transports": "*"
+  std::string public_key;               // Z85, 40 characters
+  std::string name;                     // for logs; defaults to the key's first 8 characters
+  bool all_accounts = false;            // "accounts": "*"
+  std::vector<std::string> accounts;    // event.<account>.*, conversation_outbound of their conversations
+  bool all_commands = false;            // "commands": "*"
+  std::vector<std::string> commands;    // command.<worker_name>; empty ("commands": false): none
+  bool all_transports = false;          // "transports": "*"
   std::vector<std::string> transports;  // inbound.<transport>, transport_event.<transport>
 };
 
@@ -85,7 +85,7 @@ struct SubscriberRights {
   std::vector<std::string> prefixes;
 };
 
-struct SecurityConfig {  // "security" (docs/security.md)
+struct SecurityConfig {                   // "security" (docs/security.md)
   std::filesystem::path secret_key_file;  // the daemon's CURVE secret key; empty: CURVE off
   std::vector<PublisherRights> publishers;
   std::vector<SubscriberRights> subscribers;

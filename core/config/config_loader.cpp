@@ -32,7 +32,8 @@ constexpr std::size_t kMaxConfigDepth = 128;
 // config finds the plugins built (or installed) beside it from any working directory.
 std::filesystem::path resolve_origin(const std::string& text) {
   constexpr std::string_view kOrigin = "$ORIGIN";
-  if (!text.starts_with(kOrigin) || (text.size() > kOrigin.size() && text[kOrigin.size()] != '/')) return text;
+  if (!text.starts_with(kOrigin) || (text.size() > kOrigin.size() && text[kOrigin.size()] != '/'))
+    return text;
   std::error_code ec;
   std::filesystem::path binary = std::filesystem::read_symlink("/proc/self/exe", ec);
   std::filesystem::path origin = ec ? std::filesystem::path(".") : binary.parent_path();
@@ -63,7 +64,8 @@ class ConfigReader {
         reader_.error("plugin_path_insecure_ok", expected("true or false", *v));
       }
     }
-    if (const bj::value* v = top.if_contains("security")) read_security(*v, config_dir(), config_.security, reader_);
+    if (const bj::value* v = top.if_contains("security"))
+      read_security(*v, config_dir(), config_.security, reader_);
     check_insecure_binds(config_, reader_);
     if (const bj::value* v = top.if_contains("handlers")) handlers(*v);
     if (const bj::value* v = top.if_contains("accounts"))

@@ -28,7 +28,8 @@ void identifier_list(const bj::object& obj, std::string_view key, const std::str
   if (allow_false && v->is_bool() && !v->get_bool()) return;
   const bj::array* arr = v->if_array();
   if (!arr) {
-    reader.error(path, expected(allow_false ? "array of names, \"*\" or false" : "array of names or \"*\"", *v));
+    reader.error(path,
+                 expected(allow_false ? "array of names, \"*\" or false" : "array of names or \"*\"", *v));
     return;
   }
   for (std::size_t i = 0; i < arr->size(); ++i) {
@@ -56,8 +57,10 @@ void read_publishers(const bj::value& v, const std::string& path, SecurityConfig
     }
     if (!rights->contains("accounts"))
       reader.error(entry_path, "missing required key \"accounts\" (a list of account keys, or \"*\")");
-    identifier_list(*rights, "accounts", entry_path, false, publisher.all_accounts, publisher.accounts, reader);
-    identifier_list(*rights, "commands", entry_path, true, publisher.all_commands, publisher.commands, reader);
+    identifier_list(*rights, "accounts", entry_path, false, publisher.all_accounts, publisher.accounts,
+                    reader);
+    identifier_list(*rights, "commands", entry_path, true, publisher.all_commands, publisher.commands,
+                    reader);
     identifier_list(*rights, "transports", entry_path, false, publisher.all_transports, publisher.transports,
                     reader);
     out.publishers.push_back(std::move(publisher));
@@ -131,11 +134,13 @@ void read_security(const bj::value& v, const std::filesystem::path& config_dir, 
       reader.error("security.allow_insecure", expected("true or false", *allow));
     }
   }
-  if (const bj::value* p = obj->if_contains("publishers")) read_publishers(*p, "security.publishers", out, reader);
+  if (const bj::value* p = obj->if_contains("publishers"))
+    read_publishers(*p, "security.publishers", out, reader);
   if (const bj::value* s = obj->if_contains("subscribers"))
     read_subscribers(*s, "security.subscribers", out, reader);
   if (!obj->contains("secret_key_file") && (!out.publishers.empty() || !out.subscribers.empty()))
-    reader.error("security", "publishers and subscribers need \"secret_key_file\" (the daemon's CURVE secret key)");
+    reader.error("security",
+                 "publishers and subscribers need \"secret_key_file\" (the daemon's CURVE secret key)");
 }
 
 void check_insecure_binds(const Config& config, FieldReader& reader) {

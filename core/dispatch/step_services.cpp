@@ -47,8 +47,8 @@ std::optional<std::string> publish_refusal(std::string_view topic, const Account
       auto found = account->conversations.find(parts[1]);
       if (found != account->conversations.end() && found->second == parts[0]) return std::nullopt;
     }
-    return "conversation " + std::string(parts[0]) + "." + std::string(parts[1]) + " is not declared by " + who +
-           " (a handler publishes only to its own account's conversations)";
+    return "conversation " + std::string(parts[0]) + "." + std::string(parts[1]) + " is not declared by " +
+           who + " (a handler publishes only to its own account's conversations)";
   }
   if (topic.starts_with("event.")) {
     if (!identifier_parts(topic.substr(6), 3, parts))

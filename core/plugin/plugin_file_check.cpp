@@ -37,9 +37,14 @@ std::optional<std::string> path_problem(const fs::path& path, const char* what) 
   if (st.st_mode & (S_IWGRP | S_IWOTH)) {
     const bool others = st.st_mode & S_IWOTH;
     const bool group = st.st_mode & S_IWGRP;
-    return name + " is writable by " + (others && group ? "group and others" : others ? "others" : "its group") +
-           " (mode " + octal_mode(st.st_mode) + "), so " + (others ? "any user on this machine" : "its group") +
-           " could change the code the daemon runs; fix: chmod go-w " + path.string() + " (" + kOverride + ")";
+    return name + " is writable by " +
+           (others && group ? "group and others"
+            : others        ? "others"
+                            : "its group") +
+           " (mode " + octal_mode(st.st_mode) + "), so " +
+           (others ? "any user on this machine" : "its group") +
+           " could change the code the daemon runs; fix: chmod go-w " + path.string() + " (" + kOverride +
+           ")";
   }
   const uid_t self = ::geteuid();
   if (st.st_uid != 0 && st.st_uid != self) {

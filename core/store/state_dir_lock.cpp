@@ -43,8 +43,8 @@ void secure_state_dir(const std::filesystem::path& state_dir) {
     throw StoreError("cannot read state folder " + state_dir.string() + ": " + errno_text(errno));
   if (!S_ISDIR(st.st_mode)) throw StoreError("state folder " + state_dir.string() + " is not a directory");
   if ((st.st_mode & 07777) != kPrivateDirMode && ::chmod(state_dir.c_str(), kPrivateDirMode) != 0)
-    throw StoreError("cannot make state folder " + state_dir.string() + " private (chmod 0700): " +
-                     errno_text(errno));
+    throw StoreError("cannot make state folder " + state_dir.string() +
+                     " private (chmod 0700): " + errno_text(errno));
 }
 
 void secure_state_file(const std::filesystem::path& file, bool create) {
@@ -52,14 +52,13 @@ void secure_state_file(const std::filesystem::path& file, bool create) {
   const int flags = O_RDWR | O_NOFOLLOW | O_CLOEXEC | (create ? O_CREAT : 0);
   const int fd = ::open(file.c_str(), flags, kPrivateFileMode);
   if (fd < 0 && !create && errno == ENOENT) return;
-  if (fd < 0)
-    throw StoreError("cannot open state file " + file.string() + ": " + errno_text(errno));
+  if (fd < 0) throw StoreError("cannot open state file " + file.string() + ": " + errno_text(errno));
   const int rc = ::fchmod(fd, kPrivateFileMode);
   const int error = errno;
   ::close(fd);
   if (rc != 0)
-    throw StoreError("cannot make state file " + file.string() + " private (chmod 0600): " +
-                     errno_text(error));
+    throw StoreError("cannot make state file " + file.string() +
+                     " private (chmod 0600): " + errno_text(error));
 }
 
 StateDirLock::StateDirLock(const std::filesystem::path& state_dir) : file_(state_dir / kLockFileName) {
@@ -73,12 +72,12 @@ StateDirLock::StateDirLock(const std::filesystem::path& state_dir) : file_(state
     fd_ = -1;
     if (error == EWOULDBLOCK)
       throw StoreError("state folder " + state_dir.string() + " is in use by another vumi-dispatcher (pid " +
-                       pid + ", lock " + file_.string() +
-                       "); stop it or give this one its own state_dir");
+                       pid + ", lock " + file_.string() + "); stop it or give this one its own state_dir");
     throw StoreError("cannot lock " + file_.string() + ": " + errno_text(error));
   }
   const std::string pid = std::to_string(::getpid()) + "\n";
-  if (::ftruncate(fd_, 0) != 0 || ::pwrite(fd_, pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size())) {
+  if (::ftruncate(fd_, 0) != 0 ||
+      ::pwrite(fd_, pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size())) {
     const int error = errno;
     ::close(fd_);
     fd_ = -1;

@@ -46,7 +46,8 @@ const config::SubscriberRights* AccessPolicy::subscriber(std::string_view public
 }
 
 std::string AccessPolicy::describe(std::string_view public_key) const {
-  if (const auto* p = publisher(public_key)) return "\"" + p->name + "\" (key " + std::string(public_key.substr(0, 8)) + "…)";
+  if (const auto* p = publisher(public_key))
+    return "\"" + p->name + "\" (key " + std::string(public_key.substr(0, 8)) + "…)";
   return "key " + std::string(public_key.substr(0, 8)) + "…";
 }
 

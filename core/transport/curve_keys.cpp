@@ -28,7 +28,9 @@ std::string trimmed(std::string text) {
 // The Z85 key in file, or throws naming the file and what is wrong with it.
 std::string read_key_text(const std::filesystem::path& file, const char* what) {
   std::ifstream in(file, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot read " + std::string(what) + " " + file.string() + ": " + std::strerror(errno));
+  if (!in)
+    throw std::runtime_error("cannot read " + std::string(what) + " " + file.string() + ": " +
+                             std::strerror(errno));
   std::ostringstream text;
   text << in.rdbuf();
   std::string key = trimmed(text.str());
@@ -44,12 +46,12 @@ void write_new_file(const std::filesystem::path& file, const std::string& text, 
   const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
   if (fd < 0) {
     const int error = errno;
-    throw std::runtime_error("cannot create " + file.string() + ": " + std::strerror(error) +
-                             (error == EEXIST ? " (keygen never overwrites a key; remove it or pick another name)"
-                                              : ""));
+    throw std::runtime_error(
+        "cannot create " + file.string() + ": " + std::strerror(error) +
+        (error == EEXIST ? " (keygen never overwrites a key; remove it or pick another name)" : ""));
   }
-  const bool written = ::fchmod(fd, mode) == 0 &&
-                       ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  const bool written =
+      ::fchmod(fd, mode) == 0 && ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
   const int error = errno;
   ::close(fd);
   if (!written) throw std::runtime_error("cannot write " + file.string() + ": " + std::strerror(error));
@@ -93,16 +95,16 @@ CurveKeyPair read_secret_key_file(const std::filesystem::path& file) {
   if (st.st_mode & (S_IRWXG | S_IRWXO)) {
     char mode[8];
     std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
-    throw std::runtime_error("secret key file " + file.string() + " is open to group or others (mode " + mode +
-                             "): anyone who reads it can act as this key; fix: chmod 600 " + file.string() +
-                             " (and replace the key if others may have read it)");
+    throw std::runtime_error("secret key file " + file.string() + " is open to group or others (mode " +
+                             mode + "): anyone who reads it can act as this key; fix: chmod 600 " +
+                             file.string() + " (and replace the key if others may have read it)");
   }
   CurveKeyPair pair;
   pair.secret_key = read_key_text(file, "secret key file");
   char public_key[kZ85KeyLength + 1];
   if (zmq_curve_public(public_key, pair.secret_key.c_str()) != 0)
-    throw std::runtime_error("secret key file " + file.string() + ": cannot derive its public key: " +
-                             zmq_strerror(zmq_errno()));
+    throw std::runtime_error("secret key file " + file.string() +
+                             ": cannot derive its public key: " + zmq_strerror(zmq_errno()));
   pair.public_key = public_key;
   return pair;
 }

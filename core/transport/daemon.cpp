@@ -71,8 +71,8 @@ struct Daemon::Impl final : IngestHandler {
   std::unique_ptr<store::StateDirLock> state_lock;  // declared before store: released after it closes
   std::unique_ptr<store::StateStore> store;
   std::optional<zmq::context_t> zmq_context;
-  std::unique_ptr<CurveServer> curve;             // before the sockets: outlives them
-  std::shared_ptr<const AccessPolicy> policy;     // the publishers' rights in use
+  std::unique_ptr<CurveServer> curve;          // before the sockets: outlives them
+  std::shared_ptr<const AccessPolicy> policy;  // the publishers' rights in use
   std::unique_ptr<OutboundPublisher> outbound;
   std::unique_ptr<dispatch::Dispatcher> dispatcher;
   std::unique_ptr<IngestReader> ingest;
@@ -139,12 +139,12 @@ bool Daemon::Impl::start() {
       };
     }
     outbound = std::make_unique<OutboundPublisher>(
-        *zmq_context, config.outbound_bind, [&server](zmq::socket_t& s) { server.secure(s, SocketRole::outbound); },
-        std::move(filter));
+        *zmq_context, config.outbound_bind,
+        [&server](zmq::socket_t& s) { server.secure(s, SocketRole::outbound); }, std::move(filter));
     dispatcher = std::make_unique<dispatch::Dispatcher>(runtime, *store, *outbound);
     ingest = std::make_unique<IngestReader>(
-        io, *zmq_context, config.ingest_bind, config.limits.max_body_bytes, *this, IngestReader::kDefaultBudget,
-        [&server](zmq::socket_t& s) { server.secure(s, SocketRole::ingest); });
+        io, *zmq_context, config.ingest_bind, config.limits.max_body_bytes, *this,
+        IngestReader::kDefaultBudget, [&server](zmq::socket_t& s) { server.secure(s, SocketRole::ingest); });
     log_security(config);
   } catch (const std::exception& e) {
     spdlog::error("not started: {}", e.what());

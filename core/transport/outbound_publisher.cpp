@@ -7,8 +7,11 @@
 namespace vumi::transport {
 
 OutboundPublisher::OutboundPublisher(zmq::context_t& context, const std::string& endpoint,
-                                     const std::function<void(zmq::socket_t&)>& secure, SubscriptionFilter filter)
-    : socket_(context, zmq::socket_type::xpub), undeliverable_log_(std::chrono::seconds(5)), filter_(std::move(filter)) {
+                                     const std::function<void(zmq::socket_t&)>& secure,
+                                     SubscriptionFilter filter)
+    : socket_(context, zmq::socket_type::xpub),
+      undeliverable_log_(std::chrono::seconds(5)),
+      filter_(std::move(filter)) {
   apply_outbound_options(socket_);
   if (filter_) socket_.set(zmq::sockopt::xpub_manual, 1);
   if (secure) secure(socket_);
@@ -85,7 +88,8 @@ void OutboundPublisher::apply_subscription(const zmq::message_t& msg) {
   } else if (!granted.empty()) {
     std::string list;
     for (const auto& p : granted) list += (list.empty() ? "\"" : ", \"") + p + "\"";
-    spdlog::info("outbound: {} \"{}\" narrowed to {} (the subscriber's allowed prefixes)", verb, requested, list);
+    spdlog::info("outbound: {} \"{}\" narrowed to {} (the subscriber's allowed prefixes)", verb, requested,
+                 list);
   } else if (subscribe) {
     ++counters_.subscriptions_refused;
     if (refused_log_.admit())

@@ -185,10 +185,12 @@ TEST_F(Command, CheckRefusesPluginsOthersCouldHaveWrittenAndNamesTheFix) {
   fs::create_directories(loose);
   fs::copy_file(fs::path(VUMI_PLUGIN_DIR) / "example.so", loose / "example.so");
   fs::permissions(loose, fs::perms::all);
-  const std::string config = R"({"plugin_path": [")" + loose.string() + R"("], "handlers": {"log": {"type": "log_event"}}})";
+  const std::string config =
+      R"({"plugin_path": [")" + loose.string() + R"("], "handlers": {"log": {"type": "log_event"}}})";
   ProcessResult r = run("check -c " + shell_quoted(write("loose.json", config).string()));
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_THAT(r.err, HasSubstr("plugin folder " + loose.string() + " is writable by group and others (mode 0777)"));
+  EXPECT_THAT(r.err,
+              HasSubstr("plugin folder " + loose.string() + " is writable by group and others (mode 0777)"));
   EXPECT_THAT(r.err, HasSubstr("fix: chmod go-w " + loose.string()));
 
   const std::string accepted = config.substr(0, config.size() - 1) + R"(, "plugin_path_insecure_ok": true})";
@@ -201,17 +203,20 @@ TEST_F(Command, CheckSaysTheEmbeddedConfigFindsPluginsBesideTheBinary) {
   ProcessResult r = run("check");
   EXPECT_EQ(r.exit_code, 0) << r.err;
   const fs::path beside = fs::path(VUMI_DISPATCHER_EXE).parent_path() / "plugins";
-  EXPECT_THAT(r.out, HasSubstr("  plugin_path:\n    " + beside.string() + " (\"$ORIGIN\": beside this binary)"));
+  EXPECT_THAT(r.out,
+              HasSubstr("  plugin_path:\n    " + beside.string() + " (\"$ORIGIN\": beside this binary)"));
   EXPECT_THAT(r.out, HasSubstr("  security: CURVE off: unauthenticated, loopback binds only"));
 }
 
 TEST_F(Command, CheckRefusesUnauthenticatedBindsBeyondLoopback) {
-  const std::string open = R"({"ingest": {"bind": "tcp://0.0.0.0:7710"}, "outbound": {"bind": "tcp://127.0.0.1:7711"}})";
+  const std::string open =
+      R"({"ingest": {"bind": "tcp://0.0.0.0:7710"}, "outbound": {"bind": "tcp://127.0.0.1:7711"}})";
   ProcessResult r = run("check -c " + shell_quoted(write("open.json", open).string()) + " " + plugin_path());
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_THAT(r.err, HasSubstr("ingest.bind: \"tcp://0.0.0.0:7710\" is reachable from other machines"));
   const std::string allowed = open.substr(0, open.size() - 1) + R"(, "security": {"allow_insecure": true}})";
-  ProcessResult ok = run("check -c " + shell_quoted(write("allowed.json", allowed).string()) + " " + plugin_path());
+  ProcessResult ok =
+      run("check -c " + shell_quoted(write("allowed.json", allowed).string()) + " " + plugin_path());
   EXPECT_EQ(ok.exit_code, 0) << ok.err;
   EXPECT_THAT(ok.out, HasSubstr("binds beyond loopback allowed (allow_insecure)"));
 }
@@ -222,7 +227,8 @@ TEST_F(Command, CheckReadsTheDaemonsSecretKeyFile) {
   const std::string config = R"({"security": {"secret_key_file": "daemon.key", "publishers": {
       "NK!@!8Pz0BP!QV$1)Y%Gt8i{)Os?oVppbnTHP$S5": {"name": "w", "accounts": ["acct1"], "commands": false}},
       "subscribers": {"?q+}cgI49$iUiOjhLqj8UqY6.Xn(lF1aqv.BFy/t": ["outbound.sms_transport"]}}})";
-  ProcessResult r = run("check -c " + shell_quoted(write("secure.json", config).string()) + " " + plugin_path());
+  ProcessResult r =
+      run("check -c " + shell_quoted(write("secure.json", config).string()) + " " + plugin_path());
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("security: CURVE on, 1 publisher key(s), 1 subscriber key(s)"));
 
@@ -232,10 +238,12 @@ TEST_F(Command, CheckReadsTheDaemonsSecretKeyFile) {
   EXPECT_THAT(open.err, HasSubstr("security.secret_key_file: secret key file " + key.string() +
                                   " is open to group or others (mode 0604)"));
 
-  const std::string bad = R"({"security": {"secret_key_file": "daemon.key", "publishers": {"short": {"accounts": "*"}}}})";
+  const std::string bad =
+      R"({"security": {"secret_key_file": "daemon.key", "publishers": {"short": {"accounts": "*"}}}})";
   ProcessResult b = run("check -c " + shell_quoted(write("bad.json", bad).string()) + " " + plugin_path());
   EXPECT_EQ(b.exit_code, 1);
-  EXPECT_THAT(b.err, HasSubstr("security.publishers.short: the key is 5 characters long; a Z85 CURVE key has 40"));
+  EXPECT_THAT(b.err,
+              HasSubstr("security.publishers.short: the key is 5 characters long; a Z85 CURVE key has 40"));
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
 // Plugins run as the daemon's user: a file or folder others could write to is refused before it
 // is opened, unless the operator accepts the risk (plugin_path_insecure_ok).
+#include "plugin/plugin_file_check.hpp"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -8,7 +10,6 @@
 #include <filesystem>
 #include <random>
 
-#include "plugin/plugin_file_check.hpp"
 #include "plugin/plugin_registry.hpp"
 #include "plugin_test_support.hpp"
 
@@ -16,8 +17,8 @@ namespace vumi::plugin {
 namespace {
 
 namespace fs = std::filesystem;
-using ::testing::HasSubstr;
 using testing::example_plugin;
+using ::testing::HasSubstr;
 using testing::is_loaded;
 
 // A private folder holding a copy of the example plugin under a fresh name (so no earlier load in
@@ -58,7 +59,8 @@ TEST_F(PluginCopy, AFolderAnyoneCanWriteIsRefusedAndNothingInItIsOpened) {
   registry.load_path({folder});
   ASSERT_EQ(registry.refusals().size(), 1u);
   const std::string text = registry.refusals()[0].text();
-  EXPECT_THAT(text, HasSubstr("plugin folder " + folder.string() + " is writable by group and others (mode 0777)"));
+  EXPECT_THAT(text,
+              HasSubstr("plugin folder " + folder.string() + " is writable by group and others (mode 0777)"));
   EXPECT_THAT(text, HasSubstr("fix: chmod go-w " + folder.string()));
   EXPECT_THAT(text, HasSubstr("\"plugin_path_insecure_ok\": true"));
   EXPECT_TRUE(registry.plugins().empty());
@@ -66,7 +68,8 @@ TEST_F(PluginCopy, AFolderAnyoneCanWriteIsRefusedAndNothingInItIsOpened) {
   // Naming the file instead of the folder does not get around it.
   PluginRegistry by_file;
   EXPECT_FALSE(by_file.load_file(file));
-  EXPECT_THAT(by_file.refusals().at(0).text(), HasSubstr("plugin folder " + folder.string() + " is writable"));
+  EXPECT_THAT(by_file.refusals().at(0).text(),
+              HasSubstr("plugin folder " + folder.string() + " is writable"));
   EXPECT_FALSE(is_loaded(file));
 }
 
@@ -88,8 +91,9 @@ TEST_F(PluginCopy, AFileOthersCanWriteIsRefusedNamingTheFileAndTheFix) {
 TEST_F(PluginCopy, AFileOwnedByAnotherUserIsRefused) {
   if (::geteuid() != 0) GTEST_SKIP() << "needs root to give the file away";
   ASSERT_EQ(::chown(file.c_str(), 4242, 4242), 0);
-  EXPECT_THAT(unsafe_plugin_path(file).value_or(""),
-              HasSubstr("plugin file " + file.string() + " is owned by uid 4242, not root or the daemon's user"));
+  EXPECT_THAT(
+      unsafe_plugin_path(file).value_or(""),
+      HasSubstr("plugin file " + file.string() + " is owned by uid 4242, not root or the daemon's user"));
 }
 
 TEST_F(PluginCopy, TheOperatorMayAcceptTheRisk) {

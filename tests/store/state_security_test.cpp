@@ -36,7 +36,8 @@ TEST(StateSecurity, FolderAndDatabaseFilesArePrivateWhateverTheUmask) {
     auto store = StateStore::open(state);
     StoreStatus status;
     bool created = false;
-    ASSERT_TRUE(store->contact_upsert("acct1", boost::json::object{{"msisdn", "+27831234567"}}, created, status))
+    ASSERT_TRUE(
+        store->contact_upsert("acct1", boost::json::object{{"msisdn", "+27831234567"}}, created, status))
         << status.error;
     // While the store is open the WAL and shared-memory files exist: they must be private too.
     ASSERT_TRUE(std::filesystem::exists(state / "vumi.db-wal"));

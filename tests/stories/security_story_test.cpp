@@ -39,10 +39,11 @@ void replace(std::string& text, const std::string& from, const std::string& to) 
   text.replace(at, from.size(), to);
 }
 
-std::string poll_complete(const std::string& account, const std::string& conversation, const std::string& msisdn) {
+std::string poll_complete(const std::string& account, const std::string& conversation,
+                          const std::string& msisdn) {
   return R"({"account_key":")" + account + R"(","conversation_key":")" + conversation +
-         R"(","conversation_type":"vxpolls","event_type":"poll_complete","event_data":{"from_addr":")" + msisdn +
-         R"(","answers":{"name":"N"}}})";
+         R"(","conversation_type":"vxpolls","event_type":"poll_complete","event_data":{"from_addr":")" +
+         msisdn + R"(","answers":{"name":"N"}}})";
 }
 
 std::string inbound(const std::string& tag, const std::string& from) {
@@ -72,15 +73,22 @@ struct SecureStory : ::testing::Test {
     replace(cfg, "tcp://127.0.0.1:7711", "tcp://127.0.0.1:*");
     replace(cfg, R"("state_dir": "var")", R"("state_dir": ")" + (dir.path() / "state").string() + "\"");
     replace(cfg, R"(["$ORIGIN/plugins"])", R"([")" VUMI_PLUGIN_DIR R"("])");
-    const std::string security = R"("security": {
+    const std::string security =
+        R"("security": {
         "secret_key_file": "daemon.key",
         "publishers": {
-          ")" + keys["acct1_worker"].public_key + R"(": {"name": "acct1_worker", "accounts": ["acct1"], "commands": ["acct1_bulk"]},
-          ")" + keys["transport"].public_key + R"(": {"name": "sms_transport", "accounts": [], "transports": ["sms_transport"]}
+          ")" +
+        keys["acct1_worker"].public_key +
+        R"(": {"name": "acct1_worker", "accounts": ["acct1"], "commands": ["acct1_bulk"]},
+          ")" +
+        keys["transport"].public_key +
+        R"(": {"name": "sms_transport", "accounts": [], "transports": ["sms_transport"]}
         },
         "subscribers": {
-          ")" + keys["sms"].public_key + R"(": ["outbound.sms_transport"],
-          ")" + keys["auditor"].public_key + R"(": [""]
+          ")" +
+        keys["sms"].public_key + R"(": ["outbound.sms_transport"],
+          ")" +
+        keys["auditor"].public_key + R"(": [""]
         }
       },
       "accounts": {
@@ -97,7 +105,9 @@ struct SecureStory : ::testing::Test {
     ASSERT_TRUE(daemon->listening()) << daemon->process().output();
   }
 
-  transport::CurveClientKeys client(const std::string& name) { return {keys[name], keys["daemon"].public_key}; }
+  transport::CurveClientKeys client(const std::string& name) {
+    return {keys[name], keys["daemon"].public_key};
+  }
 
   std::unique_ptr<transport::WorkerPublisher> publisher(const std::string& name) {
     return std::make_unique<transport::WorkerPublisher>(context, daemon->ingest, 10s, 10s, client(name));
@@ -107,15 +117,16 @@ struct SecureStory : ::testing::Test {
   std::unique_ptr<transport::TopicSubscriber> subscriber(const std::string& name,
                                                          std::vector<std::string> prefixes) {
     std::size_t cursor = 0;
-    auto sub = std::make_unique<transport::TopicSubscriber>(context, daemon->outbound, prefixes, client(name));
+    auto sub =
+        std::make_unique<transport::TopicSubscriber>(context, daemon->outbound, prefixes, client(name));
     for (std::size_t i = 0; i < prefixes.size(); ++i)
       EXPECT_TRUE(daemon->process().wait_for_line("outbound: ", 10s, &cursor)) << daemon->process().output();
     return sub;
   }
 
   // Outbound messages until one on topic whose body contains needle arrives (that one included).
-  std::vector<transport::ReceivedMessage> receive_until(transport::TopicSubscriber& sub, const std::string& topic,
-                                                        const std::string& needle) {
+  std::vector<transport::ReceivedMessage> receive_until(transport::TopicSubscriber& sub,
+                                                        const std::string& topic, const std::string& needle) {
     std::vector<transport::ReceivedMessage> got;
     for (int i = 0; i < 100; ++i) {
       auto m = sub.receive(10s);
@@ -141,9 +152,10 @@ TEST_F(SecureStory, AnUnknownKeyIsRefusedAtTheHandshakeAndNothingItSentHasAnyEff
   auto stranger = publisher("stranger");
   transport::WorkerPublisher plain(context, daemon->ingest, 1s, 1s);
   std::size_t cursor = 0;
-  ASSERT_TRUE(daemon->process().wait_for_line("security: refused a connection from 127.0.0.1 to ingest: key " +
-                                                  keys["stranger"].public_key + " is not among security.publishers",
-                                              10s, &cursor))
+  ASSERT_TRUE(
+      daemon->process().wait_for_line("security: refused a connection from 127.0.0.1 to ingest: key " +
+                                          keys["stranger"].public_key + " is not among security.publishers",
+                                      10s, &cursor))
       << daemon->process().output();
   // The daemon never subscribed to either, so nothing they send can reach it.
   EXPECT_FALSE(stranger->wait_for_subscriptions({"event."}, 1s));
@@ -153,7 +165,8 @@ TEST_F(SecureStory, AnUnknownKeyIsRefusedAtTheHandshakeAndNothingItSentHasAnyEff
 
   auto worker = publisher("acct1_worker");
   ASSERT_TRUE(worker->wait_for_subscriptions({"event."}, 10s));
-  ASSERT_TRUE(worker->send("event.acct1.vxpolls.poll_complete", poll_complete("acct1", "poll1", "+27000000001")));
+  ASSERT_TRUE(
+      worker->send("event.acct1.vxpolls.poll_complete", poll_complete("acct1", "poll1", "+27000000001")));
   for (const auto& m : receive_until(*auditor, "outbound.sms_transport", "+27000000001")) {
     EXPECT_EQ(m.body.find("+2700000066"), std::string::npos) << m.topic << " " << m.body;
   }
@@ -173,12 +186,14 @@ TEST_F(SecureStory, APublisherAllowedOnlyAcct1CannotCreateAContactSendAnSmsOrFor
   ASSERT_TRUE(worker->wait_for_subscriptions({"event.", "command.", "inbound."}, 10s));
   // For acct2: a poll completion (a contact and an SMS), a command to acct2's worker, and an
   // inbound message on acct2's tag (only a transport's key may publish those).
-  ASSERT_TRUE(worker->send("event.acct2.vxpolls.poll_complete", poll_complete("acct2", "pollB", "+27000000002")));
+  ASSERT_TRUE(
+      worker->send("event.acct2.vxpolls.poll_complete", poll_complete("acct2", "pollB", "+27000000002")));
   ASSERT_TRUE(worker->send("command.acct2_bulk", R"({"worker_name":"acct2_bulk","command":"send"})"));
   ASSERT_TRUE(worker->send("inbound.sms_transport", inbound("22222", "+27000000003")));
   // Allowed: its own command and, as the sentinel, acct1's poll completion.
   ASSERT_TRUE(worker->send("command.acct1_bulk", R"({"worker_name":"acct1_bulk","command":"send"})"));
-  ASSERT_TRUE(worker->send("event.acct1.vxpolls.poll_complete", poll_complete("acct1", "poll1", "+27000000001")));
+  ASSERT_TRUE(
+      worker->send("event.acct1.vxpolls.poll_complete", poll_complete("acct1", "poll1", "+27000000001")));
 
   const auto got = receive_until(*auditor, "outbound.sms_transport", "+27000000001");
   std::vector<std::string> topics;
@@ -205,7 +220,8 @@ TEST_F(SecureStory, ASubscriberLimitedToOutboundSmsTransportNeverReceivesConvers
   auto auditor = subscriber("auditor", {""});
   // Asks for everything (narrowed to what it may read) and for conversations (refused).
   auto sms = subscriber("sms", {"", "conversation."});
-  EXPECT_TRUE(daemon->process().wait_for_line("outbound: subscribe \"\" narrowed to \"outbound.sms_transport\"", 1s));
+  EXPECT_TRUE(
+      daemon->process().wait_for_line("outbound: subscribe \"\" narrowed to \"outbound.sms_transport\"", 1s));
   EXPECT_TRUE(daemon->process().wait_for_line("outbound: refused subscription \"conversation.\"", 1s));
 
   auto transport = publisher("transport");
@@ -243,24 +259,27 @@ TEST_F(SecureStory, KeygenPublishListenAndTheWorkerExamplesTakeKeyFiles) {
 
   const std::string daemon_pub = (dir.path() / "daemon.pub").string();
   ChildProcess listen({VUMI_DISPATCHER_EXE, "listen", "--connect", daemon->outbound, "--key",
-                       (dir.path() / "sms.key").string(), "--server-key", daemon_pub, "--count", "3", "--timeout",
-                       "60"});
+                       (dir.path() / "sms.key").string(), "--server-key", daemon_pub, "--count", "3",
+                       "--timeout", "60"});
   std::size_t cursor = 0;
   ASSERT_TRUE(daemon->process().wait_for_line("outbound: subscribe \"\" narrowed", 30s, &cursor))
       << daemon->process().output();
 
   const auto input = dir.write("events.jsonl", poll_complete("acct1", "poll1", "+27000000011") + "\n");
   ChildProcess publish({VUMI_DISPATCHER_EXE, "publish", "--connect", daemon->ingest, "--key",
-                        (dir.path() / "acct1_worker.key").string(), "--server-key", daemon_pub, input.string()});
+                        (dir.path() / "acct1_worker.key").string(), "--server-key", daemon_pub,
+                        input.string()});
   EXPECT_EQ(publish.wait_exit(30s), 0) << publish.output();
   // Without keys the CURVE daemon never subscribes: nothing is sent.
-  ChildProcess refused({VUMI_DISPATCHER_EXE, "publish", "--connect", daemon->ingest, "--wait", "1", input.string()});
+  ChildProcess refused(
+      {VUMI_DISPATCHER_EXE, "publish", "--connect", daemon->ingest, "--wait", "1", input.string()});
   EXPECT_EQ(refused.wait_exit(30s), 3) << refused.output();
   EXPECT_NE(refused.output().find("needs --key and --server-key"), std::string::npos) << refused.output();
 
   ChildProcess python({"/usr/bin/python3", VUMI_SOURCE_DIR "/examples/python_worker.py", "--connect",
                        daemon->ingest, "--key", (dir.path() / "acct1_worker.key").string(), "--server-key",
-                       daemon_pub, "--event-data", R"({"from_addr": "+27000000012", "answers": {"name": "P"}})"});
+                       daemon_pub, "--event-data",
+                       R"({"from_addr": "+27000000012", "answers": {"name": "P"}})"});
   EXPECT_EQ(python.wait_exit(30s), 0) << python.output();
   ChildProcess cpp({VUMI_CPP_WORKER_EXE, "--key", (dir.path() / "acct1_worker.key").string(), "--server-key",
                     daemon_pub, daemon->ingest, "acct1", "poll1", "vxpolls", "poll_complete",

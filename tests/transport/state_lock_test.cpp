@@ -28,8 +28,8 @@ TEST(StateLock, ASecondDaemonOnTheSameStateDirExitsNamingTheFirstOnesPid) {
   ChildProcess second({VUMI_DISPATCHER_EXE, "run", "-c",
                        dir.write("second.json", testing::test_config(state, kHandlers, kRoutes)).string()});
   EXPECT_EQ(second.wait_exit(30s), 1) << second.output();
-  EXPECT_NE(second.output().find("in use by another vumi-dispatcher (pid " + std::to_string(first.process().pid()) +
-                                 ","),
+  EXPECT_NE(second.output().find("in use by another vumi-dispatcher (pid " +
+                                 std::to_string(first.process().pid()) + ","),
             std::string::npos)
       << second.output();
   EXPECT_EQ(second.output().find("listening:"), std::string::npos);
