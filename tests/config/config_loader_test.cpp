@@ -177,10 +177,12 @@ TEST_F(ConfigFiles, ReadsAFileAndRecordsItsSource) {
 // ---- top-level keys ----
 
 TEST(ConfigKeys, UnknownTopLevelKeySuggestsTheClosest) {
-  EXPECT_THAT(parse_errors(R"({"handler": {}})"),
-              ElementsAre(AllOf(HasSubstr("unknown key \"handler\" (allowed: ingest, outbound, state_dir, "
-                                          "plugin_path, handlers, accounts, limits, status_interval_s)"),
-                                HasSubstr("did you mean \"handlers\"?"))));
+  EXPECT_THAT(
+      parse_errors(R"({"handler": {}})"),
+      ElementsAre(AllOf(HasSubstr("unknown key \"handler\" (allowed: ingest, outbound, state_dir, "
+                                  "plugin_path, handlers, accounts, limits, status_interval_s, security, "
+                                  "plugin_path_insecure_ok)"),
+                        HasSubstr("did you mean \"handlers\"?"))));
 }
 
 TEST(ConfigKeys, WrongTypesAreNamedByPath) {
@@ -210,7 +212,12 @@ TEST(ConfigKeys, EndpointsAreChecked) {
     return parse_errors(R"({"ingest": {"bind": ")" + std::string(endpoint) + R"("}})");
   };
   EXPECT_THAT(bind("tcp://127.0.0.1:7000"), IsEmpty());
-  EXPECT_THAT(bind("tcp://*:7000"), IsEmpty());
+  // Every interface: refused without CURVE unless the operator allows it (docs/security.md).
+  EXPECT_THAT(bind("tcp://*:7000"), ElementsAre(HasSubstr("ingest.bind: \"tcp://*:7000\" is reachable from "
+                                                          "other machines")));
+  EXPECT_THAT(parse_errors(R"({"ingest": {"bind": "tcp://*:7000"}, "security": {"allow_insecure": true}})"),
+              IsEmpty());
+  EXPECT_THAT(bind("tcp://localhost:7000"), IsEmpty());
   EXPECT_THAT(bind("tcp://127.0.0.1:*"), IsEmpty());
   EXPECT_THAT(bind("tcp://[::1]:7000"), IsEmpty());
   EXPECT_THAT(bind("ipc:///tmp/vumi.sock"), IsEmpty());
@@ -226,6 +233,48 @@ TEST(ConfigKeys, EndpointsAreChecked) {
               ElementsAre(HasSubstr("outbound.bind: the same endpoint as ingest.bind")));
   EXPECT_THAT(parse_errors(R"({"ingest": {"bind": "inproc://a", "bnd": 1}})"),
               ElementsAre(HasSubstr("ingest: unknown key \"bnd\" (allowed: bind)")));
+}
+
+TEST(ConfigKeys, SecurityNamesEveryKeyAndRight) {
+  const std::string key = "Ve0P?fWM<#d$Kk5&:rH]D=9P4@m-QwW6)-u7cfj!";
+  LoadResult r =
+      parse_config(R"({"security": {"secret_key_file": "keys/daemon.key", "publishers": {")" + key +
+                       R"(": {"name": "w", "accounts": ["acct1"], "commands": false, "transports": "*"}},
+                                  "subscribers": {")" +
+                       key + R"(": ["outbound.sms_transport"]}}})",
+                   "/etc/vumi/dispatcher.json");
+  ASSERT_TRUE(r.ok()) << ::testing::PrintToString(vumi::config::testing::error_texts(r));
+  const auto& security = r.config->security;
+  EXPECT_EQ(security.secret_key_file, fs::path("/etc/vumi/keys/daemon.key"));  // beside the config file
+  ASSERT_EQ(security.publishers.size(), 1u);
+  EXPECT_EQ(security.publishers[0].name, "w");
+  EXPECT_THAT(security.publishers[0].accounts, ElementsAre("acct1"));
+  EXPECT_TRUE(security.publishers[0].commands.empty());
+  EXPECT_FALSE(security.publishers[0].all_commands);
+  EXPECT_TRUE(security.publishers[0].all_transports);
+  ASSERT_EQ(security.subscribers.size(), 1u);
+  EXPECT_THAT(security.subscribers[0].prefixes, ElementsAre("outbound.sms_transport"));
+
+  EXPECT_THAT(parse_errors(R"({"security": {"secret_key_file": "k", "publishers": {")" + key +
+                           R"(": {"commands": 3}}, "subscribers": {"short": []}, "allow_insecure": 1}})"),
+              ElementsAre("security.allow_insecure: expected true or false, got integer",
+                          "security.publishers." + key +
+                              ": missing required key \"accounts\" (a list of account keys, or \"*\")",
+                          "security.publishers." + key +
+                              ".commands: expected array of names, \"*\" or false, got integer",
+                          HasSubstr("security.subscribers.short: the key is 5 characters long")));
+  EXPECT_THAT(parse_errors(R"({"security": {"publishers": {")" + key + R"(": {"accounts": "*"}}}})"),
+              ElementsAre(HasSubstr("security: publishers and subscribers need \"secret_key_file\"")));
+}
+
+TEST(ConfigKeys, PluginPathOriginIsTheBinarysFolder) {
+  LoadResult r = parse_config(R"({"plugin_path": ["$ORIGIN/plugins", "$ORIGIN", "$ORIGINAL/x"],
+                                  "plugin_path_insecure_ok": true})",
+                              "x");
+  ASSERT_TRUE(r.ok());
+  const fs::path origin = fs::read_symlink("/proc/self/exe").parent_path();
+  EXPECT_THAT(r.config->plugin_path, ElementsAre(origin / "plugins", origin, fs::path("$ORIGINAL/x")));
+  EXPECT_TRUE(r.config->plugin_path_insecure_ok);
 }
 
 TEST(ConfigKeys, StatusIntervalZeroMeansNone) {

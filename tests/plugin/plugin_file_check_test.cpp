@@ -109,7 +109,9 @@ TEST_F(PluginCopy, TheOperatorMayAcceptTheRisk) {
 TEST(PluginFileCheck, TheProjectsOwnBuildOutputPasses) {
   EXPECT_EQ(unsafe_plugin_path(fs::path(VUMI_PLUGIN_DIR)), std::nullopt);
   for (const auto& entry : fs::directory_iterator(VUMI_PLUGIN_DIR)) {
-    if (entry.path().extension() == ".so") EXPECT_EQ(unsafe_plugin_path(entry.path()), std::nullopt);
+    if (entry.path().extension() == ".so") {
+      EXPECT_EQ(unsafe_plugin_path(entry.path()), std::nullopt);
+    }
   }
 }
 
