@@ -62,6 +62,7 @@ struct SecureStory : ::testing::Test {
   zmq::context_t context{1};
   std::map<std::string, transport::CurveKeyPair> keys;
   std::unique_ptr<Daemon> daemon;
+  std::string config_text;
 
   void SetUp() override {
     for (const char* name : {"daemon", "acct1_worker", "transport", "sms", "auditor", "stranger"}) {
@@ -101,6 +102,7 @@ struct SecureStory : ::testing::Test {
                                    { "handler": "sms", "config": { "to_addr": "{{/steps/contact/msisdn}}",
                                                                    "content": "acct2 says hi" } } ] } ] },)";
     replace(cfg, R"("accounts": {)", security);
+    config_text = cfg;
     daemon = std::make_unique<Daemon>(dir.write("config.json", cfg));
     ASSERT_TRUE(daemon->listening()) << daemon->process().output();
   }
@@ -239,6 +241,35 @@ TEST_F(SecureStory, ASubscriberLimitedToOutboundSmsTransportNeverReceivesConvers
     EXPECT_EQ(m.topic, "outbound.sms_transport") << m.body;
   const std::string stopped = stop();
   EXPECT_EQ(testing::counter_value(stopped, "subscriptions_refused"), "1") << stopped;
+}
+
+TEST_F(SecureStory, ReloadedRightsApplyToTheNextMessageOfAConnectedPublisher) {
+  auto auditor = subscriber("auditor", {""});
+  auto worker = publisher("acct1_worker");
+  ASSERT_TRUE(worker->wait_for_subscriptions({"event."}, 10s));
+  ASSERT_TRUE(
+      worker->send("event.acct1.vxpolls.poll_complete", poll_complete("acct1", "poll1", "+27000000021")));
+  receive_until(*auditor, "outbound.sms_transport", "+27000000021");
+
+  // The operator moves the key from acct1 to acct2 and reloads; the connection stays open.
+  std::size_t cursor = 0;
+  replace(config_text, R"("accounts": ["acct1"], "commands": ["acct1_bulk"])", R"("accounts": ["acct2"])");
+  dir.write("config.json", config_text);
+  daemon->process().signal(SIGHUP);
+  ASSERT_TRUE(daemon->process().wait_for_line("reload: config from", 10s, &cursor))
+      << daemon->process().output();
+  ASSERT_TRUE(
+      worker->send("event.acct1.vxpolls.poll_complete", poll_complete("acct1", "poll1", "+27000000022")));
+  ASSERT_TRUE(
+      worker->send("event.acct2.vxpolls.poll_complete", poll_complete("acct2", "pollB", "+27000000023")));
+  for (const auto& m : receive_until(*auditor, "outbound.sms_transport", "+27000000023"))
+    EXPECT_EQ(m.body.find("+27000000022"), std::string::npos) << m.body;
+  stop();
+  auto store = store::StateStore::open_read_only(dir.path() / "state");
+  const auto letters = store->dead_letters("");
+  ASSERT_EQ(letters.size(), 1u);
+  EXPECT_EQ(letters[0].reason, "forbidden");
+  EXPECT_NE(letters[0].message.find("(its accounts: acct2)"), std::string::npos) << letters[0].message;
 }
 
 unsigned mode_of(const std::filesystem::path& path) {
