@@ -62,7 +62,11 @@ std::optional<std::string> unsafe_plugin_path(const fs::path& path) {
   if (fs::is_directory(path, ec)) return path_problem(path, "plugin folder");
   if (auto problem = path_problem(path, "plugin file")) return problem;
   const fs::path folder = path.has_parent_path() ? path.parent_path() : fs::path(".");
-  return path_problem(folder, "plugin folder");
+  if (auto problem = path_problem(folder, "plugin folder")) return problem;
+  // Through a symlink, whoever can write the target's folder can swap the code too.
+  const fs::path target = fs::canonical(path, ec);
+  if (ec || target.parent_path() == fs::weakly_canonical(folder, ec)) return std::nullopt;
+  return path_problem(target.parent_path(), "plugin folder");
 }
 
 }  // namespace vumi::plugin

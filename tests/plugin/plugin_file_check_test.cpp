@@ -88,6 +88,18 @@ TEST_F(PluginCopy, AFileOthersCanWriteIsRefusedNamingTheFileAndTheFix) {
   EXPECT_THAT(unsafe_plugin_path(file).value_or(""), HasSubstr("writable by its group (mode 0775)"));
 }
 
+TEST_F(PluginCopy, ASymlinkIntoAFolderOthersCanWriteIsRefused) {
+  const fs::path loose = dir / "loose";
+  fs::create_directories(loose);
+  ASSERT_EQ(::chmod(loose.c_str(), 0777), 0);
+  const fs::path real = loose / "real.so";
+  fs::copy_file(file, real);
+  const fs::path link = folder / "link.so";
+  fs::create_symlink(real, link);
+  EXPECT_THAT(unsafe_plugin_path(link).value_or(""),
+              HasSubstr("plugin folder " + loose.string() + " is writable by group and others"));
+}
+
 TEST_F(PluginCopy, AFileOwnedByAnotherUserIsRefused) {
   if (::geteuid() != 0) GTEST_SKIP() << "needs root to give the file away";
   ASSERT_EQ(::chown(file.c_str(), 4242, 4242), 0);
