@@ -5,6 +5,7 @@
 #include <boost/json/monotonic_resource.hpp>
 #include <boost/json/serialize.hpp>
 #include <deque>
+#include <optional>
 #include <variant>
 
 #include "dispatch/chain_runner.hpp"
@@ -12,6 +13,27 @@
 #include "dispatch/step_services.hpp"
 
 namespace vumi::dispatch {
+
+namespace {
+
+// Every value decoded for one ingest message (and the events it leads to) lives in this arena,
+// started afresh when the message is done: no malloc/free per JSON node on the data path.
+// Only a new resource resets it fully: monotonic_resource::release() frees the blocks but keeps
+// the doubled size for the next one, so after ~20 messages larger than the buffer the next block
+// would be too large to allocate (every later large message failed with bad_alloc).
+class MessageArena {
+ public:
+  MessageArena() { resource_.emplace(buffer_, sizeof(buffer_)); }
+  boost::json::monotonic_resource* get() { return &*resource_; }
+  // Frees every block of the last message; the next starts from the buffer with its first size.
+  void reset() { resource_.emplace(buffer_, sizeof(buffer_)); }
+
+ private:
+  alignas(std::max_align_t) unsigned char buffer_[16 * 1024];
+  std::optional<boost::json::monotonic_resource> resource_;
+};
+
+}  // namespace
 
 struct Dispatcher::Impl {
   Impl(std::shared_ptr<const Runtime> rt, store::StateStore& store, OutboundSink& out)
@@ -35,16 +57,13 @@ struct Dispatcher::Impl {
   ChainRunner chains;
   std::vector<const Route*> matched;  // reused per event
   std::string topic;                  // reused for outbound event topics
-  // Every value decoded for one ingest message (and the events it leads to) lives in this arena,
-  // released when the message is done: no malloc/free per JSON node on the data path.
-  alignas(std::max_align_t) unsigned char arena_buffer[16 * 1024];
-  boost::json::monotonic_resource arena{arena_buffer, sizeof(arena_buffer)};
+  MessageArena arena;
 };
 
 void Dispatcher::Impl::handle(std::string_view in_topic, std::string_view body) {
   ++counters.received;
   const Runtime& rt = *runtime;
-  event::Decoded decoded = rt.decoder().decode(in_topic, body, &arena);
+  event::Decoded decoded = rt.decoder().decode(in_topic, body, arena.get());
   switch (decoded.index()) {
     case 0:
       reject(std::get<event::Rejection>(decoded), in_topic, body);
@@ -150,10 +169,10 @@ Dispatcher::~Dispatcher() = default;
 
 void Dispatcher::handle(std::string_view topic, std::string_view body) {
   // Runs after every value made for this message is gone (they all live inside Impl::handle).
-  struct ReleaseArena {
-    boost::json::monotonic_resource& arena;
-    ~ReleaseArena() { arena.release(); }
-  } release{impl_->arena};
+  struct ResetArena {
+    MessageArena& arena;
+    ~ResetArena() { arena.reset(); }
+  } reset{impl_->arena};
   try {
     impl_->handle(topic, body);
   } catch (const std::exception& e) {
