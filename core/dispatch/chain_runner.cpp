@@ -54,7 +54,10 @@ bool ChainRunner::run(const Route& route, const Account& account, const event::E
     call.services = &services_;
     services_.begin_step(handler.type().name);
 
+    if (in_flight_)
+      in_flight_->begin_step(call.plugin_name, call.handler_type, handler.name(), route.spec->path, spec.path);
     vumi_step_result result = handler.handle(call, input);
+    if (in_flight_) in_flight_->end_step();
     if (result == VUMI_STEP_FAIL) {
       fail(route, step, i, event, call.error.empty() ? "step failed without a message" : call.error);
       return false;

@@ -5,6 +5,7 @@
 #include <boost/json/object.hpp>
 #include <string>
 
+#include "crash/in_flight.hpp"
 #include "dispatch/dead_letters.hpp"
 #include "dispatch/route_index.hpp"
 #include "dispatch/step_services.hpp"
@@ -19,6 +20,9 @@ class ChainRunner {
   // Runs the chain to its end, a stop, or a failure (recorded as a dead letter). True unless it failed.
   bool run(const Route& route, const Account& account, const event::Envelope& event);
 
+  // Names each plugin call in in_flight before it is made (for the crash report); null: none.
+  void watch_in_flight(crash::InFlight* in_flight) { in_flight_ = in_flight; }
+
  private:
   void fail(const Route& route, const Step& step, std::size_t index, const event::Envelope& event,
             std::string message);
@@ -26,6 +30,7 @@ class ChainRunner {
   StepServices& services_;
   DeadLetterRecorder& dead_letters_;
   Counters& counters_;
+  crash::InFlight* in_flight_ = nullptr;
   boost::json::object steps_;  // outputs by "as" name; reused across chains
   std::string rendered_;       // a templated step's rendered config; reused
   std::string render_error_;

@@ -9,6 +9,8 @@
 #include <stdexcept>
 #include <zmq.hpp>
 
+#include "common/logging.hpp"
+#include "dispatch/crash_guard.hpp"
 #include "dispatch/dispatcher.hpp"
 #include "store/state_dir_lock.hpp"
 #include "store/state_store.hpp"
@@ -70,6 +72,7 @@ struct Daemon::Impl final : IngestHandler {
   std::shared_ptr<const dispatch::Runtime> runtime;
   std::unique_ptr<store::StateDirLock> state_lock;  // declared before store: released after it closes
   std::unique_ptr<store::StateStore> store;
+  std::unique_ptr<dispatch::CrashGuard> crash_guard;  // before the dispatcher: it outlives it
   std::optional<zmq::context_t> zmq_context;
   std::unique_ptr<CurveServer> curve;          // before the sockets: outlives them
   std::shared_ptr<const AccessPolicy> policy;  // the publishers' rights in use
@@ -99,6 +102,7 @@ int Daemon::Impl::run() {
   spdlog::info("stopped: {}", status());
   outbound->close();
   dispatcher.reset();
+  crash_guard.reset();
   ingest.reset();
   outbound.reset();
   curve.reset();
@@ -142,6 +146,10 @@ bool Daemon::Impl::start() {
         *zmq_context, config.outbound_bind,
         [&server](zmq::socket_t& s) { server.secure(s, SocketRole::outbound); }, std::move(filter));
     dispatcher = std::make_unique<dispatch::Dispatcher>(runtime, *store, *outbound);
+    // The previous run's crash (if any) becomes a dead letter before any message is read.
+    crash_guard = std::make_unique<dispatch::CrashGuard>(config.state_dir, *store);
+    dispatcher->guard_crashes(*crash_guard);
+    crash_guard->arm(logging::current_format() == logging::Format::json);
     ingest = std::make_unique<IngestReader>(
         io, *zmq_context, config.ingest_bind, config.limits.max_body_bytes, *this,
         IngestReader::kDefaultBudget, [&server](zmq::socket_t& s) { server.secure(s, SocketRole::ingest); });
@@ -150,6 +158,7 @@ bool Daemon::Impl::start() {
     spdlog::error("not started: {}", e.what());
     ingest.reset();
     dispatcher.reset();
+    crash_guard.reset();
     outbound.reset();
     curve.reset();
     zmq_context.reset();
@@ -216,6 +225,7 @@ void Daemon::Impl::reload() {
   runtime = next;
   dispatcher->replace_runtime(std::move(next));
   ingest->set_max_body_bytes(new_config.limits.max_body_bytes);
+  crash_guard->refresh_modules();  // the new config may have loaded plugins
   if (status_interval_s() != old_interval) {
     status_timer.cancel();
     arm_status_timer();
