@@ -151,8 +151,8 @@ bool Daemon::Impl::start() {
     dispatcher->guard_crashes(*crash_guard);
     crash_guard->arm(logging::current_format() == logging::Format::json);
     ingest = std::make_unique<IngestReader>(
-        io, *zmq_context, config.ingest_bind, config.limits.max_body_bytes, *this,
-        IngestReader::kDefaultBudget, [&server](zmq::socket_t& s) { server.secure(s, SocketRole::ingest); });
+        io, *zmq_context, config.ingest_bind, config.limits.max_body_bytes, *this, IngestReader::kDefaultBudget,
+        [&server](zmq::socket_t& s) { server.secure(s, SocketRole::ingest); }, config.limits.max_ingest_queue_bytes);
     log_security(config);
   } catch (const std::exception& e) {
     spdlog::error("not started: {}", e.what());
@@ -217,6 +217,8 @@ void Daemon::Impl::reload() {
   restart_needed("state_dir", old_config.state_dir.string(), new_config.state_dir.string());
   restart_needed("security.secret_key_file", old_config.security.secret_key_file.string(),
                  new_config.security.secret_key_file.string());
+  restart_needed("limits.max_ingest_queue_bytes", std::to_string(old_config.limits.max_ingest_queue_bytes),
+                 std::to_string(new_config.limits.max_ingest_queue_bytes));
   // New rights apply to new handshakes and to every later message of connected publishers.
   curve->replace_policy(new_config.security);
   policy = curve->policy();
