@@ -7,6 +7,7 @@
 #include <string>
 
 #include "config/config.hpp"
+#include "dispatch/crash_guard.hpp"
 #include "dispatch/dispatcher.hpp"
 #include "store/state_store.hpp"
 
@@ -30,7 +31,8 @@ constexpr const char* kEvent =
     R"("timestamp":"2026-11-27 03:39:50.123456","event_data":{"from_addr":"+27831234567",)"
     R"("answers":{"name":"Thandi","age":"29","favourite":"blue"},"poll_id":"poll1"}})";
 
-void BM_DispatchTwoStepNoopChain(benchmark::State& state, std::size_t extra_accounts) {
+// crash_guard: the daemon's in-flight context for crash reports is kept (its cost per event).
+void BM_DispatchTwoStepNoopChain(benchmark::State& state, std::size_t extra_accounts, bool crash_guard = false) {
   auto dir = std::filesystem::temp_directory_path() / "vumi-dispatch-bench";
   std::filesystem::remove_all(dir);
   std::string config_text = kConfig;
@@ -60,6 +62,11 @@ void BM_DispatchTwoStepNoopChain(benchmark::State& state, std::size_t extra_acco
   auto store = vumi::store::StateStore::open(dir);
   NullSink sink;
   vumi::dispatch::Dispatcher dispatcher(runtime, *store, sink);
+  std::unique_ptr<vumi::dispatch::CrashGuard> guard;
+  if (crash_guard) {
+    guard = std::make_unique<vumi::dispatch::CrashGuard>(dir, *store);
+    dispatcher.guard_crashes(*guard);
+  }
   const std::string topic = "event.acct1.vxpolls.poll_complete";
   const std::string body = kEvent;
   for (auto _ : state) dispatcher.handle(topic, body);
@@ -71,6 +78,7 @@ void BM_DispatchTwoStepNoopChain(benchmark::State& state, std::size_t extra_acco
 
 BENCHMARK_CAPTURE(BM_DispatchTwoStepNoopChain, one_account, 0);
 BENCHMARK_CAPTURE(BM_DispatchTwoStepNoopChain, ten_thousand_accounts, 10000);
+BENCHMARK_CAPTURE(BM_DispatchTwoStepNoopChain, one_account_crash_guard, 0, true);
 
 }  // namespace
 
