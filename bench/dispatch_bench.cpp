@@ -32,7 +32,8 @@ constexpr const char* kEvent =
     R"("answers":{"name":"Thandi","age":"29","favourite":"blue"},"poll_id":"poll1"}})";
 
 // crash_guard: the daemon's in-flight context for crash reports is kept (its cost per event).
-void BM_DispatchTwoStepNoopChain(benchmark::State& state, std::size_t extra_accounts, bool crash_guard = false) {
+void BM_DispatchTwoStepNoopChain(benchmark::State& state, std::size_t extra_accounts,
+                                 bool crash_guard = false) {
   auto dir = std::filesystem::temp_directory_path() / "vumi-dispatch-bench";
   std::filesystem::remove_all(dir);
   std::string config_text = kConfig;

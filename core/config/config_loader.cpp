@@ -164,9 +164,10 @@ class ConfigReader {
   void limits(const bj::value& v) {
     const bj::object* obj = reader_.object(v, "limits");
     if (!obj) return;
-    reader_.allowed_keys(*obj, {"max_body_bytes", "max_json_depth", "max_string_bytes", "max_emit_depth",
-                          "max_ingest_queue_bytes"},
-                         "limits");
+    reader_.allowed_keys(
+        *obj,
+        {"max_body_bytes", "max_json_depth", "max_string_bytes", "max_emit_depth", "max_ingest_queue_bytes"},
+        "limits");
     auto field = [&](std::string_view key, auto& out, std::uint64_t maximum) {
       const bj::value* value = obj->if_contains(key);
       if (!value) return;

@@ -274,8 +274,9 @@ void write_report(int signal_number, const siginfo_t* info, void* context, pid_t
     line.text(view_of(r->message_key));
     line.text(", ");
     line.number(r->body_size);
-    line.text(" bytes) is kept in the crash record: when the daemon starts again it becomes a "
-              "handler_crashed dead letter and is not run again, nor any copy of it sent later");
+    line.text(
+        " bytes) is kept in the crash record: when the daemon starts again it becomes a "
+        "handler_crashed dead letter and is not run again, nor any copy of it sent later");
     line.end();
   }
 
@@ -299,8 +300,7 @@ void write_report(int signal_number, const siginfo_t* info, void* context, pid_t
     const LoadedModule* module = find_module(g_state.modules, g_state.module_count, address);
     const std::uint64_t offset = module ? address - module->base : address;
     if (r) {
-      r->frames[recorded].module =
-          module ? static_cast<std::uint32_t>(module - g_state.modules) : kNoModule;
+      r->frames[recorded].module = module ? static_cast<std::uint32_t>(module - g_state.modules) : kNoModule;
       r->frames[recorded].offset = offset;
     }
     line.begin();
@@ -321,7 +321,8 @@ void write_report(int signal_number, const siginfo_t* info, void* context, pid_t
     r->frame_count = static_cast<std::uint32_t>(recorded);
   }
   line.begin();
-  line.text("the backtrace above is symbolised in the log when the daemon starts again; the process ends now");
+  line.text(
+      "the backtrace above is symbolised in the log when the daemon starts again; the process ends now");
   line.end();
 }
 

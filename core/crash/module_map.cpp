@@ -53,7 +53,8 @@ std::size_t list_loaded_modules(LoadedModule* out, std::size_t max) {
   return listing.count;
 }
 
-const LoadedModule* find_module(const LoadedModule* modules, std::size_t count, std::uintptr_t address) noexcept {
+const LoadedModule* find_module(const LoadedModule* modules, std::size_t count,
+                                std::uintptr_t address) noexcept {
   for (std::size_t i = 0; i < count; ++i) {
     if (address >= modules[i].start && address < modules[i].end) return &modules[i];
   }

@@ -20,6 +20,7 @@ struct LoadedModule {
 std::size_t list_loaded_modules(LoadedModule* out, std::size_t max);
 
 // The module holding address, or null. Async-signal-safe.
-const LoadedModule* find_module(const LoadedModule* modules, std::size_t count, std::uintptr_t address) noexcept;
+const LoadedModule* find_module(const LoadedModule* modules, std::size_t count,
+                                std::uintptr_t address) noexcept;
 
 }  // namespace vumi::crash

@@ -55,7 +55,8 @@ bool ChainRunner::run(const Route& route, const Account& account, const event::E
     services_.begin_step(handler.type().name);
 
     if (in_flight_)
-      in_flight_->begin_step(call.plugin_name, call.handler_type, handler.name(), route.spec->path, spec.path);
+      in_flight_->begin_step(call.plugin_name, call.handler_type, handler.name(), route.spec->path,
+                             spec.path);
     vumi_step_result result = handler.handle(call, input);
     if (in_flight_) in_flight_->end_step();
     if (result == VUMI_STEP_FAIL) {

@@ -62,7 +62,7 @@ struct Dispatcher::Impl {
   std::vector<const Route*> matched;  // reused per event
   std::string topic;                  // reused for outbound event topics
   MessageArena arena;
-  crash::InFlight* in_flight = nullptr;                 // set when a CrashGuard watches
+  crash::InFlight* in_flight = nullptr;               // set when a CrashGuard watches
   const crash::QuarantineList* quarantine = nullptr;  // likewise
 };
 
@@ -116,8 +116,10 @@ bool Dispatcher::Impl::refuse_quarantined(const std::optional<std::string>& key,
   ++counters.quarantined;
   store::DeadLetter letter;
   letter.reason = "handler_crashed";
-  letter.message = "message " + *key + " crashed the daemon before (see the first handler_crashed dead letter "
-                   "for it); quarantined, not run again (topic \"" + std::string(in_topic.substr(0, 300)) + "\")";
+  letter.message = "message " + *key +
+                   " crashed the daemon before (see the first handler_crashed dead letter "
+                   "for it); quarantined, not run again (topic \"" +
+                   std::string(in_topic.substr(0, 300)) + "\")";
   letter.account_key = std::string(account);
   letter.input = DeadLetterRecorder::input_excerpt(body);
   dead_letters.record(std::move(letter));

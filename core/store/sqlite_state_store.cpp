@@ -160,10 +160,12 @@ void SqliteStateStore::prepare_statements() {
       Statement(connection_,
                 "INSERT INTO dead_letters (created_at, reason, message, account_key, route, step, "
                 "input) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
-  quarantine_insert_ = Statement(connection_,
-                                 "INSERT INTO quarantined_messages (message_key, account_key, created_at, report) "
-                                 "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (message_key) DO NOTHING");
-  quarantine_list_ = Statement(connection_, "SELECT message_key FROM quarantined_messages ORDER BY created_at");
+  quarantine_insert_ =
+      Statement(connection_,
+                "INSERT INTO quarantined_messages (message_key, account_key, created_at, report) "
+                "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (message_key) DO NOTHING");
+  quarantine_list_ =
+      Statement(connection_, "SELECT message_key FROM quarantined_messages ORDER BY created_at");
   contacts_list_ = Statement(connection_, "SELECT " VUMI_CONTACT_COLUMNS
                                           " FROM contacts WHERE ?1 = '' OR account_key = ?1 ORDER BY id");
   inbox_list_ = Statement(connection_,

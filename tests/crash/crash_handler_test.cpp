@@ -1,5 +1,7 @@
 // The crash handler in a forked child (GoogleTest death tests): what it writes to the log and to
 // the crash record, read back here as the next start would.
+#include "crash/crash_handler.hpp"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -7,7 +9,6 @@
 #include <filesystem>
 #include <random>
 
-#include "crash/crash_handler.hpp"
 #include "crash/crash_record.hpp"
 #include "crash/in_flight.hpp"
 #include "crash/message_key.hpp"
@@ -57,10 +58,11 @@ TEST(CrashHandler, SegfaultInAStepIsLoggedAndRecorded) {
   GTEST_SKIP() << "AddressSanitizer handles SIGSEGV itself";
 #endif
   TempDir dir;
-  EXPECT_EXIT(crash_in_step(dir.path(), false), ::testing::KilledBySignal(SIGSEGV),
-              "critical crash: SIGSEGV \\(address 0x0\\) in plugin \"some_plugin\" handler type \"some_type\" "
-              "handler \"boom\" \\(account \"acct1\", event \"e-1\", route \"accounts.acct1.routes\\[0\\]\", "
-              "step \"accounts.acct1.routes\\[0\\].chain\\[1\\]\"");
+  EXPECT_EXIT(
+      crash_in_step(dir.path(), false), ::testing::KilledBySignal(SIGSEGV),
+      "critical crash: SIGSEGV \\(address 0x0\\) in plugin \"some_plugin\" handler type \"some_type\" "
+      "handler \"boom\" \\(account \"acct1\", event \"e-1\", route \"accounts.acct1.routes\\[0\\]\", "
+      "step \"accounts.acct1.routes\\[0\\].chain\\[1\\]\"");
   CrashRecordFile record(dir.path());
   const auto crash = record.previous_crash();
   ASSERT_TRUE(crash);

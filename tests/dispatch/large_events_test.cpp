@@ -36,11 +36,13 @@ TEST_F(DispatchTest, ManyEventsLargerThanTheArenaBufferAreAllProcessed) {
   ASSERT_LE(huge.size(), max_body);
 
   int sent = 0;
-  for (int i = 0; i < 200; ++i, ++sent) dispatcher->handle("event.acct1.survey.big", large_event_body(20 * 1000, sent));
+  for (int i = 0; i < 200; ++i, ++sent)
+    dispatcher->handle("event.acct1.survey.big", large_event_body(20 * 1000, sent));
   for (int i = 0; i < 200; ++i, ++sent)
     dispatcher->handle("event.acct1.survey.big", large_event_body(900 * 1000, sent));
   // And small ones still work after them.
-  for (int i = 0; i < 200; ++i, ++sent) dispatcher->handle("event.acct1.survey.big", large_event_body(20 * 1000, sent));
+  for (int i = 0; i < 200; ++i, ++sent)
+    dispatcher->handle("event.acct1.survey.big", large_event_body(20 * 1000, sent));
 
   for (const auto& letter : dead_letters()) ADD_FAILURE() << letter.reason << ": " << letter.message;
   EXPECT_EQ(dispatcher->counters().dead_letters, 0u);

@@ -20,7 +20,8 @@ using namespace std::chrono_literals;
 std::string crash_config(const std::filesystem::path& state_dir) {
   const std::string route = R"([{"on": {"event_type": "ping"}, "chain": [{"handler": "boom"},
       {"handler": "echo", "config": {"event_type": "pong", "event_data": {"n": "{{/event/event_data/n}}"}}}]}])";
-  return std::string("{\n") + R"("ingest": {"bind": "tcp://127.0.0.1:0"}, "outbound": {"bind": "tcp://127.0.0.1:*"},)" +
+  return std::string("{\n") +
+         R"("ingest": {"bind": "tcp://127.0.0.1:0"}, "outbound": {"bind": "tcp://127.0.0.1:*"},)" +
          "\n\"state_dir\": \"" + state_dir.string() + "\",\n" + R"("plugin_path": [")" + VUMI_PLUGIN_DIR +
          R"(/example.so", ")" + VUMI_FIXTURE_DIR + R"(/crash_on_mark.so"],)" + "\n" +
          R"("handlers": {"boom": {"type": "crash_on_mark"}, "echo": {"type": "emit_event"}},)" + "\n" +
@@ -127,14 +128,16 @@ TEST(CrashQuarantine, SegfaultingHandlerIsReportedQuarantinedAndOtherTrafficCont
     ASSERT_TRUE(worker.send("acct2", poison(R"("event_id":"poison-1",)")));
     ASSERT_EQ(daemon.process().wait_exit(30s), -SIGSEGV) << daemon.process().output();
     // The report reached the log before the process died.
-    EXPECT_TRUE(has_line(daemon.process(),
-                         {"critical crash: SIGSEGV (address 0x0)", R"(in plugin "crash_fixture")",
-                          R"(handler type "crash_on_mark")", R"(handler "boom")", R"(account "acct2")",
-                          R"(event "poison-1")", R"(route "accounts.acct2.routes[0]")",
-                          R"(step "accounts.acct2.routes[0].chain[0]")"}))
+    EXPECT_TRUE(has_line(
+        daemon.process(),
+        {"critical crash: SIGSEGV (address 0x0)", R"(in plugin "crash_fixture")",
+         R"(handler type "crash_on_mark")", R"(handler "boom")", R"(account "acct2")", R"(event "poison-1")",
+         R"(route "accounts.acct2.routes[0]")", R"(step "accounts.acct2.routes[0].chain[0]")"}))
         << daemon.process().output();
-    EXPECT_TRUE(has_line(daemon.process(), {"crash: the message (event:poison-1,"})) << daemon.process().output();
-    EXPECT_TRUE(has_line(daemon.process(), {"crash: #0 ", "crash_on_mark.so+0x"})) << daemon.process().output();
+    EXPECT_TRUE(has_line(daemon.process(), {"crash: the message (event:poison-1,"}))
+        << daemon.process().output();
+    EXPECT_TRUE(has_line(daemon.process(), {"crash: #0 ", "crash_on_mark.so+0x"}))
+        << daemon.process().output();
   }
 
   {  // Restart: the crash is reported with symbols and dead-lettered; traffic goes on.

@@ -20,7 +20,8 @@ using namespace std::chrono_literals;
 
 TEST(IngestMemory, ReceiveHighWaterMarkFollowsTheByteBound) {
   const std::size_t slack = transport::kMaxMessageSlackBytes;
-  EXPECT_EQ(transport::ingest_receive_hwm(1024 * 1024, 256 * 1024 * 1024), 256 * 1024 * 1024 / (1024 * 1024 + slack));
+  EXPECT_EQ(transport::ingest_receive_hwm(1024 * 1024, 256 * 1024 * 1024),
+            256 * 1024 * 1024 / (1024 * 1024 + slack));
   EXPECT_EQ(transport::ingest_receive_hwm(1024 * 1024, 1024), 1);  // never 0 (unbounded in libzmq)
   EXPECT_EQ(transport::ingest_receive_hwm(100, std::size_t{1} << 40), transport::kIngestReceiveHwm);
 }
@@ -47,8 +48,9 @@ TEST(IngestMemory, FloodOfLargeMessagesKeepsResidentMemoryBounded) {
   pub.socket().set(zmq::sockopt::sndhwm, 4);  // the flood waits in the daemon, not in this process
   ASSERT_TRUE(pub.wait_for_subscriptions({"event."}, 10s));
   transport::TopicSubscriber sub(context, daemon.outbound, {"event.acct1.survey.marked"});
-  const std::string mark = R"({"account_key":"acct1","conversation_key":"conv1","conversation_type":"survey",)"
-                           R"("event_type":"mark","event_data":{}})";
+  const std::string mark =
+      R"({"account_key":"acct1","conversation_key":"conv1","conversation_type":"survey",)"
+      R"("event_type":"mark","event_data":{}})";
   bool path_ready = false;
   for (int i = 0; i < 100 && !path_ready; ++i) {
     ASSERT_TRUE(pub.send("event.acct1.survey.mark", mark));
@@ -78,8 +80,8 @@ TEST(IngestMemory, FloodOfLargeMessagesKeepsResidentMemoryBounded) {
   // The dispatch thread sleeps 3 s in a handler while libzmq's I/O thread keeps receiving: only
   // the receive high-water mark stops the flood from piling up in the daemon.
   ASSERT_TRUE(pub.send("event.acct1.survey.stall", R"({"account_key":"acct1","conversation_key":"conv1",)"
-                                                  R"("conversation_type":"survey","event_type":"stall",)"
-                                                  R"("event_data":{"stall":true}})"));
+                                                   R"("conversation_type":"survey","event_type":"stall",)"
+                                                   R"("event_data":{"stall":true}})"));
   constexpr int kMessages = 400;  // 360 MB in all
   bool sent_all = true;
   for (int i = 0; i < kMessages && sent_all; ++i) sent_all = pub.send("event.acct1.survey.big", big);
