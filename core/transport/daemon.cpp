@@ -151,8 +151,9 @@ bool Daemon::Impl::start() {
     dispatcher->guard_crashes(*crash_guard);
     crash_guard->arm(logging::current_format() == logging::Format::json);
     ingest = std::make_unique<IngestReader>(
-        io, *zmq_context, config.ingest_bind, config.limits.max_body_bytes, *this, IngestReader::kDefaultBudget,
-        [&server](zmq::socket_t& s) { server.secure(s, SocketRole::ingest); }, config.limits.max_ingest_queue_bytes);
+        io, *zmq_context, config.ingest_bind, config.limits.max_body_bytes, *this,
+        IngestReader::kDefaultBudget, [&server](zmq::socket_t& s) { server.secure(s, SocketRole::ingest); },
+        config.limits.max_ingest_queue_bytes);
     log_security(config);
   } catch (const std::exception& e) {
     spdlog::error("not started: {}", e.what());
