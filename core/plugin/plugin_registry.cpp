@@ -14,9 +14,7 @@
 #include <set>
 #include <string>
 #include <system_error>
-#include <type_traits>
 #include <utility>
-#include <vumi/plugin.hpp>
 
 #include "common/identifier.hpp"
 #include "common/json.hpp"
@@ -37,10 +35,11 @@ namespace {
 
 using EntrySignature = const vumi_plugin_info*(const vumi_host_info*);
 
-// The smallest descriptors a plugin built for ABI 1.<index> may declare. A new minor appends its
-// sizes here when it appends fields.
-constexpr std::size_t kPluginInfoSizeByMinor[] = {VUMI_PLUGIN_INFO_V1_0_SIZE};
-constexpr std::size_t kHandlerTypeSizeByMinor[] = {VUMI_HANDLER_TYPE_V1_0_SIZE};
+// The descriptor sizes of ABI 1.<index>: a plugin built for that minor declares at least this much,
+// and the host reads no more (bytes past a minor's fields are not that minor's to define). A new
+// minor appends its sizes here when it appends fields.
+constexpr std::size_t kPluginInfoSizeByMinor[] = {VUMI_PLUGIN_INFO_V1_0_SIZE, VUMI_PLUGIN_INFO_V1_1_SIZE};
+constexpr std::size_t kHandlerTypeSizeByMinor[] = {VUMI_HANDLER_TYPE_V1_0_SIZE, VUMI_HANDLER_TYPE_V1_1_SIZE};
 static_assert(std::size(kPluginInfoSizeByMinor) == VUMI_ABI_MINOR + 1);
 static_assert(std::size(kHandlerTypeSizeByMinor) == VUMI_ABI_MINOR + 1);
 
@@ -61,9 +60,9 @@ std::string abi_text(unsigned major, unsigned minor) {
   return std::to_string(major) + "." + std::to_string(minor);
 }
 
-// The SDK's name for a status; a value outside the ABI's list is shown as its number.
+// The ABI's name for a status; a value outside the ABI's list is shown as its number.
 std::string status_text(vumi_status status) {
-  const std::string_view name = sdk::status_name(status);
+  const std::string_view name = vumi_status_name(status);
   return name == "unknown" ? "status " + std::to_string(static_cast<int>(status)) : std::string(name);
 }
 
@@ -119,13 +118,31 @@ boost::dll::shared_library open_library(const fs::path& file) {
   return library;
 }
 
+// Entry symbols of other majors follow the same pattern; a plugin exporting one is built for that
+// major, not broken.
+constexpr unsigned kLastMajorProbed = 16;
+
+[[noreturn]] void refuse_missing_entry(const boost::dll::shared_library& library) {
+  for (unsigned major = 0; major <= kLastMajorProbed; ++major) {
+    if (major == VUMI_ABI_MAJOR) continue;
+    const std::string symbol = "vumi_plugin_entry_v" + std::to_string(major);
+    if (library.has(symbol))
+      throw Refused{"plugin built for ABI " + std::to_string(major) + " (" + symbol + "); this host supports " +
+                    std::to_string(VUMI_ABI_MAJOR) + ".x"};
+  }
+  throw Refused{"entry symbol " VUMI_PLUGIN_ENTRY_NAME
+                " not found; a C++ plugin defines it with VUMI_PLUGIN(name, version, Handler...) from "
+                "<vumi/plugin.hpp>, a C plugin exports it with VUMI_PLUGIN_EXPORT"};
+}
+
 const vumi_plugin_info* call_entry(const boost::dll::shared_library& library) {
-  if (!library.has(VUMI_PLUGIN_ENTRY_NAME))
-    throw Refused{"entry symbol " VUMI_PLUGIN_ENTRY_NAME " not found"};
+  if (!library.has(VUMI_PLUGIN_ENTRY_NAME)) refuse_missing_entry(library);
   EntrySignature& entry = library.get<EntrySignature>(VUMI_PLUGIN_ENTRY_NAME);
   const vumi_plugin_info* raw = nullptr;
   try {
     raw = entry(host_info());
+  } catch (const std::exception& e) {
+    throw Refused{"entry function " VUMI_PLUGIN_ENTRY_NAME " threw an exception: " + std::string(e.what())};
   } catch (...) {
     throw Refused{"entry function " VUMI_PLUGIN_ENTRY_NAME " threw an exception"};
   }
@@ -154,7 +171,8 @@ vumi_plugin_info read_plugin_info(const vumi_plugin_info* raw) {
   if (size < kPluginInfoSizeByMinor[minor])
     throw Refused{"descriptor is " + std::to_string(size) + " bytes, ABI " + abi_text(major, minor) +
                   " requires at least " + std::to_string(kPluginInfoSizeByMinor[minor])};
-  return copy_descriptor<vumi_plugin_info>(raw, size);
+  return copy_descriptor<vumi_plugin_info>(
+      raw, static_cast<std::uint32_t>(std::min<std::size_t>(size, kPluginInfoSizeByMinor[minor])));
 }
 
 void check_identity(const vumi_plugin_info& info) {
@@ -191,7 +209,8 @@ std::shared_ptr<HandlerType> read_handler_type(const vumi_handler_type* raw, std
                   abi_text(VUMI_ABI_MAJOR, plugin_minor) + " requires at least " +
                   std::to_string(kHandlerTypeSizeByMinor[plugin_minor])};
   auto type = std::make_shared<HandlerType>();
-  type->abi = copy_descriptor<vumi_handler_type>(raw, size);
+  type->abi = copy_descriptor<vumi_handler_type>(
+      raw, static_cast<std::uint32_t>(std::min<std::size_t>(size, kHandlerTypeSizeByMinor[plugin_minor])));
   const vumi_handler_type& abi = type->abi;
 
   if (is_missing(abi.name)) throw Refused{position + " has no name"};
@@ -201,15 +220,12 @@ std::shared_ptr<HandlerType> read_handler_type(const vumi_handler_type* raw, std
   const std::string where = "handler " + json::quoted(type->name) + ": ";
   if (!abi.handle) throw Refused{where + "handle() is NULL"};
   if (abi.create && !abi.destroy) throw Refused{where + "create() is given without destroy()"};
-  // Read as an integer: the plugin may have stored a value outside the enum.
-  std::underlying_type_t<vumi_threading> threading = 0;
-  std::memcpy(&threading, &abi.threading, sizeof threading);
-  if (threading != VUMI_THREADING_SERIAL && threading != VUMI_THREADING_REENTRANT)
-    throw Refused{where + "unknown threading model " + std::to_string(threading)};
+  if (abi.threading != VUMI_THREADING_SERIAL && abi.threading != VUMI_THREADING_REENTRANT)
+    throw Refused{where + "unknown threading model " + std::to_string(abi.threading)};
 
   type->description = abi.description ? abi.description : "";
   type->output_description = abi.output_description ? abi.output_description : "";
-  type->threading = abi.threading;
+  type->threading = static_cast<vumi_threading>(abi.threading);
   type->options_schema = read_schema(abi.options_schema, type->name, "options_schema");
   type->step_schema = read_schema(abi.step_schema, type->name, "step_schema");
   return type;
@@ -272,6 +288,8 @@ struct PluginRegistry::State {
       vumi_status status = VUMI_ERR_INTERNAL;
       try {
         status = info.init(&call, host_api());
+      } catch (const std::exception& e) {
+        throw Refused{"init failed: it threw an exception: " + std::string(e.what())};
       } catch (...) {
         throw Refused{"init failed: it threw an exception"};
       }
