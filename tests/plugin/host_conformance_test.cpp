@@ -1,0 +1,231 @@
+// One suite of host-service behaviours, run against the daemon's services (the real loader, the
+// real StepServices over a real store) and against the SDK's fake host (vumi/testing.hpp): contact
+// merge, status codes, topic rules, emit, metric names, limits. A behaviour the fake host gets
+// wrong makes plugin unit tests lie, so both hosts answer to the same expectations.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <boost/json.hpp>
+#include <optional>
+#include <deque>
+#include <memory>
+#include <string>
+#include <vector>
+#include <vumi/testing.hpp>
+
+#include "../dispatch/dispatch_fixture.hpp"
+#include "dispatch/step_services.hpp"
+#include "event/envelope_decoder.hpp"
+#include "plugin/handler_instance.hpp"
+#include "plugin_test_support.hpp"
+
+namespace vumi::plugin {
+namespace {
+
+namespace bj = boost::json;
+
+// What one probe step did, as either host reports it.
+struct ProbeRun {
+  std::vector<std::string> statuses;
+  std::vector<std::string> values;
+  std::vector<std::string> published_topics;
+  std::vector<bj::object> emitted;  // events as the host completed them
+};
+
+class HostUnderTest {
+ public:
+  virtual ~HostUnderTest() = default;
+  // Runs the probe once on a poll_complete event of acct1 (conversation vxpolls/poll1).
+  virtual ProbeRun run(const bj::array& ops) = 0;
+  // The counter the plugin named `name`, under the daemon's full name "<handler_type>.<name>".
+  virtual std::int64_t metric(const std::string& full_name) = 0;
+};
+
+ProbeRun from_output(const bj::value& output) {
+  ProbeRun run;
+  for (const bj::value& s : output.at("statuses").as_array()) run.statuses.emplace_back(s.as_string());
+  for (const bj::value& v : output.at("values").as_array()) run.values.emplace_back(v.as_string());
+  return run;
+}
+
+const char* const kEvent =
+    R"({"account_key":"acct1","conversation_type":"vxpolls","conversation_key":"poll1",)"
+    R"("event_type":"poll_complete","event_id":"0123456789abcdef0123456789abcdef","event_data":{}})";
+
+// The daemon: the real loader, HandlerInstance, StepServices, SQLite store.
+class RealHost final : public HostUnderTest, event::AccountDirectory {
+ public:
+  RealHost() {
+    EXPECT_TRUE(registry_.load_file(testing::fixture("conformance_probe")));
+    std::string error;
+    probe_ = HandlerInstance::create(registry_.find("conformance_probe"), "probe", "{}", error);
+    EXPECT_NE(probe_, nullptr) << error;
+    auto decoded = decoder_.decode("event.acct1.vxpolls.poll_complete", kEvent);
+    event_ = std::move(std::get<event::Envelope>(decoded));
+    account_.key = "acct1";
+    account_.context_json = R"({"key":"acct1","conversations":{"poll1":"vxpolls"},"tags":[]})";
+  }
+  bool has_account(std::string_view a) const override { return a == "acct1"; }
+  std::optional<std::string_view> conversation_type(std::string_view, std::string_view key) const override {
+    if (key == "poll1") return "vxpolls";
+    return std::nullopt;
+  }
+
+  ProbeRun run(const bj::array& ops) override {
+    const std::string config = bj::serialize(bj::object{{"ops", ops}});
+    services_.begin_event(decoder_, event_, account_);
+    services_.begin_step("conformance_probe");
+    vumi_call call;
+    call.plugin_name = "conformance_probe";
+    call.handler_type = "conformance_probe";
+    call.services = &services_;
+    const std::size_t sent_before = sink_.sent.size();
+    const std::size_t emitted_before = emitted_.size();
+    const vumi_step_input input = testing::step_input(config);
+    EXPECT_EQ(probe_->handle(call, input), VUMI_STEP_CONTINUE) << call.error;
+    ProbeRun run = from_output(services_.output());
+    for (std::size_t i = sent_before; i < sink_.sent.size(); ++i) run.published_topics.push_back(sink_.sent[i].topic);
+    for (std::size_t i = emitted_before; i < emitted_.size(); ++i) run.emitted.push_back(emitted_[i].body.as_object());
+    return run;
+  }
+  std::int64_t metric(const std::string& full_name) override {
+    auto it = services_.metrics().find(full_name);
+    return it == services_.metrics().end() ? 0 : it->second;
+  }
+
+ private:
+  testing_support::TempDir dir_;
+  std::unique_ptr<store::StateStore> store_ = store::StateStore::open(dir_.path());
+  testing_support::RecordingSink sink_;
+  dispatch::Counters counters_;
+  std::deque<event::Envelope> emitted_;
+  dispatch::StepServices services_{*store_, sink_, counters_, emitted_};
+  PluginRegistry registry_;
+  std::unique_ptr<HandlerInstance> probe_;
+  event::EnvelopeDecoder decoder_{{}, this};
+  event::Envelope event_;
+  dispatch::Account account_;
+};
+
+// The SDK's fake host, loading the same probe.so.
+class FakeHostUnderTest final : public HostUnderTest {
+ public:
+  FakeHostUnderTest() {
+    host_.load_file(testing::fixture("conformance_probe").string());
+    probe_.emplace(host_.instantiate("conformance_probe"));
+  }
+  ProbeRun run(const bj::array& ops) override {
+    const std::size_t published_before = host_.published().size();
+    const std::size_t emitted_before = host_.emitted().size();
+    auto step = probe_->run(kEvent, bj::serialize(bj::object{{"ops", ops}}));
+    EXPECT_TRUE(step.continued()) << step.error;
+    ProbeRun run = from_output(*step.output);
+    for (std::size_t i = published_before; i < host_.published().size(); ++i)
+      run.published_topics.push_back(host_.published()[i].topic);
+    for (std::size_t i = emitted_before; i < host_.emitted().size(); ++i) run.emitted.push_back(host_.emitted()[i]);
+    return run;
+  }
+  std::int64_t metric(const std::string& full_name) override {
+    auto it = host_.metrics().find(full_name);
+    return it == host_.metrics().end() ? 0 : it->second;
+  }
+
+ private:
+  vumi::testing::FakeHost host_;
+  std::optional<vumi::testing::FakeHandler> probe_;
+};
+
+using HostFactory = std::unique_ptr<HostUnderTest> (*)();
+
+class HostConformance : public ::testing::TestWithParam<HostFactory> {
+ protected:
+  std::unique_ptr<HostUnderTest> host = GetParam()();
+};
+
+bj::array ops(std::initializer_list<std::vector<std::string>> list) {
+  bj::array out;
+  for (const auto& op : list) {
+    bj::array a;
+    for (const auto& part : op) a.emplace_back(part);
+    out.push_back(std::move(a));
+  }
+  return out;
+}
+
+TEST_P(HostConformance, ContactUpsertMergesFieldsAndExtra) {
+  auto run = host->run(ops({{"contact_upsert", R"({"msisdn":"+27820000001","name":"Ann","extra":{"a":1,"b":1}})"},
+                            {"contact_upsert", R"({"msisdn":"+27820000001","extra":{"b":null,"c":2}})"}}));
+  ASSERT_EQ(run.statuses, (std::vector<std::string>{"ok", "ok"}));
+  EXPECT_TRUE(run.values[0].ends_with(" created"));
+  ASSERT_TRUE(run.values[1].ends_with(" updated"));
+  const bj::value merged = bj::parse(run.values[1].substr(0, run.values[1].size() - 8));
+  EXPECT_EQ(merged.at("name"), "Ann");  // absent fields are kept
+  EXPECT_EQ(merged.at("extra"), bj::parse(R"({"a":1,"c":2})"));  // JSON Merge Patch
+  EXPECT_EQ(merged.at("msisdn"), "+27820000001");
+  EXPECT_EQ(merged.at("contact_key").as_string().size(), 32u);
+}
+
+TEST_P(HostConformance, StatusCodes) {
+  auto run = host->run(ops({{"contact_get", "no-such-key"},
+                            {"contact_find", "+27829999999"},
+                            {"contact_upsert", R"({"msisdn":"+27820000001","nickname":"x"})"},
+                            {"contact_upsert", R"({"name":"no msisdn"})"},
+                            {"contact_upsert", R"({"msisdn":7})"},
+                            {"contact_upsert", "not json"},
+                            {"set_output", "[1]"},
+                            {"inbox_put", "[1]"},
+                            {"inbox_put", R"({"content":"kept"})"}}));
+  EXPECT_EQ(run.statuses, (std::vector<std::string>{"not_found", "not_found", "invalid_argument", "invalid_argument",
+                                                    "invalid_argument", "invalid_argument", "invalid_argument",
+                                                    "invalid_argument", "ok"}));
+}
+
+TEST_P(HostConformance, TopicRules) {
+  auto run = host->run(ops({{"publish", "outbound.sms_transport", R"({"content":"hi"})"},
+                            {"publish", "conversation.vxpolls.poll1", R"({"content":"hi"})"},
+                            {"publish", "event.acct1.vxpolls.poll_complete", "{}"},
+                            {"publish", "outbound.bad.topic", "{}"},
+                            {"publish", "outbound.", "{}"},
+                            {"publish", "conversation.only_type", "{}"},
+                            {"publish", "outbound.sms", "[1]"}}));
+  EXPECT_EQ(run.statuses, (std::vector<std::string>{"ok", "ok", "invalid_argument", "invalid_argument",
+                                                    "invalid_argument", "invalid_argument", "invalid_argument"}));
+  EXPECT_EQ(run.published_topics, (std::vector<std::string>{"outbound.sms_transport", "conversation.vxpolls.poll1"}));
+}
+
+TEST_P(HostConformance, EmitCompletesTheEventFromItsParent) {
+  auto run = host->run(ops({{"emit", R"({"event_type":"thanked","event_data":{"n":1}})"},
+                            {"emit", R"({"event_type":"bad type","event_data":{}})"},
+                            {"emit", R"({"event_type":"no_data"})"},
+                            {"emit", R"({"event_type":"x","event_data":{},"account_key":"acct2"})"}}));
+  ASSERT_EQ(run.statuses[0], "ok");
+  EXPECT_EQ(run.statuses[1], "invalid_argument");
+  EXPECT_EQ(run.emitted.size(), static_cast<std::size_t>(std::count(run.statuses.begin(), run.statuses.end(), "ok")));
+  ASSERT_FALSE(run.emitted.empty());
+  const bj::object& e = run.emitted[0];
+  EXPECT_EQ(e.at("event_type"), "thanked");
+  EXPECT_EQ(e.at("account_key"), "acct1");
+  EXPECT_EQ(e.at("conversation_type"), "vxpolls");
+  EXPECT_EQ(e.at("conversation_key"), "poll1");
+  EXPECT_EQ(e.at("event_data"), bj::parse(R"({"n":1})"));
+  EXPECT_EQ(e.at("depth"), 1);
+  EXPECT_EQ(e.at("causation_id"), "0123456789abcdef0123456789abcdef");
+  for (const bj::object& emitted : run.emitted) EXPECT_EQ(emitted.at("account_key"), "acct1");  // never another's
+}
+
+TEST_P(HostConformance, MetricNamesAreScopedToTheHandlerType) {
+  host->run(ops({{"metric", "hits"}, {"metric", "hits"}}));
+  EXPECT_EQ(host->metric("conformance_probe.hits"), 2);
+  EXPECT_EQ(host->metric("hits"), 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Hosts, HostConformance,
+    ::testing::Values(+[]() -> std::unique_ptr<HostUnderTest> { return std::make_unique<RealHost>(); },
+                      +[]() -> std::unique_ptr<HostUnderTest> { return std::make_unique<FakeHostUnderTest>(); }),
+    [](const ::testing::TestParamInfo<HostFactory>& param) {
+      return std::string(param.index == 0 ? "DaemonHost" : "FakeHost");
+    });
+
+}  // namespace
+}  // namespace vumi::plugin
