@@ -27,7 +27,8 @@ std::string instantiate(std::string_view text, const std::string& name) {
   out.reserve(text.size());
   const std::string_view marker = "@NAME@";
   std::size_t at = 0;
-  for (std::size_t found; (found = text.find(marker, at)) != std::string_view::npos; at = found + marker.size()) {
+  for (std::size_t found; (found = text.find(marker, at)) != std::string_view::npos;
+       at = found + marker.size()) {
     out.append(text.substr(at, found - at));
     out += name;
   }
@@ -46,12 +47,14 @@ int new_plugin_command(const NewPluginArgs& args) {
   const fs::path dir = args.dir.empty() ? fs::path(args.name) : args.dir;
   std::error_code error;
   if (fs::exists(dir, error) && !fs::is_empty(dir, error)) {
-    std::cerr << "vumi-dispatcher new-plugin: " << dir.string() << " exists and is not empty; nothing written\n";
+    std::cerr << "vumi-dispatcher new-plugin: " << dir.string()
+              << " exists and is not empty; nothing written\n";
     return 1;
   }
   fs::create_directories(dir, error);
   if (error) {
-    std::cerr << "vumi-dispatcher new-plugin: cannot create " << dir.string() << ": " << error.message() << "\n";
+    std::cerr << "vumi-dispatcher new-plugin: cannot create " << dir.string() << ": " << error.message()
+              << "\n";
     return 1;
   }
   for (const TemplateFile& file : plugin_template_files()) {

@@ -77,7 +77,8 @@ void validate_against_plugins(const Config& config, const plugin::PluginRegistry
         if (account_text.empty()) account_text = account_json(account);
         for (plugin::StepProblem& problem : plugin::validate_step(*type, bj::serialize(spec->options),
                                                                   bj::serialize(step.config), account_text))
-          errors.push_back({plugin::step_problem_path(config_path, problem.path), std::move(problem.message)});
+          errors.push_back(
+              {plugin::step_problem_path(config_path, problem.path), std::move(problem.message)});
       }
     }
   }

@@ -83,8 +83,7 @@ std::string ChainRunner::rendered_config_problem(const Step& step) {
   boost::system::error_code parse_error;
   rendered_value_ = boost::json::parse(rendered_, parse_error);
   const std::string config_path = step.spec->path + ".config";
-  if (parse_error)
-    return config_path + ": the rendered config is not JSON (" + parse_error.message() + ")";
+  if (parse_error) return config_path + ": the rendered config is not JSON (" + parse_error.message() + ")";
   schema_errors_.clear();
   plugin::validate_against_schema(rendered_value_, step.handler->type().step_schema, config_path, {},
                                   schema_errors_);

@@ -1,12 +1,11 @@
 // The loader's descriptor checks and the schema validator behind vumi/host_checks.hpp. Compiled
 // into vumi::sdk_testing (sdk/CMakeLists.txt), which the host links too: one copy of the rules.
-#include <vumi/host_checks.hpp>
-
 #include <algorithm>
 #include <cstddef>
 #include <cstring>
 #include <iterator>
 #include <set>
+#include <vumi/host_checks.hpp>
 
 #include "common/identifier.hpp"
 #include "common/json.hpp"
@@ -71,7 +70,8 @@ boost::json::value read_schema(const char* text, const std::string& handler, con
   return schema;
 }
 
-CheckedHandlerType read_handler_type(const vumi_handler_type* raw, std::uint32_t index, unsigned plugin_minor) {
+CheckedHandlerType read_handler_type(const vumi_handler_type* raw, std::uint32_t index,
+                                     unsigned plugin_minor) {
   const std::string position = "handler #" + std::to_string(index);
   if (!raw) throw Refused(position + " is NULL");
   const std::uint32_t size = declared_size(raw);
@@ -130,8 +130,8 @@ vumi_plugin_info read_plugin_info(const vumi_plugin_info* raw) {
   std::memcpy(&minor, reinterpret_cast<const char*>(raw) + offsetof(vumi_plugin_info, abi_minor),
               sizeof minor);
   if (major != VUMI_ABI_MAJOR)
-    throw Refused("plugin ABI " + abi_text(major, minor) + ", host supports " + std::to_string(VUMI_ABI_MAJOR) +
-                  ".x");
+    throw Refused("plugin ABI " + abi_text(major, minor) + ", host supports " +
+                  std::to_string(VUMI_ABI_MAJOR) + ".x");
   if (minor > VUMI_ABI_MINOR)
     throw Refused("plugin ABI " + abi_text(major, minor) + ", host supports up to " +
                   abi_text(VUMI_ABI_MAJOR, VUMI_ABI_MINOR));

@@ -7,18 +7,18 @@
 #include <spdlog/spdlog.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <vumi/host_checks.hpp>
 
 #include <algorithm>
 #include <atomic>
-#include <mutex>
-#include <optional>
 #include <boost/dll/shared_library.hpp>
 #include <boost/json/parse.hpp>
 #include <cstdint>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <system_error>
 #include <utility>
+#include <vumi/host_checks.hpp>
 
 #include "common/json.hpp"
 #include "plugin/host_call.hpp"
@@ -73,7 +73,8 @@ class LoadedLibrary final : public LoadedPlugin {
   std::string version_;
   std::string build_tag_;
   bool initialized_ = false;
-  std::vector<host_checks::CheckedHandlerType> checked_;  // what a later registry reusing this image registers
+  std::vector<host_checks::CheckedHandlerType>
+      checked_;  // what a later registry reusing this image registers
 };
 
 // What tells one build of a plugin file from another: a rebuilt, copied-over or replaced file
@@ -127,7 +128,8 @@ class ImageCache {
     return out;
   }
 
-  void remember(const std::string& key, const FileIdentity& identity, const std::shared_ptr<LoadedLibrary>& image) {
+  void remember(const std::string& key, const FileIdentity& identity,
+                const std::shared_ptr<LoadedLibrary>& image) {
     std::lock_guard lock(mutex_);
     std::vector<Slot>& slots = slots_[key];
     std::erase_if(slots, [&](const Slot& slot) { return slot.identity == identity || slot.image.expired(); });
@@ -171,7 +173,8 @@ boost::dll::shared_library open_library(const fs::path& file) {
 }
 
 [[noreturn]] void refuse_missing_entry(const boost::dll::shared_library& library) {
-  throw Refused{host_checks::missing_entry_reason([&](const std::string& symbol) { return library.has(symbol); })};
+  throw Refused{
+      host_checks::missing_entry_reason([&](const std::string& symbol) { return library.has(symbol); })};
 }
 
 const vumi_plugin_info* call_entry(const boost::dll::shared_library& library) {
@@ -231,8 +234,8 @@ struct PluginRegistry::State {
     }
     Entry entry = load_image(plugin);
     if (cached.previous)
-      spdlog::info("plugin {} {} -> {} ({} changed; the new image serves new handler instances)", plugin->name_,
-                   cached.previous->version(), plugin->version_, file.string());
+      spdlog::info("plugin {} {} -> {} ({} changed; the new image serves new handler instances)",
+                   plugin->name_, cached.previous->version(), plugin->version_, file.string());
     ImageCache::instance().remember(key, *identity, plugin);
     return entry;
   }
@@ -267,8 +270,8 @@ struct PluginRegistry::State {
     type->step_schema = std::move(checked.step_schema);
     if (auto found = types.find(type->name); found != types.end())
       throw Refused{"handler type " + json::quoted(type->name) + " is already registered by plugin " +
-                    json::quoted(found->second->plugin->name()) + " (" + found->second->plugin->file().string() +
-                    ")"};
+                    json::quoted(found->second->plugin->name()) + " (" +
+                    found->second->plugin->file().string() + ")"};
     type->plugin = plugin;
     return type;
   }

@@ -64,8 +64,9 @@ std::vector<StepProblem> validate_step(const HandlerType& type, std::string_view
     call.error = "validate() threw an exception across the plugin boundary";
   }
   if (status != VUMI_OK) {
-    std::string why = call.error.empty() ? std::string("validate() failed with status ") + vumi_status_name(status)
-                                         : std::move(call.error);
+    std::string why = call.error.empty()
+                          ? std::string("validate() failed with status ") + vumi_status_name(status)
+                          : std::move(call.error);
     errors.problems.push_back({"", "handler type " + type.name + " could not check this step: " + why});
   }
   return std::move(errors.problems);

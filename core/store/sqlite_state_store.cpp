@@ -57,7 +57,6 @@ std::string serialize_object(const bj::object& object) {
   return bj::serialize(object);
 }
 
-
 }  // namespace
 
 SqliteStateStore::SqliteStateStore(const std::filesystem::path& state_dir, Mode mode)

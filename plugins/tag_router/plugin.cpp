@@ -83,8 +83,8 @@ class TagRouter {
       if (conversation.find("{{") != std::string_view::npos) continue;
       if (!conversations.contains(conversation))
         check.error(path, "conversation " + json::serialize(json::string(conversation)) +
-                              " is not declared in accounts." + key + ".conversations (declared: " +
-                              list(declared) + ")");
+                              " is not declared in accounts." + key +
+                              ".conversations (declared: " + list(declared) + ")");
     }
   }
 

@@ -127,7 +127,8 @@ TEST_F(PluginValidation, ValidateRunsOnlyOnStepsTheSchemaAccepts) {
   // routes must be an object: the schema reports it and validate() never sees the step.
   const char* config = R"({"handlers": {"router": {"type": "tag_router"}}, "accounts": {"a": {
       "routes": [{"chain": [{"handler": "router", "config": {"routes": ["pool:t"]}}]}]}}})";
-  EXPECT_THAT(validate(config), ElementsAre(HasSubstr("accounts.a.routes[0].chain[0].config.routes: expected object")));
+  EXPECT_THAT(validate(config),
+              ElementsAre(HasSubstr("accounts.a.routes[0].chain[0].config.routes: expected object")));
 }
 
 TEST_F(PluginValidation, ValidateSkipsTemplatedTargets) {

@@ -1,5 +1,4 @@
 #include <gmock/gmock.h>
-
 #include <spdlog/logger.h>
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
@@ -170,7 +169,8 @@ TEST_F(DispatchTest, RenderedConfigOutsideTheStepSchemaIsADeadLetterNamingThePat
         { "handler": "emit", "config": { "event_type": "{{/event/event_data/kind}}" } } ] } ] } })"));
   send_event("acct1", "vxpolls", "poll1", "poll_complete", boost::json::parse(R"({"kind":42})").as_object());
   // The sentinel: its config renders valid, so the plugin runs.
-  send_event("acct1", "vxpolls", "poll1", "poll_complete", boost::json::parse(R"({"kind":"fine"})").as_object());
+  send_event("acct1", "vxpolls", "poll1", "poll_complete",
+             boost::json::parse(R"({"kind":"fine"})").as_object());
 
   auto letters = dead_letters();
   ASSERT_EQ(letters.size(), 1u);

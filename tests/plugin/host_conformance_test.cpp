@@ -6,9 +6,9 @@
 
 #include <algorithm>
 #include <boost/json.hpp>
-#include <optional>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 #include <vumi/testing.hpp>
@@ -84,8 +84,10 @@ class RealHost final : public HostUnderTest, event::AccountDirectory {
     const vumi_step_input input = testing::step_input(config);
     EXPECT_EQ(probe_->handle(call, input), VUMI_STEP_CONTINUE) << call.error;
     ProbeRun run = from_output(services_.output());
-    for (std::size_t i = sent_before; i < sink_.sent.size(); ++i) run.published_topics.push_back(sink_.sent[i].topic);
-    for (std::size_t i = emitted_before; i < emitted_.size(); ++i) run.emitted.push_back(emitted_[i].body.as_object());
+    for (std::size_t i = sent_before; i < sink_.sent.size(); ++i)
+      run.published_topics.push_back(sink_.sent[i].topic);
+    for (std::size_t i = emitted_before; i < emitted_.size(); ++i)
+      run.emitted.push_back(emitted_[i].body.as_object());
     return run;
   }
   std::int64_t metric(const std::string& full_name) override {
@@ -122,7 +124,8 @@ class FakeHostUnderTest final : public HostUnderTest {
     ProbeRun run = from_output(*step.output);
     for (std::size_t i = published_before; i < host_.published().size(); ++i)
       run.published_topics.push_back(host_.published()[i].topic);
-    for (std::size_t i = emitted_before; i < host_.emitted().size(); ++i) run.emitted.push_back(host_.emitted()[i]);
+    for (std::size_t i = emitted_before; i < host_.emitted().size(); ++i)
+      run.emitted.push_back(host_.emitted()[i]);
     return run;
   }
   std::int64_t metric(const std::string& full_name) override {
@@ -153,13 +156,14 @@ bj::array ops(std::initializer_list<std::vector<std::string>> list) {
 }
 
 TEST_P(HostConformance, ContactUpsertMergesFieldsAndExtra) {
-  auto run = host->run(ops({{"contact_upsert", R"({"msisdn":"+27820000001","name":"Ann","extra":{"a":1,"b":1}})"},
-                            {"contact_upsert", R"({"msisdn":"+27820000001","extra":{"b":null,"c":2}})"}}));
+  auto run =
+      host->run(ops({{"contact_upsert", R"({"msisdn":"+27820000001","name":"Ann","extra":{"a":1,"b":1}})"},
+                     {"contact_upsert", R"({"msisdn":"+27820000001","extra":{"b":null,"c":2}})"}}));
   ASSERT_EQ(run.statuses, (std::vector<std::string>{"ok", "ok"}));
   EXPECT_TRUE(run.values[0].ends_with(" created"));
   ASSERT_TRUE(run.values[1].ends_with(" updated"));
   const bj::value merged = bj::parse(run.values[1].substr(0, run.values[1].size() - 8));
-  EXPECT_EQ(merged.at("name"), "Ann");  // absent fields are kept
+  EXPECT_EQ(merged.at("name"), "Ann");                           // absent fields are kept
   EXPECT_EQ(merged.at("extra"), bj::parse(R"({"a":1,"c":2})"));  // JSON Merge Patch
   EXPECT_EQ(merged.at("msisdn"), "+27820000001");
   EXPECT_EQ(merged.at("contact_key").as_string().size(), 32u);
@@ -175,9 +179,10 @@ TEST_P(HostConformance, StatusCodes) {
                             {"set_output", "[1]"},
                             {"inbox_put", "[1]"},
                             {"inbox_put", R"({"content":"kept"})"}}));
-  EXPECT_EQ(run.statuses, (std::vector<std::string>{"not_found", "not_found", "invalid_argument", "invalid_argument",
-                                                    "invalid_argument", "invalid_argument", "invalid_argument",
-                                                    "invalid_argument", "ok"}));
+  EXPECT_EQ(run.statuses,
+            (std::vector<std::string>{"not_found", "not_found", "invalid_argument", "invalid_argument",
+                                      "invalid_argument", "invalid_argument", "invalid_argument",
+                                      "invalid_argument", "ok"}));
 }
 
 TEST_P(HostConformance, TopicRules) {
@@ -188,9 +193,11 @@ TEST_P(HostConformance, TopicRules) {
                             {"publish", "outbound.", "{}"},
                             {"publish", "conversation.only_type", "{}"},
                             {"publish", "outbound.sms", "[1]"}}));
-  EXPECT_EQ(run.statuses, (std::vector<std::string>{"ok", "ok", "invalid_argument", "invalid_argument",
-                                                    "invalid_argument", "invalid_argument", "invalid_argument"}));
-  EXPECT_EQ(run.published_topics, (std::vector<std::string>{"outbound.sms_transport", "conversation.vxpolls.poll1"}));
+  EXPECT_EQ(run.statuses,
+            (std::vector<std::string>{"ok", "ok", "invalid_argument", "invalid_argument", "invalid_argument",
+                                      "invalid_argument", "invalid_argument"}));
+  EXPECT_EQ(run.published_topics,
+            (std::vector<std::string>{"outbound.sms_transport", "conversation.vxpolls.poll1"}));
 }
 
 TEST_P(HostConformance, EmitCompletesTheEventFromItsParent) {
@@ -200,7 +207,8 @@ TEST_P(HostConformance, EmitCompletesTheEventFromItsParent) {
                             {"emit", R"({"event_type":"x","event_data":{},"account_key":"acct2"})"}}));
   ASSERT_EQ(run.statuses[0], "ok");
   EXPECT_EQ(run.statuses[1], "invalid_argument");
-  EXPECT_EQ(run.emitted.size(), static_cast<std::size_t>(std::count(run.statuses.begin(), run.statuses.end(), "ok")));
+  EXPECT_EQ(run.emitted.size(),
+            static_cast<std::size_t>(std::count(run.statuses.begin(), run.statuses.end(), "ok")));
   ASSERT_FALSE(run.emitted.empty());
   const bj::object& e = run.emitted[0];
   EXPECT_EQ(e.at("event_type"), "thanked");
@@ -210,7 +218,8 @@ TEST_P(HostConformance, EmitCompletesTheEventFromItsParent) {
   EXPECT_EQ(e.at("event_data"), bj::parse(R"({"n":1})"));
   EXPECT_EQ(e.at("depth"), 1);
   EXPECT_EQ(e.at("causation_id"), "0123456789abcdef0123456789abcdef");
-  for (const bj::object& emitted : run.emitted) EXPECT_EQ(emitted.at("account_key"), "acct1");  // never another's
+  for (const bj::object& emitted : run.emitted)
+    EXPECT_EQ(emitted.at("account_key"), "acct1");  // never another's
 }
 
 TEST_P(HostConformance, MetricNamesAreScopedToTheHandlerType) {
@@ -219,13 +228,37 @@ TEST_P(HostConformance, MetricNamesAreScopedToTheHandlerType) {
   EXPECT_EQ(host->metric("hits"), 0);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Hosts, HostConformance,
-    ::testing::Values(+[]() -> std::unique_ptr<HostUnderTest> { return std::make_unique<RealHost>(); },
-                      +[]() -> std::unique_ptr<HostUnderTest> { return std::make_unique<FakeHostUnderTest>(); }),
-    [](const ::testing::TestParamInfo<HostFactory>& param) {
-      return std::string(param.index == 0 ? "DaemonHost" : "FakeHost");
-    });
+// The fake host is not tied to one plugin per test binary: load_file gives each its own image.
+TEST(FakeHostPlugins, SeveralPluginsLoadSideBySideInOneHost) {
+  vumi::testing::FakeHost host;
+  host.load_file(testing::example_plugin().string());
+  host.load_file(testing::fixture("conformance_probe").string());
+  host.load_file(testing::fixture("frozen_v1_0").string());  // a 1.0 plugin, too
+  const std::string event = vumi::testing::make_event("acct1", "vxpolls", "poll1", "poll_complete");
+  EXPECT_TRUE(host.instantiate("noop").run(event).continued());
+  EXPECT_TRUE(host.instantiate("frozen_v1_0").run(event, "{}").continued());
+  auto probe = host.instantiate("conformance_probe").run(event, R"({"ops":[["metric","hits"]]})");
+  EXPECT_EQ(probe.output->at("statuses"), bj::parse(R"(["ok"])"));
+  // Refused with the daemon's words, prefixed by the file.
+  try {
+    host.load_file(testing::fixture("abi_2_entry").string());
+    FAIL() << "abi_2_entry should be refused";
+  } catch (const vumi::testing::FakeHostError& e) {
+    EXPECT_EQ(std::string(e.what()),
+              testing::fixture("abi_2_entry").string() +
+                  ": plugin built for ABI 2 (vumi_plugin_entry_v2); this host supports 1.x");
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Hosts, HostConformance,
+                         ::testing::Values(
+                             +[]() -> std::unique_ptr<HostUnderTest> { return std::make_unique<RealHost>(); },
+                             +[]() -> std::unique_ptr<HostUnderTest> {
+                               return std::make_unique<FakeHostUnderTest>();
+                             }),
+                         [](const ::testing::TestParamInfo<HostFactory>& param) {
+                           return std::string(param.index == 0 ? "DaemonHost" : "FakeHost");
+                         });
 
 }  // namespace
 }  // namespace vumi::plugin

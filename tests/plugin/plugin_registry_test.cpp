@@ -52,7 +52,8 @@ TEST(PluginRefusal, MissingFile) {
 }
 
 TEST(PluginRefusal, EntrySymbolMissing) {
-  EXPECT_THAT(refusal_reason(fixture("no_entry_symbol")), StartsWith("entry symbol vumi_plugin_entry_v1 not found; "));
+  EXPECT_THAT(refusal_reason(fixture("no_entry_symbol")),
+              StartsWith("entry symbol vumi_plugin_entry_v1 not found; "));
 }
 
 TEST(PluginRefusal, EntryReturnsNull) {

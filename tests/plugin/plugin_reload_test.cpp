@@ -96,8 +96,8 @@ TEST_F(PluginReload, ARebuiltFileIsANewImageAndTheOldOneUnloadsWithItsLastInstan
   install("versioned_0_2");  // rebuilt under a new version while 0.1.0 is running
   std::ostringstream captured;
   auto previous = spdlog::default_logger();
-  auto logger =
-      std::make_shared<spdlog::logger>("captured", std::make_shared<spdlog::sinks::ostream_sink_st>(captured));
+  auto logger = std::make_shared<spdlog::logger>("captured",
+                                                 std::make_shared<spdlog::sinks::ostream_sink_st>(captured));
   logger->set_pattern("%v");
   spdlog::set_default_logger(logger);
   PluginRegistry new_registry;

@@ -422,9 +422,10 @@ TEST(FakeHostLoad, RefusesBadDescriptorsWithTheDaemonsReasons) {
   bad_schema.step_schema = R"({"type":"object","properties":{"to":{"type":"strng"}}})";
   static const vumi_handler_type* const schema[] = {&bad_schema};
   g_info = make_info(schema, 1);
-  EXPECT_EQ(load_error(host).rfind("plugin refused: handler \"bad_schema\": step_schema: properties.to.type: unknown type "
-                                   "\"strng\"",
-                                   0),
+  EXPECT_EQ(load_error(host).rfind(
+                "plugin refused: handler \"bad_schema\": step_schema: properties.to.type: unknown type "
+                "\"strng\"",
+                0),
             0u)
       << load_error(host);
 

@@ -37,7 +37,9 @@ TEST_F(Example, FailAndThrowFailTheStep) {
 TEST_F(Example, AConfigOutsideTheSchemaIsRefusedAsTheDaemonRefusesIt) {
   auto run = host.instantiate("emit_event").run(event, R"({"event_type":42})");
   EXPECT_TRUE(run.failed());
-  EXPECT_EQ(run.error, "rendered config does not match the step schema: config.event_type: expected string, got integer");
+  EXPECT_EQ(
+      run.error,
+      "rendered config does not match the step schema: config.event_type: expected string, got integer");
 }
 
 }  // namespace

@@ -55,9 +55,9 @@ extern "C" {
 #define VUMI_STRINGIFY_(x) #x
 #define VUMI_STRINGIFY(x) VUMI_STRINGIFY_(x)
 /* Identifies how the plugin was built; shown by `vumi-dispatcher plugins`, checked for presence. */
-#define VUMI_BUILD_TAG                                                                    \
-  "vumi-abi-" VUMI_STRINGIFY(VUMI_ABI_MAJOR) "." VUMI_STRINGIFY(VUMI_TARGET_ABI_MINOR) " ptr" \
-      VUMI_STRINGIFY(__SIZEOF_POINTER__)
+#define VUMI_BUILD_TAG                                           \
+  "vumi-abi-" VUMI_STRINGIFY(VUMI_ABI_MAJOR) "." VUMI_STRINGIFY( \
+      VUMI_TARGET_ABI_MINOR) " ptr" VUMI_STRINGIFY(__SIZEOF_POINTER__)
 
 /* A borrowed, not necessarily NUL-terminated, UTF-8 string or JSON text. */
 typedef struct vumi_view {
@@ -283,20 +283,27 @@ VUMI_ABI_ASSERT(offsetof(vumi_host_api, abi_major) == 4 && offsetof(vumi_host_ap
 VUMI_ABI_ASSERT(offsetof(vumi_host_api, log) == 8 && offsetof(vumi_host_api, set_error) == 16);
 VUMI_ABI_ASSERT(offsetof(vumi_host_api, set_output) == 24 && offsetof(vumi_host_api, event_json) == 32);
 VUMI_ABI_ASSERT(offsetof(vumi_host_api, emit_event) == 40 && offsetof(vumi_host_api, publish) == 48);
-VUMI_ABI_ASSERT(offsetof(vumi_host_api, contact_get) == 56 && offsetof(vumi_host_api, contact_find_by_msisdn) == 64);
+VUMI_ABI_ASSERT(offsetof(vumi_host_api, contact_get) == 56 &&
+                offsetof(vumi_host_api, contact_find_by_msisdn) == 64);
 VUMI_ABI_ASSERT(offsetof(vumi_host_api, contact_upsert) == 72 && offsetof(vumi_host_api, inbox_put) == 80);
 VUMI_ABI_ASSERT(offsetof(vumi_host_api, metric_add) == 88 && offsetof(vumi_host_api, new_id) == 96);
 VUMI_ABI_ASSERT(offsetof(vumi_host_api, account_json) == 104 && sizeof(vumi_host_api) == 112);
-VUMI_ABI_ASSERT(offsetof(vumi_step_input, account_key) == 8 && offsetof(vumi_step_input, conversation_type) == 24);
-VUMI_ABI_ASSERT(offsetof(vumi_step_input, conversation_key) == 40 && offsetof(vumi_step_input, event_type) == 56);
+VUMI_ABI_ASSERT(offsetof(vumi_step_input, account_key) == 8 &&
+                offsetof(vumi_step_input, conversation_type) == 24);
+VUMI_ABI_ASSERT(offsetof(vumi_step_input, conversation_key) == 40 &&
+                offsetof(vumi_step_input, event_type) == 56);
 VUMI_ABI_ASSERT(offsetof(vumi_step_input, event_id) == 72 && offsetof(vumi_step_input, config_json) == 88);
 VUMI_ABI_ASSERT(offsetof(vumi_step_input, depth) == 104 && sizeof(vumi_step_input) == 112);
-VUMI_ABI_ASSERT(offsetof(vumi_validate_input, options_json) == 8 && offsetof(vumi_validate_input, config_json) == 24);
-VUMI_ABI_ASSERT(offsetof(vumi_validate_input, account_json) == 40 && offsetof(vumi_validate_input, errors) == 56);
+VUMI_ABI_ASSERT(offsetof(vumi_validate_input, options_json) == 8 &&
+                offsetof(vumi_validate_input, config_json) == 24);
+VUMI_ABI_ASSERT(offsetof(vumi_validate_input, account_json) == 40 &&
+                offsetof(vumi_validate_input, errors) == 56);
 VUMI_ABI_ASSERT(offsetof(vumi_validate_input, add_error) == 64 && sizeof(vumi_validate_input) == 72);
 VUMI_ABI_ASSERT(offsetof(vumi_handler_type, name) == 8 && offsetof(vumi_handler_type, description) == 16);
-VUMI_ABI_ASSERT(offsetof(vumi_handler_type, options_schema) == 24 && offsetof(vumi_handler_type, step_schema) == 32);
-VUMI_ABI_ASSERT(offsetof(vumi_handler_type, output_description) == 40 && offsetof(vumi_handler_type, threading) == 48);
+VUMI_ABI_ASSERT(offsetof(vumi_handler_type, options_schema) == 24 &&
+                offsetof(vumi_handler_type, step_schema) == 32);
+VUMI_ABI_ASSERT(offsetof(vumi_handler_type, output_description) == 40 &&
+                offsetof(vumi_handler_type, threading) == 48);
 VUMI_ABI_ASSERT(sizeof(((vumi_handler_type*)0)->threading) == 4 && offsetof(vumi_handler_type, create) == 56);
 VUMI_ABI_ASSERT(offsetof(vumi_handler_type, destroy) == 64 && offsetof(vumi_handler_type, handle) == 72);
 VUMI_ABI_ASSERT(offsetof(vumi_handler_type, validate) == 80 && sizeof(vumi_handler_type) == 88);

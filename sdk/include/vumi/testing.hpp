@@ -29,7 +29,6 @@
 #define VUMI_TESTING_HPP
 
 #include <dlfcn.h>
-#include <vumi/host_checks.hpp>
 #include <vumi/plugin.h>
 
 #include <boost/json.hpp>
@@ -38,8 +37,8 @@
 #include <cstdio>
 #include <ctime>
 #include <deque>
-#include <memory>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <stdexcept>
@@ -47,6 +46,7 @@
 #include <string_view>
 #include <utility>
 #include <vector>
+#include <vumi/host_checks.hpp>
 #include <vumi/plugin.hpp>
 
 // The entry function of the plugin compiled into this test binary (defined by VUMI_PLUGIN).
@@ -306,7 +306,7 @@ class FakeHost {
   vumi_host_info info_{};
   bool check_configs_ = true;
   std::vector<std::unique_ptr<Library>> libraries_;  // declared first: closed after shutdown()
-  std::deque<vumi_plugin_info> plugins_;  // a deque: load() hands out references
+  std::deque<vumi_plugin_info> plugins_;             // a deque: load() hands out references
   std::map<std::string, LoadedType, std::less<>> types_;
   std::map<std::string, vumi_status> failures_;
   std::vector<LogLine> logs_;
@@ -482,8 +482,9 @@ inline const vumi_plugin_info& FakeHost::load(vumi_plugin_entry_fn entry) {
     }
     if (s != VUMI_OK)
       throw FakeHostError("plugin refused: init failed: " +
-                          (call.error.empty() ? "returned " + std::string(vumi_status_name(s)) + " without a message"
-                                              : call.error));
+                          (call.error.empty()
+                               ? "returned " + std::string(vumi_status_name(s)) + " without a message"
+                               : call.error));
   }
   for (auto& type : types)
     types_[type.name] = LoadedType{type.abi, std::move(type.options_schema), std::move(type.step_schema)};
@@ -668,7 +669,8 @@ inline bool FakeHost::logged(std::string_view needle) const {
 inline std::int64_t FakeHost::metric(std::string_view name) const {
   std::int64_t total = 0;
   for (const auto& [key, value] : metrics_)
-    if (key == name || (key.size() > name.size() && key.ends_with(name) && key[key.size() - name.size() - 1] == '.'))
+    if (key == name ||
+        (key.size() > name.size() && key.ends_with(name) && key[key.size() - name.size() - 1] == '.'))
       total += value;
   return total;
 }
