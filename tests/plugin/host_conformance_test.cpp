@@ -68,6 +68,7 @@ class RealHost final : public HostUnderTest, event::AccountDirectory {
   bool has_account(std::string_view a) const override { return a == "acct1"; }
   std::optional<std::string_view> conversation_type(std::string_view, std::string_view key) const override {
     if (key == "poll1") return "vxpolls";
+    if (key == "survey1") return "surveys";
     return std::nullopt;
   }
 
@@ -114,6 +115,7 @@ class FakeHostUnderTest final : public HostUnderTest {
  public:
   FakeHostUnderTest() {
     host_.load_file(testing::fixture("conformance_probe").string());
+    host_.declare_account("acct1", {{"poll1", "vxpolls"}, {"survey1", "surveys"}});
     probe_.emplace(host_.instantiate("conformance_probe"));
   }
   ProbeRun run(const bj::array& ops) override {
@@ -205,11 +207,8 @@ TEST_P(HostConformance, EmitCompletesTheEventFromItsParent) {
                             {"emit", R"({"event_type":"bad type","event_data":{}})"},
                             {"emit", R"({"event_type":"no_data"})"},
                             {"emit", R"({"event_type":"x","event_data":{},"account_key":"acct2"})"}}));
-  ASSERT_EQ(run.statuses[0], "ok");
-  EXPECT_EQ(run.statuses[1], "invalid_argument");
-  EXPECT_EQ(run.emitted.size(),
-            static_cast<std::size_t>(std::count(run.statuses.begin(), run.statuses.end(), "ok")));
-  ASSERT_FALSE(run.emitted.empty());
+  EXPECT_EQ(run.statuses, (std::vector<std::string>{"ok", "invalid_argument", "ok", "invalid_argument"}));
+  ASSERT_EQ(run.emitted.size(), 2u);
   const bj::object& e = run.emitted[0];
   EXPECT_EQ(e.at("event_type"), "thanked");
   EXPECT_EQ(e.at("account_key"), "acct1");
@@ -218,8 +217,31 @@ TEST_P(HostConformance, EmitCompletesTheEventFromItsParent) {
   EXPECT_EQ(e.at("event_data"), bj::parse(R"({"n":1})"));
   EXPECT_EQ(e.at("depth"), 1);
   EXPECT_EQ(e.at("causation_id"), "0123456789abcdef0123456789abcdef");
+  EXPECT_EQ(e.at("event_id").as_string().size(), 32u);
+  EXPECT_TRUE(e.at("timestamp").is_string());
+  EXPECT_EQ(e.size(), 9u);  // account, conversation key/type, type, id, timestamp, data, causation, depth
+  EXPECT_EQ(run.emitted[1].at("event_data"), bj::object());  // event_data defaults to {}
   for (const bj::object& emitted : run.emitted)
     EXPECT_EQ(emitted.at("account_key"), "acct1");  // never another's
+}
+
+TEST_P(HostConformance, EmitToAnotherConversationTakesItsDeclaredType) {
+  auto run = host->run(ops({{"emit", R"({"event_type":"moved","conversation_key":"survey1"})"}}));
+  ASSERT_EQ(run.statuses, (std::vector<std::string>{"ok"}));
+  ASSERT_EQ(run.emitted.size(), 1u);
+  EXPECT_EQ(run.emitted[0].at("conversation_key"), "survey1");
+  EXPECT_EQ(run.emitted[0].at("conversation_type"), "surveys");
+}
+
+TEST_P(HostConformance, EmittedEventsAreHeldToTheDecodeLimits) {
+  const std::string long_string(64 * 1024 + 1, 'x');
+  std::string deep = "1";
+  for (int i = 0; i < 70; ++i) deep = "[" + deep + "]";
+  auto run = host->run(
+      ops({{"emit", R"({"event_type":"big","event_data":{"s":")" + long_string + R"("}})"},
+           {"emit", R"({"event_type":"deep","event_data":{"d":)" + deep + "}}"},
+           {"emit", R"({"event_type":"fits","event_data":{"s":")" + long_string.substr(1) + R"("}})"}}));
+  EXPECT_EQ(run.statuses, (std::vector<std::string>{"invalid_argument", "invalid_argument", "ok"}));
 }
 
 TEST_P(HostConformance, MetricNamesAreScopedToTheHandlerType) {

@@ -132,6 +132,20 @@ inline void merge_patch(json::value& target, const json::value& patch) {
   }
 }
 
+// True when every string and key in v is at most max_bytes long.
+inline bool strings_within(const json::value& v, std::size_t max_bytes) {
+  if (v.is_string()) return v.as_string().size() <= max_bytes;
+  if (v.is_array()) {
+    for (const json::value& item : v.as_array())
+      if (!strings_within(item, max_bytes)) return false;
+  }
+  if (v.is_object()) {
+    for (const auto& kv : v.as_object())
+      if (kv.key().size() > max_bytes || !strings_within(kv.value(), max_bytes)) return false;
+  }
+  return true;
+}
+
 // Parses text that must be a JSON object; nullopt otherwise.
 inline std::optional<json::object> parse_object(std::string_view text) {
   boost::system::error_code ec;
@@ -203,6 +217,14 @@ class FakeHost {
   // schemas, as the daemon does (on by default).
   void check_configs(bool on) { check_configs_ = on; }
 
+  // The daemon's decode limits (config "limits"), applied to emitted events; defaults as the daemon's.
+  struct Limits {
+    std::size_t max_body_bytes = 1024 * 1024;
+    std::size_t max_depth = 64;
+    std::size_t max_string_bytes = 64 * 1024;
+  };
+  void set_limits(const Limits& limits) { limits_ = limits; }
+
   // The loaded handler type with that name; throws FakeHostError when there is none.
   const vumi_handler_type& handler_type(std::string_view name) const;
   // The declared schemas, parsed; a NULL schema reads as "an object with no properties".
@@ -229,8 +251,10 @@ class FakeHost {
   const std::vector<LogLine>& logs() const { return logs_; }
   bool logged(std::string_view needle) const;
   const std::vector<PublishedMessage>& published() const { return published_; }
-  // Emitted events, completed as the host would: account_key, conversation_type/key defaulted
-  // to the parent's, causation_id = parent event_id, depth = parent depth + 1.
+  // Emitted events, normalised as the daemon does: account_key, conversation_key (default the
+  // parent's) and conversation_type (the account's declared type of that conversation, else the
+  // parent's), event_type, a fresh event_id, timestamp, event_data (default {}), causation_id =
+  // parent event_id, depth = parent depth + 1; nothing else.
   const std::vector<json::object>& emitted() const { return emitted_; }
   // A counter, by the name the plugin gave ("sent", summed over handler types) or by the daemon's
   // full name ("<handler_type>.<name>", the keys of metrics()).
@@ -305,6 +329,7 @@ class FakeHost {
   vumi_host_api api_{};
   vumi_host_info info_{};
   bool check_configs_ = true;
+  Limits limits_;
   std::vector<std::unique_ptr<Library>> libraries_;  // declared first: closed after shutdown()
   std::deque<vumi_plugin_info> plugins_;             // a deque: load() hands out references
   std::map<std::string, LoadedType, std::less<>> types_;
@@ -807,23 +832,54 @@ inline vumi_status FakeHost::svc_emit_event(vumi_call* call, vumi_view event_jso
     FakeCall& c = FakeCall::from(call);
     if (!c.step) return VUMI_ERR_UNAVAILABLE;
     if (auto s = c.host->injected("emit_event")) return *s;
-    auto e = detail::parse_object(vumi::sdk::str(event_json));
-    if (!e) return VUMI_ERR_INVALID_ARGUMENT;
+    // As the daemon reads an emitted event: within its decode limits, event_type an identifier,
+    // conversation_type/key optional identifiers, event_data an optional object, account_key (if
+    // given) the current account's.
+    const std::string_view text = vumi::sdk::str(event_json);
+    if (text.size() > c.host->limits_.max_body_bytes) return VUMI_ERR_INVALID_ARGUMENT;
+    boost::system::error_code ec;
+    json::parse_options options;
+    options.max_depth = c.host->limits_.max_depth;
+    json::value parsed = json::parse(text, ec, {}, options);
+    if (ec || !parsed.is_object() || !detail::strings_within(parsed, c.host->limits_.max_string_bytes))
+      return VUMI_ERR_INVALID_ARGUMENT;
+    json::object* e = &parsed.as_object();
     auto* type = e->if_contains("event_type");
-    auto* data = e->if_contains("event_data");
-    if (!type || !type->is_string() || !detail::is_identifier(type->as_string()) || !data ||
-        !data->is_object())
+    if (!type || !type->is_string() || !detail::is_identifier(type->as_string()))
       return VUMI_ERR_INVALID_ARGUMENT;
     for (const char* key : {"conversation_type", "conversation_key"}) {
       auto* v = e->if_contains(key);
       if (v && (!v->is_string() || !detail::is_identifier(v->as_string()))) return VUMI_ERR_INVALID_ARGUMENT;
     }
-    if (!e->contains("conversation_type")) (*e)["conversation_type"] = c.step->conversation_type;
+    if (auto* data = e->if_contains("event_data"); data && !data->is_object())
+      return VUMI_ERR_INVALID_ARGUMENT;
+    if (!e->contains("event_data")) (*e)["event_data"] = json::object{};
+    if (auto* account = e->if_contains("account_key");
+        account && (!account->is_string() || account->as_string() != c.step->account_key))
+      return VUMI_ERR_INVALID_ARGUMENT;  // a handler cannot emit for another account
     if (!e->contains("conversation_key")) (*e)["conversation_key"] = c.step->conversation_key;
-    (*e)["account_key"] = c.step->account_key;  // a handler cannot emit for another account
-    (*e)["causation_id"] = c.step->event_id;
-    (*e)["depth"] = c.step->depth + 1;
-    c.host->emitted_.push_back(std::move(*e));
+    if (!e->contains("conversation_type")) {
+      // Another of the account's conversations has its declared type, as in the daemon.
+      const std::string key(e->at("conversation_key").as_string());
+      std::string type_of_key = c.step->conversation_type;
+      auto account = c.host->accounts_.find(c.step->account_key);
+      if (key != c.step->conversation_key && account != c.host->accounts_.end()) {
+        auto declared = account->second.conversations.find(key);
+        if (declared != account->second.conversations.end()) type_of_key = declared->second;
+      }
+      (*e)["conversation_type"] = type_of_key;
+    }
+    // The daemon's normalised envelope: these keys only.
+    json::object normalised{{"account_key", c.step->account_key},
+                            {"conversation_key", e->at("conversation_key")},
+                            {"conversation_type", e->at("conversation_type")},
+                            {"event_type", e->at("event_type")},
+                            {"event_id", c.host->new_id()},
+                            {"timestamp", detail::utc_now_vumi()},
+                            {"event_data", e->at("event_data")},
+                            {"causation_id", c.step->event_id},
+                            {"depth", c.step->depth + 1}};
+    c.host->emitted_.push_back(std::move(normalised));
     return VUMI_OK;
   } catch (...) {
     return VUMI_ERR_INTERNAL;
