@@ -63,7 +63,10 @@ class RealHost final : public HostUnderTest, event::AccountDirectory {
     auto decoded = decoder_.decode("event.acct1.vxpolls.poll_complete", kEvent);
     event_ = std::move(std::get<event::Envelope>(decoded));
     account_.key = "acct1";
-    account_.context_json = R"({"key":"acct1","conversations":{"poll1":"vxpolls"},"tags":[]})";
+    account_.context_json =
+        R"({"key":"acct1","conversations":{"poll1":"vxpolls","survey1":"surveys"},"tags":[]})";
+    account_.conversations.emplace("poll1", "vxpolls");
+    account_.conversations.emplace("survey1", "surveys");
   }
   bool has_account(std::string_view a) const override { return a == "acct1"; }
   std::optional<std::string_view> conversation_type(std::string_view, std::string_view key) const override {
@@ -191,15 +194,21 @@ TEST_P(HostConformance, TopicRules) {
   auto run = host->run(ops({{"publish", "outbound.sms_transport", R"({"content":"hi"})"},
                             {"publish", "conversation.vxpolls.poll1", R"({"content":"hi"})"},
                             {"publish", "event.acct1.vxpolls.poll_complete", "{}"},
+                            {"publish", "event.acct2.vxpolls.poll_complete", "{}"},
+                            {"publish", "conversation.vxpolls.not_declared", "{}"},
+                            {"publish", "conversation.surveys.poll1", "{}"},
                             {"publish", "outbound.bad.topic", "{}"},
                             {"publish", "outbound.", "{}"},
                             {"publish", "conversation.only_type", "{}"},
+                            {"publish", "command.worker", "{}"},
                             {"publish", "outbound.sms", "[1]"}}));
   EXPECT_EQ(run.statuses,
-            (std::vector<std::string>{"ok", "ok", "invalid_argument", "invalid_argument", "invalid_argument",
-                                      "invalid_argument", "invalid_argument"}));
+            (std::vector<std::string>{"ok", "ok", "ok", "invalid_argument", "invalid_argument",
+                                      "invalid_argument", "invalid_argument", "invalid_argument",
+                                      "invalid_argument", "invalid_argument", "invalid_argument"}));
   EXPECT_EQ(run.published_topics,
-            (std::vector<std::string>{"outbound.sms_transport", "conversation.vxpolls.poll1"}));
+            (std::vector<std::string>{"outbound.sms_transport", "conversation.vxpolls.poll1",
+                                      "event.acct1.vxpolls.poll_complete"}));
 }
 
 TEST_P(HostConformance, EmitCompletesTheEventFromItsParent) {

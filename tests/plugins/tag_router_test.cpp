@@ -25,7 +25,8 @@ std::string inbound(std::string tag = "12345") {
 
 class TagRouterTest : public vumi::plugin_tests::PluginTest {
  protected:
-  TagRouterTest() : PluginTest("tag_router") {}
+  // The daemon publishes only to conversations the account declares; so does the fake host.
+  TagRouterTest() : PluginTest("tag_router") { host.declare_account("acct1", {{"poll1", "vxpolls"}}); }
 };
 
 TEST_F(TagRouterTest, ReadmeTablesMatchTheDeclaredSchema) {

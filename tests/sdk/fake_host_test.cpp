@@ -213,6 +213,10 @@ TEST_F(FakeHostTest, PublishRefusesBadTopicsAndBodies) {
   }
   auto run = probe.run(event(), R"({"publish":{"topic":"outbound.sms","body":"[1]"}})");
   EXPECT_EQ(run.output->at("publish"), "invalid_argument");
+  // Conversations: only those the account declares, as in the daemon.
+  run = probe.run(event(), R"({"publish":{"topic":"conversation.vxpolls.poll1","body":"{}"}})");
+  EXPECT_EQ(run.output->at("publish"), "invalid_argument");
+  host.declare_account("acct1", {{"poll1", "vxpolls"}});
   run = probe.run(event(), R"({"publish":{"topic":"conversation.vxpolls.poll1","body":"{}"}})");
   EXPECT_EQ(run.output->at("publish"), "ok");
   EXPECT_EQ(host.published().size(), 1u);

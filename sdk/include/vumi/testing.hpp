@@ -892,19 +892,30 @@ inline vumi_status FakeHost::svc_publish(vumi_call* call, vumi_view topic, vumi_
     if (!c.step) return VUMI_ERR_UNAVAILABLE;
     if (auto s = c.host->injected("publish")) return *s;
     const std::string t(vumi::sdk::str(topic));
-    // Topic parts are identifiers separated by '.', starting with a known outbound kind.
-    std::size_t start = 0, parts = 0;
-    while (true) {
+    // As the daemon: outbound.<transport>, conversation.<type>.<key> of a conversation the
+    // account declares (declare_account), event.<the current account>.<type>.<event_type>.
+    std::vector<std::string> parts;
+    for (std::size_t start = 0;;) {
       const std::size_t dot = t.find('.', start);
-      const std::string part = t.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
-      if (!detail::is_identifier(part)) return VUMI_ERR_INVALID_ARGUMENT;
-      ++parts;
+      parts.push_back(t.substr(start, dot == std::string::npos ? std::string::npos : dot - start));
       if (dot == std::string::npos) break;
       start = dot + 1;
     }
-    const bool known =
-        (t.rfind("outbound.", 0) == 0 && parts == 2) || (t.rfind("conversation.", 0) == 0 && parts == 3);
-    if (!known) return VUMI_ERR_INVALID_ARGUMENT;
+    for (std::size_t i = 1; i < parts.size(); ++i)
+      if (!detail::is_identifier(parts[i])) return VUMI_ERR_INVALID_ARGUMENT;
+    bool allowed = false;
+    if (parts[0] == "outbound") {
+      allowed = parts.size() == 2;
+    } else if (parts[0] == "conversation" && parts.size() == 3) {
+      auto account = c.host->accounts_.find(c.step->account_key);
+      if (account != c.host->accounts_.end()) {
+        auto declared = account->second.conversations.find(parts[2]);
+        allowed = declared != account->second.conversations.end() && declared->second == parts[1];
+      }
+    } else if (parts[0] == "event" && parts.size() == 4) {
+      allowed = parts[1] == c.step->account_key;
+    }
+    if (!allowed) return VUMI_ERR_INVALID_ARGUMENT;
     auto body = detail::parse_object(vumi::sdk::str(body_json));
     if (!body) return VUMI_ERR_INVALID_ARGUMENT;
     c.host->published_.push_back({c.step->account_key, t, std::move(*body)});
