@@ -91,6 +91,12 @@ int main(int argc, char** argv) {
   listen_cmd->add_option("--timeout", listen.timeout_s, "exit after this many seconds");
   add_curve_options(*listen_cmd, listen.curve);
 
+  NewPluginArgs new_plugin;
+  auto* new_plugin_cmd = app.add_subcommand(
+      "new-plugin", "create an out-of-tree plugin project: handler, schema, CMake, test, README");
+  new_plugin_cmd->add_option("name", new_plugin.name, "plugin name (a-z, 0-9, _)")->required();
+  new_plugin_cmd->add_option("dir", new_plugin.dir, "folder to create (default: ./NAME)");
+
   StateArgs contacts, inbox, dead;
   struct StateCmd {
     const char* name;
@@ -119,6 +125,7 @@ int main(int argc, char** argv) {
     if (*publish_cmd) return publish_command(publish);
     if (*listen_cmd) return listen_command(listen);
     if (*keygen_cmd) return keygen_command(keygen_name);
+    if (*new_plugin_cmd) return new_plugin_command(new_plugin);
     if (app.got_subcommand("contacts")) return contacts_command(contacts);
     if (app.got_subcommand("inbox")) return inbox_command(inbox);
     if (app.got_subcommand("dead-letters")) return dead_letters_command(dead);

@@ -61,4 +61,11 @@ struct ListenArgs {
 };
 int listen_command(const ListenArgs& args);
 
+struct NewPluginArgs {
+  std::string name;           // the plugin and its one handler type
+  std::filesystem::path dir;  // empty: ./<name>
+};
+// Writes a complete out-of-tree plugin project (sdk/template/) into dir.
+int new_plugin_command(const NewPluginArgs& args);
+
 }  // namespace vumi::cli

@@ -1,8 +1,12 @@
 #include "dispatch/chain_runner.hpp"
 
+#include <spdlog/spdlog.h>
+
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
 #include "common/json.hpp"
+#include "plugin/schema.hpp"
 
 namespace vumi::dispatch {
 
@@ -35,6 +39,12 @@ bool ChainRunner::run(const Route& route, const Account& account, const event::E
         return false;
       }
       config_text = rendered_;
+      // check validated the config as written; what the templates produced is checked here,
+      // before the plugin sees it.
+      if (std::string problem = rendered_config_problem(step); !problem.empty()) {
+        fail(route, step, i, event, std::move(problem));
+        return false;
+      }
     }
 
     vumi_step_input input{};
@@ -64,9 +74,28 @@ bool ChainRunner::run(const Route& route, const Account& account, const event::E
       return false;
     }
     if (services_.has_output() && !spec.as.empty()) steps_[spec.as] = std::move(services_.output());
-    if (result == VUMI_STEP_STOP) break;
+    if (result == VUMI_STEP_STOP) {
+      spdlog::debug("route {} stopped at {} (handler \"{}\") for event {}", route.spec->path, spec.path,
+                    handler.name(), event.event_id);
+      break;
+    }
   }
   return true;
+}
+
+std::string ChainRunner::rendered_config_problem(const Step& step) {
+  boost::system::error_code parse_error;
+  rendered_value_ = boost::json::parse(rendered_, parse_error);
+  const std::string config_path = step.spec->path + ".config";
+  if (parse_error) return config_path + ": the rendered config is not JSON (" + parse_error.message() + ")";
+  schema_errors_.clear();
+  plugin::validate_against_schema(rendered_value_, step.handler->type().step_schema, config_path, {},
+                                  schema_errors_);
+  if (schema_errors_.empty()) return {};
+  std::string message = "rendered config does not match the step schema: ";
+  for (std::size_t i = 0; i < schema_errors_.size(); ++i)
+    message += (i ? "; " : "") + schema_errors_[i].first + ": " + schema_errors_[i].second;
+  return message;
 }
 
 void ChainRunner::fail(const Route& route, const Step& step, std::size_t index, const event::Envelope& event,

@@ -3,7 +3,10 @@
 #pragma once
 
 #include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "crash/in_flight.hpp"
 #include "dispatch/dead_letters.hpp"
@@ -26,6 +29,8 @@ class ChainRunner {
  private:
   void fail(const Route& route, const Step& step, std::size_t index, const event::Envelope& event,
             std::string message);
+  // Why rendered_ does not fit the step's schema (JSON paths named), or "" when it does.
+  std::string rendered_config_problem(const Step& step);
 
   StepServices& services_;
   DeadLetterRecorder& dead_letters_;
@@ -34,6 +39,8 @@ class ChainRunner {
   boost::json::object steps_;  // outputs by "as" name; reused across chains
   std::string rendered_;       // a templated step's rendered config; reused
   std::string render_error_;
+  boost::json::value rendered_value_;  // rendered_ parsed for the schema check; reused
+  std::vector<std::pair<std::string, std::string>> schema_errors_;
 };
 
 }  // namespace vumi::dispatch

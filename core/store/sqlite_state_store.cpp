@@ -57,30 +57,6 @@ std::string serialize_object(const bj::object& object) {
   return bj::serialize(object);
 }
 
-// Checks upsert fields; returns the problem, or an empty string when they are usable.
-std::string contact_fields_problem(const bj::object& fields) {
-  for (const auto& field : fields) {
-    const std::string_view key = field.key();
-    const bj::value& value = field.value();
-    if (key == "msisdn" || key == "name" || key == "surname") {
-      if (!value.is_string()) {
-        return "contact field " + json::quoted(key) + " must be a string, not " +
-               std::string(json::type_name(value));
-      }
-    } else if (key == "extra") {
-      if (!value.is_object()) {
-        return "contact field \"extra\" must be an object, not " + std::string(json::type_name(value));
-      }
-    } else {
-      return "unknown contact field " + json::quoted(key) + " (expected msisdn, name, surname, extra)";
-    }
-  }
-  const bj::value* msisdn = fields.if_contains("msisdn");
-  if (msisdn == nullptr) return "contact field \"msisdn\" is required";
-  if (msisdn->as_string().empty()) return "contact field \"msisdn\" is empty";
-  return {};
-}
-
 }  // namespace
 
 SqliteStateStore::SqliteStateStore(const std::filesystem::path& state_dir, Mode mode)
