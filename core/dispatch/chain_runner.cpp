@@ -52,7 +52,7 @@ bool ChainRunner::run(const Route& route, const Account& account, const event::E
     call.plugin_name = handler.type().plugin->name();
     call.handler_type = handler.type().name;
     call.services = &services_;
-    services_.begin_step(handler.type().name);
+    services_.begin_step(handler.type().name, route.spec->path, i);
 
     vumi_step_result result = handler.handle(call, input);
     if (result == VUMI_STEP_FAIL) {

@@ -14,19 +14,22 @@
 namespace vumi::dispatch {
 
 struct Dispatcher::Impl {
-  Impl(std::shared_ptr<const Runtime> rt, store::StateStore& store, OutboundSink& out)
+  Impl(std::shared_ptr<const Runtime> rt, store::StateStore& state, OutboundSink& out)
       : runtime(std::move(rt)),
+        store(state),
         outbound(out),
-        dead_letters(store, counters),
-        services(store, out, counters, emitted),
+        dead_letters(state, counters),
+        services(state, out, counters, emitted),
         chains(services, dead_letters, counters) {}
 
-  void handle(std::string_view topic, std::string_view body);
+  HandleOutcome handle(std::string_view topic, std::string_view body, std::string_view event_id_if_absent);
+  bool first_delivery(const event::Envelope& event);
   void reject(const event::Rejection& rejection, std::string_view topic, std::string_view body);
   void dispatch(event::Envelope&& first);
   void run_event(const event::Envelope& event);
 
   std::shared_ptr<const Runtime> runtime;
+  store::StateStore& store;
   OutboundSink& outbound;
   Counters counters;
   DeadLetterRecorder dead_letters;
@@ -41,36 +44,58 @@ struct Dispatcher::Impl {
   boost::json::monotonic_resource arena{arena_buffer, sizeof(arena_buffer)};
 };
 
-void Dispatcher::Impl::handle(std::string_view in_topic, std::string_view body) {
+HandleOutcome Dispatcher::Impl::handle(std::string_view in_topic, std::string_view body,
+                                      std::string_view event_id_if_absent) {
   ++counters.received;
   const Runtime& rt = *runtime;
-  event::Decoded decoded = rt.decoder().decode(in_topic, body, &arena);
+  event::Decoded decoded = rt.decoder().decode(in_topic, body, &arena, event_id_if_absent);
   switch (decoded.index()) {
     case 0:
       reject(std::get<event::Rejection>(decoded), in_topic, body);
-      return;
-    case 1:
-      dispatch(std::move(std::get<event::Envelope>(decoded)));
-      return;
+      return HandleOutcome::rejected;
+    case 1: {
+      auto& event = std::get<event::Envelope>(decoded);
+      if (!first_delivery(event)) return HandleOutcome::duplicate;
+      dispatch(std::move(event));
+      return HandleOutcome::processed;
+    }
     case 2: {
       auto& message = std::get<event::InboundMessage>(decoded);
       const Account* owner = rt.routes().tag_owner(message.tag);
       if (!owner) {
         reject({event::Reason::unowned_tag, "tag \"" + message.tag + "\" is owned by no account"}, in_topic,
                body);
-        return;
+        return HandleOutcome::rejected;
       }
-      dispatch(rt.decoder().make_inbound_event(owner->key, std::move(message)));
-      return;
+      event::Envelope event = rt.decoder().make_inbound_event(owner->key, std::move(message), event_id_if_absent);
+      if (!first_delivery(event)) return HandleOutcome::duplicate;
+      dispatch(std::move(event));
+      return HandleOutcome::processed;
     }
     case 3: {
       const auto& command = std::get<event::Command>(decoded);
       outbound.send(in_topic, command.body);
       ++counters.commands_forwarded;
       ++counters.published;
-      return;
+      return HandleOutcome::processed;
     }
   }
+  return HandleOutcome::rejected;
+}
+
+bool Dispatcher::Impl::first_delivery(const event::Envelope& event) {
+  store::StoreStatus status;
+  const std::optional<bool> claimed = store.ledger_claim(event.account_key, event.event_id, status);
+  if (!claimed) {
+    // The batch holding this event cannot commit now; run it, so a retry sees the same work.
+    spdlog::error("ledger: {} (event {})", status.error, event.event_id);
+    return true;
+  }
+  if (*claimed) return true;
+  ++counters.duplicates;
+  spdlog::debug("event {} of account {} was already processed: counted as a duplicate, not run again",
+                event.event_id, event.account_key);
+  return false;
 }
 
 void Dispatcher::Impl::reject(const event::Rejection& rejection, std::string_view in_topic,
@@ -148,14 +173,15 @@ Dispatcher::Dispatcher(std::shared_ptr<const Runtime> runtime, store::StateStore
 
 Dispatcher::~Dispatcher() = default;
 
-void Dispatcher::handle(std::string_view topic, std::string_view body) {
+HandleOutcome Dispatcher::handle(std::string_view topic, std::string_view body,
+                                 std::string_view event_id_if_absent) {
   // Runs after every value made for this message is gone (they all live inside Impl::handle).
   struct ReleaseArena {
     boost::json::monotonic_resource& arena;
     ~ReleaseArena() { arena.release(); }
   } release{impl_->arena};
   try {
-    impl_->handle(topic, body);
+    return impl_->handle(topic, body, event_id_if_absent);
   } catch (const std::exception& e) {
     // Nothing per-event should throw; if something does (e.g. out of memory), keep the daemon up
     // and keep the message.
@@ -165,6 +191,7 @@ void Dispatcher::handle(std::string_view topic, std::string_view body) {
     letter.message = std::string(e.what()) + " (topic \"" + std::string(topic.substr(0, 300)) + "\")";
     letter.input = DeadLetterRecorder::input_excerpt(body);
     impl_->dead_letters.record(std::move(letter));
+    return HandleOutcome::rejected;
   }
 }
 

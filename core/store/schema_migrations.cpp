@@ -42,8 +42,26 @@ CREATE TABLE dead_letters (
 CREATE INDEX dead_letters_by_account ON dead_letters (account_key, id);
 )sql";
 
-constexpr std::array<Migration, 1> kMigrations{{
+// Delivery (docs/delivery.md): outbound messages committed with their batch and sent after it,
+// and the processed-message ledger that turns a redelivery into a counted duplicate.
+constexpr const char* kVersion2 = R"sql(
+CREATE TABLE outbox (
+  id           INTEGER PRIMARY KEY,
+  topic        TEXT NOT NULL,
+  body         TEXT NOT NULL
+);
+CREATE TABLE processed_messages (
+  account_key  TEXT NOT NULL,
+  message_key  TEXT NOT NULL,
+  processed_at INTEGER NOT NULL,
+  PRIMARY KEY (account_key, message_key)
+) WITHOUT ROWID;
+CREATE INDEX processed_messages_by_time ON processed_messages (processed_at);
+)sql";
+
+constexpr std::array<Migration, 2> kMigrations{{
     {1, "contacts, inbox and dead_letters tables", kVersion1},
+    {2, "outbox and processed_messages (delivery) tables", kVersion2},
 }};
 
 }  // namespace
