@@ -195,7 +195,7 @@ void BatchCommitter::update_reading() {
                  "window closes",
                  outbox_.waiting());
   } else {
-    spdlog::info("ingest: reading again");
+    spdlog::info("ingest: reading");
   }
   set_reading_(want);
 }

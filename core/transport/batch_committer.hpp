@@ -62,6 +62,10 @@ class BatchCommitter {
   // and its sent rows removed.
   void finish();
 
+  // Asks set_reading for what is due now: reading unless a batch is held, the outbox holds rows
+  // recovered at start, or too many rows wait for subscribers. Called at start and on changes.
+  void update_reading();
+
   bool holding() const { return !held_.empty(); }
   const DeliveryCounters& counters() const { return counters_; }
 
@@ -81,7 +85,6 @@ class BatchCommitter {
   void schedule_retry();
   void retry();
   void give_up();
-  void update_reading();
 
   store::StateStore& store_;
   dispatch::Dispatcher& dispatcher_;
@@ -94,7 +97,7 @@ class BatchCommitter {
   std::string begin_error_;
   std::vector<Message> held_;  // a batch whose commit failed, waiting for its next attempt
   int attempts_ = 0;
-  bool reading_ = true;
+  bool reading_ = false;
   std::chrono::steady_clock::time_point next_prune_{};
   DeliveryCounters counters_;
 };

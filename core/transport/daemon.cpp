@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <csignal>
@@ -69,6 +70,7 @@ struct Daemon::Impl final : IngestHandler, ReliableIngestHandler {
   }
   void on_reliable_batch_end() override { on_batch_end(); }
   void set_reading(bool reading);
+  void apply_reading();
   void arm_housekeeping_timer();
   void log_left_queued();
 
@@ -92,6 +94,8 @@ struct Daemon::Impl final : IngestHandler, ReliableIngestHandler {
   std::unique_ptr<IngestReader> ingest;
   std::unique_ptr<ReliableIngestReader> reliable;  // when ingest.reliable_bind is set
   bool stopping = false;
+  bool want_reading = false;     // what the batch committer asks for
+  bool readers_running = false;  // what the readers do
 };
 
 int Daemon::Impl::run() {
@@ -109,12 +113,8 @@ int Daemon::Impl::run() {
   outbound->watch_subscriptions(io);
   if (reliable) spdlog::info("reliable ingest: bound at {}", reliable->endpoint());
   spdlog::info("listening: ingest {}, outbound {}", ingest->endpoint(), outbound->endpoint());
-  // Rows a previous run left in the outbox go out before anything new is read.
-  if (outbox->recovering()) {
-    set_reading(false);
-  } else {
-    set_reading(true);
-  }
+  // Reading starts unless rows a previous run left in the outbox must go out first.
+  committer->update_reading();
   io.run();
 
   // Every batch read was committed (or is held after a failed commit: one last attempt), then
@@ -230,7 +230,19 @@ void Daemon::Impl::stop() {
 }
 
 void Daemon::Impl::set_reading(bool reading) {
-  if (stopping) return;
+  want_reading = reading;
+  if (!reading) {
+    apply_reading();
+    return;
+  }
+  // Resuming may be asked from inside a reader's turn; starting it there would arm its watch twice.
+  asio::post(io, [this] { apply_reading(); });
+}
+
+void Daemon::Impl::apply_reading() {
+  const bool reading = want_reading && !stopping;
+  if (reading == readers_running) return;
+  readers_running = reading;
   if (reading) {
     ingest->start();
     if (reliable) reliable->start();

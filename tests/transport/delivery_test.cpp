@@ -8,6 +8,7 @@
 #include <atomic>
 #include <boost/json/parse.hpp>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <map>
 #include <mutex>
@@ -209,7 +210,7 @@ Tally settle_and_tally(PollDaemon& daemon, SmsCollector& sms, zmq::context_t& co
   auto done = sentinel.publish({{"event.acct1.vxpolls.poll_complete", poll_event("sentinel"), "sentinel-1"}}, options);
   EXPECT_EQ(done.acknowledged, 1u);
   EXPECT_TRUE(sms.wait_for_to_addr("sentinel", 60s));
-  const std::string stopped = daemon.stop();
+  daemon.stop();
   auto store = store::StateStore::open_read_only(daemon.dir.path() / "state");
   std::set<std::string> contact_msisdns;
   for (const auto& c : store->contacts("acct1"))
@@ -397,6 +398,36 @@ TEST(Delivery, SigtermStopsReadingCommitsAndSaysWhatWasLeftQueued) {
   EXPECT_EQ(tally.contacts, 5'000u);
   EXPECT_EQ(tally.distinct_sms, 5'000u);
   EXPECT_EQ(tally.contacts_without_sms, 0u);
+}
+
+}  // namespace
+}  // namespace vumi
+
+namespace vumi {
+namespace {
+
+TEST(Delivery, PythonAndCppWorkerExamplesPublishReliably) {
+  TempDir dir;
+  PollDaemon daemon(dir);
+  zmq::context_t context(1);
+  SmsCollector sms(context, daemon.outbound);
+  ASSERT_TRUE(daemon.process->wait_for_line("outbound: subscribe \"outbound.\"", 10s));
+
+  ChildProcess python({"/usr/bin/python3", VUMI_SOURCE_DIR "/examples/python_worker.py", "--reliable",
+                       "--connect", daemon.reliable, "--event-data", R"({"from_addr": "+100"})", "--wait", "30"});
+  EXPECT_EQ(python.wait_exit(40s), 0) << python.output();
+  EXPECT_NE(python.output().find("published event.acct1.vxpolls.poll_complete"), std::string::npos)
+      << python.output();
+  EXPECT_NE(python.output().find(": ok"), std::string::npos) << python.output();
+
+  ChildProcess cpp({VUMI_CPP_WORKER_EXE, "--reliable", daemon.reliable, "acct1", "poll1", "vxpolls", "poll_complete",
+                    R"({"from_addr":"+200"})"});
+  EXPECT_EQ(cpp.wait_exit(70s), 0) << cpp.output();
+  EXPECT_NE(cpp.output().find(": ok"), std::string::npos) << cpp.output();
+  // Acknowledged means committed: both SMS were sent after their commits.
+  EXPECT_TRUE(sms.wait_for_to_addr("+100", 10s));
+  EXPECT_TRUE(sms.wait_for_to_addr("+200", 10s));
+  daemon.stop();
 }
 
 }  // namespace
