@@ -61,6 +61,9 @@ std::string poll_event(const std::string& from_addr) {
          from_addr + R"("}})";
 }
 
+// The sentinel's msisdn (create_contact takes 5 to 20 digits): not one of the load's.
+const std::string kSentinel = "+27999999999";
+
 std::string msisdn(int i) {
   char text[32];
   std::snprintf(text, sizeof text, "+2782%07d", i);
@@ -207,17 +210,17 @@ Tally settle_and_tally(PollDaemon& daemon, SmsCollector& sms, zmq::context_t& co
   transport::ReliablePublisher sentinel(context, daemon.reliable);
   transport::ReliableOptions options;
   options.deadline = 60s;
-  auto done = sentinel.publish({{"event.acct1.vxpolls.poll_complete", poll_event("sentinel"), "sentinel-1"}}, options);
+  auto done = sentinel.publish({{"event.acct1.vxpolls.poll_complete", poll_event(kSentinel), "sentinel-1"}}, options);
   EXPECT_EQ(done.acknowledged, 1u);
-  EXPECT_TRUE(sms.wait_for_to_addr("sentinel", 60s));
+  EXPECT_TRUE(sms.wait_for_to_addr(kSentinel, 60s));
   daemon.stop();
   auto store = store::StateStore::open_read_only(daemon.dir.path() / "state");
   std::set<std::string> contact_msisdns;
   for (const auto& c : store->contacts("acct1"))
-    if (c.msisdn != "sentinel") contact_msisdns.insert(c.msisdn);
+    if (c.msisdn != kSentinel) contact_msisdns.insert(c.msisdn);
   std::set<std::string> sms_to;
   for (const auto& [id, to] : sms.by_id())
-    if (to != "sentinel") sms_to.insert(to);
+    if (to != kSentinel) sms_to.insert(to);
   Tally tally;
   tally.contacts = contact_msisdns.size();
   tally.distinct_sms = sms.distinct() - 1;
@@ -319,7 +322,7 @@ TEST(Delivery, AFailingCommitSendsNothingOfItsBatchAndProcessingResumesWhenTheSt
   ASSERT_TRUE(daemon.process->wait_for_line("outbound: subscribe \"outbound.\"", 10s, &cursor));
 
   std::ofstream(fault) << "full\n";
-  const auto events = dir.write("three.jsonl", poll_event("+1") + "\n" + poll_event("+2") + "\n" + poll_event("+3") + "\n");
+  const auto events = dir.write("three.jsonl", poll_event(msisdn(1)) + "\n" + poll_event(msisdn(2)) + "\n" + poll_event(msisdn(3)) + "\n");
   ChildProcess publisher({VUMI_DISPATCHER_EXE, "publish", "--reliable", "--connect", daemon.reliable,
                           "--ack-timeout", "30", "--timeout", "60", events.string()});
   ASSERT_TRUE(daemon.process->wait_for_line("none of this batch's effects left the process", 30s, &cursor))
@@ -414,19 +417,19 @@ TEST(Delivery, PythonAndCppWorkerExamplesPublishReliably) {
   ASSERT_TRUE(daemon.process->wait_for_line("outbound: subscribe \"outbound.\"", 10s));
 
   ChildProcess python({"/usr/bin/python3", VUMI_SOURCE_DIR "/examples/python_worker.py", "--reliable",
-                       "--connect", daemon.reliable, "--event-data", R"({"from_addr": "+100"})", "--wait", "30"});
+                       "--connect", daemon.reliable, "--event-data", R"({"from_addr": "+27100000001"})", "--wait", "30"});
   EXPECT_EQ(python.wait_exit(40s), 0) << python.output();
   EXPECT_NE(python.output().find("published event.acct1.vxpolls.poll_complete"), std::string::npos)
       << python.output();
   EXPECT_NE(python.output().find(": ok"), std::string::npos) << python.output();
 
   ChildProcess cpp({VUMI_CPP_WORKER_EXE, "--reliable", daemon.reliable, "acct1", "poll1", "vxpolls", "poll_complete",
-                    R"({"from_addr":"+200"})"});
+                    R"({"from_addr":"+27200000001"})"});
   EXPECT_EQ(cpp.wait_exit(70s), 0) << cpp.output();
   EXPECT_NE(cpp.output().find(": ok"), std::string::npos) << cpp.output();
   // Acknowledged means committed: both SMS were sent after their commits.
-  EXPECT_TRUE(sms.wait_for_to_addr("+100", 10s));
-  EXPECT_TRUE(sms.wait_for_to_addr("+200", 10s));
+  EXPECT_TRUE(sms.wait_for_to_addr("+27100000001", 10s));
+  EXPECT_TRUE(sms.wait_for_to_addr("+27200000001", 10s));
   daemon.stop();
 }
 
