@@ -1,6 +1,7 @@
 // `vumi-dispatcher publish`: validates JSON lines as the dispatcher would, then publishes the good
 // ones without loss (waits for the dispatcher's subscription, no-drop sends, lingers on close).
 #include <chrono>
+#include <cstdio>
 #include <fstream>
 #include <iostream>
 #include <set>
@@ -60,13 +61,18 @@ bool validate(const event::EnvelopeDecoder& decoder, const std::optional<std::st
 
 // --reliable: every good line to the DEALER, resent until acknowledged.
 int publish_reliable(const PublishArgs& args, const std::vector<Line>& good, std::size_t rejected) {
+  // msg_id = <digest of the good lines>:<line number, zero-padded>: publishing the same file again is
+  // recognised by the dispatcher's ledger as duplicates, not run twice, and the ids of one file
+  // sort together in the ledger's index, which keeps its inserts cheap.
+  std::string content;
+  for (const auto& line : good) content.append(line.topic).append(1, '\n').append(line.body).append(1, '\n');
+  const std::string digest = derived_id({"publish", content}).substr(0, 16);
   std::vector<transport::ReliableMessage> messages;
   messages.reserve(good.size());
+  char number[16];
   for (const auto& line : good) {
-    // Derived from the line's place and content: publishing the same file again is recognised
-    // by the dispatcher's ledger as duplicates, not run twice.
-    messages.push_back({line.topic, line.body,
-                        derived_id({"publish", std::to_string(line.number), line.topic, line.body})});
+    std::snprintf(number, sizeof number, "%08zu", line.number);
+    messages.push_back({line.topic, line.body, digest + ":" + number});
   }
   zmq::context_t context(1);
   transport::ReliablePublisher publisher(context, args.connect);

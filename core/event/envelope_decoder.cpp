@@ -166,7 +166,9 @@ Decoded decode_event(const IngestTopic& topic, std::string_view text, const Deco
       obj.insert_or_assign("event_id", bj::string_view(event_id_if_absent.data(), event_id_if_absent.size()));
   }
   if (add_timestamp) obj.insert_or_assign("timestamp", vumi_timestamp_now());
-  return seal(std::move(parsed), 0);
+  Envelope sealed = seal(std::move(parsed), 0);
+  sealed.random_event_id = add_event_id && event_id_if_absent.empty();
+  return sealed;
 }
 
 std::optional<Rejection> string_or_null(const bj::object& obj, std::string_view name) {
@@ -351,6 +353,7 @@ Envelope EnvelopeDecoder::make_inbound_event(std::string_view account_key, Inbou
     if (message_id && message_id->is_string() && is_identifier(string_of(*message_id)))
       event_id = string_of(*message_id);
   }
+  const bool random_id = event_id.empty() && event_id_if_absent.empty();
   if (event_id.empty()) event_id = event_id_if_absent.empty() ? fresh_event_id() : std::string(event_id_if_absent);
 
   bj::object normalised(message.body.storage());
@@ -364,7 +367,9 @@ Envelope EnvelopeDecoder::make_inbound_event(std::string_view account_key, Inbou
   normalised.emplace("event_data",
                      message.body.is_object() ? std::move(message.body) : bj::value(bj::object()));
   message.transport_name = {};
-  return seal(bj::value(std::move(normalised)), 0);
+  Envelope sealed = seal(bj::value(std::move(normalised)), 0);
+  sealed.random_event_id = random_id;
+  return sealed;
 }
 
 }  // namespace vumi::event
