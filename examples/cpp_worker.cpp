@@ -51,8 +51,9 @@ std::string publish_reliably(zmq::context_t& context, const std::string& endpoin
                              const std::string& body, const std::string& msg_id,
                              std::chrono::milliseconds ack_timeout, std::chrono::milliseconds deadline) {
   zmq::socket_t socket(context, zmq::socket_type::dealer);
-  socket.set(zmq::sockopt::immediate, 1);  // no dispatcher connected: wait, do not queue into a dead connection
-  socket.set(zmq::sockopt::linger, 0);     // what is not acknowledged is resent, never flushed on close
+  socket.set(zmq::sockopt::immediate,
+             1);                        // no dispatcher connected: wait, do not queue into a dead connection
+  socket.set(zmq::sockopt::linger, 0);  // what is not acknowledged is resent, never flushed on close
   socket.connect(endpoint);
   using Clock = std::chrono::steady_clock;
   const auto give_up = Clock::now() + deadline;
@@ -118,8 +119,8 @@ int main(int argc, char** argv) {
     // Unique across every worker that publishes to this dispatcher, and the same on a resend.
     std::random_device random;
     const std::string msg_id = "cpp_worker:" + std::to_string(random()) + std::to_string(random());
-    const std::string status = publish_reliably(context, endpoint, topic, body, msg_id, std::chrono::seconds(5),
-                                                std::chrono::seconds(60));
+    const std::string status = publish_reliably(context, endpoint, topic, body, msg_id,
+                                                std::chrono::seconds(5), std::chrono::seconds(60));
     if (status.empty()) {
       std::cerr << "no acknowledgement from " << endpoint << " within 60 s\n";
       return 3;

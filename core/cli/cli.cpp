@@ -78,12 +78,14 @@ int main(int argc, char** argv) {
   publish_cmd->add_flag("--reliable", publish.reliable,
                         "send to the acknowledged ingest (ingest.reliable_bind); exit 0 only when every line "
                         "is acknowledged");
-  publish_cmd->add_option("--ack-timeout", publish.ack_timeout_s, "with --reliable: seconds before a line is resent")
+  publish_cmd
+      ->add_option("--ack-timeout", publish.ack_timeout_s, "with --reliable: seconds before a line is resent")
       ->capture_default_str();
   publish_cmd->add_option("--window", publish.window, "with --reliable: lines in flight at most")
       ->capture_default_str();
-  publish_cmd->add_option("--timeout", publish.timeout_s,
-                          "with --reliable: seconds before giving up on unacknowledged lines (exit 3)")
+  publish_cmd
+      ->add_option("--timeout", publish.timeout_s,
+                   "with --reliable: seconds before giving up on unacknowledged lines (exit 3)")
       ->capture_default_str();
 
   add_curve_options(*publish_cmd, publish.curve);

@@ -58,7 +58,8 @@ class ConfigReader {
       reader_.error("outbound.bind", "the same endpoint as ingest.bind; each socket needs its own");
     const std::string& reliable = config_.ingest_reliable_bind;
     const bool ephemeral = reliable.ends_with(":0") || reliable.ends_with(":*");
-    if (!reliable.empty() && !ephemeral && (reliable == config_.ingest_bind || reliable == config_.outbound_bind))
+    if (!reliable.empty() && !ephemeral &&
+        (reliable == config_.ingest_bind || reliable == config_.outbound_bind))
       reader_.error("ingest.reliable_bind", "the same endpoint as another socket; each socket needs its own");
     if (const bj::value* v = top.if_contains("state_dir")) state_dir(*v);
     if (const bj::value* v = top.if_contains("plugin_path")) plugin_path(*v);

@@ -45,7 +45,7 @@ struct Dispatcher::Impl {
 };
 
 HandleOutcome Dispatcher::Impl::handle(std::string_view in_topic, std::string_view body,
-                                      std::string_view event_id_if_absent) {
+                                       std::string_view event_id_if_absent) {
   ++counters.received;
   const Runtime& rt = *runtime;
   event::Decoded decoded = rt.decoder().decode(in_topic, body, &arena, event_id_if_absent);
@@ -67,7 +67,8 @@ HandleOutcome Dispatcher::Impl::handle(std::string_view in_topic, std::string_vi
                body);
         return HandleOutcome::rejected;
       }
-      event::Envelope event = rt.decoder().make_inbound_event(owner->key, std::move(message), event_id_if_absent);
+      event::Envelope event =
+          rt.decoder().make_inbound_event(owner->key, std::move(message), event_id_if_absent);
       if (!first_delivery(event)) return HandleOutcome::duplicate;
       dispatch(std::move(event));
       return HandleOutcome::processed;

@@ -28,7 +28,8 @@ class StepServices final : public plugin::CallServices {
   // Clears what the previous step left (output, returned views); metrics the step adds are
   // named "<handler_type>.<name>". Ids the step draws (new_id, emitted events) are derived from
   // the event id, route_path, step_index and the call's number within the step.
-  void begin_step(std::string_view handler_type, std::string_view route_path = {}, std::size_t step_index = 0);
+  void begin_step(std::string_view handler_type, std::string_view route_path = {},
+                  std::size_t step_index = 0);
 
   // The output the step set, if any.
   bool has_output() const { return has_output_; }
@@ -71,7 +72,7 @@ class StepServices final : public plugin::CallServices {
   std::string metric_name_;  // "<handler_type>." of the running step, name appended per call
   std::string route_path_;   // of the running step, for derived ids
   std::string step_index_;
-  std::uint32_t ids_drawn_ = 0;     // new_id calls of the running step
+  std::uint32_t ids_drawn_ = 0;       // new_id calls of the running step
   std::uint32_t events_emitted_ = 0;  // emit_event calls of the running step
 };
 

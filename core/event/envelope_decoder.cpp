@@ -354,7 +354,8 @@ Envelope EnvelopeDecoder::make_inbound_event(std::string_view account_key, Inbou
       event_id = string_of(*message_id);
   }
   const bool random_id = event_id.empty() && event_id_if_absent.empty();
-  if (event_id.empty()) event_id = event_id_if_absent.empty() ? fresh_event_id() : std::string(event_id_if_absent);
+  if (event_id.empty())
+    event_id = event_id_if_absent.empty() ? fresh_event_id() : std::string(event_id_if_absent);
 
   bj::object normalised(message.body.storage());
   normalised.reserve(7);

@@ -69,9 +69,9 @@ StoreStatus SqliteStateStore::outbox_remove(const std::vector<std::int64_t>& ids
 
 std::optional<bool> SqliteStateStore::ledger_claim(std::string_view account, std::string_view message_key,
                                                    StoreStatus& status) {
-  const std::int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
-                               std::chrono::system_clock::now().time_since_epoch())
-                               .count();
+  const std::int64_t now =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
   std::lock_guard lock(mutex_);
   const std::string what = "ledger claim for account " + std::string(account);
   if (batch_broken(status, what)) return std::nullopt;

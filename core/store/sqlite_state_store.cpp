@@ -2,8 +2,8 @@
 
 #include <unistd.h>
 
-#include <cstdlib>
 #include <boost/json/serialize.hpp>
+#include <cstdlib>
 #include <string>
 #include <system_error>
 
@@ -418,7 +418,8 @@ StoreStatus SqliteStateStore::commit_batch() {
   }
   std::error_code ec;
   if (!fault_file_.empty() && std::filesystem::exists(fault_file_, ec)) {
-    status = {false, "commit batch: database or disk is full (injected: " + fault_file_.string() + " exists)"};
+    status = {false,
+              "commit batch: database or disk is full (injected: " + fault_file_.string() + " exists)"};
   } else if (!batch_write_error_.empty()) {
     status = {false, "commit batch: refused, a write in it failed (" + batch_write_error_ + ")"};
   } else {

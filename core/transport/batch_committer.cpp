@@ -62,8 +62,8 @@ void BatchCommitter::add(std::string_view topic, std::string_view body) {
 
 void BatchCommitter::add_reliable(std::string_view topic, std::string_view body, std::string_view msg_id,
                                   std::string_view peer) {
-  Message& message =
-      batch_.emplace_back(Message{std::string(topic), std::string(body), std::string(msg_id), std::string(peer)});
+  Message& message = batch_.emplace_back(
+      Message{std::string(topic), std::string(body), std::string(msg_id), std::string(peer)});
   if (!begin_failed_) run(message);
 }
 
@@ -98,7 +98,8 @@ void BatchCommitter::hold(std::vector<Message>&& batch, const std::string& error
   ++counters_.commits_failed;
   held_ = std::move(batch);
   attempts_ = 1;
-  const auto reliable = std::count_if(held_.begin(), held_.end(), [](const Message& m) { return !m.msg_id.empty(); });
+  const auto reliable =
+      std::count_if(held_.begin(), held_.end(), [](const Message& m) { return !m.msg_id.empty(); });
   spdlog::error(
       "state: {}; none of this batch's effects left the process ({} message(s), {} of them reliable, not "
       "acknowledged); ingest paused, retrying (attempt 2 of {})",
@@ -127,8 +128,9 @@ void BatchCommitter::retry() {
   }
   if (committed) {
     ++counters_.batches_recovered;
-    spdlog::info("state: recovered; the held batch of {} message(s) committed on attempt {}, its effects sent",
-                 held_.size(), attempts_);
+    spdlog::info(
+        "state: recovered; the held batch of {} message(s) committed on attempt {}, its effects sent",
+        held_.size(), attempts_);
     held_.clear();
     update_reading();
     return;
@@ -159,8 +161,9 @@ void BatchCommitter::give_up() {
     }
   }
   if (reliable > 0)
-    spdlog::error("state: {} reliable message(s) of the given-up batch were told to be sent again (\"retry\")",
-                  reliable);
+    spdlog::error(
+        "state: {} reliable message(s) of the given-up batch were told to be sent again (\"retry\")",
+        reliable);
   if (unreliable.empty()) return;
   // PUB/SUB messages cannot be resent by anyone: keep them as dead letters if the store takes that.
   bool stored = store_.begin_batch().ok;
@@ -169,7 +172,8 @@ void BatchCommitter::give_up() {
     store::DeadLetter letter;
     letter.reason = "store_unavailable";
     letter.message = "the state store failed " + std::to_string(kMaxAttempts) +
-                     " commits of the batch holding this message (topic \"" + message->topic.substr(0, 300) + "\")";
+                     " commits of the batch holding this message (topic \"" + message->topic.substr(0, 300) +
+                     "\")";
     letter.input = dispatch::DeadLetterRecorder::input_excerpt(message->body);
     stored = store_.dead_letter_put(letter).ok;
   }
@@ -180,9 +184,10 @@ void BatchCommitter::give_up() {
     return;
   }
   counters_.lost += unreliable.size();
-  spdlog::error("state: {} PUB/SUB message(s) of the given-up batch are LOST (their dead letters could not be "
-                "written either); they follow",
-                unreliable.size());
+  spdlog::error(
+      "state: {} PUB/SUB message(s) of the given-up batch are LOST (their dead letters could not be "
+      "written either); they follow",
+      unreliable.size());
   for (const Message* message : unreliable)
     spdlog::error("state: lost message on \"{}\": {:.2000}", message->topic, message->body);
 }
@@ -196,9 +201,10 @@ void BatchCommitter::update_reading() {
   } else if (!want && outbox_.recovering()) {
     spdlog::info("ingest: waiting until the recovered outbox rows are sent");
   } else if (!want) {
-    spdlog::warn("outbox: {} message(s) wait for subscribers; ingest paused until they connect or the start "
-                 "window closes",
-                 outbox_.waiting());
+    spdlog::warn(
+        "outbox: {} message(s) wait for subscribers; ingest paused until they connect or the start "
+        "window closes",
+        outbox_.waiting());
   } else {
     spdlog::info("ingest: reading");
   }
@@ -227,7 +233,8 @@ void BatchCommitter::housekeeping() {
 void BatchCommitter::finish() {
   if (holding()) {
     retry_timer_.cancel();
-    spdlog::warn("stopping with a batch of {} message(s) whose commit failed: one last attempt", held_.size());
+    spdlog::warn("stopping with a batch of {} message(s) whose commit failed: one last attempt",
+                 held_.size());
     attempts_ = kMaxAttempts - 1;
     retry();
   }

@@ -47,7 +47,8 @@ class BatchCommitter {
 
   void begin();
   void add(std::string_view topic, std::string_view body);
-  void add_reliable(std::string_view topic, std::string_view body, std::string_view msg_id, std::string_view peer);
+  void add_reliable(std::string_view topic, std::string_view body, std::string_view msg_id,
+                    std::string_view peer);
   void end();
 
   // A subscriber connected to the outbound socket: send what waited for it.

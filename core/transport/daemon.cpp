@@ -285,9 +285,12 @@ std::string Daemon::Impl::status() const {
     line += " reliable_received=" + std::to_string(reliable->counters().messages);
     line += " acks=" + std::to_string(reliable->counters().acks);
   }
-  line += " outbox_recovered=" + std::to_string(o.recovered) + " outbox_waiting=" + std::to_string(outbox->waiting());
-  line += " commits_failed=" + std::to_string(d.commits_failed) + " discarded_sends=" + std::to_string(o.discarded);
-  line += " batches_recovered=" + std::to_string(d.batches_recovered) + " given_up=" + std::to_string(d.given_up);
+  line += " outbox_recovered=" + std::to_string(o.recovered) +
+          " outbox_waiting=" + std::to_string(outbox->waiting());
+  line += " commits_failed=" + std::to_string(d.commits_failed) +
+          " discarded_sends=" + std::to_string(o.discarded);
+  line +=
+      " batches_recovered=" + std::to_string(d.batches_recovered) + " given_up=" + std::to_string(d.given_up);
   line += " lost=" + std::to_string(d.lost);
   return line;
 }

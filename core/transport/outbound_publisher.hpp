@@ -4,7 +4,6 @@
 #include <boost/asio/io_context.hpp>
 #include <cstdint>
 #include <functional>
-#include <vector>
 #include <memory>
 #include <string>
 #include <string_view>

@@ -17,9 +17,9 @@
 namespace vumi::transport {
 
 struct OutboxCounters {
-  std::uint64_t recovered = 0;   // rows found unsent at start (sent again: at-least-once)
-  std::uint64_t sent = 0;        // rows handed to the outbound socket after their commit
-  std::uint64_t discarded = 0;   // rows of batches that failed to commit: never sent
+  std::uint64_t recovered = 0;  // rows found unsent at start (sent again: at-least-once)
+  std::uint64_t sent = 0;       // rows handed to the outbound socket after their commit
+  std::uint64_t discarded = 0;  // rows of batches that failed to commit: never sent
 };
 
 class Outbox final : public dispatch::OutboundSink {

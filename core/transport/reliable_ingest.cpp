@@ -113,7 +113,8 @@ bool ReliableIngestReader::read_one(bool& in_batch) {
   return true;
 }
 
-void ReliableIngestReader::acknowledge(std::string_view peer, std::string_view msg_id, std::string_view status) {
+void ReliableIngestReader::acknowledge(std::string_view peer, std::string_view msg_id,
+                                       std::string_view status) {
   // ROUTER drops a message for a peer that is gone (or at its high-water mark): that sender will
   // time out and resend, and the ledger answers the resend "duplicate".
   if (zmq_send(socket_.handle(), peer.data(), peer.size(), ZMQ_DONTWAIT | ZMQ_SNDMORE) < 0) return;
@@ -124,9 +125,10 @@ void ReliableIngestReader::acknowledge(std::string_view peer, std::string_view m
 void ReliableIngestReader::refuse(std::size_t frames, std::string_view why) {
   ++counters_.bad_frames;
   if (!bad_frames_log_.admit()) return;
-  spdlog::warn("reliable ingest: rejected message (bad_frames): {} frame(s) after the routing id; {} ({} similar "
-               "suppressed)",
-               frames, why, bad_frames_log_.suppressed());
+  spdlog::warn(
+      "reliable ingest: rejected message (bad_frames): {} frame(s) after the routing id; {} ({} similar "
+      "suppressed)",
+      frames, why, bad_frames_log_.suppressed());
 }
 
 }  // namespace vumi::transport

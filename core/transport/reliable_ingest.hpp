@@ -22,7 +22,7 @@ namespace ack_status {
 inline constexpr std::string_view ok = "ok";                // committed: forget it
 inline constexpr std::string_view duplicate = "duplicate";  // committed earlier: forget it
 inline constexpr std::string_view rejected = "rejected";    // refused for good (dead letter): forget it
-inline constexpr std::string_view retry = "retry";          // not committed (store failing): send it again later
+inline constexpr std::string_view retry = "retry";  // not committed (store failing): send it again later
 }  // namespace ack_status
 
 // Where reliable messages go (the daemon's batch committer, a fake in tests).

@@ -157,8 +157,9 @@ TEST_F(StepServices, NewIdIsDerivedFromEventRouteStepAndCallNumber) {
     return ids;
   };
   auto decode_with_id = [&](const char* id) {
-    std::string body = std::string(R"({"account_key":"acct1","conversation_key":"c1","conversation_type":"t",)") +
-                       R"("event_type":"e","event_data":{},"event_id":")" + id + R"("})";
+    std::string body =
+        std::string(R"({"account_key":"acct1","conversation_key":"c1","conversation_type":"t",)") +
+        R"("event_type":"e","event_data":{},"event_id":")" + id + R"("})";
     return std::move(std::get<event::Envelope>(decoder.decode("event.acct1.t.e", body)));
   };
   event::Envelope event = decode_with_id("ev-1");
@@ -166,7 +167,7 @@ TEST_F(StepServices, NewIdIsDerivedFromEventRouteStepAndCallNumber) {
   EXPECT_NE(first[0], first[1]);  // two calls in one step
   EXPECT_EQ(first[0].find_first_not_of("0123456789abcdef"), std::string::npos);
   event::Envelope replay = decode_with_id("ev-1");
-  EXPECT_EQ(draw(replay, "accounts.acct1.routes[0]", 1, 2), first);  // the same event again
+  EXPECT_EQ(draw(replay, "accounts.acct1.routes[0]", 1, 2), first);       // the same event again
   EXPECT_NE(draw(event, "accounts.acct1.routes[0]", 2, 1)[0], first[0]);  // another step
   EXPECT_NE(draw(event, "accounts.acct1.routes[1]", 1, 1)[0], first[0]);  // another route
   event::Envelope other = decode_with_id("ev-2");

@@ -2,7 +2,6 @@
 // processed-message ledger (a second claim is a duplicate; pruning by age), a batch with a failed
 // write that never commits in part, and the commit fault hook.
 #include <gtest/gtest.h>
-
 #include <sqlite3.h>
 
 #include <boost/json/parse.hpp>
@@ -97,7 +96,8 @@ TEST(Batch, CommitFailsWhileTheFaultFileExistsAndNothingOfTheBatchIsKept) {
   ASSERT_TRUE(store->begin_batch().ok);
   bool created = false;
   StoreStatus status;
-  ASSERT_TRUE(store->contact_upsert("acct1", boost::json::parse(R"({"msisdn":"+1"})").as_object(), created, status));
+  ASSERT_TRUE(
+      store->contact_upsert("acct1", boost::json::parse(R"({"msisdn":"+1"})").as_object(), created, status));
   ASSERT_TRUE(store->outbox_put("outbound.sms", "{}", status));
   const StoreStatus commit = store->commit_batch();
   EXPECT_FALSE(commit.ok);
@@ -107,7 +107,8 @@ TEST(Batch, CommitFailsWhileTheFaultFileExistsAndNothingOfTheBatchIsKept) {
 
   std::filesystem::remove(fault);  // the store recovers
   ASSERT_TRUE(store->begin_batch().ok);
-  ASSERT_TRUE(store->contact_upsert("acct1", boost::json::parse(R"({"msisdn":"+1"})").as_object(), created, status));
+  ASSERT_TRUE(
+      store->contact_upsert("acct1", boost::json::parse(R"({"msisdn":"+1"})").as_object(), created, status));
   EXPECT_TRUE(store->commit_batch().ok);
   EXPECT_EQ(store->contacts("acct1").size(), 1u);
 }

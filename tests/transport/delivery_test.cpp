@@ -33,9 +33,12 @@ using testing::TempDir;
 std::string poll_config(const std::filesystem::path& state_dir, const std::string& ingest,
                         const std::string& reliable, const std::string& outbound) {
   return R"({
-  "ingest": { "bind": ")" + ingest + R"(", "reliable_bind": ")" + reliable + R"(" },
-  "outbound": { "bind": ")" + outbound + R"(" },
-  "state_dir": ")" + state_dir.string() + R"(",
+  "ingest": { "bind": ")" +
+         ingest + R"(", "reliable_bind": ")" + reliable + R"(" },
+  "outbound": { "bind": ")" +
+         outbound + R"(" },
+  "state_dir": ")" +
+         state_dir.string() + R"(",
   "plugin_path": [")" VUMI_PLUGIN_DIR R"("],
   "handlers": {
     "contacts": { "type": "create_contact" },
@@ -78,14 +81,14 @@ struct PollDaemon {
   std::string ingest, reliable, outbound;
 
   explicit PollDaemon(TempDir& d) : dir(d) {
-    config = dir.write("config.json",
-                       poll_config(dir.path() / "state", "tcp://127.0.0.1:0", "tcp://127.0.0.1:*", "tcp://127.0.0.1:*"));
+    config = dir.write("config.json", poll_config(dir.path() / "state", "tcp://127.0.0.1:0",
+                                                  "tcp://127.0.0.1:*", "tcp://127.0.0.1:*"));
     start();
   }
 
   void start() {
-    process = std::make_unique<ChildProcess>(
-        std::vector<std::string>{VUMI_DISPATCHER_EXE, "run", "-c", config.string(), "--status-interval", "0"});
+    process = std::make_unique<ChildProcess>(std::vector<std::string>{
+        VUMI_DISPATCHER_EXE, "run", "-c", config.string(), "--status-interval", "0"});
     std::size_t cursor = 0;
     auto reliable_line = process->wait_for_line("reliable ingest: bound at ", 30s, &cursor);
     auto listening = process->wait_for_line("listening: ingest ", 30s, &cursor);
@@ -210,7 +213,8 @@ Tally settle_and_tally(PollDaemon& daemon, SmsCollector& sms, zmq::context_t& co
   transport::ReliablePublisher sentinel(context, daemon.reliable);
   transport::ReliableOptions options;
   options.deadline = 60s;
-  auto done = sentinel.publish({{"event.acct1.vxpolls.poll_complete", poll_event(kSentinel), "sentinel-1"}}, options);
+  auto done =
+      sentinel.publish({{"event.acct1.vxpolls.poll_complete", poll_event(kSentinel), "sentinel-1"}}, options);
   EXPECT_EQ(done.acknowledged, 1u);
   EXPECT_TRUE(sms.wait_for_to_addr(kSentinel, 60s));
   daemon.stop();
@@ -257,9 +261,10 @@ TEST(Delivery, KillNineUnderLoadWithTheReliablePublisherLosesNothingAndSendsNoth
   const Tally tally = settle_and_tally(daemon, sms, context);
   const auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::cout << "[ REPORT ] reliable, 2 x kill -9: " << tally.contacts << " contacts, " << tally.distinct_sms
-            << " distinct SMS message_ids (" << sms.copies() - 1 << " SMS received, duplicates resent by the outbox "
-            << "included), " << tally.contacts_without_sms << " contacts without SMS, " << tally.sms_without_contact
-            << " SMS without contact; " << seconds << " s\n"
+            << " distinct SMS message_ids (" << sms.copies() - 1
+            << " SMS received, duplicates resent by the outbox "
+            << "included), " << tally.contacts_without_sms << " contacts without SMS, "
+            << tally.sms_without_contact << " SMS without contact; " << seconds << " s\n"
             << "[ REPORT ] publisher: " << publisher.lines().back() << "\n";
   EXPECT_EQ(tally.contacts, static_cast<std::size_t>(kLoadEvents));
   EXPECT_EQ(tally.distinct_sms, static_cast<std::size_t>(kLoadEvents));
@@ -301,10 +306,10 @@ TEST(Delivery, KillNineUnderLoadOverPubSubReportsWhatWasLost) {
   }
   EXPECT_TRUE(publisher.wait_exit(120s).has_value()) << publisher.output();
   const Tally tally = settle_and_tally(daemon, sms, context);
-  std::cout << "[ REPORT ] PUB/SUB, " << kills << " x kill -9: " << tally.contacts << " contacts of " << kLoadEvents << " ("
-            << kLoadEvents - static_cast<int>(tally.contacts) << " lost), " << tally.distinct_sms
-            << " distinct SMS message_ids, " << tally.contacts_without_sms << " contacts without SMS, "
-            << tally.sms_without_contact << " SMS without contact\n";
+  std::cout << "[ REPORT ] PUB/SUB, " << kills << " x kill -9: " << tally.contacts << " contacts of "
+            << kLoadEvents << " (" << kLoadEvents - static_cast<int>(tally.contacts) << " lost), "
+            << tally.distinct_sms << " distinct SMS message_ids, " << tally.contacts_without_sms
+            << " contacts without SMS, " << tally.sms_without_contact << " SMS without contact\n";
   // What reached the daemon is still all-or-nothing: commit, then send.
   EXPECT_EQ(tally.contacts_without_sms, 0u);
   EXPECT_EQ(tally.sms_without_contact, 0u);
@@ -322,12 +327,14 @@ TEST(Delivery, AFailingCommitSendsNothingOfItsBatchAndProcessingResumesWhenTheSt
   ASSERT_TRUE(daemon.process->wait_for_line("outbound: subscribe \"outbound.\"", 10s, &cursor));
 
   std::ofstream(fault) << "full\n";
-  const auto events = dir.write("three.jsonl", poll_event(msisdn(1)) + "\n" + poll_event(msisdn(2)) + "\n" + poll_event(msisdn(3)) + "\n");
+  const auto events = dir.write("three.jsonl", poll_event(msisdn(1)) + "\n" + poll_event(msisdn(2)) + "\n" +
+                                                   poll_event(msisdn(3)) + "\n");
   ChildProcess publisher({VUMI_DISPATCHER_EXE, "publish", "--reliable", "--connect", daemon.reliable,
                           "--ack-timeout", "30", "--timeout", "60", events.string()});
   ASSERT_TRUE(daemon.process->wait_for_line("none of this batch's effects left the process", 30s, &cursor))
       << daemon.process->output();
-  ASSERT_TRUE(daemon.process->wait_for_line("attempt 3 of 10 failed", 30s, &cursor)) << daemon.process->output();
+  ASSERT_TRUE(daemon.process->wait_for_line("attempt 3 of 10 failed", 30s, &cursor))
+      << daemon.process->output();
   std::filesystem::remove(fault);
   ASSERT_TRUE(daemon.process->wait_for_line("state: recovered", 30s, &cursor)) << daemon.process->output();
   EXPECT_EQ(publisher.wait_exit(60s), 0) << publisher.output();
@@ -361,8 +368,8 @@ TEST(Delivery, TheSameInboundMessageTwiceIsKeptAndAnsweredOnce) {
            R"("transport_type":"sms","helper_metadata":{"tag":{"tag":["longcode","1"]}}})";
   };
   ASSERT_TRUE(pub.send("inbound.sms", inbound("in-1")));
-  ASSERT_TRUE(pub.send("inbound.sms", inbound("in-1")));   // redelivered by the transport
-  ASSERT_TRUE(pub.send("inbound.sms", inbound("in-2")));   // the sentinel
+  ASSERT_TRUE(pub.send("inbound.sms", inbound("in-1")));  // redelivered by the transport
+  ASSERT_TRUE(pub.send("inbound.sms", inbound("in-2")));  // the sentinel
   std::vector<std::string> answered;
   while (answered.size() < 3) {
     auto got = replies.receive(answered.empty() ? 10s : 2s);
@@ -417,14 +424,15 @@ TEST(Delivery, PythonAndCppWorkerExamplesPublishReliably) {
   ASSERT_TRUE(daemon.process->wait_for_line("outbound: subscribe \"outbound.\"", 10s));
 
   ChildProcess python({"/usr/bin/python3", VUMI_SOURCE_DIR "/examples/python_worker.py", "--reliable",
-                       "--connect", daemon.reliable, "--event-data", R"({"from_addr": "+27100000001"})", "--wait", "30"});
+                       "--connect", daemon.reliable, "--event-data", R"({"from_addr": "+27100000001"})",
+                       "--wait", "30"});
   EXPECT_EQ(python.wait_exit(40s), 0) << python.output();
   EXPECT_NE(python.output().find("published event.acct1.vxpolls.poll_complete"), std::string::npos)
       << python.output();
   EXPECT_NE(python.output().find(": ok"), std::string::npos) << python.output();
 
-  ChildProcess cpp({VUMI_CPP_WORKER_EXE, "--reliable", daemon.reliable, "acct1", "poll1", "vxpolls", "poll_complete",
-                    R"({"from_addr":"+27200000001"})"});
+  ChildProcess cpp({VUMI_CPP_WORKER_EXE, "--reliable", daemon.reliable, "acct1", "poll1", "vxpolls",
+                    "poll_complete", R"({"from_addr":"+27200000001"})"});
   EXPECT_EQ(cpp.wait_exit(70s), 0) << cpp.output();
   EXPECT_NE(cpp.output().find(": ok"), std::string::npos) << cpp.output();
   // Acknowledged means committed: both SMS were sent after their commits.
