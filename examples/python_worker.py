@@ -3,7 +3,7 @@
 
 Needs Debian's python3-zmq (apt-get install python3-zmq). Run:
     /usr/bin/python3 examples/python_worker.py --connect tcp://127.0.0.1:7710
-    /usr/bin/python3 examples/python_worker.py --reliable --connect tcp://127.0.0.1:7712
+    /usr/bin/python3 examples/python_worker.py --reliable --connect tcp://127.0.0.1:7713
 The defaults publish the poll completion the embedded default config routes (acct1, poll1).
 With CURVE (docs/security.md), add --key worker.key --server-key daemon.pub.
 With --reliable it sends to the dispatcher's ingest.reliable_bind (a ROUTER) and keeps the message
