@@ -147,8 +147,28 @@ void BatchCommitter::retry() {
 }
 
 void BatchCommitter::give_up() {
-  std::vector<Message> held = std::move(held_);
+  std::vector<Message> batch = std::move(held_);
   held_.clear();
+  // One message per transaction: a batch that never commits may hold one message whose writes
+  // always fail (the store itself may be fine); the others still go through.
+  std::vector<Message> held;
+  std::size_t committed_alone = 0;
+  for (Message& message : batch) {
+    std::vector<Message> single;
+    single.push_back(std::move(message));
+    std::string error;
+    if (store_.begin_batch().ok) {
+      outbox_.batch_begun();
+      run(single.front());
+      if (commit(single, error)) {
+        ++committed_alone;
+        continue;
+      }
+    }
+    held.push_back(std::move(single.front()));
+  }
+  if (committed_alone > 0)
+    spdlog::warn("state: {} message(s) of the given-up batch committed one by one", committed_alone);
   counters_.given_up += held.size();
   std::size_t reliable = 0;
   std::vector<const Message*> unreliable;
