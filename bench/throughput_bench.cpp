@@ -249,7 +249,8 @@ int run(std::uint64_t count, double latency_seconds) {
   }
   const std::string ingest = after(*listening, "listening: ingest ", ',');
   const std::string outbound = after(*listening, ", outbound ", '\n');
-  const std::string reliable = after(daemon.wait_for("reliable ingest: bound at ", 5s).value_or(""), "bound at ", '\n');
+  const std::string reliable =
+      after(daemon.wait_for("reliable ingest: bound at ", 5s).value_or(""), "bound at ", '\n');
 
   zmq::context_t context(1);
   vumi::transport::WorkerPublisher pub(context, ingest);
@@ -311,8 +312,7 @@ int run(std::uint64_t count, double latency_seconds) {
   // (e) the same events through reliable ingest, until every one is acknowledged (committed).
   std::vector<vumi::transport::ReliableMessage> reliable_events;
   reliable_events.reserve(count);
-  for (std::uint64_t i = 0; i < count; ++i)
-  {
+  for (std::uint64_t i = 0; i < count; ++i) {
     char id[32];
     std::snprintf(id, sizeof id, "bench:%010llu", static_cast<unsigned long long>(i));
     reliable_events.push_back({kTopic, bench_event(i), id});
@@ -324,9 +324,11 @@ int run(std::uint64_t count, double latency_seconds) {
   reliable_options.window = 20'000;
   const auto reliable_start = clock_type::now();
   const auto acked = reliable_pub.publish(reliable_events, reliable_options);
-  const double reliable_rate = static_cast<double>(count) / seconds_between(reliable_start, clock_type::now());
-  std::printf("(e) reliable ingest (acked after commit) -> [noop, noop]: %10.0f events/s (%zu ok, %zu resent)\n",
-              reliable_rate, acked.ok, acked.resent);
+  const double reliable_rate =
+      static_cast<double>(count) / seconds_between(reliable_start, clock_type::now());
+  std::printf(
+      "(e) reliable ingest (acked after commit) -> [noop, noop]: %10.0f events/s (%zu ok, %zu resent)\n",
+      reliable_rate, acked.ok, acked.resent);
   std::printf("cost of durability, ratio (e)/(b): %.2f\n", reliable_rate / daemon_rate);
 
   // The daemon's own counters must account for every event.

@@ -10,8 +10,8 @@
 #include <chrono>
 #include <fstream>
 #include <iostream>
-#include <sstream>
 #include <random>
+#include <sstream>
 #include <string>
 #include <vector>
 #include <zmq.hpp>

@@ -11,9 +11,9 @@
 
 #include "cli/commands.hpp"
 #include "cli/curve_args.hpp"
+#include "common/derived_id.hpp"
 #include "common/json.hpp"
 #include "event/envelope_decoder.hpp"
-#include "common/derived_id.hpp"
 #include "transport/reliable_publisher.hpp"
 #include "transport/topic_derivation.hpp"
 #include "transport/worker_publisher.hpp"
@@ -85,9 +85,9 @@ int publish_reliable(const PublishArgs& args, const std::vector<Line>& good, std
               << " in flight, " << p.resent << " resent)" << std::endl;
   };
   const transport::ReliableProgress result = publisher.publish(messages, options);
-  std::cout << "acknowledged " << result.acknowledged << " of " << result.total << " message(s): " << result.ok
-            << " ok, " << result.duplicate << " duplicate, " << result.rejected << " rejected; " << result.resent
-            << " resent";
+  std::cout << "acknowledged " << result.acknowledged << " of " << result.total
+            << " message(s): " << result.ok << " ok, " << result.duplicate << " duplicate, "
+            << result.rejected << " rejected; " << result.resent << " resent";
   if (rejected > 0) std::cout << " (" << rejected << " line(s) rejected before sending: see above)";
   std::cout << std::endl;
   publisher.socket().close();

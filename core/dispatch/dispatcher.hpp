@@ -29,7 +29,8 @@ class Dispatcher {
   // An event (or inbound message) whose id the processed-message ledger holds for its account is
   // a counted duplicate and does not run. event_id_if_absent names an event that has no event_id
   // (the reliable path derives it from the publisher's message id, so a resend is recognised).
-  HandleOutcome handle(std::string_view topic, std::string_view body, std::string_view event_id_if_absent = {});
+  HandleOutcome handle(std::string_view topic, std::string_view body,
+                       std::string_view event_id_if_absent = {});
   // Refuses an ingest message without decoding it (e.g. forbidden to its publisher): counted
   // under the rejection's reason and dead-lettered like a message the decoder refused.
   void refuse(const event::Rejection& rejection, std::string_view topic, std::string_view body);

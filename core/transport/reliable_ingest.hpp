@@ -52,7 +52,8 @@ class ReliableIngestReader {
   // secure (may be empty) is applied to the socket before it binds (CurveServer::secure).
   ReliableIngestReader(boost::asio::io_context& io, zmq::context_t& context, const std::string& endpoint,
                        std::size_t max_body_bytes, ReliableIngestHandler& handler,
-                       std::size_t budget = kDefaultBudget, const std::function<void(zmq::socket_t&)>& secure = {});
+                       std::size_t budget = kDefaultBudget,
+                       const std::function<void(zmq::socket_t&)>& secure = {});
   ~ReliableIngestReader();
 
   void start();
