@@ -5,9 +5,12 @@
 // conversation_key conversation_type event_type event_data_json]
 // With --key the socket is a CURVE client (docs/security.md): the dispatcher admits it only when
 // the worker's public key is among security.publishers.
+// With --reliable, ENDPOINT is the dispatcher's ingest.reliable_bind (a ROUTER): the message is kept
+// until the dispatcher acknowledges it after committing, and resent after each ack timeout.
 #include <chrono>
 #include <fstream>
 #include <iostream>
+#include <random>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -41,21 +44,59 @@ std::string read_key(const std::string& file) {
   return key.size() == 40 ? key : std::string();
 }
 
+// Reliable ingest: sends [topic, body, msg_id] on a DEALER and resends it, with the same msg_id,
+// every ack_timeout until the dispatcher answers [msg_id, status] ("retry" waits for the next
+// resend). Returns the final status ("ok", "duplicate", "rejected"), or "" at the deadline.
+std::string publish_reliably(zmq::context_t& context, const std::string& endpoint, const std::string& topic,
+                             const std::string& body, const std::string& msg_id,
+                             std::chrono::milliseconds ack_timeout, std::chrono::milliseconds deadline) {
+  zmq::socket_t socket(context, zmq::socket_type::dealer);
+  socket.set(zmq::sockopt::immediate,
+             1);                        // no dispatcher connected: wait, do not queue into a dead connection
+  socket.set(zmq::sockopt::linger, 0);  // what is not acknowledged is resent, never flushed on close
+  socket.connect(endpoint);
+  using Clock = std::chrono::steady_clock;
+  const auto give_up = Clock::now() + deadline;
+  auto last_send = Clock::time_point{};
+  bool sent = false;
+  while (Clock::now() < give_up) {
+    if (!sent || Clock::now() - last_send > ack_timeout) {
+      if (socket.send(zmq::buffer(topic), zmq::send_flags::sndmore | zmq::send_flags::dontwait)) {
+        socket.send(zmq::buffer(body), zmq::send_flags::sndmore);
+        socket.send(zmq::buffer(msg_id), zmq::send_flags::none);
+        sent = true;
+        last_send = Clock::now();
+      }
+    }
+    zmq::pollitem_t item{socket.handle(), 0, ZMQ_POLLIN, 0};
+    if (zmq::poll(&item, 1, std::chrono::milliseconds(100)) == 0) continue;
+    zmq::message_t id, status;
+    if (!socket.recv(id, zmq::recv_flags::dontwait) || !id.more() ||
+        !socket.recv(status, zmq::recv_flags::dontwait))
+      continue;
+    if (id.to_string() == msg_id && status.to_string() != "retry") return status.to_string();
+  }
+  return "";
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   std::string key_file, server_key_file;
   std::vector<std::string> args;
+  bool reliable = false;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
-    if ((arg == "--key" || arg == "--server-key") && i + 1 < argc) {
+    if (arg == "--reliable") {
+      reliable = true;
+    } else if ((arg == "--key" || arg == "--server-key") && i + 1 < argc) {
       (arg == "--key" ? key_file : server_key_file) = argv[++i];
     } else {
       args.push_back(arg);
     }
   }
   if ((args.size() != 1 && args.size() != 6) || key_file.empty() != server_key_file.empty()) {
-    std::cerr << "usage: cpp_worker [--key NAME.key --server-key DAEMON.pub] ENDPOINT [account "
+    std::cerr << "usage: cpp_worker [--reliable] [--key NAME.key --server-key DAEMON.pub] ENDPOINT [account "
                  "conversation_key conversation_type event_type event_data_json]\n";
     return 2;
   }
@@ -74,6 +115,19 @@ int main(int argc, char** argv) {
                            event_type + R"(","event_data":)" + event_data + "}";
 
   zmq::context_t context(1);
+  if (reliable) {
+    // Unique across every worker that publishes to this dispatcher, and the same on a resend.
+    std::random_device random;
+    const std::string msg_id = "cpp_worker:" + std::to_string(random()) + std::to_string(random());
+    const std::string status = publish_reliably(context, endpoint, topic, body, msg_id,
+                                                std::chrono::seconds(5), std::chrono::seconds(60));
+    if (status.empty()) {
+      std::cerr << "no acknowledgement from " << endpoint << " within 60 s\n";
+      return 3;
+    }
+    std::cout << "published " << topic << ": " << status << "\n";
+    return status == "ok" || status == "duplicate" ? 0 : 1;
+  }
   zmq::socket_t socket(context, zmq::socket_type::xpub);
   socket.set(zmq::sockopt::xpub_nodrop, 1);   // at the high-water mark, wait instead of dropping
   socket.set(zmq::sockopt::sndtimeo, 10000);  // ...but not forever

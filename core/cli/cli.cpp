@@ -75,6 +75,18 @@ int main(int argc, char** argv) {
                           "topic for every message (default: derived from each body)");
   publish_cmd->add_option("--wait", publish.wait_s, "seconds to wait for the dispatcher's subscription")
       ->capture_default_str();
+  publish_cmd->add_flag("--reliable", publish.reliable,
+                        "send to the acknowledged ingest (ingest.reliable_bind); exit 0 only when every line "
+                        "is acknowledged");
+  publish_cmd
+      ->add_option("--ack-timeout", publish.ack_timeout_s, "with --reliable: seconds before a line is resent")
+      ->capture_default_str();
+  publish_cmd->add_option("--window", publish.window, "with --reliable: lines in flight at most")
+      ->capture_default_str();
+  publish_cmd
+      ->add_option("--timeout", publish.timeout_s,
+                   "with --reliable: seconds before giving up on unacknowledged lines (exit 3)")
+      ->capture_default_str();
 
   add_curve_options(*publish_cmd, publish.curve);
 

@@ -49,6 +49,10 @@ struct PublishArgs {
   std::string input = "-";           // file, or "-" for stdin
   std::optional<std::string> topic;  // overrides the topic derived from each body
   double wait_s = 5.0;               // how long to wait for the dispatcher's subscription
+  bool reliable = false;             // --reliable: a DEALER to ingest.reliable_bind, every line acknowledged
+  double ack_timeout_s = 5.0;        // --ack-timeout: resend a line not acknowledged within this
+  std::size_t window = 1000;         // --window: lines sent and not yet acknowledged, at most
+  double timeout_s = 300.0;          // --timeout: give up (exit 3) if lines are still unacknowledged
 };
 int publish_command(const PublishArgs& args);
 

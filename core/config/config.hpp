@@ -99,6 +99,7 @@ struct SecurityConfig {                   // "security" (docs/security.md)
 struct Config {
   std::string source;  // the file it came from, or "<embedded>"
   std::string ingest_bind = "tcp://127.0.0.1:7710";
+  std::string ingest_reliable_bind;  // ingest.reliable_bind: the acknowledged ROUTER; empty = off
   std::string outbound_bind = "tcp://127.0.0.1:7711";
   std::filesystem::path state_dir = "var";
   std::vector<std::filesystem::path> plugin_path;  // "$ORIGIN/..." entries resolved to the binary's folder

@@ -51,10 +51,16 @@ class ConfigReader {
                          {"ingest", "outbound", "state_dir", "plugin_path", "handlers", "accounts", "limits",
                           "status_interval_s", "security", "plugin_path_insecure_ok"},
                          "");
-    if (const bj::value* v = top.if_contains("ingest")) endpoint(*v, "ingest", config_.ingest_bind);
+    if (const bj::value* v = top.if_contains("ingest"))
+      endpoint(*v, "ingest", config_.ingest_bind, &config_.ingest_reliable_bind);
     if (const bj::value* v = top.if_contains("outbound")) endpoint(*v, "outbound", config_.outbound_bind);
     if (config_.ingest_bind == config_.outbound_bind)
       reader_.error("outbound.bind", "the same endpoint as ingest.bind; each socket needs its own");
+    const std::string& reliable = config_.ingest_reliable_bind;
+    const bool ephemeral = reliable.ends_with(":0") || reliable.ends_with(":*");
+    if (!reliable.empty() && !ephemeral &&
+        (reliable == config_.ingest_bind || reliable == config_.outbound_bind))
+      reader_.error("ingest.reliable_bind", "the same endpoint as another socket; each socket needs its own");
     if (const bj::value* v = top.if_contains("state_dir")) state_dir(*v);
     if (const bj::value* v = top.if_contains("plugin_path")) plugin_path(*v);
     if (const bj::value* v = top.if_contains("plugin_path_insecure_ok")) {
@@ -78,16 +84,28 @@ class ConfigReader {
   }
 
  private:
-  void endpoint(const bj::value& v, const std::string& path, std::string& out) {
+  // {"bind": ENDPOINT}; with reliable_out, ingest's optional "reliable_bind" too.
+  void endpoint(const bj::value& v, const std::string& path, std::string& out,
+                std::string* reliable_out = nullptr) {
     const bj::object* obj = reader_.object(v, path);
     if (!obj) return;
-    reader_.allowed_keys(*obj, {"bind"}, path);
+    if (reliable_out) {
+      reader_.allowed_keys(*obj, {"bind", "reliable_bind"}, path);
+      if (const bj::value* reliable = obj->if_contains("reliable_bind"))
+        endpoint_text(*reliable, json::child_path(path, "reliable_bind"), *reliable_out);
+    } else {
+      reader_.allowed_keys(*obj, {"bind"}, path);
+    }
     const bj::value* bind = obj->if_contains("bind");
     if (!bind) {
       reader_.error(path, "missing required key \"bind\"");
       return;
     }
-    std::string bind_path = json::child_path(path, "bind");
+    endpoint_text(*bind, json::child_path(path, "bind"), out);
+  }
+
+  void endpoint_text(const bj::value& v, const std::string& bind_path, std::string& out) {
+    const bj::value* bind = &v;
     auto text = reader_.string(*bind, bind_path);
     if (!text) return;
     if (auto problem = endpoint_problem(*text)) {

@@ -62,7 +62,7 @@ bool ChainRunner::run(const Route& route, const Account& account, const event::E
     call.plugin_name = handler.type().plugin->name();
     call.handler_type = handler.type().name;
     call.services = &services_;
-    services_.begin_step(handler.type().name);
+    services_.begin_step(handler.type().name, route.spec->path, i);
 
     if (in_flight_)
       in_flight_->begin_step(call.plugin_name, call.handler_type, handler.name(), route.spec->path,

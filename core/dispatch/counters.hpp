@@ -19,6 +19,7 @@ struct Counters {
   std::uint64_t dead_letters = 0;        // dead letters recorded
   std::uint64_t unrouted = 0;            // events that matched no route
   std::uint64_t quarantined = 0;         // messages refused because they crashed the daemon before
+  std::uint64_t duplicates = 0;          // redelivered events the ledger knew: not run again
   std::array<std::uint64_t, event::kReasonCount> rejected{};  // by reason
 
   std::uint64_t rejected_total() const {

@@ -37,14 +37,16 @@ class MessageArena {
 }  // namespace
 
 struct Dispatcher::Impl {
-  Impl(std::shared_ptr<const Runtime> rt, store::StateStore& store, OutboundSink& out)
+  Impl(std::shared_ptr<const Runtime> rt, store::StateStore& state, OutboundSink& out)
       : runtime(std::move(rt)),
+        store(state),
         outbound(out),
-        dead_letters(store, counters),
-        services(store, out, counters, emitted),
+        dead_letters(state, counters),
+        services(state, out, counters, emitted),
         chains(services, dead_letters, counters) {}
 
-  void handle(std::string_view topic, std::string_view body);
+  HandleOutcome handle(std::string_view topic, std::string_view body, std::string_view event_id_if_absent);
+  bool first_delivery(const event::Envelope& event);
   // True when the message is quarantined (it crashed the daemon before): dead-lettered, not run.
   bool refuse_quarantined(const std::optional<std::string>& key, std::string_view account,
                           std::string_view topic, std::string_view body);
@@ -53,6 +55,7 @@ struct Dispatcher::Impl {
   void run_event(const event::Envelope& event);
 
   std::shared_ptr<const Runtime> runtime;
+  store::StateStore& store;
   OutboundSink& outbound;
   Counters counters;
   DeadLetterRecorder dead_letters;
@@ -66,15 +69,18 @@ struct Dispatcher::Impl {
   const crash::QuarantineList* quarantine = nullptr;  // likewise
 };
 
-void Dispatcher::Impl::handle(std::string_view in_topic, std::string_view body) {
+HandleOutcome Dispatcher::Impl::handle(std::string_view in_topic, std::string_view body,
+                                       std::string_view event_id_if_absent) {
   ++counters.received;
   const Runtime& rt = *runtime;
   // A message recognised by its bytes is refused before decoding: decoding may be what crashed.
-  if (quarantine && refuse_quarantined(quarantine->match_body(in_topic, body), {}, in_topic, body)) return;
-  event::Decoded decoded = rt.decoder().decode(in_topic, body, arena.get());
-  // A message that carried its own event id is recognised by it when it comes back.
+  if (quarantine && refuse_quarantined(quarantine->match_body(in_topic, body), {}, in_topic, body))
+    return HandleOutcome::rejected;
+  event::Decoded decoded = rt.decoder().decode(in_topic, body, arena.get(), event_id_if_absent);
+  // A message that carries a stable event id (its own, or one derived from the reliable publisher's
+  // message id) is recognised by it when it comes back.
   auto watch_event_id = [&](const event::Envelope& event) {
-    if (event.event_id_assigned || !in_flight) return true;
+    if (event.random_event_id || !in_flight) return true;
     in_flight->set_message_event_id(event.event_id);
     return !(quarantine &&
              refuse_quarantined(quarantine->match_event(event.event_id), event.account_key, in_topic, body));
@@ -82,11 +88,13 @@ void Dispatcher::Impl::handle(std::string_view in_topic, std::string_view body) 
   switch (decoded.index()) {
     case 0:
       reject(std::get<event::Rejection>(decoded), in_topic, body);
-      return;
+      return HandleOutcome::rejected;
     case 1: {
       auto& event = std::get<event::Envelope>(decoded);
-      if (watch_event_id(event)) dispatch(std::move(event));
-      return;
+      if (!watch_event_id(event)) return HandleOutcome::rejected;
+      if (!first_delivery(event)) return HandleOutcome::duplicate;
+      dispatch(std::move(event));
+      return HandleOutcome::processed;
     }
     case 2: {
       auto& message = std::get<event::InboundMessage>(decoded);
@@ -94,20 +102,40 @@ void Dispatcher::Impl::handle(std::string_view in_topic, std::string_view body) 
       if (!owner) {
         reject({event::Reason::unowned_tag, "tag \"" + message.tag + "\" is owned by no account"}, in_topic,
                body);
-        return;
+        return HandleOutcome::rejected;
       }
-      event::Envelope event = rt.decoder().make_inbound_event(owner->key, std::move(message));
-      if (watch_event_id(event)) dispatch(std::move(event));
-      return;
+      event::Envelope event =
+          rt.decoder().make_inbound_event(owner->key, std::move(message), event_id_if_absent);
+      if (!watch_event_id(event)) return HandleOutcome::rejected;
+      if (!first_delivery(event)) return HandleOutcome::duplicate;
+      dispatch(std::move(event));
+      return HandleOutcome::processed;
     }
     case 3: {
       const auto& command = std::get<event::Command>(decoded);
       outbound.send(in_topic, command.body);
       ++counters.commands_forwarded;
       ++counters.published;
-      return;
+      return HandleOutcome::processed;
     }
   }
+  return HandleOutcome::rejected;
+}
+
+bool Dispatcher::Impl::first_delivery(const event::Envelope& event) {
+  if (event.random_event_id) return true;  // nothing can repeat an id drawn here
+  store::StoreStatus status;
+  const std::optional<bool> claimed = store.ledger_claim(event.account_key, event.event_id, status);
+  if (!claimed) {
+    // The batch holding this event cannot commit now; run it, so a retry sees the same work.
+    spdlog::error("ledger: {} (event {})", status.error, event.event_id);
+    return true;
+  }
+  if (*claimed) return true;
+  ++counters.duplicates;
+  spdlog::debug("event {} of account {} was already processed: counted as a duplicate, not run again",
+                event.event_id, event.account_key);
+  return false;
 }
 
 bool Dispatcher::Impl::refuse_quarantined(const std::optional<std::string>& key, std::string_view account,
@@ -202,7 +230,8 @@ Dispatcher::Dispatcher(std::shared_ptr<const Runtime> runtime, store::StateStore
 
 Dispatcher::~Dispatcher() = default;
 
-void Dispatcher::handle(std::string_view topic, std::string_view body) {
+HandleOutcome Dispatcher::handle(std::string_view topic, std::string_view body,
+                                 std::string_view event_id_if_absent) {
   // Runs after every value made for this message is gone (they all live inside Impl::handle).
   struct EndMessage {
     Impl& impl;
@@ -213,7 +242,7 @@ void Dispatcher::handle(std::string_view topic, std::string_view body) {
   } end{*impl_};
   if (impl_->in_flight) impl_->in_flight->begin_message(topic, body);
   try {
-    impl_->handle(topic, body);
+    return impl_->handle(topic, body, event_id_if_absent);
   } catch (const std::exception& e) {
     // Nothing per-event should throw; if something does (e.g. out of memory), keep the daemon up
     // and keep the message.
@@ -223,6 +252,7 @@ void Dispatcher::handle(std::string_view topic, std::string_view body) {
     letter.message = std::string(e.what()) + " (topic \"" + std::string(topic.substr(0, 300)) + "\")";
     letter.input = DeadLetterRecorder::input_excerpt(body);
     impl_->dead_letters.record(std::move(letter));
+    return HandleOutcome::rejected;
   }
 }
 

@@ -13,6 +13,12 @@
 namespace vumi::dispatch {
 
 class CrashGuard;
+// What became of one ingest message (the reliable ingest path acknowledges with it).
+enum class HandleOutcome {
+  processed,  // routed and run (or forwarded), its effects written to the open batch
+  duplicate,  // already processed (the ledger knew its event id): not run again
+  rejected,   // refused (logged, counted, dead-lettered): sending it again would not help
+};
 
 class Dispatcher {
  public:
@@ -21,7 +27,11 @@ class Dispatcher {
 
   // Handles one ingest message [topic, body] to completion (its chains and every event they emit).
   // Never throws; a refused message is logged, counted and, where it carries work, dead-lettered.
-  void handle(std::string_view topic, std::string_view body);
+  // An event (or inbound message) whose id the processed-message ledger holds for its account is
+  // a counted duplicate and does not run. event_id_if_absent names an event that has no event_id
+  // (the reliable path derives it from the publisher's message id, so a resend is recognised).
+  HandleOutcome handle(std::string_view topic, std::string_view body,
+                       std::string_view event_id_if_absent = {});
   // Refuses an ingest message without decoding it (e.g. forbidden to its publisher): counted
   // under the rejection's reason and dead-lettered like a message the decoder refused.
   void refuse(const event::Rejection& rejection, std::string_view topic, std::string_view body);

@@ -6,6 +6,7 @@
 #include <optional>
 #include <variant>
 
+#include "common/derived_id.hpp"
 #include "common/identifier.hpp"
 #include "common/json.hpp"
 #include "store/store_values.hpp"
@@ -75,7 +76,12 @@ void StepServices::begin_event(const event::EnvelopeDecoder& decoder, const even
   event_json_ready_ = false;
 }
 
-void StepServices::begin_step(std::string_view handler_type) {
+void StepServices::begin_step(std::string_view handler_type, std::string_view route_path,
+                              std::size_t step_index) {
+  route_path_.assign(route_path);
+  step_index_ = std::to_string(step_index);
+  ids_drawn_ = 0;
+  events_emitted_ = 0;
   has_output_ = false;
   returned_.clear();
   metric_name_.assign(handler_type);
@@ -108,7 +114,9 @@ vumi_status StepServices::event_json(vumi_view* out) {
 
 vumi_status StepServices::emit_event(std::string_view event_json) {
   if (!event_) return VUMI_ERR_UNAVAILABLE;
-  auto made = decoder_->make_emitted(*event_, event_json);
+  const std::string id = derived_id(
+      {event_->event_id, route_path_, step_index_, "emit_event", std::to_string(events_emitted_++)});
+  auto made = decoder_->make_emitted(*event_, event_json, id);
   if (auto* rejection = std::get_if<event::Rejection>(&made)) {
     spdlog::warn("emit_event refused for account {}: {}", event_->account_key, rejection->text());
     return VUMI_ERR_INVALID_ARGUMENT;
@@ -195,6 +203,15 @@ vumi_status StepServices::account_json(vumi_view* out) {
   if (!account_) return VUMI_ERR_UNAVAILABLE;
   *out = vumi_view{account_->context_json.data(), account_->context_json.size()};
   return VUMI_OK;
+}
+
+bool StepServices::new_id(char out[33]) {
+  if (!event_) return false;
+  const std::string id =
+      derived_id({event_->event_id, route_path_, step_index_, "new_id", std::to_string(ids_drawn_++)});
+  id.copy(out, 32);
+  out[32] = '\0';
+  return true;
 }
 
 void StepServices::metric_add(std::string_view name, std::int64_t delta) {

@@ -26,8 +26,10 @@ class StepServices final : public plugin::CallServices {
   void begin_event(const event::EnvelopeDecoder& decoder, const event::Envelope& event,
                    const Account& account);
   // Clears what the previous step left (output, returned views); metrics the step adds are
-  // named "<handler_type>.<name>".
-  void begin_step(std::string_view handler_type);
+  // named "<handler_type>.<name>". Ids the step draws (new_id, emitted events) are derived from
+  // the event id, route_path, step_index and the call's number within the step.
+  void begin_step(std::string_view handler_type, std::string_view route_path = {},
+                  std::size_t step_index = 0);
 
   // The output the step set, if any.
   bool has_output() const { return has_output_; }
@@ -43,6 +45,7 @@ class StepServices final : public plugin::CallServices {
   vumi_status inbox_put(std::string_view message_json, std::int64_t* out_id) override;
   void metric_add(std::string_view name, std::int64_t delta) override;
   vumi_status account_json(vumi_view* out) override;
+  bool new_id(char out[33]) override;
 
   // Counters plugins added through metric_add, by "<handler_type>.<name>".
   const std::unordered_map<std::string, std::int64_t>& metrics() const { return metrics_; }
@@ -67,6 +70,10 @@ class StepServices final : public plugin::CallServices {
   std::deque<std::string> returned_;  // texts whose views the plugin holds during the step
   std::unordered_map<std::string, std::int64_t> metrics_;
   std::string metric_name_;  // "<handler_type>." of the running step, name appended per call
+  std::string route_path_;   // of the running step, for derived ids
+  std::string step_index_;
+  std::uint32_t ids_drawn_ = 0;       // new_id calls of the running step
+  std::uint32_t events_emitted_ = 0;  // emit_event calls of the running step
 };
 
 }  // namespace vumi::dispatch

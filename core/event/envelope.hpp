@@ -22,8 +22,10 @@ struct Envelope {
   std::string_view event_type;
   std::string_view event_id;
   const boost::json::object* event_data = nullptr;
-  std::uint32_t depth = 0;         // 0 from a worker, parent + 1 when emitted by a handler
-  bool event_id_assigned = false;  // the host made event_id up: the input carried none
+  std::uint32_t depth = 0;  // 0 from a worker, parent + 1 when emitted by a handler
+  // The event_id was drawn at random on arrival (none given or derivable): a redelivery of the same
+  // message cannot carry it, so the processed-message ledger does not record it.
+  bool random_event_id = false;
 
   Envelope() = default;
   // Takes the value itself (with its memory resource): no copy, whatever resource it uses.

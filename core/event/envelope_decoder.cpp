@@ -114,7 +114,8 @@ Envelope seal(bj::value&& normalised, std::uint32_t depth) {
 }
 
 Decoded decode_event(const IngestTopic& topic, std::string_view text, const DecodeLimits& limits,
-                     const AccountDirectory* accounts, const bj::storage_ptr& storage) {
+                     const AccountDirectory* accounts, const bj::storage_ptr& storage,
+                     std::string_view event_id_if_absent) {
   bj::value parsed(storage);  // same resource as the parse, so the result moves in
   if (auto r = parse_object(text, limits, "body", parsed, storage)) return *r;
   bj::object& obj = parsed.get_object();
@@ -158,11 +159,16 @@ Decoded decode_event(const IngestTopic& topic, std::string_view text, const Deco
   keep_worker_event_fields(obj);
   if (data_from_content) obj.emplace("event_data", std::move(content));
   if (add_conversation_type) obj.insert_or_assign("conversation_type", std::move(conversation_type));
-  if (add_event_id) obj.insert_or_assign("event_id", fresh_event_id());
+  if (add_event_id) {
+    if (event_id_if_absent.empty())
+      obj.insert_or_assign("event_id", fresh_event_id());
+    else
+      obj.insert_or_assign("event_id", bj::string_view(event_id_if_absent.data(), event_id_if_absent.size()));
+  }
   if (add_timestamp) obj.insert_or_assign("timestamp", vumi_timestamp_now());
-  Envelope envelope = seal(std::move(parsed), 0);
-  envelope.event_id_assigned = add_event_id;
-  return envelope;
+  Envelope sealed = seal(std::move(parsed), 0);
+  sealed.random_event_id = add_event_id && event_id_if_absent.empty();
+  return sealed;
 }
 
 std::optional<Rejection> string_or_null(const bj::object& obj, std::string_view name) {
@@ -243,13 +249,14 @@ Decoded decode_command(const IngestTopic& topic, std::string_view text, const De
 }
 
 Decoded decode_unguarded(std::string_view topic_text, std::string_view body, const DecodeLimits& limits,
-                         const AccountDirectory* accounts, const bj::storage_ptr& storage) {
+                         const AccountDirectory* accounts, const bj::storage_ptr& storage,
+                         std::string_view event_id_if_absent) {
   auto topic = parse_ingest_topic(topic_text);
   if (auto* r = std::get_if<Rejection>(&topic)) return std::move(*r);
   const IngestTopic& parsed = std::get<IngestTopic>(topic);
   switch (parsed.kind) {
     case IngestTopic::Kind::event:
-      return decode_event(parsed, body, limits, accounts, storage);
+      return decode_event(parsed, body, limits, accounts, storage, event_id_if_absent);
     case IngestTopic::Kind::inbound:
       return decode_inbound(parsed, body, limits, storage);
     case IngestTopic::Kind::command:
@@ -270,16 +277,17 @@ EnvelopeDecoder::EnvelopeDecoder(DecodeLimits limits, const AccountDirectory* ac
     : limits_(limits), accounts_(accounts) {}
 
 Decoded EnvelopeDecoder::decode(std::string_view topic, std::string_view body,
-                                boost::json::storage_ptr storage) const {
+                                boost::json::storage_ptr storage, std::string_view event_id_if_absent) const {
   try {
-    return decode_unguarded(topic, body, limits_, accounts_, storage);
+    return decode_unguarded(topic, body, limits_, accounts_, storage, event_id_if_absent);
   } catch (const std::exception& e) {
     return out_of_memory(e);
   }
 }
 
 std::variant<Rejection, Envelope> EnvelopeDecoder::make_emitted(const Envelope& parent,
-                                                                std::string_view event_json) const {
+                                                                std::string_view event_json,
+                                                                std::string_view event_id) const {
   try {
     bj::value parsed(parent.body.storage());
     if (auto r = parse_object(event_json, limits_, "emitted event", parsed, parent.body.storage())) return *r;
@@ -323,7 +331,10 @@ std::variant<Rejection, Envelope> EnvelopeDecoder::make_emitted(const Envelope& 
     normalised.emplace("conversation_key", bj::string_view(key.data(), key.size()));
     normalised.emplace("conversation_type", std::move(type));
     normalised.emplace("event_type", std::move(*event_type));
-    normalised.emplace("event_id", fresh_event_id());
+    if (event_id.empty())
+      normalised.emplace("event_id", fresh_event_id());
+    else
+      normalised.emplace("event_id", bj::string_view(event_id.data(), event_id.size()));
     normalised.emplace("timestamp", vumi_timestamp_now());
     normalised.emplace("event_data", event_data ? std::move(*event_data) : bj::value(bj::object()));
     normalised.emplace("causation_id", bj::string_view(parent.event_id.data(), parent.event_id.size()));
@@ -334,15 +345,17 @@ std::variant<Rejection, Envelope> EnvelopeDecoder::make_emitted(const Envelope& 
   }
 }
 
-Envelope EnvelopeDecoder::make_inbound_event(std::string_view account_key, InboundMessage&& message) const {
+Envelope EnvelopeDecoder::make_inbound_event(std::string_view account_key, InboundMessage&& message,
+                                             std::string_view event_id_if_absent) const {
   std::string event_id;
   if (const bj::object* body = message.body.if_object()) {
     const bj::value* message_id = find_member(*body, "message_id");
     if (message_id && message_id->is_string() && is_identifier(string_of(*message_id)))
       event_id = string_of(*message_id);
   }
-  const bool assigned_id = event_id.empty();
-  if (assigned_id) event_id = fresh_event_id();
+  const bool random_id = event_id.empty() && event_id_if_absent.empty();
+  if (event_id.empty())
+    event_id = event_id_if_absent.empty() ? fresh_event_id() : std::string(event_id_if_absent);
 
   bj::object normalised(message.body.storage());
   normalised.reserve(7);
@@ -355,9 +368,9 @@ Envelope EnvelopeDecoder::make_inbound_event(std::string_view account_key, Inbou
   normalised.emplace("event_data",
                      message.body.is_object() ? std::move(message.body) : bj::value(bj::object()));
   message.transport_name = {};
-  Envelope envelope = seal(bj::value(std::move(normalised)), 0);
-  envelope.event_id_assigned = assigned_id;
-  return envelope;
+  Envelope sealed = seal(bj::value(std::move(normalised)), 0);
+  sealed.random_event_id = random_id;
+  return sealed;
 }
 
 }  // namespace vumi::event

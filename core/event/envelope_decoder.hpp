@@ -43,18 +43,24 @@ class EnvelopeDecoder {
 
   // Decodes one message; never throws. A Rejection says why the message was refused.
   // The decoded values allocate from storage (default: the default memory resource); a caller
-  // passing an arena keeps it alive, and does not reset it, while the result lives.
-  Decoded decode(std::string_view topic, std::string_view body, boost::json::storage_ptr storage = {}) const;
+  // passing an arena keeps it alive, and does not reset it, while the result lives. An event
+  // without event_id gets event_id_if_absent (a fresh random id when that is empty too).
+  Decoded decode(std::string_view topic, std::string_view body, boost::json::storage_ptr storage = {},
+                 std::string_view event_id_if_absent = {}) const;
 
   // Builds the Envelope of an event a handler emitted: `event` is the plugin's object
   // (event_type, event_data, optional conversation_type/conversation_key); account, causation and
   // depth come from the parent. Validated like a worker's event; allocates from the parent's storage.
-  std::variant<Rejection, Envelope> make_emitted(const Envelope& parent, std::string_view event_json) const;
+  // event_id: the new event's id (a fresh random one when empty).
+  std::variant<Rejection, Envelope> make_emitted(const Envelope& parent, std::string_view event_json,
+                                                 std::string_view event_id = {}) const;
 
   // Builds the synthetic inbound_message event for an account that owns the message's tag:
   // {conversation_type: "transport", conversation_key: tag, event_type: "inbound_message",
-  //  event_data: <message>}. Moves the message body.
-  Envelope make_inbound_event(std::string_view account_key, InboundMessage&& message) const;
+  //  event_data: <message>}. Moves the message body. The event_id is the message_id when that is an
+  // identifier, else event_id_if_absent (else a fresh random id).
+  Envelope make_inbound_event(std::string_view account_key, InboundMessage&& message,
+                              std::string_view event_id_if_absent = {}) const;
 
   const DecodeLimits& limits() const { return limits_; }
 

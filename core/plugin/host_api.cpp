@@ -110,8 +110,9 @@ vumi_status host_account_json(vumi_call* call, vumi_view* out_json) {
 }
 
 // Ids only need to be unique, not unpredictable: a per-thread PRNG avoids a lock on every event.
-void host_new_id(vumi_call*, char out[33]) {
+void host_new_id(vumi_call* call, char out[33]) {
   if (!out) return;
+  if (CallServices* s = services_of(call); s && s->new_id(out)) return;
   thread_local std::mt19937_64 engine{[] {
     std::random_device device;
     std::seed_seq seed{device(), device(), device(), device()};

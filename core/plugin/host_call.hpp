@@ -24,6 +24,13 @@ class CallServices {
   virtual vumi_status contact_upsert(std::string_view contact_json, vumi_view* out, int* created) = 0;
   virtual vumi_status inbox_put(std::string_view message_json, std::int64_t* out_id) = 0;
   virtual void metric_add(std::string_view name, std::int64_t delta) = 0;
+  // Writes an id for the running step into out (32 lowercase hex + NUL) and returns true, or
+  // returns false to let the host draw a random one. The dispatcher derives it from the event,
+  // route, step and call number, so a replay yields the same ids.
+  virtual bool new_id(char out[33]) {
+    (void)out;
+    return false;
+  }
   // The account's declared configuration as JSON text ({"key", "conversations", "tags"}).
   virtual vumi_status account_json(vumi_view* out) {
     (void)out;

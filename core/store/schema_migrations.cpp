@@ -42,8 +42,25 @@ CREATE TABLE dead_letters (
 CREATE INDEX dead_letters_by_account ON dead_letters (account_key, id);
 )sql";
 
-// Messages that crashed the daemon: a resent copy is dead-lettered instead of run (docs/operations.md).
+// Delivery (docs/delivery.md): outbound messages committed with their batch and sent after it,
+// and the processed-message ledger that turns a redelivery into a counted duplicate.
 constexpr const char* kVersion2 = R"sql(
+CREATE TABLE outbox (
+  id           INTEGER PRIMARY KEY,
+  topic        TEXT NOT NULL,
+  body         TEXT NOT NULL
+);
+CREATE TABLE processed_messages (
+  account_key  TEXT NOT NULL,
+  message_key  TEXT NOT NULL,
+  processed_at INTEGER NOT NULL,
+  PRIMARY KEY (account_key, message_key)
+) WITHOUT ROWID;
+CREATE INDEX processed_messages_by_time ON processed_messages (processed_at);
+)sql";
+
+// Messages that crashed the daemon: a resent copy is dead-lettered instead of run (docs/operations.md).
+constexpr const char* kVersion3 = R"sql(
 CREATE TABLE quarantined_messages (
   message_key  TEXT PRIMARY KEY,
   account_key  TEXT,
@@ -52,9 +69,10 @@ CREATE TABLE quarantined_messages (
 );
 )sql";
 
-constexpr std::array<Migration, 2> kMigrations{{
+constexpr std::array<Migration, 3> kMigrations{{
     {1, "contacts, inbox and dead_letters tables", kVersion1},
-    {2, "quarantined_messages table", kVersion2},
+    {2, "outbox and processed_messages (delivery) tables", kVersion2},
+    {3, "quarantined_messages table", kVersion3},
 }};
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <boost/json/serialize.hpp>
+#include <cstdlib>
 #include <string>
 #include <system_error>
 
@@ -69,6 +70,8 @@ SqliteStateStore::SqliteStateStore(const std::filesystem::path& state_dir, Mode 
     check_read_only_version();
   }
   prepare_statements();
+  if (mode == Mode::read_write) prepare_delivery_statements();
+  if (const char* fault = std::getenv("VUMI_STORE_FAULT_FILE"); fault && *fault) fault_file_ = fault;
 }
 
 SqliteStateStore::~SqliteStateStore() {
@@ -94,6 +97,8 @@ void SqliteStateStore::configure_connection(Mode mode) {
     }
     // With WAL, NORMAL survives a process crash; a power loss may drop the last commits only.
     connection_.exec("PRAGMA synchronous = NORMAL");
+    // The ledger's index takes inserts all over it; 16 MiB of page cache keeps its inner pages.
+    connection_.exec("PRAGMA cache_size = -16384");
   }
   connection_.exec("PRAGMA foreign_keys = ON");
 }
@@ -238,6 +243,7 @@ std::optional<Contact> SqliteStateStore::contact_upsert(std::string_view account
   const std::string extra_text = extra != nullptr ? serialize_object(extra->as_object()) : "{}";
 
   std::lock_guard lock(mutex_);
+  if (batch_broken(status, "contact upsert for account " + std::string(account))) return std::nullopt;
   StatementUse upsert(contact_upsert_);
   bool bound = upsert->bind_text(1, new_key) && upsert->bind_text(2, account) &&
                upsert->bind_text(3, fields.at("msisdn").as_string()) && upsert->bind_text(6, extra_text) &&
@@ -249,13 +255,13 @@ std::optional<Contact> SqliteStateStore::contact_upsert(std::string_view account
   }
   const std::string what = "contact upsert for account " + std::string(account);
   if (!bound || upsert->step() != SQLITE_ROW) {
-    fail(status, what);
+    write_failed(status, what);
     return std::nullopt;
   }
   Contact contact;
   if (!read_contact(contact_upsert_, account, contact, status)) return std::nullopt;
   if (upsert->step() != SQLITE_DONE) {
-    fail(status, what);
+    write_failed(status, what);
     return std::nullopt;
   }
   // The row keeps its key on update, so the fresh key comes back only from an insert.
@@ -272,16 +278,17 @@ std::optional<std::int64_t> SqliteStateStore::inbox_put(std::string_view account
   const std::string text = json::to_text(message);
   const std::string now = now_iso8601_utc_ms();
   std::lock_guard lock(mutex_);
+  if (batch_broken(status, "inbox put for account " + std::string(account))) return std::nullopt;
   StatementUse insert(inbox_insert_);
   const std::string what = "inbox put for account " + std::string(account);
   if (!insert->bind_text(1, account) || !insert->bind_text(2, text) || !insert->bind_text(3, now) ||
       insert->step() != SQLITE_ROW) {
-    fail(status, what);
+    write_failed(status, what);
     return std::nullopt;
   }
   std::int64_t id = insert->column_int64(0);
   if (insert->step() != SQLITE_DONE) {
-    fail(status, what);
+    write_failed(status, what);
     return std::nullopt;
   }
   return id;
@@ -290,13 +297,14 @@ std::optional<std::int64_t> SqliteStateStore::inbox_put(std::string_view account
 StoreStatus SqliteStateStore::dead_letter_put(const DeadLetter& letter) {
   const std::string created_at = letter.created_at.empty() ? now_iso8601_utc_ms() : letter.created_at;
   std::lock_guard lock(mutex_);
-  StatementUse insert(dead_letter_insert_);
   StoreStatus status;
+  if (batch_broken(status, "dead letter put (reason " + letter.reason + ")")) return status;
+  StatementUse insert(dead_letter_insert_);
   if (!insert->bind_text(1, created_at) || !insert->bind_text(2, letter.reason) ||
       !insert->bind_text(3, letter.message) || !insert->bind_text_or_null(4, letter.account_key) ||
       !insert->bind_text_or_null(5, letter.route) || !insert->bind_text_or_null(6, letter.step) ||
       !insert->bind_text(7, letter.input) || insert->step() != SQLITE_DONE) {
-    fail(status, "dead letter put (reason " + letter.reason + ")");
+    write_failed(status, "dead letter put (reason " + letter.reason + ")");
   }
   return status;
 }
@@ -404,6 +412,7 @@ StoreStatus SqliteStateStore::begin_batch() {
     return status;
   }
   in_batch_ = true;
+  batch_write_error_.clear();
   return status;
 }
 
@@ -416,13 +425,52 @@ StoreStatus SqliteStateStore::commit_batch() {
     // SQLite rolls a transaction back by itself after some errors (disk full, I/O error).
     return {false, "commit batch: SQLite rolled the batch back after an earlier error; its writes are lost"};
   }
-  StatementUse commit(commit_);
-  if (commit->step() != SQLITE_DONE) {
+  std::error_code ec;
+  if (!fault_file_.empty() && std::filesystem::exists(fault_file_, ec)) {
+    status = {false,
+              "commit batch: database or disk is full (injected: " + fault_file_.string() + " exists)"};
+  } else if (!batch_write_error_.empty()) {
+    status = {false, "commit batch: refused, a write in it failed (" + batch_write_error_ + ")"};
+  } else {
+    StatementUse commit(commit_);
+    if (commit->step() == SQLITE_DONE) return status;
     fail(status, "commit batch");
+  }
+  if (connection_.in_transaction()) {
     StatementUse rollback(rollback_);
     rollback->step();
   }
   return status;
+}
+
+StoreStatus SqliteStateStore::rollback_batch() {
+  std::lock_guard lock(mutex_);
+  if (!in_batch_) return {false, "rollback batch: no batch is open"};
+  in_batch_ = false;
+  StoreStatus status;
+  if (!connection_.in_transaction()) return status;
+  StatementUse rollback(rollback_);
+  if (rollback->step() != SQLITE_DONE) fail(status, "rollback batch");
+  return status;
+}
+
+void SqliteStateStore::write_failed(StoreStatus& status, std::string_view what) {
+  fail(status, what);
+  if (in_batch_ && batch_write_error_.empty()) batch_write_error_ = status.error;
+}
+
+bool SqliteStateStore::batch_broken(StoreStatus& status, std::string_view what) const {
+  if (!in_batch_) return false;
+  if (!batch_write_error_.empty()) {
+    status = {false, std::string(what) + ": refused, an earlier write of this batch failed (" +
+                         batch_write_error_ + ")"};
+    return true;
+  }
+  if (!connection_.in_transaction()) {
+    status = {false, std::string(what) + ": refused, SQLite rolled this batch back after an error"};
+    return true;
+  }
+  return false;
 }
 
 }  // namespace vumi::store

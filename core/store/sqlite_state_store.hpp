@@ -39,6 +39,16 @@ class SqliteStateStore final : public StateStore {
 
   StoreStatus begin_batch() override;
   StoreStatus commit_batch() override;
+  StoreStatus rollback_batch() override;
+
+  // Delivery tables (sqlite_delivery_tables.cpp).
+  std::optional<std::int64_t> outbox_put(std::string_view topic, std::string_view body,
+                                         StoreStatus& status) override;
+  std::vector<OutboxRow> outbox_pending() override;
+  StoreStatus outbox_remove(const std::vector<std::int64_t>& ids) override;
+  std::optional<bool> ledger_claim(std::string_view account, std::string_view message_key,
+                                   StoreStatus& status) override;
+  std::optional<std::int64_t> ledger_prune(std::int64_t cutoff_unix_s, StoreStatus& status) override;
 
  private:
   void configure_connection(Mode mode);
@@ -48,11 +58,21 @@ class SqliteStateStore final : public StateStore {
   bool read_contact(Statement& row, std::string_view account, Contact& out, StoreStatus& status);
   // Fails status with "<what>: <SQLite's message>".
   void fail(StoreStatus& status, std::string_view what) const;
+  // As fail, for a write: the open batch can then only be rolled back.
+  void write_failed(StoreStatus& status, std::string_view what);
+  // True (status set) when the open batch can no longer commit: a write failed, or SQLite rolled
+  // the transaction back by itself. Writes refuse then, so none commits on its own.
+  bool batch_broken(StoreStatus& status, std::string_view what) const;
+  void prepare_delivery_statements();
 
   std::mutex mutex_;
   SqliteConnection connection_;
   int schema_version_ = 0;
   bool in_batch_ = false;
+  std::string batch_write_error_;  // the first failed write of the open batch
+  // Fault injection for tests (env VUMI_STORE_FAULT_FILE): while this file exists, commits fail
+  // as a full disk would.
+  std::filesystem::path fault_file_;
 
   Statement contact_by_key_;
   Statement contact_by_msisdn_;
@@ -67,6 +87,10 @@ class SqliteStateStore final : public StateStore {
   Statement begin_;
   Statement commit_;
   Statement rollback_;
+  Statement outbox_insert_;
+  Statement outbox_delete_;
+  Statement ledger_insert_;
+  Statement ledger_prune_;
 };
 
 }  // namespace vumi::store

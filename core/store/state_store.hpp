@@ -56,6 +56,14 @@ struct StoreStatus {
   std::string error;
 };
 
+// An outbound message written in a batch's transaction, sent only after that batch committed
+// (the transactional outbox, docs/delivery.md).
+struct OutboxRow {
+  std::int64_t id = 0;
+  std::string topic;
+  std::string body;
+};
+
 class StateStore {
  public:
   // Opens (creating folder and database, migrating the schema) or throws StoreError.
@@ -94,8 +102,26 @@ class StateStore {
   // Groups the writes that follow into one transaction until commit_batch (for throughput);
   // nesting is not supported. Writes outside a batch commit one by one.
   virtual StoreStatus begin_batch() = 0;
-  // Commits the batch; on failure its writes are rolled back and the status says why.
+  // Commits the batch; on failure its writes are rolled back and the status says why. A batch in
+  // which any write failed is rolled back, never committed in part.
   virtual StoreStatus commit_batch() = 0;
+  // Abandons the open batch: every write made since begin_batch is undone.
+  virtual StoreStatus rollback_batch() = 0;
+
+  // The transactional outbox. outbox_put adds a row (in the open batch); outbox_pending lists
+  // the rows not yet removed, oldest first (control plane: throws StoreError); outbox_remove
+  // deletes rows that were sent.
+  virtual std::optional<std::int64_t> outbox_put(std::string_view topic, std::string_view body,
+                                                 StoreStatus& status) = 0;
+  virtual std::vector<OutboxRow> outbox_pending() = 0;
+  virtual StoreStatus outbox_remove(const std::vector<std::int64_t>& ids) = 0;
+
+  // The processed-message ledger: records message_key for account and returns true, or false
+  // when it was already there (a redelivery); nullopt with status set on failure.
+  virtual std::optional<bool> ledger_claim(std::string_view account, std::string_view message_key,
+                                           StoreStatus& status) = 0;
+  // Forgets ledger entries recorded before cutoff_unix_s; returns how many went.
+  virtual std::optional<std::int64_t> ledger_prune(std::int64_t cutoff_unix_s, StoreStatus& status) = 0;
 };
 
 }  // namespace vumi::store

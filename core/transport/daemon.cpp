@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <csignal>
@@ -14,17 +15,21 @@
 #include "dispatch/dispatcher.hpp"
 #include "store/state_dir_lock.hpp"
 #include "store/state_store.hpp"
+#include "transport/batch_committer.hpp"
 #include "transport/curve_server.hpp"
 #include "transport/ingest_reader.hpp"
 #include "transport/outbound_publisher.hpp"
+#include "transport/outbox.hpp"
+#include "transport/reliable_ingest.hpp"
 #include "transport/status_report.hpp"
 
 namespace vumi::transport {
 
 namespace asio = boost::asio;
 
-struct Daemon::Impl final : IngestHandler {
-  explicit Impl(DaemonOptions opts) : options(std::move(opts)), signals(io), status_timer(io) {}
+struct Daemon::Impl final : IngestHandler, ReliableIngestHandler {
+  explicit Impl(DaemonOptions opts)
+      : options(std::move(opts)), signals(io), status_timer(io), housekeeping_timer(io) {}
 
   int run();
   bool start();  // false when startup failed (already logged)
@@ -35,11 +40,9 @@ struct Daemon::Impl final : IngestHandler {
   unsigned status_interval_s() const;
   void log_security(const config::Config& config) const;
 
-  // A turn's messages share one state transaction (one commit instead of one per write).
-  void on_batch_begin() override {
-    const store::StoreStatus status = store->begin_batch();
-    if (!status.ok) spdlog::error("state: {}; this batch's writes commit one by one", status.error);
-  }
+  // A turn's messages share one state transaction; their outbound messages and acknowledgements
+  // leave only after it committed (BatchCommitter, docs/delivery.md).
+  void on_batch_begin() override { committer->begin(); }
   void on_message(std::string_view topic, std::string_view body) override {
     // With CURVE, the sender's key must have the right to the topic; decided before decoding.
     if (curve->enabled()) {
@@ -48,27 +51,38 @@ struct Daemon::Impl final : IngestHandler {
         return;
       }
     }
-    dispatcher->handle(topic, body);
+    committer->add(topic, body);
   }
   void on_batch_end() override {
-    const store::StoreStatus status = store->commit_batch();
-    if (!status.ok) spdlog::error("state: {}", status.error);
+    committer->end();
     // Sends may have consumed the outbound descriptor's edge; look for subscriptions here too.
     outbound->drain_subscriptions();
   }
-
-  std::string status() const {
-    std::string line = status_line(dispatcher->counters(), ingest->counters(), outbound->counters());
-    if (curve->enabled())
-      line += " handshakes_refused=" + std::to_string(curve->refused()) +
-              " subscriptions_refused=" + std::to_string(outbound->counters().subscriptions_refused);
-    return line;
+  void on_reliable_batch_begin() override { committer->begin(); }
+  void on_reliable_message(std::string_view topic, std::string_view body, std::string_view msg_id,
+                           std::string_view peer) override {
+    if (curve->enabled()) {
+      if (auto refusal = policy->ingest_refusal(reliable->sender_user_id(), topic, runtime->routes())) {
+        dispatcher->refuse({event::Reason::forbidden, std::move(*refusal)}, topic, body);
+        reliable->acknowledge(peer, msg_id, ack_status::rejected);
+        return;
+      }
+    }
+    committer->add_reliable(topic, body, msg_id, peer);
   }
+  void on_reliable_batch_end() override { on_batch_end(); }
+  void set_reading(bool reading);
+  void apply_reading();
+  void arm_housekeeping_timer();
+  void log_left_queued();
+
+  std::string status() const;
 
   DaemonOptions options;
   asio::io_context io{1};
   asio::signal_set signals;
   asio::steady_timer status_timer;
+  asio::steady_timer housekeeping_timer;
   std::shared_ptr<const dispatch::Runtime> runtime;
   std::unique_ptr<store::StateDirLock> state_lock;  // declared before store: released after it closes
   std::unique_ptr<store::StateStore> store;
@@ -77,9 +91,14 @@ struct Daemon::Impl final : IngestHandler {
   std::unique_ptr<CurveServer> curve;          // before the sockets: outlives them
   std::shared_ptr<const AccessPolicy> policy;  // the publishers' rights in use
   std::unique_ptr<OutboundPublisher> outbound;
+  std::unique_ptr<Outbox> outbox;
   std::unique_ptr<dispatch::Dispatcher> dispatcher;
+  std::unique_ptr<BatchCommitter> committer;
   std::unique_ptr<IngestReader> ingest;
+  std::unique_ptr<ReliableIngestReader> reliable;  // when ingest.reliable_bind is set
   bool stopping = false;
+  bool want_reading = false;     // what the batch committer asks for
+  bool readers_running = false;  // what the readers do
 };
 
 int Daemon::Impl::run() {
@@ -92,18 +111,29 @@ int Daemon::Impl::run() {
     if (!ec) on_signal(n);
   });
   arm_status_timer();
-  ingest->start();
+  arm_housekeeping_timer();
+  outbound->on_subscribe([this] { committer->subscribers_changed(); });
   outbound->watch_subscriptions(io);
+  if (reliable) spdlog::info("reliable ingest: bound at {}", reliable->endpoint());
   spdlog::info("listening: ingest {}, outbound {}", ingest->endpoint(), outbound->endpoint());
+  // Reading starts unless rows a previous run left in the outbox must go out first.
+  committer->update_reading();
   io.run();
 
-  // Every batch ended with a commit; what remains is to close the sockets in order.
+  // Every batch read was committed (or is held after a failed commit: one last attempt), then
+  // the outbox is sent; what is still queued in libzmq is counted and dropped.
+  committer->finish();
+  log_left_queued();
   ingest->close();
+  if (reliable) reliable->close();
   spdlog::info("stopped: {}", status());
   outbound->close();
+  committer.reset();
   dispatcher.reset();
   crash_guard.reset();
   ingest.reset();
+  reliable.reset();
+  outbox.reset();
   outbound.reset();
   curve.reset();
   zmq_context->close();
@@ -145,21 +175,36 @@ bool Daemon::Impl::start() {
     outbound = std::make_unique<OutboundPublisher>(
         *zmq_context, config.outbound_bind,
         [&server](zmq::socket_t& s) { server.secure(s, SocketRole::outbound); }, std::move(filter));
-    dispatcher = std::make_unique<dispatch::Dispatcher>(runtime, *store, *outbound);
+    outbox = std::make_unique<Outbox>(*store, *outbound);
+    outbox->recover();
+    dispatcher = std::make_unique<dispatch::Dispatcher>(runtime, *store, *outbox);
     // The previous run's crash (if any) becomes a dead letter before any message is read.
     crash_guard = std::make_unique<dispatch::CrashGuard>(config.state_dir, *store);
     dispatcher->guard_crashes(*crash_guard);
     crash_guard->arm(logging::current_format() == logging::Format::json);
+    committer = std::make_unique<BatchCommitter>(io, *store, *dispatcher, *outbox,
+                                                 [this](bool reading) { set_reading(reading); });
     ingest = std::make_unique<IngestReader>(
         io, *zmq_context, config.ingest_bind, config.limits.max_body_bytes, *this,
         IngestReader::kDefaultBudget, [&server](zmq::socket_t& s) { server.secure(s, SocketRole::ingest); },
         config.limits.max_ingest_queue_bytes);
+    if (!config.ingest_reliable_bind.empty()) {
+      // The same keys and rights as the PUB/SUB ingest socket.
+      reliable = std::make_unique<ReliableIngestReader>(
+          io, *zmq_context, config.ingest_reliable_bind, config.limits.max_body_bytes, *this,
+          ReliableIngestReader::kDefaultBudget,
+          [&server](zmq::socket_t& s) { server.secure(s, SocketRole::ingest); });
+      committer->set_acknowledger(reliable.get());
+    }
     log_security(config);
   } catch (const std::exception& e) {
     spdlog::error("not started: {}", e.what());
+    reliable.reset();
     ingest.reset();
+    committer.reset();
     dispatcher.reset();
     crash_guard.reset();
+    outbox.reset();
     outbound.reset();
     curve.reset();
     zmq_context.reset();
@@ -188,8 +233,76 @@ void Daemon::Impl::stop() {
   // Handlers run one at a time, so no message is half-handled here: the batch that was being read
   // has been dispatched and committed.
   ingest->stop();
+  if (reliable) reliable->stop();
   status_timer.cancel();
+  housekeeping_timer.cancel();
   io.stop();
+}
+
+void Daemon::Impl::set_reading(bool reading) {
+  want_reading = reading;
+  if (!reading) {
+    apply_reading();
+    return;
+  }
+  // Resuming may be asked from inside a reader's turn; starting it there would arm its watch twice.
+  asio::post(io, [this] { apply_reading(); });
+}
+
+void Daemon::Impl::apply_reading() {
+  const bool reading = want_reading && !stopping;
+  if (reading == readers_running) return;
+  readers_running = reading;
+  if (reading) {
+    ingest->start();
+    if (reliable) reliable->start();
+  } else {
+    ingest->stop();
+    if (reliable) reliable->stop();
+  }
+}
+
+void Daemon::Impl::arm_housekeeping_timer() {
+  housekeeping_timer.expires_after(std::chrono::seconds(1));
+  housekeeping_timer.async_wait([this](const boost::system::error_code& ec) {
+    if (ec || stopping) return;
+    committer->housekeeping();
+    arm_housekeeping_timer();
+  });
+}
+
+void Daemon::Impl::log_left_queued() {
+  // Bounded: a stop must not turn into reading a flood.
+  constexpr std::size_t kLimit = 10'000'000;
+  const std::size_t dropped = ingest->discard_queued(kLimit);
+  const std::size_t unacknowledged = reliable ? reliable->discard_queued(kLimit) : 0;
+  spdlog::info(
+      "stopped reading: {} PUB/SUB message(s) were still queued and are dropped; {} reliable message(s) were "
+      "still queued, unacknowledged (their publishers resend them)",
+      dropped, unacknowledged);
+}
+
+std::string Daemon::Impl::status() const {
+  const auto& d = committer->counters();
+  const auto& o = outbox->counters();
+  std::string line = status_line(dispatcher->counters(), ingest->counters(), outbound->counters());
+  if (curve->enabled())
+    line += " handshakes_refused=" + std::to_string(curve->refused()) +
+            " subscriptions_refused=" + std::to_string(outbound->counters().subscriptions_refused);
+  line += " duplicates=" + std::to_string(dispatcher->counters().duplicates);
+  line += " no_subscriber=" + std::to_string(outbound->counters().no_subscriber);
+  if (reliable) {
+    line += " reliable_received=" + std::to_string(reliable->counters().messages);
+    line += " acks=" + std::to_string(reliable->counters().acks);
+  }
+  line += " outbox_recovered=" + std::to_string(o.recovered) +
+          " outbox_waiting=" + std::to_string(outbox->waiting());
+  line += " commits_failed=" + std::to_string(d.commits_failed) +
+          " discarded_sends=" + std::to_string(o.discarded);
+  line +=
+      " batches_recovered=" + std::to_string(d.batches_recovered) + " given_up=" + std::to_string(d.given_up);
+  line += " lost=" + std::to_string(d.lost);
+  return line;
 }
 
 void Daemon::Impl::reload() {
@@ -215,6 +328,7 @@ void Daemon::Impl::reload() {
   };
   restart_needed("ingest.bind", old_config.ingest_bind, new_config.ingest_bind);
   restart_needed("outbound.bind", old_config.outbound_bind, new_config.outbound_bind);
+  restart_needed("ingest.reliable_bind", old_config.ingest_reliable_bind, new_config.ingest_reliable_bind);
   restart_needed("state_dir", old_config.state_dir.string(), new_config.state_dir.string());
   restart_needed("security.secret_key_file", old_config.security.secret_key_file.string(),
                  new_config.security.secret_key_file.string());
@@ -229,6 +343,7 @@ void Daemon::Impl::reload() {
   dispatcher->replace_runtime(std::move(next));
   ingest->set_max_body_bytes(new_config.limits.max_body_bytes);
   crash_guard->refresh_modules();  // the new config may have loaded plugins
+  if (reliable) reliable->set_max_body_bytes(new_config.limits.max_body_bytes);
   if (status_interval_s() != old_interval) {
     status_timer.cancel();
     arm_status_timer();

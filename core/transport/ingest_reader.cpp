@@ -51,6 +51,17 @@ std::string_view IngestReader::sender_user_id() {
   return user_id ? std::string_view(user_id) : std::string_view();
 }
 
+std::size_t IngestReader::discard_queued(std::size_t limit) {
+  std::size_t n = 0;
+  zmq::message_t part;
+  while (n < limit && socket_.recv(part, zmq::recv_flags::dontwait)) {
+    while (part.more() && socket_.recv(part, zmq::recv_flags::dontwait)) {
+    }
+    ++n;
+  }
+  return n;
+}
+
 void IngestReader::drain() {
   if (!running_) return;
   std::size_t n = 0;

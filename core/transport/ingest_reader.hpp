@@ -57,6 +57,9 @@ class IngestReader {
   void stop();
   // Closes the socket (after stop()).
   void close();
+  // Reads and throws away what is still queued (at most limit messages), returning how many: at
+  // shutdown, to say how many PUB/SUB messages were dropped.
+  std::size_t discard_queued(std::size_t limit);
 
   // Applies a new body limit to ZMQ_MAXMSGSIZE; libzmq uses it for connections made from now on.
   void set_max_body_bytes(std::size_t max_body_bytes);

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "transport/socket_options.hpp"
 
 namespace vumi::transport {
@@ -25,6 +27,7 @@ void OutboundPublisher::send(std::string_view topic, std::string_view body) {
   if (rc >= 0) rc = zmq_send(socket_.handle(), body.data(), body.size(), ZMQ_DONTWAIT);
   if (rc >= 0) {
     ++counters_.sent;
+    if (!has_subscriber(topic)) ++counters_.no_subscriber;
     return;
   }
   int err = zmq_errno();
@@ -53,18 +56,35 @@ void OutboundPublisher::send(std::string_view topic, std::string_view body) {
   }
 }
 
+bool OutboundPublisher::has_subscriber(std::string_view topic) const {
+  return std::any_of(subscriptions_.begin(), subscriptions_.end(),
+                     [topic](const std::string& prefix) { return topic.starts_with(prefix); });
+}
+
 void OutboundPublisher::drain_subscriptions() {
   zmq::message_t msg;
+  bool subscribed = false;
   // Bounded: subscriptions are few, but never let a misbehaving peer keep this loop busy.
   for (int i = 0; i < 1024; ++i) {
     auto got = socket_.recv(msg, zmq::recv_flags::dontwait);
-    if (!got) return;
+    if (!got) break;
     const auto* data = static_cast<const unsigned char*>(msg.data());
-    if (msg.size() >= 1 && (data[0] == 0 || data[0] == 1)) apply_subscription(msg);
+    if (msg.size() >= 1 && (data[0] == 0 || data[0] == 1)) {
+      // XPUB_VERBOSE passes every subscribe, but an unsubscribe only when the last subscriber of
+      // the prefix left (or unsubscribed): a set of the prefixes granted is what libzmq delivers to.
+      const bool subscribe = data[0] == 1;
+      for (const std::string& prefix : apply_subscription(msg)) {
+        auto at = std::find(subscriptions_.begin(), subscriptions_.end(), prefix);
+        if (subscribe && at == subscriptions_.end()) subscriptions_.push_back(prefix);
+        if (!subscribe && at != subscriptions_.end()) subscriptions_.erase(at);
+        subscribed = subscribed || subscribe;
+      }
+    }
   }
+  if (subscribed && on_subscribe_) on_subscribe_();
 }
 
-void OutboundPublisher::apply_subscription(const zmq::message_t& msg) {
+std::vector<std::string> OutboundPublisher::apply_subscription(const zmq::message_t& msg) {
   // XPUB_MANUAL: nothing is subscribed until set here, and a set applies to the peer whose
   // message was read last, so each one is decided before the next is read.
   const bool subscribe = static_cast<const unsigned char*>(msg.data())[0] == 1;
@@ -99,6 +119,7 @@ void OutboundPublisher::apply_subscription(const zmq::message_t& msg) {
           requested, key.empty() ? std::string("(none)") : std::string(key), counters_.subscriptions_refused,
           refused_log_.suppressed());
   }
+  return granted;
 }
 
 void OutboundPublisher::watch_subscriptions(boost::asio::io_context& io) {

@@ -21,6 +21,7 @@ struct OutboundCounters {
   std::uint64_t undeliverable = 0;  // messages a subscriber with a full queue missed (the others got them)
   std::uint64_t failed = 0;         // messages refused for any other reason
   std::uint64_t subscriptions_refused = 0;  // subscriptions outside the subscriber's allowed prefixes
+  std::uint64_t no_subscriber = 0;  // messages sent while no subscriber took their topic (dropped by libzmq)
 };
 
 // Which prefixes to apply when the peer with that ZAP User-Id (its CURVE public key, "" without
@@ -48,6 +49,12 @@ class OutboundPublisher : public dispatch::OutboundSink {
   // Reads subscriptions on the io_context whenever they arrive, until close().
   void watch_subscriptions(boost::asio::io_context& io);
 
+  // True when a connected subscriber's subscription is a prefix of topic (what libzmq would
+  // deliver it to). Subscriptions are learnt from the socket as subscribers come and go.
+  bool has_subscriber(std::string_view topic) const;
+  // Called after a new subscription arrived (the outbox sends what waited for it).
+  void on_subscribe(std::function<void()> callback) { on_subscribe_ = std::move(callback); }
+
   // The endpoint actually bound (ephemeral ports resolved).
   const std::string& endpoint() const { return endpoint_; }
   const OutboundCounters& counters() const { return counters_; }
@@ -64,8 +71,11 @@ class OutboundPublisher : public dispatch::OutboundSink {
   RateLimitedLog refused_log_{std::chrono::seconds(5)};
   SubscriptionFilter filter_;
 
-  // Decides one subscription message (filter) and applies what is granted; logs it.
-  void apply_subscription(const zmq::message_t& msg);
+  // Decides one subscription message (filter) and applies what is granted; logs it. Returns the
+  // prefixes granted.
+  std::vector<std::string> apply_subscription(const zmq::message_t& msg);
+  std::vector<std::string> subscriptions_;  // prefixes with at least one subscriber
+  std::function<void()> on_subscribe_;
 };
 
 }  // namespace vumi::transport

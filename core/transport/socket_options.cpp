@@ -60,6 +60,18 @@ void apply_outbound_options(zmq::socket_t& socket) {
   socket.set(zmq::sockopt::xpub_verbose, 1);
 }
 
+void apply_reliable_ingest_options(zmq::socket_t& socket, std::size_t max_body_bytes) {
+  apply_ingest_options(socket, max_body_bytes);
+  socket.set(zmq::sockopt::sndhwm, kIngestReceiveHwm);
+}
+
+void apply_reliable_publisher_options(zmq::socket_t& socket) {
+  apply_common_options(socket, 0);
+  socket.set(zmq::sockopt::immediate, 1);
+  socket.set(zmq::sockopt::sndhwm, kIngestReceiveHwm);
+  socket.set(zmq::sockopt::rcvhwm, kIngestReceiveHwm);
+}
+
 std::string bind_endpoint(zmq::socket_t& socket, const std::string& role, const std::string& endpoint) {
   try {
     socket.bind(endpoint);

@@ -37,6 +37,14 @@ void apply_ingest_options(zmq::socket_t& socket, std::size_t max_body_bytes);
 // fail with EAGAIN so it can be counted) and every subscription reported.
 void apply_outbound_options(zmq::socket_t& socket);
 
+// The reliable ingest ROUTER: as the ingest SUB (receive high-water mark, ZMQ_MAXMSGSIZE), plus a
+// send high-water mark for acknowledgements.
+void apply_reliable_ingest_options(zmq::socket_t& socket, std::size_t max_body_bytes);
+
+// A reliable publisher's DEALER: sends only to a connected dispatcher (ZMQ_IMMEDIATE), never
+// lingers (what was not acknowledged is resent by the publisher, not flushed on close).
+void apply_reliable_publisher_options(zmq::socket_t& socket);
+
 // Binds socket at endpoint or throws std::runtime_error naming the role ("ingest"), the endpoint
 // and libzmq's reason ("Address already in use"). Returns the bound endpoint with any ephemeral
 // port ("tcp://127.0.0.1:*" or ":0") resolved.

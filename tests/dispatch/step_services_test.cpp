@@ -134,3 +134,63 @@ TEST_F(StepServices, AccountServicesAreUnavailableOutsideAnEvent) {
 
 }  // namespace
 }  // namespace vumi::testing_support
+
+namespace vumi::testing_support {
+namespace {
+
+// Ids a step draws are derived from event id, route, step and call number: a replay of the same
+// event yields the same ids, and anything else a different one.
+TEST_F(StepServices, NewIdIsDerivedFromEventRouteStepAndCallNumber) {
+  TwoAccounts accounts;
+  event::EnvelopeDecoder decoder({}, &accounts);
+  dispatch::Account acct1;
+  acct1.key = "acct1";
+  auto draw = [&](const event::Envelope& event, std::string_view route, std::size_t step, int calls) {
+    services.begin_event(decoder, event, acct1);
+    services.begin_step("test", route, step);
+    std::vector<std::string> ids;
+    for (int i = 0; i < calls; ++i) {
+      char out[33] = {};
+      EXPECT_TRUE(services.new_id(out));
+      ids.emplace_back(out, 32);
+    }
+    return ids;
+  };
+  auto decode_with_id = [&](const char* id) {
+    std::string body =
+        std::string(R"({"account_key":"acct1","conversation_key":"c1","conversation_type":"t",)") +
+        R"("event_type":"e","event_data":{},"event_id":")" + id + R"("})";
+    return std::move(std::get<event::Envelope>(decoder.decode("event.acct1.t.e", body)));
+  };
+  event::Envelope event = decode_with_id("ev-1");
+  const auto first = draw(event, "accounts.acct1.routes[0]", 1, 2);
+  EXPECT_NE(first[0], first[1]);  // two calls in one step
+  EXPECT_EQ(first[0].find_first_not_of("0123456789abcdef"), std::string::npos);
+  event::Envelope replay = decode_with_id("ev-1");
+  EXPECT_EQ(draw(replay, "accounts.acct1.routes[0]", 1, 2), first);       // the same event again
+  EXPECT_NE(draw(event, "accounts.acct1.routes[0]", 2, 1)[0], first[0]);  // another step
+  EXPECT_NE(draw(event, "accounts.acct1.routes[1]", 1, 1)[0], first[0]);  // another route
+  event::Envelope other = decode_with_id("ev-2");
+  EXPECT_NE(draw(other, "accounts.acct1.routes[0]", 1, 1)[0], first[0]);  // another event
+}
+
+TEST_F(StepServices, EmittedEventIdsAreDerivedToo) {
+  TwoAccounts accounts;
+  event::EnvelopeDecoder decoder({}, &accounts);
+  dispatch::Account acct1;
+  acct1.key = "acct1";
+  event::Envelope event = std::move(std::get<event::Envelope>(decoder.decode(
+      "event.acct1.t.e",
+      R"({"account_key":"acct1","conversation_key":"c1","conversation_type":"t","event_type":"e","event_data":{},"event_id":"ev-1"})")));
+  for (int run = 0; run < 2; ++run) {
+    services.begin_event(decoder, event, acct1);
+    services.begin_step("test", "accounts.acct1.routes[0]", 0);
+    ASSERT_EQ(services.emit_event(R"({"event_type":"child"})"), VUMI_OK);
+  }
+  ASSERT_EQ(emitted.size(), 2u);
+  EXPECT_EQ(emitted[0].event_id, emitted[1].event_id);
+  EXPECT_NE(emitted[0].event_id, "ev-1");
+}
+
+}  // namespace
+}  // namespace vumi::testing_support

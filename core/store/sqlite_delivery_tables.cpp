@@ -1,0 +1,98 @@
+// The delivery tables of the SQLite store: the transactional outbox and the processed-message
+// ledger (schema version 2, docs/state.md).
+#include <chrono>
+
+#include "store/sqlite_state_store.hpp"
+
+namespace vumi::store {
+
+void SqliteStateStore::prepare_delivery_statements() {
+  outbox_insert_ = Statement(connection_, "INSERT INTO outbox (topic, body) VALUES (?1, ?2)");
+  outbox_delete_ = Statement(connection_, "DELETE FROM outbox WHERE id = ?1");
+  // OR IGNORE: a key already there changes no row, which is how a redelivery is recognised.
+  ledger_insert_ = Statement(connection_,
+                             "INSERT OR IGNORE INTO processed_messages (account_key, message_key, "
+                             "processed_at) VALUES (?1, ?2, ?3)");
+  ledger_prune_ = Statement(connection_, "DELETE FROM processed_messages WHERE processed_at < ?1");
+}
+
+std::optional<std::int64_t> SqliteStateStore::outbox_put(std::string_view topic, std::string_view body,
+                                                         StoreStatus& status) {
+  std::lock_guard lock(mutex_);
+  const std::string what = "outbox put on \"" + std::string(topic.substr(0, 200)) + "\"";
+  if (batch_broken(status, what)) return std::nullopt;
+  StatementUse insert(outbox_insert_);
+  if (!insert->bind_text(1, topic) || !insert->bind_text(2, body) || insert->step() != SQLITE_DONE) {
+    write_failed(status, what);
+    return std::nullopt;
+  }
+  return sqlite3_last_insert_rowid(connection_.handle());
+}
+
+std::vector<OutboxRow> SqliteStateStore::outbox_pending() {
+  std::lock_guard lock(mutex_);
+  Statement query(connection_, "SELECT id, topic, body FROM outbox ORDER BY id");
+  std::vector<OutboxRow> rows;
+  int rc = query.step();
+  for (; rc == SQLITE_ROW; rc = query.step())
+    rows.push_back({query.column_int64(0), query.column_text(1), query.column_text(2)});
+  if (rc != SQLITE_DONE) throw StoreError("reading the outbox: " + connection_.errmsg());
+  return rows;
+}
+
+StoreStatus SqliteStateStore::outbox_remove(const std::vector<std::int64_t>& ids) {
+  std::lock_guard lock(mutex_);
+  StoreStatus status;
+  if (ids.empty() || batch_broken(status, "outbox remove")) return status;
+  // One transaction for the lot unless a batch is open (then they join it).
+  const bool own_transaction = !in_batch_ && !connection_.in_transaction();
+  if (own_transaction) {
+    StatementUse begin(begin_);
+    if (begin->step() != SQLITE_DONE) {
+      fail(status, "outbox remove: begin");
+      return status;
+    }
+  }
+  for (std::int64_t id : ids) {
+    StatementUse remove(outbox_delete_);
+    if (!remove->bind_int64(1, id) || remove->step() != SQLITE_DONE) {
+      write_failed(status, "outbox remove of row " + std::to_string(id));
+      break;
+    }
+  }
+  if (own_transaction && connection_.in_transaction()) {
+    StatementUse end(status.ok ? commit_ : rollback_);
+    if (end->step() != SQLITE_DONE && status.ok) fail(status, "outbox remove: commit");
+  }
+  return status;
+}
+
+std::optional<bool> SqliteStateStore::ledger_claim(std::string_view account, std::string_view message_key,
+                                                   StoreStatus& status) {
+  const std::int64_t now =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
+  std::lock_guard lock(mutex_);
+  const std::string what = "ledger claim for account " + std::string(account);
+  if (batch_broken(status, what)) return std::nullopt;
+  StatementUse insert(ledger_insert_);
+  if (!insert->bind_text(1, account) || !insert->bind_text(2, message_key) || !insert->bind_int64(3, now) ||
+      insert->step() != SQLITE_DONE) {
+    write_failed(status, what);
+    return std::nullopt;
+  }
+  return sqlite3_changes(connection_.handle()) == 1;
+}
+
+std::optional<std::int64_t> SqliteStateStore::ledger_prune(std::int64_t cutoff_unix_s, StoreStatus& status) {
+  std::lock_guard lock(mutex_);
+  if (batch_broken(status, "ledger prune")) return std::nullopt;
+  StatementUse prune(ledger_prune_);
+  if (!prune->bind_int64(1, cutoff_unix_s) || prune->step() != SQLITE_DONE) {
+    write_failed(status, "ledger prune");
+    return std::nullopt;
+  }
+  return sqlite3_changes(connection_.handle());
+}
+
+}  // namespace vumi::store

@@ -1,0 +1,106 @@
+// One batch of ingest messages, one transaction: runs each message through the dispatcher inside
+// the store's batch, commits, and only then sends the batch's outbox rows and acknowledges its
+// reliable messages. A batch whose commit fails is held and run again with backoff while the
+// store recovers, with ingest paused; after the last attempt its messages become dead letters
+// (PUB/SUB) or are told to be resent (reliable). docs/delivery.md.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "dispatch/dispatcher.hpp"
+#include "store/state_store.hpp"
+#include "transport/outbox.hpp"
+#include "transport/reliable_ingest.hpp"
+
+namespace vumi::transport {
+
+struct DeliveryCounters {
+  std::uint64_t commits_failed = 0;     // batch commits (or begins) that failed, first tries and retries
+  std::uint64_t batches_recovered = 0;  // held batches that committed on a retry
+  std::uint64_t given_up = 0;           // messages of batches that never committed
+  std::uint64_t lost = 0;               // of those, PUB/SUB messages whose dead letter failed too (logged)
+  std::uint64_t ledger_pruned = 0;      // ledger entries forgotten after the retention window
+};
+
+class BatchCommitter {
+ public:
+  // Attempts of a failed batch (the first included) and the backoff between them.
+  static constexpr int kMaxAttempts = 10;
+  static constexpr std::chrono::milliseconds kInitialBackoff{100};
+  static constexpr std::chrono::milliseconds kMaxBackoff{5000};
+  // How long the processed-message ledger remembers an id.
+  static constexpr std::chrono::hours kLedgerRetention{24 * 7};
+
+  // set_reading(false) pauses both ingest readers, set_reading(true) resumes them.
+  BatchCommitter(boost::asio::io_context& io, store::StateStore& store, dispatch::Dispatcher& dispatcher,
+                 Outbox& outbox, std::function<void(bool)> set_reading);
+
+  // Where acknowledgements of reliable messages go (null: no reliable ingest).
+  void set_acknowledger(ReliableIngestReader* reader) { acks_ = reader; }
+
+  void begin();
+  void add(std::string_view topic, std::string_view body);
+  void add_reliable(std::string_view topic, std::string_view body, std::string_view msg_id,
+                    std::string_view peer);
+  void end();
+
+  // A subscriber connected to the outbound socket: send what waited for it.
+  void subscribers_changed() {
+    outbox_.flush();
+    update_reading();
+  }
+  // Every second: sends outbox rows that may go, removes sent rows, prunes the ledger hourly,
+  // resumes reading when the outbox backlog has cleared.
+  void housekeeping();
+  // At shutdown: one last attempt for a held batch (then it is given up), the outbox flushed
+  // and its sent rows removed.
+  void finish();
+
+  // Asks set_reading for what is due now: reading unless a batch is held, the outbox holds rows
+  // recovered at start, or too many rows wait for subscribers. Called at start and on changes.
+  void update_reading();
+
+  bool holding() const { return !held_.empty(); }
+  const DeliveryCounters& counters() const { return counters_; }
+
+ private:
+  struct Message {
+    std::string topic;
+    std::string body;
+    std::string msg_id;  // empty for PUB/SUB
+    std::string peer;
+    dispatch::HandleOutcome outcome = dispatch::HandleOutcome::processed;
+  };
+
+  void run(Message& message);
+  // Commits the open batch; on success sends its outbox rows and acknowledgements.
+  bool commit(std::vector<Message>& batch, std::string& error);
+  void hold(std::vector<Message>&& batch, const std::string& error);
+  void schedule_retry();
+  void retry();
+  void give_up();
+
+  store::StateStore& store_;
+  dispatch::Dispatcher& dispatcher_;
+  Outbox& outbox_;
+  std::function<void(bool)> set_reading_;
+  ReliableIngestReader* acks_ = nullptr;
+  boost::asio::steady_timer retry_timer_;
+  std::vector<Message> batch_;  // the open batch
+  bool begin_failed_ = false;
+  std::string begin_error_;
+  std::vector<Message> held_;  // a batch whose commit failed, waiting for its next attempt
+  int attempts_ = 0;
+  bool reading_ = false;
+  std::chrono::steady_clock::time_point next_prune_{};
+  DeliveryCounters counters_;
+};
+
+}  // namespace vumi::transport

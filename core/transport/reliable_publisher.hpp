@@ -1,0 +1,56 @@
+// A worker's side of reliable ingest (docs/protocol.md, "Reliable ingest"): a DEALER that sends
+// [topic, body, msg_id], keeps every message until the dispatcher acknowledges it with
+// [msg_id, status] after the batch holding it committed, and resends what is not acknowledged
+// within the ack timeout. Used by `publish --reliable`, the tests and the benchmark.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+#include <zmq.hpp>
+
+namespace vumi::transport {
+
+struct ReliableMessage {
+  std::string topic;
+  std::string body;
+  std::string msg_id;  // unique among everything this and every other worker sends (1-256 bytes)
+};
+
+struct ReliableProgress {
+  std::size_t total = 0;
+  std::size_t acknowledged = 0;  // ok + duplicate + rejected
+  std::size_t ok = 0;
+  std::size_t duplicate = 0;  // the dispatcher had already processed it (an earlier send got through)
+  std::size_t rejected = 0;   // refused for good (see the dispatcher's dead letters)
+  std::size_t resent = 0;     // sends after the first (timeouts and "retry" answers)
+  std::size_t in_flight = 0;
+};
+
+struct ReliableOptions {
+  std::chrono::milliseconds ack_timeout{5000};  // resend a message not acknowledged within this
+  std::size_t window = 1000;                    // messages sent and not yet acknowledged, at most
+  std::chrono::milliseconds deadline{300'000};  // give up (returning what was acknowledged) after this
+  std::chrono::milliseconds progress_interval{2000};
+  std::function<void(const ReliableProgress&)> on_progress;  // called every progress_interval
+};
+
+class ReliablePublisher {
+ public:
+  // Connects (throws std::runtime_error naming the endpoint and the reason).
+  ReliablePublisher(zmq::context_t& context, const std::string& endpoint);
+
+  // Sends every message and resends until each is acknowledged or the deadline passes; returns
+  // the final tally (acknowledged == total when everything was).
+  ReliableProgress publish(const std::vector<ReliableMessage>& messages, const ReliableOptions& options);
+
+  zmq::socket_t& socket() { return socket_; }
+
+ private:
+  zmq::socket_t socket_;
+};
+
+}  // namespace vumi::transport
