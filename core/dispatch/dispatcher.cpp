@@ -9,9 +9,25 @@
 
 #include "dispatch/chain_runner.hpp"
 #include "dispatch/dead_letters.hpp"
+#include "dispatch/message_traffic.hpp"
 #include "dispatch/step_services.hpp"
 
 namespace vumi::dispatch {
+
+namespace {
+
+// An emitted event as published on event.*: the envelope plus `content`, vumi-go's name for
+// event_data (VumiApiEvent), so vumi-go consumers and ours both read it.
+std::string vumi_api_event_text(const event::Envelope& e) {
+  std::string text = boost::json::serialize(e.body);
+  text.pop_back();  // the object's closing '}'
+  text += R"(,"content":)";
+  text += boost::json::serialize(e.body.get_object().at("event_data"));
+  text += '}';
+  return text;
+}
+
+}  // namespace
 
 struct Dispatcher::Impl {
   Impl(std::shared_ptr<const Runtime> rt, store::StateStore& store, OutboundSink& out)
@@ -19,7 +35,8 @@ struct Dispatcher::Impl {
         outbound(out),
         dead_letters(store, counters),
         services(store, out, counters, emitted),
-        chains(services, dead_letters, counters) {}
+        chains(services, dead_letters, counters),
+        traffic(store, out, counters) {}
 
   void handle(std::string_view topic, std::string_view body);
   void reject(const event::Rejection& rejection, std::string_view topic, std::string_view body);
@@ -33,6 +50,7 @@ struct Dispatcher::Impl {
   std::deque<event::Envelope> emitted;  // events handlers emitted, dispatched after the current one
   StepServices services;
   ChainRunner chains;
+  MessageTraffic traffic;  // transport events, conversation outbound, unroutable replies
   std::vector<const Route*> matched;  // reused per event
   std::string topic;                  // reused for outbound event topics
   // Every value decoded for one ingest message (and the events it leads to) lives in this arena,
@@ -58,6 +76,7 @@ void Dispatcher::Impl::handle(std::string_view in_topic, std::string_view body) 
       if (!owner) {
         reject({event::Reason::unowned_tag, "tag \"" + message.tag + "\" is owned by no account"}, in_topic,
                body);
+        traffic.reply_unroutable(rt, message);
         return;
       }
       dispatch(rt.decoder().make_inbound_event(owner->key, std::move(message)));
@@ -70,6 +89,18 @@ void Dispatcher::Impl::handle(std::string_view in_topic, std::string_view body) 
       ++counters.published;
       return;
     }
+    case 4: {
+      auto routed = traffic.transport_event(rt, std::move(std::get<event::TransportEvent>(decoded)));
+      if (auto* rejection = std::get_if<event::Rejection>(&routed))
+        reject(*rejection, in_topic, body);
+      else if (auto& envelope = std::get<std::optional<event::Envelope>>(routed))
+        dispatch(std::move(*envelope));
+      return;
+    }
+    case 5:
+      if (auto rejection = traffic.conversation_outbound(rt, std::get<event::ConversationOutbound>(decoded)))
+        reject(*rejection, in_topic, body);
+      return;
   }
 }
 
@@ -106,7 +137,7 @@ void Dispatcher::Impl::dispatch(event::Envelope&& first) {
         .append(next.conversation_type)
         .append(".")
         .append(next.event_type);
-    outbound.send(topic, boost::json::serialize(next.body));
+    outbound.send(topic, vumi_api_event_text(next));
     ++counters.published;
     run_event(next);
   }

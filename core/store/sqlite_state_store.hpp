@@ -29,6 +29,9 @@ class SqliteStateStore final : public StateStore {
   std::optional<std::int64_t> inbox_put(std::string_view account, const boost::json::value& message,
                                         StoreStatus& status) override;
   StoreStatus dead_letter_put(const DeadLetter& letter) override;
+  StoreStatus ledger_put(const LedgerEntry& entry) override;
+  std::optional<LedgerEntry> ledger_get(std::string_view message_id, std::string_view direction,
+                                        StoreStatus& status) override;
 
   std::vector<Contact> contacts(std::string_view account) override;
   std::vector<InboxEntry> inbox(std::string_view account) override;
@@ -41,6 +44,7 @@ class SqliteStateStore final : public StateStore {
   void configure_connection(Mode mode);
   void check_read_only_version();
   void prepare_statements();
+  void prepare_ledger_statements();  // sqlite_message_ledger.cpp
   // Reads a contact from a row laid out as kContactColumns; false (status set) if extra is not an object.
   bool read_contact(Statement& row, std::string_view account, Contact& out, StoreStatus& status);
   // Fails status with "<what>: <SQLite's message>".
@@ -59,6 +63,10 @@ class SqliteStateStore final : public StateStore {
   Statement contacts_list_;
   Statement inbox_list_;
   Statement dead_letters_list_;
+  Statement ledger_insert_;
+  Statement ledger_select_;
+  Statement ledger_prune_;
+  std::uint64_t ledger_puts_ = 0;  // prune every kLedgerPruneEvery puts
   Statement begin_;
   Statement commit_;
   Statement rollback_;

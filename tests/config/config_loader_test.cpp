@@ -344,15 +344,21 @@ TEST(ConfigAccounts, KeysConversationsAndTypes) {
 }
 
 TEST(ConfigAccounts, TagsArePoolColonTag) {
+  // vumi tags: the pool an identifier, the tag any UTF-8 without control characters or whitespace,
+  // split at the first ':' ("a:b:c" is pool "a", tag "b:c").
+  const std::string long_tag = "pool:" + std::string(129, 'x');
   EXPECT_THAT(
-      parse_errors(base_config(R"({"a": {"tags": ["longcode:12345", "ussd:star-120_1", "longcode", ":1",
-      "pool:", "a:b:c", "po ol:1", 7]}})")),
-      ElementsAre("accounts.a.tags[2]: tag \"longcode\" is not \"pool:tag\" (e.g. \"longcode:12345\")",
-                  "accounts.a.tags[3]: tag \":1\" has an empty pool (expected \"pool:tag\")",
-                  "accounts.a.tags[4]: tag \"pool:\" has an empty tag after the pool (expected \"pool:tag\")",
-                  HasSubstr("accounts.a.tags[5]: tag \"a:b:c\" contains ':'"),
-                  HasSubstr("accounts.a.tags[6]: tag \"po ol:1\" contains ' '"),
-                  "accounts.a.tags[7]: expected string, got integer"));
+      parse_errors(base_config(R"({"a": {"tags": ["longcode:12345", "ussd:*120*10001#", "longcode:+27820001001",
+      "xmpp:xmpp@example.org", "dotted:tag.name.v1", "a:b:c", "longcode", ":1",
+      "pool:", "po ol:1", "pool:a b", "pool:tab\t", ")" + long_tag + R"(", 7]}})")),
+      ElementsAre("accounts.a.tags[6]: tag \"longcode\" is not \"pool:tag\" (e.g. \"longcode:12345\")",
+                  "accounts.a.tags[7]: tag \":1\" has an empty pool (expected \"pool:tag\")",
+                  "accounts.a.tags[8]: tag \"pool:\" has an empty tag after the pool (expected \"pool:tag\")",
+                  HasSubstr("accounts.a.tags[9]: tag \"po ol:1\" has pool that contains ' '"),
+                  HasSubstr("accounts.a.tags[10]: tag \"pool:a b\" has tag that contains U+0020 at byte 1"),
+                  HasSubstr("has tag that contains U+0009 at byte 3"),
+                  HasSubstr("has tag that is longer than 128 bytes"),
+                  "accounts.a.tags[13]: expected string, got integer"));
   EXPECT_THAT(parse_errors(base_config(R"({"a": {"tags": "longcode:1"}})")),
               ElementsAre("accounts.a.tags: expected array, got string"));
 }

@@ -1,0 +1,173 @@
+#include "common/raw_json.hpp"
+
+#include <boost/json/object.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/string.hpp>
+
+namespace vumi::json {
+
+namespace bj = boost::json;
+
+namespace {
+
+bool is_space(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+void skip_space(std::string_view text, std::size_t& i) {
+  while (i < text.size() && is_space(text[i])) ++i;
+}
+
+// Moves i past the string starting at text[i] (a '"'); false when it does not end.
+bool skip_string(std::string_view text, std::size_t& i) {
+  for (++i; i < text.size(); ++i) {
+    if (text[i] == '\\')
+      ++i;
+    else if (text[i] == '"') {
+      ++i;
+      return true;
+    }
+  }
+  return false;
+}
+
+// Moves i past the value starting at text[i]; false when the text ends first.
+bool skip_value(std::string_view text, std::size_t& i) {
+  if (i >= text.size()) return false;
+  if (text[i] == '"') return skip_string(text, i);
+  if (text[i] == '{' || text[i] == '[') {
+    std::size_t depth = 0;
+    while (i < text.size()) {
+      char c = text[i];
+      if (c == '"') {
+        if (!skip_string(text, i)) return false;
+        continue;
+      }
+      if (c == '{' || c == '[') ++depth;
+      if (c == '}' || c == ']') {
+        if (--depth == 0) {
+          ++i;
+          return true;
+        }
+      }
+      ++i;
+    }
+    return false;
+  }
+  while (i < text.size() && !is_space(text[i]) && text[i] != ',' && text[i] != '}' && text[i] != ']') ++i;
+  return true;
+}
+
+std::optional<std::string> decode_key(std::string_view quoted) {
+  std::string_view inner = quoted.substr(1, quoted.size() - 2);
+  if (inner.find('\\') == std::string_view::npos) return std::string(inner);
+  bj::error_code ec;
+  bj::value v = bj::parse(bj::string_view(quoted.data(), quoted.size()), ec);
+  if (ec || !v.is_string()) return std::nullopt;
+  return std::string(v.get_string());
+}
+
+void serialize_into(std::string& out, const bj::value& value) {
+  out += bj::serialize(value);
+}
+
+void serialize_key(std::string& out, bj::string_view key) {
+  out += bj::serialize(bj::value(bj::string(key)));
+}
+
+}  // namespace
+
+std::optional<std::vector<RawMember>> raw_members(std::string_view text) {
+  std::size_t i = 0;
+  skip_space(text, i);
+  if (i >= text.size() || text[i] != '{') return std::nullopt;
+  ++i;
+  std::vector<RawMember> members;
+  skip_space(text, i);
+  if (i < text.size() && text[i] == '}') return members;
+  while (i < text.size()) {
+    skip_space(text, i);
+    if (i >= text.size() || text[i] != '"') return std::nullopt;
+    std::size_t key_start = i;
+    if (!skip_string(text, i)) return std::nullopt;
+    RawMember member;
+    member.key_text = text.substr(key_start, i - key_start);
+    auto key = decode_key(member.key_text);
+    if (!key) return std::nullopt;
+    member.key = std::move(*key);
+    skip_space(text, i);
+    if (i >= text.size() || text[i] != ':') return std::nullopt;
+    ++i;
+    skip_space(text, i);
+    std::size_t value_start = i;
+    if (!skip_value(text, i)) return std::nullopt;
+    member.value_text = text.substr(value_start, i - value_start);
+    members.push_back(std::move(member));
+    skip_space(text, i);
+    if (i >= text.size()) return std::nullopt;
+    if (text[i] == '}') return members;
+    if (text[i] != ',') return std::nullopt;
+    ++i;
+  }
+  return std::nullopt;
+}
+
+void respell_into(std::string& out, const bj::value& value, const bj::value& original,
+                  std::string_view original_text) {
+  if (value == original) {
+    // Trimmed: a member's value text never has surrounding whitespace, a whole body may.
+    std::size_t first = 0, last = original_text.size();
+    while (first < last && is_space(original_text[first])) ++first;
+    while (last > first && is_space(original_text[last - 1])) --last;
+    out.append(original_text.substr(first, last - first));
+    return;
+  }
+  const bj::object* changed = value.if_object();
+  const bj::object* before = original.if_object();
+  std::optional<std::vector<RawMember>> members;
+  if (changed && before) members = raw_members(original_text);
+  if (!members) {
+    serialize_into(out, value);
+    return;
+  }
+  out += '{';
+  bool first = true;
+  for (const RawMember& member : *members) {
+    const bj::value* now = changed->if_contains(member.key);
+    const bj::value* then = before->if_contains(member.key);
+    if (!now) continue;  // removed
+    if (!first) out += ',';
+    first = false;
+    out.append(member.key_text);
+    out += ':';
+    if (then)
+      respell_into(out, *now, *then, member.value_text);
+    else
+      serialize_into(out, *now);
+  }
+  // Keys the text lacks, whether or not the parsed original had them (a decoder may add one).
+  auto in_text = [&](bj::string_view key) {
+    for (const RawMember& member : *members)
+      if (member.key == key) return true;
+    return false;
+  };
+  for (const auto& entry : *changed) {
+    if (in_text(entry.key())) continue;
+    if (!first) out += ',';
+    first = false;
+    serialize_key(out, entry.key());
+    out += ':';
+    serialize_into(out, entry.value());
+  }
+  out += '}';
+}
+
+std::string respell(const bj::value& value, const bj::value& original, std::string_view original_text) {
+  std::string out;
+  out.reserve(original_text.size() + 64);
+  respell_into(out, value, original, original_text);
+  return out;
+}
+
+}  // namespace vumi::json
