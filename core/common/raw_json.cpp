@@ -78,35 +78,47 @@ void serialize_key(std::string& out, bj::string_view key) {
 
 }  // namespace
 
-std::optional<std::vector<RawMember>> raw_members(std::string_view text) {
+std::optional<RawObject> raw_object(std::string_view text) {
   std::size_t i = 0;
   skip_space(text, i);
   if (i >= text.size() || text[i] != '{') return std::nullopt;
   ++i;
-  std::vector<RawMember> members;
+  RawObject object;
+  object.open = text.substr(0, i);
+  std::size_t mark = i;  // where the text around the next member starts
   skip_space(text, i);
-  if (i < text.size() && text[i] == '}') return members;
+  if (i < text.size() && text[i] == '}') {
+    object.close = text.substr(mark, i + 1 - mark);
+    return object;
+  }
   while (i < text.size()) {
     skip_space(text, i);
     if (i >= text.size() || text[i] != '"') return std::nullopt;
+    RawMember member;
+    member.before = text.substr(mark, i - mark);
     std::size_t key_start = i;
     if (!skip_string(text, i)) return std::nullopt;
-    RawMember member;
     member.key_text = text.substr(key_start, i - key_start);
     auto key = decode_key(member.key_text);
     if (!key) return std::nullopt;
     member.key = std::move(*key);
+    std::size_t key_end = i;
     skip_space(text, i);
     if (i >= text.size() || text[i] != ':') return std::nullopt;
     ++i;
     skip_space(text, i);
+    member.between = text.substr(key_end, i - key_end);
     std::size_t value_start = i;
     if (!skip_value(text, i)) return std::nullopt;
     member.value_text = text.substr(value_start, i - value_start);
-    members.push_back(std::move(member));
+    object.members.push_back(std::move(member));
+    mark = i;
     skip_space(text, i);
     if (i >= text.size()) return std::nullopt;
-    if (text[i] == '}') return members;
+    if (text[i] == '}') {
+      object.close = text.substr(mark, i + 1 - mark);
+      return object;
+    }
     if (text[i] != ',') return std::nullopt;
     ++i;
   }
@@ -125,42 +137,53 @@ void respell_into(std::string& out, const bj::value& value, const bj::value& ori
   }
   const bj::object* changed = value.if_object();
   const bj::object* before = original.if_object();
-  std::optional<std::vector<RawMember>> members;
-  if (changed && before) members = raw_members(original_text);
-  if (!members) {
+  std::optional<RawObject> raw;
+  if (changed && before) raw = raw_object(original_text);
+  if (!raw) {
     serialize_into(out, value);
     return;
   }
-  out += '{';
-  bool first = true;
-  for (const RawMember& member : *members) {
+  // Spacing for members the original lacks: the original's own, else none.
+  std::string_view comma = ",", colon = ":";
+  if (!raw->members.empty()) colon = raw->members.back().between;
+  if (raw->members.size() > 1)
+    comma = raw->members.back().before;
+  else if (colon == ": ")
+    comma = ", ";  // Python's json.dumps spacing
+
+
+  std::size_t first = 0, last = raw->open.size();
+  while (first < last && is_space(raw->open[first])) ++first;
+  out.append(raw->open.substr(first));
+  bool any = false;
+  for (const RawMember& member : raw->members) {
     const bj::value* now = changed->if_contains(member.key);
-    const bj::value* then = before->if_contains(member.key);
     if (!now) continue;  // removed
-    if (!first) out += ',';
-    first = false;
+    // The first member written takes the first member's leading text (which has no comma).
+    out.append(any ? member.before : raw->members.front().before);
+    any = true;
     out.append(member.key_text);
-    out += ':';
-    if (then)
+    out.append(member.between);
+    if (const bj::value* then = before->if_contains(member.key))
       respell_into(out, *now, *then, member.value_text);
     else
       serialize_into(out, *now);
   }
   // Keys the text lacks, whether or not the parsed original had them (a decoder may add one).
   auto in_text = [&](bj::string_view key) {
-    for (const RawMember& member : *members)
+    for (const RawMember& member : raw->members)
       if (member.key == key) return true;
     return false;
   };
   for (const auto& entry : *changed) {
     if (in_text(entry.key())) continue;
-    if (!first) out += ',';
-    first = false;
+    if (any) out.append(comma);
+    any = true;
     serialize_key(out, entry.key());
-    out += ':';
+    out.append(colon);
     serialize_into(out, entry.value());
   }
-  out += '}';
+  out.append(raw->close);
 }
 
 std::string respell(const bj::value& value, const bj::value& original, std::string_view original_text) {

@@ -12,16 +12,25 @@
 namespace vumi::json {
 
 // One member of a JSON object's text: its key's text (quotes and escapes included) and decoded,
-// and the bytes of its value (no surrounding whitespace).
+// the bytes of its value (no surrounding whitespace), and the text around them, so a rewritten
+// object keeps the sender's spacing (Python's json.dumps writes ", " and ": ").
 struct RawMember {
+  std::string_view before;  // from the end of the previous value (or the '{') to the key, ',' included
   std::string_view key_text;
   std::string key;
+  std::string_view between;  // from the key to the value, ':' included
   std::string_view value_text;
+};
+
+struct RawObject {
+  std::string_view open;  // leading whitespace and '{'
+  std::vector<RawMember> members;
+  std::string_view close;  // from the end of the last value to the '}' included
 };
 
 // The members of `object_text`, a JSON object already known to be valid JSON, in text order;
 // nullopt when the text is not an object.
-std::optional<std::vector<RawMember>> raw_members(std::string_view object_text);
+std::optional<RawObject> raw_object(std::string_view object_text);
 
 // Appends `value` as JSON to out, copying from original_text (the exact text `original` was
 // parsed from) every value equal to its counterpart in original: unchanged values keep their

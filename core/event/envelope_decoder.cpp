@@ -191,8 +191,7 @@ std::variant<Rejection, std::string> read_message_tag(const bj::object& message)
     if (!part.is_string()) return wrong_type(part_path, "a string", part);
     auto problem = i == 0 ? tag_pool_problem(string_of(part)) : tag_name_problem(string_of(part));
     if (problem)
-      return Rejection{Reason::bad_identifier, part_path + " " + quoted_excerpt(string_of(part)) + " " +
-                                                   *problem + (i == 0 ? " (a pool is an identifier)" : "")};
+      return Rejection{Reason::bad_identifier, part_path + " " + quoted_excerpt(string_of(part)) + " " + *problem};
     if (i == 1) tag += ':';
     tag += string_of(part);
   }

@@ -510,3 +510,36 @@ TEST(ConfigErrors, TextJoinsPathAndMessage) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(ConfigTagPools, ReadsEachPoolsTransportAndReply) {
+  auto loaded = vumi::config::parse_config(R"({"tag_pools": {
+      "ussd": {"transport_name": "ussd_transport", "transport_type": "ussd", "reply_to_unroutable": "Not in use."},
+      "longcode": {"transport_name": "sms_transport", "reply_to_unroutable": null}}})",
+                                           "test");
+  ASSERT_TRUE(loaded.ok());
+  const auto& pools = loaded.config->tag_pools;
+  ASSERT_EQ(pools.size(), 2u);
+  EXPECT_EQ(pools[0].pool, "ussd");
+  EXPECT_EQ(pools[0].transport_name, "ussd_transport");
+  EXPECT_EQ(pools[0].transport_type, "ussd");
+  EXPECT_EQ(pools[0].reply_to_unroutable, "Not in use.");
+  EXPECT_EQ(pools[1].pool, "longcode");
+  EXPECT_FALSE(pools[1].transport_type);
+  EXPECT_FALSE(pools[1].reply_to_unroutable);
+}
+
+TEST(ConfigTagPools, NamesEveryProblemByPath) {
+  EXPECT_THAT(parse_errors(R"({"tag_pools": {"a:b": {"transport_name": "t"},
+      "p1": {"transport_type": "sms"}, "p2": {"transport_name": "x.y", "reply_to_unroutable": " "},
+      "p3": {"transport_name": "t", "reply_to_unroutabel": "x"}, "p4": 3}})"),
+              ElementsAre(HasSubstr("tag_pools.a:b: pool \"a:b\" contains ':'"),
+                          "tag_pools.p1: missing required key \"transport_name\"",
+                          HasSubstr("tag_pools.p2.transport_name: "),
+                          "tag_pools.p2.reply_to_unroutable: must not be empty (null or absent: no reply)",
+                          HasSubstr("tag_pools.p3: unknown key \"reply_to_unroutabel\""),
+                          "tag_pools.p4: expected object, got integer"));
+}
+
+}  // namespace
