@@ -4,6 +4,9 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/string.hpp>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
 
 namespace vumi::json {
 
@@ -76,6 +79,38 @@ void serialize_key(std::string& out, bj::string_view key) {
   out += bj::serialize(bj::value(bj::string(key)));
 }
 
+// Value equality where a double may differ from its counterpart by the rounding of one
+// serialise/parse round trip: Boost.JSON 1.81 parses numbers imprecisely, so the plugin's re-read
+// of 1.1805916207174112E21 can land an ulp away from the sender's 1180591620717411303424.
+bool same_double(double a, double b) {
+  if (a == b) return true;
+  if (std::isnan(a) || std::isnan(b) || std::signbit(a) != std::signbit(b)) return false;
+  std::int64_t ia, ib;
+  std::memcpy(&ia, &a, sizeof a);
+  std::memcpy(&ib, &b, sizeof b);
+  return (ia > ib ? ia - ib : ib - ia) <= 4;
+}
+
+bool same_value(const bj::value& a, const bj::value& b) {
+  if (a.is_double() && b.is_double()) return same_double(a.get_double(), b.get_double());
+  if (a.kind() != b.kind() || (!a.is_object() && !a.is_array())) return a == b;
+  if (const bj::object* oa = a.if_object()) {
+    const bj::object& ob = b.get_object();
+    if (oa->size() != ob.size()) return false;
+    for (const auto& member : *oa) {
+      const bj::value* other = ob.if_contains(member.key());
+      if (!other || !same_value(member.value(), *other)) return false;
+    }
+    return true;
+  }
+  const bj::array& xa = a.get_array();
+  const bj::array& xb = b.get_array();
+  if (xa.size() != xb.size()) return false;
+  for (std::size_t i = 0; i < xa.size(); ++i)
+    if (!same_value(xa[i], xb[i])) return false;
+  return true;
+}
+
 }  // namespace
 
 std::optional<RawObject> raw_object(std::string_view text) {
@@ -127,7 +162,7 @@ std::optional<RawObject> raw_object(std::string_view text) {
 
 void respell_into(std::string& out, const bj::value& value, const bj::value& original,
                   std::string_view original_text) {
-  if (value == original) {
+  if (same_value(value, original)) {
     // Trimmed: a member's value text never has surrounding whitespace, a whole body may.
     std::size_t first = 0, last = original_text.size();
     while (first < last && is_space(original_text[first])) ++first;

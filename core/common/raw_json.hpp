@@ -33,7 +33,8 @@ struct RawObject {
 std::optional<RawObject> raw_object(std::string_view object_text);
 
 // Appends `value` as JSON to out, copying from original_text (the exact text `original` was
-// parsed from) every value equal to its counterpart in original: unchanged values keep their
+// parsed from) every value equal to its counterpart in original (a double within 4 ulps, the
+// rounding a serialise/parse round trip can add): unchanged values keep their
 // spelling, and members keep the original key order, changed objects recursed into, keys the
 // original lacks appended in value's order, keys value lacks left out.
 void respell_into(std::string& out, const boost::json::value& value, const boost::json::value& original,

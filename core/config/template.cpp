@@ -134,7 +134,10 @@ class Compiler {
       return;
     }
     uses_.push_back(Template::Use{std::string(pointer_text), where});
-    Op op{kind, {}, std::move(*pointer), where};
+    Op op;
+    op.kind = kind;
+    op.pointer = std::move(*pointer);
+    op.where = where;
     op.shown = std::string(pointer_text);
     ops_.push_back(std::move(op));
   }

@@ -145,11 +145,11 @@ vumi_status StepServices::publish(std::string_view topic, std::string_view body_
   // A step passing on the message it handles (tag_router) gets it back byte for byte apart from what
   // it changed: the plugin saw Boost.JSON's spelling of numbers, the transport sees the sender's.
   std::string respelled;
-  if (user_message && !event_->raw_event_data.empty() && same_message(body, *event_->event_data)) {
+  if (user_message && event_ && !event_->raw_event_data.empty() && same_message(body, *event_->event_data)) {
     respelled = json::respell(body, event_->body.get_object().at("event_data"), event_->raw_event_data);
     body_json = respelled;
   }
-  if (user_message && account_)
+  if (user_message && event_ && account_)
     if (auto entry = ledger_entry_for_publish(topic, body.get_object(), *event_, *account_))
       record_ledger(store_, *entry);
   outbound_.send(topic, body_json);
