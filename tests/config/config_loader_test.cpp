@@ -181,7 +181,7 @@ TEST(ConfigKeys, UnknownTopLevelKeySuggestsTheClosest) {
       parse_errors(R"({"handler": {}})"),
       ElementsAre(AllOf(HasSubstr("unknown key \"handler\" (allowed: ingest, outbound, state_dir, "
                                   "plugin_path, handlers, accounts, limits, status_interval_s, security, "
-                                  "plugin_path_insecure_ok)"),
+                                  "plugin_path_insecure_ok, tag_pools)"),
                         HasSubstr("did you mean \"handlers\"?"))));
 }
 
