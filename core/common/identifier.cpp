@@ -102,7 +102,8 @@ std::optional<std::string> tag_name_problem(std::string_view name) {
 
 std::optional<std::string> tag_pool_problem(std::string_view pool) {
   if (auto problem = identifier_problem(pool)) return problem;
-  if (pool.find(':') != std::string_view::npos) return std::string("contains ':' (it separates pool and tag)");
+  if (pool.find(':') != std::string_view::npos)
+    return std::string("contains ':' (it separates pool and tag)");
   return std::nullopt;
 }
 

@@ -186,7 +186,6 @@ void respell_into(std::string& out, const bj::value& value, const bj::value& ori
   else if (colon == ": ")
     comma = ", ";  // Python's json.dumps spacing
 
-
   std::size_t first = 0, last = raw->open.size();
   while (first < last && is_space(raw->open[first])) ++first;
   out.append(raw->open.substr(first));

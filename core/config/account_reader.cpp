@@ -143,8 +143,8 @@ class AccountReader {
     };
     field("conversation_type", on.conversation_type);
     // An inbound message's conversation_key is its "pool:tag", which may hold any tag character.
-    if (const bj::value* key = obj->if_contains("conversation_key"); key && key->is_string() &&
-                                                                       !tag_problem(key->get_string()))
+    if (const bj::value* key = obj->if_contains("conversation_key");
+        key && key->is_string() && !tag_problem(key->get_string()))
       on.conversation_key = std::string(key->get_string());
     else
       field("conversation_key", on.conversation_key);

@@ -236,7 +236,8 @@ bool append_scalar(std::string& out, const bj::value& v, std::string& why) {
 
 // For {{json(/outer)/inner}}: parses the string v into parsed and follows inner in it; null with
 // error set when v is no string, not JSON, or inner names nothing.
-const bj::value* resolve_in_json_string(const Op& op, const bj::value& v, bj::value& parsed, std::string& error) {
+const bj::value* resolve_in_json_string(const Op& op, const bj::value& v, bj::value& parsed,
+                                        std::string& error) {
   const std::string where = "{{" + op.shown + "}} at " + (op.where.empty() ? "(config)" : op.where);
   if (!v.is_string()) {
     error = where + ": " + op.pointer.text() + " is " + std::string(json::type_name(v)) +
@@ -297,8 +298,8 @@ bool Template::render(const RenderContext& ctx, std::string& out, std::string& e
     }
     const bj::value* v = resolve(op.pointer, ctx, scratch, missing);
     if (!v) {
-      error = "{{" + op.shown + "}} at " + (op.where.empty() ? "(config)" : op.where) +
-              ": nothing at " + missing;
+      error =
+          "{{" + op.shown + "}} at " + (op.where.empty() ? "(config)" : op.where) + ": nothing at " + missing;
       return false;
     }
     if (op.in_json_string) {

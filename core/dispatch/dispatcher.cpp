@@ -50,7 +50,7 @@ struct Dispatcher::Impl {
   std::deque<event::Envelope> emitted;  // events handlers emitted, dispatched after the current one
   StepServices services;
   ChainRunner chains;
-  MessageTraffic traffic;  // transport events, conversation outbound, unroutable replies
+  MessageTraffic traffic;             // transport events, conversation outbound, unroutable replies
   std::vector<const Route*> matched;  // reused per event
   std::string topic;                  // reused for outbound event topics
   // Every value decoded for one ingest message (and the events it leads to) lives in this arena,

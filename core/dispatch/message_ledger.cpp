@@ -30,13 +30,15 @@ const bj::object* object_member(const bj::object* obj, std::string_view key) {
 void record_ledger(store::StateStore& store, const store::LedgerEntry& entry) {
   store::StoreStatus status = store.ledger_put(entry);
   if (!status.ok)
-    spdlog::error("message ledger: cannot record {} message {}: {} (its transport events and replies will "
-                  "not find their conversation)",
-                  entry.direction, entry.message_id, status.error);
+    spdlog::error(
+        "message ledger: cannot record {} message {}: {} (its transport events and replies will "
+        "not find their conversation)",
+        entry.direction, entry.message_id, status.error);
 }
 
 std::optional<store::LedgerEntry> ledger_entry_for_publish(std::string_view topic, const bj::object& body,
-                                                           const event::Envelope& event, const Account& account) {
+                                                           const event::Envelope& event,
+                                                           const Account& account) {
   auto message_id = string_member(&body, "message_id");
   if (!message_id || message_id->empty()) return std::nullopt;
   store::LedgerEntry entry;
@@ -54,7 +56,8 @@ std::optional<store::LedgerEntry> ledger_entry_for_publish(std::string_view topi
     entry.direction = kLedgerInbound;
     entry.conversation_type = std::string(rest.substr(0, dot));
     entry.conversation_key = std::string(rest.substr(dot + 1));
-    if (entry.tag.empty() && event.conversation_type == "transport") entry.tag = std::string(event.conversation_key);
+    if (entry.tag.empty() && event.conversation_type == "transport")
+      entry.tag = std::string(event.conversation_key);
     return entry;
   }
   entry.direction = kLedgerOutbound;
@@ -72,7 +75,8 @@ std::optional<store::LedgerEntry> ledger_entry_for_publish(std::string_view topi
     entry.conversation_type = std::string(event.conversation_type);
     entry.conversation_key = std::string(event.conversation_key);
   }
-  if (entry.tag.empty() && event.conversation_type == "transport") entry.tag = std::string(event.conversation_key);
+  if (entry.tag.empty() && event.conversation_type == "transport")
+    entry.tag = std::string(event.conversation_key);
   return entry;
 }
 

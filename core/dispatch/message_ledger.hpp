@@ -23,7 +23,9 @@ void record_ledger(store::StateStore& store, const store::LedgerEntry& entry);
 // conversation.<type>.<key>) while handling event, or nullopt when it is no user message (no
 // string message_id). The conversation of an outbound message is helper_metadata.go's
 // conversation_key (typed by go.conversation_type or the account's declaration) or else the event's.
-std::optional<store::LedgerEntry> ledger_entry_for_publish(std::string_view topic, const boost::json::object& body,
-                                                           const event::Envelope& event, const Account& account);
+std::optional<store::LedgerEntry> ledger_entry_for_publish(std::string_view topic,
+                                                           const boost::json::object& body,
+                                                           const event::Envelope& event,
+                                                           const Account& account);
 
 }  // namespace vumi::dispatch

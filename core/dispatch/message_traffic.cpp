@@ -27,7 +27,8 @@ std::string quote(std::string_view s) {
 // helper_metadata.go.user_account of a message, when it names one.
 std::optional<std::string_view> named_account(const bj::object& message) {
   const bj::value* helper = event::find_member(message, "helper_metadata");
-  const bj::value* go = helper && helper->is_object() ? event::find_member(helper->get_object(), "go") : nullptr;
+  const bj::value* go =
+      helper && helper->is_object() ? event::find_member(helper->get_object(), "go") : nullptr;
   const bj::value* account =
       go && go->is_object() ? event::find_member(go->get_object(), "user_account") : nullptr;
   if (!account || !account->is_string()) return std::nullopt;
@@ -62,9 +63,9 @@ std::variant<event::Rejection, std::optional<event::Envelope>> MessageTraffic::t
   store::StoreStatus status;
   auto sent = store_.ledger_get(event.user_message_id, kLedgerOutbound, status);
   if (!status.ok)
-    return event::Rejection{event::Reason::unknown_message,
-                            "cannot look up user_message_id " + quote(event.user_message_id) +
-                                " in the message ledger: " + status.error};
+    return event::Rejection{event::Reason::unknown_message, "cannot look up user_message_id " +
+                                                                quote(event.user_message_id) +
+                                                                " in the message ledger: " + status.error};
   if (!sent)
     return event::Rejection{
         event::Reason::unknown_message,
@@ -93,8 +94,8 @@ std::variant<event::Rejection, std::optional<event::Envelope>> MessageTraffic::t
       sent->account_key, sent->conversation_type, sent->conversation_key, std::move(event)));
 }
 
-std::optional<event::Rejection> MessageTraffic::conversation_outbound(const Runtime& runtime,
-                                                                      const event::ConversationOutbound& message) {
+std::optional<event::Rejection> MessageTraffic::conversation_outbound(
+    const Runtime& runtime, const event::ConversationOutbound& message) {
   const std::string& type = message.conversation_type;
   const std::string& key = message.conversation_key;
   const Account* owner = runtime.routes().conversation_owner(type, key);
@@ -121,15 +122,15 @@ std::optional<event::Rejection> MessageTraffic::conversation_outbound(const Runt
     store::StoreStatus status;
     auto answered = store_.ledger_get(event::string_of(*in_reply_to), kLedgerInbound, status);
     if (!status.ok)
-      return event::Rejection{event::Reason::unknown_message,
-                              "cannot look up in_reply_to " + quote(event::string_of(*in_reply_to)) +
-                                  " in the message ledger: " + status.error};
+      return event::Rejection{event::Reason::unknown_message, "cannot look up in_reply_to " +
+                                                                  quote(event::string_of(*in_reply_to)) +
+                                                                  " in the message ledger: " + status.error};
     if (!answered || answered->tag.empty())
-      return event::Rejection{
-          event::Reason::missing_field,
-          "helper_metadata.tag.tag: the message has no tag, and in_reply_to " +
-              quote(event::string_of(*in_reply_to)) + " is no message routed to a conversation in the last " +
-              std::to_string(store::kLedgerRetentionHours) + " hours"};
+      return event::Rejection{event::Reason::missing_field,
+                              "helper_metadata.tag.tag: the message has no tag, and in_reply_to " +
+                                  quote(event::string_of(*in_reply_to)) +
+                                  " is no message routed to a conversation in the last " +
+                                  std::to_string(store::kLedgerRetentionHours) + " hours"};
     tag = answered->tag;
   } else {
     return event::Rejection{event::Reason::missing_field,
@@ -137,9 +138,9 @@ std::optional<event::Rejection> MessageTraffic::conversation_outbound(const Runt
                             "may name the message it answers in in_reply_to instead)"};
   }
   if (runtime.routes().tag_owner(tag) != owner)
-    return event::Rejection{event::Reason::unowned_tag, "tag " + quote(tag) + " is not one of the tags of account " +
-                                                            quote(owner->key) + ", which owns conversation " +
-                                                            quote(key)};
+    return event::Rejection{event::Reason::unowned_tag,
+                            "tag " + quote(tag) + " is not one of the tags of account " + quote(owner->key) +
+                                ", which owns conversation " + quote(key)};
   const TagParts parts = split_tag(tag);
   const config::TagPoolSpec* pool = runtime.routes().tag_pool(parts.pool);
   if (!pool)
@@ -180,8 +181,8 @@ void MessageTraffic::reply_unroutable(const Runtime& runtime, const event::Inbou
   }
   // vumi-go's unroutable reply: reply(content, continue_session=False), out on the pool's transport.
   const std::string reply_id = event::fresh_event_id();
-  bj::object reply = vumi_plugins::vumi_reply(body, *pool->reply_to_unroutable, reply_id,
-                                              event::vumi_timestamp_now(), true);
+  bj::object reply =
+      vumi_plugins::vumi_reply(body, *pool->reply_to_unroutable, reply_id, event::vumi_timestamp_now(), true);
   reply["transport_name"] = pool->transport_name;
   record_ledger(store_, {reply_id, kLedgerOutbound, "", "transport", message.tag, message.tag, {}});
   topic_.assign("outbound.").append(pool->transport_name);

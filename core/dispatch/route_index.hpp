@@ -54,7 +54,8 @@ class RouteIndex : public event::AccountDirectory {
   // The account owning a "pool:tag", or null.
   const Account* tag_owner(std::string_view tag) const;
   // The one account declaring the conversation with that type, or null.
-  const Account* conversation_owner(std::string_view conversation_type, std::string_view conversation_key) const;
+  const Account* conversation_owner(std::string_view conversation_type,
+                                    std::string_view conversation_key) const;
   // The tag_pools entry of a pool, or null (the config outlives the index).
   const config::TagPoolSpec* tag_pool(std::string_view pool) const;
 

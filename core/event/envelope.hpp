@@ -67,9 +67,9 @@ struct InboundMessage {
 // A vumi TransportEvent (topic transport_event.<transport_name>): ack, nack or delivery_report
 // about the outbound message user_message_id.
 struct TransportEvent {
-  boost::json::value body;          // the event object as received
-  std::string_view raw;             // the body text as received (views the ingest frame)
-  std::string transport_name;       // from the topic
+  boost::json::value body;           // the event object as received
+  std::string_view raw;              // the body text as received (views the ingest frame)
+  std::string transport_name;        // from the topic
   std::string_view user_message_id;  // views body
   std::string_view event_type;       // "ack", "nack" or "delivery_report"; views body
 

@@ -131,7 +131,8 @@ Decoded decode_event(const IngestTopic& topic, std::string_view text, const Deco
   bj::value conversation_type(obj.storage());  // set when taken from the account or the topic
   if (f.conversation_type) {
     // kept in place
-  } else if (auto declared = accounts ? accounts->conversation_type(account, conversation_key) : std::nullopt) {
+  } else if (auto declared =
+                 accounts ? accounts->conversation_type(account, conversation_key) : std::nullopt) {
     conversation_type = bj::string(bj::string_view(declared->data(), declared->size()));
   } else {
     // vumi-go's VumiApiEvent has no conversation_type; the topic names it, so an undeclared
@@ -191,7 +192,8 @@ std::variant<Rejection, std::string> read_message_tag(const bj::object& message)
     if (!part.is_string()) return wrong_type(part_path, "a string", part);
     auto problem = i == 0 ? tag_pool_problem(string_of(part)) : tag_name_problem(string_of(part));
     if (problem)
-      return Rejection{Reason::bad_identifier, part_path + " " + quoted_excerpt(string_of(part)) + " " + *problem};
+      return Rejection{Reason::bad_identifier,
+                       part_path + " " + quoted_excerpt(string_of(part)) + " " + *problem};
     if (i == 1) tag += ':';
     tag += string_of(part);
   }
@@ -422,11 +424,14 @@ Envelope EnvelopeDecoder::make_inbound_event(std::string_view account_key, Inbou
   return envelope;
 }
 
-Envelope EnvelopeDecoder::make_transport_event(std::string_view account_key, std::string_view conversation_type,
-                                               std::string_view conversation_key, TransportEvent&& event) const {
+Envelope EnvelopeDecoder::make_transport_event(std::string_view account_key,
+                                               std::string_view conversation_type,
+                                               std::string_view conversation_key,
+                                               TransportEvent&& event) const {
   std::string event_id;
   const bj::object& body = event.body.get_object();
-  if (const bj::value* id = find_member(body, "event_id"); id && id->is_string() && is_identifier(string_of(*id)))
+  if (const bj::value* id = find_member(body, "event_id");
+      id && id->is_string() && is_identifier(string_of(*id)))
     event_id = string_of(*id);
   if (event_id.empty()) event_id = fresh_event_id();
   const std::string event_type(event.event_type);
@@ -435,7 +440,8 @@ Envelope EnvelopeDecoder::make_transport_event(std::string_view account_key, std
   normalised.reserve(7);
   normalised.emplace("account_key", bj::string_view(account_key.data(), account_key.size()));
   normalised.emplace("conversation_key", bj::string_view(conversation_key.data(), conversation_key.size()));
-  normalised.emplace("conversation_type", bj::string_view(conversation_type.data(), conversation_type.size()));
+  normalised.emplace("conversation_type",
+                     bj::string_view(conversation_type.data(), conversation_type.size()));
   normalised.emplace("event_type", event_type);
   normalised.emplace("event_id", event_id);
   normalised.emplace("timestamp", vumi_timestamp_now());

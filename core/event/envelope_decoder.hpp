@@ -29,7 +29,8 @@ class AccountDirectory {
                                                             std::string_view conversation_key) const = 0;
 };
 
-using Decoded = std::variant<Rejection, Envelope, InboundMessage, Command, TransportEvent, ConversationOutbound>;
+using Decoded =
+    std::variant<Rejection, Envelope, InboundMessage, Command, TransportEvent, ConversationOutbound>;
 
 // The "pool:tag" of a user_message's helper_metadata.tag.tag = [pool, tag] (pool an identifier,
 // tag a vumi tag name: common/identifier.hpp), or why it has none.

@@ -14,16 +14,18 @@ constexpr std::uint64_t kLedgerPruneEvery = 1024;
 }  // namespace
 
 void SqliteStateStore::prepare_ledger_statements() {
-  ledger_insert_ = Statement(connection_,
-                             "INSERT OR REPLACE INTO message_ledger (message_id, direction, account_key, "
-                             "conversation_type, conversation_key, tag, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)");
+  ledger_insert_ =
+      Statement(connection_,
+                "INSERT OR REPLACE INTO message_ledger (message_id, direction, account_key, "
+                "conversation_type, conversation_key, tag, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)");
   ledger_select_ = Statement(connection_,
                              "SELECT account_key, conversation_type, conversation_key, tag, created_at "
                              "FROM message_ledger WHERE message_id = ? AND direction = ?");
   // created_at is written as %Y-%m-%dT%H:%M:%fZ (store_values.hpp), so text order is time order.
-  ledger_prune_ = Statement(connection_, "DELETE FROM message_ledger WHERE created_at < "
-                                         "strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-" +
-                                             std::to_string(kLedgerRetentionHours) + " hours')");
+  ledger_prune_ = Statement(connection_,
+                            "DELETE FROM message_ledger WHERE created_at < "
+                            "strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-" +
+                                std::to_string(kLedgerRetentionHours) + " hours')");
 }
 
 StoreStatus SqliteStateStore::ledger_put(const LedgerEntry& entry) {
@@ -51,8 +53,8 @@ std::optional<LedgerEntry> SqliteStateStore::ledger_get(std::string_view message
                                                         std::string_view direction, StoreStatus& status) {
   std::lock_guard lock(mutex_);
   StatementUse query(ledger_select_);
-  const std::string what = "message ledger get of " + std::string(direction) + " message " +
-                           std::string(message_id);
+  const std::string what =
+      "message ledger get of " + std::string(direction) + " message " + std::string(message_id);
   if (!query->bind_text(1, message_id) || !query->bind_text(2, direction)) {
     fail(status, what);
     return std::nullopt;

@@ -47,8 +47,9 @@ class VumiCommand {
 
     const json::value* worker = c.if_contains("worker_name");
     if (!worker || !worker->is_string() || !is_identifier(worker->as_string()))
-      return StepResult::fail("config.worker_name: must be a worker name ([A-Za-z0-9_:-], 1 to 128 characters)" +
-                              std::string(worker ? ", got " + json::serialize(*worker) : ""));
+      return StepResult::fail(
+          "config.worker_name: must be a worker name ([A-Za-z0-9_:-], 1 to 128 characters)" +
+          std::string(worker ? ", got " + json::serialize(*worker) : ""));
     const std::string worker_name(worker->as_string());
 
     std::string command = "send_message";
@@ -61,7 +62,8 @@ class VumiCommand {
     json::value conversation_key = json::string(call.conversation_key());
     if (const json::value* v = c.if_contains("conversation_key")) {
       if (!v->is_string() || v->as_string().empty())
-        return StepResult::fail("config.conversation_key: must be a non-empty string, got " + json::serialize(*v));
+        return StepResult::fail("config.conversation_key: must be a non-empty string, got " +
+                                json::serialize(*v));
       conversation_key = *v;
     }
 
@@ -69,19 +71,21 @@ class VumiCommand {
     // msg_options naming the account in helper_metadata.go.
     json::object command_data;
     if (const json::value* v = c.if_contains("command_data")) {
-      if (!v->is_object()) return StepResult::fail("config.command_data: must be an object, got " + json::serialize(*v));
+      if (!v->is_object())
+        return StepResult::fail("config.command_data: must be an object, got " + json::serialize(*v));
       command_data = v->as_object();
     } else {
       const json::value event = json::parse(call.event_json());
       const json::value* data = event.as_object().if_contains("event_data");
       if (data && data->is_object()) command_data = data->as_object();
     }
-    command_data["msg_options"] =
-        json::object{{"helper_metadata", json::object{{"go", json::object{{"user_account", call.account_key()}}}}}};
+    command_data["msg_options"] = json::object{
+        {"helper_metadata", json::object{{"go", json::object{{"user_account", call.account_key()}}}}}};
 
     json::object kwargs;
     if (const json::value* v = c.if_contains("kwargs")) {
-      if (!v->is_object()) return StepResult::fail("config.kwargs: must be an object, got " + json::serialize(*v));
+      if (!v->is_object())
+        return StepResult::fail("config.kwargs: must be an object, got " + json::serialize(*v));
       kwargs = v->as_object();
     }
     kwargs["command_data"] = std::move(command_data);
@@ -90,7 +94,7 @@ class VumiCommand {
 
     const std::string command_id = call.new_id();
     const json::object body{
-        {"worker_name", worker_name}, {"command", command},        {"args", json::array{}},
+        {"worker_name", worker_name},  {"command", command},       {"args", json::array{}},
         {"kwargs", std::move(kwargs)}, {"command_id", command_id},
     };
     call.publish("command." + worker_name, json::serialize(body));

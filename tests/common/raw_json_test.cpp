@@ -1,9 +1,9 @@
 // respell: values that did not change keep the bytes they arrived as.
+#include "common/raw_json.hpp"
+
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
-
-#include "common/raw_json.hpp"
 
 namespace vumi::json {
 namespace {
@@ -26,7 +26,10 @@ TEST(Respell, AnUnchangedValueIsTheOriginalText) {
 
 TEST(Respell, OnlyTheChangedMembersAreSerialisedAnew) {
   const std::string text = R"({"a": 0.05, "meta": {"n": 2.50, "tag": ["p", "t"]}, "z": -0.0})";
-  EXPECT_EQ(respell_after(text, [](bj::object& o) { o["meta"].as_object()["go"] = bj::object{{"k", "v"}}; }),
+  EXPECT_EQ(respell_after(text,
+                          [](bj::object& o) {
+                            o["meta"].as_object()["go"] = bj::object{{"k", "v"}};
+                          }),
             R"({"a": 0.05, "meta": {"n": 2.50, "tag": ["p", "t"], "go": {"k":"v"}}, "z": -0.0})");
   EXPECT_EQ(respell_after(text, [](bj::object& o) { o["a"] = "x"; }),
             R"({"a": "x", "meta": {"n": 2.50, "tag": ["p", "t"]}, "z": -0.0})");
@@ -40,7 +43,8 @@ TEST(Respell, RemovedMembersGoAndKeyOrderStays) {
 
 TEST(Respell, CompactTextStaysCompactAndEscapedKeysAreFound) {
   const std::string text = "{\"k\\u0065y\":1.50,\"b\":[1.0,2]}";
-  EXPECT_EQ(respell_after(text, [](bj::object& o) { o["c"] = true; }), "{\"k\\u0065y\":1.50,\"b\":[1.0,2],\"c\":true}");
+  EXPECT_EQ(respell_after(text, [](bj::object& o) { o["c"] = true; }),
+            "{\"k\\u0065y\":1.50,\"b\":[1.0,2],\"c\":true}");
 }
 
 TEST(RawObject, SplitsMembersWithTheirSpacing) {

@@ -348,9 +348,11 @@ TEST(ConfigAccounts, TagsArePoolColonTag) {
   // split at the first ':' ("a:b:c" is pool "a", tag "b:c").
   const std::string long_tag = "pool:" + std::string(129, 'x');
   EXPECT_THAT(
-      parse_errors(base_config(R"({"a": {"tags": ["longcode:12345", "ussd:*120*10001#", "longcode:+27820001001",
+      parse_errors(
+          base_config(R"({"a": {"tags": ["longcode:12345", "ussd:*120*10001#", "longcode:+27820001001",
       "xmpp:xmpp@example.org", "dotted:tag.name.v1", "a:b:c", "longcode", ":1",
-      "pool:", "po ol:1", "pool:a b", "pool:tab\t", ")" + long_tag + R"(", 7]}})")),
+      "pool:", "po ol:1", "pool:a b", "pool:tab\t", ")" +
+                      long_tag + R"(", 7]}})")),
       ElementsAre("accounts.a.tags[6]: tag \"longcode\" is not \"pool:tag\" (e.g. \"longcode:12345\")",
                   "accounts.a.tags[7]: tag \":1\" has an empty pool (expected \"pool:tag\")",
                   "accounts.a.tags[8]: tag \"pool:\" has an empty tag after the pool (expected \"pool:tag\")",

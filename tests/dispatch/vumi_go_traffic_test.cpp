@@ -84,7 +84,8 @@ std::string user_message(std::string_view message_id, std::string_view pool, std
          R"(}, "group": null, "from_addr_type": "msisdn", "timestamp": "2026-12-02 05:00:00.000000", )"
          R"("provider": "mtn", "in_reply_to": null, "to_addr": ")" +
          std::string(tag) + R"(", "routing_metadata": {"endpoint_name": "default"}, "message_id": ")" +
-         std::string(message_id) + R"(", "content": "hi", "to_addr_type": "msisdn", )"
+         std::string(message_id) +
+         R"(", "content": "hi", "to_addr_type": "msisdn", )"
          R"("message_version": "20110921", "transport_type": ")" +
          std::string(transport_type) + R"(", "helper_metadata": {"tag": {"tag": [")" + std::string(pool) +
          R"(", ")" + std::string(tag) + R"("]}}, "session_event": )" + std::string(session_event) +
@@ -95,7 +96,8 @@ std::string user_message(std::string_view message_id, std::string_view pool, std
 std::string transport_event(std::string_view event_type, std::string_view user_message_id,
                             std::string_view extra) {
   return std::string(R"({"transport_name": "sms_transport", "event_type": ")") + std::string(event_type) +
-         R"(", "event_id": "e-)" + std::string(event_type) + R"(", "timestamp": "2026-12-02 05:01:00.000000", )"
+         R"(", "event_id": "e-)" + std::string(event_type) +
+         R"(", "timestamp": "2026-12-02 05:01:00.000000", )"
          R"("routing_metadata": {}, "message_version": "20110921", "helper_metadata": {}, )"
          R"("transport_metadata": {}, "user_message_id": ")" +
          std::string(user_message_id) + R"(", "message_type": "event", )" + std::string(extra) + "}";
@@ -123,9 +125,10 @@ class VumiGoTraffic : public ::testing::Test {
   // Sends the poll event whose route runs send_sms; returns the SMS's message_id.
   std::string send_poll_sms() {
     // A VumiApiEvent as vumi-go serialises it: no conversation_type, data in `content`.
-    dispatcher->handle("event.acct1.vxpolls.poll_complete",
-                       R"({"account_key": "acct1", "conversation_key": "poll1", "event_type": "poll_complete", )"
-                       R"("content": {"from_addr": "+27831234567"}})");
+    dispatcher->handle(
+        "event.acct1.vxpolls.poll_complete",
+        R"({"account_key": "acct1", "conversation_key": "poll1", "event_type": "poll_complete", )"
+        R"("content": {"from_addr": "+27831234567"}})");
     auto sms = sink.with_prefix("outbound.sms_transport");
     if (sms.size() != 1) return "";
     return std::string(sms[0].parsed().at("message_id").as_string());
@@ -152,7 +155,8 @@ TEST_F(VumiGoTraffic, EveryTagFormIsRoutedToItsConversation) {
   int n = 0;
   for (const Case& c : cases) {
     const std::string id = "m" + std::to_string(++n);
-    dispatcher->handle(std::string("inbound.") + c.transport, user_message(id, c.pool, c.tag, c.transport, c.type));
+    dispatcher->handle(std::string("inbound.") + c.transport,
+                       user_message(id, c.pool, c.tag, c.transport, c.type));
     auto routed = sink.with_prefix("conversation.surveys.survey1");
     ASSERT_EQ(routed.size(), static_cast<std::size_t>(n)) << c.tag;
     const bj::object m = routed.back().parsed();
@@ -186,7 +190,8 @@ TEST_F(VumiGoTraffic, AckAndDeliveryReportReachTheSendingConversationAndTriggerR
   EXPECT_EQ(acked[0].parsed().at("event_data"), (bj::object{{"message_id", sms_id}, {"sent_as", "smsc-77"}}));
   auto delivered = sink.with_prefix("event.acct1.vxpolls.sms_delivered");
   ASSERT_EQ(delivered.size(), 1u);
-  EXPECT_EQ(delivered[0].parsed().at("event_data"), (bj::object{{"message_id", sms_id}, {"status", "delivered"}}));
+  EXPECT_EQ(delivered[0].parsed().at("event_data"),
+            (bj::object{{"message_id", sms_id}, {"status", "delivered"}}));
   // Published events are VumiApiEvent-shaped too: `content` carries the data.
   EXPECT_EQ(delivered[0].parsed().at("content"), delivered[0].parsed().at("event_data"));
   EXPECT_TRUE(dead_letters().empty());
@@ -203,7 +208,8 @@ TEST_F(VumiGoTraffic, ATransportEventForAnUnknownMessageIsADeadLetter) {
 }
 
 TEST_F(VumiGoTraffic, AConversationReplyGoesOutOnThePoolTransportAndNeverReenters) {
-  const std::string inbound = user_message("in-1", "ussd", "*120*10001#", "ussd_transport", "ussd", R"("new")");
+  const std::string inbound =
+      user_message("in-1", "ussd", "*120*10001#", "ussd_transport", "ussd", R"("new")");
   dispatcher->handle("inbound.ussd_transport", inbound);
   ASSERT_EQ(sink.with_prefix("conversation.surveys.survey1").size(), 1u);
 

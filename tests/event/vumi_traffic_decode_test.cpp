@@ -43,14 +43,17 @@ TEST_F(TrafficDecodeTest, ATransportEventKeepsItsBodyAndNamesItsMessage) {
 }
 
 TEST_F(TrafficDecodeTest, TransportEventsAreCheckedAsVumiDoes) {
-  auto reject = [&](const std::string& body) { return rejection_of(decoder.decode("transport_event.sms", body)).text(); };
+  auto reject = [&](const std::string& body) {
+    return rejection_of(decoder.decode("transport_event.sms", body)).text();
+  };
   EXPECT_EQ(reject(R"({"message_type": "user_message"})"),
             "wrong_type: message_type is \"user_message\"; a transport event has \"event\"");
   EXPECT_EQ(reject(R"({"message_type": "event", "event_id": "e", "event_type": "ack"})"),
             "missing_field: user_message_id");
   EXPECT_EQ(reject(ack("\"x\": 1")), "missing_field: sent_message_id");
-  EXPECT_EQ(reject(R"({"message_type": "event", "user_message_id": "m", "event_id": "e", "event_type": "bounce"})"),
-            "bad_identifier: event_type \"bounce\" is not a transport event (ack, nack or delivery_report)");
+  EXPECT_EQ(
+      reject(R"({"message_type": "event", "user_message_id": "m", "event_id": "e", "event_type": "bounce"})"),
+      "bad_identifier: event_type \"bounce\" is not a transport event (ack, nack or delivery_report)");
   EXPECT_EQ(rejection_of(decoder.decode("transport_event.other", ack())).reason, Reason::topic_mismatch);
   EXPECT_EQ(rejection_of(decoder.decode("transport_event.a.b", ack())).reason, Reason::bad_topic);
 }
@@ -58,7 +61,8 @@ TEST_F(TrafficDecodeTest, TransportEventsAreCheckedAsVumiDoes) {
 TEST_F(TrafficDecodeTest, AConversationsOutboundMessage) {
   const std::string body = R"({"message_id": "out-1", "to_addr": "+2783", "content": "hi",)"
                            R"( "message_type": "user_message", "in_reply_to": "in-1"})";
-  ConversationOutbound m = take<ConversationOutbound>(decoder.decode("conversation_outbound.surveys.s1", body));
+  ConversationOutbound m =
+      take<ConversationOutbound>(decoder.decode("conversation_outbound.surveys.s1", body));
   EXPECT_EQ(m.conversation_type, "surveys");
   EXPECT_EQ(m.conversation_key, "s1");
   EXPECT_EQ(m.raw, body);

@@ -22,9 +22,9 @@ TEST_F(VumiCommandTest, ReadmeTablesMatchTheDeclaredSchema) {
 }
 
 TEST_F(VumiCommandTest, SendsSendMessageWithTheEventsContent) {
-  const std::string event = make_event("73ad76ec8c2e40858dc9d6b934049d95", "surveys",
-                                       "a6a20571e77f4aa89a8b10a771b005bc", "sign_up",
-                                       R"({"to_addr": "+27831234567", "content": "Welcome"})");
+  const std::string event =
+      make_event("73ad76ec8c2e40858dc9d6b934049d95", "surveys", "a6a20571e77f4aa89a8b10a771b005bc", "sign_up",
+                 R"({"to_addr": "+27831234567", "content": "Welcome"})");
   auto run = make().run(event, R"({"worker_name": "multi_survey_application"})");
   ASSERT_TRUE(run.continued()) << run.error;
   ASSERT_EQ(host.published().size(), 1u);
@@ -40,18 +40,20 @@ TEST_F(VumiCommandTest, SendsSendMessageWithTheEventsContent) {
       {"kwargs",
        json::object{
            {"command_data",
-            json::object{{"to_addr", "+27831234567"},
-                         {"content", "Welcome"},
-                         {"msg_options",
-                          json::object{{"helper_metadata",
-                                        json::object{{"go", json::object{{"user_account",
-                                                                          "73ad76ec8c2e40858dc9d6b934049d95"}}}}}}}}},
+            json::object{
+                {"to_addr", "+27831234567"},
+                {"content", "Welcome"},
+                {"msg_options",
+                 json::object{{"helper_metadata",
+                               json::object{{"go", json::object{{"user_account",
+                                                                 "73ad76ec8c2e40858dc9d6b934049d95"}}}}}}}}},
            {"conversation_key", "a6a20571e77f4aa89a8b10a771b005bc"},
            {"account_key", "73ad76ec8c2e40858dc9d6b934049d95"}}},
   };
   EXPECT_EQ(command, expected) << json::serialize(command);
   ASSERT_TRUE(run.output);
-  EXPECT_EQ(*run.output, (json::object{{"command_id", command_id}, {"worker_name", "multi_survey_application"}}));
+  EXPECT_EQ(*run.output,
+            (json::object{{"command_id", command_id}, {"worker_name", "multi_survey_application"}}));
   EXPECT_EQ(host.metric("commands_sent"), 1);
 }
 

@@ -60,7 +60,8 @@ TEST(MessageLedger, EntriesPastRetentionArePrunedAsNewOnesArrive) {
   }
   // Pruning runs every 1024 puts; write enough to pass one.
   ASSERT_TRUE(store->begin_batch().ok);
-  for (int i = 0; i < 1024; ++i) ASSERT_TRUE(store->ledger_put(entry("n" + std::to_string(i), "outbound", "s", "")).ok);
+  for (int i = 0; i < 1024; ++i)
+    ASSERT_TRUE(store->ledger_put(entry("n" + std::to_string(i), "outbound", "s", "")).ok);
   ASSERT_TRUE(store->commit_batch().ok);
 
   StoreStatus status;

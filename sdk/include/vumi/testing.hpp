@@ -757,9 +757,9 @@ inline vumi_status FakeHost::svc_publish(vumi_call* call, vumi_view topic, vumi_
       if (dot == std::string::npos) break;
       start = dot + 1;
     }
-    const bool known =
-        (t.rfind("outbound.", 0) == 0 && parts == 2) || (t.rfind("conversation.", 0) == 0 && parts == 3) ||
-        (t.rfind("command.", 0) == 0 && parts == 2);
+    const bool known = (t.rfind("outbound.", 0) == 0 && parts == 2) ||
+                       (t.rfind("conversation.", 0) == 0 && parts == 3) ||
+                       (t.rfind("command.", 0) == 0 && parts == 2);
     if (!known) return VUMI_ERR_INVALID_ARGUMENT;
     auto body = detail::parse_object(vumi::sdk::str(body_json));
     if (!body) return VUMI_ERR_INVALID_ARGUMENT;
