@@ -251,12 +251,12 @@ TEST_F(Story, AVumiGoSurveyRoundTripOverRealSockets) {
   const std::string account = "73ad76ec8c2e40858dc9d6b934049d95";
   const std::string conversation = "a6a20571e77f4aa89a8b10a771b005bc";
 
-  ASSERT_TRUE(
-      pub->send("event." + account + ".surveys.survey_completed",
-                R"({"account_key": ")" + account + R"(", "conversation_key": ")" + conversation +
-                    R"(", "event_type": "survey_completed", "content": {"from_addr": "+27831234567", )"
-                    R"("message_id": "in-1", "transport_type": "ussd", "participant": )"
-                    R"({"user_id": "+27831234567", "labels": "{\"name\": \"Thandi\"}", "polls": "[]"}}})"));
+  ASSERT_TRUE(pub->send(
+      "event." + account + ".surveys.survey_completed",
+      R"({"account_key": ")" + account + R"(", "conversation_key": ")" + conversation +
+          R"(", "event_type": "survey_completed", "content": {"from_addr": "+27831234567", )"
+          R"("message_id": "in-1", "transport_type": "ussd", "participant": )"
+          R"({"user_id": "+27831234567", "labels": "{\"name\": \"Thandi\", \"favorite color\": \"2\"}", "polls": "[]"}}})"));
   auto sms = receive(1);
   ASSERT_EQ(sms.size(), 1u) << daemon->process().output();
   EXPECT_EQ(sms[0].first, "outbound.sms_transport");
@@ -280,7 +280,7 @@ TEST_F(Story, AVumiGoSurveyRoundTripOverRealSockets) {
   auto reply = receive(1);
   ASSERT_EQ(reply.size(), 1u) << daemon->process().output();
   EXPECT_EQ(reply[0].first, "outbound.ussd_transport");
-  EXPECT_EQ(reply[0].second.at("helper_metadata").at("go").at("conversation_key"), conversation);
+  EXPECT_EQ(reply[0].second.at("helper_metadata").at("go").at("conversation_key"), conversation.c_str());
   stop();
 
   auto store = store::StateStore::open_read_only(dir.path() / "state");
