@@ -109,8 +109,8 @@ struct Config {
   std::vector<std::filesystem::path> plugin_path;  // "$ORIGIN/..." entries resolved to the binary's folder
   bool plugin_path_insecure_ok = false;            // load plugins others could have written
   SecurityConfig security;
-  std::vector<HandlerSpec> handlers;  // in config order
-  std::vector<AccountSpec> accounts;  // in config order
+  std::vector<HandlerSpec> handlers;   // in config order
+  std::vector<AccountSpec> accounts;   // in config order
   std::vector<TagPoolSpec> tag_pools;  // in config order
   Limits limits;
   std::uint32_t status_interval_s = 60;
