@@ -1,7 +1,8 @@
 // libFuzzer target for the envelope decoder. An input is "<topic>\n<body>"; an input without a
 // newline is the body of a poll_complete event. Each input goes through decode() with and without
 // an account directory (the second with tight limits), through make_emitted() as a plugin's event,
-// and, when it decodes as an inbound message, through make_inbound_event(). Whatever is accepted
+// and, when it decodes as an inbound message or a transport event, through make_inbound_event() or
+// make_transport_event(). Whatever is accepted
 // must satisfy the Envelope invariants and decode again to the same fields; whatever is refused
 // must carry a known reason and a printable message. A violation aborts, so libFuzzer reports it.
 #include <boost/json/serialize.hpp>
@@ -41,16 +42,20 @@ std::string_view view_of(const boost::json::value& v) {
   return {s.data(), s.size()};
 }
 
-void check_view(const Envelope& e, const char* key, std::string_view view) {
+void check_view(const Envelope& e, const char* key, std::string_view view, bool is_tag = false) {
   const boost::json::value* v = e.body.get_object().if_contains(key);
   require(v != nullptr, "envelope body lacks a field");
   std::string_view stored = view_of(*v);
   require(stored.data() == view.data() && stored.size() == view.size(),
           "envelope view does not point into body");
-  require(vumi::is_identifier(view), "envelope field is not an identifier");
+  if (is_tag)
+    require(!vumi::tag_problem(view), "envelope conversation_key is not a vumi tag");
+  else
+    require(vumi::is_identifier(view), "envelope field is not an identifier");
 }
 
-void check_envelope(const Envelope& e, bool emitted) {
+// key_is_tag: an inbound message's event, whose conversation_key is its "pool:tag".
+void check_envelope(const Envelope& e, bool emitted, bool key_is_tag = false) {
   require(e.body.is_object(), "envelope body is not an object");
   const auto& body = e.body.get_object();
   static const std::set<std::string_view> worker_keys{"account_key", "conversation_key", "conversation_type",
@@ -64,7 +69,7 @@ void check_envelope(const Envelope& e, bool emitted) {
             "envelope body has an unexpected field");
   }
   check_view(e, "account_key", e.account_key);
-  check_view(e, "conversation_key", e.conversation_key);
+  check_view(e, "conversation_key", e.conversation_key, key_is_tag);
   check_view(e, "conversation_type", e.conversation_type);
   check_view(e, "event_type", e.event_type);
   check_view(e, "event_id", e.event_id);
@@ -122,9 +127,22 @@ void exercise(const EnvelopeDecoder& decoder, std::string_view topic, std::strin
     check_redecodes(decoder, moved);
   } else if (auto* m = std::get_if<InboundMessage>(&decoded)) {
     require(m->body.is_object(), "inbound body is not an object");
-    require(vumi::is_identifier(m->tag), "inbound tag is not an identifier");
+    require(!vumi::tag_problem(m->tag), "inbound tag is not a vumi tag");
     Envelope inbound = decoder.make_inbound_event("acct1", std::move(*m));
-    check_envelope(inbound, false);
+    check_envelope(inbound, false, true);
+  } else if (auto* t = std::get_if<TransportEvent>(&decoded)) {
+    require(t->raw.data() == body.data() && t->raw.size() == body.size(),
+            "transport event raw is not the input");
+    require(t->event_type == "ack" || t->event_type == "nack" || t->event_type == "delivery_report",
+            "transport event type is not ack, nack or delivery_report");
+    Envelope routed = decoder.make_transport_event("acct1", "vxpolls", "poll1", std::move(*t));
+    check_envelope(routed, false);
+  } else if (auto* o = std::get_if<ConversationOutbound>(&decoded)) {
+    require(o->body.is_object(), "conversation outbound body is not an object");
+    require(o->raw.data() == body.data() && o->raw.size() == body.size(),
+            "conversation outbound raw is not the input");
+    require(vumi::is_identifier(o->conversation_type) && vumi::is_identifier(o->conversation_key),
+            "conversation outbound topic parts are not identifiers");
   } else {
     const Command& c = std::get<Command>(decoded);
     require(c.body.data() == body.data() && c.body.size() == body.size(), "command body is not the input");

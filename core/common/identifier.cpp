@@ -46,4 +46,81 @@ std::optional<std::string> identifier_problem(std::string_view s) {
   return std::nullopt;
 }
 
+namespace {
+
+// Decodes the UTF-8 sequence at s[i] (already known valid or not: invalid gives nullopt) and
+// advances i past it.
+std::optional<char32_t> next_code_point(std::string_view s, std::size_t& i) {
+  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
+  unsigned char b = byte(i);
+  if (b < 0x80) {
+    ++i;
+    return b;
+  }
+  std::size_t length = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : b >= 0xc2 ? 2 : 0;
+  if (length == 0 || b > 0xf4 || i + length > s.size()) return std::nullopt;
+  char32_t cp = b & (0x7f >> length);
+  for (std::size_t k = 1; k < length; ++k) {
+    if ((byte(i + k) & 0xc0) != 0x80) return std::nullopt;
+    cp = (cp << 6) | (byte(i + k) & 0x3f);
+  }
+  const char32_t smallest[] = {0, 0, 0x80, 0x800, 0x10000};
+  if (cp < smallest[length] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return std::nullopt;
+  i += length;
+  return cp;
+}
+
+// Unicode control characters (Cc) and white space (White_Space property).
+bool control_or_space(char32_t cp) {
+  if (cp <= 0x20 || (cp >= 0x7f && cp <= 0xa0)) return true;  // C0, space, DEL, C1, NBSP
+  return cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200a) || cp == 0x2028 || cp == 0x2029 || cp == 0x202f ||
+         cp == 0x205f || cp == 0x3000;
+}
+
+std::string code_point_text(char32_t cp) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string text = "U+";
+  for (int shift = cp > 0xffff ? 20 : 12; shift >= 0; shift -= 4) text += hex[(cp >> shift) & 15];
+  return text;
+}
+
+}  // namespace
+
+std::optional<std::string> tag_name_problem(std::string_view name) {
+  if (name.empty()) return "is empty";
+  if (name.size() > kMaxIdentifierLength) return "is longer than 128 bytes";
+  for (std::size_t i = 0; i < name.size();) {
+    const std::size_t at = i;
+    auto cp = next_code_point(name, i);
+    if (!cp) return "is not valid UTF-8 at byte " + std::to_string(at);
+    if (control_or_space(*cp))
+      return "contains " + code_point_text(*cp) + " at byte " + std::to_string(at) +
+             " (a tag has no control characters or whitespace)";
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> tag_pool_problem(std::string_view pool) {
+  if (auto problem = identifier_problem(pool)) return problem;
+  if (pool.find(':') != std::string_view::npos)
+    return std::string("contains ':' (it separates pool and tag)");
+  return std::nullopt;
+}
+
+std::optional<std::string> tag_problem(std::string_view tag) {
+  std::size_t colon = tag.find(':');
+  if (colon == std::string_view::npos) return std::string("is not \"pool:tag\" (e.g. \"longcode:12345\")");
+  if (colon == 0) return std::string("has an empty pool (expected \"pool:tag\")");
+  if (colon + 1 == tag.size()) return std::string("has an empty tag after the pool (expected \"pool:tag\")");
+  if (auto problem = tag_pool_problem(tag.substr(0, colon))) return "has pool that " + *problem;
+  if (auto problem = tag_name_problem(tag.substr(colon + 1))) return "has tag that " + *problem;
+  return std::nullopt;
+}
+
+TagParts split_tag(std::string_view tag) {
+  std::size_t colon = tag.find(':');
+  if (colon == std::string_view::npos) return {tag, {}};
+  return {tag.substr(0, colon), tag.substr(colon + 1)};
+}
+
 }  // namespace vumi

@@ -16,10 +16,6 @@ namespace bj = boost::json;
 
 namespace {
 
-bool tag_part_char(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
-}
-
 // Where each tag was first claimed, to name both owners of a tag claimed twice.
 struct TagOwner {
   std::string account;
@@ -146,7 +142,12 @@ class AccountReader {
         out = reader_.identifier(*value, json::child_path(path, key), key);
     };
     field("conversation_type", on.conversation_type);
-    field("conversation_key", on.conversation_key);
+    // An inbound message's conversation_key is its "pool:tag", which may hold any tag character.
+    if (const bj::value* key = obj->if_contains("conversation_key");
+        key && key->is_string() && !tag_problem(key->get_string()))
+      on.conversation_key = std::string(key->get_string());
+    else
+      field("conversation_key", on.conversation_key);
     field("event_type", on.event_type);
   }
 
@@ -228,22 +229,7 @@ class AccountReader {
 }  // namespace
 
 std::optional<std::string> tag_problem(std::string_view tag) {
-  std::size_t colon = tag.find(':');
-  if (colon == std::string_view::npos) return "is not \"pool:tag\" (e.g. \"longcode:12345\")";
-  if (tag.size() > kMaxIdentifierLength) return "is longer than 128 characters";
-  std::string_view pool = tag.substr(0, colon);
-  std::string_view name = tag.substr(colon + 1);
-  if (pool.empty()) return "has an empty pool (expected \"pool:tag\")";
-  if (name.empty()) return "has an empty tag after the pool (expected \"pool:tag\")";
-  for (std::string_view part : {pool, name}) {
-    auto bad = std::find_if_not(part.begin(), part.end(), tag_part_char);
-    if (bad == part.end()) continue;
-    unsigned char c = static_cast<unsigned char>(*bad);
-    std::string shown =
-        (c >= 0x20 && c < 0x7f) ? "'" + std::string(1, *bad) + "'" : "byte " + std::to_string(c);
-    return "contains " + shown + " (pool and tag allow A-Z a-z 0-9 _ -, joined by one ':')";
-  }
-  return std::nullopt;
+  return vumi::tag_problem(tag);
 }
 
 void read_accounts(const bj::value& accounts, const std::vector<HandlerSpec>& handlers,

@@ -13,7 +13,8 @@
 
 namespace vumi::config {
 
-// Why tag is not "pool:tag" (pool and tag each [A-Za-z0-9_-]+, 128 characters in all), or nullopt.
+// Why tag is not "pool:tag" (vumi::tag_problem: pool an identifier, tag 1-128 bytes of UTF-8 without
+// control characters or whitespace), or nullopt.
 std::optional<std::string> tag_problem(std::string_view tag);
 
 // Reads accounts into out; handlers are the defined handler instances steps may name.

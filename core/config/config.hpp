@@ -60,6 +60,14 @@ struct AccountSpec {
   std::vector<RouteSpec> routes;
 };
 
+struct TagPoolSpec {  // tag_pools.<pool>: how a pool's tags reach their transport
+  std::string pool;
+  std::string transport_name;                      // outbound.<transport_name> carries the pool's messages
+  std::optional<std::string> transport_type;       // the messages' transport_type, when given
+  std::optional<std::string> reply_to_unroutable;  // reply on a tag no account owns; none when absent/null
+  std::string path;                                // "tag_pools.<pool>"
+};
+
 struct Limits {  // "limits" (all optional)
   std::size_t max_body_bytes = 1024 * 1024;
   std::size_t max_json_depth = 64;
@@ -105,8 +113,9 @@ struct Config {
   std::vector<std::filesystem::path> plugin_path;  // "$ORIGIN/..." entries resolved to the binary's folder
   bool plugin_path_insecure_ok = false;            // load plugins others could have written
   SecurityConfig security;
-  std::vector<HandlerSpec> handlers;  // in config order
-  std::vector<AccountSpec> accounts;  // in config order
+  std::vector<HandlerSpec> handlers;   // in config order
+  std::vector<AccountSpec> accounts;   // in config order
+  std::vector<TagPoolSpec> tag_pools;  // in config order
   Limits limits;
   std::uint32_t status_interval_s = 60;
 };

@@ -14,6 +14,7 @@
 #include "config/endpoint.hpp"
 #include "config/field_reader.hpp"
 #include "config/security_reader.hpp"
+#include "config/tag_pool_reader.hpp"
 
 namespace vumi::config {
 
@@ -49,7 +50,7 @@ class ConfigReader {
   void read(const bj::object& top) {
     reader_.allowed_keys(top,
                          {"ingest", "outbound", "state_dir", "plugin_path", "handlers", "accounts", "limits",
-                          "status_interval_s", "security", "plugin_path_insecure_ok"},
+                          "status_interval_s", "security", "plugin_path_insecure_ok", "tag_pools"},
                          "");
     if (const bj::value* v = top.if_contains("ingest"))
       endpoint(*v, "ingest", config_.ingest_bind, &config_.ingest_reliable_bind);
@@ -77,6 +78,7 @@ class ConfigReader {
     if (const bj::value* v = top.if_contains("accounts"))
       read_accounts(*v, config_.handlers, config_.accounts, reader_);
     if (const bj::value* v = top.if_contains("limits")) limits(*v);
+    if (const bj::value* v = top.if_contains("tag_pools")) read_tag_pools(*v, config_.tag_pools, reader_);
     if (const bj::value* v = top.if_contains("status_interval_s")) {
       if (auto n = reader_.integer(*v, "status_interval_s", 0, std::numeric_limits<std::uint32_t>::max()))
         config_.status_interval_s = static_cast<std::uint32_t>(*n);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <boost/json/serialize.hpp>
+#include <optional>
 
 #include "common/json.hpp"
 #include "config/json_pointer.hpp"
@@ -22,6 +23,12 @@ struct Op {
   std::string text;  // kText: JSON text appended as is
   JsonPointer pointer;
   std::string where;  // relative config path, for render errors
+  // {{json(<pointer>)<inner>}}: the string at pointer is parsed as JSON and inner read in it
+  // (vxpolls' participant fields are JSON-encoded strings). inner_text "" reads the whole value.
+  bool in_json_string = false;
+  std::optional<JsonPointer> inner;
+  std::string inner_text;
+  std::string shown;  // the template as written, for messages
 };
 
 }  // namespace
@@ -109,6 +116,11 @@ class Compiler {
   }
 
   void add_pointer(Op::Kind kind, std::string_view pointer_text, const std::string& where) {
+    constexpr std::string_view kJsonOpen = "json(";
+    if (pointer_text.starts_with(kJsonOpen)) {
+      add_json_string_pointer(kind, pointer_text, where);
+      return;
+    }
     std::string why;
     auto pointer = JsonPointer::parse(pointer_text, why);
     if (!pointer) {
@@ -122,7 +134,43 @@ class Compiler {
       return;
     }
     uses_.push_back(Template::Use{std::string(pointer_text), where});
-    ops_.push_back(Op{kind, {}, std::move(*pointer), where});
+    Op op;
+    op.kind = kind;
+    op.pointer = std::move(*pointer);
+    op.where = where;
+    op.shown = std::string(pointer_text);
+    ops_.push_back(std::move(op));
+  }
+
+  // {{json(/outer/pointer)/inner/pointer}}
+  void add_json_string_pointer(Op::Kind kind, std::string_view text, const std::string& where) {
+    const std::string shown = "template {{" + std::string(text) + "}}";
+    // The outer pointer ends at the first ")/", or at a final ')' when nothing follows it.
+    std::size_t close = text.find(")/");
+    if (close == std::string_view::npos && text.ends_with(')')) close = text.size() - 1;
+    if (close == std::string_view::npos) {
+      error(where, shown + ": json( has no closing ')' (form: {{json(/pointer/to/string)/pointer/inside}})");
+      return;
+    }
+    std::string_view outer = text.substr(5, close - 5);
+    std::string_view inner = text.substr(close + 1);
+    const std::size_t errors_before = errors_.size();
+    std::vector<Op> outer_ops;
+    Compiler(outer_ops, uses_, errors_).add_pointer(kind, outer, where);
+    if (errors_.size() != errors_before || outer_ops.empty()) return;
+    Op op = std::move(outer_ops.back());
+    op.in_json_string = true;
+    op.shown = std::string(text);
+    op.inner_text = std::string(inner);
+    if (!inner.empty()) {
+      std::string why;
+      op.inner = JsonPointer::parse(inner, why);
+      if (!op.inner) {
+        error(where, shown + ": the pointer after json(...) " + why);
+        return;
+      }
+    }
+    ops_.push_back(std::move(op));
   }
 
   void error(const std::string& where, std::string why) { errors_.emplace_back(where, std::move(why)); }
@@ -186,6 +234,28 @@ bool append_scalar(std::string& out, const bj::value& v, std::string& why) {
   }
 }
 
+// For {{json(/outer)/inner}}: parses the string v into parsed and follows inner in it; null with
+// error set when v is no string, not JSON, or inner names nothing.
+const bj::value* resolve_in_json_string(const Op& op, const bj::value& v, bj::value& parsed,
+                                        std::string& error) {
+  const std::string where = "{{" + op.shown + "}} at " + (op.where.empty() ? "(config)" : op.where);
+  if (!v.is_string()) {
+    error = where + ": " + op.pointer.text() + " is " + std::string(json::type_name(v)) +
+            ", not a string holding JSON";
+    return nullptr;
+  }
+  json::ParseError parse_error;
+  if (!json::parse(std::string_view(v.get_string()), {}, parsed, parse_error)) {
+    error = where + ": " + op.pointer.text() + " is not JSON text: " + parse_error.message;
+    return nullptr;
+  }
+  if (!op.inner) return &parsed;
+  std::string missing;
+  const bj::value* found = op.inner->resolve(parsed, 0, missing);
+  if (!found) error = where + ": nothing at " + missing + " inside the JSON of " + op.pointer.text();
+  return found;
+}
+
 }  // namespace
 
 bool Template::compile(const bj::object& config, std::vector<std::pair<std::string, std::string>>& errors) {
@@ -219,6 +289,7 @@ bool Template::render(const RenderContext& ctx, std::string& out, std::string& e
     return true;
   }
   bj::value scratch;
+  bj::value parsed;  // the JSON string a json(...) template parsed
   std::string missing;
   for (const Op& op : program_->ops) {
     if (op.kind == Op::Kind::kText) {
@@ -227,9 +298,13 @@ bool Template::render(const RenderContext& ctx, std::string& out, std::string& e
     }
     const bj::value* v = resolve(op.pointer, ctx, scratch, missing);
     if (!v) {
-      error = "{{" + op.pointer.text() + "}} at " + (op.where.empty() ? "(config)" : op.where) +
-              ": nothing at " + missing;
+      error =
+          "{{" + op.shown + "}} at " + (op.where.empty() ? "(config)" : op.where) + ": nothing at " + missing;
       return false;
+    }
+    if (op.in_json_string) {
+      v = resolve_in_json_string(op, *v, parsed, error);
+      if (!v) return false;
     }
     if (op.kind == Op::Kind::kValue) {
       out += bj::serialize(*v);
@@ -237,7 +312,7 @@ bool Template::render(const RenderContext& ctx, std::string& out, std::string& e
     }
     std::string why;
     if (!append_scalar(out, *v, why)) {
-      error = "{{" + op.pointer.text() + "}} at " + op.where + " " + why;
+      error = "{{" + op.shown + "}} at " + op.where + " " + why;
       return false;
     }
   }

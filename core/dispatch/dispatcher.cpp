@@ -11,6 +11,7 @@
 #include "dispatch/chain_runner.hpp"
 #include "dispatch/crash_guard.hpp"
 #include "dispatch/dead_letters.hpp"
+#include "dispatch/message_traffic.hpp"
 #include "dispatch/step_services.hpp"
 
 namespace vumi::dispatch {
@@ -33,6 +34,16 @@ class MessageArena {
   alignas(std::max_align_t) unsigned char buffer_[16 * 1024];
   std::optional<boost::json::monotonic_resource> resource_;
 };
+// An emitted event as published on event.*: the envelope plus `content`, vumi-go's name for
+// event_data (VumiApiEvent), so vumi-go consumers and ours both read it.
+std::string vumi_api_event_text(const event::Envelope& e) {
+  std::string text = boost::json::serialize(e.body);
+  text.pop_back();  // the object's closing '}'
+  text += R"(,"content":)";
+  text += boost::json::serialize(e.body.get_object().at("event_data"));
+  text += '}';
+  return text;
+}
 
 }  // namespace
 
@@ -43,7 +54,8 @@ struct Dispatcher::Impl {
         outbound(out),
         dead_letters(state, counters),
         services(state, out, counters, emitted),
-        chains(services, dead_letters, counters) {}
+        chains(services, dead_letters, counters),
+        traffic(state, out, counters) {}
 
   HandleOutcome handle(std::string_view topic, std::string_view body, std::string_view event_id_if_absent);
   bool first_delivery(const event::Envelope& event);
@@ -62,6 +74,7 @@ struct Dispatcher::Impl {
   std::deque<event::Envelope> emitted;  // events handlers emitted, dispatched after the current one
   StepServices services;
   ChainRunner chains;
+  MessageTraffic traffic;             // transport events, conversation outbound, unroutable replies
   std::vector<const Route*> matched;  // reused per event
   std::string topic;                  // reused for outbound event topics
   MessageArena arena;
@@ -102,6 +115,7 @@ HandleOutcome Dispatcher::Impl::handle(std::string_view in_topic, std::string_vi
       if (!owner) {
         reject({event::Reason::unowned_tag, "tag \"" + message.tag + "\" is owned by no account"}, in_topic,
                body);
+        traffic.reply_unroutable(rt, message);
         return HandleOutcome::rejected;
       }
       event::Envelope event =
@@ -118,6 +132,25 @@ HandleOutcome Dispatcher::Impl::handle(std::string_view in_topic, std::string_vi
       ++counters.published;
       return HandleOutcome::processed;
     }
+    case 4: {
+      auto routed = traffic.transport_event(rt, std::move(std::get<event::TransportEvent>(decoded)));
+      if (auto* rejection = std::get_if<event::Rejection>(&routed)) {
+        reject(*rejection, in_topic, body);
+        return HandleOutcome::rejected;
+      }
+      if (auto& envelope = std::get<std::optional<event::Envelope>>(routed)) {
+        if (!watch_event_id(*envelope)) return HandleOutcome::rejected;
+        if (!first_delivery(*envelope)) return HandleOutcome::duplicate;
+        dispatch(std::move(*envelope));
+      }
+      return HandleOutcome::processed;
+    }
+    case 5:
+      if (auto rejection = traffic.conversation_outbound(rt, std::get<event::ConversationOutbound>(decoded))) {
+        reject(*rejection, in_topic, body);
+        return HandleOutcome::rejected;
+      }
+      return HandleOutcome::processed;
   }
   return HandleOutcome::rejected;
 }
@@ -187,7 +220,7 @@ void Dispatcher::Impl::dispatch(event::Envelope&& first) {
         .append(next.conversation_type)
         .append(".")
         .append(next.event_type);
-    outbound.send(topic, boost::json::serialize(next.body));
+    outbound.send(topic, vumi_api_event_text(next));
     ++counters.published;
     run_event(next);
   }

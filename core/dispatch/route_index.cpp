@@ -95,8 +95,14 @@ RouteIndex::RouteIndex(const config::Config& config,
     }
     const Account* account_ptr = entry.get();
     for (const std::string& tag : spec.tags) tag_owner_.emplace(tag, account_ptr);
+    for (const auto& [key, type] : spec.conversations) {
+      // vumi-go's conversation keys are unique across accounts; a key two accounts declare has no owner.
+      auto [it, fresh] = conversation_owner_.emplace(key, account_ptr);
+      if (!fresh && it->second != account_ptr) it->second = nullptr;
+    }
     accounts_.emplace(spec.key, std::move(entry));
   }
+  for (const config::TagPoolSpec& pool : config.tag_pools) tag_pools_.emplace(pool.pool, &pool);
 }
 
 RouteIndex::~RouteIndex() = default;
@@ -130,6 +136,19 @@ void RouteIndex::match(const Account& account, std::string_view conversation_typ
 const Account* RouteIndex::tag_owner(std::string_view tag) const {
   auto it = tag_owner_.find(tag);
   return it == tag_owner_.end() ? nullptr : it->second;
+}
+
+const Account* RouteIndex::conversation_owner(std::string_view conversation_type,
+                                              std::string_view conversation_key) const {
+  auto it = conversation_owner_.find(conversation_key);
+  if (it == conversation_owner_.end() || !it->second) return nullptr;
+  auto declared = it->second->conversations.find(conversation_key);
+  return declared->second == conversation_type ? it->second : nullptr;
+}
+
+const config::TagPoolSpec* RouteIndex::tag_pool(std::string_view pool) const {
+  auto it = tag_pools_.find(pool);
+  return it == tag_pools_.end() ? nullptr : it->second;
 }
 
 bool RouteIndex::has_account(std::string_view account_key) const {

@@ -53,6 +53,11 @@ class RouteIndex : public event::AccountDirectory {
 
   // The account owning a "pool:tag", or null.
   const Account* tag_owner(std::string_view tag) const;
+  // The one account declaring the conversation with that type, or null.
+  const Account* conversation_owner(std::string_view conversation_type,
+                                    std::string_view conversation_key) const;
+  // The tag_pools entry of a pool, or null (the config outlives the index).
+  const config::TagPoolSpec* tag_pool(std::string_view pool) const;
 
   bool has_account(std::string_view account_key) const override;
   std::optional<std::string_view> conversation_type(std::string_view account_key,
@@ -64,6 +69,8 @@ class RouteIndex : public event::AccountDirectory {
   struct AccountRoutes;
   StringMap<std::unique_ptr<AccountRoutes>> accounts_;
   StringMap<const Account*> tag_owner_;
+  StringMap<const Account*> conversation_owner_;  // null: declared by two accounts
+  StringMap<const config::TagPoolSpec*> tag_pools_;
   std::size_t route_count_ = 0;
 };
 

@@ -10,6 +10,8 @@
 #include "common/identifier.hpp"
 #include "common/json.hpp"
 #include "store/store_values.hpp"
+#include "common/raw_json.hpp"
+#include "dispatch/message_ledger.hpp"
 
 namespace vumi::dispatch {
 
@@ -52,14 +54,25 @@ std::optional<std::string> publish_refusal(std::string_view topic, const Account
     return "conversation " + std::string(parts[0]) + "." + std::string(parts[1]) + " is not declared by " +
            who + " (a handler publishes only to its own account's conversations)";
   }
+  if (topic.starts_with("command.")) {  // a VumiApiCommand to a worker (vumi_command)
+    if (identifier_parts(topic.substr(8), 1, parts)) return std::nullopt;
+    return "expected command.<worker_name>";
+  }
   if (topic.starts_with("event.")) {
     if (!identifier_parts(topic.substr(6), 3, parts))
       return "expected event.<account_key>.<conversation_type>.<event_type>";
     if (account && parts[0] == account->key) return std::nullopt;
     return "event topics of account \"" + std::string(parts[0]) + "\" are out of reach of " + who;
   }
-  return "a handler may publish only on outbound.<transport>, conversation.<type>.<key> of its account "
-         "or event.<its account>.<type>.<event_type>";
+  return "a handler may publish only on outbound.<transport>, conversation.<type>.<key> of its account, "
+         "command.<worker> or event.<its account>.<type>.<event_type>";
+}
+
+// True when body carries the same message_id as the message being handled.
+bool same_message(const boost::json::value& body, const boost::json::object& handled) {
+  const boost::json::value* id = body.get_object().if_contains("message_id");
+  const boost::json::value* handled_id = handled.if_contains("message_id");
+  return id && handled_id && id->is_string() && *id == *handled_id;
 }
 
 }  // namespace
@@ -137,6 +150,17 @@ vumi_status StepServices::publish(std::string_view topic, std::string_view body_
     spdlog::warn("publish refused on {}: body is not a JSON object", topic);
     return VUMI_ERR_INVALID_ARGUMENT;
   }
+  const bool user_message = topic.starts_with("outbound.") || topic.starts_with("conversation.");
+  // A step passing on the message it handles (tag_router) gets it back byte for byte apart from what
+  // it changed: the plugin saw Boost.JSON's spelling of numbers, the transport sees the sender's.
+  std::string respelled;
+  if (user_message && event_ && !event_->raw_event_data.empty() && same_message(body, *event_->event_data)) {
+    respelled = json::respell(body, event_->body.get_object().at("event_data"), event_->raw_event_data);
+    body_json = respelled;
+  }
+  if (user_message && event_ && account_)
+    if (auto entry = ledger_entry_for_publish(topic, body.get_object(), *event_, *account_))
+      record_ledger(store_, *entry);
   outbound_.send(topic, body_json);
   ++counters_.published;
   return VUMI_OK;

@@ -26,6 +26,10 @@ struct Envelope {
   // The event_id was drawn at random on arrival (none given or derivable): a redelivery of the same
   // message cannot carry it, so the processed-message ledger does not record it.
   bool random_event_id = false;
+  // The exact text event_data was parsed from, when it is a message passed on (inbound message,
+  // transport event): forwarding re-spells only what changed (common/raw_json.hpp). Views the
+  // ingest body, so it is valid while the dispatcher handles that message; empty otherwise.
+  std::string_view raw_event_data;
 
   Envelope() = default;
   // Takes the value itself (with its memory resource): no copy, whatever resource it uses.
@@ -49,6 +53,7 @@ struct InboundMessage {
   boost::json::value body;          // the message object as received
   std::string_view transport_name;  // from the topic
   std::string tag;                  // "pool:tag" from helper_metadata.tag.tag
+  std::string_view raw;             // the body text as received (views the ingest frame)
 
   InboundMessage() = default;
   explicit InboundMessage(boost::json::value&& message) : body(std::move(message)) {}
@@ -57,6 +62,47 @@ struct InboundMessage {
     if (this != &other) {
       this->~InboundMessage();
       new (this) InboundMessage(std::move(other));
+    }
+    return *this;
+  }
+};
+
+// A vumi TransportEvent (topic transport_event.<transport_name>): ack, nack or delivery_report
+// about the outbound message user_message_id.
+struct TransportEvent {
+  boost::json::value body;           // the event object as received
+  std::string_view raw;              // the body text as received (views the ingest frame)
+  std::string transport_name;        // from the topic
+  std::string_view user_message_id;  // views body
+  std::string_view event_type;       // "ack", "nack" or "delivery_report"; views body
+
+  TransportEvent() = default;
+  explicit TransportEvent(boost::json::value&& event) : body(std::move(event)) {}
+  TransportEvent(TransportEvent&&) noexcept = default;
+  TransportEvent& operator=(TransportEvent&& other) noexcept {  // see Envelope
+    if (this != &other) {
+      this->~TransportEvent();
+      new (this) TransportEvent(std::move(other));
+    }
+    return *this;
+  }
+};
+
+// A user_message a conversation worker sends (topic
+// conversation_outbound.<conversation_type>.<conversation_key>): a reply or a new message.
+struct ConversationOutbound {
+  boost::json::value body;  // the message object as received
+  std::string_view raw;     // the body text as received (views the ingest frame)
+  std::string conversation_type;
+  std::string conversation_key;
+
+  ConversationOutbound() = default;
+  explicit ConversationOutbound(boost::json::value&& message) : body(std::move(message)) {}
+  ConversationOutbound(ConversationOutbound&&) noexcept = default;
+  ConversationOutbound& operator=(ConversationOutbound&& other) noexcept {  // see Envelope
+    if (this != &other) {
+      this->~ConversationOutbound();
+      new (this) ConversationOutbound(std::move(other));
     }
     return *this;
   }

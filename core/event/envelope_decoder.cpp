@@ -129,18 +129,16 @@ Decoded decode_event(const IngestTopic& topic, std::string_view text, const Deco
                      "account_key " + quoted_excerpt(account) + " is not configured"};
 
   std::string_view conversation_key = string_of(*f.conversation_key);
-  bj::value conversation_type(obj.storage());  // set when looked up
+  bj::value conversation_type(obj.storage());  // set when taken from the account or the topic
   if (f.conversation_type) {
     // kept in place
-  } else if (!accounts) {
-    return missing_field("conversation_type");
-  } else if (auto declared = accounts->conversation_type(account, conversation_key)) {
+  } else if (auto declared =
+                 accounts ? accounts->conversation_type(account, conversation_key) : std::nullopt) {
     conversation_type = bj::string(bj::string_view(declared->data(), declared->size()));
   } else {
-    return Rejection{Reason::unknown_conversation, "the body has no conversation_type and conversation_key " +
-                                                       quoted_excerpt(conversation_key) +
-                                                       " is not among the conversations of account " +
-                                                       quoted_excerpt(account)};
+    // vumi-go's VumiApiEvent has no conversation_type; the topic names it, so an undeclared
+    // conversation is routed by the topic's type.
+    conversation_type = bj::string(bj::string_view(topic.parts[1].data(), topic.parts[1].size()));
   }
   std::string_view type =
       f.conversation_type ? string_of(*f.conversation_type) : string_of(conversation_type);
@@ -178,8 +176,9 @@ std::optional<Rejection> string_or_null(const bj::object& obj, std::string_view 
   return std::nullopt;
 }
 
-// helper_metadata.tag.tag = [pool, tag] as "pool:tag".
-std::variant<Rejection, std::string> read_tag(const bj::object& message) {
+}  // namespace
+
+std::variant<Rejection, std::string> read_message_tag(const bj::object& message) {
   constexpr std::string_view path = "helper_metadata.tag.tag";
   const bj::value* helper_metadata = find_member(message, "helper_metadata");
   if (!helper_metadata) return missing_field(path);
@@ -198,19 +197,18 @@ std::variant<Rejection, std::string> read_tag(const bj::object& message) {
   for (std::size_t i = 0; i < 2; ++i) {
     const bj::value& part = pair->get_array()[i];
     std::string part_path = json::index_path(path, i);
-    if (auto r = expect_identifier(part, part_path)) return *r;
-    if (string_of(part).find(':') != std::string_view::npos)
-      return Rejection{Reason::bad_identifier, part_path + " " + quoted_excerpt(string_of(part)) +
-                                                   " contains ':' (it separates pool and tag)"};
+    if (!part.is_string()) return wrong_type(part_path, "a string", part);
+    auto problem = i == 0 ? tag_pool_problem(string_of(part)) : tag_name_problem(string_of(part));
+    if (problem)
+      return Rejection{Reason::bad_identifier,
+                       part_path + " " + quoted_excerpt(string_of(part)) + " " + *problem};
     if (i == 1) tag += ':';
     tag += string_of(part);
   }
-  if (!is_identifier(tag))
-    return Rejection{Reason::bad_identifier, std::string(path) + " makes the tag " + quoted_excerpt(tag) +
-                                                 ", longer than " + std::to_string(kMaxIdentifierLength) +
-                                                 " characters"};
   return tag;
 }
+
+namespace {
 
 Decoded decode_inbound(const IngestTopic& topic, std::string_view text, const DecodeLimits& limits,
                        const bj::storage_ptr& storage) {
@@ -228,7 +226,7 @@ Decoded decode_inbound(const IngestTopic& topic, std::string_view text, const De
     if (string_of(*named) != transport_name)
       return topic_mismatch("transport_name", transport_name, string_of(*named));
   }
-  auto tag = read_tag(obj);
+  auto tag = read_message_tag(obj);
   if (auto* r = std::get_if<Rejection>(&tag)) return std::move(*r);
 
   // The topic names the transport; a message without transport_name gets it in its body so the
@@ -236,8 +234,73 @@ Decoded decode_inbound(const IngestTopic& topic, std::string_view text, const De
   if (!obj.contains("transport_name"))
     obj.emplace("transport_name", bj::string_view(transport_name.data(), transport_name.size()));
   InboundMessage message(std::move(parsed));
+  message.raw = text;
   message.transport_name = string_of(message.body.get_object().at("transport_name"));
   message.tag = std::move(std::get<std::string>(tag));
+  return message;
+}
+
+// A vumi TransportEvent: message_type "event", event_type ack / nack / delivery_report with its
+// extra field, user_message_id and event_id strings (vumi/message.py TransportEvent).
+Decoded decode_transport_event(const IngestTopic& topic, std::string_view text, const DecodeLimits& limits,
+                               const bj::storage_ptr& storage) {
+  bj::value parsed(storage);
+  if (auto r = parse_object(text, limits, "body", parsed, storage)) return *r;
+  const bj::object& obj = parsed.get_object();
+  const bj::value* message_type = find_member(obj, "message_type");
+  if (!message_type) return missing_field("message_type");
+  if (auto r = expect_string(*message_type, "message_type")) return *r;
+  if (string_of(*message_type) != "event")
+    return Rejection{Reason::wrong_type, "message_type is " + quoted_excerpt(string_of(*message_type)) +
+                                             "; a transport event has \"event\""};
+  for (std::string_view name : {"user_message_id", "event_id", "event_type"}) {
+    const bj::value* v = find_member(obj, name);
+    if (!v) return missing_field(name);
+    if (auto r = expect_string(*v, name)) return *r;
+  }
+  std::string_view event_type = string_of(*find_member(obj, "event_type"));
+  std::string_view extra = event_type == "ack"               ? "sent_message_id"
+                           : event_type == "nack"            ? "nack_reason"
+                           : event_type == "delivery_report" ? "delivery_status"
+                                                             : "";
+  if (extra.empty())
+    return Rejection{Reason::bad_identifier, "event_type " + quoted_excerpt(event_type) +
+                                                 " is not a transport event (ack, nack or delivery_report)"};
+  if (!find_member(obj, extra)) return missing_field(extra);
+  if (const bj::value* named = find_member(obj, "transport_name", true)) {
+    if (auto r = expect_string(*named, "transport_name")) return *r;
+    if (string_of(*named) != topic.parts[0])
+      return topic_mismatch("transport_name", topic.parts[0], string_of(*named));
+  }
+  TransportEvent event(std::move(parsed));
+  event.raw = text;
+  event.transport_name = std::string(topic.parts[0]);
+  event.user_message_id = string_of(event.body.get_object().at("user_message_id"));
+  event.event_type = string_of(event.body.get_object().at("event_type"));
+  return event;
+}
+
+// A conversation's outbound user_message: message_id a string, to_addr a string or null, and
+// message_type, when present, "user_message". The tag and ownership are checked by the dispatcher.
+Decoded decode_conversation_outbound(const IngestTopic& topic, std::string_view text,
+                                     const DecodeLimits& limits, const bj::storage_ptr& storage) {
+  bj::value parsed(storage);
+  if (auto r = parse_object(text, limits, "body", parsed, storage)) return *r;
+  const bj::object& obj = parsed.get_object();
+  const bj::value* message_id = find_member(obj, "message_id");
+  if (!message_id) return missing_field("message_id");
+  if (auto r = expect_string(*message_id, "message_id")) return *r;
+  if (auto r = string_or_null(obj, "to_addr")) return *r;
+  if (const bj::value* type = find_member(obj, "message_type", true)) {
+    if (auto r = expect_string(*type, "message_type")) return *r;
+    if (string_of(*type) != "user_message")
+      return Rejection{Reason::wrong_type, "message_type is " + quoted_excerpt(string_of(*type)) +
+                                               "; a conversation sends a \"user_message\""};
+  }
+  ConversationOutbound message(std::move(parsed));
+  message.raw = text;
+  message.conversation_type = std::string(topic.parts[0]);
+  message.conversation_key = std::string(topic.parts[1]);
   return message;
 }
 
@@ -261,6 +324,10 @@ Decoded decode_unguarded(std::string_view topic_text, std::string_view body, con
       return decode_inbound(parsed, body, limits, storage);
     case IngestTopic::Kind::command:
       return decode_command(parsed, body, limits, storage);
+    case IngestTopic::Kind::transport_event:
+      return decode_transport_event(parsed, body, limits, storage);
+    case IngestTopic::Kind::conversation_outbound:
+      return decode_conversation_outbound(parsed, body, limits, storage);
   }
   return Rejection{Reason::bad_topic, "unhandled topic kind"};
 }
@@ -370,6 +437,38 @@ Envelope EnvelopeDecoder::make_inbound_event(std::string_view account_key, Inbou
   message.transport_name = {};
   Envelope sealed = seal(bj::value(std::move(normalised)), 0);
   sealed.random_event_id = random_id;
+  sealed.raw_event_data = message.raw;
+  return sealed;
+}
+
+Envelope EnvelopeDecoder::make_transport_event(std::string_view account_key,
+                                               std::string_view conversation_type,
+                                               std::string_view conversation_key,
+                                               TransportEvent&& event) const {
+  std::string event_id;
+  const bj::object& body = event.body.get_object();
+  if (const bj::value* id = find_member(body, "event_id");
+      id && id->is_string() && is_identifier(string_of(*id)))
+    event_id = string_of(*id);
+  const bool random_id = event_id.empty();
+  if (random_id) event_id = fresh_event_id();
+  const std::string event_type(event.event_type);
+
+  bj::object normalised(event.body.storage());
+  normalised.reserve(7);
+  normalised.emplace("account_key", bj::string_view(account_key.data(), account_key.size()));
+  normalised.emplace("conversation_key", bj::string_view(conversation_key.data(), conversation_key.size()));
+  normalised.emplace("conversation_type",
+                     bj::string_view(conversation_type.data(), conversation_type.size()));
+  normalised.emplace("event_type", event_type);
+  normalised.emplace("event_id", event_id);
+  normalised.emplace("timestamp", vumi_timestamp_now());
+  normalised.emplace("event_data", std::move(event.body));
+  event.user_message_id = {};
+  event.event_type = {};
+  Envelope sealed = seal(bj::value(std::move(normalised)), 0);
+  sealed.random_event_id = random_id;
+  sealed.raw_event_data = event.raw;
   return sealed;
 }
 

@@ -29,7 +29,12 @@ class AccountDirectory {
                                                             std::string_view conversation_key) const = 0;
 };
 
-using Decoded = std::variant<Rejection, Envelope, InboundMessage, Command>;
+using Decoded =
+    std::variant<Rejection, Envelope, InboundMessage, Command, TransportEvent, ConversationOutbound>;
+
+// The "pool:tag" of a user_message's helper_metadata.tag.tag = [pool, tag] (pool an identifier,
+// tag a vumi tag name: common/identifier.hpp), or why it has none.
+std::variant<Rejection, std::string> read_message_tag(const boost::json::object& message);
 
 // `accounts` may be null (client-side validation, e.g. the `publish` command): the account checks
 // are skipped and an event without conversation_type is refused (missing_field), since there is no
@@ -61,6 +66,12 @@ class EnvelopeDecoder {
   // identifier, else event_id_if_absent (else a fresh random id).
   Envelope make_inbound_event(std::string_view account_key, InboundMessage&& message,
                               std::string_view event_id_if_absent = {}) const;
+
+  // Builds the event a transport event becomes for the conversation that sent the message:
+  // {conversation_type, conversation_key, event_type: ack / nack / delivery_report,
+  //  event_id: the TransportEvent's, event_data: <TransportEvent>}. Moves the event body.
+  Envelope make_transport_event(std::string_view account_key, std::string_view conversation_type,
+                                std::string_view conversation_key, TransportEvent&& event) const;
 
   const DecodeLimits& limits() const { return limits_; }
 

@@ -18,7 +18,7 @@ struct TopicForm {
   std::string_view shape;
 };
 
-constexpr std::array<TopicForm, 3> kForms{{
+constexpr std::array<TopicForm, 5> kForms{{
     {"event",
      IngestTopic::Kind::event,
      3,
@@ -26,6 +26,16 @@ constexpr std::array<TopicForm, 3> kForms{{
      "event.<account_key>.<conversation_type>.<event_type>"},
     {"inbound", IngestTopic::Kind::inbound, 1, {"transport_name"}, "inbound.<transport_name>"},
     {"command", IngestTopic::Kind::command, 1, {"worker_name"}, "command.<worker_name>"},
+    {"transport_event",
+     IngestTopic::Kind::transport_event,
+     1,
+     {"transport_name"},
+     "transport_event.<transport_name>"},
+    {"conversation_outbound",
+     IngestTopic::Kind::conversation_outbound,
+     2,
+     {"conversation_type", "conversation_key"},
+     "conversation_outbound.<conversation_type>.<conversation_key>"},
 }};
 
 Rejection bad_topic(std::string_view topic, std::string_view why) {
@@ -43,7 +53,8 @@ std::variant<Rejection, IngestTopic> parse_ingest_topic(std::string_view topic) 
   if (!form)
     return bad_topic(topic,
                      "is not event.<account_key>.<conversation_type>.<event_type>, "
-                     "inbound.<transport_name> or command.<worker_name>");
+                     "inbound.<transport_name>, command.<worker_name>, transport_event.<transport_name> or "
+                     "conversation_outbound.<conversation_type>.<conversation_key>");
 
   IngestTopic parsed;
   parsed.kind = form->kind;

@@ -9,15 +9,17 @@
 namespace vumi::event {
 
 struct IngestTopic {
-  enum class Kind { event, inbound, command };
+  enum class Kind { event, inbound, command, transport_event, conversation_outbound };
   Kind kind = Kind::event;
-  // event: account_key, conversation_type, event_type; inbound: transport_name; command: worker_name.
+  // event: account_key, conversation_type, event_type; inbound and transport_event: transport_name;
+  // command: worker_name; conversation_outbound: conversation_type, conversation_key.
   std::string_view parts[3];
 };
 
 // Splits topic into its kind and identifier parts; bad_frames for an empty topic, bad_topic for
 // anything that is not event.<account_key>.<conversation_type>.<event_type>,
-// inbound.<transport_name> or command.<worker_name> with identifier parts.
+// inbound.<transport_name>, command.<worker_name>, transport_event.<transport_name> or
+// conversation_outbound.<conversation_type>.<conversation_key> with identifier parts.
 std::variant<Rejection, IngestTopic> parse_ingest_topic(std::string_view topic);
 
 }  // namespace vumi::event

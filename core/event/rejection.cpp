@@ -38,6 +38,10 @@ std::string_view reason_code(Reason r) {
       return "unowned_tag";
     case Reason::forbidden:
       return "forbidden";
+    case Reason::unknown_message:
+      return "unknown_message";
+    case Reason::no_tag_pool:
+      return "no_tag_pool";
     case Reason::count_:
       break;
   }

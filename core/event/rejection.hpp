@@ -24,8 +24,10 @@ enum class Reason : unsigned char {
   bad_frames,            // not exactly two frames, or an empty frame
   unknown_account,       // account_key not in the config
   unknown_conversation,  // conversation_type absent and not declared for the account
-  unowned_tag,           // inbound message on a tag no account owns
+  unowned_tag,           // inbound message on a tag no account owns, or sent on one its account does not own
   forbidden,             // the publisher's key has no right to this topic (security.publishers)
+  unknown_message,       // transport event about a message the ledger does not know
+  no_tag_pool,           // a message sent on a tag whose pool has no tag_pools entry (no transport)
   count_                 // number of reasons; not a reason
 };
 

@@ -69,10 +69,27 @@ CREATE TABLE quarantined_messages (
 );
 )sql";
 
-constexpr std::array<Migration, 3> kMigrations{{
+// The message ledger (docs/state.md): message_id -> account and conversation, for transport events
+// and conversation replies. created_at orders pruning.
+constexpr const char* kMessageLedger = R"sql(
+CREATE TABLE message_ledger (
+  message_id         TEXT NOT NULL,
+  direction          TEXT NOT NULL CHECK (direction IN ('outbound', 'inbound')),
+  account_key        TEXT NOT NULL,
+  conversation_type  TEXT NOT NULL,
+  conversation_key   TEXT NOT NULL,
+  tag                TEXT NOT NULL DEFAULT '',
+  created_at         TEXT NOT NULL,
+  PRIMARY KEY (message_id, direction)
+) WITHOUT ROWID;
+CREATE INDEX message_ledger_by_age ON message_ledger (created_at);
+)sql";
+
+constexpr std::array<Migration, 4> kMigrations{{
     {1, "contacts, inbox and dead_letters tables", kVersion1},
     {2, "outbox and processed_messages (delivery) tables", kVersion2},
     {3, "quarantined_messages table", kVersion3},
+    {4, "message_ledger table", kMessageLedger},
 }};
 
 }  // namespace

@@ -32,6 +32,9 @@ class SqliteStateStore final : public StateStore {
   StoreStatus quarantine_put(std::string_view message_key, std::string_view account,
                              std::string_view report) override;
   std::vector<std::string> quarantined_keys() override;
+  StoreStatus ledger_put(const LedgerEntry& entry) override;
+  std::optional<LedgerEntry> ledger_get(std::string_view message_id, std::string_view direction,
+                                        StoreStatus& status) override;
 
   std::vector<Contact> contacts(std::string_view account) override;
   std::vector<InboxEntry> inbox(std::string_view account) override;
@@ -54,6 +57,7 @@ class SqliteStateStore final : public StateStore {
   void configure_connection(Mode mode);
   void check_read_only_version();
   void prepare_statements();
+  void prepare_ledger_statements();  // sqlite_message_ledger.cpp
   // Reads a contact from a row laid out as kContactColumns; false (status set) if extra is not an object.
   bool read_contact(Statement& row, std::string_view account, Contact& out, StoreStatus& status);
   // Fails status with "<what>: <SQLite's message>".
@@ -84,6 +88,10 @@ class SqliteStateStore final : public StateStore {
   Statement contacts_list_;
   Statement inbox_list_;
   Statement dead_letters_list_;
+  Statement ledger_insert_;
+  Statement ledger_select_;
+  Statement ledger_prune_;
+  std::uint64_t ledger_puts_ = 0;  // prune every kLedgerPruneEvery puts
   Statement begin_;
   Statement commit_;
   Statement rollback_;

@@ -50,6 +50,19 @@ struct DeadLetter {
   std::string input;        // the raw or decoded input (JSON text or raw bytes as text)
 };
 
+// One message the dispatcher passed on, kept so later traffic about it finds its conversation:
+// outbound (published to a transport; transport events name it by user_message_id) or inbound
+// (routed to a conversation; the conversation's reply names it by in_reply_to).
+struct LedgerEntry {
+  std::string message_id;
+  std::string direction;  // "outbound" or "inbound"
+  std::string account_key;
+  std::string conversation_type;
+  std::string conversation_key;
+  std::string tag;         // "pool:tag" the message came on or goes out through; empty when unknown
+  std::string created_at;  // set by the store
+};
+
 // Result of a data-path operation: never throws; error says what failed.
 struct StoreStatus {
   bool ok = true;
@@ -63,6 +76,8 @@ struct OutboxRow {
   std::string topic;
   std::string body;
 };
+// How long the message ledger keeps an entry: delivery reports can trail a message by days.
+constexpr int kLedgerRetentionHours = 7 * 24;
 
 class StateStore {
  public:
@@ -93,6 +108,12 @@ class StateStore {
                                      std::string_view report) = 0;
   // Every quarantined message key. Control plane: throws StoreError.
   virtual std::vector<std::string> quarantined_keys() = 0;
+  // Records a message in the ledger (replacing an entry with the same message_id and direction);
+  // entries older than kLedgerRetentionHours are pruned as new ones arrive.
+  virtual StoreStatus ledger_put(const LedgerEntry& entry) = 0;
+  // The ledger entry of message_id in direction, or nullopt (absent, or on error with status set).
+  virtual std::optional<LedgerEntry> ledger_get(std::string_view message_id, std::string_view direction,
+                                                StoreStatus& status) = 0;
 
   // Inspection (oldest first); account empty = all accounts. Control plane: throws StoreError.
   virtual std::vector<Contact> contacts(std::string_view account) = 0;

@@ -38,8 +38,9 @@ class IngestReader {
  public:
   // Messages read per turn before yielding to timers, signals and the other socket.
   static constexpr std::size_t kDefaultBudget = 1024;
-  // The prefixes the daemon subscribes to: the three ingest topic families.
-  static constexpr std::string_view kTopicPrefixes[] = {"event.", "inbound.", "command."};
+  // The prefixes the daemon subscribes to: the five ingest topic families.
+  static constexpr std::string_view kTopicPrefixes[] = {"event.", "inbound.", "command.", "transport_event.",
+                                                        "conversation_outbound."};
 
   // Creates the socket and binds it (throws std::runtime_error with the reason on failure).
   // secure (may be empty) is applied to the socket before it binds (CurveServer::secure).

@@ -46,6 +46,12 @@ std::variant<std::string, event::Rejection> derive_topic(const boost::json::obje
     if (auto* r = std::get_if<event::Rejection>(&worker)) return std::move(*r);
     return "command." + std::get<std::string>(worker);
   }
+  if (const auto* type = body.if_contains("message_type");
+      type && type->is_string() && type->get_string() == "event") {
+    auto transport = identifier_field(body, "transport_name");
+    if (auto* r = std::get_if<event::Rejection>(&transport)) return std::move(*r);
+    return "transport_event." + std::get<std::string>(transport);
+  }
   if (is_user_message(body)) {
     auto transport = identifier_field(body, "transport_name");
     if (auto* r = std::get_if<event::Rejection>(&transport)) return std::move(*r);

@@ -10,6 +10,7 @@
 namespace vumi::transport {
 
 // - a command (has "command" or "worker_name")                   -> command.<worker_name>
+// - a transport event (message_type "event")                     -> transport_event.<transport_name>
 // - a user_message (message_type "user_message", or transport_name
 //   together with helper_metadata.tag)                            -> inbound.<transport_name>
 // - anything else is taken for an event                           ->

@@ -9,16 +9,19 @@
 #include <vumi/plugin.hpp>
 
 #include "shared/plugin_support.hpp"
+#include "shared/vumi_reply.hpp"
 
 namespace {
 
 namespace json = boost::json;
 using vumi::sdk::StepResult;
+using vumi_plugins::in_session;
 using vumi_plugins::inbound_user_message;
 using vumi_plugins::is_identifier;
 using vumi_plugins::kNoOptionsSchema;
 using vumi_plugins::not_inbound_message;
 using vumi_plugins::trim;
+using vumi_plugins::vumi_reply;
 using vumi_plugins::vumi_timestamp_now;
 
 // The inbound message field a reply needs, as a non-empty string; nullopt when missing or not one.
@@ -90,7 +93,7 @@ class DefaultAccountHandler {
   }
 
  private:
-  // A user_message answering `message` (addresses swapped, in_reply_to set), or why it cannot be made.
+  // A vumi reply() to `message`, or why it cannot be made.
   static std::variant<json::object, std::string> build_reply(vumi::sdk::Call& call,
                                                              const json::object& message,
                                                              const std::string& content) {
@@ -101,36 +104,16 @@ class DefaultAccountHandler {
     if (!message_id) return std::string("cannot auto-reply: the inbound message has no message_id");
     const auto from_addr = text_field(message, "from_addr");
     if (!from_addr) return std::string("cannot auto-reply: the inbound message has no from_addr to reply to");
-    const json::value* to_addr = message.if_contains("to_addr");
-    const json::value* transport_type = message.if_contains("transport_type");
 
-    // Like Vumi's TransportUserMessage.reply(): helper and transport metadata travel back.
-    json::object helper;
-    if (const json::value* h = message.if_contains("helper_metadata"); h && h->is_object())
-      helper = h->as_object();
-    json::object go;
-    if (const json::value* g = helper.if_contains("go"); g && g->is_object()) go = g->as_object();
-    go["user_account"] = call.account_key();
-    helper["go"] = std::move(go);
-    json::value transport_metadata = json::object{};
-    if (const json::value* t = message.if_contains("transport_metadata"); t && t->is_object())
-      transport_metadata = *t;
-
-    return json::object{
-        {"message_version", "20110921"},
-        {"message_type", "user_message"},
-        {"timestamp", vumi_timestamp_now()},
-        {"message_id", call.new_id()},
-        {"to_addr", *from_addr},
-        {"from_addr", to_addr ? *to_addr : json::value(nullptr)},
-        {"content", content},
-        {"transport_name", *transport_name},
-        {"transport_type", transport_type ? *transport_type : json::value(nullptr)},
-        {"in_reply_to", *message_id},
-        {"session_event", nullptr},
-        {"helper_metadata", std::move(helper)},
-        {"transport_metadata", std::move(transport_metadata)},
-    };
+    // vumi's reply(): addresses, group, provider and transport fields travel back, the session of a
+    // USSD-style message is closed; helper_metadata.go names the account.
+    json::object reply =
+        vumi_reply(message, content, call.new_id(), vumi_timestamp_now(), in_session(message));
+    json::object& helper = reply["helper_metadata"].as_object();
+    json::value& go = helper["go"];
+    if (!go.is_object()) go = json::object{};
+    go.as_object()["user_account"] = call.account_key();
+    return reply;
   }
 };
 

@@ -181,7 +181,7 @@ TEST(ConfigKeys, UnknownTopLevelKeySuggestsTheClosest) {
       parse_errors(R"({"handler": {}})"),
       ElementsAre(AllOf(HasSubstr("unknown key \"handler\" (allowed: ingest, outbound, state_dir, "
                                   "plugin_path, handlers, accounts, limits, status_interval_s, security, "
-                                  "plugin_path_insecure_ok)"),
+                                  "plugin_path_insecure_ok, tag_pools)"),
                         HasSubstr("did you mean \"handlers\"?"))));
 }
 
@@ -344,15 +344,23 @@ TEST(ConfigAccounts, KeysConversationsAndTypes) {
 }
 
 TEST(ConfigAccounts, TagsArePoolColonTag) {
+  // vumi tags: the pool an identifier, the tag any UTF-8 without control characters or whitespace,
+  // split at the first ':' ("a:b:c" is pool "a", tag "b:c").
+  const std::string long_tag = "pool:" + std::string(129, 'x');
   EXPECT_THAT(
-      parse_errors(base_config(R"({"a": {"tags": ["longcode:12345", "ussd:star-120_1", "longcode", ":1",
-      "pool:", "a:b:c", "po ol:1", 7]}})")),
-      ElementsAre("accounts.a.tags[2]: tag \"longcode\" is not \"pool:tag\" (e.g. \"longcode:12345\")",
-                  "accounts.a.tags[3]: tag \":1\" has an empty pool (expected \"pool:tag\")",
-                  "accounts.a.tags[4]: tag \"pool:\" has an empty tag after the pool (expected \"pool:tag\")",
-                  HasSubstr("accounts.a.tags[5]: tag \"a:b:c\" contains ':'"),
-                  HasSubstr("accounts.a.tags[6]: tag \"po ol:1\" contains ' '"),
-                  "accounts.a.tags[7]: expected string, got integer"));
+      parse_errors(
+          base_config(R"({"a": {"tags": ["longcode:12345", "ussd:*120*10001#", "longcode:+27820001001",
+      "xmpp:xmpp@example.org", "dotted:tag.name.v1", "a:b:c", "longcode", ":1",
+      "pool:", "po ol:1", "pool:a b", "pool:tab\t", ")" +
+                      long_tag + R"(", 7]}})")),
+      ElementsAre("accounts.a.tags[6]: tag \"longcode\" is not \"pool:tag\" (e.g. \"longcode:12345\")",
+                  "accounts.a.tags[7]: tag \":1\" has an empty pool (expected \"pool:tag\")",
+                  "accounts.a.tags[8]: tag \"pool:\" has an empty tag after the pool (expected \"pool:tag\")",
+                  HasSubstr("accounts.a.tags[9]: tag \"po ol:1\" has pool that contains ' '"),
+                  HasSubstr("accounts.a.tags[10]: tag \"pool:a b\" has tag that contains U+0020 at byte 1"),
+                  HasSubstr("has tag that contains U+0009 at byte 3"),
+                  HasSubstr("has tag that is longer than 128 bytes"),
+                  "accounts.a.tags[13]: expected string, got integer"));
   EXPECT_THAT(parse_errors(base_config(R"({"a": {"tags": "longcode:1"}})")),
               ElementsAre("accounts.a.tags: expected array, got string"));
 }
@@ -501,6 +509,39 @@ TEST(ConfigErrors, EveryErrorIsReported) {
 TEST(ConfigErrors, TextJoinsPathAndMessage) {
   EXPECT_EQ((ConfigError{"a.b", "bad"}).text(), "a.b: bad");
   EXPECT_EQ((ConfigError{"", "bad"}).text(), "bad");
+}
+
+}  // namespace
+
+namespace {
+
+TEST(ConfigTagPools, ReadsEachPoolsTransportAndReply) {
+  auto loaded = vumi::config::parse_config(R"({"tag_pools": {
+      "ussd": {"transport_name": "ussd_transport", "transport_type": "ussd", "reply_to_unroutable": "Not in use."},
+      "longcode": {"transport_name": "sms_transport", "reply_to_unroutable": null}}})",
+                                           "test");
+  ASSERT_TRUE(loaded.ok());
+  const auto& pools = loaded.config->tag_pools;
+  ASSERT_EQ(pools.size(), 2u);
+  EXPECT_EQ(pools[0].pool, "ussd");
+  EXPECT_EQ(pools[0].transport_name, "ussd_transport");
+  EXPECT_EQ(pools[0].transport_type, "ussd");
+  EXPECT_EQ(pools[0].reply_to_unroutable, "Not in use.");
+  EXPECT_EQ(pools[1].pool, "longcode");
+  EXPECT_FALSE(pools[1].transport_type);
+  EXPECT_FALSE(pools[1].reply_to_unroutable);
+}
+
+TEST(ConfigTagPools, NamesEveryProblemByPath) {
+  EXPECT_THAT(parse_errors(R"({"tag_pools": {"a:b": {"transport_name": "t"},
+      "p1": {"transport_type": "sms"}, "p2": {"transport_name": "x.y", "reply_to_unroutable": " "},
+      "p3": {"transport_name": "t", "reply_to_unroutabel": "x"}, "p4": 3}})"),
+              ElementsAre(HasSubstr("tag_pools.a:b: pool \"a:b\" contains ':'"),
+                          "tag_pools.p1: missing required key \"transport_name\"",
+                          HasSubstr("tag_pools.p2.transport_name: "),
+                          "tag_pools.p2.reply_to_unroutable: must not be empty (null or absent: no reply)",
+                          HasSubstr("tag_pools.p3: unknown key \"reply_to_unroutabel\""),
+                          "tag_pools.p4: expected object, got integer"));
 }
 
 }  // namespace

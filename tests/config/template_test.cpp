@@ -56,7 +56,8 @@ class TemplateRender : public ::testing::Test {
   bj::value event_ = bj::parse(R"({"event_type": "poll_complete", "event_data": {
       "from_addr": "+27831234567", "count": 3, "ok": true, "ratio": 0.5, "none": null,
       "answers": {"name": "Thandi \"T\"\nM", "tags": ["a", "b"]},
-      "a/b": "slash", "m~n": "tilde", "": "empty key"}})");
+      "a/b": "slash", "m~n": "tilde", "": "empty key",
+      "participant": {"labels": "{\"name\": \"Thandi\", \"favorite color\": \"2\", \"n\": 7}", "age": 3}}})");
   bj::value steps_ = bj::parse(R"({"contact": {"msisdn": "+27831234567", "name": "Thandi"}})");
 };
 
@@ -144,6 +145,32 @@ TEST_F(TemplateRender, CopiesShareTheCompiledForm) {
   Template original = compiled(R"({"x": "{{/event/event_type}}"})");
   Template copy = original;
   EXPECT_EQ(render(copy), bj::parse(R"({"x": "poll_complete"})"));
+}
+
+// vxpolls' participant.dump() JSON-encodes labels, polls and sent_messages as strings.
+TEST_F(TemplateRender, JsonFormReadsInsideAJsonEncodedString) {
+  EXPECT_EQ(render(compiled(R"({"name": "{{json(/event/event_data/participant/labels)/name}}",
+                                "color": "{{json(/event/event_data/participant/labels)/favorite color}}",
+                                "n": "{{json(/event/event_data/participant/labels)/n}}",
+                                "all": "{{json(/event/event_data/participant/labels)}}",
+                                "line": "Hi {{json(/event/event_data/participant/labels)/name}}!"})")),
+            bj::parse(R"({"name": "Thandi", "color": "2", "n": 7,
+                          "all": {"name": "Thandi", "favorite color": "2", "n": 7}, "line": "Hi Thandi!"})"));
+  EXPECT_THAT(render_error(compiled(R"({"x": "{{json(/event/event_data/participant/labels)/age}}"})")),
+              HasSubstr("nothing at /age inside the JSON of /event/event_data/participant/labels"));
+  EXPECT_THAT(render_error(compiled(R"({"x": "{{json(/event/event_data/participant/age)/a}}"})")),
+              HasSubstr("/event/event_data/participant/age is integer, not a string holding JSON"));
+  EXPECT_THAT(render_error(compiled(R"({"x": "{{json(/event/event_data/from_addr)/a}}"})")),
+              HasSubstr("/event/event_data/from_addr is not JSON text"));
+}
+
+TEST(TemplateCompile, JsonFormSyntaxErrors) {
+  EXPECT_THAT(compile_errors(R"({"x": "{{json(/event/a/b}}"})"),
+              ElementsAre(Pair("x", HasSubstr("json( has no closing ')'"))));
+  EXPECT_THAT(compile_errors(R"({"x": "{{json(/nowhere/a)/b}}"})"),
+              ElementsAre(Pair("x", HasSubstr("unknown root"))));
+  EXPECT_THAT(compile_errors(R"({"x": "{{json(/event/a)b}}"})"),
+              ElementsAre(Pair("x", HasSubstr("json( has no closing ')'"))));
 }
 
 TEST(TemplateCompile, RecordsEveryUseWithWhere) {

@@ -76,11 +76,30 @@ TEST_F(InboundTest, MalformedTags) {
   EXPECT_EQ(reject(user_message(R"(["a","b c"])")).reason, Reason::bad_identifier);
   EXPECT_EQ(reject(user_message(R"(["a:b","c"])")).text(),
             "bad_identifier: helper_metadata.tag.tag[0] \"a:b\" contains ':' (it separates pool and tag)");
-  std::string long_part(100, 'x');
-  EXPECT_EQ(reject(user_message("[\"" + long_part + "\",\"" + long_part + "\"]")).reason,
-            Reason::bad_identifier);
+  std::string long_part(129, 'x');
+  const Rejection too_long = reject(user_message("[\"p\",\"" + long_part + "\"]"));
+  EXPECT_EQ(too_long.reason, Reason::bad_identifier);
+  EXPECT_NE(too_long.message.find("is longer than 128 bytes"), std::string::npos) << too_long.message;
   EXPECT_EQ(reject(R"({"message_id":"m","to_addr":"1","from_addr":"2","helper_metadata":[]})").text(),
             "wrong_type: helper_metadata must be an object, got array");
+}
+
+// vumi-go makes the tag the to_addr: USSD codes, + long codes, XMPP handles, dotted names.
+TEST_F(InboundTest, VumiTagsOfEveryForm) {
+  const std::pair<const char*, const char*> tags[] = {{"*120*10001#", "*120*10001#"},
+                                                      {"+27820001001", "+27820001001"},
+                                                      {"xmpp@example.org", "xmpp@example.org"},
+                                                      {"tag.name.v1", "tag.name.v1"},
+                                                      {"caf\\u00e9:1", "caf\xc3\xa9:1"}};
+  for (const auto& [json_text, decoded] : tags) {
+    const std::string body = user_message(std::string(R"(["pool",")") + json_text + "\"]");
+    EXPECT_EQ(take<InboundMessage>(decoder.decode("inbound.sms", body)).tag, std::string("pool:") + decoded)
+        << json_text;
+  }
+  EXPECT_EQ(reject(user_message(R"(["pool","a\tb"])")).reason, Reason::bad_identifier);
+  EXPECT_EQ(reject(user_message(R"(["pool","a\u00a0b"])")).reason, Reason::bad_identifier);  // NBSP
+  EXPECT_EQ(reject(user_message(R"(["pool",""])")).reason, Reason::bad_identifier);
+  EXPECT_EQ(reject(user_message(R"(["po ol","t"])")).reason, Reason::bad_identifier);
 }
 
 TEST_F(InboundTest, AddressesAndMessageId) {

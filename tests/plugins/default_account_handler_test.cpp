@@ -87,12 +87,57 @@ TEST_F(DefaultAccountHandlerTest, AutoRepliesToTheSender) {
             (json::object{{"tag", json::object{{"tag", json::array{"longcode", "54321"}}}},
                           {"go", json::object{{"user_account", "acct1"}}}}));
   EXPECT_TRUE(r.contains("timestamp"));
-  EXPECT_EQ(r.size(), 13u) << json::serialize(r);
+  // vumi's reply() fields besides: group, provider, the swapped address types, the endpoint.
+  EXPECT_TRUE(r.at("group").is_null());
+  EXPECT_TRUE(r.at("provider").is_null());
+  EXPECT_TRUE(r.at("to_addr_type").is_null());
+  EXPECT_TRUE(r.at("from_addr_type").is_null());
+  EXPECT_EQ(r.at("routing_metadata"), (json::object{{"endpoint_name", "default"}}));
+  EXPECT_EQ(r.size(), 18u) << json::serialize(r);
 
   const std::int64_t inbox_id = host.inbox("acct1").at(0).id;
   EXPECT_EQ(*run.output, (json::object{{"inbox_id", inbox_id}, {"reply_message_id", r.at("message_id")}}));
   EXPECT_EQ(host.emitted().size(), 1u);
   EXPECT_EQ(host.metric("auto_replies_sent"), 1);
+}
+
+// A TransportUserMessage of a USSD session, field by field as vumi/message.py makes it.
+TEST_F(DefaultAccountHandlerTest, AReplyToASessionMessageIsVumisReplyAndClosesTheSession) {
+  const std::string message = R"({"message_version": "20110921", "message_type": "user_message",
+    "timestamp": "2026-12-02 05:00:00.000000", "routing_metadata": {"endpoint_name": "ussd_in"},
+    "helper_metadata": {"tag": {"tag": ["ussd", "*120*10001#"]}}, "message_id": "in-1",
+    "in_reply_to": null, "provider": "mtn", "session_event": "new", "content": null,
+    "transport_metadata": {"session_id": "s-9"}, "group": "#chan", "to_addr_type": "msisdn",
+    "from_addr_type": "gtalk_id", "to_addr": "*120*10001#", "from_addr": "me@example.org",
+    "transport_name": "ussd_transport", "transport_type": "ussd"})";
+  auto run = make().run(inbound(message), kReply);
+  ASSERT_TRUE(run.continued()) << run.error;
+  ASSERT_EQ(host.published().size(), 1u);
+  EXPECT_EQ(host.published()[0].topic, "outbound.ussd_transport");
+  json::object r = host.published()[0].body;
+  EXPECT_EQ(r.at("message_id").as_string().size(), 32u);
+  r.erase("message_id");
+  r.erase("timestamp");
+  const json::object expected{
+      {"message_version", "20110921"},
+      {"message_type", "user_message"},
+      {"routing_metadata", json::object{{"endpoint_name", "ussd_in"}}},
+      {"helper_metadata", json::object{{"tag", json::object{{"tag", json::array{"ussd", "*120*10001#"}}}},
+                                       {"go", json::object{{"user_account", "acct1"}}}}},
+      {"in_reply_to", "in-1"},
+      {"provider", "mtn"},
+      {"session_event", "close"},
+      {"content", "Sorry, nothing is running on this number."},
+      {"transport_metadata", json::object{{"session_id", "s-9"}}},
+      {"group", "#chan"},
+      {"to_addr_type", "gtalk_id"},
+      {"from_addr_type", "msisdn"},
+      {"to_addr", "me@example.org"},
+      {"from_addr", "*120*10001#"},
+      {"transport_name", "ussd_transport"},
+      {"transport_type", "ussd"},
+  };
+  EXPECT_EQ(r, expected) << json::serialize(r);
 }
 
 TEST_F(DefaultAccountHandlerTest, RepliesOnTheInboundTransport) {

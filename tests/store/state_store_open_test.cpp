@@ -61,6 +61,7 @@ TEST(StateStoreOpen, CreatesFolderAndDatabaseWithLatestSchemaInWalMode) {
   EXPECT_TRUE(tables.count("contacts"));
   EXPECT_TRUE(tables.count("inbox"));
   EXPECT_TRUE(tables.count("dead_letters"));
+  EXPECT_TRUE(tables.count("message_ledger"));
 }
 
 TEST(StateStoreOpen, ReopenKeepsDataAndSchemaVersion) {

@@ -236,5 +236,59 @@ TEST_F(Story, OnlyTheMatchingRouteRunsAndEachStepHasItsOwnConfig) {
   stop();
 }
 
+// Issue 14 on the real daemon with config/vumi-go-survey.json: a vumi-go survey's survey_completed
+// creates the contact from the participant's JSON-encoded labels and thanks them; the transport's
+// ack comes back on transport_event.* and reaches the survey's conversation; the survey worker's
+// reply on conversation_outbound.* goes out through the USSD pool's transport.
+TEST_F(Story, AVumiGoSurveyRoundTripOverRealSockets) {
+  std::string cfg = read_file(VUMI_SOURCE_DIR "/config/vumi-go-survey.json");
+  replace(cfg, "tcp://127.0.0.1:7710", "tcp://127.0.0.1:0");
+  replace(cfg, "tcp://127.0.0.1:7711", "tcp://127.0.0.1:*");
+  replace(cfg, R"("state_dir": "var")", R"("state_dir": ")" + (dir.path() / "state").string() + "\"");
+  replace(cfg, R"(["build/plugins"])", R"([")" VUMI_PLUGIN_DIR R"("])");
+  start(cfg);
+  ASSERT_TRUE(pub->wait_for_subscriptions({"transport_event.", "conversation_outbound."}, 10s));
+  const std::string account = "73ad76ec8c2e40858dc9d6b934049d95";
+  const std::string conversation = "a6a20571e77f4aa89a8b10a771b005bc";
+
+  ASSERT_TRUE(pub->send(
+      "event." + account + ".surveys.survey_completed",
+      R"({"account_key": ")" + account + R"(", "conversation_key": ")" + conversation +
+          R"(", "event_type": "survey_completed", "content": {"from_addr": "+27831234567", )"
+          R"("message_id": "in-1", "transport_type": "ussd", "participant": )"
+          R"({"user_id": "+27831234567", "labels": "{\"name\": \"Thandi\", \"favorite color\": \"2\"}", "polls": "[]"}}})"));
+  auto sms = receive(1);
+  ASSERT_EQ(sms.size(), 1u) << daemon->process().output();
+  EXPECT_EQ(sms[0].first, "outbound.sms_transport");
+  EXPECT_EQ(sms[0].second.at("content"), "Thanks Thandi!");
+  const std::string sms_id(sms[0].second.at("message_id").as_string());
+
+  const std::string ack = R"({"message_version": "20110921", "message_type": "event", "event_type": "ack", )"
+                          R"("event_id": "e-1", "user_message_id": ")" +
+                          sms_id + R"(", "sent_message_id": "smsc-1", "transport_name": "sms_transport"})";
+  ASSERT_TRUE(pub->send("transport_event.sms_transport", ack));
+  auto forwarded = receive(1);
+  ASSERT_EQ(forwarded.size(), 1u) << daemon->process().output();
+  EXPECT_EQ(forwarded[0].first, "conversation.surveys." + conversation);
+  EXPECT_EQ(forwarded[0].second, json::parse(ack).as_object());
+
+  ASSERT_TRUE(pub->send(
+      "conversation_outbound.surveys." + conversation,
+      R"({"message_id": "out-1", "to_addr": "+27831234567", "from_addr": "*120*10001#", )"
+      R"("content": "Question 1?", "in_reply_to": null, "session_event": null, )"
+      R"("message_type": "user_message", "helper_metadata": {"tag": {"tag": ["ussd_pool", "*120*10001#"]}}})"));
+  auto reply = receive(1);
+  ASSERT_EQ(reply.size(), 1u) << daemon->process().output();
+  EXPECT_EQ(reply[0].first, "outbound.ussd_transport");
+  EXPECT_EQ(reply[0].second.at("helper_metadata").at("go").at("conversation_key"), conversation.c_str());
+  stop();
+
+  auto store = store::StateStore::open_read_only(dir.path() / "state");
+  auto contacts = store->contacts(account);
+  ASSERT_EQ(contacts.size(), 1u);
+  EXPECT_EQ(contacts[0].name, "Thandi");
+  EXPECT_TRUE(store->dead_letters("").empty());
+}
+
 }  // namespace
 }  // namespace vumi

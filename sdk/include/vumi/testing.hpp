@@ -904,7 +904,7 @@ inline vumi_status FakeHost::svc_publish(vumi_call* call, vumi_view topic, vumi_
     for (std::size_t i = 1; i < parts.size(); ++i)
       if (!detail::is_identifier(parts[i])) return VUMI_ERR_INVALID_ARGUMENT;
     bool allowed = false;
-    if (parts[0] == "outbound") {
+    if (parts[0] == "outbound" || parts[0] == "command") {
       allowed = parts.size() == 2;
     } else if (parts[0] == "conversation" && parts.size() == 3) {
       auto account = c.host->accounts_.find(c.step->account_key);
