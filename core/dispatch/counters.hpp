@@ -18,6 +18,9 @@ struct Counters {
   std::uint64_t published = 0;           // messages handed to the outbound sink
   std::uint64_t dead_letters = 0;        // dead letters recorded
   std::uint64_t unrouted = 0;            // events that matched no route
+  std::uint64_t retries_scheduled = 0;   // step attempts that asked to be run again (and were scheduled)
+  std::uint64_t retries_run = 0;         // scheduled attempts that ran
+  std::uint64_t retries_exhausted = 0;   // steps out of attempts (one retries_exhausted dead letter each)
   std::array<std::uint64_t, event::kReasonCount> rejected{};  // by reason
 
   std::uint64_t rejected_total() const {

@@ -56,6 +56,10 @@ class EnvelopeDecoder {
   //  event_data: <message>}. Moves the message body.
   Envelope make_inbound_event(std::string_view account_key, InboundMessage&& message) const;
 
+  // Rebuilds the Envelope of a normalised body this host produced earlier (a pending retry's
+  // stored event, depth and causation_id kept); a Rejection when the text is not one.
+  std::variant<Rejection, Envelope> restore(std::string_view normalised_json) const;
+
   const DecodeLimits& limits() const { return limits_; }
 
  private:

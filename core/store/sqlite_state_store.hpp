@@ -29,10 +29,18 @@ class SqliteStateStore final : public StateStore {
   std::optional<std::int64_t> inbox_put(std::string_view account, const boost::json::value& message,
                                         StoreStatus& status) override;
   StoreStatus dead_letter_put(const DeadLetter& letter) override;
+  StoreStatus dead_letter_mark_replayed(std::int64_t id, std::string_view when) override;
+  std::optional<std::int64_t> dead_letters_prune(const DeadLetterRetention& retention, std::int64_t max_deleted,
+                                                 StoreStatus& status) override;
+  std::optional<std::int64_t> pending_retry_put(const PendingRetry& retry, StoreStatus& status) override;
+  StoreStatus pending_retry_delete(std::int64_t id) override;
 
   std::vector<Contact> contacts(std::string_view account) override;
   std::vector<InboxEntry> inbox(std::string_view account) override;
   std::vector<DeadLetter> dead_letters(std::string_view account) override;
+  std::vector<DeadLetter> dead_letters(const DeadLetterFilter& filter) override;
+  std::int64_t dead_letters_purge(const DeadLetterFilter& filter) override;
+  std::vector<PendingRetry> pending_retries() override;
 
   StoreStatus begin_batch() override;
   StoreStatus commit_batch() override;
@@ -43,6 +51,8 @@ class SqliteStateStore final : public StateStore {
   void prepare_statements();
   // Reads a contact from a row laid out as kContactColumns; false (status set) if extra is not an object.
   bool read_contact(Statement& row, std::string_view account, Contact& out, StoreStatus& status);
+  static DeadLetter read_dead_letter(Statement& row);  // a row laid out as VUMI_DEAD_LETTER_COLUMNS
+  void bind_filter(Statement& query, const DeadLetterFilter& filter);  // throws StoreError
   // Fails status with "<what>: <SQLite's message>".
   void fail(StoreStatus& status, std::string_view what) const;
 
@@ -56,6 +66,10 @@ class SqliteStateStore final : public StateStore {
   Statement contact_upsert_;
   Statement inbox_insert_;
   Statement dead_letter_insert_;
+  Statement dead_letter_coalesce_;
+  Statement dead_letter_replayed_;
+  Statement pending_retry_insert_;
+  Statement pending_retry_delete_;
   Statement contacts_list_;
   Statement inbox_list_;
   Statement dead_letters_list_;

@@ -5,12 +5,14 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/system_timer.hpp>
 #include <csignal>
 #include <stdexcept>
 #include <zmq.hpp>
 
 #include "dispatch/dispatcher.hpp"
 #include "store/state_dir_lock.hpp"
+#include "dispatch/retry_scheduler.hpp"
 #include "store/state_store.hpp"
 #include "transport/curve_server.hpp"
 #include "transport/ingest_reader.hpp"
@@ -21,8 +23,11 @@ namespace vumi::transport {
 
 namespace asio = boost::asio;
 
+constexpr long kPruneIntervalMs = 5000;  // dead-letter retention and held-back log counts
+
 struct Daemon::Impl final : IngestHandler {
-  explicit Impl(DaemonOptions opts) : options(std::move(opts)), signals(io), status_timer(io) {}
+  explicit Impl(DaemonOptions opts)
+      : options(std::move(opts)), signals(io), status_timer(io), retry_timer(io), prune_timer(io) {}
 
   int run();
   bool start();  // false when startup failed (already logged)
@@ -30,6 +35,10 @@ struct Daemon::Impl final : IngestHandler {
   void reload();
   void stop();
   void arm_status_timer();
+  void arm_retry_timer();  // for the earliest pending retry, when it changed
+  void run_retries();
+  void arm_prune_timer(std::chrono::milliseconds after);
+  void prune_dead_letters();
   unsigned status_interval_s() const;
   void log_security(const config::Config& config) const;
 
@@ -42,17 +51,18 @@ struct Daemon::Impl final : IngestHandler {
     // With CURVE, the sender's key must have the right to the topic; decided before decoding.
     if (curve->enabled()) {
       if (auto refusal = policy->ingest_refusal(ingest->sender_user_id(), topic, runtime->routes())) {
-        dispatcher->refuse({event::Reason::forbidden, std::move(*refusal)}, topic, body);
+        dispatcher->refuse({event::Reason::forbidden, std::move(*refusal)}, topic, body, ingest->current_source());
         return;
       }
     }
-    dispatcher->handle(topic, body);
+    dispatcher->handle(topic, body, ingest->current_source());
   }
   void on_batch_end() override {
     const store::StoreStatus status = store->commit_batch();
     if (!status.ok) spdlog::error("state: {}", status.error);
     // Sends may have consumed the outbound descriptor's edge; look for subscriptions here too.
     outbound->drain_subscriptions();
+    arm_retry_timer();
   }
 
   std::string status() const {
@@ -67,6 +77,9 @@ struct Daemon::Impl final : IngestHandler {
   asio::io_context io{1};
   asio::signal_set signals;
   asio::steady_timer status_timer;
+  asio::system_timer retry_timer;  // due times are wall-clock: they come back from the store after a restart
+  std::optional<std::int64_t> retry_armed_for_ms;
+  asio::steady_timer prune_timer;
   std::shared_ptr<const dispatch::Runtime> runtime;
   std::unique_ptr<store::StateDirLock> state_lock;  // declared before store: released after it closes
   std::unique_ptr<store::StateStore> store;
@@ -89,6 +102,8 @@ int Daemon::Impl::run() {
     if (!ec) on_signal(n);
   });
   arm_status_timer();
+  arm_retry_timer();
+  arm_prune_timer(std::chrono::seconds(1));
   ingest->start();
   outbound->watch_subscriptions(io);
   spdlog::info("listening: ingest {}, outbound {}", ingest->endpoint(), outbound->endpoint());
@@ -146,6 +161,7 @@ bool Daemon::Impl::start() {
         io, *zmq_context, config.ingest_bind, config.limits.max_body_bytes, *this,
         IngestReader::kDefaultBudget, [&server](zmq::socket_t& s) { server.secure(s, SocketRole::ingest); });
     log_security(config);
+    dispatcher->load_pending_retries();
   } catch (const std::exception& e) {
     spdlog::error("not started: {}", e.what());
     ingest.reset();
@@ -179,6 +195,8 @@ void Daemon::Impl::stop() {
   // has been dispatched and committed.
   ingest->stop();
   status_timer.cancel();
+  retry_timer.cancel();
+  prune_timer.cancel();
   io.stop();
 }
 
@@ -250,6 +268,60 @@ void Daemon::Impl::arm_status_timer() {
     spdlog::info("status: {}", status());
     arm_status_timer();
   });
+}
+
+void Daemon::Impl::arm_retry_timer() {
+  const std::optional<std::int64_t> due = dispatcher->next_retry_due_ms();
+  if (stopping || due == retry_armed_for_ms) return;
+  retry_armed_for_ms = due;
+  if (!due) {
+    retry_timer.cancel();
+    return;
+  }
+  retry_timer.expires_at(std::chrono::system_clock::time_point(std::chrono::milliseconds(*due)));
+  retry_timer.async_wait([this](const boost::system::error_code& ec) {
+    if (ec || stopping) return;
+    run_retries();
+  });
+}
+
+void Daemon::Impl::run_retries() {
+  // Like an ingest batch: one transaction, a bounded number, then back to the loop.
+  constexpr std::size_t kRetriesPerTurn = 256;
+  const store::StoreStatus begun = store->begin_batch();
+  if (!begun.ok) spdlog::error("state: {}; these retries' writes commit one by one", begun.error);
+  dispatcher->run_due_retries(dispatch::RetryScheduler::now_ms(), kRetriesPerTurn);
+  const store::StoreStatus committed = store->commit_batch();
+  if (!committed.ok) spdlog::error("state: {}", committed.error);
+  outbound->drain_subscriptions();
+  retry_armed_for_ms.reset();
+  arm_retry_timer();
+}
+
+void Daemon::Impl::arm_prune_timer(std::chrono::milliseconds after) {
+  prune_timer.expires_after(after);
+  prune_timer.async_wait([this](const boost::system::error_code& ec) {
+    if (ec || stopping) return;
+    prune_dead_letters();
+  });
+}
+
+void Daemon::Impl::prune_dead_letters() {
+  // Small chunks between batches: a big backlog is deleted over several turns, never in one long
+  // transaction that would hold up dispatch.
+  constexpr std::int64_t kRowsPerChunk = 2000;
+  dispatcher->flush_suppressed_logs();
+  const config::Limits& limits = runtime->config().limits;
+  store::DeadLetterRetention retention;
+  retention.max_rows = static_cast<std::int64_t>(limits.dead_letter_max_rows);
+  retention.max_rows_per_account = static_cast<std::int64_t>(limits.dead_letter_max_rows_per_account);
+  retention.max_age_s = static_cast<std::int64_t>(limits.dead_letter_max_age_s);
+  store::StoreStatus status;
+  const std::optional<std::int64_t> deleted = store->dead_letters_prune(retention, kRowsPerChunk, status);
+  if (!deleted) spdlog::warn("dead letter retention: {}; trying again later", status.error);
+  if (deleted && *deleted > 0) spdlog::info("dead letter retention: deleted {} old row(s)", *deleted);
+  const bool more = deleted && *deleted == kRowsPerChunk;
+  arm_prune_timer(more ? std::chrono::milliseconds(20) : std::chrono::milliseconds(kPruneIntervalMs));
 }
 
 Daemon::Daemon(DaemonOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}

@@ -98,6 +98,18 @@ bool IngestReader::read_one() {
   return true;
 }
 
+std::string_view IngestReader::current_source() {
+  // Metadata the ZMTP session attached to the message: the peer's IP for tcp:// connections.
+  const char* peer = zmq_msg_gets(body_.handle(), "Peer-Address");
+  const std::string_view address = peer ? std::string_view(peer) : std::string_view();
+  if (source_.empty() || address != source_peer_) {
+    source_peer_.assign(address);
+    source_ = "ingest " + endpoint_;
+    if (!address.empty()) source_ += " from " + source_peer_;
+  }
+  return source_;
+}
+
 void IngestReader::refuse_frames(std::size_t frames, std::size_t empty_frames) {
   ++counters_.bad_frames;
   if (!bad_frames_log_.admit()) return;

@@ -59,6 +59,9 @@ class IngestReader {
   void set_max_body_bytes(std::size_t max_body_bytes);
 
   const std::string& endpoint() const { return endpoint_; }
+  // Where the message being handled came from: "ingest <endpoint> from <peer address>" (the peer
+  // as libzmq reports it for TCP; just the endpoint for other transports). Valid in on_message().
+  std::string_view current_source();
   const IngestCounters& counters() const { return counters_; }
 
   // During IngestHandler::on_message: the User-Id the ZAP handler gave the sender's connection
@@ -85,6 +88,8 @@ class IngestReader {
   zmq::message_t extra_;
   IngestCounters counters_;
   RateLimitedLog bad_frames_log_;
+  std::string source_;       // current_source()'s text, rebuilt only when the peer changes
+  std::string source_peer_;  // the peer address source_ was built for
 };
 
 }  // namespace vumi::transport
