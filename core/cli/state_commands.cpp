@@ -186,7 +186,7 @@ void print_dead_letters(const std::vector<store::DeadLetter>& letters, bool as_j
                     cell(d.reason), cell(d.route), cell(d.step), cell(d.replayed_at.empty() ? "" : "replayed"),
                     cell(d.message)});
   }
-  print_table(std::cout, {"id", "first_seen", "count", "account", "reason", "route", "step", "state", "message"},
+  print_table(std::cout, {"id", "created_at", "count", "account", "reason", "route", "step", "state", "message"},
               rows);
 }
 
