@@ -22,6 +22,10 @@ class DeadLetterRecorder {
   // limited per reason: at most one per kLogInterval, the next one saying how many were held back.
   void record(store::DeadLetter letter);
 
+  // Writes the repeats of coalesced letters counted in memory since the last flush (one update per
+  // key instead of one per message); call it before each batch commits.
+  void flush_repeats();
+
   // Logs, per reason, how many warnings were held back since the last line (call it from time to
   // time, so the count of a flood that stopped is still told).
   void flush_suppressed();
@@ -44,6 +48,13 @@ class DeadLetterRecorder {
   store::StateStore& store_;
   Counters& counters_;
   std::map<std::string, Throttle, std::less<>> throttles_;  // by reason: bounded by the reason codes
+  struct Repeats {
+    std::int64_t count = 0;    // occurrences not yet written
+    std::string last_seen_at;  // of the latest one
+  };
+  // Coalesce keys stored since the last flush, with the repeats held since; bounded by the keys
+  // one batch can make (at most one per message).
+  std::map<std::string, Repeats, std::less<>> repeats_;
 };
 
 }  // namespace vumi::dispatch

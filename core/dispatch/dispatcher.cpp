@@ -24,6 +24,7 @@ struct Dispatcher::Impl {
         services(store, out, counters, emitted),
         retries(store, dead_letters, counters),
         chains(services, dead_letters, counters, retries) {}
+  ~Impl() { dead_letters.flush_repeats(); }
 
   void handle(std::string_view topic, std::string_view body);
   void reject(const event::Rejection& rejection, std::string_view topic, std::string_view body);
@@ -276,6 +277,10 @@ std::size_t Dispatcher::run_due_retries(std::int64_t now_ms, std::size_t max) {
     }
   }
   return due.size();
+}
+
+void Dispatcher::end_batch() {
+  impl_->dead_letters.flush_repeats();
 }
 
 void Dispatcher::flush_suppressed_logs() {

@@ -36,6 +36,9 @@ class Dispatcher {
   // Never throws.
   std::size_t run_due_retries(std::int64_t now_ms, std::size_t max);
   std::size_t retries_waiting() const;
+  // Writes what the dispatcher holds for the current batch (repeated dead letters counted in
+  // memory); call it before the batch commits. Never throws.
+  void end_batch();
   // Logs how many dead-letter warnings the rate limit held back (call it from time to time).
   void flush_suppressed_logs();
 

@@ -176,6 +176,9 @@ void SqliteStateStore::prepare_statements() {
   dead_letter_coalesce_ = Statement(connection_,
                                     "UPDATE dead_letters SET count = count + 1, last_seen_at = ?2 "
                                     "WHERE coalesce_key = ?1 AND replayed_at IS NULL");
+  dead_letter_repeats_ = Statement(connection_,
+                                   "UPDATE dead_letters SET count = count + ?2, last_seen_at = ?3 "
+                                   "WHERE coalesce_key = ?1 AND replayed_at IS NULL");
   dead_letter_replayed_ = Statement(connection_, "UPDATE dead_letters SET replayed_at = ?2 WHERE id = ?1");
   pending_retry_insert_ = Statement(connection_,
                                     "INSERT INTO pending_retries (due_at_ms, account_key, route, step_index, "
@@ -363,6 +366,17 @@ StoreStatus SqliteStateStore::dead_letter_put(const DeadLetter& letter) {
       !insert->bind_text_or_null(11, letter.coalesce_key) || insert->step() != SQLITE_DONE) {
     fail(status, what);
   }
+  return status;
+}
+
+StoreStatus SqliteStateStore::dead_letter_add_repeats(std::string_view coalesce_key, std::int64_t count,
+                                                      std::string_view last_seen_at) {
+  std::lock_guard lock(mutex_);
+  StatementUse update(dead_letter_repeats_);
+  StoreStatus status;
+  if (!update->bind_text(1, coalesce_key) || !update->bind_int64(2, count) || !update->bind_text(3, last_seen_at) ||
+      update->step() != SQLITE_DONE)
+    fail(status, "counting repeated dead letters");
   return status;
 }
 

@@ -29,6 +29,8 @@ class SqliteStateStore final : public StateStore {
   std::optional<std::int64_t> inbox_put(std::string_view account, const boost::json::value& message,
                                         StoreStatus& status) override;
   StoreStatus dead_letter_put(const DeadLetter& letter) override;
+  StoreStatus dead_letter_add_repeats(std::string_view coalesce_key, std::int64_t count,
+                                      std::string_view last_seen_at) override;
   StoreStatus dead_letter_mark_replayed(std::int64_t id, std::string_view when) override;
   std::optional<std::int64_t> dead_letters_prune(const DeadLetterRetention& retention, std::int64_t max_deleted,
                                                  StoreStatus& status) override;
@@ -68,6 +70,7 @@ class SqliteStateStore final : public StateStore {
   Statement dead_letter_insert_;
   Statement dead_letter_coalesce_;
   Statement dead_letter_replayed_;
+  Statement dead_letter_repeats_;
   Statement pending_retry_insert_;
   Statement pending_retry_delete_;
   Statement contacts_list_;

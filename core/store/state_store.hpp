@@ -123,6 +123,10 @@ class StateStore {
   // Records one occurrence: coalesced into the unreplayed row with the same coalesce_key when
   // there is one, else a new row.
   virtual StoreStatus dead_letter_put(const DeadLetter& letter) = 0;
+  // Adds `count` occurrences seen until last_seen_at to the unreplayed row with that coalesce_key
+  // (a no-op when there is none: it was purged meanwhile).
+  virtual StoreStatus dead_letter_add_repeats(std::string_view coalesce_key, std::int64_t count,
+                                              std::string_view last_seen_at) = 0;
   // Marks a dead letter replayed at `when` (ISO-8601 UTC).
   virtual StoreStatus dead_letter_mark_replayed(std::int64_t id, std::string_view when) = 0;
   // Deletes at most max_deleted rows beyond the retention limits, oldest first; returns how many

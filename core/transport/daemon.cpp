@@ -58,6 +58,7 @@ struct Daemon::Impl final : IngestHandler {
     dispatcher->handle(topic, body, ingest->current_source());
   }
   void on_batch_end() override {
+    dispatcher->end_batch();
     const store::StoreStatus status = store->commit_batch();
     if (!status.ok) spdlog::error("state: {}", status.error);
     // Sends may have consumed the outbound descriptor's edge; look for subscriptions here too.
@@ -70,6 +71,8 @@ struct Daemon::Impl final : IngestHandler {
     if (curve->enabled())
       line += " handshakes_refused=" + std::to_string(curve->refused()) +
               " subscriptions_refused=" + std::to_string(outbound->counters().subscriptions_refused);
+    line += " retries_waiting=" + std::to_string(dispatcher->retries_waiting()) +
+            " ingest_connections_closed=" + std::to_string(ingest->connections().closed());
     return line;
   }
 
@@ -291,6 +294,7 @@ void Daemon::Impl::run_retries() {
   const store::StoreStatus begun = store->begin_batch();
   if (!begun.ok) spdlog::error("state: {}; these retries' writes commit one by one", begun.error);
   dispatcher->run_due_retries(dispatch::RetryScheduler::now_ms(), kRetriesPerTurn);
+  dispatcher->end_batch();
   const store::StoreStatus committed = store->commit_batch();
   if (!committed.ok) spdlog::error("state: {}", committed.error);
   outbound->drain_subscriptions();

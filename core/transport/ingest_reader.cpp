@@ -15,6 +15,8 @@ IngestReader::IngestReader(boost::asio::io_context& io, zmq::context_t& context,
       bad_frames_log_(std::chrono::seconds(5)) {
   apply_ingest_options(socket_, max_body_bytes);
   for (std::string_view prefix : kTopicPrefixes) socket_.set(zmq::sockopt::subscribe, prefix);
+  // Before bind, so no connection is accepted unseen.
+  monitor_ = std::make_unique<ConnectionMonitor>(io, context, socket_, "ingest", max_body_bytes + kMaxMessageSlackBytes);
   if (secure) secure(socket_);
   endpoint_ = bind_endpoint(socket_, "ingest", endpoint);
   watcher_ = std::make_unique<SocketWatcher>(io, socket_);
@@ -22,10 +24,12 @@ IngestReader::IngestReader(boost::asio::io_context& io, zmq::context_t& context,
 
 IngestReader::~IngestReader() {
   watcher_.reset();
+  if (monitor_) monitor_->close();
 }
 
 void IngestReader::set_max_body_bytes(std::size_t max_body_bytes) {
   socket_.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(max_body_bytes + kMaxMessageSlackBytes));
+  monitor_->set_frame_limit(max_body_bytes + kMaxMessageSlackBytes);
 }
 
 void IngestReader::start() {
@@ -41,6 +45,7 @@ void IngestReader::stop() {
 void IngestReader::close() {
   stop();
   watcher_.reset();
+  monitor_->close();
   socket_.close();
 }
 

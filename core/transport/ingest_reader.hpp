@@ -10,6 +10,7 @@
 #include <string_view>
 #include <zmq.hpp>
 
+#include "transport/connection_monitor.hpp"
 #include "transport/rate_limited_log.hpp"
 #include "transport/socket_watcher.hpp"
 
@@ -63,6 +64,8 @@ class IngestReader {
   // as libzmq reports it for TCP; just the endpoint for other transports). Valid in on_message().
   std::string_view current_source();
   const IngestCounters& counters() const { return counters_; }
+  // Connections accepted and closed on the ingest socket (a frame over ZMQ_MAXMSGSIZE closes one).
+  const ConnectionMonitor& connections() const { return *monitor_; }
 
   // During IngestHandler::on_message: the User-Id the ZAP handler gave the sender's connection
   // (its CURVE public key), or "" without CURVE.
@@ -82,6 +85,7 @@ class IngestReader {
   IngestHandler& handler_;
   std::size_t budget_;
   std::unique_ptr<SocketWatcher> watcher_;
+  std::unique_ptr<ConnectionMonitor> monitor_;
   bool running_ = false;
   zmq::message_t topic_;
   zmq::message_t body_;
