@@ -71,5 +71,4 @@ class DaemonChild {
   pid_t pid_ = -1;
 };
 
-
 }  // namespace bench_support

@@ -33,8 +33,9 @@ std::uint64_t line_count(const fs::path& file) {
 }
 
 std::string event(const std::string& account, const std::string& type, const std::string& data) {
-  return R"({"account_key":")" + account + R"(","conversation_key":"conv1","conversation_type":"survey","event_type":")" +
-         type + R"(","event_data":)" + data + "}";
+  return R"({"account_key":")" + account +
+         R"(","conversation_key":"conv1","conversation_type":"survey","event_type":")" + type +
+         R"(","event_data":)" + data + "}";
 }
 
 int run(std::uint64_t bad, std::uint64_t good_every) {
@@ -69,13 +70,14 @@ int run(std::uint64_t bad, std::uint64_t good_every) {
   // One source, five kinds of refusal (the decoder's and the router's).
   const std::string topic = "event.acct1.survey.ping";
   const std::vector<std::pair<std::string, std::string>> kinds = {
-      {topic, R"({"account_key": )"},                                                    // invalid_json
-      {"event.nobody.survey.ping", event("nobody", "ping", "{}")},                       // unknown_account
+      {topic, R"({"account_key": )"},                                                   // invalid_json
+      {"event.nobody.survey.ping", event("nobody", "ping", "{}")},                      // unknown_account
       {topic, event("acct1", "ping", R"({"pad":")" + std::string(5000, 'x') + "\"}")},  // too_large
-      {topic, "{\"account_key\":\"acct1\xff\"}"},                                        // invalid_utf8
-      {"inbound.sms", R"({"message_version":"20110921","message_type":"user_message","message_id":"m1",)"
-                      R"("to_addr":"9","from_addr":"+271","content":"hi","transport_name":"sms",)"
-                      R"("transport_type":"sms","helper_metadata":{"tag":{"tag":["longcode","999"]}}})"},  // unowned_tag
+      {topic, "{\"account_key\":\"acct1\xff\"}"},                                       // invalid_utf8
+      {"inbound.sms",
+       R"({"message_version":"20110921","message_type":"user_message","message_id":"m1",)"
+       R"("to_addr":"9","from_addr":"+271","content":"hi","transport_name":"sms",)"
+       R"("transport_type":"sms","helper_metadata":{"tag":{"tag":["longcode","999"]}}})"},  // unowned_tag
   };
   std::uint64_t peak = db_before, good_sent = 0, good_received = 0;
   const auto start = std::chrono::steady_clock::now();
@@ -125,8 +127,10 @@ int main(int argc, char** argv) {
   std::uint64_t bad = 1'000'000, good_every = 100;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
-    if (flag == "--bad") bad = std::stoull(argv[i + 1]);
-    else if (flag == "--good-every") good_every = std::stoull(argv[i + 1]);
+    if (flag == "--bad")
+      bad = std::stoull(argv[i + 1]);
+    else if (flag == "--good-every")
+      good_every = std::stoull(argv[i + 1]);
     else {
       std::cerr << "usage: flood_bench [--bad N] [--good-every K]\n";
       return 2;

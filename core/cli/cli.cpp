@@ -110,21 +110,25 @@ int main(int argc, char** argv) {
   dead_cmd->require_subcommand(0, 1);
   DeadLetterOpArgs replay, purge;
   for (auto [name, help, args] :
-       {std::tuple{"replay", "re-submit matching dead letters to the running daemon and mark them replayed", &replay},
+       {std::tuple{"replay", "re-submit matching dead letters to the running daemon and mark them replayed",
+                   &replay},
         std::tuple{"purge", "delete matching dead letters", &purge}}) {
     auto* cmd = dead_cmd->add_subcommand(name, help);
     add_config_options(*cmd, args->config, false);
     cmd->add_option("--id", args->id, "the dead letter with this id");
     cmd->add_option("--reason", args->reason, "dead letters with this reason");
     cmd->add_option("--account", args->account, "dead letters of this account");
-    cmd->add_option("--since", args->since, "last seen at or after: ISO-8601 UTC time, or a duration ago (10m, 2h, 7d)");
+    cmd->add_option("--since", args->since,
+                    "last seen at or after: ISO-8601 UTC time, or a duration ago (10m, 2h, 7d)");
     cmd->add_flag("--dry-run", args->dry_run, "show what would be done, change nothing");
     cmd->add_flag("--json", args->json, "one JSON object per line");
     if (args == &purge) {
-      cmd->add_option("--older-than", args->older_than, "last seen before: a duration ago (7d) or an ISO-8601 UTC time");
+      cmd->add_option("--older-than", args->older_than,
+                      "last seen before: a duration ago (7d) or an ISO-8601 UTC time");
     } else {
       cmd->add_option("--connect", args->connect, "the daemon's ingest endpoint (default: the config's)");
-      cmd->add_option("--wait", args->wait_s, "seconds to wait for the daemon's subscription")->capture_default_str();
+      cmd->add_option("--wait", args->wait_s, "seconds to wait for the daemon's subscription")
+          ->capture_default_str();
     }
   }
 

@@ -84,7 +84,8 @@ bool make_filter(const DeadLetterOpArgs& args, std::string_view command, bool al
     std::cerr << prefix << error << '\n';
     return false;
   }
-  if (!args.older_than.empty() && (filter.older_than = time_bound(args.older_than, "--older-than", error)).empty()) {
+  if (!args.older_than.empty() &&
+      (filter.older_than = time_bound(args.older_than, "--older-than", error)).empty()) {
     std::cerr << prefix << error << '\n';
     return false;
   }
@@ -117,7 +118,8 @@ std::string not_replayable(const store::DeadLetter& letter) {
   return {};
 }
 
-void print_action(const store::DeadLetter& letter, std::string_view action, std::string_view note, bool as_json) {
+void print_action(const store::DeadLetter& letter, std::string_view action, std::string_view note,
+                  bool as_json) {
   if (as_json) {
     boost::json::object line{{"id", letter.id},
                              {"action", action},
@@ -187,8 +189,9 @@ int dead_letters_replay_command(const DeadLetterOpArgs& args) {
     if (args.dry_run) {
       for (const auto* letter : chosen)
         print_action(*letter, "would replay",
-                     letter->count > 1 ? "coalesced: replays the one kept sample of " + std::to_string(letter->count)
-                                       : std::string(),
+                     letter->count > 1
+                         ? "coalesced: replays the one kept sample of " + std::to_string(letter->count)
+                         : std::string(),
                      args.json);
       if (!args.json) std::cout << chosen.size() << " dead letter(s) would be replayed (dry run)\n";
       return 0;
@@ -213,8 +216,10 @@ int dead_letters_replay_command(const DeadLetterOpArgs& args) {
                   << "stopping here (" << replayed << " replayed)\n";
         return 1;
       }
-      const store::StoreStatus marked = store->dead_letter_mark_replayed(letter->id, store::now_iso8601_utc_ms());
-      if (!marked.ok) std::cerr << prefix << "dead letter " << letter->id << " sent but " << marked.error << '\n';
+      const store::StoreStatus marked =
+          store->dead_letter_mark_replayed(letter->id, store::now_iso8601_utc_ms());
+      if (!marked.ok)
+        std::cerr << prefix << "dead letter " << letter->id << " sent but " << marked.error << '\n';
       print_action(*letter, "replayed", {}, args.json);
       ++replayed;
     }

@@ -166,8 +166,8 @@ void print_dead_letters(const std::vector<store::DeadLetter>& letters, bool as_j
       if (!letter.attempts.empty()) {
         bj::value attempts;
         json::ParseError error;
-        line["attempts"] = json::parse(letter.attempts, {}, attempts, error) ? attempts
-                                                                              : json_output::text(letter.attempts);
+        line["attempts"] =
+            json::parse(letter.attempts, {}, attempts, error) ? attempts : json_output::text(letter.attempts);
       }
       if (json_output::valid_utf8(letter.input)) {
         line["input"] = letter.input;
@@ -183,11 +183,11 @@ void print_dead_letters(const std::vector<store::DeadLetter>& letters, bool as_j
   for (const auto& d : letters) {
     // The message goes last and whole: it is the answer to "why".
     rows.push_back({std::to_string(d.id), cell(d.created_at), std::to_string(d.count), cell(d.account_key),
-                    cell(d.reason), cell(d.route), cell(d.step), cell(d.replayed_at.empty() ? "" : "replayed"),
-                    cell(d.message)});
+                    cell(d.reason), cell(d.route), cell(d.step),
+                    cell(d.replayed_at.empty() ? "" : "replayed"), cell(d.message)});
   }
-  print_table(std::cout, {"id", "created_at", "count", "account", "reason", "route", "step", "state", "message"},
-              rows);
+  print_table(std::cout,
+              {"id", "created_at", "count", "account", "reason", "route", "step", "state", "message"}, rows);
 }
 
 // Shared shape of the three commands: find the state_dir, open it read-only, list, print.

@@ -115,7 +115,8 @@ class AccountReader {
     if (!obj) return false;
     reader_.allowed_keys(*obj, {"on", "chain", "retry"}, route.path);
     if (const bj::value* retry = obj->if_contains("retry")) {
-      if (const bj::object* r = reader_.object(*retry, json::child_path(route.path, "retry"))) route.retry_json = *r;
+      if (const bj::object* r = reader_.object(*retry, json::child_path(route.path, "retry")))
+        route.retry_json = *r;
     }
     if (const bj::value* on = obj->if_contains("on"))
       match(*on, json::child_path(route.path, "on"), route.on);

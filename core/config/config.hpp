@@ -49,7 +49,7 @@ struct RouteMatch {  // "on"; an empty optional matches any value
 
 // How a step that asks for another attempt is retried: the delay before attempt n+1 is
 // initial_backoff_ms * 2^(n-1), at most max_backoff_ms (a plugin's hint replaces it, same cap).
-struct RetryPolicy {  // routes[].retry; limits.retry is the default
+struct RetryPolicy {               // routes[].retry; limits.retry is the default
   std::uint32_t max_attempts = 5;  // runs of the step in all, the first included; 1 = never retried
   std::uint32_t initial_backoff_ms = 1000;
   std::uint32_t max_backoff_ms = 60000;
@@ -58,7 +58,7 @@ struct RetryPolicy {  // routes[].retry; limits.retry is the default
 struct RouteSpec {
   RouteMatch on;
   std::vector<StepSpec> chain;
-  std::string path;  // "accounts.acct1.routes[0]"
+  std::string path;                               // "accounts.acct1.routes[0]"
   std::optional<boost::json::object> retry_json;  // "retry" as written; keys absent take limits.retry's
   RetryPolicy retry;                              // the policy in force (limits.retry when not given)
 };

@@ -26,7 +26,8 @@ std::string ConfigError::text() const {
 namespace {
 
 // Reads a retry policy object over `out` (keys absent keep out's values).
-void read_retry_policy(FieldReader& reader, const bj::object& obj, const std::string& path, RetryPolicy& out) {
+void read_retry_policy(FieldReader& reader, const bj::object& obj, const std::string& path,
+                       RetryPolicy& out) {
   reader.allowed_keys(obj, {"max_attempts", "initial_backoff_ms", "max_backoff_ms"}, path);
   constexpr std::uint64_t kDayMs = 24 * 3600 * 1000;
   auto field = [&](std::string_view key, std::uint32_t& value, std::uint64_t minimum, std::uint64_t maximum) {
@@ -39,9 +40,9 @@ void read_retry_policy(FieldReader& reader, const bj::object& obj, const std::st
   field("initial_backoff_ms", out.initial_backoff_ms, 0, kDayMs);
   field("max_backoff_ms", out.max_backoff_ms, 0, kDayMs);
   if (out.max_backoff_ms < out.initial_backoff_ms)
-    reader.error(json::child_path(path, "max_backoff_ms"),
-                 std::to_string(out.max_backoff_ms) + " is less than initial_backoff_ms " +
-                     std::to_string(out.initial_backoff_ms));
+    reader.error(json::child_path(path, "max_backoff_ms"), std::to_string(out.max_backoff_ms) +
+                                                               " is less than initial_backoff_ms " +
+                                                               std::to_string(out.initial_backoff_ms));
 }
 
 // Deep enough for any sensible step config; bounded so a hostile file cannot exhaust the stack.
@@ -93,7 +94,8 @@ class ConfigReader {
     for (AccountSpec& account : config_.accounts) {
       for (RouteSpec& route : account.routes) {
         route.retry = config_.limits.retry;
-        if (route.retry_json) read_retry_policy(reader_, *route.retry_json, json::child_path(route.path, "retry"), route.retry);
+        if (route.retry_json)
+          read_retry_policy(reader_, *route.retry_json, json::child_path(route.path, "retry"), route.retry);
       }
     }
     if (const bj::value* v = top.if_contains("status_interval_s")) {
@@ -189,10 +191,11 @@ class ConfigReader {
   void limits(const bj::value& v) {
     const bj::object* obj = reader_.object(v, "limits");
     if (!obj) return;
-    reader_.allowed_keys(*obj,
-                         {"max_body_bytes", "max_json_depth", "max_string_bytes", "max_emit_depth", "retry",
-                          "dead_letter_max_rows", "dead_letter_max_rows_per_account", "dead_letter_max_age_s"},
-                         "limits");
+    reader_.allowed_keys(
+        *obj,
+        {"max_body_bytes", "max_json_depth", "max_string_bytes", "max_emit_depth", "retry",
+         "dead_letter_max_rows", "dead_letter_max_rows_per_account", "dead_letter_max_age_s"},
+        "limits");
     auto field = [&](std::string_view key, auto& out, std::uint64_t maximum) {
       const bj::value* value = obj->if_contains(key);
       if (!value) return;
@@ -211,7 +214,8 @@ class ConfigReader {
     // 0 turns a retention limit off, so these start at 0 rather than 1.
     auto retention = [&](std::string_view key, std::uint64_t& out) {
       if (const bj::value* value = obj->if_contains(key)) {
-        if (auto n = reader_.integer(*value, json::child_path("limits", key), 0, std::uint64_t{1} << 40)) out = *n;
+        if (auto n = reader_.integer(*value, json::child_path("limits", key), 0, std::uint64_t{1} << 40))
+          out = *n;
       }
     };
     retention("dead_letter_max_rows", config_.limits.dead_letter_max_rows);

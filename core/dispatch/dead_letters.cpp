@@ -27,13 +27,13 @@ void DeadLetterRecorder::record(store::DeadLetter letter) {
     }
   }
   if (log_now) {
-    spdlog::warn("dead letter: {}: {} (account {}, route {}, step {}{}){}", letter.reason, letter.message,
-                 letter.account_key.empty() ? "-" : letter.account_key,
-                 letter.route.empty() ? "-" : letter.route, letter.step.empty() ? "-" : letter.step,
-                 letter.source.empty() ? "" : ", from " + letter.source,
-                 held_back == 0 ? std::string()
-                                : "; " + std::to_string(held_back) + " more " + letter.reason +
-                                      " not logged in the last " + std::to_string(kLogInterval.count()) + " s");
+    spdlog::warn(
+        "dead letter: {}: {} (account {}, route {}, step {}{}){}", letter.reason, letter.message,
+        letter.account_key.empty() ? "-" : letter.account_key, letter.route.empty() ? "-" : letter.route,
+        letter.step.empty() ? "-" : letter.step, letter.source.empty() ? "" : ", from " + letter.source,
+        held_back == 0 ? std::string()
+                       : "; " + std::to_string(held_back) + " more " + letter.reason +
+                             " not logged in the last " + std::to_string(kLogInterval.count()) + " s");
   }
   if (!letter.coalesce_key.empty()) {
     // A repeat of a key this batch has stored already costs a map update, not a write.
@@ -56,8 +56,10 @@ void DeadLetterRecorder::record(store::DeadLetter letter) {
 void DeadLetterRecorder::flush_repeats() {
   for (const auto& [key, repeats] : repeats_) {
     if (repeats.count == 0) continue;
-    const store::StoreStatus status = store_.dead_letter_add_repeats(key, repeats.count, repeats.last_seen_at);
-    if (!status.ok) spdlog::error("could not count {} repeated dead letter(s): {}", repeats.count, status.error);
+    const store::StoreStatus status =
+        store_.dead_letter_add_repeats(key, repeats.count, repeats.last_seen_at);
+    if (!status.ok)
+      spdlog::error("could not count {} repeated dead letter(s): {}", repeats.count, status.error);
   }
   repeats_.clear();
 }

@@ -7,8 +7,8 @@
 #include <deque>
 #include <variant>
 
-#include "dispatch/chain_runner.hpp"
 #include "common/json.hpp"
+#include "dispatch/chain_runner.hpp"
 #include "dispatch/dead_letters.hpp"
 #include "dispatch/retry_scheduler.hpp"
 #include "dispatch/step_services.hpp"
@@ -43,7 +43,7 @@ struct Dispatcher::Impl {
   StepServices services;
   RetryScheduler retries;
   ChainRunner chains;
-  std::string source;  // where the message being handled came from
+  std::string source;                 // where the message being handled came from
   std::vector<const Route*> matched;  // reused per event
   std::string topic;                  // reused for outbound event topics
   // Every value decoded for one ingest message (and the events it leads to) lives in this arena,
@@ -204,7 +204,8 @@ void Dispatcher::Impl::run_retry(const store::PendingRetry& retry) {
   from.step_index = static_cast<std::size_t>(retry.step_index);
   boost::json::value outputs, attempts;
   json::ParseError error;
-  if (json::parse(retry.steps, {}, outputs, error) && outputs.is_object()) from.outputs = std::move(outputs.as_object());
+  if (json::parse(retry.steps, {}, outputs, error) && outputs.is_object())
+    from.outputs = std::move(outputs.as_object());
   if (json::parse(retry.attempts, {}, attempts, error) && attempts.is_array())
     from.attempts = std::move(attempts.as_array());
   services.begin_event(rt.decoder(), event, *account);

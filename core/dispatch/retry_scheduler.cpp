@@ -43,8 +43,7 @@ std::int64_t RetryScheduler::backoff_ms(const config::RetryPolicy& policy, std::
 void RetryScheduler::step_wants_retry(Request request) {
   const config::RetryPolicy& policy = request.route->spec->retry;
   const event::Envelope& event = *request.event;
-  request.attempts.push_back(
-      bj::object{{"at", store::now_iso8601_utc_ms()}, {"error", request.error}});
+  request.attempts.push_back(bj::object{{"at", store::now_iso8601_utc_ms()}, {"error", request.error}});
   const auto attempts = static_cast<std::uint32_t>(request.attempts.size());
 
   if (attempts >= policy.max_attempts) {
@@ -84,7 +83,8 @@ void RetryScheduler::step_wants_retry(Request request) {
   }
   ++counters_.retries_scheduled;
   spdlog::info("event {}: step {} of {} asked for a retry (attempt {} of {}): {}; next attempt in {} ms",
-               event.event_id, request.step, retry.route, attempts, policy.max_attempts, request.error, delay);
+               event.event_id, request.step, retry.route, attempts, policy.max_attempts, request.error,
+               delay);
   queue_.push(std::move(retry));
 }
 

@@ -340,13 +340,15 @@ std::variant<Rejection, Envelope> EnvelopeDecoder::restore(std::string_view norm
     stored.max_body_bytes += 64 * 1024;
     if (auto r = parse_object(normalised_json, stored, "stored event", parsed, {})) return *r;
     const bj::object& obj = parsed.get_object();
-    for (std::string_view name : {"account_key", "conversation_key", "conversation_type", "event_type", "event_id"}) {
+    for (std::string_view name :
+         {"account_key", "conversation_key", "conversation_type", "event_type", "event_id"}) {
       const bj::value* field = obj.if_contains(name);
       if (!field || !field->is_string())
         return Rejection{Reason::missing_field, "stored event has no string " + std::string(name)};
     }
     const bj::value* data = obj.if_contains("event_data");
-    if (!data || !data->is_object()) return Rejection{Reason::wrong_type, "stored event has no object event_data"};
+    if (!data || !data->is_object())
+      return Rejection{Reason::wrong_type, "stored event has no object event_data"};
     std::uint32_t depth = 0;
     if (const bj::value* d = obj.if_contains("depth"); d && d->is_int64() && d->as_int64() >= 0)
       depth = static_cast<std::uint32_t>(d->as_int64());

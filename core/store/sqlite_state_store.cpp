@@ -24,7 +24,7 @@ constexpr int kBusyTimeoutMs = 5000;
 // Column order every contact query returns (read_contact depends on it).
 #define VUMI_CONTACT_COLUMNS "contact_key, msisdn, name, surname, extra, created_at, updated_at, account_key"
 // Column order every dead letter query returns (read_dead_letter depends on it).
-#define VUMI_DEAD_LETTER_COLUMNS                                                                  \
+#define VUMI_DEAD_LETTER_COLUMNS                                                                           \
   "id, created_at, reason, message, account_key, route, step, input, coalesce(last_seen_at, created_at), " \
   "count, source, topic, attempts, replayed_at, coalesce_key"
 
@@ -190,8 +190,9 @@ void SqliteStateStore::prepare_statements() {
   inbox_list_ = Statement(connection_,
                           "SELECT id, account_key, message, received_at FROM inbox "
                           "WHERE ?1 = '' OR account_key = ?1 ORDER BY id");
-  dead_letters_list_ = Statement(connection_, "SELECT " VUMI_DEAD_LETTER_COLUMNS
-                                              " FROM dead_letters WHERE ?1 = '' OR account_key = ?1 ORDER BY id");
+  dead_letters_list_ =
+      Statement(connection_, "SELECT " VUMI_DEAD_LETTER_COLUMNS
+                             " FROM dead_letters WHERE ?1 = '' OR account_key = ?1 ORDER BY id");
   // IMMEDIATE takes the write lock at once (waiting up to busy_timeout), rather than failing
   // with SQLITE_BUSY halfway through a batch when another connection writes.
   begin_ = Statement(connection_, "BEGIN IMMEDIATE");
@@ -374,8 +375,8 @@ StoreStatus SqliteStateStore::dead_letter_add_repeats(std::string_view coalesce_
   std::lock_guard lock(mutex_);
   StatementUse update(dead_letter_repeats_);
   StoreStatus status;
-  if (!update->bind_text(1, coalesce_key) || !update->bind_int64(2, count) || !update->bind_text(3, last_seen_at) ||
-      update->step() != SQLITE_DONE)
+  if (!update->bind_text(1, coalesce_key) || !update->bind_int64(2, count) ||
+      !update->bind_text(3, last_seen_at) || update->step() != SQLITE_DONE)
     fail(status, "counting repeated dead letters");
   return status;
 }
@@ -390,7 +391,8 @@ StoreStatus SqliteStateStore::dead_letter_mark_replayed(std::int64_t id, std::st
 }
 
 std::optional<std::int64_t> SqliteStateStore::dead_letters_prune(const DeadLetterRetention& retention,
-                                                                 std::int64_t max_deleted, StoreStatus& status) {
+                                                                 std::int64_t max_deleted,
+                                                                 StoreStatus& status) {
   std::lock_guard lock(mutex_);
   std::int64_t deleted = 0;
   // Each rule deletes the oldest rows (by id) beyond its limit, at most what is left of max_deleted.
@@ -404,10 +406,11 @@ std::optional<std::int64_t> SqliteStateStore::dead_letters_prune(const DeadLette
     return true;
   };
   if (retention.max_age_s > 0) {
-    const std::string cutoff = iso8601_utc_ms(std::chrono::system_clock::now() -
-                                              std::chrono::seconds(retention.max_age_s));
+    const std::string cutoff =
+        iso8601_utc_ms(std::chrono::system_clock::now() - std::chrono::seconds(retention.max_age_s));
     if (!run("DELETE FROM dead_letters WHERE id IN (SELECT id FROM dead_letters WHERE "
-             "coalesce(last_seen_at, created_at) < '" + cutoff + "' ORDER BY id",
+             "coalesce(last_seen_at, created_at) < '" +
+                 cutoff + "' ORDER BY id",
              "max_age_s"))
       return std::nullopt;
   }
@@ -429,9 +432,10 @@ std::optional<std::int64_t> SqliteStateStore::dead_letters_prune(const DeadLette
     }
     for (const auto& [account, excess] : over) {
       if (deleted >= max_deleted) break;
-      Statement del(connection_,
-                    "DELETE FROM dead_letters WHERE id IN (SELECT id FROM dead_letters WHERE account_key = ?1 "
-                    "ORDER BY id LIMIT ?2)");
+      Statement del(
+          connection_,
+          "DELETE FROM dead_letters WHERE id IN (SELECT id FROM dead_letters WHERE account_key = ?1 "
+          "ORDER BY id LIMIT ?2)");
       if (!del.bind_text(1, account) || !del.bind_int64(2, std::min(excess, max_deleted - deleted)) ||
           del.step() != SQLITE_DONE) {
         fail(status, "pruning dead letters of account " + account + " (max_rows_per_account)");
@@ -443,15 +447,16 @@ std::optional<std::int64_t> SqliteStateStore::dead_letters_prune(const DeadLette
   if (retention.max_rows > 0) {
     // Keeps the rows from the max_rows-th newest on.
     if (!run("DELETE FROM dead_letters WHERE id IN (SELECT id FROM dead_letters WHERE id < (SELECT id FROM "
-             "dead_letters ORDER BY id DESC LIMIT 1 OFFSET " + std::to_string(retention.max_rows - 1) +
-                 ") ORDER BY id",
+             "dead_letters ORDER BY id DESC LIMIT 1 OFFSET " +
+                 std::to_string(retention.max_rows - 1) + ") ORDER BY id",
              "max_rows"))
       return std::nullopt;
   }
   return deleted;
 }
 
-std::optional<std::int64_t> SqliteStateStore::pending_retry_put(const PendingRetry& retry, StoreStatus& status) {
+std::optional<std::int64_t> SqliteStateStore::pending_retry_put(const PendingRetry& retry,
+                                                                StoreStatus& status) {
   std::lock_guard lock(mutex_);
   StatementUse insert(pending_retry_insert_);
   if (!insert->bind_int64(1, retry.due_at_ms) || !insert->bind_text(2, retry.account_key) ||
@@ -559,9 +564,8 @@ void SqliteStateStore::bind_filter(Statement& query, const DeadLetterFilter& fil
 
 std::vector<DeadLetter> SqliteStateStore::dead_letters(const DeadLetterFilter& filter) {
   std::lock_guard lock(mutex_);
-  Statement query(connection_,
-                  std::string("SELECT " VUMI_DEAD_LETTER_COLUMNS " FROM dead_letters") + kDeadLetterFilterSql +
-                      " ORDER BY id");
+  Statement query(connection_, std::string("SELECT " VUMI_DEAD_LETTER_COLUMNS " FROM dead_letters") +
+                                   kDeadLetterFilterSql + " ORDER BY id");
   bind_filter(query, filter);
   std::vector<DeadLetter> out;
   int rc = query.step();

@@ -32,8 +32,8 @@ class SqliteStateStore final : public StateStore {
   StoreStatus dead_letter_add_repeats(std::string_view coalesce_key, std::int64_t count,
                                       std::string_view last_seen_at) override;
   StoreStatus dead_letter_mark_replayed(std::int64_t id, std::string_view when) override;
-  std::optional<std::int64_t> dead_letters_prune(const DeadLetterRetention& retention, std::int64_t max_deleted,
-                                                 StoreStatus& status) override;
+  std::optional<std::int64_t> dead_letters_prune(const DeadLetterRetention& retention,
+                                                 std::int64_t max_deleted, StoreStatus& status) override;
   std::optional<std::int64_t> pending_retry_put(const PendingRetry& retry, StoreStatus& status) override;
   StoreStatus pending_retry_delete(std::int64_t id) override;
 

@@ -47,7 +47,7 @@ struct DeadLetter {
   std::string account_key;  // empty when unknown
   std::string route;        // e.g. accounts.acct1.routes[0]; empty when not routed
   std::string step;         // e.g. chain[1] (handler "sms"); empty when not in a step
-  std::string input;        // the raw or decoded input (JSON text or raw bytes as text); a sample when count > 1
+  std::string input;  // the raw or decoded input (JSON text or raw bytes as text); a sample when count > 1
   std::string last_seen_at;  // the latest occurrence (set by the store)
   std::int64_t count = 1;    // occurrences coalesced into this row
   std::string source;        // where the input came from, e.g. "ingest tcp://127.0.0.1:7710 from 127.0.0.1"
@@ -64,8 +64,8 @@ struct DeadLetterFilter {
   std::optional<std::int64_t> id;
   std::string reason;
   std::string account;
-  std::string since;        // ISO-8601 UTC: last seen at or after
-  std::string older_than;   // ISO-8601 UTC: last seen before
+  std::string since;       // ISO-8601 UTC: last seen at or after
+  std::string older_than;  // ISO-8601 UTC: last seen before
   bool include_replayed = true;
 };
 
@@ -81,12 +81,12 @@ struct PendingRetry {
   std::int64_t id = 0;
   std::int64_t due_at_ms = 0;  // Unix time in milliseconds
   std::string account_key;
-  std::string route;           // the route's config path
+  std::string route;  // the route's config path
   std::int64_t step_index = 0;
-  std::string topic;           // the event's topic
-  std::string event;           // the envelope as JSON
-  std::string steps;           // outputs of the earlier steps, a JSON object
-  std::string attempts;        // JSON array [{"at", "error"}] so far
+  std::string topic;     // the event's topic
+  std::string event;     // the envelope as JSON
+  std::string steps;     // outputs of the earlier steps, a JSON object
+  std::string attempts;  // JSON array [{"at", "error"}] so far
 };
 
 // Result of a data-path operation: never throws; error says what failed.

@@ -38,8 +38,8 @@ std::string monitor_endpoint() {
 
 }  // namespace
 
-ConnectionMonitor::ConnectionMonitor(boost::asio::io_context& io, zmq::context_t& context, zmq::socket_t& socket,
-                                     std::string role, std::size_t frame_limit_bytes)
+ConnectionMonitor::ConnectionMonitor(boost::asio::io_context& io, zmq::context_t& context,
+                                     zmq::socket_t& socket, std::string role, std::size_t frame_limit_bytes)
     : monitored_(socket),
       events_(context, zmq::socket_type::pair),
       role_(std::move(role)),

@@ -88,7 +88,8 @@ TEST_F(RetryTest, RetriedTwiceThenSucceedsRunsThreeTimesWithGrowingDelaysAndResu
 TEST_F(RetryTest, AlwaysRetryingBecomesOneRetriesExhaustedDeadLetterListingEachAttempt) {
   start_with(-1, R"({"max_attempts": 3, "initial_backoff_ms": 0, "max_backoff_ms": 0})");
   send_event("acct1", "survey", "conv1", "ping");
-  for (int i = 0; i < 10 && dispatcher->retries_waiting() > 0; ++i) dispatcher->run_due_retries(kFarFuture, 10);
+  for (int i = 0; i < 10 && dispatcher->retries_waiting() > 0; ++i)
+    dispatcher->run_due_retries(kFarFuture, 10);
   EXPECT_EQ(attempts_logged(), 3u);
   EXPECT_EQ(dispatcher->retries_waiting(), 0u);
   EXPECT_TRUE(store->pending_retries().empty());

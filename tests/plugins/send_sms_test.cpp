@@ -148,7 +148,8 @@ TEST_F(SendSmsTest, ARefusedPublishAsksForARetry) {
     host.fail_service("publish", refused);
     auto run = make().run(poll_event(), kConfig);
     EXPECT_TRUE(run.retried()) << vumi::sdk::status_name(refused);
-    EXPECT_EQ(run.error, std::string("outbound.sms_transport: publish failed: ") + vumi::sdk::status_name(refused));
+    EXPECT_EQ(run.error,
+              std::string("outbound.sms_transport: publish failed: ") + vumi::sdk::status_name(refused));
     EXPECT_FALSE(run.retry_after_ms);
     EXPECT_FALSE(run.output);
   }

@@ -152,10 +152,14 @@ TEST_F(DeadLetterStoreTest, PendingRetriesAreKeptEarliestFirstAndDeleted) {
 TEST(JsonOutput, InvalidUtf8IsReplacedInTextAndValidTextIsKept) {
   EXPECT_TRUE(cli::json_output::valid_utf8("plain é ✓ 😀"));
   EXPECT_FALSE(cli::json_output::valid_utf8("bad \xff byte"));
-  EXPECT_FALSE(cli::json_output::valid_utf8("\xc0\xaf"));          // overlong
-  EXPECT_FALSE(cli::json_output::valid_utf8("\xed\xa0\x80"));      // surrogate
-  EXPECT_FALSE(cli::json_output::valid_utf8("cut \xe2\x9c"));      // truncated
-  EXPECT_EQ(cli::json_output::text("a\xff" "b").as_string(), "a\xEF\xBF\xBD" "b");
+  EXPECT_FALSE(cli::json_output::valid_utf8("\xc0\xaf"));      // overlong
+  EXPECT_FALSE(cli::json_output::valid_utf8("\xed\xa0\x80"));  // surrogate
+  EXPECT_FALSE(cli::json_output::valid_utf8("cut \xe2\x9c"));  // truncated
+  EXPECT_EQ(cli::json_output::text("a\xff"
+                                   "b")
+                .as_string(),
+            "a\xEF\xBF\xBD"
+            "b");
   EXPECT_EQ(cli::json_output::base64("any carnal pleas"), "YW55IGNhcm5hbCBwbGVhcw==");
   EXPECT_EQ(cli::json_output::base64(std::string_view("\xff\x00\x01", 3)), "/wAB");
 }
@@ -188,7 +192,8 @@ std::vector<std::string> lines_of(const std::string& text) {
 class DeadLetterCommandsTest : public ::testing::Test {
  protected:
   DeadLetterCommandsTest() {
-    config_ = tmp_.write("dispatcher.json", "{\"state_dir\": " + json::quoted((tmp_ / "state").string()) + "}\n");
+    config_ =
+        tmp_.write("dispatcher.json", "{\"state_dir\": " + json::quoted((tmp_ / "state").string()) + "}\n");
   }
   std::unique_ptr<store::StateStore> daemon_store() { return store::StateStore::open(tmp_ / "state"); }
 
@@ -297,7 +302,8 @@ TEST_F(DeadLetterCommandsTest, ReplayDryRunSelectsUnreplayedLettersItCanResubmit
     old.topic.clear();
     ASSERT_TRUE(store->dead_letter_put(old).ok);
     ASSERT_TRUE(store->dead_letter_put(letter("step_failed", "acct1")).ok);
-    ASSERT_TRUE(store->dead_letter_mark_replayed(store->dead_letters("").back().id, "2026-01-01T00:00:00.000Z").ok);
+    ASSERT_TRUE(
+        store->dead_letter_mark_replayed(store->dead_letters("").back().id, "2026-01-01T00:00:00.000Z").ok);
   }
   cli::DeadLetterOpArgs args;
   args.reason = "step_failed";
@@ -308,8 +314,7 @@ TEST_F(DeadLetterCommandsTest, ReplayDryRunSelectsUnreplayedLettersItCanResubmit
   EXPECT_THAT(result.out, HasSubstr("skip 2 (step_failed, account acct1): its input was cut"));
   EXPECT_THAT(result.out, HasSubstr("skip 3 (step_failed, account acct1): no topic was recorded"));
   EXPECT_THAT(result.out, HasSubstr("1 dead letter(s) would be replayed (dry run)"));
-  for (const auto& d : daemon_store()->dead_letters(""))
-    EXPECT_EQ(d.replayed_at.empty(), d.id != 4);
+  for (const auto& d : daemon_store()->dead_letters("")) EXPECT_EQ(d.replayed_at.empty(), d.id != 4);
 }
 
 }  // namespace

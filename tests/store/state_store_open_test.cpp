@@ -113,7 +113,8 @@ TEST(StateStoreOpen, RefusesADatabaseNewerThanThisBuild) {
   }
   auto message = open_error(tmp.path());
   EXPECT_THAT(message, HasSubstr("schema version 99"));
-  EXPECT_THAT(message, HasSubstr("newer than this build supports (" + std::to_string(store::latest_schema_version()) + ")"));
+  EXPECT_THAT(message, HasSubstr("newer than this build supports (" +
+                                 std::to_string(store::latest_schema_version()) + ")"));
   EXPECT_THAT(open_error(tmp.path(), true), HasSubstr("schema version 99"));
 }
 

@@ -35,9 +35,9 @@ TEST(BoundedFlood, RepeatedRefusalsCoalesceAndAreRateLimitedWhileGoodMessagesAll
   const std::string handlers = R"({"emit": {"type": "emit_event"}})";
   const std::string routes = R"([{"on": {"event_type": "ping"}, "chain": [{"handler": "emit",
         "config": {"event_type": "pinged", "event_data": {"n": "{{/event/event_data/n}}"}}}]}])";
-  const auto config = dir.write(
-      "config.json", testing::test_config(dir.path() / "state", handlers, routes,
-                                          "  \"limits\": { \"max_body_bytes\": 4096 },\n"));
+  const auto config =
+      dir.write("config.json", testing::test_config(dir.path() / "state", handlers, routes,
+                                                    "  \"limits\": { \"max_body_bytes\": 4096 },\n"));
   testing::Daemon daemon(config);
   ASSERT_TRUE(daemon.listening()) << daemon.process().output();
   zmq::context_t context(1);
@@ -50,10 +50,10 @@ TEST(BoundedFlood, RepeatedRefusalsCoalesceAndAreRateLimitedWhileGoodMessagesAll
 
   const std::string topic = "event.acct1.survey.ping";
   const std::vector<std::pair<std::string, std::string>> kinds = {
-      {topic, R"({"account_key": )"},                                                    // invalid_json
-      {"event.nobody.survey.ping", event("nobody", "ping", "{}")},                       // unknown_account
+      {topic, R"({"account_key": )"},                                                   // invalid_json
+      {"event.nobody.survey.ping", event("nobody", "ping", "{}")},                      // unknown_account
       {topic, event("acct1", "ping", R"({"pad":")" + std::string(5000, 'x') + "\"}")},  // too_large
-      {topic, "{\"account_key\":\"acct1\xff\"}"},                                        // invalid_utf8
+      {topic, "{\"account_key\":\"acct1\xff\"}"},                                       // invalid_utf8
       {"inbound.sms", R"({"message_version":"20110921","message_type":"user_message","message_id":"m1",)"
                       R"("to_addr":"9","from_addr":"+271","content":"hi","transport_name":"sms",)"
                       R"("transport_type":"sms","helper_metadata":{"tag":{"tag":["longcode","999"]}}})"},

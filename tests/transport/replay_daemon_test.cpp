@@ -20,7 +20,8 @@ using testing::TempDir;
 
 std::string sms_config(const TempDir& dir, const std::string& to_addr_template) {
   std::string cfg = testing::test_config(
-      dir.path() / "state", R"({"sms": {"type": "send_sms", "options": {"transport_name": "sms_transport"}}})",
+      dir.path() / "state",
+      R"({"sms": {"type": "send_sms", "options": {"transport_name": "sms_transport"}}})",
       R"([{"on": {"event_type": "survey_completed"}, "chain": [{"handler": "sms", "config": {"to_addr": ")" +
           to_addr_template + R"(", "content": "Thanks"}}]},
           {"on": {"event_type": "ping"}, "chain": [{"handler": "sms", "config": {"to_addr": "+27000000000",
@@ -54,12 +55,14 @@ TEST(ReplayDaemon, FailedStepSucceedsAfterTheConfigIsFixedAndTheDeadLetterReplay
   // Fix the config and reload.
   dir.write("config.json", sms_config(dir, "{{/event/event_data/from_addr}}"));
   daemon.process().signal(SIGHUP);
-  ASSERT_TRUE(daemon.process().wait_for_line("reload: config from", 10s, &cursor)) << daemon.process().output();
+  ASSERT_TRUE(daemon.process().wait_for_line("reload: config from", 10s, &cursor))
+      << daemon.process().output();
 
-  ChildProcess dry({VUMI_DISPATCHER_EXE, "dead-letters", "replay", "-c", config.string(), "--reason", "step_failed",
-                    "--dry-run"});
+  ChildProcess dry({VUMI_DISPATCHER_EXE, "dead-letters", "replay", "-c", config.string(), "--reason",
+                    "step_failed", "--dry-run"});
   ASSERT_EQ(dry.wait_exit(30s), 0) << dry.output();
-  EXPECT_NE(dry.output().find("1 dead letter(s) would be replayed (dry run)"), std::string::npos) << dry.output();
+  EXPECT_NE(dry.output().find("1 dead letter(s) would be replayed (dry run)"), std::string::npos)
+      << dry.output();
 
   ChildProcess replay({VUMI_DISPATCHER_EXE, "dead-letters", "replay", "-c", config.string(), "--reason",
                        "step_failed", "--connect", daemon.ingest});

@@ -96,8 +96,8 @@ TEST(RetryDaemon, RetriedTwiceThenSucceedsWithGrowingDelaysOneSmsAndOtherEventsN
   ASSERT_EQ(times.size(), 3u);
   const auto gap1 = times[1] - times[0];
   const auto gap2 = times[2] - times[1];
-  std::printf("retry timings: attempt gaps %lld ms, %lld ms (backoff 300, 600)\n", static_cast<long long>(gap1),
-              static_cast<long long>(gap2));
+  std::printf("retry timings: attempt gaps %lld ms, %lld ms (backoff 300, 600)\n",
+              static_cast<long long>(gap1), static_cast<long long>(gap2));
   EXPECT_GE(gap1, 300);
   EXPECT_GE(gap2, 600);
   EXPECT_GT(gap2, gap1);

@@ -75,8 +75,8 @@ struct InboxEntry {
 // What one handle() call returned.
 struct StepRun {
   vumi_step_result result = VUMI_STEP_FAIL;
-  std::optional<json::object> output;  // set through set_output (last call wins)
-  std::string error;                   // set through set_error
+  std::optional<json::object> output;           // set through set_output (last call wins)
+  std::string error;                            // set through set_error
   std::optional<std::uint32_t> retry_after_ms;  // set through retry_after (ABI 1.1)
 
   bool continued() const { return result == VUMI_STEP_CONTINUE; }
