@@ -6,6 +6,7 @@
 
 #include "dispatch/retry_scheduler.hpp"
 #include "dispatch_fixture.hpp"
+#include "store/sqlite_connection.hpp"
 
 namespace vumi {
 namespace {
@@ -137,6 +138,32 @@ TEST_F(RetryTest, DefaultPolicyComesFromLimitsAndPendingRetriesSurviveANewDispat
   auto done = sink.with_prefix("event.acct1.survey.done");
   ASSERT_EQ(done.size(), 1u);
   EXPECT_EQ(done[0].body.at("event_data").at("colour"), "blue");
+  EXPECT_TRUE(store->pending_retries().empty());
+}
+
+// A step that fails because the state store is locked is retried, not lost: once the lock is
+// gone the same event creates its contact.
+TEST_F(RetryTest, AStepFailingOnALockedDatabaseIsRetriedAndSucceedsOnceItIsFree) {
+  plugins = {VUMI_PLUGIN_DIR "/create_contact.so"};
+  start(R"({"handlers": {"contact": {"type": "create_contact"}},
+            "accounts": {"acct1": {"conversations": {"conv1": "survey"}, "routes": [
+              {"on": {"event_type": "ping"}, "retry": {"max_attempts": 3, "initial_backoff_ms": 10},
+               "chain": [{"handler": "contact", "config": {"fields": {"msisdn": "+27820000001"}}}]}]}}})");
+  {
+    // Another connection holds the write lock (as another process would) for the first attempt.
+    store::SqliteConnection other(dir.path() / "vumi.db", SQLITE_OPEN_READWRITE);
+    other.exec("PRAGMA busy_timeout = 0");
+    other.exec("BEGIN IMMEDIATE");
+    send_event("acct1", "survey", "conv1", "ping");
+    other.exec("ROLLBACK");
+  }
+  EXPECT_TRUE(store->contacts("acct1").empty());
+  EXPECT_TRUE(dead_letters().empty());
+  ASSERT_EQ(dispatcher->retries_waiting(), 1u);  // in memory at least, even if the store refused it
+  EXPECT_EQ(dispatcher->run_due_retries(kFarFuture, 10), 1u);
+  ASSERT_EQ(store->contacts("acct1").size(), 1u);
+  EXPECT_EQ(store->contacts("acct1")[0].msisdn, "+27820000001");
+  EXPECT_TRUE(dead_letters().empty());
   EXPECT_TRUE(store->pending_retries().empty());
 }
 
