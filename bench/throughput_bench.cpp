@@ -28,8 +28,8 @@
 #include <thread>
 #include <vector>
 
-#include "transport/curve_keys.hpp"
 #include "daemon_child.hpp"
+#include "transport/curve_keys.hpp"
 #include "transport/topic_subscriber.hpp"
 #include "transport/worker_publisher.hpp"
 

@@ -11,8 +11,8 @@
 #include <zmq.hpp>
 
 #include "dispatch/dispatcher.hpp"
-#include "store/state_dir_lock.hpp"
 #include "dispatch/retry_scheduler.hpp"
+#include "store/state_dir_lock.hpp"
 #include "store/state_store.hpp"
 #include "transport/curve_server.hpp"
 #include "transport/ingest_reader.hpp"
@@ -51,7 +51,8 @@ struct Daemon::Impl final : IngestHandler {
     // With CURVE, the sender's key must have the right to the topic; decided before decoding.
     if (curve->enabled()) {
       if (auto refusal = policy->ingest_refusal(ingest->sender_user_id(), topic, runtime->routes())) {
-        dispatcher->refuse({event::Reason::forbidden, std::move(*refusal)}, topic, body, ingest->current_source());
+        dispatcher->refuse({event::Reason::forbidden, std::move(*refusal)}, topic, body,
+                           ingest->current_source());
         return;
       }
     }

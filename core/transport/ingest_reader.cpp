@@ -16,7 +16,8 @@ IngestReader::IngestReader(boost::asio::io_context& io, zmq::context_t& context,
   apply_ingest_options(socket_, max_body_bytes);
   for (std::string_view prefix : kTopicPrefixes) socket_.set(zmq::sockopt::subscribe, prefix);
   // Before bind, so no connection is accepted unseen.
-  monitor_ = std::make_unique<ConnectionMonitor>(io, context, socket_, "ingest", max_body_bytes + kMaxMessageSlackBytes);
+  monitor_ = std::make_unique<ConnectionMonitor>(io, context, socket_, "ingest",
+                                                 max_body_bytes + kMaxMessageSlackBytes);
   if (secure) secure(socket_);
   endpoint_ = bind_endpoint(socket_, "ingest", endpoint);
   watcher_ = std::make_unique<SocketWatcher>(io, socket_);

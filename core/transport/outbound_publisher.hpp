@@ -17,11 +17,11 @@
 namespace vumi::transport {
 
 struct OutboundCounters {
-  std::uint64_t sent = 0;           // messages accepted by the socket
+  std::uint64_t sent = 0;  // messages accepted by the socket
   // Times a subscriber's queue was full (status line: subscriber_stalls). That subscriber misses
   // this message and, silently, what follows until libzmq takes it back: not a count of misses.
   std::uint64_t undeliverable = 0;
-  std::uint64_t failed = 0;         // messages refused for any other reason
+  std::uint64_t failed = 0;                 // messages refused for any other reason
   std::uint64_t subscriptions_refused = 0;  // subscriptions outside the subscriber's allowed prefixes
 };
 
