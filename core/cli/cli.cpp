@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 #include <exception>
 #include <iostream>
+#include <tuple>
 
 #include "cli/commands.hpp"
 
@@ -123,6 +124,31 @@ int main(int argc, char** argv) {
     cmd->add_option("--account", args->account, "only this account");
     cmd->add_flag("--json", args->json, "one JSON object per line");
   }
+  auto* dead_cmd = app.get_subcommand("dead-letters");
+  dead_cmd->require_subcommand(0, 1);
+  DeadLetterOpArgs replay, purge;
+  for (auto [name, help, args] :
+       {std::tuple{"replay", "re-submit matching dead letters to the running daemon and mark them replayed",
+                   &replay},
+        std::tuple{"purge", "delete matching dead letters", &purge}}) {
+    auto* cmd = dead_cmd->add_subcommand(name, help);
+    add_config_options(*cmd, args->config, false);
+    cmd->add_option("--id", args->id, "the dead letter with this id");
+    cmd->add_option("--reason", args->reason, "dead letters with this reason");
+    cmd->add_option("--account", args->account, "dead letters of this account");
+    cmd->add_option("--since", args->since,
+                    "last seen at or after: ISO-8601 UTC time, or a duration ago (10m, 2h, 7d)");
+    cmd->add_flag("--dry-run", args->dry_run, "show what would be done, change nothing");
+    cmd->add_flag("--json", args->json, "one JSON object per line");
+    if (args == &purge) {
+      cmd->add_option("--older-than", args->older_than,
+                      "last seen before: a duration ago (7d) or an ISO-8601 UTC time");
+    } else {
+      cmd->add_option("--connect", args->connect, "the daemon's ingest endpoint (default: the config's)");
+      cmd->add_option("--wait", args->wait_s, "seconds to wait for the daemon's subscription")
+          ->capture_default_str();
+    }
+  }
 
   try {
     app.parse(argc, argv);
@@ -140,7 +166,11 @@ int main(int argc, char** argv) {
     if (*new_plugin_cmd) return new_plugin_command(new_plugin);
     if (app.got_subcommand("contacts")) return contacts_command(contacts);
     if (app.got_subcommand("inbox")) return inbox_command(inbox);
-    if (app.got_subcommand("dead-letters")) return dead_letters_command(dead);
+    if (app.got_subcommand("dead-letters")) {
+      if (dead_cmd->got_subcommand("replay")) return dead_letters_replay_command(replay);
+      if (dead_cmd->got_subcommand("purge")) return dead_letters_purge_command(purge);
+      return dead_letters_command(dead);
+    }
   } catch (const std::exception& e) {
     std::cerr << "vumi-dispatcher: " << e.what() << "\n";
     return 1;

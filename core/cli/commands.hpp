@@ -1,6 +1,7 @@
 // One function per subcommand; each returns the exit code and never throws.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -24,6 +25,24 @@ struct StateArgs {
 int contacts_command(const StateArgs& args);
 int inbox_command(const StateArgs& args);
 int dead_letters_command(const StateArgs& args);
+
+// `dead-letters replay|purge`: which letters (at least one selector is required).
+struct DeadLetterOpArgs {
+  ConfigArgs config;
+  std::optional<std::int64_t> id;
+  std::string reason;
+  std::string account;
+  std::string since;       // ISO-8601 UTC, or a duration ago: 30s, 10m, 2h, 7d
+  std::string older_than;  // purge only: same forms
+  bool dry_run = false;
+  bool json = false;
+  std::string connect;  // replay: the daemon's ingest endpoint (default: the config's)
+  double wait_s = 5.0;  // replay: how long to wait for the daemon's subscription
+};
+// Re-submits the matching, not yet replayed dead letters to the running daemon and marks them.
+int dead_letters_replay_command(const DeadLetterOpArgs& args);
+// Deletes the matching dead letters.
+int dead_letters_purge_command(const DeadLetterOpArgs& args);
 
 struct RunArgs {
   ConfigArgs config;

@@ -12,6 +12,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/config_source.hpp"
+#include "cli/json_output.hpp"
 #include "common/identifier.hpp"
 #include "common/json.hpp"
 #include "store/state_store.hpp"
@@ -32,16 +33,39 @@ std::size_t display_width(std::string_view text) {
   return width;
 }
 
-// One line per row: control characters become visible escapes; empty cells show "-".
+// Length of the valid UTF-8 sequence at text[i], or 0.
+std::size_t utf8_sequence_at(std::string_view text, std::size_t i) {
+  for (std::size_t n = 2; n <= 4 && i + n <= text.size(); ++n)
+    if (json_output::valid_utf8(text.substr(i, n))) return n;
+  return 0;
+}
+
+// One line per row: control characters become visible escapes, bytes that are not UTF-8 show as
+// \xNN (never raw on a terminal); empty cells show "-".
 std::string cell(std::string_view text, std::size_t max_width = 0) {
+  static constexpr char kHex[] = "0123456789abcdef";
   std::string out;
   std::size_t width = 0;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const unsigned char c = static_cast<unsigned char>(text[i]);
-    const bool starts_code_point = (c & 0xC0) != 0x80;
-    if (max_width != 0 && starts_code_point && width == max_width) {
+  for (std::size_t i = 0; i < text.size();) {
+    if (max_width != 0 && width >= max_width) {
       out += "…";
       return out;
+    }
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    if (c >= 0x80) {
+      const std::size_t n = utf8_sequence_at(text, i);
+      if (n == 0) {
+        out += "\\x";
+        out += kHex[c >> 4];
+        out += kHex[c & 15];
+        width += 4;
+        ++i;
+      } else {
+        out.append(text.substr(i, n));
+        ++width;
+        i += n;
+      }
+      continue;
     }
     if (c == '\n') {
       out += "\\n";
@@ -50,7 +74,8 @@ std::string cell(std::string_view text, std::size_t max_width = 0) {
     } else {
       out += static_cast<char>(c);
     }
-    width += starts_code_point;
+    ++width;
+    ++i;
   }
   return out.empty() ? "-" : out;
 }
@@ -82,10 +107,6 @@ void print_table(std::ostream& out, const std::vector<std::string>& header,
   };
   print_row(header);
   for (const auto& row : rows) print_row(row);
-}
-
-bj::value text_or_null(const std::string& text) {
-  return text.empty() ? bj::value(nullptr) : bj::value(text);
 }
 
 void print_contacts(const std::vector<store::Contact>& contacts, bool as_json) {
@@ -128,15 +149,32 @@ void print_inbox(const std::vector<store::InboxEntry>& entries, bool as_json) {
 
 void print_dead_letters(const std::vector<store::DeadLetter>& letters, bool as_json) {
   if (as_json) {
+    // Every line is valid JSON whatever the stored bytes (see cli/json_output.hpp).
     for (const auto& letter : letters) {
       bj::object line{{"id", letter.id},
                       {"created_at", letter.created_at},
-                      {"account_key", text_or_null(letter.account_key)},
-                      {"reason", letter.reason},
-                      {"message", letter.message},
-                      {"route", text_or_null(letter.route)},
-                      {"step", text_or_null(letter.step)},
-                      {"input", letter.input}};
+                      {"last_seen_at", json_output::text_or_null(letter.last_seen_at)},
+                      {"count", letter.count},
+                      {"account_key", json_output::text_or_null(letter.account_key)},
+                      {"reason", json_output::text(letter.reason)},
+                      {"message", json_output::text(letter.message)},
+                      {"route", json_output::text_or_null(letter.route)},
+                      {"step", json_output::text_or_null(letter.step)},
+                      {"source", json_output::text_or_null(letter.source)},
+                      {"topic", json_output::text_or_null(letter.topic)},
+                      {"replayed_at", json_output::text_or_null(letter.replayed_at)}};
+      if (!letter.attempts.empty()) {
+        bj::value attempts;
+        json::ParseError error;
+        line["attempts"] =
+            json::parse(letter.attempts, {}, attempts, error) ? attempts : json_output::text(letter.attempts);
+      }
+      if (json_output::valid_utf8(letter.input)) {
+        line["input"] = letter.input;
+      } else {
+        line["input"] = nullptr;
+        line["input_base64"] = json_output::base64(letter.input);
+      }
       std::cout << bj::serialize(line) << '\n';
     }
     return;
@@ -144,10 +182,12 @@ void print_dead_letters(const std::vector<store::DeadLetter>& letters, bool as_j
   std::vector<std::vector<std::string>> rows;
   for (const auto& d : letters) {
     // The message goes last and whole: it is the answer to "why".
-    rows.push_back({std::to_string(d.id), cell(d.created_at), cell(d.account_key), cell(d.reason),
-                    cell(d.route), cell(d.step), cell(d.message)});
+    rows.push_back({std::to_string(d.id), cell(d.created_at), std::to_string(d.count), cell(d.account_key),
+                    cell(d.reason), cell(d.route), cell(d.step),
+                    cell(d.replayed_at.empty() ? "" : "replayed"), cell(d.message)});
   }
-  print_table(std::cout, {"id", "created_at", "account", "reason", "route", "step", "message"}, rows);
+  print_table(std::cout,
+              {"id", "created_at", "count", "account", "reason", "route", "step", "state", "message"}, rows);
 }
 
 // Shared shape of the three commands: find the state_dir, open it read-only, list, print.

@@ -109,7 +109,11 @@ class AccountReader {
   bool read_route(const bj::value& v, RouteSpec& route) {
     const bj::object* obj = reader_.object(v, route.path);
     if (!obj) return false;
-    reader_.allowed_keys(*obj, {"on", "chain"}, route.path);
+    reader_.allowed_keys(*obj, {"on", "chain", "retry"}, route.path);
+    if (const bj::value* retry = obj->if_contains("retry")) {
+      if (const bj::object* r = reader_.object(*retry, json::child_path(route.path, "retry")))
+        route.retry_json = *r;
+    }
     if (const bj::value* on = obj->if_contains("on"))
       match(*on, json::child_path(route.path, "on"), route.on);
     const bj::value* chain = obj->if_contains("chain");

@@ -47,10 +47,20 @@ struct RouteMatch {  // "on"; an empty optional matches any value
   std::optional<std::string> event_type;
 };
 
+// How a step that asks for another attempt is retried: the delay before attempt n+1 is
+// initial_backoff_ms * 2^(n-1), at most max_backoff_ms (a plugin's hint replaces it, same cap).
+struct RetryPolicy {               // routes[].retry; limits.retry is the default
+  std::uint32_t max_attempts = 5;  // runs of the step in all, the first included; 1 = never retried
+  std::uint32_t initial_backoff_ms = 1000;
+  std::uint32_t max_backoff_ms = 60000;
+};
+
 struct RouteSpec {
   RouteMatch on;
   std::vector<StepSpec> chain;
-  std::string path;  // "accounts.acct1.routes[0]"
+  std::string path;                               // "accounts.acct1.routes[0]"
+  std::optional<boost::json::object> retry_json;  // "retry" as written; keys absent take limits.retry's
+  RetryPolicy retry;                              // the policy in force (limits.retry when not given)
 };
 
 struct AccountSpec {
@@ -76,6 +86,11 @@ struct Limits {  // "limits" (all optional)
   // Bytes of ingest messages libzmq may queue per publisher connection before TCP back-pressure
   // (applied as ZMQ_RCVHWM = this / largest message; docs/config.md).
   std::size_t max_ingest_queue_bytes = 256 * 1024 * 1024;
+  RetryPolicy retry;  // routes without their own "retry"
+  // Dead-letter retention, enforced in small steps off the data path; 0 disables a limit.
+  std::uint64_t dead_letter_max_rows = 100000;
+  std::uint64_t dead_letter_max_rows_per_account = 10000;
+  std::uint64_t dead_letter_max_age_s = 30 * 24 * 3600;
 };
 
 // security.publishers.<public key>: what a worker holding that key may publish on ingest.

@@ -26,6 +26,26 @@ std::string ConfigError::text() const {
 
 namespace {
 
+// Reads a retry policy object over `out` (keys absent keep out's values).
+void read_retry_policy(FieldReader& reader, const bj::object& obj, const std::string& path,
+                       RetryPolicy& out) {
+  reader.allowed_keys(obj, {"max_attempts", "initial_backoff_ms", "max_backoff_ms"}, path);
+  constexpr std::uint64_t kDayMs = 24 * 3600 * 1000;
+  auto field = [&](std::string_view key, std::uint32_t& value, std::uint64_t minimum, std::uint64_t maximum) {
+    if (const bj::value* v = obj.if_contains(key)) {
+      if (auto n = reader.integer(*v, json::child_path(path, key), minimum, maximum))
+        value = static_cast<std::uint32_t>(*n);
+    }
+  };
+  field("max_attempts", out.max_attempts, 1, 1000);
+  field("initial_backoff_ms", out.initial_backoff_ms, 0, kDayMs);
+  field("max_backoff_ms", out.max_backoff_ms, 0, kDayMs);
+  if (out.max_backoff_ms < out.initial_backoff_ms)
+    reader.error(json::child_path(path, "max_backoff_ms"), std::to_string(out.max_backoff_ms) +
+                                                               " is less than initial_backoff_ms " +
+                                                               std::to_string(out.initial_backoff_ms));
+}
+
 // Deep enough for any sensible step config; bounded so a hostile file cannot exhaust the stack.
 constexpr std::size_t kMaxConfigDepth = 128;
 
@@ -79,6 +99,13 @@ class ConfigReader {
       read_accounts(*v, config_.handlers, config_.accounts, reader_);
     if (const bj::value* v = top.if_contains("limits")) limits(*v);
     if (const bj::value* v = top.if_contains("tag_pools")) read_tag_pools(*v, config_.tag_pools, reader_);
+    for (AccountSpec& account : config_.accounts) {
+      for (RouteSpec& route : account.routes) {
+        route.retry = config_.limits.retry;
+        if (route.retry_json)
+          read_retry_policy(reader_, *route.retry_json, json::child_path(route.path, "retry"), route.retry);
+      }
+    }
     if (const bj::value* v = top.if_contains("status_interval_s")) {
       if (auto n = reader_.integer(*v, "status_interval_s", 0, std::numeric_limits<std::uint32_t>::max()))
         config_.status_interval_s = static_cast<std::uint32_t>(*n);
@@ -186,7 +213,8 @@ class ConfigReader {
     if (!obj) return;
     reader_.allowed_keys(
         *obj,
-        {"max_body_bytes", "max_json_depth", "max_string_bytes", "max_emit_depth", "max_ingest_queue_bytes"},
+        {"max_body_bytes", "max_json_depth", "max_string_bytes", "max_emit_depth", "max_ingest_queue_bytes",
+         "retry", "dead_letter_max_rows", "dead_letter_max_rows_per_account", "dead_letter_max_age_s"},
         "limits");
     auto field = [&](std::string_view key, auto& out, std::uint64_t maximum) {
       const bj::value* value = obj->if_contains(key);
@@ -200,6 +228,20 @@ class ConfigReader {
     field("max_string_bytes", config_.limits.max_string_bytes, kMaxBytes);
     field("max_emit_depth", config_.limits.max_emit_depth, 1000);
     field("max_ingest_queue_bytes", config_.limits.max_ingest_queue_bytes, std::uint64_t{1} << 40);
+    if (const bj::value* retry = obj->if_contains("retry")) {
+      if (const bj::object* r = reader_.object(*retry, "limits.retry"))
+        read_retry_policy(reader_, *r, "limits.retry", config_.limits.retry);
+    }
+    // 0 turns a retention limit off, so these start at 0 rather than 1.
+    auto retention = [&](std::string_view key, std::uint64_t& out) {
+      if (const bj::value* value = obj->if_contains(key)) {
+        if (auto n = reader_.integer(*value, json::child_path("limits", key), 0, std::uint64_t{1} << 40))
+          out = *n;
+      }
+    };
+    retention("dead_letter_max_rows", config_.limits.dead_letter_max_rows);
+    retention("dead_letter_max_rows_per_account", config_.limits.dead_letter_max_rows_per_account);
+    retention("dead_letter_max_age_s", config_.limits.dead_letter_max_age_s);
   }
 
   Config& config_;

@@ -18,15 +18,32 @@ vumi_view view(std::string_view s) {
 
 }  // namespace
 
-ChainRunner::ChainRunner(StepServices& services, DeadLetterRecorder& dead_letters, Counters& counters)
-    : services_(services), dead_letters_(dead_letters), counters_(counters) {}
+ChainRunner::ChainRunner(StepServices& services, DeadLetterRecorder& dead_letters, Counters& counters,
+                         RetryScheduler& retries)
+    : services_(services), dead_letters_(dead_letters), counters_(counters), retries_(retries) {}
 
 bool ChainRunner::run(const Route& route, const Account& account, const event::Envelope& event) {
   ++counters_.chains_run;
   steps_.clear();
+  return run_from(route, account, event, 0, {});
+}
+
+bool ChainRunner::resume(const Route& route, const Account& account, const event::Envelope& event,
+                         ResumePoint from) {
+  ++counters_.retries_run;
+  steps_ = std::move(from.outputs);
+  return run_from(route, account, event, from.step_index, std::move(from.attempts));
+}
+
+std::string ChainRunner::step_name(const Step& step, std::size_t index) {
+  return json::index_path("chain", index) + " (handler \"" + step.handler->name() + "\")";
+}
+
+bool ChainRunner::run_from(const Route& route, const Account& account, const event::Envelope& event,
+                           std::size_t first, boost::json::array attempts) {
   config::RenderContext context{&event.body, &steps_, account.key, &account.context};
 
-  for (std::size_t i = 0; i < route.chain.size(); ++i) {
+  for (std::size_t i = first; i < route.chain.size(); ++i) {
     const Step& step = route.chain[i];
     const config::StepSpec& spec = *step.spec;
 
@@ -69,6 +86,24 @@ bool ChainRunner::run(const Route& route, const Account& account, const event::E
                              spec.path);
     vumi_step_result result = handler.handle(call, input);
     if (in_flight_) in_flight_->end_step();
+    // A step that failed while the state store was failing is not the step's fault: try again.
+    if (result == VUMI_STEP_FAIL && !services_.store_failure().empty()) {
+      call.error = "state store failed during the step (" + services_.store_failure() + "): " + call.error;
+      result = VUMI_STEP_RETRY;
+    }
+    if (result == VUMI_STEP_RETRY) {
+      RetryScheduler::Request request;
+      request.route = &route;
+      request.event = &event;
+      request.step_index = i;
+      request.step = step_name(step, i);
+      request.outputs = &steps_;
+      request.attempts = i == first ? std::move(attempts) : boost::json::array();
+      request.error = std::move(call.error);
+      request.retry_after_ms = call.retry_after_ms;
+      retries_.step_wants_retry(std::move(request));
+      return false;
+    }
     if (result == VUMI_STEP_FAIL) {
       fail(route, step, i, event, call.error.empty() ? "step failed without a message" : call.error);
       return false;
@@ -106,7 +141,8 @@ void ChainRunner::fail(const Route& route, const Step& step, std::size_t index, 
   letter.message = std::move(message);
   letter.account_key = event.account_key;
   letter.route = route.spec->path;
-  letter.step = json::index_path("chain", index) + " (handler \"" + step.handler->name() + "\")";
+  letter.step = step_name(step, index);
+  letter.topic = event_topic(event);
   letter.input = boost::json::serialize(event.body);
   dead_letters_.record(std::move(letter));
 }

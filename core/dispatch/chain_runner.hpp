@@ -1,7 +1,9 @@
 // Runs one route's chain for one event: renders each step's config, calls the handler through
-// the ABI, keeps outputs for later steps, and turns a failure into a dead letter.
+// the ABI, keeps outputs for later steps, turns a failure into a dead letter and a retry (or a
+// state store failure during a step) into a scheduled attempt.
 #pragma once
 
+#include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 #include <string>
@@ -10,6 +12,7 @@
 
 #include "crash/in_flight.hpp"
 #include "dispatch/dead_letters.hpp"
+#include "dispatch/retry_scheduler.hpp"
 #include "dispatch/route_index.hpp"
 #include "dispatch/step_services.hpp"
 #include "event/envelope.hpp"
@@ -18,24 +21,40 @@ namespace vumi::dispatch {
 
 class ChainRunner {
  public:
-  ChainRunner(StepServices& services, DeadLetterRecorder& dead_letters, Counters& counters);
+  ChainRunner(StepServices& services, DeadLetterRecorder& dead_letters, Counters& counters,
+              RetryScheduler& retries);
 
-  // Runs the chain to its end, a stop, or a failure (recorded as a dead letter). True unless it failed.
+  // Where a retried chain picks up: the step that asked, the outputs of the steps before it and
+  // that step's attempts so far.
+  struct ResumePoint {
+    std::size_t step_index = 0;
+    boost::json::object outputs;
+    boost::json::array attempts;
+  };
+
+  // Runs the chain to its end, a stop, a failure (recorded as a dead letter) or a retry
+  // (scheduled). True when it ended or stopped.
   bool run(const Route& route, const Account& account, const event::Envelope& event);
+  // Runs the chain from a scheduled retry's step, with the earlier steps' outputs.
+  bool resume(const Route& route, const Account& account, const event::Envelope& event, ResumePoint from);
 
   // Names each plugin call in in_flight before it is made (for the crash report); null: none.
   void watch_in_flight(crash::InFlight* in_flight) { in_flight_ = in_flight; }
 
  private:
+  bool run_from(const Route& route, const Account& account, const event::Envelope& event, std::size_t first,
+                boost::json::array attempts);
   void fail(const Route& route, const Step& step, std::size_t index, const event::Envelope& event,
             std::string message);
   // Why rendered_ does not fit the step's schema (JSON paths named), or "" when it does.
   std::string rendered_config_problem(const Step& step);
+  static std::string step_name(const Step& step, std::size_t index);
 
   StepServices& services_;
   DeadLetterRecorder& dead_letters_;
   Counters& counters_;
   crash::InFlight* in_flight_ = nullptr;
+  RetryScheduler& retries_;
   boost::json::object steps_;  // outputs by "as" name; reused across chains
   std::string rendered_;       // a templated step's rendered config; reused
   std::string render_error_;

@@ -20,6 +20,9 @@ struct Counters {
   std::uint64_t unrouted = 0;            // events that matched no route
   std::uint64_t quarantined = 0;         // messages refused because they crashed the daemon before
   std::uint64_t duplicates = 0;          // redelivered events the ledger knew: not run again
+  std::uint64_t retries_scheduled = 0;   // step attempts that asked to be run again (and were scheduled)
+  std::uint64_t retries_run = 0;         // scheduled attempts that ran
+  std::uint64_t retries_exhausted = 0;   // steps out of attempts (one retries_exhausted dead letter each)
   std::array<std::uint64_t, event::kReasonCount> rejected{};  // by reason
 
   std::uint64_t rejected_total() const {

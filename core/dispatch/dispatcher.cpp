@@ -8,10 +8,12 @@
 #include <optional>
 #include <variant>
 
+#include "common/json.hpp"
 #include "dispatch/chain_runner.hpp"
 #include "dispatch/crash_guard.hpp"
 #include "dispatch/dead_letters.hpp"
 #include "dispatch/message_traffic.hpp"
+#include "dispatch/retry_scheduler.hpp"
 #include "dispatch/step_services.hpp"
 
 namespace vumi::dispatch {
@@ -48,14 +50,16 @@ std::string vumi_api_event_text(const event::Envelope& e) {
 }  // namespace
 
 struct Dispatcher::Impl {
-  Impl(std::shared_ptr<const Runtime> rt, store::StateStore& state, OutboundSink& out)
+  Impl(std::shared_ptr<const Runtime> rt, store::StateStore& store_ref, OutboundSink& out)
       : runtime(std::move(rt)),
-        store(state),
+        state(store_ref),
         outbound(out),
-        dead_letters(state, counters),
-        services(state, out, counters, emitted),
-        chains(services, dead_letters, counters),
-        traffic(state, out, counters) {}
+        dead_letters(store_ref, counters),
+        services(store_ref, out, counters, emitted),
+        retries(store_ref, dead_letters, counters),
+        chains(services, dead_letters, counters, retries),
+        traffic(store_ref, out, counters) {}
+  ~Impl() { dead_letters.flush_repeats(); }
 
   HandleOutcome handle(std::string_view topic, std::string_view body, std::string_view event_id_if_absent);
   bool first_delivery(const event::Envelope& event);
@@ -64,16 +68,21 @@ struct Dispatcher::Impl {
                           std::string_view topic, std::string_view body);
   void reject(const event::Rejection& rejection, std::string_view topic, std::string_view body);
   void dispatch(event::Envelope&& first);
+  void dispatch_emitted();
   void run_event(const event::Envelope& event);
+  void run_retry(const store::PendingRetry& retry);
+  void abandon_retry(const store::PendingRetry& retry, std::string why);
 
   std::shared_ptr<const Runtime> runtime;
-  store::StateStore& store;
+  store::StateStore& state;
   OutboundSink& outbound;
   Counters counters;
   DeadLetterRecorder dead_letters;
   std::deque<event::Envelope> emitted;  // events handlers emitted, dispatched after the current one
   StepServices services;
+  RetryScheduler retries;
   ChainRunner chains;
+  std::string source;                 // where the message being handled came from
   MessageTraffic traffic;             // transport events, conversation outbound, unroutable replies
   std::vector<const Route*> matched;  // reused per event
   std::string topic;                  // reused for outbound event topics
@@ -158,7 +167,7 @@ HandleOutcome Dispatcher::Impl::handle(std::string_view in_topic, std::string_vi
 bool Dispatcher::Impl::first_delivery(const event::Envelope& event) {
   if (event.random_event_id) return true;  // nothing can repeat an id drawn here
   store::StoreStatus status;
-  const std::optional<bool> claimed = store.ledger_claim(event.account_key, event.event_id, status);
+  const std::optional<bool> claimed = state.ledger_claim(event.account_key, event.event_id, status);
   if (!claimed) {
     // The batch holding this event cannot commit now; run it, so a retry sees the same work.
     spdlog::error("ledger: {} (event {})", status.error, event.event_id);
@@ -194,11 +203,19 @@ void Dispatcher::Impl::reject(const event::Rejection& rejection, std::string_vie
   letter.reason = std::string(event::reason_code(rejection.reason));
   letter.message = rejection.message + " (topic \"" + std::string(in_topic.substr(0, 300)) + "\")";
   letter.input = DeadLetterRecorder::input_excerpt(body);
+  letter.topic = std::string(in_topic.substr(0, 300));
+  letter.source = source;
+  // A flood of the same refusal from one source is one row with a count: the disk stays bounded.
+  letter.coalesce_key = letter.reason + '\x1f' + source;
   dead_letters.record(std::move(letter));
 }
 
 void Dispatcher::Impl::dispatch(event::Envelope&& first) {
   run_event(first);
+  dispatch_emitted();
+}
+
+void Dispatcher::Impl::dispatch_emitted() {
   // Emitted events (and theirs, breadth first) run after the event that emitted them.
   while (!emitted.empty()) {
     event::Envelope next = std::move(emitted.front());
@@ -210,6 +227,7 @@ void Dispatcher::Impl::dispatch(event::Envelope&& first) {
       letter.message = "emitted event \"" + std::string(next.event_type) + "\" has depth " +
                        std::to_string(next.depth) + ", past max_emit_depth " + std::to_string(max_depth);
       letter.account_key = next.account_key;
+      letter.topic = event_topic(next);
       letter.input = boost::json::serialize(next.body);
       dead_letters.record(std::move(letter));
       continue;
@@ -245,6 +263,8 @@ void Dispatcher::Impl::run_event(const event::Envelope& event) {
       letter.message = "inbound message on " + std::string(event.conversation_key) +
                        " matched no route of account " + account->key;
       letter.account_key = account->key;
+      letter.topic = event_topic(event);
+      letter.source = source;
       letter.input = boost::json::serialize(event.body);
       dead_letters.record(std::move(letter));
     } else {
@@ -257,6 +277,55 @@ void Dispatcher::Impl::run_event(const event::Envelope& event) {
   for (const Route* route : matched) chains.run(*route, *account, event);
 }
 
+void Dispatcher::Impl::abandon_retry(const store::PendingRetry& retry, std::string why) {
+  store::DeadLetter letter;
+  letter.reason = "retry_abandoned";
+  letter.message = "a pending retry of " + retry.route + " step " + std::to_string(retry.step_index) +
+                   " could not run: " + why;
+  letter.account_key = retry.account_key;
+  letter.route = retry.route;
+  letter.topic = retry.topic;
+  letter.attempts = retry.attempts;
+  letter.input = retry.event;
+  dead_letters.record(std::move(letter));
+}
+
+void Dispatcher::Impl::run_retry(const store::PendingRetry& retry) {
+  // Deleted in the same batch as the attempt's effects: a crash before the commit keeps both undone.
+  if (retry.id != 0) {
+    store::StoreStatus status = state.pending_retry_delete(retry.id);
+    if (!status.ok) spdlog::error("retry {}: {}", retry.id, status.error);
+  }
+  const Runtime& rt = *runtime;
+  auto restored = rt.decoder().restore(retry.event);
+  if (auto* rejection = std::get_if<event::Rejection>(&restored)) {
+    abandon_retry(retry, "its stored event is unreadable: " + rejection->text());
+    return;
+  }
+  const event::Envelope& event = std::get<event::Envelope>(restored);
+  const Account* account = rt.routes().account(event.account_key);
+  const Route* route = account ? rt.routes().route_at_path(*account, retry.route) : nullptr;
+  if (!route) {
+    abandon_retry(retry, "the route is no longer in the config (reloaded?)");
+    return;
+  }
+  if (retry.step_index < 0 || static_cast<std::size_t>(retry.step_index) >= route->chain.size()) {
+    abandon_retry(retry, "the route's chain no longer has that step (reloaded?)");
+    return;
+  }
+  ChainRunner::ResumePoint from;
+  from.step_index = static_cast<std::size_t>(retry.step_index);
+  boost::json::value outputs, attempts;
+  json::ParseError error;
+  if (json::parse(retry.steps, {}, outputs, error) && outputs.is_object())
+    from.outputs = std::move(outputs.as_object());
+  if (json::parse(retry.attempts, {}, attempts, error) && attempts.is_array())
+    from.attempts = std::move(attempts.as_array());
+  services.begin_event(rt.decoder(), event, *account);
+  chains.resume(*route, *account, event, std::move(from));
+  dispatch_emitted();
+}
+
 Dispatcher::Dispatcher(std::shared_ptr<const Runtime> runtime, store::StateStore& store,
                        OutboundSink& outbound)
     : impl_(std::make_unique<Impl>(std::move(runtime), store, outbound)) {}
@@ -264,7 +333,8 @@ Dispatcher::Dispatcher(std::shared_ptr<const Runtime> runtime, store::StateStore
 Dispatcher::~Dispatcher() = default;
 
 HandleOutcome Dispatcher::handle(std::string_view topic, std::string_view body,
-                                 std::string_view event_id_if_absent) {
+                                 std::string_view event_id_if_absent, std::string_view source) {
+  impl_->source.assign(source);
   // Runs after every value made for this message is gone (they all live inside Impl::handle).
   struct EndMessage {
     Impl& impl;
@@ -289,7 +359,9 @@ HandleOutcome Dispatcher::handle(std::string_view topic, std::string_view body,
   }
 }
 
-void Dispatcher::refuse(const event::Rejection& rejection, std::string_view topic, std::string_view body) {
+void Dispatcher::refuse(const event::Rejection& rejection, std::string_view topic, std::string_view body,
+                        std::string_view source) {
+  impl_->source.assign(source);
   ++impl_->counters.received;
   impl_->reject(rejection, topic, body);
 }
@@ -299,6 +371,47 @@ void Dispatcher::guard_crashes(CrashGuard& guard) {
   impl_->in_flight = &guard.in_flight();
   impl_->quarantine = &guard.quarantine();
   impl_->chains.watch_in_flight(&guard.in_flight());
+}
+
+void Dispatcher::load_pending_retries() {
+  impl_->retries.load();
+}
+
+std::optional<std::int64_t> Dispatcher::next_retry_due_ms() const {
+  return impl_->retries.next_due_ms();
+}
+
+std::size_t Dispatcher::retries_waiting() const {
+  return impl_->retries.waiting();
+}
+
+std::size_t Dispatcher::run_due_retries(std::int64_t now_ms, std::size_t max) {
+  std::vector<store::PendingRetry> due = impl_->retries.take_due(now_ms, max);
+  for (const store::PendingRetry& retry : due) {
+    impl_->source.clear();
+    try {
+      impl_->run_retry(retry);
+    } catch (const std::exception& e) {
+      impl_->emitted.clear();
+      store::DeadLetter letter;
+      letter.reason = "internal_error";
+      letter.message = std::string("running a retry: ") + e.what();
+      letter.account_key = retry.account_key;
+      letter.route = retry.route;
+      letter.topic = retry.topic;
+      letter.input = retry.event;
+      impl_->dead_letters.record(std::move(letter));
+    }
+  }
+  return due.size();
+}
+
+void Dispatcher::end_batch() {
+  impl_->dead_letters.flush_repeats();
+}
+
+void Dispatcher::flush_suppressed_logs() {
+  impl_->dead_letters.flush_suppressed();
 }
 
 void Dispatcher::replace_runtime(std::shared_ptr<const Runtime> runtime) {

@@ -1,7 +1,9 @@
 // The data path: one ingest message in; decode, route, run chains, record effects.
 #pragma once
 
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <string_view>
 
 #include "dispatch/counters.hpp"
@@ -30,11 +32,27 @@ class Dispatcher {
   // An event (or inbound message) whose id the processed-message ledger holds for its account is
   // a counted duplicate and does not run. event_id_if_absent names an event that has no event_id
   // (the reliable path derives it from the publisher's message id, so a resend is recognised).
-  HandleOutcome handle(std::string_view topic, std::string_view body,
-                       std::string_view event_id_if_absent = {});
+  // `source` names where it came from in dead letters (e.g. "ingest tcp://... from 10.0.0.5").
+  HandleOutcome handle(std::string_view topic, std::string_view body, std::string_view event_id_if_absent = {},
+                       std::string_view source = {});
   // Refuses an ingest message without decoding it (e.g. forbidden to its publisher): counted
   // under the rejection's reason and dead-lettered like a message the decoder refused.
-  void refuse(const event::Rejection& rejection, std::string_view topic, std::string_view body);
+  void refuse(const event::Rejection& rejection, std::string_view topic, std::string_view body,
+              std::string_view source = {});
+
+  // Loads the retries an earlier run left pending in the store; throws store::StoreError.
+  void load_pending_retries();
+  // The earliest due time (Unix ms) of a pending retry, if any.
+  std::optional<std::int64_t> next_retry_due_ms() const;
+  // Runs up to `max` retries due at now_ms (Unix ms), each to completion; returns how many ran.
+  // Never throws.
+  std::size_t run_due_retries(std::int64_t now_ms, std::size_t max);
+  std::size_t retries_waiting() const;
+  // Writes what the dispatcher holds for the current batch (repeated dead letters counted in
+  // memory); call it before the batch commits. Never throws.
+  void end_batch();
+  // Logs how many dead-letter warnings the rate limit held back (call it from time to time).
+  void flush_suppressed_logs();
 
   // Turns the previous process's crash into a dead letter (CrashGuard::recover_previous_crash),
   // then keeps guard's in-flight context current and refuses quarantined messages. guard outlives

@@ -133,6 +133,14 @@ void RouteIndex::match(const Account& account, std::string_view conversation_typ
     std::sort(out.begin(), out.end(), [](const Route* a, const Route* b) { return a->order < b->order; });
 }
 
+const Route* RouteIndex::route_at_path(const Account& account, std::string_view path) const {
+  // Only AccountRoutes are handed out as Accounts (see match()).
+  const auto& routes = static_cast<const AccountRoutes&>(account).routes;
+  for (const auto& route : routes)
+    if (route->spec->path == path) return route.get();
+  return nullptr;
+}
+
 const Account* RouteIndex::tag_owner(std::string_view tag) const {
   auto it = tag_owner_.find(tag);
   return it == tag_owner_.end() ? nullptr : it->second;

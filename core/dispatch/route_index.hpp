@@ -51,6 +51,9 @@ class RouteIndex : public event::AccountDirectory {
   void match(const Account& account, std::string_view conversation_type, std::string_view conversation_key,
              std::string_view event_type, std::vector<const Route*>& out) const;
 
+  // The account's route whose config path is `path` ("accounts.acct1.routes[0]"), or null.
+  const Route* route_at_path(const Account& account, std::string_view path) const;
+
   // The account owning a "pool:tag", or null.
   const Account* tag_owner(std::string_view tag) const;
   // The one account declaring the conversation with that type, or null.

@@ -96,6 +96,7 @@ void StepServices::begin_step(std::string_view handler_type, std::string_view ro
   ids_drawn_ = 0;
   events_emitted_ = 0;
   has_output_ = false;
+  store_failure_.clear();
   returned_.clear();
   metric_name_.assign(handler_type);
   metric_name_ += '.';
@@ -171,6 +172,7 @@ vumi_status StepServices::contact_result(const std::optional<store::Contact>& co
                                          vumi_view* out) {
   if (!status.ok) {
     spdlog::error("{} failed for account {}: {}", what, event_->account_key, status.error);
+    if (status.transient) store_failure_ = status.error;
     return VUMI_ERR_INTERNAL;
   }
   if (!contact) return VUMI_ERR_NOT_FOUND;
@@ -217,6 +219,7 @@ vumi_status StepServices::inbox_put(std::string_view message_json, std::int64_t*
   auto id = store_.inbox_put(event_->account_key, message, status);
   if (!id) {
     spdlog::error("inbox_put failed for account {}: {}", event_->account_key, status.error);
+    if (status.transient) store_failure_ = status.error;
     return VUMI_ERR_INTERNAL;
   }
   *out_id = *id;

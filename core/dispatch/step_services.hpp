@@ -34,6 +34,9 @@ class StepServices final : public plugin::CallServices {
   // The output the step set, if any.
   bool has_output() const { return has_output_; }
   boost::json::value& output() { return output_; }
+  // What the state store said when a service call of the current step failed on it for a reason
+  // that may pass (locked, full, I/O); empty when none did.
+  const std::string& store_failure() const { return store_failure_; }
 
   vumi_status set_output(std::string_view json) override;
   vumi_status event_json(vumi_view* out) override;
@@ -66,6 +69,7 @@ class StepServices final : public plugin::CallServices {
   std::string event_json_;  // serialised on first request per event
   bool event_json_ready_ = false;
   bool has_output_ = false;
+  std::string store_failure_;
   boost::json::value output_;
   std::deque<std::string> returned_;  // texts whose views the plugin holds during the step
   std::unordered_map<std::string, std::int64_t> metrics_;

@@ -412,6 +412,34 @@ std::variant<Rejection, Envelope> EnvelopeDecoder::make_emitted(const Envelope& 
   }
 }
 
+std::variant<Rejection, Envelope> EnvelopeDecoder::restore(std::string_view normalised_json) const {
+  try {
+    bj::value parsed;
+    // Our own output, so only the shape is checked; normalising may have added a few fields.
+    DecodeLimits stored = limits_;
+    stored.max_body_bytes += 64 * 1024;
+    if (auto r = parse_object(normalised_json, stored, "stored event", parsed, {})) return *r;
+    const bj::object& obj = parsed.get_object();
+    for (std::string_view name :
+         {"account_key", "conversation_key", "conversation_type", "event_type", "event_id"}) {
+      const bj::value* field = obj.if_contains(name);
+      if (!field || !field->is_string())
+        return Rejection{Reason::missing_field, "stored event has no string " + std::string(name)};
+    }
+    const bj::value* data = obj.if_contains("event_data");
+    if (!data || !data->is_object())
+      return Rejection{Reason::wrong_type, "stored event has no object event_data"};
+    std::uint32_t depth = 0;
+    if (const bj::value* d = obj.if_contains("depth"); d && d->is_int64() && d->as_int64() >= 0)
+      depth = static_cast<std::uint32_t>(d->as_int64());
+    else if (d && d->is_uint64())
+      depth = static_cast<std::uint32_t>(d->as_uint64());
+    return seal(std::move(parsed), depth);
+  } catch (const std::exception& e) {
+    return out_of_memory(e);
+  }
+}
+
 Envelope EnvelopeDecoder::make_inbound_event(std::string_view account_key, InboundMessage&& message,
                                              std::string_view event_id_if_absent) const {
   std::string event_id;

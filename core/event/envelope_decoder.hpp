@@ -73,6 +73,10 @@ class EnvelopeDecoder {
   Envelope make_transport_event(std::string_view account_key, std::string_view conversation_type,
                                 std::string_view conversation_key, TransportEvent&& event) const;
 
+  // Rebuilds the Envelope of a normalised body this host produced earlier (a pending retry's
+  // stored event, depth and causation_id kept); a Rejection when the text is not one.
+  std::variant<Rejection, Envelope> restore(std::string_view normalised_json) const;
+
   const DecodeLimits& limits() const { return limits_; }
 
  private:

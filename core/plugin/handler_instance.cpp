@@ -61,6 +61,9 @@ vumi_step_result HandlerInstance::handle(vumi_call& call, const vumi_step_input&
     case VUMI_STEP_FAIL:
       if (call.error.empty()) call.error = "handler failed without a message";
       return VUMI_STEP_FAIL;
+    case VUMI_STEP_RETRY:  // accepted from any 1.x plugin: a 1.0 plugin never returned 3 validly
+      if (call.error.empty()) call.error = "handler asked for a retry without a message";
+      return VUMI_STEP_RETRY;
     default:
       call.error = "handler returned invalid result " + std::to_string(code);
       return VUMI_STEP_FAIL;

@@ -22,7 +22,8 @@ class HandlerInstance {
   HandlerInstance& operator=(const HandlerInstance&) = delete;
 
   // Runs one step; call.services must be set. Never throws. An out-of-range result from the
-  // plugin is reported as VUMI_STEP_FAIL with call.error explaining it.
+  // plugin is reported as VUMI_STEP_FAIL with call.error explaining it; FAIL and RETRY always
+  // come back with a non-empty call.error.
   vumi_step_result handle(vumi_call& call, const vumi_step_input& input) const;
 
   const std::string& name() const { return name_; }

@@ -109,6 +109,10 @@ vumi_status host_account_json(vumi_call* call, vumi_view* out_json) {
   return s->account_json(out_json);
 }
 
+void host_retry_after(vumi_call* call, std::uint32_t delay_ms) {
+  if (call) call->retry_after_ms = delay_ms;
+}
+
 // Ids only need to be unique, not unpredictable: a per-thread PRNG avoids a lock on every event.
 void host_new_id(vumi_call* call, char out[33]) {
   if (!out) return;
@@ -147,6 +151,7 @@ vumi_host_api make_host_api() {
   api.metric_add = &host_metric_add;
   api.new_id = &host_new_id;
   api.account_json = &host_account_json;
+  api.retry_after = &host_retry_after;
   return api;
 }
 

@@ -44,8 +44,9 @@ class CallServices {
 // per-event services (null during plugin init and instance creation).
 struct vumi_call {
   std::string_view plugin_name;
-  std::string_view handler_type;  // empty during plugin init
-  std::string error;              // set by the plugin through set_error
+  std::string_view handler_type;     // empty during plugin init
+  std::string error;                 // set by the plugin through set_error
+  std::int64_t retry_after_ms = -1;  // set by the plugin through retry_after; -1: no hint
   vumi::plugin::CallServices* services = nullptr;
 };
 

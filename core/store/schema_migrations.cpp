@@ -85,11 +85,37 @@ CREATE TABLE message_ledger (
 CREATE INDEX message_ledger_by_age ON message_ledger (created_at);
 )sql";
 
-constexpr std::array<Migration, 4> kMigrations{{
+// Dead letters gain identity over time (first/last seen, count, source) so repeats coalesce into
+// one row, a topic and attempts so they can be replayed and explained, and a replayed mark;
+// pending_retries keeps steps waiting for another attempt across restarts.
+constexpr const char* kVersion5 = R"sql(
+ALTER TABLE dead_letters ADD COLUMN last_seen_at TEXT;
+ALTER TABLE dead_letters ADD COLUMN count INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE dead_letters ADD COLUMN source TEXT;
+ALTER TABLE dead_letters ADD COLUMN topic TEXT;
+ALTER TABLE dead_letters ADD COLUMN attempts TEXT;
+ALTER TABLE dead_letters ADD COLUMN replayed_at TEXT;
+ALTER TABLE dead_letters ADD COLUMN coalesce_key TEXT;
+CREATE INDEX dead_letters_by_coalesce_key ON dead_letters (coalesce_key) WHERE coalesce_key IS NOT NULL;
+CREATE TABLE pending_retries (
+  id           INTEGER PRIMARY KEY AUTOINCREMENT,
+  due_at_ms    INTEGER NOT NULL,
+  account_key  TEXT NOT NULL,
+  route        TEXT NOT NULL,
+  step_index   INTEGER NOT NULL,
+  topic        TEXT NOT NULL,
+  event        TEXT NOT NULL,
+  steps        TEXT NOT NULL,
+  attempts     TEXT NOT NULL
+);
+)sql";
+
+constexpr std::array<Migration, 5> kMigrations{{
     {1, "contacts, inbox and dead_letters tables", kVersion1},
     {2, "outbox and processed_messages (delivery) tables", kVersion2},
     {3, "quarantined_messages table", kVersion3},
     {4, "message_ledger table", kMessageLedger},
+    {5, "dead letters coalesce and can be replayed; pending_retries table", kVersion5},
 }};
 
 }  // namespace

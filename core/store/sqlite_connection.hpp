@@ -73,6 +73,7 @@ class SqliteConnection {
   std::int64_t query_int(std::string_view sql);
 
   std::string errmsg() const { return sqlite3_errmsg(db_); }
+  int errcode() const { return sqlite3_errcode(db_); }
   bool in_transaction() const { return sqlite3_get_autocommit(db_) == 0; }
   const std::filesystem::path& file() const { return file_; }
   sqlite3* handle() { return db_; }

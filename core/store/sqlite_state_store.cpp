@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/json/serialize.hpp>
 #include <cstdlib>
 #include <string>
@@ -23,6 +24,16 @@ constexpr int kBusyTimeoutMs = 5000;
 
 // Column order every contact query returns (read_contact depends on it).
 #define VUMI_CONTACT_COLUMNS "contact_key, msisdn, name, surname, extra, created_at, updated_at, account_key"
+// Column order every dead letter query returns (read_dead_letter depends on it).
+#define VUMI_DEAD_LETTER_COLUMNS                                                                           \
+  "id, created_at, reason, message, account_key, route, step, input, coalesce(last_seen_at, created_at), " \
+  "count, source, topic, attempts, replayed_at, coalesce_key"
+
+// The WHERE clause of a filtered dead-letter query, its parameters bound by bind_filter.
+constexpr const char* kDeadLetterFilterSql =
+    " WHERE (?1 IS NULL OR id = ?1) AND (?2 = '' OR reason = ?2) AND (?3 = '' OR account_key = ?3)"
+    " AND (?4 = '' OR coalesce(last_seen_at, created_at) >= ?4)"
+    " AND (?5 = '' OR coalesce(last_seen_at, created_at) < ?5) AND (?6 = 1 OR replayed_at IS NULL)";
 
 // Checks the folder (creating it for read_write) and returns the database file path.
 std::filesystem::path prepare_database_file(const std::filesystem::path& state_dir,
@@ -140,7 +151,21 @@ void SqliteStateStore::prepare_statements() {
   dead_letter_insert_ =
       Statement(connection_,
                 "INSERT INTO dead_letters (created_at, reason, message, account_key, route, step, "
-                "input) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+                "input, last_seen_at, count, source, topic, attempts, coalesce_key) "
+                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?1, 1, ?8, ?9, ?10, ?11)");
+  // The partial index on coalesce_key makes this a point update, however many rows there are.
+  dead_letter_coalesce_ = Statement(connection_,
+                                    "UPDATE dead_letters SET count = count + 1, last_seen_at = ?2 "
+                                    "WHERE coalesce_key = ?1 AND replayed_at IS NULL");
+  dead_letter_repeats_ = Statement(connection_,
+                                   "UPDATE dead_letters SET count = count + ?2, last_seen_at = ?3 "
+                                   "WHERE coalesce_key = ?1 AND replayed_at IS NULL");
+  dead_letter_replayed_ = Statement(connection_, "UPDATE dead_letters SET replayed_at = ?2 WHERE id = ?1");
+  pending_retry_insert_ = Statement(connection_,
+                                    "INSERT INTO pending_retries (due_at_ms, account_key, route, step_index, "
+                                    "topic, event, steps, attempts) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
+                                    "RETURNING id");
+  pending_retry_delete_ = Statement(connection_, "DELETE FROM pending_retries WHERE id = ?1");
   quarantine_insert_ =
       Statement(connection_,
                 "INSERT INTO quarantined_messages (message_key, account_key, created_at, report) "
@@ -152,9 +177,9 @@ void SqliteStateStore::prepare_statements() {
   inbox_list_ = Statement(connection_,
                           "SELECT id, account_key, message, received_at FROM inbox "
                           "WHERE ?1 = '' OR account_key = ?1 ORDER BY id");
-  dead_letters_list_ = Statement(connection_,
-                                 "SELECT id, created_at, reason, message, account_key, route, step, input "
-                                 "FROM dead_letters WHERE ?1 = '' OR account_key = ?1 ORDER BY id");
+  dead_letters_list_ =
+      Statement(connection_, "SELECT " VUMI_DEAD_LETTER_COLUMNS
+                             " FROM dead_letters WHERE ?1 = '' OR account_key = ?1 ORDER BY id");
   // IMMEDIATE takes the write lock at once (waiting up to busy_timeout), rather than failing
   // with SQLITE_BUSY halfway through a batch when another connection writes.
   prepare_ledger_statements();
@@ -166,6 +191,20 @@ void SqliteStateStore::prepare_statements() {
 void SqliteStateStore::fail(StoreStatus& status, std::string_view what) const {
   status.ok = false;
   status.error = std::string(what) + ": " + connection_.errmsg();
+  switch (connection_.errcode()) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_FULL:
+    case SQLITE_IOERR:
+    case SQLITE_NOMEM:
+    case SQLITE_CANTOPEN:
+    case SQLITE_READONLY:
+    case SQLITE_PROTOCOL:
+      status.transient = true;
+      break;
+    default:
+      break;
+  }
 }
 
 bool SqliteStateStore::read_contact(Statement& row, std::string_view account, Contact& out,
@@ -299,13 +338,25 @@ StoreStatus SqliteStateStore::dead_letter_put(const DeadLetter& letter) {
   const std::string created_at = letter.created_at.empty() ? now_iso8601_utc_ms() : letter.created_at;
   std::lock_guard lock(mutex_);
   StoreStatus status;
-  if (batch_broken(status, "dead letter put (reason " + letter.reason + ")")) return status;
+  const std::string what = "dead letter put (reason " + letter.reason + ")";
+  if (batch_broken(status, what)) return status;
+  if (!letter.coalesce_key.empty()) {
+    StatementUse update(dead_letter_coalesce_);
+    if (!update->bind_text(1, letter.coalesce_key) || !update->bind_text(2, created_at) ||
+        update->step() != SQLITE_DONE) {
+      write_failed(status, what);
+      return status;
+    }
+    if (sqlite3_changes(connection_.handle()) > 0) return status;
+  }
   StatementUse insert(dead_letter_insert_);
   if (!insert->bind_text(1, created_at) || !insert->bind_text(2, letter.reason) ||
       !insert->bind_text(3, letter.message) || !insert->bind_text_or_null(4, letter.account_key) ||
       !insert->bind_text_or_null(5, letter.route) || !insert->bind_text_or_null(6, letter.step) ||
-      !insert->bind_text(7, letter.input) || insert->step() != SQLITE_DONE) {
-    write_failed(status, "dead letter put (reason " + letter.reason + ")");
+      !insert->bind_text(7, letter.input) || !insert->bind_text_or_null(8, letter.source) ||
+      !insert->bind_text_or_null(9, letter.topic) || !insert->bind_text_or_null(10, letter.attempts) ||
+      !insert->bind_text_or_null(11, letter.coalesce_key) || insert->step() != SQLITE_DONE) {
+    write_failed(status, what);
   }
   return status;
 }
@@ -335,6 +386,113 @@ std::vector<std::string> SqliteStateStore::quarantined_keys() {
     throw StoreError(status.error);
   }
   return out;
+StoreStatus SqliteStateStore::dead_letter_add_repeats(std::string_view coalesce_key, std::int64_t count,
+                                                      std::string_view last_seen_at) {
+  std::lock_guard lock(mutex_);
+  StatementUse update(dead_letter_repeats_);
+  StoreStatus status;
+  if (!update->bind_text(1, coalesce_key) || !update->bind_int64(2, count) ||
+      !update->bind_text(3, last_seen_at) || update->step() != SQLITE_DONE)
+    write_failed(status, "counting repeated dead letters");
+  return status;
+}
+
+StoreStatus SqliteStateStore::dead_letter_mark_replayed(std::int64_t id, std::string_view when) {
+  std::lock_guard lock(mutex_);
+  StatementUse update(dead_letter_replayed_);
+  StoreStatus status;
+  if (!update->bind_int64(1, id) || !update->bind_text(2, when) || update->step() != SQLITE_DONE)
+    write_failed(status, "marking dead letter " + std::to_string(id) + " replayed");
+  return status;
+}
+
+std::optional<std::int64_t> SqliteStateStore::dead_letters_prune(const DeadLetterRetention& retention,
+                                                                 std::int64_t max_deleted,
+                                                                 StoreStatus& status) {
+  std::lock_guard lock(mutex_);
+  std::int64_t deleted = 0;
+  // Each rule deletes the oldest rows (by id) beyond its limit, at most what is left of max_deleted.
+  auto run = [&](const std::string& sql, std::string_view rule) {
+    if (deleted >= max_deleted) return true;
+    if (auto failure = connection_.try_exec(sql + " LIMIT " + std::to_string(max_deleted - deleted) + ")")) {
+      status = {false, "pruning dead letters (" + std::string(rule) + "): " + *failure};
+      return false;
+    }
+    deleted += sqlite3_changes(connection_.handle());
+    return true;
+  };
+  if (retention.max_age_s > 0) {
+    const std::string cutoff =
+        iso8601_utc_ms(std::chrono::system_clock::now() - std::chrono::seconds(retention.max_age_s));
+    if (!run("DELETE FROM dead_letters WHERE id IN (SELECT id FROM dead_letters WHERE "
+             "coalesce(last_seen_at, created_at) < '" +
+                 cutoff + "' ORDER BY id",
+             "max_age_s"))
+      return std::nullopt;
+  }
+  if (retention.max_rows_per_account > 0) {
+    // The accounts over their limit, counted on the account index; then each one's oldest rows.
+    std::vector<std::pair<std::string, std::int64_t>> over;
+    {
+      Statement counts(connection_,
+                       "SELECT account_key, count(*) FROM dead_letters WHERE account_key IS NOT NULL "
+                       "GROUP BY account_key HAVING count(*) > ?1");
+      counts.bind_int64(1, retention.max_rows_per_account);
+      int rc = counts.step();
+      for (; rc == SQLITE_ROW; rc = counts.step())
+        over.emplace_back(counts.column_text(0), counts.column_int64(1) - retention.max_rows_per_account);
+      if (rc != SQLITE_DONE) {
+        fail(status, "pruning dead letters (max_rows_per_account)");
+        return std::nullopt;
+      }
+    }
+    for (const auto& [account, excess] : over) {
+      if (deleted >= max_deleted) break;
+      Statement del(
+          connection_,
+          "DELETE FROM dead_letters WHERE id IN (SELECT id FROM dead_letters WHERE account_key = ?1 "
+          "ORDER BY id LIMIT ?2)");
+      if (!del.bind_text(1, account) || !del.bind_int64(2, std::min(excess, max_deleted - deleted)) ||
+          del.step() != SQLITE_DONE) {
+        fail(status, "pruning dead letters of account " + account + " (max_rows_per_account)");
+        return std::nullopt;
+      }
+      deleted += sqlite3_changes(connection_.handle());
+    }
+  }
+  if (retention.max_rows > 0) {
+    // Keeps the rows from the max_rows-th newest on.
+    if (!run("DELETE FROM dead_letters WHERE id IN (SELECT id FROM dead_letters WHERE id < (SELECT id FROM "
+             "dead_letters ORDER BY id DESC LIMIT 1 OFFSET " +
+                 std::to_string(retention.max_rows - 1) + ") ORDER BY id",
+             "max_rows"))
+      return std::nullopt;
+  }
+  return deleted;
+}
+
+std::optional<std::int64_t> SqliteStateStore::pending_retry_put(const PendingRetry& retry,
+                                                                StoreStatus& status) {
+  std::lock_guard lock(mutex_);
+  StatementUse insert(pending_retry_insert_);
+  if (!insert->bind_int64(1, retry.due_at_ms) || !insert->bind_text(2, retry.account_key) ||
+      !insert->bind_text(3, retry.route) || !insert->bind_int64(4, retry.step_index) ||
+      !insert->bind_text(5, retry.topic) || !insert->bind_text(6, retry.event) ||
+      !insert->bind_text(7, retry.steps) || !insert->bind_text(8, retry.attempts) ||
+      insert->step() != SQLITE_ROW) {
+    write_failed(status, "storing a pending retry for account " + retry.account_key);
+    return std::nullopt;
+  }
+  return insert->column_int64(0);
+}
+
+StoreStatus SqliteStateStore::pending_retry_delete(std::int64_t id) {
+  std::lock_guard lock(mutex_);
+  StatementUse del(pending_retry_delete_);
+  StoreStatus status;
+  if (!del->bind_int64(1, id) || del->step() != SQLITE_DONE)
+    write_failed(status, "deleting pending retry " + std::to_string(id));
+  return status;
 }
 
 std::vector<Contact> SqliteStateStore::contacts(std::string_view account) {
@@ -383,23 +541,84 @@ std::vector<DeadLetter> SqliteStateStore::dead_letters(std::string_view account)
   StatementUse query(dead_letters_list_);
   std::vector<DeadLetter> out;
   int rc = query->bind_text(1, account) ? query->step() : SQLITE_ERROR;
-  for (; rc == SQLITE_ROW; rc = query->step()) {
-    DeadLetter letter;
-    letter.id = query->column_int64(0);
-    letter.created_at = query->column_text(1);
-    letter.reason = query->column_text(2);
-    letter.message = query->column_text(3);
-    letter.account_key = query->column_text(4);
-    letter.route = query->column_text(5);
-    letter.step = query->column_text(6);
-    letter.input = query->column_text(7);
-    out.push_back(std::move(letter));
-  }
+  for (; rc == SQLITE_ROW; rc = query->step()) out.push_back(read_dead_letter(dead_letters_list_));
   if (rc != SQLITE_DONE) {
     StoreStatus status;
     fail(status, "listing dead letters");
     throw StoreError(status.error);
   }
+  return out;
+}
+
+DeadLetter SqliteStateStore::read_dead_letter(Statement& row) {
+  DeadLetter letter;
+  letter.id = row.column_int64(0);
+  letter.created_at = row.column_text(1);
+  letter.reason = row.column_text(2);
+  letter.message = row.column_text(3);
+  letter.account_key = row.column_text(4);
+  letter.route = row.column_text(5);
+  letter.step = row.column_text(6);
+  letter.input = row.column_text(7);
+  letter.last_seen_at = row.column_text(8);
+  letter.count = row.column_int64(9);
+  letter.source = row.column_text(10);
+  letter.topic = row.column_text(11);
+  letter.attempts = row.column_text(12);
+  letter.replayed_at = row.column_text(13);
+  letter.coalesce_key = row.column_text(14);
+  return letter;
+}
+
+void SqliteStateStore::bind_filter(Statement& query, const DeadLetterFilter& filter) {
+  const bool bound = (filter.id ? query.bind_int64(1, *filter.id) : query.bind_null(1)) &&
+                     query.bind_text(2, filter.reason) && query.bind_text(3, filter.account) &&
+                     query.bind_text(4, filter.since) && query.bind_text(5, filter.older_than) &&
+                     query.bind_int64(6, filter.include_replayed ? 1 : 0);
+  if (!bound) throw StoreError("dead letter filter: " + connection_.errmsg());
+}
+
+std::vector<DeadLetter> SqliteStateStore::dead_letters(const DeadLetterFilter& filter) {
+  std::lock_guard lock(mutex_);
+  Statement query(connection_, std::string("SELECT " VUMI_DEAD_LETTER_COLUMNS " FROM dead_letters") +
+                                   kDeadLetterFilterSql + " ORDER BY id");
+  bind_filter(query, filter);
+  std::vector<DeadLetter> out;
+  int rc = query.step();
+  for (; rc == SQLITE_ROW; rc = query.step()) out.push_back(read_dead_letter(query));
+  if (rc != SQLITE_DONE) throw StoreError("listing dead letters: " + connection_.errmsg());
+  return out;
+}
+
+std::int64_t SqliteStateStore::dead_letters_purge(const DeadLetterFilter& filter) {
+  std::lock_guard lock(mutex_);
+  Statement del(connection_, std::string("DELETE FROM dead_letters") + kDeadLetterFilterSql);
+  bind_filter(del, filter);
+  if (del.step() != SQLITE_DONE) throw StoreError("purging dead letters: " + connection_.errmsg());
+  return sqlite3_changes(connection_.handle());
+}
+
+std::vector<PendingRetry> SqliteStateStore::pending_retries() {
+  std::lock_guard lock(mutex_);
+  Statement query(connection_,
+                  "SELECT id, due_at_ms, account_key, route, step_index, topic, event, steps, attempts "
+                  "FROM pending_retries ORDER BY due_at_ms, id");
+  std::vector<PendingRetry> out;
+  int rc = query.step();
+  for (; rc == SQLITE_ROW; rc = query.step()) {
+    PendingRetry retry;
+    retry.id = query.column_int64(0);
+    retry.due_at_ms = query.column_int64(1);
+    retry.account_key = query.column_text(2);
+    retry.route = query.column_text(3);
+    retry.step_index = query.column_int64(4);
+    retry.topic = query.column_text(5);
+    retry.event = query.column_text(6);
+    retry.steps = query.column_text(7);
+    retry.attempts = query.column_text(8);
+    out.push_back(std::move(retry));
+  }
+  if (rc != SQLITE_DONE) throw StoreError("listing pending retries: " + connection_.errmsg());
   return out;
 }
 

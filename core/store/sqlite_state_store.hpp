@@ -35,10 +35,20 @@ class SqliteStateStore final : public StateStore {
   StoreStatus ledger_put(const LedgerEntry& entry) override;
   std::optional<LedgerEntry> ledger_get(std::string_view message_id, std::string_view direction,
                                         StoreStatus& status) override;
+  StoreStatus dead_letter_add_repeats(std::string_view coalesce_key, std::int64_t count,
+                                      std::string_view last_seen_at) override;
+  StoreStatus dead_letter_mark_replayed(std::int64_t id, std::string_view when) override;
+  std::optional<std::int64_t> dead_letters_prune(const DeadLetterRetention& retention,
+                                                 std::int64_t max_deleted, StoreStatus& status) override;
+  std::optional<std::int64_t> pending_retry_put(const PendingRetry& retry, StoreStatus& status) override;
+  StoreStatus pending_retry_delete(std::int64_t id) override;
 
   std::vector<Contact> contacts(std::string_view account) override;
   std::vector<InboxEntry> inbox(std::string_view account) override;
   std::vector<DeadLetter> dead_letters(std::string_view account) override;
+  std::vector<DeadLetter> dead_letters(const DeadLetterFilter& filter) override;
+  std::int64_t dead_letters_purge(const DeadLetterFilter& filter) override;
+  std::vector<PendingRetry> pending_retries() override;
 
   StoreStatus begin_batch() override;
   StoreStatus commit_batch() override;
@@ -60,6 +70,8 @@ class SqliteStateStore final : public StateStore {
   void prepare_ledger_statements();  // sqlite_message_ledger.cpp
   // Reads a contact from a row laid out as kContactColumns; false (status set) if extra is not an object.
   bool read_contact(Statement& row, std::string_view account, Contact& out, StoreStatus& status);
+  static DeadLetter read_dead_letter(Statement& row);  // a row laid out as VUMI_DEAD_LETTER_COLUMNS
+  void bind_filter(Statement& query, const DeadLetterFilter& filter);  // throws StoreError
   // Fails status with "<what>: <SQLite's message>".
   void fail(StoreStatus& status, std::string_view what) const;
   // As fail, for a write: the open batch can then only be rolled back.
@@ -85,6 +97,11 @@ class SqliteStateStore final : public StateStore {
   Statement dead_letter_insert_;
   Statement quarantine_insert_;
   Statement quarantine_list_;
+  Statement dead_letter_coalesce_;
+  Statement dead_letter_replayed_;
+  Statement dead_letter_repeats_;
+  Statement pending_retry_insert_;
+  Statement pending_retry_delete_;
   Statement contacts_list_;
   Statement inbox_list_;
   Statement dead_letters_list_;

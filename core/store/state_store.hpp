@@ -40,14 +40,53 @@ struct InboxEntry {
 };
 
 struct DeadLetter {
-  std::int64_t id = 0;
-  std::string created_at;   // set by the store when empty
+  std::int64_t id = 0;      // stable: never reused, kept by coalescing
+  std::string created_at;   // first seen; set by the store when empty
   std::string reason;       // stable code: step_failed, max_depth, unowned_tag, ...
   std::string message;      // human explanation
   std::string account_key;  // empty when unknown
   std::string route;        // e.g. accounts.acct1.routes[0]; empty when not routed
   std::string step;         // e.g. chain[1] (handler "sms"); empty when not in a step
-  std::string input;        // the raw or decoded input (JSON text or raw bytes as text)
+  std::string input;  // the raw or decoded input (JSON text or raw bytes as text); a sample when count > 1
+  std::string last_seen_at;  // the latest occurrence (set by the store)
+  std::int64_t count = 1;    // occurrences coalesced into this row
+  std::string source;        // where the input came from, e.g. "ingest tcp://127.0.0.1:7710 from 127.0.0.1"
+  std::string topic;         // the ingest topic it came (or would go) on; what replay publishes on
+  std::string attempts;      // JSON array [{"at", "error"}] of a retried step; empty otherwise
+  std::string replayed_at;   // set when `dead-letters replay` re-submitted it
+  // Occurrences with the same non-empty key coalesce into one unreplayed row (count, last_seen_at);
+  // empty: every occurrence is its own row.
+  std::string coalesce_key;
+};
+
+// Which dead letters a listing, purge or replay acts on; empty fields match everything.
+struct DeadLetterFilter {
+  std::optional<std::int64_t> id;
+  std::string reason;
+  std::string account;
+  std::string since;       // ISO-8601 UTC: last seen at or after
+  std::string older_than;  // ISO-8601 UTC: last seen before
+  bool include_replayed = true;
+};
+
+// How many dead letters are kept; 0 disables a limit.
+struct DeadLetterRetention {
+  std::int64_t max_rows = 100000;
+  std::int64_t max_rows_per_account = 10000;
+  std::int64_t max_age_s = 30 * 24 * 3600;
+};
+
+// A step waiting for another attempt (table pending_retries).
+struct PendingRetry {
+  std::int64_t id = 0;
+  std::int64_t due_at_ms = 0;  // Unix time in milliseconds
+  std::string account_key;
+  std::string route;  // the route's config path
+  std::int64_t step_index = 0;
+  std::string topic;     // the event's topic
+  std::string event;     // the envelope as JSON
+  std::string steps;     // outputs of the earlier steps, a JSON object
+  std::string attempts;  // JSON array [{"at", "error"}] so far
 };
 
 // One message the dispatcher passed on, kept so later traffic about it finds its conversation:
@@ -67,6 +106,9 @@ struct LedgerEntry {
 struct StoreStatus {
   bool ok = true;
   std::string error;
+  // The database could not do it now (locked, busy, full, I/O error): the same write may succeed
+  // later. False for refused values (a bad contact field, a constraint).
+  bool transient = false;
 };
 
 // An outbound message written in a batch's transaction, sent only after that batch committed
@@ -101,6 +143,8 @@ class StateStore {
                                                 bool& created, StoreStatus& status) = 0;
   virtual std::optional<std::int64_t> inbox_put(std::string_view account, const boost::json::value& message,
                                                 StoreStatus& status) = 0;
+  // Records one occurrence: coalesced into the unreplayed row with the same coalesce_key when
+  // there is one, else a new row.
   virtual StoreStatus dead_letter_put(const DeadLetter& letter) = 0;
   // Remembers a message that crashed the daemon by its key (crash::event_key / body_key), so a
   // resent copy is refused; putting a key again keeps the first report.
@@ -114,11 +158,30 @@ class StateStore {
   // The ledger entry of message_id in direction, or nullopt (absent, or on error with status set).
   virtual std::optional<LedgerEntry> ledger_get(std::string_view message_id, std::string_view direction,
                                                 StoreStatus& status) = 0;
+  // Adds `count` occurrences seen until last_seen_at to the unreplayed row with that coalesce_key
+  // (a no-op when there is none: it was purged meanwhile).
+  virtual StoreStatus dead_letter_add_repeats(std::string_view coalesce_key, std::int64_t count,
+                                              std::string_view last_seen_at) = 0;
+  // Marks a dead letter replayed at `when` (ISO-8601 UTC).
+  virtual StoreStatus dead_letter_mark_replayed(std::int64_t id, std::string_view when) = 0;
+  // Deletes at most max_deleted rows beyond the retention limits, oldest first; returns how many
+  // it deleted (small chunks, so the data path never waits long for the lock).
+  virtual std::optional<std::int64_t> dead_letters_prune(const DeadLetterRetention& retention,
+                                                         std::int64_t max_deleted, StoreStatus& status) = 0;
+
+  // Pending retries: stored when a step asks for another attempt, deleted when it runs.
+  virtual std::optional<std::int64_t> pending_retry_put(const PendingRetry& retry, StoreStatus& status) = 0;
+  virtual StoreStatus pending_retry_delete(std::int64_t id) = 0;
 
   // Inspection (oldest first); account empty = all accounts. Control plane: throws StoreError.
   virtual std::vector<Contact> contacts(std::string_view account) = 0;
   virtual std::vector<InboxEntry> inbox(std::string_view account) = 0;
   virtual std::vector<DeadLetter> dead_letters(std::string_view account) = 0;
+  virtual std::vector<DeadLetter> dead_letters(const DeadLetterFilter& filter) = 0;
+  // Deletes the matching dead letters; returns how many.
+  virtual std::int64_t dead_letters_purge(const DeadLetterFilter& filter) = 0;
+  // Every pending retry, earliest due first.
+  virtual std::vector<PendingRetry> pending_retries() = 0;
 
   // Groups the writes that follow into one transaction until commit_batch (for throughput);
   // nesting is not supported. Writes outside a batch commit one by one.

@@ -52,11 +52,12 @@ void BatchCommitter::run(Message& message) {
   std::string event_id;
   if (!message.msg_id.empty())
     event_id = is_identifier(message.msg_id) ? message.msg_id : derived_id({"reliable", message.msg_id});
-  message.outcome = dispatcher_.handle(message.topic, message.body, event_id);
+  message.outcome = dispatcher_.handle(message.topic, message.body, event_id, message.source);
 }
 
-void BatchCommitter::add(std::string_view topic, std::string_view body) {
-  Message& message = batch_.emplace_back(Message{std::string(topic), std::string(body), {}, {}});
+void BatchCommitter::add(std::string_view topic, std::string_view body, std::string_view source) {
+  Message& message =
+      batch_.emplace_back(Message{std::string(topic), std::string(body), {}, {}, std::string(source)});
   if (!begin_failed_) run(message);
 }
 

@@ -46,7 +46,8 @@ class BatchCommitter {
   void set_acknowledger(ReliableIngestReader* reader) { acks_ = reader; }
 
   void begin();
-  void add(std::string_view topic, std::string_view body);
+  // source names where a PUB/SUB message came from, for its dead letters.
+  void add(std::string_view topic, std::string_view body, std::string_view source = {});
   void add_reliable(std::string_view topic, std::string_view body, std::string_view msg_id,
                     std::string_view peer);
   void end();
@@ -76,6 +77,7 @@ class BatchCommitter {
     std::string body;
     std::string msg_id;  // empty for PUB/SUB
     std::string peer;
+    std::string source;  // where a PUB/SUB message came from (dead letters)
     dispatch::HandleOutcome outcome = dispatch::HandleOutcome::processed;
   };
 

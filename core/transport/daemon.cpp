@@ -6,6 +6,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/system_timer.hpp>
 #include <csignal>
 #include <stdexcept>
 #include <zmq.hpp>
@@ -13,6 +14,7 @@
 #include "common/logging.hpp"
 #include "dispatch/crash_guard.hpp"
 #include "dispatch/dispatcher.hpp"
+#include "dispatch/retry_scheduler.hpp"
 #include "store/state_dir_lock.hpp"
 #include "store/state_store.hpp"
 #include "transport/batch_committer.hpp"
@@ -27,9 +29,16 @@ namespace vumi::transport {
 
 namespace asio = boost::asio;
 
+constexpr long kPruneIntervalMs = 5000;  // dead-letter retention and held-back log counts
+
 struct Daemon::Impl final : IngestHandler, ReliableIngestHandler {
   explicit Impl(DaemonOptions opts)
-      : options(std::move(opts)), signals(io), status_timer(io), housekeeping_timer(io) {}
+      : options(std::move(opts)),
+        signals(io),
+        status_timer(io),
+        housekeeping_timer(io),
+        retry_timer(io),
+        prune_timer(io) {}
 
   int run();
   bool start();  // false when startup failed (already logged)
@@ -37,6 +46,10 @@ struct Daemon::Impl final : IngestHandler, ReliableIngestHandler {
   void reload();
   void stop();
   void arm_status_timer();
+  void arm_retry_timer();  // for the earliest pending retry, when it changed
+  void run_retries();
+  void arm_prune_timer(std::chrono::milliseconds after);
+  void prune_dead_letters();
   unsigned status_interval_s() const;
   void log_security(const config::Config& config) const;
 
@@ -47,16 +60,19 @@ struct Daemon::Impl final : IngestHandler, ReliableIngestHandler {
     // With CURVE, the sender's key must have the right to the topic; decided before decoding.
     if (curve->enabled()) {
       if (auto refusal = policy->ingest_refusal(ingest->sender_user_id(), topic, runtime->routes())) {
-        dispatcher->refuse({event::Reason::forbidden, std::move(*refusal)}, topic, body);
+        dispatcher->refuse({event::Reason::forbidden, std::move(*refusal)}, topic, body,
+                           ingest->current_source());
         return;
       }
     }
-    committer->add(topic, body);
+    committer->add(topic, body, ingest->current_source());
   }
   void on_batch_end() override {
+    dispatcher->end_batch();  // repeated dead letters counted in memory are written in this batch
     committer->end();
     // Sends may have consumed the outbound descriptor's edge; look for subscriptions here too.
     outbound->drain_subscriptions();
+    arm_retry_timer();
   }
   void on_reliable_batch_begin() override { committer->begin(); }
   void on_reliable_message(std::string_view topic, std::string_view body, std::string_view msg_id,
@@ -83,6 +99,9 @@ struct Daemon::Impl final : IngestHandler, ReliableIngestHandler {
   asio::signal_set signals;
   asio::steady_timer status_timer;
   asio::steady_timer housekeeping_timer;
+  asio::system_timer retry_timer;  // due times are wall-clock: they come back from the store after a restart
+  std::optional<std::int64_t> retry_armed_for_ms;
+  asio::steady_timer prune_timer;
   std::shared_ptr<const dispatch::Runtime> runtime;
   std::unique_ptr<store::StateDirLock> state_lock;  // declared before store: released after it closes
   std::unique_ptr<store::StateStore> store;
@@ -112,6 +131,8 @@ int Daemon::Impl::run() {
   });
   arm_status_timer();
   arm_housekeeping_timer();
+  arm_retry_timer();
+  arm_prune_timer(std::chrono::seconds(1));
   outbound->on_subscribe([this] { committer->subscribers_changed(); });
   outbound->watch_subscriptions(io);
   if (reliable) spdlog::info("reliable ingest: bound at {}", reliable->endpoint());
@@ -197,6 +218,7 @@ bool Daemon::Impl::start() {
       committer->set_acknowledger(reliable.get());
     }
     log_security(config);
+    dispatcher->load_pending_retries();
   } catch (const std::exception& e) {
     spdlog::error("not started: {}", e.what());
     reliable.reset();
@@ -236,6 +258,8 @@ void Daemon::Impl::stop() {
   if (reliable) reliable->stop();
   status_timer.cancel();
   housekeeping_timer.cancel();
+  retry_timer.cancel();
+  prune_timer.cancel();
   io.stop();
 }
 
@@ -289,6 +313,8 @@ std::string Daemon::Impl::status() const {
   if (curve->enabled())
     line += " handshakes_refused=" + std::to_string(curve->refused()) +
             " subscriptions_refused=" + std::to_string(outbound->counters().subscriptions_refused);
+  line += " retries_waiting=" + std::to_string(dispatcher->retries_waiting()) +
+          " ingest_connections_closed=" + std::to_string(ingest->connections().closed());
   line += " duplicates=" + std::to_string(dispatcher->counters().duplicates);
   line += " no_subscriber=" + std::to_string(outbound->counters().no_subscriber);
   if (reliable) {
@@ -378,6 +404,69 @@ void Daemon::Impl::arm_status_timer() {
     spdlog::info("status: {}", status());
     arm_status_timer();
   });
+}
+
+void Daemon::Impl::arm_retry_timer() {
+  const std::optional<std::int64_t> due = dispatcher->next_retry_due_ms();
+  if (stopping || due == retry_armed_for_ms) return;
+  retry_armed_for_ms = due;
+  if (!due) {
+    retry_timer.cancel();
+    return;
+  }
+  retry_timer.expires_at(std::chrono::system_clock::time_point(std::chrono::milliseconds(*due)));
+  retry_timer.async_wait([this](const boost::system::error_code& ec) {
+    if (ec || stopping) return;
+    run_retries();
+  });
+}
+
+void Daemon::Impl::run_retries() {
+  // Like an ingest batch: one transaction, a bounded number, then back to the loop.
+  constexpr std::size_t kRetriesPerTurn = 256;
+  // Through the committer, so what the retried steps send leaves only after their commit.
+  // While it holds a failed batch, the store is failing: try again later.
+  if (committer->holding()) {
+    retry_timer.expires_after(std::chrono::milliseconds(500));
+    retry_timer.async_wait([this](const boost::system::error_code& ec) {
+      if (ec || stopping) return;
+      run_retries();
+    });
+    return;
+  }
+  committer->begin();
+  dispatcher->run_due_retries(dispatch::RetryScheduler::now_ms(), kRetriesPerTurn);
+  dispatcher->end_batch();
+  committer->end();
+  outbound->drain_subscriptions();
+  retry_armed_for_ms.reset();
+  arm_retry_timer();
+}
+
+void Daemon::Impl::arm_prune_timer(std::chrono::milliseconds after) {
+  prune_timer.expires_after(after);
+  prune_timer.async_wait([this](const boost::system::error_code& ec) {
+    if (ec || stopping) return;
+    prune_dead_letters();
+  });
+}
+
+void Daemon::Impl::prune_dead_letters() {
+  // Small chunks between batches: a big backlog is deleted over several turns, never in one long
+  // transaction that would hold up dispatch.
+  constexpr std::int64_t kRowsPerChunk = 2000;
+  dispatcher->flush_suppressed_logs();
+  const config::Limits& limits = runtime->config().limits;
+  store::DeadLetterRetention retention;
+  retention.max_rows = static_cast<std::int64_t>(limits.dead_letter_max_rows);
+  retention.max_rows_per_account = static_cast<std::int64_t>(limits.dead_letter_max_rows_per_account);
+  retention.max_age_s = static_cast<std::int64_t>(limits.dead_letter_max_age_s);
+  store::StoreStatus status;
+  const std::optional<std::int64_t> deleted = store->dead_letters_prune(retention, kRowsPerChunk, status);
+  if (!deleted) spdlog::warn("dead letter retention: {}; trying again later", status.error);
+  if (deleted && *deleted > 0) spdlog::info("dead letter retention: deleted {} old row(s)", *deleted);
+  const bool more = deleted && *deleted == kRowsPerChunk;
+  arm_prune_timer(more ? std::chrono::milliseconds(20) : std::chrono::milliseconds(kPruneIntervalMs));
 }
 
 Daemon::Daemon(DaemonOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}

@@ -17,6 +17,9 @@ IngestReader::IngestReader(boost::asio::io_context& io, zmq::context_t& context,
   // Before bind: libzmq gives each accepted connection the options the socket had at bind time.
   socket_.set(zmq::sockopt::rcvhwm, ingest_receive_hwm(max_body_bytes, max_queue_bytes));
   for (std::string_view prefix : kTopicPrefixes) socket_.set(zmq::sockopt::subscribe, prefix);
+  // Before bind, so no connection is accepted unseen.
+  monitor_ = std::make_unique<ConnectionMonitor>(io, context, socket_, "ingest",
+                                                 max_body_bytes + kMaxMessageSlackBytes);
   if (secure) secure(socket_);
   endpoint_ = bind_endpoint(socket_, "ingest", endpoint);
   watcher_ = std::make_unique<SocketWatcher>(io, socket_);
@@ -24,10 +27,12 @@ IngestReader::IngestReader(boost::asio::io_context& io, zmq::context_t& context,
 
 IngestReader::~IngestReader() {
   watcher_.reset();
+  if (monitor_) monitor_->close();
 }
 
 void IngestReader::set_max_body_bytes(std::size_t max_body_bytes) {
   socket_.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(max_body_bytes + kMaxMessageSlackBytes));
+  monitor_->set_frame_limit(max_body_bytes + kMaxMessageSlackBytes);
 }
 
 void IngestReader::start() {
@@ -43,6 +48,7 @@ void IngestReader::stop() {
 void IngestReader::close() {
   stop();
   watcher_.reset();
+  monitor_->close();
   socket_.close();
 }
 
@@ -109,6 +115,18 @@ bool IngestReader::read_one() {
   ++counters_.messages;
   handler_.on_message(topic_.to_string_view(), body_.to_string_view());
   return true;
+}
+
+std::string_view IngestReader::current_source() {
+  // Metadata the ZMTP session attached to the message: the peer's IP for tcp:// connections.
+  const char* peer = zmq_msg_gets(body_.handle(), "Peer-Address");
+  const std::string_view address = peer ? std::string_view(peer) : std::string_view();
+  if (source_.empty() || address != source_peer_) {
+    source_peer_.assign(address);
+    source_ = "ingest " + endpoint_;
+    if (!address.empty()) source_ += " from " + source_peer_;
+  }
+  return source_;
 }
 
 void IngestReader::refuse_frames(std::size_t frames, std::size_t empty_frames) {

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <zmq.hpp>
 
+#include "transport/connection_monitor.hpp"
 #include "transport/rate_limited_log.hpp"
 #include "transport/socket_options.hpp"
 #include "transport/socket_watcher.hpp"
@@ -66,7 +67,12 @@ class IngestReader {
   void set_max_body_bytes(std::size_t max_body_bytes);
 
   const std::string& endpoint() const { return endpoint_; }
+  // Where the message being handled came from: "ingest <endpoint> from <peer address>" (the peer
+  // as libzmq reports it for TCP; just the endpoint for other transports). Valid in on_message().
+  std::string_view current_source();
   const IngestCounters& counters() const { return counters_; }
+  // Connections accepted and closed on the ingest socket (a frame over ZMQ_MAXMSGSIZE closes one).
+  const ConnectionMonitor& connections() const { return *monitor_; }
 
   // During IngestHandler::on_message: the User-Id the ZAP handler gave the sender's connection
   // (its CURVE public key), or "" without CURVE.
@@ -86,12 +92,15 @@ class IngestReader {
   IngestHandler& handler_;
   std::size_t budget_;
   std::unique_ptr<SocketWatcher> watcher_;
+  std::unique_ptr<ConnectionMonitor> monitor_;
   bool running_ = false;
   zmq::message_t topic_;
   zmq::message_t body_;
   zmq::message_t extra_;
   IngestCounters counters_;
   RateLimitedLog bad_frames_log_;
+  std::string source_;       // current_source()'s text, rebuilt only when the peer changes
+  std::string source_peer_;  // the peer address source_ was built for
 };
 
 }  // namespace vumi::transport

@@ -17,9 +17,11 @@
 namespace vumi::transport {
 
 struct OutboundCounters {
-  std::uint64_t sent = 0;           // messages accepted by the socket
-  std::uint64_t undeliverable = 0;  // messages a subscriber with a full queue missed (the others got them)
-  std::uint64_t failed = 0;         // messages refused for any other reason
+  std::uint64_t sent = 0;  // messages accepted by the socket
+  // Times a subscriber's queue was full (status line: subscriber_stalls). That subscriber misses
+  // this message and, silently, what follows until libzmq takes it back: not a count of misses.
+  std::uint64_t undeliverable = 0;
+  std::uint64_t failed = 0;                 // messages refused for any other reason
   std::uint64_t subscriptions_refused = 0;  // subscriptions outside the subscriber's allowed prefixes
   std::uint64_t no_subscriber = 0;  // messages sent while no subscriber took their topic (dropped by libzmq)
 };

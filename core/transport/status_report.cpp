@@ -36,8 +36,12 @@ std::string status_line(const dispatch::Counters& dispatch, const IngestCounters
   if (!by_reason.empty()) out += " (" + by_reason + ")";
   add("dead_letters", dispatch.dead_letters);
   if (dispatch.quarantined > 0) add("quarantined", dispatch.quarantined);
+  add("retries_scheduled", dispatch.retries_scheduled);
+  add("retries_exhausted", dispatch.retries_exhausted);
   add("outbound_sent", outbound.sent);
-  add("undeliverable", outbound.undeliverable);
+  // Not a count of messages missed: libzmq skips a full subscriber silently after the first refusal
+  // and does not say when it takes it back, so what can be counted is how often one filled up.
+  add("subscriber_stalls", outbound.undeliverable);
   add("outbound_failed", outbound.failed);
   return out;
 }

@@ -109,7 +109,16 @@ class SendSms {
         {"helper_metadata", json::object{{"go", std::move(go)}}},
         {"transport_metadata", json::object{}},
     };
-    call.publish("outbound." + transport_name_, json::serialize(message));
+    try {
+      call.publish("outbound." + transport_name_, json::serialize(message));
+    } catch (const vumi::sdk::HostError& e) {
+      // The host could not take the message now (transport or state unavailable): nothing was
+      // sent, so running this step again later is safe. A refused argument would be refused again.
+      if (e.status() == VUMI_ERR_UNAVAILABLE || e.status() == VUMI_ERR_INTERNAL ||
+          e.status() == VUMI_ERR_LIMIT)
+        return StepResult::retry("outbound." + transport_name_ + ": " + e.what());
+      throw;
+    }
     call.metric_add("messages_sent");
     call.set_output(json::serialize(json::object{{"message_id", message_id}, {"to_addr", to_addr}}));
     return StepResult::next();

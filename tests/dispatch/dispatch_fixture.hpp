@@ -62,7 +62,7 @@ class DispatchTest : public ::testing::Test {
     ASSERT_TRUE(loaded.config.has_value());
     for (const auto& e : loaded.errors) ADD_FAILURE() << e.text();
     ASSERT_TRUE(loaded.errors.empty());
-    loaded.config->plugin_path = {VUMI_PLUGIN_DIR "/example.so"};
+    loaded.config->plugin_path = plugins;
     loaded.config->state_dir = dir.path();
     std::vector<config::ConfigError> errors;
     runtime = dispatch::Runtime::build(std::move(*loaded.config), errors);
@@ -89,6 +89,7 @@ class DispatchTest : public ::testing::Test {
   std::vector<store::DeadLetter> dead_letters() { return store->dead_letters(""); }
 
   TempDir dir;
+  std::vector<std::filesystem::path> plugins{VUMI_PLUGIN_DIR "/example.so"};  // what start() loads
   RecordingSink sink;
   std::shared_ptr<const dispatch::Runtime> runtime;
   std::unique_ptr<store::StateStore> store;

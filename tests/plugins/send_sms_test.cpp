@@ -145,12 +145,35 @@ TEST_F(SendSmsTest, RefusesBadOptions) {
   }
 }
 
-TEST_F(SendSmsTest, APublishFailureFailsTheStep) {
+TEST_F(SendSmsTest, ARefusedPublishAsksForARetry) {
+  for (vumi_status refused : {VUMI_ERR_UNAVAILABLE, VUMI_ERR_INTERNAL, VUMI_ERR_LIMIT}) {
+    host.fail_service("publish", refused);
+    auto run = make().run(poll_event(), kConfig);
+    EXPECT_TRUE(run.retried()) << vumi::sdk::status_name(refused);
+    EXPECT_EQ(run.error,
+              std::string("outbound.sms_transport: publish failed: ") + vumi::sdk::status_name(refused));
+    EXPECT_FALSE(run.retry_after_ms);
+    EXPECT_FALSE(run.output);
+  }
+  // Once the host takes it, the same step succeeds.
+  host.fail_service("publish", VUMI_OK);
+  EXPECT_TRUE(make().run(poll_event(), kConfig).continued());
+}
+
+TEST_F(SendSmsTest, ARefusedPublishFailsTheStepOnAHostWithoutRetries) {
+  host.remove_service("retry_after");  // as an ABI 1.0 host
   host.fail_service("publish", VUMI_ERR_UNAVAILABLE);
   auto run = make().run(poll_event(), kConfig);
   EXPECT_TRUE(run.failed());
-  EXPECT_EQ(run.error, "exception: publish failed: unavailable");
+  EXPECT_EQ(run.error, "outbound.sms_transport: publish failed: unavailable");
   EXPECT_FALSE(run.output);
+}
+
+TEST_F(SendSmsTest, AnInvalidPublishStillFailsTheStep) {
+  host.fail_service("publish", VUMI_ERR_INVALID_ARGUMENT);
+  auto run = make().run(poll_event(), kConfig);
+  EXPECT_TRUE(run.failed());
+  EXPECT_EQ(run.error, "exception: publish failed: invalid_argument");
 }
 
 }  // namespace

@@ -323,8 +323,8 @@ TEST(Daemon, ASubscriberThatNeverReadsDoesNotStallDispatch) {
     if (line) last = *line;
   }
   EXPECT_EQ(counter(last, "chains"), kCount) << last;
-  EXPECT_GT(counter(last, "undeliverable"), 0u) << last;
-  EXPECT_EQ(counter(last, "outbound_sent") + counter(last, "undeliverable"), kCount) << last;
+  EXPECT_GT(counter(last, "subscriber_stalls"), 0u) << last;
+  EXPECT_EQ(counter(last, "outbound_sent") + counter(last, "subscriber_stalls"), kCount) << last;
   EXPECT_NE(r.process().output().find("(a subscriber's queue is full)"), std::string::npos);
   r.stop();
 }

@@ -21,9 +21,11 @@ TEST(StatusLine, ListsCountersAndNonZeroReasonsIncludingTransportBadFrames) {
   transport::OutboundCounters out;
   out.sent = 5;
   out.undeliverable = 1;
-  EXPECT_EQ(transport::status_line(d, ingest, out),
-            "received=14 dispatched=7 chains=6 chains_failed=0 unrouted=0 emitted=0 commands=0 rejected=7 "
-            "(invalid_json=2 bad_frames=5) dead_letters=3 outbound_sent=5 undeliverable=1 outbound_failed=0");
+  EXPECT_EQ(
+      transport::status_line(d, ingest, out),
+      "received=14 dispatched=7 chains=6 chains_failed=0 unrouted=0 emitted=0 commands=0 rejected=7 "
+      "(invalid_json=2 bad_frames=5) dead_letters=3 retries_scheduled=0 retries_exhausted=0 outbound_sent=5 "
+      "subscriber_stalls=1 outbound_failed=0");
 }
 
 TEST(Logging, JsonEscapeKeepsLinesValidJson) {

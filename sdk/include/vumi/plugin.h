@@ -102,7 +102,14 @@ static inline const char* vumi_status_name(vumi_status status) {
 typedef enum vumi_step_result {
   VUMI_STEP_CONTINUE = 0, /* go to the next step; output (if set) is stored as steps.<as> */
   VUMI_STEP_STOP = 1,     /* the chain ends successfully */
-  VUMI_STEP_FAIL = 2      /* the chain ends; the host records a dead letter with the error message */
+  VUMI_STEP_FAIL = 2,     /* the chain ends; the host records a dead letter with the error message */
+  /* ABI 1.1: a temporary failure (a transport down, a rate limit). The reason goes through
+   * set_error; the host runs this step again later with the same input and the earlier steps'
+   * outputs, after a backoff (or the delay given through retry_after), until the route's
+   * retry.max_attempts; then the event becomes a retries_exhausted dead letter. Return it only to
+   * a host that offers retry_after (VUMI_HOST_HAS(host, retry_after), true of every 1.1 host):
+   * a 1.0 host treats 3 as an invalid result and fails the step. */
+  VUMI_STEP_RETRY = 3
 } vumi_step_result;
 
 typedef enum vumi_log_level {
@@ -169,6 +176,11 @@ typedef struct vumi_host_api {
   /* The current account's declared configuration as JSON text:
    * {"key": ..., "conversations": {conversation_key: conversation_type}, "tags": ["pool:tag"]}. */
   vumi_status (*account_json)(vumi_call* call, vumi_view* out_json);
+
+  /* ABI 1.1: the delay the current step wants before its next attempt, when it returns
+   * VUMI_STEP_RETRY (e.g. a rate limit's Retry-After). The host caps it at the route's
+   * retry.max_backoff_ms; without it the route's backoff applies. Only in handle(). */
+  void (*retry_after)(vumi_call* call, uint32_t delay_ms);
 } vumi_host_api;
 
 #define VUMI_HOST_HAS(api, field)                                                                  \

@@ -54,14 +54,20 @@ inline const char* status_name(vumi_status s) {
   return vumi_status_name(s);
 }
 
-// What a step returns: continue (output set through Call::set_output), stop, or fail.
+// What a step returns: continue (output set through Call::set_output), stop, fail, or retry
+// (a temporary failure: the host runs the step again later; ABI 1.1).
 struct StepResult {
   vumi_step_result code = VUMI_STEP_CONTINUE;
   std::string error;
+  std::optional<std::uint32_t> retry_after_ms;  // retry only: the delay wanted before the next attempt
 
   static StepResult next() { return {}; }
-  static StepResult stop() { return {VUMI_STEP_STOP, {}}; }
-  static StepResult fail(std::string message) { return {VUMI_STEP_FAIL, std::move(message)}; }
+  static StepResult stop() { return {VUMI_STEP_STOP, {}, {}}; }
+  static StepResult fail(std::string message) { return {VUMI_STEP_FAIL, std::move(message), {}}; }
+  // On a host without retries (ABI 1.0: no retry_after service) the step fails with the message.
+  static StepResult retry(std::string message, std::optional<std::uint32_t> after_ms = std::nullopt) {
+    return {VUMI_STEP_RETRY, std::move(message), after_ms};
+  }
 };
 
 // Host services available to every callback.
@@ -262,6 +268,13 @@ struct HandlerTrampolines {
     try {
       Call c(call, host, input);
       StepResult r = static_cast<T*>(instance)->handle(c);
+      if (r.code == VUMI_STEP_RETRY) {
+        report(call, host, r.error.empty() ? "step asked for a retry" : r.error);
+        // A host that offers retry_after (every 1.1 host) understands retries; a 1.0 host does not.
+        if (!VUMI_HOST_HAS(host, retry_after)) return VUMI_STEP_FAIL;
+        if (r.retry_after_ms) host->retry_after(call, *r.retry_after_ms);
+        return VUMI_STEP_RETRY;
+      }
       if (r.code == VUMI_STEP_FAIL) report(call, host, r.error.empty() ? "step failed" : r.error);
       return r.code;
     } catch (const std::exception& e) {

@@ -82,12 +82,14 @@ struct InboxEntry {
 // What one handle() call returned.
 struct StepRun {
   vumi_step_result result = VUMI_STEP_FAIL;
-  std::optional<json::object> output;  // set through set_output (last call wins)
-  std::string error;                   // set through set_error
+  std::optional<json::object> output;           // set through set_output (last call wins)
+  std::string error;                            // set through set_error
+  std::optional<std::uint32_t> retry_after_ms;  // set through retry_after (ABI 1.1)
 
   bool continued() const { return result == VUMI_STEP_CONTINUE; }
   bool stopped() const { return result == VUMI_STEP_STOP; }
   bool failed() const { return result == VUMI_STEP_FAIL; }
+  bool retried() const { return result == VUMI_STEP_RETRY; }  // asked to be run again later
 };
 
 namespace detail {
@@ -180,6 +182,7 @@ struct FakeCall {
     std::string account_key, conversation_type, conversation_key, event_type, event_id;
     std::uint32_t depth = 0;
     std::optional<json::object> output;
+    std::optional<std::uint32_t> retry_after_ms;
   };
 
   FakeHost* host = nullptr;
@@ -313,6 +316,7 @@ class FakeHost {
   static void svc_metric_add(vumi_call* call, vumi_view name, std::int64_t delta) noexcept;
   static void svc_new_id(vumi_call* call, char out[33]) noexcept;
   static vumi_status svc_account_json(vumi_call* call, vumi_view* out) noexcept;
+  static void svc_retry_after(vumi_call* call, std::uint32_t delay_ms) noexcept;
 
   struct LoadedType {
     vumi_handler_type abi{};  // host-sized copy, as the daemon keeps it
@@ -462,6 +466,7 @@ inline FakeHost::FakeHost() {
   api_.metric_add = &svc_metric_add;
   api_.new_id = &svc_new_id;
   api_.account_json = &svc_account_json;
+  api_.retry_after = &svc_retry_after;
   info_.struct_size = sizeof(vumi_host_info);
   info_.abi_major = VUMI_ABI_MAJOR;
   info_.abi_minor = VUMI_ABI_MINOR;
@@ -641,6 +646,7 @@ inline StepRun FakeHost::run_step(const vumi_handler_type& type, void* instance,
   StepRun run;
   run.result = type.handle(instance, call.raw(), &api_, &input);
   run.output = std::move(step.output);
+  run.retry_after_ms = step.retry_after_ms;
   run.error = std::move(call.error);
   return run;
 }
@@ -675,6 +681,8 @@ inline void FakeHost::remove_service(const std::string& name) {
     api_.new_id = nullptr;
   else if (name == "account_json")
     api_.account_json = nullptr;
+  else if (name == "retry_after")  // as a 1.0 host: retries are not understood
+    api_.retry_after = nullptr;
   else
     throw FakeHostError("remove_service: no removable service \"" + name + "\"");
 }
@@ -796,6 +804,10 @@ inline void FakeHost::svc_log(vumi_call* call, vumi_log_level level, vumi_view m
     c.host->logs_.push_back({level, c.handler_type, std::string(vumi::sdk::str(message))});
   } catch (...) {
   }
+}
+
+inline void FakeHost::svc_retry_after(vumi_call* call, std::uint32_t delay_ms) noexcept {
+  if (FakeCall::Step* step = step_of(call)) step->retry_after_ms = delay_ms;
 }
 
 inline void FakeHost::svc_set_error(vumi_call* call, vumi_view message) noexcept {

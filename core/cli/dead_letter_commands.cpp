@@ -1,0 +1,234 @@
+// `vumi-dispatcher dead-letters replay|purge`: operator actions on dead letters.
+#include <boost/json/serialize.hpp>
+#include <chrono>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <vector>
+#include <zmq.hpp>
+
+#include "cli/commands.hpp"
+#include "cli/config_source.hpp"
+#include "cli/json_output.hpp"
+#include "common/identifier.hpp"
+#include "common/json.hpp"
+#include "store/state_store.hpp"
+#include "store/store_values.hpp"
+#include "transport/worker_publisher.hpp"
+
+namespace vumi::cli {
+
+namespace {
+
+// "30s", "10m", "2h", "7d" as seconds; nullopt when text is not such a duration.
+std::optional<std::int64_t> duration_s(std::string_view text) {
+  if (text.size() < 2) return std::nullopt;
+  std::int64_t n = 0;
+  for (char c : text.substr(0, text.size() - 1)) {
+    if (c < '0' || c > '9' || n > (std::int64_t{1} << 40)) return std::nullopt;
+    n = n * 10 + (c - '0');
+  }
+  switch (text.back()) {
+    case 's':
+      return n;
+    case 'm':
+      return n * 60;
+    case 'h':
+      return n * 3600;
+    case 'd':
+      return n * 86400;
+    default:
+      return std::nullopt;
+  }
+}
+
+// A time bound as ISO-8601 UTC text (what the store compares): a duration is taken as "that long
+// ago"; an ISO-8601 time is kept ("2026-12-02T05:00:00Z" or with milliseconds). Empty on error.
+std::string time_bound(std::string_view text, std::string_view option, std::string& error) {
+  if (auto seconds = duration_s(text))
+    return store::iso8601_utc_ms(std::chrono::system_clock::now() - std::chrono::seconds(*seconds));
+  // Times are stored as "YYYY-MM-DDTHH:MM:SS.mmmZ" and compared as text.
+  const bool looks_iso = text.size() >= 10 && text[4] == '-' && text[7] == '-';
+  if (!looks_iso) {
+    error = std::string(option) + " \"" + std::string(text) +
+            "\" is neither a duration (30s, 10m, 2h, 7d) nor an ISO-8601 UTC time (2026-12-02T05:00:00Z)";
+    return {};
+  }
+  std::string bound(text);
+  if (!bound.empty() && bound.back() == 'Z') bound.pop_back();
+  return bound;
+}
+
+// Builds the filter from the args; false (after a message on stderr) when they are unusable.
+bool make_filter(const DeadLetterOpArgs& args, std::string_view command, bool allow_older_than,
+                 store::DeadLetterFilter& filter) {
+  const std::string prefix = "vumi-dispatcher dead-letters " + std::string(command) + ": ";
+  const bool selected = args.id || !args.reason.empty() || !args.account.empty() ||
+                        (allow_older_than && !args.older_than.empty());
+  if (!selected) {
+    std::cerr << prefix << "say which dead letters: --id N, --reason R or --account A"
+              << (allow_older_than ? ", or --older-than D" : "") << '\n';
+    return false;
+  }
+  if (!args.account.empty()) {
+    if (auto problem = identifier_problem(args.account)) {
+      std::cerr << prefix << "--account " << json::quoted(args.account) << ' ' << *problem << '\n';
+      return false;
+    }
+  }
+  filter.id = args.id;
+  filter.reason = args.reason;
+  filter.account = args.account;
+  std::string error;
+  if (!args.since.empty() && (filter.since = time_bound(args.since, "--since", error)).empty()) {
+    std::cerr << prefix << error << '\n';
+    return false;
+  }
+  if (!args.older_than.empty() &&
+      (filter.older_than = time_bound(args.older_than, "--older-than", error)).empty()) {
+    std::cerr << prefix << error << '\n';
+    return false;
+  }
+  return true;
+}
+
+// Opens the config's state read-write (it must exist already); nullptr after a message.
+std::unique_ptr<store::StateStore> open_state(const ConfigArgs& config, std::string_view command,
+                                              std::optional<config::Config>& loaded_config) {
+  const std::string prefix = "vumi-dispatcher dead-letters " + std::string(command) + ": ";
+  config::LoadResult loaded = load_command_config(config);
+  bool state_dir_error = false;
+  for (const auto& error : loaded.errors) state_dir_error = state_dir_error || error.path == "state_dir";
+  if (!loaded.config || state_dir_error) {
+    print_config_errors(std::cerr, loaded.errors, config_source_name(config));
+    return nullptr;
+  }
+  // Refuses a missing state rather than creating an empty one.
+  store::StateStore::open_read_only(loaded.config->state_dir);
+  auto store = store::StateStore::open(loaded.config->state_dir);
+  loaded_config = std::move(loaded.config);
+  return store;
+}
+
+// Why a letter cannot be re-submitted, or empty when it can.
+std::string not_replayable(const store::DeadLetter& letter) {
+  if (letter.topic.empty()) return "no topic was recorded for it (recorded before replay existed)";
+  if (letter.input.ends_with("...(truncated)")) return "its input was cut when it was recorded";
+  if (!json_output::valid_utf8(letter.input)) return "its input is not UTF-8 text, so not a message body";
+  return {};
+}
+
+void print_action(const store::DeadLetter& letter, std::string_view action, std::string_view note,
+                  bool as_json) {
+  if (as_json) {
+    boost::json::object line{{"id", letter.id},
+                             {"action", action},
+                             {"reason", letter.reason},
+                             {"account_key", json_output::text(letter.account_key)},
+                             {"topic", json_output::text(letter.topic)},
+                             {"count", letter.count}};
+    if (!note.empty()) line["note"] = json_output::text(note);
+    std::cout << boost::json::serialize(line) << '\n';
+    return;
+  }
+  std::cout << action << ' ' << letter.id << " (" << letter.reason;
+  if (!letter.account_key.empty()) std::cout << ", account " << letter.account_key;
+  std::cout << ")";
+  if (!note.empty()) std::cout << ": " << note;
+  std::cout << '\n';
+}
+
+}  // namespace
+
+int dead_letters_purge_command(const DeadLetterOpArgs& args) {
+  const std::string prefix = "vumi-dispatcher dead-letters purge: ";
+  try {
+    store::DeadLetterFilter filter;
+    if (!make_filter(args, "purge", true, filter)) return 2;
+    std::optional<config::Config> config;
+    auto store = open_state(args.config, "purge", config);
+    if (!store) return 1;
+    if (args.dry_run) {
+      auto letters = store->dead_letters(filter);
+      for (const auto& letter : letters) print_action(letter, "would purge", {}, args.json);
+      if (!args.json) std::cout << letters.size() << " dead letter(s) would be purged (dry run)\n";
+      return 0;
+    }
+    const std::int64_t deleted = store->dead_letters_purge(filter);
+    if (!args.json) std::cout << deleted << " dead letter(s) purged\n";
+    return 0;
+  } catch (const std::exception& e) {
+    std::cerr << prefix << e.what() << '\n';
+    return 1;
+  }
+}
+
+int dead_letters_replay_command(const DeadLetterOpArgs& args) {
+  const std::string prefix = "vumi-dispatcher dead-letters replay: ";
+  try {
+    store::DeadLetterFilter filter;
+    if (!args.older_than.empty()) {
+      std::cerr << prefix << "--older-than is for purge; replay takes --since\n";
+      return 2;
+    }
+    if (!make_filter(args, "replay", false, filter)) return 2;
+    filter.include_replayed = false;  // replayed once is replayed: never twice by accident
+    std::optional<config::Config> config;
+    auto store = open_state(args.config, "replay", config);
+    if (!store) return 1;
+    std::vector<store::DeadLetter> letters = store->dead_letters(filter);
+    std::vector<const store::DeadLetter*> chosen;
+    for (const auto& letter : letters) {
+      const std::string why = not_replayable(letter);
+      if (!why.empty()) {
+        print_action(letter, "skip", why, args.json);
+        continue;
+      }
+      chosen.push_back(&letter);
+    }
+    if (args.dry_run) {
+      for (const auto* letter : chosen)
+        print_action(*letter, "would replay",
+                     letter->count > 1
+                         ? "coalesced: replays the one kept sample of " + std::to_string(letter->count)
+                         : std::string(),
+                     args.json);
+      if (!args.json) std::cout << chosen.size() << " dead letter(s) would be replayed (dry run)\n";
+      return 0;
+    }
+    if (chosen.empty()) {
+      if (!args.json) std::cout << "no dead letters to replay\n";
+      return 0;
+    }
+    const std::string endpoint = args.connect.empty() ? config->ingest_bind : args.connect;
+    zmq::context_t context(1);
+    transport::WorkerPublisher publisher(context, endpoint);
+    const auto wait = std::chrono::milliseconds(static_cast<long>(args.wait_s * 1000));
+    if (!publisher.wait_for_subscriptions({"event.", "inbound."}, wait)) {
+      std::cerr << prefix << "no dispatcher subscribed at " << endpoint << " within " << args.wait_s
+                << " s; is it running (and is this its ingest endpoint)? Nothing was replayed.\n";
+      return 1;
+    }
+    std::size_t replayed = 0;
+    for (const auto* letter : chosen) {
+      if (!publisher.send(letter->topic, letter->input)) {
+        std::cerr << prefix << "dead letter " << letter->id << ": the dispatcher did not take it in time; "
+                  << "stopping here (" << replayed << " replayed)\n";
+        return 1;
+      }
+      const store::StoreStatus marked =
+          store->dead_letter_mark_replayed(letter->id, store::now_iso8601_utc_ms());
+      if (!marked.ok)
+        std::cerr << prefix << "dead letter " << letter->id << " sent but " << marked.error << '\n';
+      print_action(*letter, "replayed", {}, args.json);
+      ++replayed;
+    }
+    if (!args.json) std::cout << replayed << " dead letter(s) replayed to " << endpoint << '\n';
+    return 0;
+  } catch (const std::exception& e) {
+    std::cerr << prefix << e.what() << '\n';
+    return 1;
+  }
+}
+
+}  // namespace vumi::cli

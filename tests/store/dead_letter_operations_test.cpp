@@ -1,0 +1,321 @@
+// Dead letters as an operator runs them: coalesced repeats, retention, purge filters, replay
+// selection (dry run), pending retries in the store, and --json output that stays valid JSON.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <boost/json/parse.hpp>
+#include <iostream>
+#include <sstream>
+
+#include "cli/commands.hpp"
+#include "cli/json_output.hpp"
+#include "common/json.hpp"
+#include "store/state_store.hpp"
+#include "temp_dir.hpp"
+
+namespace vumi {
+namespace {
+
+namespace bj = boost::json;
+using store::testing::TempDir;
+using ::testing::HasSubstr;
+
+store::DeadLetter letter(std::string reason, std::string account, std::string coalesce_key = "",
+                         std::string created_at = "") {
+  store::DeadLetter d;
+  d.reason = std::move(reason);
+  d.message = "why: " + d.reason;
+  d.account_key = std::move(account);
+  d.input = R"({"n":1})";
+  d.topic = "event.acct1.survey.ping";
+  d.source = "ingest tcp://127.0.0.1:7710 from 127.0.0.1";
+  d.coalesce_key = std::move(coalesce_key);
+  d.created_at = std::move(created_at);
+  return d;
+}
+
+class DeadLetterStoreTest : public ::testing::Test {
+ protected:
+  TempDir tmp_;
+  std::unique_ptr<store::StateStore> store_ = store::StateStore::open(tmp_.path());
+};
+
+TEST_F(DeadLetterStoreTest, RepeatsWithTheSameKeyCoalesceIntoOneRowWithCountAndFirstSample) {
+  auto first = letter("invalid_json", "", "invalid_json\x1fsrc");
+  first.input = "first sample";
+  ASSERT_TRUE(store_->dead_letter_put(first).ok);
+  for (int i = 0; i < 999; ++i) {
+    auto again = letter("invalid_json", "", "invalid_json\x1fsrc");
+    again.input = "later " + std::to_string(i);
+    ASSERT_TRUE(store_->dead_letter_put(again).ok);
+  }
+  ASSERT_TRUE(store_->dead_letter_put(letter("invalid_json", "", "invalid_json\x1fother")).ok);
+  ASSERT_TRUE(store_->dead_letter_put(letter("step_failed", "acct1")).ok);
+  ASSERT_TRUE(store_->dead_letter_put(letter("step_failed", "acct1")).ok);
+  auto all = store_->dead_letters("");
+  ASSERT_EQ(all.size(), 4u);
+  EXPECT_EQ(all[0].count, 1000);
+  EXPECT_EQ(all[0].input, "first sample");
+  EXPECT_EQ(all[0].source, "ingest tcp://127.0.0.1:7710 from 127.0.0.1");
+  EXPECT_GE(all[0].last_seen_at, all[0].created_at);
+  EXPECT_EQ(all[1].count, 1);
+  EXPECT_EQ(all[2].count, 1);  // work is never coalesced
+  EXPECT_EQ(all[3].count, 1);
+
+  // A replayed row takes no more repeats: the next one starts a new row.
+  ASSERT_TRUE(store_->dead_letter_mark_replayed(all[0].id, "2026-12-02T05:00:00.000Z").ok);
+  ASSERT_TRUE(store_->dead_letter_put(letter("invalid_json", "", "invalid_json\x1fsrc")).ok);
+  all = store_->dead_letters("");
+  ASSERT_EQ(all.size(), 5u);
+  EXPECT_EQ(all[0].replayed_at, "2026-12-02T05:00:00.000Z");
+  EXPECT_EQ(all[4].count, 1);
+}
+
+TEST_F(DeadLetterStoreTest, FiltersSelectByIdReasonAccountAndTime) {
+  ASSERT_TRUE(store_->dead_letter_put(letter("step_failed", "acct1", "", "2026-01-01T00:00:00.000Z")).ok);
+  ASSERT_TRUE(store_->dead_letter_put(letter("step_failed", "acct2", "", "2026-06-01T00:00:00.000Z")).ok);
+  ASSERT_TRUE(store_->dead_letter_put(letter("no_route", "acct1", "", "2026-09-01T00:00:00.000Z")).ok);
+  store::DeadLetterFilter by_reason;
+  by_reason.reason = "step_failed";
+  EXPECT_EQ(store_->dead_letters(by_reason).size(), 2u);
+  store::DeadLetterFilter by_account;
+  by_account.account = "acct1";
+  EXPECT_EQ(store_->dead_letters(by_account).size(), 2u);
+  store::DeadLetterFilter since;
+  since.reason = "step_failed";
+  since.since = "2026-03-01";
+  ASSERT_EQ(store_->dead_letters(since).size(), 1u);
+  EXPECT_EQ(store_->dead_letters(since)[0].account_key, "acct2");
+  store::DeadLetterFilter by_id;
+  by_id.id = store_->dead_letters("")[2].id;
+  ASSERT_EQ(store_->dead_letters(by_id).size(), 1u);
+  EXPECT_EQ(store_->dead_letters(by_id)[0].reason, "no_route");
+
+  store::DeadLetterFilter older;
+  older.older_than = "2026-07-01";
+  EXPECT_EQ(store_->dead_letters_purge(older), 2);
+  ASSERT_EQ(store_->dead_letters("").size(), 1u);
+  EXPECT_EQ(store_->dead_letters("")[0].reason, "no_route");
+}
+
+TEST_F(DeadLetterStoreTest, RetentionDeletesOldestBeyondEachLimitInBoundedChunks) {
+  for (int i = 0; i < 30; ++i) ASSERT_TRUE(store_->dead_letter_put(letter("step_failed", "acct1")).ok);
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(store_->dead_letter_put(letter("step_failed", "acct2")).ok);
+  ASSERT_TRUE(store_->dead_letter_put(letter("old", "acct2", "", "2000-01-01T00:00:00.000Z")).ok);
+  store::DeadLetterRetention retention;
+  retention.max_rows_per_account = 10;
+  retention.max_rows = 12;
+  retention.max_age_s = 24 * 3600;
+  store::StoreStatus status;
+  // At most 7 rows per call: the backlog goes in several small steps.
+  auto deleted = store_->dead_letters_prune(retention, 7, status);
+  ASSERT_TRUE(deleted) << status.error;
+  EXPECT_EQ(*deleted, 7);
+  std::int64_t total = *deleted;
+  for (int i = 0; i < 10; ++i) {
+    deleted = store_->dead_letters_prune(retention, 7, status);
+    ASSERT_TRUE(deleted) << status.error;
+    total += *deleted;
+    if (*deleted == 0) break;
+  }
+  auto rest = store_->dead_letters("");
+  // 36 rows: the old one by age, 20 of acct1 by its account limit, then 3 more by the total.
+  EXPECT_EQ(total, 24);
+  ASSERT_EQ(rest.size(), 12u);
+  for (const auto& d : rest) EXPECT_NE(d.reason, "old");
+  // The newest rows are the ones kept.
+  EXPECT_EQ(rest.back().account_key, "acct2");
+}
+
+TEST_F(DeadLetterStoreTest, PendingRetriesAreKeptEarliestFirstAndDeleted) {
+  store::PendingRetry later, sooner;
+  later.due_at_ms = 2000;
+  later.account_key = sooner.account_key = "acct1";
+  later.route = sooner.route = "accounts.acct1.routes[0]";
+  later.topic = sooner.topic = "event.acct1.survey.ping";
+  later.event = sooner.event = "{}";
+  later.steps = sooner.steps = "{}";
+  later.attempts = sooner.attempts = "[]";
+  sooner.due_at_ms = 1000;
+  store::StoreStatus status;
+  auto later_id = store_->pending_retry_put(later, status);
+  auto sooner_id = store_->pending_retry_put(sooner, status);
+  ASSERT_TRUE(later_id && sooner_id) << status.error;
+  auto pending = store_->pending_retries();
+  ASSERT_EQ(pending.size(), 2u);
+  EXPECT_EQ(pending[0].id, *sooner_id);
+  ASSERT_TRUE(store_->pending_retry_delete(*sooner_id).ok);
+  ASSERT_EQ(store_->pending_retries().size(), 1u);
+  EXPECT_EQ(store_->pending_retries()[0].id, *later_id);
+}
+
+TEST(JsonOutput, InvalidUtf8IsReplacedInTextAndValidTextIsKept) {
+  EXPECT_TRUE(cli::json_output::valid_utf8("plain é ✓ 😀"));
+  EXPECT_FALSE(cli::json_output::valid_utf8("bad \xff byte"));
+  EXPECT_FALSE(cli::json_output::valid_utf8("\xc0\xaf"));      // overlong
+  EXPECT_FALSE(cli::json_output::valid_utf8("\xed\xa0\x80"));  // surrogate
+  EXPECT_FALSE(cli::json_output::valid_utf8("cut \xe2\x9c"));  // truncated
+  EXPECT_EQ(cli::json_output::text("a\xff"
+                                   "b")
+                .as_string(),
+            "a\xEF\xBF\xBD"
+            "b");
+  EXPECT_EQ(cli::json_output::base64("any carnal pleas"), "YW55IGNhcm5hbCBwbGVhcw==");
+  EXPECT_EQ(cli::json_output::base64(std::string_view("\xff\x00\x01", 3)), "/wAB");
+}
+
+// --- the CLI -----------------------------------------------------------------------------------
+
+class CapturedOutput {
+ public:
+  CapturedOutput() : old_out_(std::cout.rdbuf(out_.rdbuf())), old_err_(std::cerr.rdbuf(err_.rdbuf())) {}
+  ~CapturedOutput() {
+    std::cout.rdbuf(old_out_);
+    std::cerr.rdbuf(old_err_);
+  }
+  std::string out() const { return out_.str(); }
+  std::string err() const { return err_.str(); }
+
+ private:
+  std::ostringstream out_, err_;
+  std::streambuf* old_out_;
+  std::streambuf* old_err_;
+};
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+class DeadLetterCommandsTest : public ::testing::Test {
+ protected:
+  DeadLetterCommandsTest() {
+    config_ =
+        tmp_.write("dispatcher.json", "{\"state_dir\": " + json::quoted((tmp_ / "state").string()) + "}\n");
+  }
+  std::unique_ptr<store::StateStore> daemon_store() { return store::StateStore::open(tmp_ / "state"); }
+
+  struct Result {
+    int code;
+    std::string out, err;
+  };
+  Result run(int (*command)(const cli::DeadLetterOpArgs&), cli::DeadLetterOpArgs args) {
+    args.config.config_file = config_;
+    CapturedOutput captured;
+    int code = command(args);
+    return {code, captured.out(), captured.err()};
+  }
+  Result list_json() {
+    cli::StateArgs args;
+    args.config.config_file = config_;
+    args.json = true;
+    CapturedOutput captured;
+    int code = cli::dead_letters_command(args);
+    return {code, captured.out(), captured.err()};
+  }
+
+  TempDir tmp_;
+  std::filesystem::path config_;
+};
+
+TEST_F(DeadLetterCommandsTest, JsonListingIsValidJsonForInputThatIsNotUtf8) {
+  {
+    auto store = daemon_store();
+    auto bad = letter("invalid_utf8", "", "k");
+    bad.input = "{\"account_key\":\"acct1\xff\"}";
+    bad.message = "bad byte \xff in \"account_key\"";
+    ASSERT_TRUE(store->dead_letter_put(bad).ok);
+    ASSERT_TRUE(store->dead_letter_put(letter("step_failed", "acct1")).ok);
+  }
+  auto result = list_json();
+  ASSERT_EQ(result.code, 0) << result.err;
+  auto lines = lines_of(result.out);
+  ASSERT_EQ(lines.size(), 2u);
+  for (const auto& line : lines) {
+    ASSERT_TRUE(cli::json_output::valid_utf8(line)) << line;
+    boost::system::error_code ec;
+    bj::parse(line, ec);
+    EXPECT_FALSE(ec) << line;
+  }
+  auto bad = bj::parse(lines[0]).as_object();
+  EXPECT_TRUE(bad.at("input").is_null());
+  EXPECT_EQ(bad.at("input_base64").as_string(), cli::json_output::base64("{\"account_key\":\"acct1\xff\"}"));
+  EXPECT_EQ(bad.at("message"), "bad byte \xEF\xBF\xBD in \"account_key\"");
+  EXPECT_EQ(bad.at("count"), 1);
+  EXPECT_EQ(bad.at("source"), "ingest tcp://127.0.0.1:7710 from 127.0.0.1");
+  auto good = bj::parse(lines[1]).as_object();
+  EXPECT_EQ(good.at("input"), R"({"n":1})");
+  EXPECT_FALSE(good.contains("input_base64"));
+}
+
+TEST_F(DeadLetterCommandsTest, PurgeNeedsASelectorAndDeletesOnlyWhatMatches) {
+  {
+    auto store = daemon_store();
+    ASSERT_TRUE(store->dead_letter_put(letter("step_failed", "acct1")).ok);
+    ASSERT_TRUE(store->dead_letter_put(letter("step_failed", "acct2")).ok);
+    ASSERT_TRUE(store->dead_letter_put(letter("no_route", "acct1", "", "2000-01-01T00:00:00.000Z")).ok);
+  }
+  auto refused = run(cli::dead_letters_purge_command, {});
+  EXPECT_EQ(refused.code, 2);
+  EXPECT_THAT(refused.err, HasSubstr("--id N, --reason R or --account A, or --older-than D"));
+
+  cli::DeadLetterOpArgs dry;
+  dry.account = "acct1";
+  dry.dry_run = true;
+  auto shown = run(cli::dead_letters_purge_command, dry);
+  EXPECT_EQ(shown.code, 0) << shown.err;
+  EXPECT_THAT(shown.out, HasSubstr("2 dead letter(s) would be purged (dry run)"));
+  EXPECT_EQ(daemon_store()->dead_letters("").size(), 3u);
+
+  cli::DeadLetterOpArgs older;
+  older.older_than = "30d";
+  auto purged = run(cli::dead_letters_purge_command, older);
+  EXPECT_EQ(purged.code, 0) << purged.err;
+  EXPECT_THAT(purged.out, HasSubstr("1 dead letter(s) purged"));
+
+  cli::DeadLetterOpArgs by_reason;
+  by_reason.reason = "step_failed";
+  by_reason.account = "acct2";
+  EXPECT_EQ(run(cli::dead_letters_purge_command, by_reason).code, 0);
+  auto rest = daemon_store()->dead_letters("");
+  ASSERT_EQ(rest.size(), 1u);
+  EXPECT_EQ(rest[0].account_key, "acct1");
+
+  cli::DeadLetterOpArgs bad_time;
+  bad_time.reason = "x";
+  bad_time.since = "yesterday";
+  auto bad = run(cli::dead_letters_purge_command, bad_time);
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_THAT(bad.err, HasSubstr("neither a duration"));
+}
+
+TEST_F(DeadLetterCommandsTest, ReplayDryRunSelectsUnreplayedLettersItCanResubmit) {
+  {
+    auto store = daemon_store();
+    ASSERT_TRUE(store->dead_letter_put(letter("step_failed", "acct1")).ok);
+    auto cut = letter("step_failed", "acct1");
+    cut.input = "{\"n\":1...(truncated)";
+    ASSERT_TRUE(store->dead_letter_put(cut).ok);
+    auto old = letter("step_failed", "acct1");
+    old.topic.clear();
+    ASSERT_TRUE(store->dead_letter_put(old).ok);
+    ASSERT_TRUE(store->dead_letter_put(letter("step_failed", "acct1")).ok);
+    ASSERT_TRUE(
+        store->dead_letter_mark_replayed(store->dead_letters("").back().id, "2026-01-01T00:00:00.000Z").ok);
+  }
+  cli::DeadLetterOpArgs args;
+  args.reason = "step_failed";
+  args.dry_run = true;
+  auto result = run(cli::dead_letters_replay_command, args);
+  EXPECT_EQ(result.code, 0) << result.err;
+  EXPECT_THAT(result.out, HasSubstr("would replay 1 "));
+  EXPECT_THAT(result.out, HasSubstr("skip 2 (step_failed, account acct1): its input was cut"));
+  EXPECT_THAT(result.out, HasSubstr("skip 3 (step_failed, account acct1): no topic was recorded"));
+  EXPECT_THAT(result.out, HasSubstr("1 dead letter(s) would be replayed (dry run)"));
+  for (const auto& d : daemon_store()->dead_letters("")) EXPECT_EQ(d.replayed_at.empty(), d.id != 4);
+}
+
+}  // namespace
+}  // namespace vumi
