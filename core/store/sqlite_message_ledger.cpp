@@ -14,15 +14,15 @@ constexpr std::uint64_t kLedgerPruneEvery = 1024;
 }  // namespace
 
 void SqliteStateStore::prepare_ledger_statements() {
-  ledger_insert_ =
+  message_ledger_insert_ =
       Statement(connection_,
                 "INSERT OR REPLACE INTO message_ledger (message_id, direction, account_key, "
                 "conversation_type, conversation_key, tag, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)");
-  ledger_select_ = Statement(connection_,
+  message_ledger_select_ = Statement(connection_,
                              "SELECT account_key, conversation_type, conversation_key, tag, created_at "
                              "FROM message_ledger WHERE message_id = ? AND direction = ?");
   // created_at is written as %Y-%m-%dT%H:%M:%fZ (store_values.hpp), so text order is time order.
-  ledger_prune_ = Statement(connection_,
+  message_ledger_prune_ = Statement(connection_,
                             "DELETE FROM message_ledger WHERE created_at < "
                             "strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-" +
                                 std::to_string(kLedgerRetentionHours) + " hours')");
@@ -33,7 +33,7 @@ StoreStatus SqliteStateStore::ledger_put(const LedgerEntry& entry) {
   std::lock_guard lock(mutex_);
   StoreStatus status;
   {
-    StatementUse insert(ledger_insert_);
+    StatementUse insert(message_ledger_insert_);
     if (!insert->bind_text(1, entry.message_id) || !insert->bind_text(2, entry.direction) ||
         !insert->bind_text(3, entry.account_key) || !insert->bind_text(4, entry.conversation_type) ||
         !insert->bind_text(5, entry.conversation_key) || !insert->bind_text(6, entry.tag) ||
@@ -43,7 +43,7 @@ StoreStatus SqliteStateStore::ledger_put(const LedgerEntry& entry) {
     }
   }
   if (++ledger_puts_ % kLedgerPruneEvery == 0) {
-    StatementUse prune(ledger_prune_);
+    StatementUse prune(message_ledger_prune_);
     if (prune->step() != SQLITE_DONE) fail(status, "message ledger prune");
   }
   return status;
@@ -52,7 +52,7 @@ StoreStatus SqliteStateStore::ledger_put(const LedgerEntry& entry) {
 std::optional<LedgerEntry> SqliteStateStore::ledger_get(std::string_view message_id,
                                                         std::string_view direction, StoreStatus& status) {
   std::lock_guard lock(mutex_);
-  StatementUse query(ledger_select_);
+  StatementUse query(message_ledger_select_);
   const std::string what =
       "message ledger get of " + std::string(direction) + " message " + std::string(message_id);
   if (!query->bind_text(1, message_id) || !query->bind_text(2, direction)) {

@@ -105,9 +105,9 @@ class SqliteStateStore final : public StateStore {
   Statement contacts_list_;
   Statement inbox_list_;
   Statement dead_letters_list_;
-  Statement ledger_insert_;
-  Statement ledger_select_;
-  Statement ledger_prune_;
+  Statement message_ledger_insert_;
+  Statement message_ledger_select_;
+  Statement message_ledger_prune_;
   std::uint64_t ledger_puts_ = 0;  // prune every kLedgerPruneEvery puts
   Statement begin_;
   Statement commit_;

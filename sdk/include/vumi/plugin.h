@@ -299,7 +299,8 @@ VUMI_ABI_ASSERT(offsetof(vumi_host_api, contact_get) == 56 &&
                 offsetof(vumi_host_api, contact_find_by_msisdn) == 64);
 VUMI_ABI_ASSERT(offsetof(vumi_host_api, contact_upsert) == 72 && offsetof(vumi_host_api, inbox_put) == 80);
 VUMI_ABI_ASSERT(offsetof(vumi_host_api, metric_add) == 88 && offsetof(vumi_host_api, new_id) == 96);
-VUMI_ABI_ASSERT(offsetof(vumi_host_api, account_json) == 104 && sizeof(vumi_host_api) == 112);
+VUMI_ABI_ASSERT(offsetof(vumi_host_api, account_json) == 104 && offsetof(vumi_host_api, retry_after) == 112);
+VUMI_ABI_ASSERT(sizeof(vumi_host_api) == 120);
 VUMI_ABI_ASSERT(offsetof(vumi_step_input, account_key) == 8 &&
                 offsetof(vumi_step_input, conversation_type) == 24);
 VUMI_ABI_ASSERT(offsetof(vumi_step_input, conversation_key) == 40 &&
