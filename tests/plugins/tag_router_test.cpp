@@ -123,6 +123,7 @@ TEST_F(TagRouterTest, TakesTheConversationTypeFromTheAccountWhenConfigGivesNone)
 }
 
 TEST_F(TagRouterTest, FailsWhenNeitherConfigNorAccountKnowsTheType) {
+  host.declare_account("acct1", {});  // no conversations declared
   auto run = make().run(inbound(), R"({"routes":{"longcode:12345":"poll1"}})");
   EXPECT_TRUE(run.failed());
   EXPECT_EQ(run.error,
