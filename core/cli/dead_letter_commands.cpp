@@ -1,4 +1,5 @@
 // `vumi-dispatcher dead-letters replay|purge`: operator actions on dead letters.
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <chrono>
 #include <iostream>
@@ -14,6 +15,7 @@
 #include "common/json.hpp"
 #include "store/state_store.hpp"
 #include "store/store_values.hpp"
+#include "transport/reliable_publisher.hpp"
 #include "transport/worker_publisher.hpp"
 
 namespace vumi::cli {
@@ -198,6 +200,50 @@ int dead_letters_replay_command(const DeadLetterOpArgs& args) {
     }
     if (chosen.empty()) {
       if (!args.json) std::cout << "no dead letters to replay\n";
+      return 0;
+    }
+    // The chain of a dead-lettered event failed, so the processed-message ledger must not call
+    // its replay a duplicate: forget its key first (a crash in between only lets it run once more).
+    for (const auto* letter : chosen) {
+      boost::system::error_code ec;
+      const boost::json::value input = boost::json::parse(letter->input, ec);
+      const boost::json::object* event = ec ? nullptr : input.if_object();
+      const boost::json::value* account = event ? event->if_contains("account_key") : nullptr;
+      const boost::json::value* event_id = event ? event->if_contains("event_id") : nullptr;
+      if (!account || !account->is_string() || !event_id || !event_id->is_string()) continue;
+      const store::StoreStatus forgot = store->ledger_forget(account->get_string(), event_id->get_string());
+      if (!forgot.ok) std::cerr << prefix << "dead letter " << letter->id << ": " << forgot.error << '\n';
+    }
+    // Through reliable ingest when the daemon has it: each letter is marked replayed only once the
+    // dispatcher acknowledged it after its batch committed.
+    if (args.connect.empty() && !config->ingest_reliable_bind.empty()) {
+      zmq::context_t context(1);
+      transport::ReliablePublisher publisher(context, config->ingest_reliable_bind);
+      const std::string run = std::to_string(
+          std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+              .count());
+      std::vector<transport::ReliableMessage> messages;
+      for (const auto* letter : chosen)
+        messages.push_back({letter->topic, letter->input, "replay-" + std::to_string(letter->id) + "-" + run});
+      transport::ReliableOptions options;
+      options.deadline = std::chrono::milliseconds(static_cast<long>(args.wait_s * 1000) + 30'000);
+      const transport::ReliableProgress progress = publisher.publish(messages, options);
+      if (progress.acknowledged != progress.total) {
+        std::cerr << prefix << progress.acknowledged << " of " << progress.total
+                  << " dead letter(s) acknowledged by the dispatcher at " << config->ingest_reliable_bind
+                  << "; none marked replayed (run the replay again)\n";
+        return 1;
+      }
+      for (const auto* letter : chosen) {
+        const store::StoreStatus marked =
+            store->dead_letter_mark_replayed(letter->id, store::now_iso8601_utc_ms());
+        if (!marked.ok)
+          std::cerr << prefix << "dead letter " << letter->id << " sent but " << marked.error << '\n';
+        print_action(*letter, "replayed", {}, args.json);
+      }
+      if (!args.json)
+        std::cout << chosen.size() << " dead letter(s) replayed to " << config->ingest_reliable_bind
+                  << " (reliable ingest, every one acknowledged)\n";
       return 0;
     }
     const std::string endpoint = args.connect.empty() ? config->ingest_bind : args.connect;

@@ -95,4 +95,16 @@ std::optional<std::int64_t> SqliteStateStore::ledger_prune(std::int64_t cutoff_u
   return sqlite3_changes(connection_.handle());
 }
 
+StoreStatus SqliteStateStore::ledger_forget(std::string_view account, std::string_view message_key) {
+  std::lock_guard lock(mutex_);
+  StoreStatus status;
+  const std::string what = "ledger forget for account " + std::string(account);
+  if (batch_broken(status, what)) return status;
+  Statement forget(connection_, "DELETE FROM processed_messages WHERE account_key = ?1 AND message_key = ?2");
+  StatementUse use(forget);
+  if (!use->bind_text(1, account) || !use->bind_text(2, message_key) || use->step() != SQLITE_DONE)
+    write_failed(status, what);
+  return status;
+}
+
 }  // namespace vumi::store

@@ -386,6 +386,8 @@ std::vector<std::string> SqliteStateStore::quarantined_keys() {
     throw StoreError(status.error);
   }
   return out;
+}
+
 StoreStatus SqliteStateStore::dead_letter_add_repeats(std::string_view coalesce_key, std::int64_t count,
                                                       std::string_view last_seen_at) {
   std::lock_guard lock(mutex_);

@@ -62,6 +62,7 @@ class SqliteStateStore final : public StateStore {
   std::optional<bool> ledger_claim(std::string_view account, std::string_view message_key,
                                    StoreStatus& status) override;
   std::optional<std::int64_t> ledger_prune(std::int64_t cutoff_unix_s, StoreStatus& status) override;
+  StoreStatus ledger_forget(std::string_view account, std::string_view message_key) override;
 
  private:
   void configure_connection(Mode mode);

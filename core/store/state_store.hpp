@@ -204,6 +204,9 @@ class StateStore {
   // when it was already there (a redelivery); nullopt with status set on failure.
   virtual std::optional<bool> ledger_claim(std::string_view account, std::string_view message_key,
                                            StoreStatus& status) = 0;
+  // Forgets one message key of an account, so the message runs again when it comes back
+  // (dead-letters replay of an event whose chain failed).
+  virtual StoreStatus ledger_forget(std::string_view account, std::string_view message_key) = 0;
   // Forgets ledger entries recorded before cutoff_unix_s; returns how many went.
   virtual std::optional<std::int64_t> ledger_prune(std::int64_t cutoff_unix_s, StoreStatus& status) = 0;
 };

@@ -64,7 +64,7 @@ void BatchCommitter::add(std::string_view topic, std::string_view body, std::str
 void BatchCommitter::add_reliable(std::string_view topic, std::string_view body, std::string_view msg_id,
                                   std::string_view peer) {
   Message& message = batch_.emplace_back(
-      Message{std::string(topic), std::string(body), std::string(msg_id), std::string(peer)});
+      Message{std::string(topic), std::string(body), std::string(msg_id), std::string(peer), {}});
   if (!begin_failed_) run(message);
 }
 
