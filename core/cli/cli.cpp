@@ -91,6 +91,15 @@ int main(int argc, char** argv) {
   listen_cmd->add_option("--timeout", listen.timeout_s, "exit after this many seconds");
   add_curve_options(*listen_cmd, listen.curve);
 
+  TokensArgs tokens;
+  auto* tokens_cmd = app.add_subcommand("tokens", "admin API account tokens: create, list, revoke");
+  add_config_options(*tokens_cmd, tokens.config, false);
+  tokens_cmd->add_option("action", tokens.action, "create, list or revoke")
+      ->required()
+      ->check(CLI::IsMember({"create", "list", "revoke"}));
+  tokens_cmd->add_option("--name", tokens.name, "token name (create, revoke)");
+  tokens_cmd->add_option("--account", tokens.account, "the account the token may manage (create)");
+
   StateArgs contacts, inbox, dead;
   struct StateCmd {
     const char* name;
@@ -119,6 +128,7 @@ int main(int argc, char** argv) {
     if (*publish_cmd) return publish_command(publish);
     if (*listen_cmd) return listen_command(listen);
     if (*keygen_cmd) return keygen_command(keygen_name);
+    if (*tokens_cmd) return tokens_command(tokens);
     if (app.got_subcommand("contacts")) return contacts_command(contacts);
     if (app.got_subcommand("inbox")) return inbox_command(inbox);
     if (app.got_subcommand("dead-letters")) return dead_letters_command(dead);

@@ -61,4 +61,12 @@ struct ListenArgs {
 };
 int listen_command(const ListenArgs& args);
 
+struct TokensArgs {
+  ConfigArgs config;
+  std::string action;   // create | list | revoke
+  std::string name;     // the token's name (create, revoke)
+  std::string account;  // the account it may manage (create)
+};
+int tokens_command(const TokensArgs& args);
+
 }  // namespace vumi::cli

@@ -1,6 +1,7 @@
 #include "dispatch/chain_runner.hpp"
 
 #include <boost/json/serialize.hpp>
+#include <chrono>
 
 #include "common/json.hpp"
 
@@ -53,8 +54,13 @@ bool ChainRunner::run(const Route& route, const Account& account, const event::E
     call.handler_type = handler.type().name;
     call.services = &services_;
     services_.begin_step(handler.type().name);
+    services_.label_step(call.plugin_name, handler.name());
 
+    const auto started = std::chrono::steady_clock::now();
     vumi_step_result result = handler.handle(call, input);
+    StepTimings& timings = step_timings(handler.type().name);
+    timings.add(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    if (result == VUMI_STEP_FAIL) ++timings.failed;
     if (result == VUMI_STEP_FAIL) {
       fail(route, step, i, event, call.error.empty() ? "step failed without a message" : call.error);
       return false;
@@ -63,6 +69,12 @@ bool ChainRunner::run(const Route& route, const Account& account, const event::E
     if (result == VUMI_STEP_STOP) break;
   }
   return true;
+}
+
+StepTimings& ChainRunner::step_timings(const std::string& handler_type) {
+  auto it = counters_.step_timings.find(handler_type);
+  if (it == counters_.step_timings.end()) it = counters_.step_timings.emplace(handler_type, StepTimings{}).first;
+  return it->second;
 }
 
 void ChainRunner::fail(const Route& route, const Step& step, std::size_t index, const event::Envelope& event,

@@ -20,6 +20,7 @@ class ChainRunner {
   bool run(const Route& route, const Account& account, const event::Envelope& event);
 
  private:
+  StepTimings& step_timings(const std::string& handler_type);
   void fail(const Route& route, const Step& step, std::size_t index, const event::Envelope& event,
             std::string message);
 

@@ -28,6 +28,8 @@ class StepServices final : public plugin::CallServices {
   // Clears what the previous step left (output, returned views); metrics the step adds are
   // named "<handler_type>.<name>".
   void begin_step(std::string_view handler_type);
+  // Names the running step's plugin and handler instance, the labels of its metric_add counters.
+  void label_step(std::string_view plugin, std::string_view handler);
 
   // The output the step set, if any.
   bool has_output() const { return has_output_; }
@@ -66,6 +68,7 @@ class StepServices final : public plugin::CallServices {
   boost::json::value output_;
   std::deque<std::string> returned_;  // texts whose views the plugin holds during the step
   std::unordered_map<std::string, std::int64_t> metrics_;
+  std::string metric_plugin_, metric_handler_;
   std::string metric_name_;  // "<handler_type>." of the running step, name appended per call
 };
 

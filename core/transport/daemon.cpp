@@ -3,10 +3,13 @@
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <csignal>
 #include <stdexcept>
+#include <thread>
+#include <utility>
 #include <zmq.hpp>
 
 #include "dispatch/dispatcher.hpp"
@@ -21,8 +24,8 @@ namespace vumi::transport {
 
 namespace asio = boost::asio;
 
-struct Daemon::Impl final : IngestHandler {
-  explicit Impl(DaemonOptions opts) : options(std::move(opts)), signals(io), status_timer(io) {}
+struct Daemon::Impl final : IngestHandler, DaemonControl {
+  explicit Impl(DaemonOptions opts) : options(std::move(opts)), signals(io_), status_timer(io_) {}
 
   int run();
   bool start();  // false when startup failed (already logged)
@@ -35,13 +38,13 @@ struct Daemon::Impl final : IngestHandler {
 
   // A turn's messages share one state transaction (one commit instead of one per write).
   void on_batch_begin() override {
-    const store::StoreStatus status = store->begin_batch();
+    const store::StoreStatus status = store_->begin_batch();
     if (!status.ok) spdlog::error("state: {}; this batch's writes commit one by one", status.error);
   }
   void on_message(std::string_view topic, std::string_view body) override {
     // With CURVE, the sender's key must have the right to the topic; decided before decoding.
     if (curve->enabled()) {
-      if (auto refusal = policy->ingest_refusal(ingest->sender_user_id(), topic, runtime->routes())) {
+      if (auto refusal = policy->ingest_refusal(ingest->sender_user_id(), topic, runtime_->routes())) {
         dispatcher->refuse({event::Reason::forbidden, std::move(*refusal)}, topic, body);
         return;
       }
@@ -49,11 +52,19 @@ struct Daemon::Impl final : IngestHandler {
     dispatcher->handle(topic, body);
   }
   void on_batch_end() override {
-    const store::StoreStatus status = store->commit_batch();
+    const store::StoreStatus status = store_->commit_batch();
     if (!status.ok) spdlog::error("state: {}", status.error);
     // Sends may have consumed the outbound descriptor's edge; look for subscriptions here too.
     outbound->drain_subscriptions();
   }
+
+  asio::io_context& io() override { return io_; }
+  dispatch::Runtime& runtime() override { return *runtime_; }
+  const dispatch::Counters& dispatch_counters() const override { return dispatcher->counters(); }
+  const IngestCounters& ingest_counters() const override { return ingest->counters(); }
+  const OutboundCounters& outbound_counters() const override { return outbound->counters(); }
+  store::StateStore& store() override { return *store_; }
+  void swap_in(std::shared_ptr<dispatch::Runtime> next);
 
   std::string status() const {
     std::string line = status_line(dispatcher->counters(), ingest->counters(), outbound->counters());
@@ -64,12 +75,14 @@ struct Daemon::Impl final : IngestHandler {
   }
 
   DaemonOptions options;
-  asio::io_context io{1};
+  asio::io_context io_{1};
   asio::signal_set signals;
   asio::steady_timer status_timer;
-  std::shared_ptr<const dispatch::Runtime> runtime;
+  std::shared_ptr<dispatch::Runtime> runtime_;
+  std::thread reloader;  // builds a reloaded config aside
+  bool reloading = false;
   std::unique_ptr<store::StateDirLock> state_lock;  // declared before store: released after it closes
-  std::unique_ptr<store::StateStore> store;
+  std::unique_ptr<store::StateStore> store_;
   std::optional<zmq::context_t> zmq_context;
   std::unique_ptr<CurveServer> curve;          // before the sockets: outlives them
   std::shared_ptr<const AccessPolicy> policy;  // the publishers' rights in use
@@ -90,9 +103,14 @@ int Daemon::Impl::run() {
   });
   arm_status_timer();
   ingest->start();
-  outbound->watch_subscriptions(io);
+  outbound->watch_subscriptions(io_);
+  if (options.extension && !options.extension->start(*this)) {
+    ingest->close();
+    return 1;
+  }
   spdlog::info("listening: ingest {}, outbound {}", ingest->endpoint(), outbound->endpoint());
-  io.run();
+  io_.run();
+  if (reloader.joinable()) reloader.join();
 
   // Every batch ended with a commit; what remains is to close the sockets in order.
   ingest->close();
@@ -103,26 +121,26 @@ int Daemon::Impl::run() {
   outbound.reset();
   curve.reset();
   zmq_context->close();
-  store.reset();
+  store_.reset();
   return 0;
 }
 
 bool Daemon::Impl::start() {
   std::vector<std::string> errors;
   try {
-    runtime = options.load(errors);
+    runtime_ = options.load(errors);
   } catch (const std::exception& e) {
     errors.push_back(e.what());
   }
-  if (!runtime) {
+  if (!runtime_) {
     for (const auto& e : errors) spdlog::error("config: {}", e);
     spdlog::error("not started: the config has {} error(s)", errors.size());
     return false;
   }
-  const config::Config& config = runtime->config();
+  const config::Config& config = runtime_->config();
   try {
     state_lock = std::make_unique<store::StateDirLock>(config.state_dir);
-    store = store::StateStore::open(config.state_dir);
+    store_ = store::StateStore::open(config.state_dir);
   } catch (const std::exception& e) {
     spdlog::error("not started: state_dir \"{}\": {}", config.state_dir.string(), e.what());
     return false;
@@ -141,9 +159,9 @@ bool Daemon::Impl::start() {
     outbound = std::make_unique<OutboundPublisher>(
         *zmq_context, config.outbound_bind,
         [&server](zmq::socket_t& s) { server.secure(s, SocketRole::outbound); }, std::move(filter));
-    dispatcher = std::make_unique<dispatch::Dispatcher>(runtime, *store, *outbound);
+    dispatcher = std::make_unique<dispatch::Dispatcher>(runtime_, *store_, *outbound);
     ingest = std::make_unique<IngestReader>(
-        io, *zmq_context, config.ingest_bind, config.limits.max_body_bytes, *this,
+        io_, *zmq_context, config.ingest_bind, config.limits.max_body_bytes, *this,
         IngestReader::kDefaultBudget, [&server](zmq::socket_t& s) { server.secure(s, SocketRole::ingest); });
     log_security(config);
   } catch (const std::exception& e) {
@@ -179,24 +197,42 @@ void Daemon::Impl::stop() {
   // has been dispatched and committed.
   ingest->stop();
   status_timer.cancel();
-  io.stop();
+  if (options.extension) options.extension->stop();
+  io_.stop();
 }
 
 void Daemon::Impl::reload() {
-  spdlog::info("received SIGHUP: reloading the config");
-  std::vector<std::string> errors;
-  std::shared_ptr<const dispatch::Runtime> next;
-  try {
-    next = options.load(errors);
-  } catch (const std::exception& e) {
-    errors.push_back(e.what());
-  }
-  if (!next) {
-    for (const auto& e : errors) spdlog::error("reload: {}", e);
-    spdlog::error("reload failed with {} error(s); keeping the running config", errors.size());
+  if (reloading) {
+    spdlog::warn("received SIGHUP: a reload is already being built; ignored");
     return;
   }
-  const config::Config& old_config = runtime->config();
+  spdlog::info("received SIGHUP: reloading the config (built aside; dispatch goes on meanwhile)");
+  reloading = true;
+  if (reloader.joinable()) reloader.join();
+  // Reading and building a large config takes seconds: never on the loop.
+  reloader = std::thread([this] {
+    std::vector<std::string> errors;
+    std::shared_ptr<dispatch::Runtime> next;
+    try {
+      next = options.load(errors);
+    } catch (const std::exception& e) {
+      errors.push_back(e.what());
+    }
+    asio::post(io_, [this, next = std::move(next), errors = std::move(errors)]() mutable {
+      reloading = false;
+      if (stopping) return;
+      if (!next) {
+        for (const auto& e : errors) spdlog::error("reload: {}", e);
+        spdlog::error("reload failed with {} error(s); keeping the running config", errors.size());
+        return;
+      }
+      swap_in(std::move(next));
+    });
+  });
+}
+
+void Daemon::Impl::swap_in(std::shared_ptr<dispatch::Runtime> next) {
+  const config::Config& old_config = runtime_->config();
   const config::Config& new_config = next->config();
   auto restart_needed = [](const char* key, const std::string& was, const std::string& now) {
     if (was != now)
@@ -211,17 +247,21 @@ void Daemon::Impl::reload() {
   // New rights apply to new handshakes and to every later message of connected publishers.
   curve->replace_policy(new_config.security);
   policy = curve->policy();
+  if (options.extension) options.extension->before_swap(*next);
   const unsigned old_interval = status_interval_s();
   // Between two handlers of the loop: the next message sees only the new config.
-  runtime = next;
-  dispatcher->replace_runtime(std::move(next));
+  std::shared_ptr<dispatch::Runtime> old = std::exchange(runtime_, next);
+  dispatcher->replace_runtime(next);
   ingest->set_max_body_bytes(new_config.limits.max_body_bytes);
   if (status_interval_s() != old_interval) {
     status_timer.cancel();
     arm_status_timer();
   }
   spdlog::info("reload: config from {} is now in use ({} handler(s), {} account(s))", new_config.source,
-               new_config.handlers.size(), new_config.accounts.size());
+               new_config.handlers.size(), next->routes().account_count());
+  // Freeing a large runtime takes long too; the reloader thread has finished, so reuse the slot.
+  if (reloader.joinable()) reloader.join();
+  reloader = std::thread([old = std::move(old)]() mutable { old.reset(); });
 }
 
 void Daemon::Impl::log_security(const config::Config& config) const {
@@ -238,7 +278,7 @@ void Daemon::Impl::log_security(const config::Config& config) const {
 }
 
 unsigned Daemon::Impl::status_interval_s() const {
-  return options.status_interval_s ? *options.status_interval_s : runtime->config().status_interval_s;
+  return options.status_interval_s ? *options.status_interval_s : runtime_->config().status_interval_s;
 }
 
 void Daemon::Impl::arm_status_timer() {
