@@ -121,6 +121,11 @@ void json_diff(const bj::value& a, const bj::value& b, const std::string& path, 
       if (!ao.contains(key)) out.push_back(bj::object{{"op", "add"}, {"path", child(key)}, {"value", value}});
     return;
   }
+  if (a.is_array() && b.is_array() && a.get_array().size() == b.get_array().size()) {
+    for (std::size_t i = 0; i < a.get_array().size(); ++i)
+      json_diff(a.get_array()[i], b.get_array()[i], path + "/" + std::to_string(i), out);
+    return;
+  }
   if (a.is_null()) {
     out.push_back(bj::object{{"op", "add"}, {"path", path}, {"value", b}});
   } else if (b.is_null()) {
@@ -165,7 +170,8 @@ struct AdminApi::Impl {
   // Writes next (null: delete) as the account's next version, live. expected_etag is checked first.
   HttpResponse change(const Caller& caller, const HttpRequest& request, const std::string& key,
                       const std::function<std::optional<HttpResponse>(bj::value& document)>& edit,
-                      const std::function<HttpResponse(const View&)>& answer, bool create = false);
+                      const std::function<HttpResponse(const View&)>& answer, bool create = false,
+                      bool adds_member = false);
 
   std::optional<bj::value> parse_body(const HttpRequest& request, HttpResponse& failure);
 
@@ -222,7 +228,8 @@ std::optional<AdminApi::Impl::View> AdminApi::Impl::view(const std::string& key)
 
 HttpResponse AdminApi::Impl::change(const Caller& caller, const HttpRequest& request, const std::string& key,
                                     const std::function<std::optional<HttpResponse>(bj::value& document)>& edit,
-                                    const std::function<HttpResponse(const View&)>& answer, bool create) {
+                                    const std::function<HttpResponse(const View&)>& answer, bool create,
+                                    bool adds_member) {
   std::optional<View> current = view(key);
   if (create && current) {
     return error(status::conflict, "account \"" + key + "\" exists already" +
@@ -241,7 +248,10 @@ HttpResponse AdminApi::Impl::change(const Caller& caller, const HttpRequest& req
     if (if_match->value() != "*" && if_match->value() != etag)
       return error(status::precondition_failed, "If-Match " + std::string(if_match->value()) +
                                                     " is stale: account \"" + key + "\" is now at " + etag);
-  } else if (!create && (request.method() == http::verb::put || request.method() == http::verb::delete_)) {
+  } else if (!create && !adds_member &&
+             (request.method() == http::verb::put || request.method() == http::verb::delete_)) {
+    // Replacing or deleting what exists needs the version it was read at; adding a new member
+    // (a tag, a conversation, a handler under a new name) cannot overwrite anyone's work.
     return error(status::precondition_required,
                  "If-Match is required to change an existing resource (send the ETag you read, " + etag + ")");
   }
@@ -589,7 +599,7 @@ HttpResponse AdminApi::Impl::account_resource(const Caller& caller, const HttpRe
           bj::value& m = member_of(doc, collection, false);
           if (m.is_object()) m.get_object()[name] = *body;
           return std::nullopt;
-        }, answer_member(collection, name, status::ok));
+        }, answer_member(collection, name, exists ? status::ok : status::created), false, !exists);
       }
       if (method == http::verb::delete_) {
         if (!exists) return error(status::not_found, "account \"" + key + "\" has no " + (conversations ? "conversation" : "handler") + " \"" + name + "\"");
@@ -624,7 +634,7 @@ HttpResponse AdminApi::Impl::account_resource(const Caller& caller, const HttpRe
           bj::value& t = member_of(doc, "tags", true);
           if (t.is_array()) t.get_array().push_back(bj::string(tag));
           return std::nullopt;
-        }, [&](const View& v) { return json_response(status::created, bj::value(tag), v.etag); });
+        }, [&](const View& v) { return json_response(status::created, bj::value(tag), v.etag); }, false, true);
       }
       if (method == http::verb::delete_) {
         if (!owned) return error(status::not_found, "account \"" + key + "\" does not own tag \"" + tag + "\"");
