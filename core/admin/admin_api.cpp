@@ -14,6 +14,8 @@
 #include "common/json.hpp"
 #include "daemon/account_document.hpp"
 #include "daemon/api_accounts.hpp"
+#include "dispatch/dry_run.hpp"
+#include "dispatch/run_history.hpp"
 #include "plugin/plugin_registry.hpp"
 
 namespace vumi::admin {
@@ -27,6 +29,8 @@ namespace {
 constexpr std::size_t kMaxRequestDepth = 64;
 constexpr std::size_t kDefaultHistory = 50;
 constexpr std::size_t kMaxHistory = 1000;
+// Runs kept in all accounts together, whatever admin.run_history says per account.
+constexpr std::size_t kRunsInAll = 200000;
 
 HttpResponse json_response(status code, const bj::value& body, const std::string& etag = {}) {
   HttpResponse response{code, 11};
@@ -94,7 +98,8 @@ std::optional<std::string> query_param(const std::string& query, std::string_vie
     if (amp == std::string::npos) amp = query.size();
     std::string_view part(query.data() + start, amp - start);
     std::size_t eq = part.find('=');
-    if (part.substr(0, eq) == name) return percent_decode(eq == std::string_view::npos ? "" : part.substr(eq + 1));
+    if (part.substr(0, eq) == name)
+      return percent_decode(eq == std::string_view::npos ? "" : part.substr(eq + 1));
     start = amp + 1;
   }
   return std::nullopt;
@@ -108,7 +113,8 @@ void json_diff(const bj::value& a, const bj::value& b, const std::string& path, 
     const auto& bo = b.get_object();
     auto child = [&](std::string_view key) {
       std::string escaped;
-      for (char c : key) escaped += c == '~' ? std::string("~0") : c == '/' ? std::string("~1") : std::string(1, c);
+      for (char c : key)
+        escaped += c == '~' ? std::string("~0") : c == '/' ? std::string("~1") : std::string(1, c);
       return path + "/" + escaped;
     };
     for (const auto& [key, value] : ao) {
@@ -143,10 +149,19 @@ bj::value schema_or_null(const bj::value& v) {
 
 struct AdminApi::Impl {
   Impl(transport::DaemonControl& d, daemon::AdminStore& s, config::AdminConfig c, std::string operator_token)
-      : daemon(d), store(s), config(std::move(c)) {
+      : daemon(d),
+        store(s),
+        config(std::move(c)),
+        runs(config.run_history, std::max(kRunsInAll, config.run_history)) {
     if (!operator_token.empty()) operator_hash = sha256_hex(operator_token);
     for (auto& account : store.accounts()) api_accounts.emplace(account.key, std::move(account));
+    daemon.set_chain_observer(&runs);
   }
+  ~Impl() { daemon.set_chain_observer(nullptr); }
+
+  HttpResponse test_routes(const std::string& key, const HttpRequest& request);
+  HttpResponse list_runs(const std::string& key, const std::string& query);
+  HttpResponse list_dead_letters(const std::string& key);
 
   HttpResponse handle(const HttpRequest& request);
   std::optional<Caller> authenticate(const HttpRequest& request);
@@ -180,7 +195,80 @@ struct AdminApi::Impl {
   config::AdminConfig config;
   std::string operator_hash;
   std::map<std::string, daemon::StoredAccount> api_accounts;  // current versions, as stored
+  dispatch::RunHistory runs;
 };
+
+HttpResponse AdminApi::Impl::test_routes(const std::string& key, const HttpRequest& request) {
+  HttpResponse failure;
+  auto body = parse_body(request, failure);
+  if (!body) return failure;
+  const bj::object* obj = body->if_object();
+  if (!obj)
+    return error(status::unprocessable_entity, "expected {\"event\": {...}} or {\"event_id\": \"...\"}");
+  for (const auto& [k, v] : *obj)
+    if (k != "event" && k != "event_id")
+      return error(status::unprocessable_entity, "unknown key (allowed: event, event_id)",
+                   "/" + std::string(k));
+  std::string event_text;
+  if (const bj::value* event = obj->if_contains("event")) {
+    if (!event->is_object()) return error(status::unprocessable_entity, "expected an object", "/event");
+    const bj::value* account = event->get_object().if_contains("account_key");
+    if (!account || !account->is_string() || account->get_string() != key)
+      return error(status::unprocessable_entity, "the event's account_key must be \"" + key + "\"",
+                   "/event/account_key");
+    event_text = bj::serialize(*event);
+  } else if (const bj::value* id = obj->if_contains("event_id")) {
+    if (!id->is_string()) return error(status::unprocessable_entity, "expected a string", "/event_id");
+    const dispatch::Run* run = runs.find(key, id->get_string());
+    if (!run)
+      return error(
+          status::not_found,
+          "no recent event \"" + std::string(id->get_string()) + "\" of account \"" + key + "\" (see /runs)",
+          "/event_id");
+    if (run->event.empty())
+      return error(status::unprocessable_entity, "that event was too large to keep; send it as \"event\"",
+                   "/event_id");
+    event_text = run->event;
+  } else {
+    return error(status::unprocessable_entity, "expected {\"event\": {...}} or {\"event_id\": \"...\"}");
+  }
+  std::string why;
+  auto report = dispatch::dry_run(daemon.runtime(), event_text, &daemon.store(), why);
+  if (!report)
+    return error(status::unprocessable_entity, why, obj->contains("event") ? "/event" : "/event_id");
+  return json_response(status::ok, *report);
+}
+
+HttpResponse AdminApi::Impl::list_runs(const std::string& key, const std::string& query) {
+  dispatch::RunHistory::Filter filter;
+  filter.event_type = query_param(query, "event_type");
+  filter.conversation_key = query_param(query, "conversation_key");
+  filter.event_id = query_param(query, "event_id");
+  filter.status = query_param(query, "status");
+  if (filter.status && *filter.status != "ok" && *filter.status != "failed" && *filter.status != "unrouted")
+    return error(status::bad_request, "status must be ok, failed or unrouted", "?status");
+  if (auto n = query_param(query, "limit")) {
+    if (n->empty() || n->size() > 6 || n->find_first_not_of("0123456789") != std::string::npos)
+      return error(status::bad_request, "limit must be a number", "?limit");
+    filter.limit = std::stoul(*n);
+  }
+  bj::array list;
+  for (const dispatch::Run* run : runs.runs(key, filter)) list.push_back(dispatch::RunHistory::to_json(*run));
+  return json_response(status::ok, bj::object{{"key", key}, {"runs", std::move(list)}});
+}
+
+HttpResponse AdminApi::Impl::list_dead_letters(const std::string& key) {
+  bj::array list;
+  for (const auto& letter : daemon.store().dead_letters(key))
+    list.push_back(bj::object{{"id", letter.id},
+                              {"created_at", letter.created_at},
+                              {"reason", letter.reason},
+                              {"message", letter.message},
+                              {"route", letter.route},
+                              {"step", letter.step},
+                              {"input", letter.input}});
+  return json_response(status::ok, bj::object{{"key", key}, {"dead_letters", std::move(list)}});
+}
 
 std::optional<Caller> AdminApi::Impl::authenticate(const HttpRequest& request) {
   auto header = request.find(http::field::authorization);
@@ -220,16 +308,17 @@ std::optional<AdminApi::Impl::View> AdminApi::Impl::view(const std::string& key)
   View v;
   bj::value doc;
   json::ParseError ignored;
-  if (json::parse(stored->second.document, {}, doc, ignored) && doc.is_object()) v.document = doc.get_object();
+  if (json::parse(stored->second.document, {}, doc, ignored) && doc.is_object())
+    v.document = doc.get_object();
   v.version = stored->second.version;
   v.etag = "\"" + std::to_string(v.version) + "\"";
   return v;
 }
 
-HttpResponse AdminApi::Impl::change(const Caller& caller, const HttpRequest& request, const std::string& key,
-                                    const std::function<std::optional<HttpResponse>(bj::value& document)>& edit,
-                                    const std::function<HttpResponse(const View&)>& answer, bool create,
-                                    bool adds_member) {
+HttpResponse AdminApi::Impl::change(
+    const Caller& caller, const HttpRequest& request, const std::string& key,
+    const std::function<std::optional<HttpResponse>(bj::value& document)>& edit,
+    const std::function<HttpResponse(const View&)>& answer, bool create, bool adds_member) {
   std::optional<View> current = view(key);
   if (create && current) {
     return error(status::conflict, "account \"" + key + "\" exists already" +
@@ -252,8 +341,9 @@ HttpResponse AdminApi::Impl::change(const Caller& caller, const HttpRequest& req
              (request.method() == http::verb::put || request.method() == http::verb::delete_)) {
     // Replacing or deleting what exists needs the version it was read at; adding a new member
     // (a tag, a conversation, a handler under a new name) cannot overwrite anyone's work.
-    return error(status::precondition_required,
-                 "If-Match is required to change an existing resource (send the ETag you read, " + etag + ")");
+    return error(
+        status::precondition_required,
+        "If-Match is required to change an existing resource (send the ETag you read, " + etag + ")");
   }
 
   bj::value document = current ? bj::value(current->document) : bj::value(bj::object{});
@@ -271,12 +361,15 @@ HttpResponse AdminApi::Impl::change(const Caller& caller, const HttpRequest& req
       if (!owner.empty()) {
         std::size_t index = 0;
         while (index < spec->tags.size() && spec->tags[index] != tag) ++index;
-        return errors_response(status::conflict, {{"/tags/" + std::to_string(index),
-                                                   "tag \"" + tag + "\" is owned by account \"" + owner + "\""}});
+        return errors_response(status::conflict,
+                               {{"/tags/" + std::to_string(index),
+                                 "tag \"" + tag + "\" is owned by account \"" + owner + "\""}});
       }
       built = runtime.build_account(std::move(*spec), errors);
     }
-    if (!built) return errors_response(status::unprocessable_entity, daemon::document_errors(errors, "accounts." + key));
+    if (!built)
+      return errors_response(status::unprocessable_entity,
+                             daemon::document_errors(errors, "accounts." + key));
   }
 
   daemon::AccountVersion entry;
@@ -315,18 +408,22 @@ HttpResponse AdminApi::Impl::handle(const HttpRequest& request) {
 
   if (path.size() == 1 && path[0] == "healthz") {
     if (!get) return error(status::method_not_allowed, "use GET");
-    if (!config.public_metrics && !authenticate(request)) return error(status::unauthorized, "a bearer token is required");
-    return json_response(status::ok, bj::object{{"status", "ok"}, {"accounts", daemon.runtime().routes().account_count()}});
+    if (!config.public_metrics && !authenticate(request))
+      return error(status::unauthorized, "a bearer token is required");
+    return json_response(
+        status::ok, bj::object{{"status", "ok"}, {"accounts", daemon.runtime().routes().account_count()}});
   }
   if (path.size() == 1 && path[0] == "metrics") {
     if (!get) return error(status::method_not_allowed, "use GET");
-    if (!config.public_metrics && !authenticate(request)) return error(status::unauthorized, "a bearer token is required");
+    if (!config.public_metrics && !authenticate(request))
+      return error(status::unauthorized, "a bearer token is required");
     HttpResponse response{status::ok, 11};
     response.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
     response.body() = metrics_text(daemon, config.account_labels);
     return response;
   }
-  if (path.empty() || path[0] != "api") return error(status::not_found, "no such resource: " + std::string(request.target()));
+  if (path.empty() || path[0] != "api")
+    return error(status::not_found, "no such resource: " + std::string(request.target()));
   if (path.size() == 2 && path[1] == "openapi.json") {
     if (!get) return error(status::method_not_allowed, "use GET");
     HttpResponse response{status::ok, 11};
@@ -350,8 +447,8 @@ HttpResponse AdminApi::Impl::api(const Caller& caller, const HttpRequest& reques
   if (path.size() == 2 && path[1] == "accounts") return accounts_collection(caller, request);
   if (path.size() >= 3 && path[1] == "accounts") {
     if (!caller.may_access(path[2]))
-      return error(status::forbidden, "token \"" + caller.token_name + "\" is for account \"" + caller.account +
-                                          "\", not \"" + path[2] + "\"");
+      return error(status::forbidden, "token \"" + caller.token_name + "\" is for account \"" +
+                                          caller.account + "\", not \"" + path[2] + "\"");
     return account_resource(caller, request, path, query);
   }
   return error(status::not_found, "no such resource: " + std::string(request.target()));
@@ -368,17 +465,18 @@ HttpResponse AdminApi::Impl::plugins() {
                                  {"options_schema", schema_or_null(type->options_schema)},
                                  {"step_schema", schema_or_null(type->step_schema)}});
     }
-    list.push_back(bj::object{{"name", entry.plugin->name()},
-                              {"version", entry.plugin->version()},
-                              {"file", entry.plugin->file().string()},
-                              {"abi", std::to_string(entry.plugin->abi_major()) + "." +
-                                          std::to_string(entry.plugin->abi_minor())},
-                              {"handler_types", std::move(types)}});
+    list.push_back(bj::object{
+        {"name", entry.plugin->name()},
+        {"version", entry.plugin->version()},
+        {"file", entry.plugin->file().string()},
+        {"abi", std::to_string(entry.plugin->abi_major()) + "." + std::to_string(entry.plugin->abi_minor())},
+        {"handler_types", std::move(types)}});
   }
   bj::object handlers;
   for (const auto& h : daemon.runtime().config().handlers)
     handlers[h.name] = bj::object{{"type", h.type}, {"options", h.options}};
-  return json_response(status::ok, bj::object{{"plugins", std::move(list)}, {"global_handlers", std::move(handlers)}});
+  return json_response(status::ok,
+                       bj::object{{"plugins", std::move(list)}, {"global_handlers", std::move(handlers)}});
 }
 
 HttpResponse AdminApi::Impl::accounts_collection(const Caller& caller, const HttpRequest& request) {
@@ -386,7 +484,8 @@ HttpResponse AdminApi::Impl::accounts_collection(const Caller& caller, const Htt
     bj::array list;
     auto add = [&](const std::string& key, bool from_file, std::uint64_t version) {
       if (caller.may_access(key))
-        list.push_back(bj::object{{"key", key}, {"source", from_file ? "file" : "api"}, {"version", version}});
+        list.push_back(
+            bj::object{{"key", key}, {"source", from_file ? "file" : "api"}, {"version", version}});
     };
     const auto& routes = daemon.runtime().routes();
     for (const auto& key : routes.account_keys()) {
@@ -408,7 +507,8 @@ HttpResponse AdminApi::Impl::accounts_collection(const Caller& caller, const Htt
   if (!key_value || !key_value->is_string())
     return error(status::unprocessable_entity, "missing required string \"key\"", "/key");
   std::string key(key_value->get_string());
-  if (auto problem = identifier_problem(key)) return error(status::unprocessable_entity, "account key " + *problem, "/key");
+  if (auto problem = identifier_problem(key))
+    return error(status::unprocessable_entity, "account key " + *problem, "/key");
   document.erase("key");
   return change(
       caller, request, key,
@@ -426,13 +526,17 @@ HttpResponse AdminApi::Impl::accounts_collection(const Caller& caller, const Htt
 }
 
 HttpResponse AdminApi::Impl::account_resource(const Caller& caller, const HttpRequest& request,
-                                              const std::vector<std::string>& path, const std::string& query) {
+                                              const std::vector<std::string>& path,
+                                              const std::string& query) {
   const std::string& key = path[2];
   const http::verb method = request.method();
   auto current = view(key);
-  if (!current && !(path.size() == 4 && path[3] == "history")) return error(status::not_found, "no account \"" + key + "\"");
+  if (!current && !(path.size() == 4 && path[3] == "history"))
+    return error(status::not_found, "no account \"" + key + "\"");
 
-  auto body_object = [&](HttpResponse& failure) -> std::optional<bj::value> { return parse_body(request, failure); };
+  auto body_object = [&](HttpResponse& failure) -> std::optional<bj::value> {
+    return parse_body(request, failure);
+  };
 
   // /api/accounts/{key}
   if (path.size() == 3) {
@@ -454,17 +558,24 @@ HttpResponse AdminApi::Impl::account_resource(const Caller& caller, const HttpRe
         body->get_object().erase("source");
         body->get_object().erase("version");
       }
-      return change(caller, request, key, [&](bj::value& doc) -> std::optional<HttpResponse> {
-        doc = *body;
-        return std::nullopt;
-      }, show);
+      return change(
+          caller, request, key,
+          [&](bj::value& doc) -> std::optional<HttpResponse> {
+            doc = *body;
+            return std::nullopt;
+          },
+          show);
     }
     if (method == http::verb::delete_) {
-      if (!caller.is_operator()) return error(status::forbidden, "only the operator token may delete accounts");
-      return change(caller, request, key, [](bj::value& doc) -> std::optional<HttpResponse> {
-        doc = nullptr;
-        return std::nullopt;
-      }, show);
+      if (!caller.is_operator())
+        return error(status::forbidden, "only the operator token may delete accounts");
+      return change(
+          caller, request, key,
+          [](bj::value& doc) -> std::optional<HttpResponse> {
+            doc = nullptr;
+            return std::nullopt;
+          },
+          show);
     }
     return error(status::method_not_allowed, "use GET, PUT or DELETE");
   }
@@ -485,10 +596,23 @@ HttpResponse AdminApi::Impl::account_resource(const Caller& caller, const HttpRe
       bj::value diff;
       json::ParseError ignored;
       json::parse(v.diff, {}, diff, ignored);
-      list.push_back(bj::object{{"version", v.version}, {"time", v.time}, {"token", v.token}, {"diff", diff}});
+      list.push_back(
+          bj::object{{"version", v.version}, {"time", v.time}, {"token", v.token}, {"diff", diff}});
     }
     if (list.empty() && !current) return error(status::not_found, "no account \"" + key + "\"");
     return json_response(status::ok, bj::object{{"key", key}, {"versions", std::move(list)}});
+  }
+  if (collection == "runs" && path.size() == 4) {
+    if (method != http::verb::get) return error(status::method_not_allowed, "use GET");
+    return list_runs(key, query);
+  }
+  if (collection == "dead-letters" && path.size() == 4) {
+    if (method != http::verb::get) return error(status::method_not_allowed, "use GET");
+    return list_dead_letters(key);
+  }
+  if (collection == "routes" && path.size() == 5 && path[4] == "test") {
+    if (method != http::verb::post) return error(status::method_not_allowed, "use POST");
+    return test_routes(key, request);
   }
   if (collection == "rollback" && path.size() == 4) {
     if (method != http::verb::post) return error(status::method_not_allowed, "use POST");
@@ -501,20 +625,26 @@ HttpResponse AdminApi::Impl::account_resource(const Caller& caller, const HttpRe
     if (body->get_object().size() != 1)
       return error(status::unprocessable_entity, "only \"version\" is allowed in a rollback");
     auto old = store.version(key, static_cast<std::uint64_t>(number->get_int64()));
-    if (!old) return error(status::not_found, "account \"" + key + "\" has no version " + std::to_string(number->get_int64()), "/version");
+    if (!old)
+      return error(status::not_found,
+                   "account \"" + key + "\" has no version " + std::to_string(number->get_int64()),
+                   "/version");
     bj::value restored;
     json::ParseError ignored;
     json::parse(old->document, {}, restored, ignored);
-    return change(caller, request, key, [&](bj::value& doc) -> std::optional<HttpResponse> {
-      doc = restored;
-      return std::nullopt;
-    }, [&](const View& v) {
-      bj::object out = v.document;
-      out["key"] = key;
-      out["version"] = v.version;
-      out["restored_from"] = number->get_int64();
-      return json_response(status::ok, out, v.etag);
-    });
+    return change(
+        caller, request, key,
+        [&](bj::value& doc) -> std::optional<HttpResponse> {
+          doc = restored;
+          return std::nullopt;
+        },
+        [&](const View& v) {
+          bj::object out = v.document;
+          out["key"] = key;
+          out["version"] = v.version;
+          out["restored_from"] = number->get_int64();
+          return json_response(status::ok, out, v.etag);
+        });
   }
 
   // Sub-resources: each answer carries the account's ETag (one version for the whole account).
@@ -557,29 +687,40 @@ HttpResponse AdminApi::Impl::account_resource(const Caller& caller, const HttpRe
         HttpResponse failure;
         auto body = body_object(failure);
         if (!body) return failure;
-        if (!body->is_object()) return error(status::unprocessable_entity, "expected an object with \"name\", \"type\", \"options\"");
+        if (!body->is_object())
+          return error(status::unprocessable_entity,
+                       "expected an object with \"name\", \"type\", \"options\"");
         bj::object handler = body->get_object();
         const bj::value* name = handler.if_contains("name");
-        if (!name || !name->is_string()) return error(status::unprocessable_entity, "missing required string \"name\"", "/name");
+        if (!name || !name->is_string())
+          return error(status::unprocessable_entity, "missing required string \"name\"", "/name");
         std::string handler_name(name->get_string());
         handler.erase("name");
-        return change(caller, request, key, [&](bj::value& doc) -> std::optional<HttpResponse> {
-          bj::value& handlers = member_of(doc, "handlers", false);
-          if (!handlers.is_object()) return std::nullopt;  // the validator names it
-          if (handlers.get_object().contains(handler_name))
-            return error(status::conflict, "account \"" + key + "\" has a handler \"" + handler_name + "\" already", "/name");
-          handlers.get_object()[handler_name] = handler;
-          return std::nullopt;
-        }, answer_member("handlers", handler_name, status::created));
+        return change(
+            caller, request, key,
+            [&](bj::value& doc) -> std::optional<HttpResponse> {
+              bj::value& handlers = member_of(doc, "handlers", false);
+              if (!handlers.is_object()) return std::nullopt;  // the validator names it
+              if (handlers.get_object().contains(handler_name))
+                return error(status::conflict,
+                             "account \"" + key + "\" has a handler \"" + handler_name + "\" already",
+                             "/name");
+              handlers.get_object()[handler_name] = handler;
+              return std::nullopt;
+            },
+            answer_member("handlers", handler_name, status::created));
       }
       if (method == http::verb::put && conversations) {
         HttpResponse failure;
         auto body = body_object(failure);
         if (!body) return failure;
-        return change(caller, request, key, [&](bj::value& doc) -> std::optional<HttpResponse> {
-          doc.as_object()["conversations"] = *body;
-          return std::nullopt;
-        }, answer_member("conversations", std::nullopt, status::ok));
+        return change(
+            caller, request, key,
+            [&](bj::value& doc) -> std::optional<HttpResponse> {
+              doc.as_object()["conversations"] = *body;
+              return std::nullopt;
+            },
+            answer_member("conversations", std::nullopt, status::ok));
       }
       return error(status::method_not_allowed, conversations ? "use GET or PUT" : "use GET or POST");
     }
@@ -588,25 +729,39 @@ HttpResponse AdminApi::Impl::account_resource(const Caller& caller, const HttpRe
       const bj::value* members = current->document.if_contains(collection);
       const bool exists = members && members->is_object() && members->get_object().contains(name);
       if (method == http::verb::get) {
-        if (!exists) return error(status::not_found, "account \"" + key + "\" has no " + (conversations ? "conversation" : "handler") + " \"" + name + "\"");
+        if (!exists)
+          return error(status::not_found, "account \"" + key + "\" has no " +
+                                              (conversations ? "conversation" : "handler") + " \"" + name +
+                                              "\"");
         return json_response(status::ok, members->get_object().at(name), current->etag);
       }
       if (method == http::verb::put) {
         HttpResponse failure;
         auto body = body_object(failure);
         if (!body) return failure;
-        return change(caller, request, key, [&](bj::value& doc) -> std::optional<HttpResponse> {
-          bj::value& m = member_of(doc, collection, false);
-          if (m.is_object()) m.get_object()[name] = *body;
-          return std::nullopt;
-        }, answer_member(collection, name, exists ? status::ok : status::created), false, !exists);
+        return change(
+            caller, request, key,
+            [&](bj::value& doc) -> std::optional<HttpResponse> {
+              bj::value& m = member_of(doc, collection, false);
+              if (m.is_object()) m.get_object()[name] = *body;
+              return std::nullopt;
+            },
+            answer_member(collection, name, exists ? status::ok : status::created), false, !exists);
       }
       if (method == http::verb::delete_) {
-        if (!exists) return error(status::not_found, "account \"" + key + "\" has no " + (conversations ? "conversation" : "handler") + " \"" + name + "\"");
-        return change(caller, request, key, [&](bj::value& doc) -> std::optional<HttpResponse> {
-          doc.as_object()[collection].as_object().erase(name);
-          return std::nullopt;
-        }, [](const View&) { return HttpResponse{status::no_content, 11}; });
+        if (!exists)
+          return error(status::not_found, "account \"" + key + "\" has no " +
+                                              (conversations ? "conversation" : "handler") + " \"" + name +
+                                              "\"");
+        return change(
+            caller, request, key,
+            [&](bj::value& doc) -> std::optional<HttpResponse> {
+              doc.as_object()[collection].as_object().erase(name);
+              return std::nullopt;
+            },
+            [](const View&) {
+              return HttpResponse{status::no_content, 11};
+            });
       }
       return error(status::method_not_allowed, "use GET, PUT or DELETE");
     }
@@ -625,28 +780,39 @@ HttpResponse AdminApi::Impl::account_resource(const Caller& caller, const HttpRe
       if (tags && tags->is_array())
         for (const auto& t : tags->get_array()) owned = owned || (t.is_string() && t.get_string() == tag);
       if (method == http::verb::get) {
-        if (!owned) return error(status::not_found, "account \"" + key + "\" does not own tag \"" + tag + "\"");
+        if (!owned)
+          return error(status::not_found, "account \"" + key + "\" does not own tag \"" + tag + "\"");
         return json_response(status::ok, bj::value(tag), current->etag);
       }
       if (method == http::verb::put) {
         if (owned) return json_response(status::ok, bj::value(tag), current->etag);
-        return change(caller, request, key, [&](bj::value& doc) -> std::optional<HttpResponse> {
-          bj::value& t = member_of(doc, "tags", true);
-          if (t.is_array()) t.get_array().push_back(bj::string(tag));
-          return std::nullopt;
-        }, [&](const View& v) { return json_response(status::created, bj::value(tag), v.etag); }, false, true);
+        return change(
+            caller, request, key,
+            [&](bj::value& doc) -> std::optional<HttpResponse> {
+              bj::value& t = member_of(doc, "tags", true);
+              if (t.is_array()) t.get_array().push_back(bj::string(tag));
+              return std::nullopt;
+            },
+            [&](const View& v) { return json_response(status::created, bj::value(tag), v.etag); }, false,
+            true);
       }
       if (method == http::verb::delete_) {
-        if (!owned) return error(status::not_found, "account \"" + key + "\" does not own tag \"" + tag + "\"");
-        return change(caller, request, key, [&](bj::value& doc) -> std::optional<HttpResponse> {
-          bj::array& t = doc.as_object()["tags"].as_array();
-          for (auto it = t.begin(); it != t.end(); ++it)
-            if (it->is_string() && it->get_string() == tag) {
-              t.erase(it);
-              break;
-            }
-          return std::nullopt;
-        }, [](const View&) { return HttpResponse{status::no_content, 11}; });
+        if (!owned)
+          return error(status::not_found, "account \"" + key + "\" does not own tag \"" + tag + "\"");
+        return change(
+            caller, request, key,
+            [&](bj::value& doc) -> std::optional<HttpResponse> {
+              bj::array& t = doc.as_object()["tags"].as_array();
+              for (auto it = t.begin(); it != t.end(); ++it)
+                if (it->is_string() && it->get_string() == tag) {
+                  t.erase(it);
+                  break;
+                }
+              return std::nullopt;
+            },
+            [](const View&) {
+              return HttpResponse{status::no_content, 11};
+            });
       }
       return error(status::method_not_allowed, "use GET, PUT or DELETE");
     }
@@ -656,16 +822,20 @@ HttpResponse AdminApi::Impl::account_resource(const Caller& caller, const HttpRe
     const bj::value* routes = current->document.if_contains("routes");
     const std::size_t count = routes && routes->is_array() ? routes->get_array().size() : 0;
     if (path.size() == 4) {
-      if (method == http::verb::get) return json_response(status::ok, routes ? *routes : bj::value(bj::array{}), current->etag);
+      if (method == http::verb::get)
+        return json_response(status::ok, routes ? *routes : bj::value(bj::array{}), current->etag);
       if (method == http::verb::post) {
         HttpResponse failure;
         auto body = body_object(failure);
         if (!body) return failure;
-        return change(caller, request, key, [&](bj::value& doc) -> std::optional<HttpResponse> {
-          bj::value& r = member_of(doc, "routes", true);
-          if (r.is_array()) r.get_array().push_back(*body);
-          return std::nullopt;
-        }, answer_member("routes", std::to_string(count), status::created));
+        return change(
+            caller, request, key,
+            [&](bj::value& doc) -> std::optional<HttpResponse> {
+              bj::value& r = member_of(doc, "routes", true);
+              if (r.is_array()) r.get_array().push_back(*body);
+              return std::nullopt;
+            },
+            answer_member("routes", std::to_string(count), status::created));
       }
       return error(status::method_not_allowed, "use GET or POST");
     }
@@ -675,7 +845,9 @@ HttpResponse AdminApi::Impl::account_resource(const Caller& caller, const HttpRe
       if (text.empty() || text.size() > 6 || text.find_first_not_of("0123456789") != std::string::npos)
         return error(status::not_found, "route index must be a number, got \"" + text + "\"");
       index = std::stoul(text);
-      if (index >= count) return error(status::not_found, "account \"" + key + "\" has " + std::to_string(count) + " route(s); no route " + text);
+      if (index >= count)
+        return error(status::not_found,
+                     "account \"" + key + "\" has " + std::to_string(count) + " route(s); no route " + text);
       if (method == http::verb::get) {
         bj::value out = routes->get_array()[index];
         if (out.is_object()) out.get_object()["index"] = index;
@@ -686,17 +858,25 @@ HttpResponse AdminApi::Impl::account_resource(const Caller& caller, const HttpRe
         auto body = body_object(failure);
         if (!body) return failure;
         if (body->is_object()) body->get_object().erase("index");
-        return change(caller, request, key, [&](bj::value& doc) -> std::optional<HttpResponse> {
-          doc.as_object()["routes"].as_array()[index] = *body;
-          return std::nullopt;
-        }, answer_member("routes", text, status::ok));
+        return change(
+            caller, request, key,
+            [&](bj::value& doc) -> std::optional<HttpResponse> {
+              doc.as_object()["routes"].as_array()[index] = *body;
+              return std::nullopt;
+            },
+            answer_member("routes", text, status::ok));
       }
       if (method == http::verb::delete_) {
-        return change(caller, request, key, [&](bj::value& doc) -> std::optional<HttpResponse> {
-          bj::array& r = doc.as_object()["routes"].as_array();
-          r.erase(r.begin() + static_cast<std::ptrdiff_t>(index));
-          return std::nullopt;
-        }, [](const View&) { return HttpResponse{status::no_content, 11}; });
+        return change(
+            caller, request, key,
+            [&](bj::value& doc) -> std::optional<HttpResponse> {
+              bj::array& r = doc.as_object()["routes"].as_array();
+              r.erase(r.begin() + static_cast<std::ptrdiff_t>(index));
+              return std::nullopt;
+            },
+            [](const View&) {
+              return HttpResponse{status::no_content, 11};
+            });
       }
       return error(status::method_not_allowed, "use GET, PUT or DELETE");
     }
@@ -722,18 +902,22 @@ HttpResponse AdminApi::Impl::tokens(const Caller& caller, const HttpRequest& req
       if (!obj) return error(status::unprocessable_entity, "expected {\"name\": ..., \"account\": ...}");
       std::vector<daemon::DocumentError> errors;
       for (const auto& [k, v] : *obj)
-        if (k != "name" && k != "account") errors.push_back({"/" + std::string(k), "unknown key (allowed: account, name)"});
+        if (k != "name" && k != "account")
+          errors.push_back({"/" + std::string(k), "unknown key (allowed: account, name)"});
       const bj::value* name = obj->if_contains("name");
       const bj::value* account = obj->if_contains("account");
       if (!name || !name->is_string()) errors.push_back({"/name", "missing required string"});
       if (!account || !account->is_string()) errors.push_back({"/account", "missing required string"});
       if (!errors.empty()) return errors_response(status::unprocessable_entity, errors);
       std::string why;
-      auto secret = create_account_token(store, std::string(name->get_string()), std::string(account->get_string()), why);
-      if (!secret) return error(why.find("exists") != std::string::npos ? status::conflict : status::unprocessable_entity, why);
-      return json_response(status::created, bj::object{{"name", name->get_string()},
-                                                       {"account", account->get_string()},
-                                                       {"token", *secret}});
+      auto secret = create_account_token(store, std::string(name->get_string()),
+                                         std::string(account->get_string()), why);
+      if (!secret)
+        return error(
+            why.find("exists") != std::string::npos ? status::conflict : status::unprocessable_entity, why);
+      return json_response(
+          status::created,
+          bj::object{{"name", name->get_string()}, {"account", account->get_string()}, {"token", *secret}});
     }
     return error(status::method_not_allowed, "use GET or POST");
   }
@@ -762,7 +946,8 @@ void AdminApi::reconcile(dispatch::Runtime& next) {
   // Accounts deleted through the API while the reload was built.
   for (const auto& key : next.routes().account_keys()) {
     auto built = next.routes().account_routes(key);
-    if (built->spec.version != 0 && !impl_->api_accounts.contains(key)) next.routes().replace_account(key, nullptr);
+    if (built->spec.version != 0 && !impl_->api_accounts.contains(key))
+      next.routes().replace_account(key, nullptr);
   }
   std::vector<std::string> problems;
   daemon::apply_api_accounts(next, changed, problems);

@@ -30,8 +30,9 @@ class AdminExtension final : public transport::DaemonExtension {
       return false;
     }
     try {
-      server_ = std::make_unique<HttpServer>(control.io(), admin.bind, HttpLimits{},
-                                             [this](const HttpRequest& request) { return api_->handle(request); });
+      server_ =
+          std::make_unique<HttpServer>(control.io(), admin.bind, HttpLimits{},
+                                       [this](const HttpRequest& request) { return api_->handle(request); });
     } catch (const std::exception& e) {
       if (admin.bind_given) {
         spdlog::error("not started: {}", e.what());
@@ -43,7 +44,8 @@ class AdminExtension final : public transport::DaemonExtension {
     }
     server_->start();
     spdlog::info("admin API: http://{}/api/ ({})", server_->local_address(),
-                 admin.token_file.empty() ? "no operator token; account tokens only" : "operator token from " + admin.token_file.string());
+                 admin.token_file.empty() ? "no operator token; account tokens only"
+                                          : "operator token from " + admin.token_file.string());
     return true;
   }
 

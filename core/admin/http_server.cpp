@@ -10,6 +10,8 @@
 #include <list>
 #include <stdexcept>
 
+#include "common/json.hpp"
+
 namespace vumi::admin {
 
 namespace asio = boost::asio;
@@ -22,7 +24,7 @@ namespace {
 HttpResponse plain_error(http::status status, const std::string& message, unsigned version) {
   HttpResponse response{status, version};
   response.set(http::field::content_type, "application/json");
-  response.body() = R"({"errors": [{"path": "", "message": ")" + message + R"("}]})";
+  response.body() = R"({"errors": [{"path": "", "message": )" + json::quoted(message) + "}]}";
   response.prepare_payload();
   return response;
 }
@@ -34,7 +36,8 @@ struct HttpServer::State : std::enable_shared_from_this<HttpServer::State> {
       : io(io_context), acceptor(io_context), limits(l), handler(std::move(h)) {}
 
   struct Connection : std::enable_shared_from_this<Connection> {
-    Connection(std::shared_ptr<State> s, tcp::socket socket) : state(std::move(s)), stream(std::move(socket)) {}
+    Connection(std::shared_ptr<State> s, tcp::socket socket)
+        : state(std::move(s)), stream(std::move(socket)) {}
 
     void read() {
       parser.emplace();
@@ -47,20 +50,21 @@ struct HttpServer::State : std::enable_shared_from_this<HttpServer::State> {
     }
 
     void on_read(beast::error_code ec) {
-      if (ec == http::error::end_of_stream || ec == asio::error::operation_aborted || ec == beast::error::timeout ||
-          state->stopped) {
+      if (ec == http::error::end_of_stream || ec == asio::error::operation_aborted ||
+          ec == beast::error::timeout || state->stopped) {
         close();
         return;
       }
       if (ec == http::error::body_limit) {
-        reply(plain_error(http::status::payload_too_large,
-                          "request body larger than " + std::to_string(state->limits.max_body_bytes) + " bytes",
-                          11),
+        reply(plain_error(
+                  http::status::payload_too_large,
+                  "request body larger than " + std::to_string(state->limits.max_body_bytes) + " bytes", 11),
               false);
         return;
       }
       if (ec == http::error::header_limit) {
-        reply(plain_error(http::status::request_header_fields_too_large, "request headers too large", 11), false);
+        reply(plain_error(http::status::request_header_fields_too_large, "request headers too large", 11),
+              false);
         return;
       }
       if (ec) {
@@ -77,7 +81,8 @@ struct HttpServer::State : std::enable_shared_from_this<HttpServer::State> {
       } catch (const std::exception& e) {
         spdlog::error("admin: {} {}: {}", std::string(request.method_string()), std::string(request.target()),
                       e.what());
-        response = plain_error(http::status::internal_server_error, "internal error (logged)", request.version());
+        response =
+            plain_error(http::status::internal_server_error, "internal error (logged)", request.version());
       }
       response.version(request.version());
       response.keep_alive(request.keep_alive());

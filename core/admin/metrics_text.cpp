@@ -105,16 +105,19 @@ std::string metrics_text(transport::DaemonControl& daemon, bool account_labels) 
   w.counter("vumi_commands_forwarded_total", "Commands passed on to outbound.",
             static_cast<double>(c.commands_forwarded));
   w.counter("vumi_chains_run_total", "Chains started.", static_cast<double>(c.chains_run));
-  w.counter("vumi_chains_failed_total", "Chains that ended in a dead letter.", static_cast<double>(c.chains_failed));
+  w.counter("vumi_chains_failed_total", "Chains that ended in a dead letter.",
+            static_cast<double>(c.chains_failed));
   w.counter("vumi_dead_letters_total", "Dead letters recorded.", static_cast<double>(c.dead_letters));
-  w.counter("vumi_outbound_sent_total", "Outbound messages accepted by the socket.", static_cast<double>(out.sent));
+  w.counter("vumi_outbound_sent_total", "Outbound messages accepted by the socket.",
+            static_cast<double>(out.sent));
   w.counter("vumi_outbound_undeliverable_total", "Outbound messages a subscriber with a full queue missed.",
             static_cast<double>(out.undeliverable));
   w.counter("vumi_outbound_failed_total", "Outbound messages refused for any other reason.",
             static_cast<double>(out.failed));
   w.counter("vumi_ingest_batches_total", "Turns of the loop that read at least one ingest message.",
             static_cast<double>(in.batches));
-  w.gauge("vumi_accounts", "Accounts loaded.", static_cast<double>(daemon.runtime().routes().account_count()));
+  w.gauge("vumi_accounts", "Accounts loaded.",
+          static_cast<double>(daemon.runtime().routes().account_count()));
   w.gauge("vumi_routes", "Routes loaded.", static_cast<double>(daemon.runtime().routes().route_count()));
 
   w.family("vumi_step_duration_seconds", "histogram", "Time a handler took for one step, by handler type.");
@@ -129,7 +132,8 @@ std::string metrics_text(transport::DaemonControl& daemon, bool account_labels) 
   }
   w.family("vumi_steps_failed_total", "counter", "Steps that failed, by handler type.");
   for (const auto& [type, t] : c.step_timings)
-    w.sample("vumi_steps_failed_total", "handler_type=\"" + label(type) + "\"", static_cast<double>(t.failed));
+    w.sample("vumi_steps_failed_total", "handler_type=\"" + label(type) + "\"",
+             static_cast<double>(t.failed));
 
   // Plugins' own counters: one family per metric name.
   std::map<std::string, std::map<std::string, double>> families;  // name -> labels -> value

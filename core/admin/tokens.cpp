@@ -58,7 +58,8 @@ std::string read_operator_token(const std::filesystem::path& file) {
   while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t')) line.pop_back();
   std::size_t start = line.find_first_not_of(" \t");
   line = start == std::string::npos ? "" : line.substr(start);
-  if (line.size() < 16) throw std::runtime_error(name + ": the token (first line) must be at least 16 characters");
+  if (line.size() < 16)
+    throw std::runtime_error(name + ": the token (first line) must be at least 16 characters");
   return line;
 }
 

@@ -100,6 +100,12 @@ int main(int argc, char** argv) {
   tokens_cmd->add_option("--name", tokens.name, "token name (create, revoke)");
   tokens_cmd->add_option("--account", tokens.account, "the account the token may manage (create)");
 
+  ExplainArgs explain;
+  auto* explain_cmd = app.add_subcommand(
+      "explain", "dry run: what an event would do (routes, steps, effects), doing nothing");
+  add_config_options(*explain_cmd, explain.config, false);
+  explain_cmd->add_option("--event", explain.event_file, "file with the event's JSON body")->required();
+
   StateArgs contacts, inbox, dead;
   struct StateCmd {
     const char* name;
@@ -129,6 +135,7 @@ int main(int argc, char** argv) {
     if (*listen_cmd) return listen_command(listen);
     if (*keygen_cmd) return keygen_command(keygen_name);
     if (*tokens_cmd) return tokens_command(tokens);
+    if (*explain_cmd) return explain_command(explain);
     if (app.got_subcommand("contacts")) return contacts_command(contacts);
     if (app.got_subcommand("inbox")) return inbox_command(inbox);
     if (app.got_subcommand("dead-letters")) return dead_letters_command(dead);

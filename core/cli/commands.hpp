@@ -69,4 +69,11 @@ struct TokensArgs {
 };
 int tokens_command(const TokensArgs& args);
 
+struct ExplainArgs {
+  ConfigArgs config;
+  std::filesystem::path event_file;  // a VumiApiEvent body (JSON)
+};
+// Dry run of one event: prints the report as JSON; exit 1 when the event is refused.
+int explain_command(const ExplainArgs& args);
+
 }  // namespace vumi::cli

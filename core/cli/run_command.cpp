@@ -1,7 +1,7 @@
 // `vumi-dispatcher run`: sets up logging and hands the daemon a way to (re)load the config.
-#include <iostream>
-
 #include <spdlog/spdlog.h>
+
+#include <iostream>
 
 #include "admin/admin_server.hpp"
 #include "cli/commands.hpp"
@@ -18,8 +18,7 @@ namespace {
 
 // Reads the config the args name (again on every SIGHUP), builds its runtime and adds the accounts
 // stored through the admin API.
-std::shared_ptr<dispatch::Runtime> load_runtime(const ConfigArgs& args,
-                                                      std::vector<std::string>& errors) {
+std::shared_ptr<dispatch::Runtime> load_runtime(const ConfigArgs& args, std::vector<std::string>& errors) {
   const std::string source = config_source_name(args);
   config::LoadResult loaded = load_command_config(args);
   for (const auto& e : loaded.errors) errors.push_back(source + ": " + e.text());
@@ -29,7 +28,8 @@ std::shared_ptr<dispatch::Runtime> load_runtime(const ConfigArgs& args,
   for (const auto& e : build_errors) errors.push_back(source + ": " + e.text());
   if (runtime && std::filesystem::exists(runtime->config().state_dir / "admin.db")) {
     std::vector<std::string> problems;
-    daemon::apply_api_accounts(*runtime, daemon::AdminStore::open(runtime->config().state_dir)->accounts(), problems);
+    daemon::apply_api_accounts(*runtime, daemon::AdminStore::open(runtime->config().state_dir)->accounts(),
+                               problems);
     for (const auto& p : problems) spdlog::error("admin API accounts: {}", p);
   }
   return runtime;

@@ -19,7 +19,8 @@ int tokens_command(const TokensArgs& args) {
   try {
     auto store = daemon::AdminStore::open(loaded.config->state_dir);
     if (args.action == "list") {
-      for (const auto& t : store->tokens()) std::cout << t.name << "\taccount=" << t.account << "\tcreated=" << t.created << '\n';
+      for (const auto& t : store->tokens())
+        std::cout << t.name << "\taccount=" << t.account << "\tcreated=" << t.created << '\n';
       return 0;
     }
     if (args.action == "create") {

@@ -144,6 +144,7 @@ void validate_against_plugins(const Config& config, const plugin::PluginRegistry
                               std::vector<ConfigError>& errors);
 // The same checks for one account (its own handlers, its steps), handlers being the global ones.
 void validate_account_against_plugins(const AccountSpec& account, const std::vector<HandlerSpec>& handlers,
-                                      const plugin::PluginRegistry& registry, std::vector<ConfigError>& errors);
+                                      const plugin::PluginRegistry& registry,
+                                      std::vector<ConfigError>& errors);
 
 }  // namespace vumi::config

@@ -223,30 +223,29 @@ bool blank(std::string_view text) {
 
 void read_handler_specs(const bj::value& v, const std::string& path, std::vector<HandlerSpec>& out,
                         FieldReader& reader_) {
-    const bj::object* obj = reader_.object(v, path);
-    if (!obj) return;
-    for (const auto& [name, value] : *obj) {
-      if (!reader_.identifier_key(name, path, "handler name")) continue;
-      HandlerSpec spec;
-      spec.name = std::string(name);
-      spec.path = json::child_path(path, name);
-      const bj::object* h = reader_.object(value, spec.path);
-      if (!h) continue;
-      reader_.allowed_keys(*h, {"type", "options"}, spec.path);
-      if (const bj::value* type = h->if_contains("type")) {
-        if (auto t = reader_.identifier(*type, json::child_path(spec.path, "type"), "handler type"))
-          spec.type = *t;
-      } else {
-        reader_.error(spec.path, "missing required key \"type\"");
-      }
-      if (const bj::value* options = h->if_contains("options")) {
-        if (const bj::object* o = reader_.object(*options, json::child_path(spec.path, "options")))
-          spec.options = *o;
-      }
-      out.push_back(std::move(spec));
+  const bj::object* obj = reader_.object(v, path);
+  if (!obj) return;
+  for (const auto& [name, value] : *obj) {
+    if (!reader_.identifier_key(name, path, "handler name")) continue;
+    HandlerSpec spec;
+    spec.name = std::string(name);
+    spec.path = json::child_path(path, name);
+    const bj::object* h = reader_.object(value, spec.path);
+    if (!h) continue;
+    reader_.allowed_keys(*h, {"type", "options"}, spec.path);
+    if (const bj::value* type = h->if_contains("type")) {
+      if (auto t = reader_.identifier(*type, json::child_path(spec.path, "type"), "handler type"))
+        spec.type = *t;
+    } else {
+      reader_.error(spec.path, "missing required key \"type\"");
     }
+    if (const bj::value* options = h->if_contains("options")) {
+      if (const bj::object* o = reader_.object(*options, json::child_path(spec.path, "options")))
+        spec.options = *o;
+    }
+    out.push_back(std::move(spec));
   }
-
+}
 
 LoadResult parse_config(std::string_view text, std::string source) {
   LoadResult result;

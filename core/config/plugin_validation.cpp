@@ -50,8 +50,8 @@ namespace {
 
 // The handler type of a handler spec, or null after an error naming the unknown type.
 std::shared_ptr<const plugin::HandlerType> handler_type(const HandlerSpec& handler,
-                                                       const plugin::PluginRegistry& registry,
-                                                       std::vector<ConfigError>& errors) {
+                                                        const plugin::PluginRegistry& registry,
+                                                        std::vector<ConfigError>& errors) {
   if (handler.type.empty()) return nullptr;  // already reported by parse_config
   auto type = registry.find(handler.type);
   if (!type) {
@@ -64,7 +64,8 @@ std::shared_ptr<const plugin::HandlerType> handler_type(const HandlerSpec& handl
     return nullptr;
   }
   std::vector<std::pair<std::string, std::string>> found;
-  plugin::validate_against_schema(handler.options, type->options_schema, handler.path + ".options", {}, found);
+  plugin::validate_against_schema(handler.options, type->options_schema, handler.path + ".options", {},
+                                  found);
   add_schema_errors(found, errors);
   return type;
 }
@@ -72,7 +73,8 @@ std::shared_ptr<const plugin::HandlerType> handler_type(const HandlerSpec& handl
 }  // namespace
 
 void validate_account_against_plugins(const AccountSpec& account, const std::vector<HandlerSpec>& handlers,
-                                      const plugin::PluginRegistry& registry, std::vector<ConfigError>& errors) {
+                                      const plugin::PluginRegistry& registry,
+                                      std::vector<ConfigError>& errors) {
   for (const auto& handler : account.handlers) handler_type(handler, registry, errors);
   std::vector<std::pair<std::string, std::string>> found;
   plugin::SchemaOptions step_options;
@@ -91,7 +93,8 @@ void validate_account_against_plugins(const AccountSpec& account, const std::vec
       if (spec->type == "tag_router") check_tag_routes(account, step, errors);
       auto type = registry.find(spec->type);
       if (!type) continue;  // reported once, at the handler
-      plugin::validate_against_schema(step.config, type->step_schema, step.path + ".config", step_options, found);
+      plugin::validate_against_schema(step.config, type->step_schema, step.path + ".config", step_options,
+                                      found);
       add_schema_errors(found, errors);
     }
   }

@@ -44,7 +44,8 @@ class SqliteAdminStore final : public AdminStore {
   }
 
   std::vector<StoredAccount> accounts() override {
-    store::Statement st(db_, "SELECT key, document, version FROM api_accounts WHERE document != 'null' ORDER BY key");
+    store::Statement st(
+        db_, "SELECT key, document, version FROM api_accounts WHERE document != 'null' ORDER BY key");
     std::vector<StoredAccount> out;
     int rc;
     while ((rc = st.step()) == SQLITE_ROW)
@@ -93,9 +94,10 @@ class SqliteAdminStore final : public AdminStore {
   }
 
   std::vector<AccountVersion> history(const std::string& key, std::size_t limit) override {
-    store::Statement st(db_,
-                        "SELECT version, time, token, document, diff FROM api_account_versions WHERE key = ?1 "
-                        "ORDER BY version DESC LIMIT ?2");
+    store::Statement st(
+        db_,
+        "SELECT version, time, token, document, diff FROM api_account_versions WHERE key = ?1 "
+        "ORDER BY version DESC LIMIT ?2");
     st.bind_text(1, key);
     st.bind_int64(2, static_cast<std::int64_t>(limit));
     std::vector<AccountVersion> out;
@@ -131,7 +133,8 @@ class SqliteAdminStore final : public AdminStore {
     store::Statement st(db_, "SELECT name, account, hash, created FROM api_tokens WHERE hash = ?1");
     st.bind_text(1, hash);
     int rc = st.step();
-    if (rc == SQLITE_ROW) return StoredToken{st.column_text(0), st.column_text(1), st.column_text(2), st.column_text(3)};
+    if (rc == SQLITE_ROW)
+      return StoredToken{st.column_text(0), st.column_text(1), st.column_text(2), st.column_text(3)};
     check(rc, "read token");
     return std::nullopt;
   }
@@ -166,7 +169,8 @@ class SqliteAdminStore final : public AdminStore {
 
   void check(int rc, const char* what) {
     if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-      throw store::StoreError("admin database " + db_.file().string() + ": cannot " + what + ": " + db_.errmsg());
+      throw store::StoreError("admin database " + db_.file().string() + ": cannot " + what + ": " +
+                              db_.errmsg());
   }
 
   store::SqliteConnection db_;

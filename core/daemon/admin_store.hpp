@@ -43,8 +43,8 @@ class AdminStore {
   virtual std::vector<StoredAccount> accounts() = 0;
   // Writes a new version of an account (document "null": deleted) with its history entry, in one
   // transaction; false with why when the stored version is no longer expected_version.
-  virtual bool put_account(const std::string& key, const std::string& document, std::uint64_t expected_version,
-                           const AccountVersion& entry, std::string& why) = 0;
+  virtual bool put_account(const std::string& key, const std::string& document,
+                           std::uint64_t expected_version, const AccountVersion& entry, std::string& why) = 0;
   // Versions of one account, newest first, at most limit.
   virtual std::vector<AccountVersion> history(const std::string& key, std::size_t limit) = 0;
   virtual std::optional<AccountVersion> version(const std::string& key, std::uint64_t version) = 0;

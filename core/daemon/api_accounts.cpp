@@ -32,7 +32,8 @@ std::pair<std::string, std::string> tag_conflict(const dispatch::Runtime& runtim
 void apply_api_accounts(dispatch::Runtime& runtime, const std::vector<StoredAccount>& accounts,
                         std::vector<std::string>& problems) {
   for (const StoredAccount& stored : accounts) {
-    if (auto existing = runtime.routes().account_routes(stored.key); existing && existing->spec.version == 0) {
+    if (auto existing = runtime.routes().account_routes(stored.key);
+        existing && existing->spec.version == 0) {
       problems.push_back("account \"" + stored.key +
                          "\" is defined in the config file and stored through the admin API; the file's "
                          "definition is used");
@@ -43,16 +44,17 @@ void apply_api_accounts(dispatch::Runtime& runtime, const std::vector<StoredAcco
     if (built) {
       auto [owner, tag] = tag_conflict(runtime, built->spec);
       if (!owner.empty()) {
-        problems.push_back("account \"" + stored.key + "\" (admin API, version " + std::to_string(stored.version) +
-                           ") left out: tag \"" + tag + "\" is owned by account \"" + owner + "\"");
+        problems.push_back("account \"" + stored.key + "\" (admin API, version " +
+                           std::to_string(stored.version) + ") left out: tag \"" + tag +
+                           "\" is owned by account \"" + owner + "\"");
         continue;
       }
       runtime.routes().replace_account(stored.key, std::move(built));
       continue;
     }
     for (const auto& e : errors)
-      problems.push_back("account \"" + stored.key + "\" (admin API, version " + std::to_string(stored.version) +
-                         ") left out: " + e.text());
+      problems.push_back("account \"" + stored.key + "\" (admin API, version " +
+                         std::to_string(stored.version) + ") left out: " + e.text());
   }
 }
 

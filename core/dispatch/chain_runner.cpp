@@ -22,6 +22,7 @@ bool ChainRunner::run(const Route& route, const Account& account, const event::E
   ++counters_.chains_run;
   steps_.clear();
   config::RenderContext context{&event.body, &steps_, account.key, &account.context};
+  if (observer_) observer_->route_started(route, account, event);
 
   for (std::size_t i = 0; i < route.chain.size(); ++i) {
     const Step& step = route.chain[i];
@@ -33,6 +34,11 @@ bool ChainRunner::run(const Route& route, const Account& account, const event::E
     } else {
       if (!spec.compiled.render(context, rendered_, render_error_)) {
         fail(route, step, i, event, "template: " + render_error_);
+        if (observer_) {
+          const std::string why = "template: " + render_error_;
+          observer_->step_done(StepRecord{i, &step, {}, VUMI_STEP_FAIL, nullptr, why, 0});
+          observer_->route_done(false);
+        }
         return false;
       }
       config_text = rendered_;
@@ -61,19 +67,28 @@ bool ChainRunner::run(const Route& route, const Account& account, const event::E
     StepTimings& timings = step_timings(handler.type().name);
     timings.add(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
     if (result == VUMI_STEP_FAIL) ++timings.failed;
+    if (observer_) {
+      if (result == VUMI_STEP_FAIL && call.error.empty()) call.error = "step failed without a message";
+      observer_->step_done(StepRecord{
+          i, &step, config_text, result, services_.has_output() ? &services_.output() : nullptr, call.error,
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count()});
+    }
     if (result == VUMI_STEP_FAIL) {
       fail(route, step, i, event, call.error.empty() ? "step failed without a message" : call.error);
+      if (observer_) observer_->route_done(false);
       return false;
     }
     if (services_.has_output() && !spec.as.empty()) steps_[spec.as] = std::move(services_.output());
     if (result == VUMI_STEP_STOP) break;
   }
+  if (observer_) observer_->route_done(true);
   return true;
 }
 
 StepTimings& ChainRunner::step_timings(const std::string& handler_type) {
   auto it = counters_.step_timings.find(handler_type);
-  if (it == counters_.step_timings.end()) it = counters_.step_timings.emplace(handler_type, StepTimings{}).first;
+  if (it == counters_.step_timings.end())
+    it = counters_.step_timings.emplace(handler_type, StepTimings{}).first;
   return it->second;
 }
 

@@ -5,6 +5,7 @@
 #include <boost/json/object.hpp>
 #include <string>
 
+#include "dispatch/chain_observer.hpp"
 #include "dispatch/dead_letters.hpp"
 #include "dispatch/route_index.hpp"
 #include "dispatch/step_services.hpp"
@@ -18,6 +19,8 @@ class ChainRunner {
 
   // Runs the chain to its end, a stop, or a failure (recorded as a dead letter). True unless it failed.
   bool run(const Route& route, const Account& account, const event::Envelope& event);
+  // Tells observer about every route and step from now on (null: nobody).
+  void set_observer(ChainObserver* observer) { observer_ = observer; }
 
  private:
   StepTimings& step_timings(const std::string& handler_type);
@@ -30,6 +33,7 @@ class ChainRunner {
   boost::json::object steps_;  // outputs by "as" name; reused across chains
   std::string rendered_;       // a templated step's rendered config; reused
   std::string render_error_;
+  ChainObserver* observer_ = nullptr;
 };
 
 }  // namespace vumi::dispatch

@@ -10,9 +10,10 @@ void DeadLetterRecorder::record(store::DeadLetter letter) {
     letter.input += "...(truncated)";
   }
   ++counters_.dead_letters;
-  spdlog::warn("dead letter: {}: {} (account {}, route {}, step {})", letter.reason, letter.message,
-               letter.account_key.empty() ? "-" : letter.account_key,
-               letter.route.empty() ? "-" : letter.route, letter.step.empty() ? "-" : letter.step);
+  if (log_)
+    spdlog::warn("dead letter: {}: {} (account {}, route {}, step {})", letter.reason, letter.message,
+                 letter.account_key.empty() ? "-" : letter.account_key,
+                 letter.route.empty() ? "-" : letter.route, letter.step.empty() ? "-" : letter.step);
   store::StoreStatus status = store_.dead_letter_put(letter);
   if (!status.ok)
     spdlog::error("could not store dead letter ({}); letter was: reason={} message={} account={} input={}",

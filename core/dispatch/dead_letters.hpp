@@ -11,7 +11,9 @@ namespace vumi::dispatch {
 
 class DeadLetterRecorder {
  public:
-  DeadLetterRecorder(store::StateStore& store, Counters& counters) : store_(store), counters_(counters) {}
+  // log false: no log line per letter (a dry run, whose letters are reported to its caller).
+  DeadLetterRecorder(store::StateStore& store, Counters& counters, bool log = true)
+      : store_(store), counters_(counters), log_(log) {}
 
   // Stores the letter (its input cut to kMaxInputBytes, marked as cut) and logs one warning line;
   // if the store fails too, logs the whole letter at error level so nothing vanishes silently.
@@ -27,6 +29,7 @@ class DeadLetterRecorder {
  private:
   store::StateStore& store_;
   Counters& counters_;
+  bool log_ = true;
 };
 
 }  // namespace vumi::dispatch

@@ -35,6 +35,7 @@ struct Dispatcher::Impl {
   ChainRunner chains;
   std::vector<const Route*> matched;  // reused per event
   std::string topic;                  // reused for outbound event topics
+  ChainObserver* observer = nullptr;
   // Every value decoded for one ingest message (and the events it leads to) lives in this arena,
   // released when the message is done: no malloc/free per JSON node on the data path.
   alignas(std::max_align_t) unsigned char arena_buffer[16 * 1024];
@@ -123,6 +124,7 @@ void Dispatcher::Impl::run_event(const event::Envelope& event) {
   rt.routes().match(*account, event.conversation_type, event.conversation_key, event.event_type, matched);
   if (matched.empty()) {
     ++counters.unrouted;
+    if (observer) observer->event_unrouted(*account, event);
     // A user's message is work someone must see; an event nobody routes is just not of interest.
     if (event.event_type == "inbound_message") {
       store::DeadLetter letter;
@@ -139,6 +141,7 @@ void Dispatcher::Impl::run_event(const event::Envelope& event) {
     return;
   }
   services.begin_event(rt.decoder(), event, *account);
+  if (observer) observer->event_started(*account, event);
   for (const Route* route : matched) chains.run(*route, *account, event);
 }
 
@@ -179,6 +182,11 @@ void Dispatcher::replace_runtime(std::shared_ptr<const Runtime> runtime) {
 
 const Runtime& Dispatcher::runtime() const {
   return *impl_->runtime;
+}
+
+void Dispatcher::set_observer(ChainObserver* observer) {
+  impl_->observer = observer;
+  impl_->chains.set_observer(observer);
 }
 
 const Counters& Dispatcher::counters() const {

@@ -4,6 +4,7 @@
 #include <memory>
 #include <string_view>
 
+#include "dispatch/chain_observer.hpp"
 #include "dispatch/counters.hpp"
 #include "dispatch/outbound.hpp"
 #include "dispatch/runtime.hpp"
@@ -29,6 +30,9 @@ class Dispatcher {
   const Runtime& runtime() const;
 
   const Counters& counters() const;
+
+  // Tells observer about every routed event, route and step from now on (null: nobody).
+  void set_observer(ChainObserver* observer);
 
  private:
   struct Impl;

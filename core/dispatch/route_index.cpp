@@ -77,6 +77,12 @@ RouteIndex::RouteIndex(std::vector<std::shared_ptr<const AccountRoutes>> account
   }
 }
 
+RouteIndex::RouteIndex(const config::Config& config,
+                       const StringMap<std::unique_ptr<plugin::HandlerInstance>>& instances) {
+  for (const config::AccountSpec& spec : config.accounts)
+    replace_account(spec.key, AccountRoutes::index(spec, {}, instances));
+}
+
 void RouteIndex::replace_account(std::string_view key, std::shared_ptr<const AccountRoutes> next) {
   auto it = accounts_.find(key);
   if (it != accounts_.end()) {
@@ -129,8 +135,8 @@ void RouteIndex::match(const Account& account, std::string_view conversation_typ
   for (unsigned mask = 0; mask < 8; ++mask) {
     if (!routes.mask_used[mask]) continue;
     RouteKeyView key{(mask & 1u) ? conversation_type : std::string_view(),
-                (mask & 2u) ? conversation_key : std::string_view(),
-                (mask & 4u) ? event_type : std::string_view()};
+                     (mask & 2u) ? conversation_key : std::string_view(),
+                     (mask & 4u) ? event_type : std::string_view()};
     auto found = routes.by_key.find(key);
     if (found == routes.by_key.end()) continue;
     out.insert(out.end(), found->second.begin(), found->second.end());

@@ -6,10 +6,10 @@
 #include <boost/json/value.hpp>
 #include <cstdint>
 #include <memory>
-#include <unordered_map>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "common/string_hash.hpp"
@@ -80,6 +80,10 @@ struct AccountRoutes : Account {
 class RouteIndex : public event::AccountDirectory {
  public:
   explicit RouteIndex(std::vector<std::shared_ptr<const AccountRoutes>> accounts);
+  // Indexes a copy of every account of config (accounts' own handlers are not created: for tests
+  // and tools that give every instance in instances).
+  RouteIndex(const config::Config& config,
+             const StringMap<std::unique_ptr<plugin::HandlerInstance>>& instances);
   ~RouteIndex() override;
 
   // Puts (or with null removes) one account, between two events; the other accounts are untouched.

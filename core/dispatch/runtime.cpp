@@ -10,8 +10,8 @@ std::unique_ptr<plugin::HandlerInstance> create_handler_instance(const config::H
                                                                  const plugin::PluginRegistry& registry,
                                                                  std::vector<config::ConfigError>& errors) {
   std::string error;
-  auto instance =
-      plugin::HandlerInstance::create(registry.find(spec.type), spec.name, boost::json::serialize(spec.options), error);
+  auto instance = plugin::HandlerInstance::create(registry.find(spec.type), spec.name,
+                                                  boost::json::serialize(spec.options), error);
   if (!instance)
     errors.push_back({json::child_path(spec.path, "options"),
                       "handler \"" + spec.name + "\" (" + spec.type + ") refused its options: " + error});

@@ -64,6 +64,7 @@ struct Daemon::Impl final : IngestHandler, DaemonControl {
   const IngestCounters& ingest_counters() const override { return ingest->counters(); }
   const OutboundCounters& outbound_counters() const override { return outbound->counters(); }
   store::StateStore& store() override { return *store_; }
+  void set_chain_observer(dispatch::ChainObserver* observer) override { dispatcher->set_observer(observer); }
   void swap_in(std::shared_ptr<dispatch::Runtime> next);
 
   std::string status() const {

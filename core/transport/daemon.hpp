@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "dispatch/chain_observer.hpp"
 #include "dispatch/counters.hpp"
 #include "dispatch/runtime.hpp"
 #include "store/state_store.hpp"
@@ -32,6 +33,8 @@ class DaemonControl {
   virtual const IngestCounters& ingest_counters() const = 0;
   virtual const OutboundCounters& outbound_counters() const = 0;
   virtual store::StateStore& store() = 0;
+  // Tells observer about every routed event, route and step (null: nobody).
+  virtual void set_chain_observer(dispatch::ChainObserver* observer) = 0;
 };
 
 // Something started with the daemon and stopped before it (the admin HTTP server).
@@ -53,7 +56,7 @@ using RuntimeLoader = std::function<std::shared_ptr<dispatch::Runtime>(std::vect
 
 struct DaemonOptions {
   RuntimeLoader load;
-  std::optional<unsigned> status_interval_s;  // overrides the config's status_interval_s; 0: none
+  std::optional<unsigned> status_interval_s;   // overrides the config's status_interval_s; 0: none
   std::shared_ptr<DaemonExtension> extension;  // optional
 };
 

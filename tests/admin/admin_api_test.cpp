@@ -5,8 +5,10 @@
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <csignal>
 #include <fstream>
 #include <set>
+#include <sstream>
 
 #include "admin_client.hpp"
 #include "transport/topic_subscriber.hpp"
@@ -24,7 +26,8 @@ using testing::kOperatorToken;
 // A file account used to learn that the outbound subscription has reached the daemon.
 const std::string kProbeAccounts = R"({"probe": {"conversations": {"c": "survey"}, "routes": [
     {"on": {"event_type": "ping"}, "chain": [{"handler": "probe_sms", "config": {"to_addr": "+1", "content": "pong"}}]}]}})";
-const std::string kProbeHandlers = R"({"probe_sms": {"type": "send_sms", "options": {"transport_name": "probe"}}})";
+const std::string kProbeHandlers =
+    R"({"probe_sms": {"type": "send_sms", "options": {"transport_name": "probe"}}})";
 
 std::string probe_ping() {
   return R"({"account_key":"probe","conversation_key":"c","conversation_type":"survey","event_type":"ping","event_data":{}})";
@@ -49,7 +52,8 @@ struct Wire {
   explicit Wire(testing::Daemon& daemon) {
     pub = std::make_unique<transport::WorkerPublisher>(context, daemon.ingest);
     EXPECT_TRUE(pub->wait_for_subscriptions({"event."}, 10s));
-    sub = std::make_unique<transport::TopicSubscriber>(context, daemon.outbound, std::vector<std::string>{"outbound."});
+    sub = std::make_unique<transport::TopicSubscriber>(context, daemon.outbound,
+                                                       std::vector<std::string>{"outbound."});
     bool ready = false;
     for (int i = 0; i < 100 && !ready; ++i) {
       pub->send("event.probe.survey.ping", probe_ping());
@@ -75,20 +79,25 @@ struct Wire {
 // Creates acct1 through the API with poll1, a create_contact and a send_sms handler, and a route
 // on poll_complete chaining them; returns the ETag after the route.
 std::string seed_flow(AdminDaemon& admin, const std::string& sms_content) {
-  auto created = admin.call("POST", "/api/accounts",
-                            R"({"key": "acct1", "conversations": {"poll1": "vxpolls"}, "tags": ["longcode:1001"]})");
+  auto created =
+      admin.call("POST", "/api/accounts",
+                 R"({"key": "acct1", "conversations": {"poll1": "vxpolls"}, "tags": ["longcode:1001"]})");
   EXPECT_EQ(created.status, 201) << created.body;
-  auto contacts = admin.call("POST", "/api/accounts/acct1/handlers", R"({"name": "contacts", "type": "create_contact"})");
+  auto contacts =
+      admin.call("POST", "/api/accounts/acct1/handlers", R"({"name": "contacts", "type": "create_contact"})");
   EXPECT_EQ(contacts.status, 201) << contacts.body;
-  auto sms = admin.call("POST", "/api/accounts/acct1/handlers",
-                        R"({"name": "sms", "type": "send_sms", "options": {"transport_name": "sms_transport"}})");
+  auto sms =
+      admin.call("POST", "/api/accounts/acct1/handlers",
+                 R"({"name": "sms", "type": "send_sms", "options": {"transport_name": "sms_transport"}})");
   EXPECT_EQ(sms.status, 201) << sms.body;
-  auto route = admin.call("POST", "/api/accounts/acct1/routes", R"({
+  auto route = admin.call("POST", "/api/accounts/acct1/routes",
+                          R"({
       "on": {"conversation_type": "vxpolls", "conversation_key": "poll1", "event_type": "poll_complete"},
       "chain": [
         {"handler": "contacts", "as": "contact",
          "config": {"fields": {"msisdn": "{{/event/event_data/from_addr}}", "name": "{{/event/event_data/answers/name}}"}}},
-        {"handler": "sms", "config": {"to_addr": "{{/steps/contact/msisdn}}", "content": ")" + sms_content + R"("}}]})");
+        {"handler": "sms", "config": {"to_addr": "{{/steps/contact/msisdn}}", "content": ")" +
+                              sms_content + R"("}}]})");
   EXPECT_EQ(route.status, 201) << route.body;
   return route.etag();
 }
@@ -107,7 +116,8 @@ TEST(AdminApi, SeedFlowCreatesHandlersAndARouteThatRunsOnTheNextEvent) {
   EXPECT_EQ(body.at("to_addr").as_string(), "+27820001001");
   EXPECT_EQ(body.at("content").as_string(), "Thanks Ann!");
 
-  ChildProcess contacts({VUMI_DISPATCHER_EXE, "contacts", "-c", admin.config().string(), "--account", "acct1", "--json"});
+  ChildProcess contacts(
+      {VUMI_DISPATCHER_EXE, "contacts", "-c", admin.config().string(), "--account", "acct1", "--json"});
   ASSERT_EQ(contacts.wait_exit(30s), 0) << contacts.output();
   EXPECT_NE(contacts.output().find("\"msisdn\":\"+27820001001\""), std::string::npos) << contacts.output();
   EXPECT_NE(contacts.output().find("\"name\":\"Ann\""), std::string::npos) << contacts.output();
@@ -122,7 +132,8 @@ TEST(AdminApi, RollbackRestoresThePreviousBehaviour) {
   ASSERT_EQ(route.status, 200);
   bj::value doc = route.json();
   doc.as_object()["chain"].as_array()[1].as_object()["config"].as_object()["content"] = "second";
-  auto changed = admin.call("PUT", "/api/accounts/acct1/routes/0", bj::serialize(doc), kOperatorToken, if_match(etag));
+  auto changed =
+      admin.call("PUT", "/api/accounts/acct1/routes/0", bj::serialize(doc), kOperatorToken, if_match(etag));
   ASSERT_EQ(changed.status, 200) << changed.body;
   EXPECT_EQ(changed.etag(), "\"5\"");
 
@@ -177,7 +188,9 @@ TEST(AdminApi, AccountsCreatedThroughTheApiSurviveARestart) {
 
 TEST(AdminApi, BadInputIsRefusedWithTheValidatorsPathsAndWords) {
   AdminDaemon admin(kProbeAccounts, kProbeHandlers);
-  ASSERT_EQ(admin.call("POST", "/api/accounts", R"({"key": "acct1", "conversations": {"poll1": "vxpolls"}})").status, 201);
+  ASSERT_EQ(admin.call("POST", "/api/accounts", R"({"key": "acct1", "conversations": {"poll1": "vxpolls"}})")
+                .status,
+            201);
 
   auto malformed = admin.call("POST", "/api/accounts/acct1/routes", R"({"chain": [)");
   EXPECT_EQ(malformed.status, 400);
@@ -203,16 +216,19 @@ TEST(AdminApi, BadInputIsRefusedWithTheValidatorsPathsAndWords) {
         "chain": [{"handler": "probe_sms", "config": {"to_addr": 5, "content": "x"}}]}]}}})");
   ChildProcess check({VUMI_DISPATCHER_EXE, "check", "-c", cfg.string()});
   EXPECT_EQ(check.wait_exit(30s), 1);
-  EXPECT_NE(check.output().find("accounts.acct1.routes[0].chain[0].config.to_addr: expected string, got integer"),
-            std::string::npos)
+  EXPECT_NE(
+      check.output().find("accounts.acct1.routes[0].chain[0].config.to_addr: expected string, got integer"),
+      std::string::npos)
       << check.output();
 
-  auto handler_type = admin.call("POST", "/api/accounts/acct1/handlers", R"({"name": "h", "type": "send_smss"})");
+  auto handler_type =
+      admin.call("POST", "/api/accounts/acct1/handlers", R"({"name": "h", "type": "send_smss"})");
   EXPECT_EQ(handler_type.status, 422);
   EXPECT_EQ(handler_type.json().at("errors").as_array()[0].at("path").as_string(), "/handlers/h/type");
   EXPECT_NE(handler_type.body.find(R"(did you mean \"send_sms\"?)"), std::string::npos) << handler_type.body;
 
-  auto refused_options = admin.call("POST", "/api/accounts/acct1/handlers", R"({"name": "h", "type": "send_sms"})");
+  auto refused_options =
+      admin.call("POST", "/api/accounts/acct1/handlers", R"({"name": "h", "type": "send_sms"})");
   EXPECT_EQ(refused_options.status, 422) << refused_options.body;
 
   // Tags: a conflict names the owner.
@@ -243,7 +259,8 @@ TEST(AdminApi, BadInputIsRefusedWithTheValidatorsPathsAndWords) {
   auto file_account = admin.call("GET", "/api/accounts/probe");
   EXPECT_EQ(file_account.status, 200);
   EXPECT_EQ(file_account.json().at("source").as_string(), "file");
-  auto read_only = admin.call("PUT", "/api/accounts/probe", "{}", kOperatorToken, if_match(file_account.etag()));
+  auto read_only =
+      admin.call("PUT", "/api/accounts/probe", "{}", kOperatorToken, if_match(file_account.etag()));
   EXPECT_EQ(read_only.status, 409);
   EXPECT_NE(read_only.body.find("edit the file"), std::string::npos);
   EXPECT_EQ(admin.call("POST", "/api/accounts", R"({"key": "probe"})").status, 409);
@@ -291,8 +308,8 @@ TEST(AdminApi, OpenApiListsExactlyTheMethodsTheServerAnswers) {
         EXPECT_NE(result.status, 405) << upper << " " << target << ": " << result.body;
         EXPECT_EQ(result.body.find("no such resource"), std::string::npos) << upper << " " << target;
       } else {
-        EXPECT_EQ(result.status, 405) << upper << " " << target << " answers but is not in the document: "
-                                      << result.body;
+        EXPECT_EQ(result.status, 405)
+            << upper << " " << target << " answers but is not in the document: " << result.body;
       }
       ++checked;
     }
@@ -358,8 +375,8 @@ TEST(AdminApi, EveryApiRouteNeedsATokenAndAnAccountTokenReachesOnlyItsAccount) {
 TEST(AdminApi, TokensCommandCreatesATokenTheRunningDaemonAccepts) {
   AdminDaemon admin(kProbeAccounts, kProbeHandlers);
   ASSERT_EQ(admin.call("POST", "/api/accounts", R"({"key": "acct5"})").status, 201);
-  ChildProcess create({VUMI_DISPATCHER_EXE, "tokens", "create", "-c", admin.config().string(), "--name", "cli-made",
-                       "--account", "acct5"});
+  ChildProcess create({VUMI_DISPATCHER_EXE, "tokens", "create", "-c", admin.config().string(), "--name",
+                       "cli-made", "--account", "acct5"});
   ASSERT_EQ(create.wait_exit(30s), 0) << create.output();
   std::string secret;
   for (const auto& line : create.lines())
@@ -371,7 +388,8 @@ TEST(AdminApi, TokensCommandCreatesATokenTheRunningDaemonAccepts) {
   ASSERT_EQ(list.wait_exit(30s), 0);
   EXPECT_NE(list.output().find("cli-made\taccount=acct5"), std::string::npos) << list.output();
   EXPECT_EQ(list.output().find(secret), std::string::npos);  // only the hash is kept
-  ChildProcess revoke({VUMI_DISPATCHER_EXE, "tokens", "revoke", "-c", admin.config().string(), "--name", "cli-made"});
+  ChildProcess revoke(
+      {VUMI_DISPATCHER_EXE, "tokens", "revoke", "-c", admin.config().string(), "--name", "cli-made"});
   ASSERT_EQ(revoke.wait_exit(30s), 0);
   EXPECT_EQ(admin.call("GET", "/api/accounts/acct5", "", secret).status, 401);
   EXPECT_EQ(admin.stop(), 0);
@@ -381,9 +399,12 @@ TEST(AdminApi, AGroupReadableTokenFileRefusesTheStart) {
   testing::TempDir dir;
   auto token = dir.write("token", kOperatorToken + "\n");
   ::chmod(token.c_str(), 0640);
-  auto cfg = dir.write("config.json", R"({"ingest": {"bind": "tcp://127.0.0.1:0"}, "outbound": {"bind": "tcp://127.0.0.1:*"},
-      "state_dir": ")" + (dir.path() / "state").string() + R"(", "plugin_path": [")" VUMI_PLUGIN_DIR R"("],
-      "admin": {"bind": "127.0.0.1:0", "token_file": ")" + token.string() + R"("}})");
+  auto cfg = dir.write("config.json",
+                       R"({"ingest": {"bind": "tcp://127.0.0.1:0"}, "outbound": {"bind": "tcp://127.0.0.1:*"},
+      "state_dir": ")" + (dir.path() / "state").string() +
+                           R"(", "plugin_path": [")" VUMI_PLUGIN_DIR R"("],
+      "admin": {"bind": "127.0.0.1:0", "token_file": ")" +
+                           token.string() + R"("}})");
   ChildProcess run({VUMI_DISPATCHER_EXE, "run", "-c", cfg.string()});
   EXPECT_EQ(run.wait_exit(30s), 1);
   EXPECT_NE(run.output().find("has mode 0640: group or others may read it; chmod 600 it"), std::string::npos)
@@ -394,7 +415,8 @@ TEST(AdminApi, AChangeToOneAccountDoesNotDisturbAFloodOnAnother) {
   AdminDaemon admin(kProbeAccounts, kProbeHandlers);
   Wire wire(admin.daemon());
   seed_flow(admin, "x");  // acct1 is the one being changed
-  ASSERT_EQ(admin.call("POST", "/api/accounts", R"({"key": "busy", "conversations": {"poll1": "vxpolls"},
+  ASSERT_EQ(admin
+                .call("POST", "/api/accounts", R"({"key": "busy", "conversations": {"poll1": "vxpolls"},
       "handlers": {"sms": {"type": "send_sms", "options": {"transport_name": "busy_transport"}}},
       "routes": [{"on": {"event_type": "poll_complete"},
                   "chain": [{"handler": "sms", "config": {"to_addr": "{{/event/event_data/from_addr}}", "content": "ok"}}]}]})")
@@ -403,7 +425,8 @@ TEST(AdminApi, AChangeToOneAccountDoesNotDisturbAFloodOnAnother) {
   constexpr int kFlood = 2000;
   std::thread flood([&] {
     for (int i = 0; i < kFlood; ++i)
-      wire.pub->send("event.busy.vxpolls.poll_complete", poll_complete("busy", "+1" + std::to_string(i), "n"));
+      wire.pub->send("event.busy.vxpolls.poll_complete",
+                     poll_complete("busy", "+1" + std::to_string(i), "n"));
   });
   int changes = 0;
   for (int i = 0; i < 30; ++i) {
@@ -455,6 +478,146 @@ print("parsed", len(families), "families")
   ChildProcess python({"/usr/bin/python3", script.string(), text.string()});
   EXPECT_EQ(python.wait_exit(30s), 0) << python.output() << metrics.body;
   EXPECT_NE(python.output().find("parsed"), std::string::npos);
+  EXPECT_EQ(admin.stop(), 0);
+}
+
+}  // namespace
+}  // namespace vumi
+
+namespace vumi {
+namespace {
+
+TEST(AdminApi, DryRunReportsEveryStepAndDoesNothing) {
+  AdminDaemon admin(kProbeAccounts, kProbeHandlers);
+  Wire wire(admin.daemon());
+  seed_flow(admin, "Hi {{/steps/contact/name}}");
+  auto report = admin.call("POST", "/api/accounts/acct1/routes/test",
+                           R"({"event": )" + poll_complete("acct1", "+27829990000", "Dry") + "}");
+  ASSERT_EQ(report.status, 200) << report.body;
+  auto json = report.json();
+  auto routes = json.at("routes").as_array();
+  ASSERT_EQ(routes.size(), 1u) << report.body;
+  EXPECT_EQ(routes[0].at("route").as_string(), "accounts.acct1.routes[0]");
+  EXPECT_TRUE(routes[0].at("ok").as_bool());
+  auto steps = routes[0].at("steps").as_array();
+  ASSERT_EQ(steps.size(), 2u);
+  EXPECT_EQ(steps[0].at("config").at("fields").at("msisdn").as_string(), "+27829990000");
+  EXPECT_EQ(steps[0].at("output").at("msisdn").as_string(), "+27829990000");
+  EXPECT_EQ(steps[0].at("result").as_string(), "continue");
+  EXPECT_EQ(steps[1].at("config").at("content").as_string(), "Hi Dry");
+  auto published = json.at("effects").at("published").as_array();
+  ASSERT_EQ(published.size(), 1u);
+  EXPECT_EQ(published[0].at("topic").as_string(), "outbound.sms_transport");
+  EXPECT_EQ(json.at("effects").at("contacts_upserted").as_array().size(), 1u);
+
+  // Nothing went out: the probe's pong (sent after) is the next outbound message.
+  wire.send("probe", "survey", "ping", probe_ping());
+  auto next = wire.sub->receive(10s);
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->topic, "outbound.probe");
+  ChildProcess contacts(
+      {VUMI_DISPATCHER_EXE, "contacts", "-c", admin.config().string(), "--account", "acct1", "--json"});
+  ASSERT_EQ(contacts.wait_exit(30s), 0);
+  EXPECT_EQ(contacts.output().find("+27829990000"), std::string::npos) << contacts.output();
+
+  // A real event shows in the runs and can be replayed as a dry run by its id.
+  std::string event = poll_complete("acct1", "+27829990001", "Real");
+  event.insert(1, R"("event_id": "evt-real-1", )");
+  wire.send("acct1", "vxpolls", "poll_complete", event);
+  ASSERT_TRUE(wire.next());
+  auto failing = poll_complete("acct1", "+27829990002", "x");
+  failing.replace(failing.find("from_addr"), 9, "from_adr");  // the template's pointer finds nothing
+  failing.insert(1, R"("event_id": "evt-bad-1", )");
+  wire.send("acct1", "vxpolls", "poll_complete", failing);
+  wire.send("probe", "survey", "ping", probe_ping());
+  ASSERT_TRUE(wire.sub->receive(10s));  // the sentinel: both events are handled
+
+  auto runs = admin.call("GET", "/api/accounts/acct1/runs");
+  ASSERT_EQ(runs.status, 200);
+  auto list = runs.json().at("runs").as_array();
+  ASSERT_EQ(list.size(), 2u) << runs.body;
+  EXPECT_EQ(list[0].at("event_id").as_string(), "evt-bad-1");
+  EXPECT_EQ(list[0].at("status").as_string(), "failed");
+  EXPECT_NE(std::string(list[0].at("routes").as_array()[0].at("steps").as_array()[0].at("error").as_string())
+                .find("template"),
+            std::string::npos);
+  EXPECT_EQ(list[1].at("status").as_string(), "ok");
+  EXPECT_EQ(list[1].at("routes").as_array()[0].at("steps").as_array().size(), 2u);
+  auto failed = admin.call("GET", "/api/accounts/acct1/runs?status=failed").json().at("runs").as_array();
+  ASSERT_EQ(failed.size(), 1u);
+  EXPECT_EQ(admin.call("GET", "/api/accounts/acct1/runs?status=maybe").status, 400);
+  auto by_id = admin.call("POST", "/api/accounts/acct1/routes/test", R"({"event_id": "evt-real-1"})");
+  ASSERT_EQ(by_id.status, 200) << by_id.body;
+  EXPECT_EQ(by_id.json()
+                .at("routes")
+                .as_array()[0]
+                .at("steps")
+                .as_array()[1]
+                .at("config")
+                .at("content")
+                .as_string(),
+            "Hi Real");
+  EXPECT_EQ(admin.call("POST", "/api/accounts/acct1/routes/test", R"({"event_id": "nope"})").status, 404);
+  EXPECT_EQ(admin.call("POST", "/api/accounts/acct1/routes/test", R"({"evnt": {}})").status, 422);
+  auto other_account = admin.call("POST", "/api/accounts/acct1/routes/test",
+                                  R"({"event": )" + poll_complete("probe", "+1", "x") + "}");
+  EXPECT_EQ(other_account.status, 422);
+
+  auto dead = admin.call("GET", "/api/accounts/acct1/dead-letters");
+  ASSERT_EQ(dead.status, 200);
+  auto letters = dead.json().at("dead_letters").as_array();
+  ASSERT_EQ(letters.size(), 1u) << dead.body;  // the failed real event; none from the dry runs
+  EXPECT_EQ(letters[0].at("reason").as_string(), "step_failed");
+  EXPECT_EQ(admin.stop(), 0);
+}
+
+TEST(AdminApi, ExplainCommandPrintsTheDryRunOfAConfigFile) {
+  testing::TempDir dir;
+  auto cfg = dir.write("config.json", R"({"state_dir": ")" + (dir.path() / "state").string() +
+                                          R"(", "plugin_path": [")" VUMI_PLUGIN_DIR R"("], "admin": null,
+      "handlers": {"sms": {"type": "send_sms", "options": {"transport_name": "t"}}},
+      "accounts": {"acct1": {"conversations": {"poll1": "vxpolls"}, "routes": [{"on": {"event_type": "poll_complete"},
+        "chain": [{"handler": "sms", "config": {"to_addr": "{{/event/event_data/from_addr}}", "content": "x"}}]}]}}})");
+  auto event = dir.write("event.json", poll_complete("acct1", "+27820000111", "E"));
+  ChildProcess explain({VUMI_DISPATCHER_EXE, "explain", "-c", cfg.string(), "--event", event.string()});
+  ASSERT_EQ(explain.wait_exit(30s), 0) << explain.output();
+  auto report = bj::parse(explain.lines().at(0));
+  EXPECT_EQ(
+      report.at("routes").as_array()[0].at("steps").as_array()[0].at("config").at("to_addr").as_string(),
+      "+27820000111");
+  EXPECT_EQ(report.at("effects").at("published").as_array()[0].at("topic").as_string(), "outbound.t");
+  auto bad = dir.write("bad.json", R"({"account_key": "nobody", "event_type": "x"})");
+  ChildProcess refused({VUMI_DISPATCHER_EXE, "explain", "-c", cfg.string(), "--event", bad.string()});
+  EXPECT_EQ(refused.wait_exit(30s), 1);
+  EXPECT_NE(refused.output().find("explain: "), std::string::npos);
+}
+
+TEST(AdminApi, ReloadKeepsTheApiAccountsAndBuildsAside) {
+  AdminDaemon admin(kProbeAccounts, kProbeHandlers);
+  Wire wire(admin.daemon());
+  seed_flow(admin, "before reload");
+  // The file gains an account; SIGHUP builds the new runtime on its own thread and swaps it in.
+  std::string text;
+  {
+    std::ifstream in(admin.config());
+    std::stringstream s;
+    s << in.rdbuf();
+    text = s.str();
+  }
+  text.replace(text.find(R"("probe": {)"), 10, R"("fresh": {"conversations": {"c": "survey"}}, "probe": {)");
+  std::ofstream(admin.config()) << text;
+  std::size_t cursor = admin.daemon().process().lines().size();
+  admin.daemon().process().signal(SIGHUP);
+  ASSERT_TRUE(admin.daemon().process().wait_for_line("reload: config from", 30s, &cursor))
+      << admin.daemon().process().output();
+  EXPECT_EQ(admin.call("GET", "/api/accounts/fresh").json().at("source").as_string(), "file");
+  auto kept = admin.call("GET", "/api/accounts/acct1");
+  EXPECT_EQ(kept.status, 200);
+  EXPECT_EQ(kept.etag(), "\"4\"");
+  wire.send("acct1", "vxpolls", "poll_complete", poll_complete("acct1", "+27820001006", "Fe"));
+  auto sms = wire.next();
+  ASSERT_TRUE(sms);
+  EXPECT_EQ(bj::parse(sms->body).at("content").as_string(), "before reload");
   EXPECT_EQ(admin.stop(), 0);
 }
 

@@ -67,10 +67,12 @@ AdminDaemon::AdminDaemon(const std::string& accounts_json, const std::string& ha
   ::chmod(token.c_str(), 0600);
   std::ostringstream out;
   out << "{\n"
-      << R"(  "ingest": { "bind": "tcp://127.0.0.1:0" }, "outbound": { "bind": "tcp://127.0.0.1:*" },)" << "\n"
+      << R"(  "ingest": { "bind": "tcp://127.0.0.1:0" }, "outbound": { "bind": "tcp://127.0.0.1:*" },)"
+      << "\n"
       << R"(  "state_dir": ")" << (dir_.path() / "state").string() << "\",\n"
       << R"(  "plugin_path": [")" << VUMI_PLUGIN_DIR << "\"],\n"
-      << R"(  "admin": { "bind": "127.0.0.1:0", "token_file": ")" << token.string() << "\"" << admin_extra << " },\n"
+      << R"(  "admin": { "bind": "127.0.0.1:0", "token_file": ")" << token.string() << "\"" << admin_extra
+      << " },\n"
       << R"(  "handlers": )" << handlers_json << ",\n"
       << R"(  "accounts": )" << accounts_json << "\n}\n";
   config_ = dir_.write("config.json", out.str());

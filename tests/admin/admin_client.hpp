@@ -37,7 +37,8 @@ class AdminDaemon {
   int stop();
 
   HttpResult call(const std::string& method, const std::string& target, const std::string& body = "",
-                  const std::string& token = kOperatorToken, const std::map<std::string, std::string>& headers = {});
+                  const std::string& token = kOperatorToken,
+                  const std::map<std::string, std::string>& headers = {});
 
   Daemon& daemon() { return *daemon_; }
   const std::string& admin() const { return admin_; }
