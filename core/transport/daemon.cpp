@@ -106,12 +106,15 @@ int Daemon::Impl::run() {
   ingest->start();
   outbound->watch_subscriptions(io_);
   if (options.extension && !options.extension->start(*this)) {
+    options.extension.reset();
     ingest->close();
     return 1;
   }
   spdlog::info("listening: ingest {}, outbound {}", ingest->endpoint(), outbound->endpoint());
   io_.run();
   if (reloader.joinable()) reloader.join();
+  // Before the loop it serves on and the dispatcher it watches are gone.
+  options.extension.reset();
 
   // Every batch ended with a commit; what remains is to close the sockets in order.
   ingest->close();
