@@ -152,6 +152,11 @@ class ConfigReader {
       if (auto text = reader_.string(*bind, "admin.bind")) {
         if (auto problem = host_port_problem(*text)) {
           reader_.error("admin.bind", json::quoted(*text) + " is " + *problem);
+        } else if (!loopback_host(text->substr(0, text->rfind(':'))) && !config_.security.allow_insecure) {
+          reader_.error("admin.bind", json::quoted(*text) +
+                                          " is beyond loopback: the admin API speaks plain HTTP with bearer "
+                                          "tokens; bind 127.0.0.1 behind a TLS proxy, or set "
+                                          "security.allow_insecure");
         } else {
           admin.bind = *text;
           admin.bind_given = true;
@@ -180,6 +185,10 @@ class ConfigReader {
       if (auto count = reader_.integer(*n, "admin.run_history", 0, 100000))
         admin.run_history = static_cast<std::size_t>(*count);
     }
+  }
+
+  static bool loopback_host(const std::string& host) {
+    return host == "localhost" || host.starts_with("127.") || host == "::1" || host == "[::1]";
   }
 
   // Why text is not "host:port" (IPv4 or a name, port 0-65535), or nullopt.

@@ -4,6 +4,7 @@
 #include <ctime>
 
 #include "store/sqlite_connection.hpp"
+#include "store/state_dir_lock.hpp"
 #include "store/state_store.hpp"
 
 namespace vumi::daemon {
@@ -182,9 +183,13 @@ class SqliteAdminStore final : public AdminStore {
 }  // namespace
 
 std::unique_ptr<AdminStore> AdminStore::open(const std::filesystem::path& state_dir) {
-  std::error_code ec;
-  std::filesystem::create_directories(state_dir, ec);
-  return std::make_unique<SqliteAdminStore>(state_dir / "admin.db");
+  // Private like vumi.db (docs/security.md): the folder 0700, the database and its journal 0600.
+  store::secure_state_dir(state_dir);
+  const auto file = state_dir / "admin.db";
+  store::secure_state_file(file, true);
+  store::secure_state_file(file.string() + "-wal", false);
+  store::secure_state_file(file.string() + "-shm", false);
+  return std::make_unique<SqliteAdminStore>(file);
 }
 
 std::string utc_now_iso8601() {

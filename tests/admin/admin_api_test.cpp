@@ -623,3 +623,28 @@ TEST(AdminApi, ReloadKeepsTheApiAccountsAndBuildsAside) {
 
 }  // namespace
 }  // namespace vumi
+
+namespace vumi {
+namespace {
+
+TEST(AdminApi, ConfigKeysAreCheckedLikeEveryOther) {
+  testing::TempDir dir;
+  auto check = [&](const std::string& admin) {
+    auto cfg =
+        dir.write("config.json", R"({"plugin_path": [")" VUMI_PLUGIN_DIR R"("], "admin": )" + admin + "}");
+    ChildProcess run({VUMI_DISPATCHER_EXE, "check", "-c", cfg.string()});
+    run.wait_exit(30s);
+    return run.output();
+  };
+  EXPECT_NE(check(R"({"bind": "0.0.0.0:7712"})").find("admin.bind: \"0.0.0.0:7712\" is beyond loopback"),
+            std::string::npos);
+  EXPECT_NE(check(R"({"bind": "127.0.0.1"})").find("admin.bind: \"127.0.0.1\" is not \"host:port\""),
+            std::string::npos);
+  EXPECT_NE(check(R"({"bnd": "127.0.0.1:1"})").find(R"(admin: unknown key "bnd")"), std::string::npos);
+  EXPECT_NE(check(R"({"public_metrics": 1})").find("admin.public_metrics: expected boolean, got integer"),
+            std::string::npos);
+  EXPECT_NE(check("null").find("config OK"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace vumi
