@@ -30,7 +30,7 @@ constexpr std::size_t kMaxRequestDepth = 64;
 constexpr std::size_t kDefaultHistory = 50;
 constexpr std::size_t kMaxHistory = 1000;
 // Runs kept in all accounts together, whatever admin.run_history says per account.
-constexpr std::size_t kRunsInAll = 200000;
+constexpr std::size_t kRunsInAll = 20000;
 
 HttpResponse json_response(status code, const bj::value& body, const std::string& etag = {}) {
   HttpResponse response{code, 11};

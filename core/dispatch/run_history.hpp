@@ -40,7 +40,7 @@ struct Run {
 
 class RunHistory final : public ChainObserver {
  public:
-  static constexpr std::size_t kMaxEventBytes = 16 * 1024;
+  static constexpr std::size_t kMaxEventBytes = 4 * 1024;
   // per_account 0 keeps nothing.
   RunHistory(std::size_t per_account, std::size_t in_all);
 
