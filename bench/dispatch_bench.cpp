@@ -2,12 +2,15 @@
 // handlers called through the plugin ABI (the example plugin's `noop`), via Dispatcher::handle.
 #include <benchmark/benchmark.h>
 
+#include <boost/json/parse.hpp>
 #include <filesystem>
 #include <iostream>
 #include <string>
 
 #include "config/config.hpp"
+#include "dispatch/crash_guard.hpp"
 #include "dispatch/dispatcher.hpp"
+#include "plugin/schema.hpp"
 #include "store/state_store.hpp"
 
 namespace {
@@ -30,7 +33,9 @@ constexpr const char* kEvent =
     R"("timestamp":"2026-11-27 03:39:50.123456","event_data":{"from_addr":"+27831234567",)"
     R"("answers":{"name":"Thandi","age":"29","favourite":"blue"},"poll_id":"poll1"}})";
 
-void BM_DispatchTwoStepNoopChain(benchmark::State& state, std::size_t extra_accounts) {
+// crash_guard: the daemon's in-flight context for crash reports is kept (its cost per event).
+void BM_DispatchTwoStepNoopChain(benchmark::State& state, std::size_t extra_accounts,
+                                 bool crash_guard = false) {
   auto dir = std::filesystem::temp_directory_path() / "vumi-dispatch-bench";
   std::filesystem::remove_all(dir);
   std::string config_text = kConfig;
@@ -60,6 +65,11 @@ void BM_DispatchTwoStepNoopChain(benchmark::State& state, std::size_t extra_acco
   auto store = vumi::store::StateStore::open(dir);
   NullSink sink;
   vumi::dispatch::Dispatcher dispatcher(runtime, *store, sink);
+  std::unique_ptr<vumi::dispatch::CrashGuard> guard;
+  if (crash_guard) {
+    guard = std::make_unique<vumi::dispatch::CrashGuard>(dir, *store);
+    dispatcher.guard_crashes(*guard);
+  }
   const std::string topic = "event.acct1.vxpolls.poll_complete";
   const std::string body = kEvent;
   for (auto _ : state) dispatcher.handle(topic, body);
@@ -71,6 +81,69 @@ void BM_DispatchTwoStepNoopChain(benchmark::State& state, std::size_t extra_acco
 
 BENCHMARK_CAPTURE(BM_DispatchTwoStepNoopChain, one_account, 0);
 BENCHMARK_CAPTURE(BM_DispatchTwoStepNoopChain, ten_thousand_accounts, 10000);
+BENCHMARK_CAPTURE(BM_DispatchTwoStepNoopChain, one_account_crash_guard, 0, true);
+
+// A chain whose step config has templates: rendered per event, then checked against the step
+// schema (parse + validate) before the plugin sees it.
+constexpr const char* kTemplatedConfig = R"({
+  "handlers": { "set": { "type": "set_output" }, "b": { "type": "noop" } },
+  "accounts": { "acct1": { "conversations": { "poll1": "vxpolls" },
+    "routes": [ { "on": { "conversation_type": "vxpolls", "event_type": "poll_complete" },
+                  "chain": [ { "handler": "set", "as": "person", "config": { "output": {
+                               "name": "{{/event/event_data/answers/name}}",
+                               "msisdn": "{{/event/event_data/from_addr}}" } } },
+                             { "handler": "b" } ] } ] } } })";
+
+void BM_DispatchTemplatedStepChain(benchmark::State& state) {
+  auto dir = std::filesystem::temp_directory_path() / "vumi-dispatch-bench-templated";
+  std::filesystem::remove_all(dir);
+  auto loaded = vumi::config::parse_config(kTemplatedConfig, "bench");
+  if (!loaded.ok()) {
+    state.SkipWithError("bad bench config");
+    return;
+  }
+  loaded.config->plugin_path = {VUMI_PLUGIN_DIR "/example.so"};
+  std::vector<vumi::config::ConfigError> errors;
+  auto runtime = vumi::dispatch::Runtime::build(std::move(*loaded.config), errors);
+  if (!runtime) {
+    for (auto& e : errors) std::cerr << e.text() << "\n";
+    state.SkipWithError("runtime did not build");
+    return;
+  }
+  auto store = vumi::store::StateStore::open(dir);
+  NullSink sink;
+  vumi::dispatch::Dispatcher dispatcher(runtime, *store, sink);
+  const std::string topic = "event.acct1.vxpolls.poll_complete";
+  const std::string body = kEvent;
+  for (auto _ : state) dispatcher.handle(topic, body);
+  if (dispatcher.counters().chains_run != static_cast<std::uint64_t>(state.iterations()) ||
+      dispatcher.counters().chains_failed != 0)
+    state.SkipWithError("not every event ran its chain");
+  state.SetItemsProcessed(state.iterations());
+  std::filesystem::remove_all(dir);
+}
+BENCHMARK(BM_DispatchTemplatedStepChain);
+
+// The check alone, as the chain runner does it for the templated step above: what item
+// "rendered configs checked" adds per templated step and event.
+void BM_RenderedConfigCheck(benchmark::State& state) {
+  const boost::json::value schema = boost::json::parse(R"({"type":"object","properties":{
+      "output":{"type":"object","additionalProperties":true}},"required":["output"],"additionalProperties":false})");
+  const std::string rendered = R"({"output":{"name":"Thandi","msisdn":"+27831234567"}})";
+  boost::json::value value;
+  std::vector<std::pair<std::string, std::string>> errors;
+  const std::string path = "accounts.acct1.routes[0].chain[0].config";
+  for (auto _ : state) {
+    boost::system::error_code ec;
+    value = boost::json::parse(rendered, ec);
+    errors.clear();
+    vumi::plugin::validate_against_schema(value, schema, path, {}, errors);
+    benchmark::DoNotOptimize(errors.data());
+  }
+  if (!errors.empty()) state.SkipWithError("the rendered config should be valid");
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_RenderedConfigCheck);
 
 }  // namespace
 

@@ -105,6 +105,11 @@ int main(int argc, char** argv) {
       "explain", "dry run: what an event would do (routes, steps, effects), doing nothing");
   add_config_options(*explain_cmd, explain.config, false);
   explain_cmd->add_option("--event", explain.event_file, "file with the event's JSON body")->required();
+  NewPluginArgs new_plugin;
+  auto* new_plugin_cmd = app.add_subcommand(
+      "new-plugin", "create an out-of-tree plugin project: handler, schema, CMake, test, README");
+  new_plugin_cmd->add_option("name", new_plugin.name, "plugin name (a-z, 0-9, _)")->required();
+  new_plugin_cmd->add_option("dir", new_plugin.dir, "folder to create (default: ./NAME)");
 
   StateArgs contacts, inbox, dead;
   struct StateCmd {
@@ -136,6 +141,7 @@ int main(int argc, char** argv) {
     if (*keygen_cmd) return keygen_command(keygen_name);
     if (*tokens_cmd) return tokens_command(tokens);
     if (*explain_cmd) return explain_command(explain);
+    if (*new_plugin_cmd) return new_plugin_command(new_plugin);
     if (app.got_subcommand("contacts")) return contacts_command(contacts);
     if (app.got_subcommand("inbox")) return inbox_command(inbox);
     if (app.got_subcommand("dead-letters")) return dead_letters_command(dead);

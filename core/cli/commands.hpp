@@ -75,5 +75,11 @@ struct ExplainArgs {
 };
 // Dry run of one event: prints the report as JSON; exit 1 when the event is refused.
 int explain_command(const ExplainArgs& args);
+struct NewPluginArgs {
+  std::string name;           // the plugin and its one handler type
+  std::filesystem::path dir;  // empty: ./<name>
+};
+// Writes a complete out-of-tree plugin project (sdk/template/) into dir.
+int new_plugin_command(const NewPluginArgs& args);
 
 }  // namespace vumi::cli

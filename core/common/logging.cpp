@@ -25,7 +25,13 @@ class JsonMessageFlag : public spdlog::custom_flag_formatter {
   }
 };
 
+Format g_format = Format::text;
+
 }  // namespace
+
+Format current_format() {
+  return g_format;
+}
 
 std::optional<Format> parse_format(std::string_view name) {
   if (name == "text") return Format::text;
@@ -55,6 +61,7 @@ void setup(Format format, std::string_view level_name) {
   logger->set_level(spdlog::level::from_str(std::string(level_name)));
   logger->flush_on(spdlog::level::trace);  // every line reaches its reader at once
   spdlog::set_default_logger(std::move(logger));
+  g_format = format;
 }
 
 std::string json_escape(std::string_view s) {

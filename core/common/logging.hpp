@@ -20,6 +20,9 @@ bool is_level_name(std::string_view name);
 // level_name must satisfy is_level_name. Safe to call again (replaces the previous setup).
 void setup(Format format, std::string_view level_name);
 
+// The format of the last setup() (text before any): writers that bypass spdlog match it.
+Format current_format();
+
 // Escapes s for inclusion inside a JSON string literal (no surrounding quotes).
 std::string json_escape(std::string_view s);
 

@@ -69,6 +69,9 @@ struct Limits {  // "limits" (all optional)
   std::size_t max_json_depth = 64;
   std::size_t max_string_bytes = 64 * 1024;
   std::uint32_t max_emit_depth = 8;
+  // Bytes of ingest messages libzmq may queue per publisher connection before TCP back-pressure
+  // (applied as ZMQ_RCVHWM = this / largest message; docs/config.md).
+  std::size_t max_ingest_queue_bytes = 256 * 1024 * 1024;
 };
 
 // security.publishers.<public key>: what a worker holding that key may publish on ingest.

@@ -205,8 +205,10 @@ class ConfigReader {
   void limits(const bj::value& v) {
     const bj::object* obj = reader_.object(v, "limits");
     if (!obj) return;
-    reader_.allowed_keys(*obj, {"max_body_bytes", "max_json_depth", "max_string_bytes", "max_emit_depth"},
-                         "limits");
+    reader_.allowed_keys(
+        *obj,
+        {"max_body_bytes", "max_json_depth", "max_string_bytes", "max_emit_depth", "max_ingest_queue_bytes"},
+        "limits");
     auto field = [&](std::string_view key, auto& out, std::uint64_t maximum) {
       const bj::value* value = obj->if_contains(key);
       if (!value) return;
@@ -218,6 +220,7 @@ class ConfigReader {
     field("max_json_depth", config_.limits.max_json_depth, 10000);
     field("max_string_bytes", config_.limits.max_string_bytes, kMaxBytes);
     field("max_emit_depth", config_.limits.max_emit_depth, 1000);
+    field("max_ingest_queue_bytes", config_.limits.max_ingest_queue_bytes, std::uint64_t{1} << 40);
   }
 
   Config& config_;

@@ -1,12 +1,16 @@
 // validate_against_plugins: the checks that need the loaded handler types (docs/config.md).
 #include <algorithm>
+#include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
+#include <set>
 
 #include "common/json.hpp"
 #include "config/config.hpp"
 #include "plugin/closest_name.hpp"
 #include "plugin/plugin_registry.hpp"
 #include "plugin/schema.hpp"
+#include "plugin/step_validation.hpp"
 
 namespace vumi::config {
 
@@ -14,28 +18,13 @@ namespace bj = boost::json;
 
 namespace {
 
-// The tag_router contract: its step config's "routes" maps tags the account owns to
-// conversations the account declares.
-void check_tag_routes(const AccountSpec& account, const StepSpec& step, std::vector<ConfigError>& errors) {
-  const bj::value* routes = step.config.if_contains("routes");
-  if (!routes || !routes->is_object()) return;  // the step schema reports a missing or mistyped "routes"
-  std::string routes_path = step.path + ".config.routes";
-  std::vector<std::string> declared;
-  for (const auto& [key, type] : account.conversations) declared.push_back(key);
-  for (const auto& [tag, conversation] : routes->get_object()) {
-    std::string here = json::child_path(routes_path, tag);
-    if (std::find(account.tags.begin(), account.tags.end(), tag) == account.tags.end()) {
-      errors.push_back({here, "tag " + json::quoted(tag) + " is not one of account " +
-                                  json::quoted(account.key) + "'s tags (" + plugin::join_names(account.tags) +
-                                  ")"});
-    }
-    const bj::string* key = conversation.if_string();
-    if (key && !account.conversations.contains(std::string(*key))) {
-      errors.push_back({here, "conversation " + json::quoted(*key) + " is not declared in accounts." +
-                                  account.key + ".conversations (declared: " + plugin::join_names(declared) +
-                                  ")"});
-    }
-  }
+// The account's declared configuration as plugins see it: {"key", "conversations", "tags"}.
+std::string account_json(const AccountSpec& account) {
+  bj::object conversations;
+  for (const auto& [key, type] : account.conversations) conversations[key] = type;
+  bj::array tags(account.tags.begin(), account.tags.end());
+  return bj::serialize(bj::object{
+      {"key", account.key}, {"conversations", std::move(conversations)}, {"tags", std::move(tags)}});
 }
 
 void add_schema_errors(std::vector<std::pair<std::string, std::string>>& found,
@@ -48,10 +37,12 @@ void add_schema_errors(std::vector<std::pair<std::string, std::string>>& found,
 
 namespace {
 
-// The handler type of a handler spec, or null after an error naming the unknown type.
+// The handler type of a handler spec, or null after an error naming the unknown type; options_ok
+// tells whether its options passed their schema.
 std::shared_ptr<const plugin::HandlerType> handler_type(const HandlerSpec& handler,
                                                         const plugin::PluginRegistry& registry,
-                                                        std::vector<ConfigError>& errors) {
+                                                        std::vector<ConfigError>& errors, bool& options_ok) {
+  options_ok = false;
   if (handler.type.empty()) return nullptr;  // already reported by parse_config
   auto type = registry.find(handler.type);
   if (!type) {
@@ -66,6 +57,7 @@ std::shared_ptr<const plugin::HandlerType> handler_type(const HandlerSpec& handl
   std::vector<std::pair<std::string, std::string>> found;
   plugin::validate_against_schema(handler.options, type->options_schema, handler.path + ".options", {},
                                   found);
+  options_ok = found.empty();
   add_schema_errors(found, errors);
   return type;
 }
@@ -75,34 +67,59 @@ std::shared_ptr<const plugin::HandlerType> handler_type(const HandlerSpec& handl
 void validate_account_against_plugins(const AccountSpec& account, const std::vector<HandlerSpec>& handlers,
                                       const plugin::PluginRegistry& registry,
                                       std::vector<ConfigError>& errors) {
-  for (const auto& handler : account.handlers) handler_type(handler, registry, errors);
+  std::set<std::string, std::less<>> options_refused;  // the account's handlers whose options failed
+  for (const auto& handler : account.handlers) {
+    bool options_ok = false;
+    handler_type(handler, registry, errors, options_ok);
+    if (!options_ok) options_refused.insert(handler.name);
+  }
   std::vector<std::pair<std::string, std::string>> found;
   plugin::SchemaOptions step_options;
   step_options.allow_templates = true;
+  std::string account_text;  // built once per account, for the first step that wants it
   for (const auto& route : account.routes) {
     for (const auto& step : route.chain) {
       auto named = [&](const HandlerSpec& h) { return h.name == step.handler; };
       // The account's own handlers come first: they may shadow a global one of the same name.
       const HandlerSpec* spec = nullptr;
+      bool own_handler = false;
       if (auto own = std::find_if(account.handlers.begin(), account.handlers.end(), named);
-          own != account.handlers.end())
+          own != account.handlers.end()) {
         spec = &*own;
-      else if (auto global = std::find_if(handlers.begin(), handlers.end(), named); global != handlers.end())
+        own_handler = true;
+      } else if (auto global = std::find_if(handlers.begin(), handlers.end(), named);
+                 global != handlers.end()) {
         spec = &*global;
+      }
       if (!spec) continue;  // unknown handler: reported by parse_config
-      if (spec->type == "tag_router") check_tag_routes(account, step, errors);
       auto type = registry.find(spec->type);
       if (!type) continue;  // reported once, at the handler
-      plugin::validate_against_schema(step.config, type->step_schema, step.path + ".config", step_options,
-                                      found);
+      bool options_ok = own_handler ? !options_refused.contains(spec->name) : true;
+      if (!own_handler) {  // a global handler's options were reported once, at the handler
+        std::vector<std::pair<std::string, std::string>> quiet;
+        plugin::validate_against_schema(spec->options, type->options_schema, "", {}, quiet);
+        options_ok = quiet.empty();
+      }
+      const std::string config_path = step.path + ".config";
+      plugin::validate_against_schema(step.config, type->step_schema, config_path, step_options, found);
+      // The plugin's own checks (ABI 1.1 validate) see only configs its schemas accept.
+      const bool schemas_passed = found.empty() && options_ok;
       add_schema_errors(found, errors);
+      if (!schemas_passed || !type->abi.validate) continue;
+      if (account_text.empty()) account_text = account_json(account);
+      for (plugin::StepProblem& problem : plugin::validate_step(*type, bj::serialize(spec->options),
+                                                                bj::serialize(step.config), account_text))
+        errors.push_back({plugin::step_problem_path(config_path, problem.path), std::move(problem.message)});
     }
   }
 }
 
 void validate_against_plugins(const Config& config, const plugin::PluginRegistry& registry,
                               std::vector<ConfigError>& errors) {
-  for (const auto& handler : config.handlers) handler_type(handler, registry, errors);
+  for (const auto& handler : config.handlers) {
+    bool options_ok = false;
+    handler_type(handler, registry, errors, options_ok);
+  }
   for (const auto& account : config.accounts)
     validate_account_against_plugins(account, config.handlers, registry, errors);
 }

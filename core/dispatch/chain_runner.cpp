@@ -1,9 +1,13 @@
 #include "dispatch/chain_runner.hpp"
 
+#include <spdlog/spdlog.h>
+
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <chrono>
 
 #include "common/json.hpp"
+#include "plugin/schema.hpp"
 
 namespace vumi::dispatch {
 
@@ -42,6 +46,16 @@ bool ChainRunner::run(const Route& route, const Account& account, const event::E
         return false;
       }
       config_text = rendered_;
+      // check validated the config as written; what the templates produced is checked here,
+      // before the plugin sees it.
+      if (std::string problem = rendered_config_problem(step); !problem.empty()) {
+        if (observer_) {
+          observer_->step_done(StepRecord{i, &step, config_text, VUMI_STEP_FAIL, nullptr, problem, 0});
+          observer_->route_done(false);
+        }
+        fail(route, step, i, event, std::move(problem));
+        return false;
+      }
     }
 
     vumi_step_input input{};
@@ -62,8 +76,12 @@ bool ChainRunner::run(const Route& route, const Account& account, const event::E
     services_.begin_step(handler.type().name);
     services_.label_step(call.plugin_name, handler.name());
 
+    if (in_flight_)
+      in_flight_->begin_step(call.plugin_name, call.handler_type, handler.name(), route.spec->path,
+                             spec.path);
     const auto started = std::chrono::steady_clock::now();
     vumi_step_result result = handler.handle(call, input);
+    if (in_flight_) in_flight_->end_step();
     StepTimings& timings = step_timings(handler.type().name);
     timings.add(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
     if (result == VUMI_STEP_FAIL) ++timings.failed;
@@ -79,7 +97,11 @@ bool ChainRunner::run(const Route& route, const Account& account, const event::E
       return false;
     }
     if (services_.has_output() && !spec.as.empty()) steps_[spec.as] = std::move(services_.output());
-    if (result == VUMI_STEP_STOP) break;
+    if (result == VUMI_STEP_STOP) {
+      spdlog::debug("route {} stopped at {} (handler \"{}\") for event {}", route.spec->path, spec.path,
+                    handler.name(), event.event_id);
+      break;
+    }
   }
   if (observer_) observer_->route_done(true);
   return true;
@@ -90,6 +112,21 @@ StepTimings& ChainRunner::step_timings(const std::string& handler_type) {
   if (it == counters_.step_timings.end())
     it = counters_.step_timings.emplace(handler_type, StepTimings{}).first;
   return it->second;
+}
+
+std::string ChainRunner::rendered_config_problem(const Step& step) {
+  boost::system::error_code parse_error;
+  rendered_value_ = boost::json::parse(rendered_, parse_error);
+  const std::string config_path = step.spec->path + ".config";
+  if (parse_error) return config_path + ": the rendered config is not JSON (" + parse_error.message() + ")";
+  schema_errors_.clear();
+  plugin::validate_against_schema(rendered_value_, step.handler->type().step_schema, config_path, {},
+                                  schema_errors_);
+  if (schema_errors_.empty()) return {};
+  std::string message = "rendered config does not match the step schema: ";
+  for (std::size_t i = 0; i < schema_errors_.size(); ++i)
+    message += (i ? "; " : "") + schema_errors_[i].first + ": " + schema_errors_[i].second;
+  return message;
 }
 
 void ChainRunner::fail(const Route& route, const Step& step, std::size_t index, const event::Envelope& event,

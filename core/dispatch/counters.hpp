@@ -40,6 +40,7 @@ struct Counters {
   std::uint64_t published = 0;           // messages handed to the outbound sink
   std::uint64_t dead_letters = 0;        // dead letters recorded
   std::uint64_t unrouted = 0;            // events that matched no route
+  std::uint64_t quarantined = 0;         // messages refused because they crashed the daemon before
   std::array<std::uint64_t, event::kReasonCount> rejected{};     // by reason
   std::map<std::string, StepTimings, std::less<>> step_timings;  // by handler type
   std::map<PluginMetricKey, std::int64_t> plugin_metrics;

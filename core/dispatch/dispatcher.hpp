@@ -13,6 +13,8 @@
 
 namespace vumi::dispatch {
 
+class CrashGuard;
+
 class Dispatcher {
  public:
   Dispatcher(std::shared_ptr<const Runtime> runtime, store::StateStore& store, OutboundSink& outbound);
@@ -24,6 +26,11 @@ class Dispatcher {
   // Refuses an ingest message without decoding it (e.g. forbidden to its publisher): counted
   // under the rejection's reason and dead-lettered like a message the decoder refused.
   void refuse(const event::Rejection& rejection, std::string_view topic, std::string_view body);
+
+  // Turns the previous process's crash into a dead letter (CrashGuard::recover_previous_crash),
+  // then keeps guard's in-flight context current and refuses quarantined messages. guard outlives
+  // this dispatcher.
+  void guard_crashes(CrashGuard& guard);
 
   // Replaces the runtime (config reload); takes effect for the next message.
   void replace_runtime(std::shared_ptr<const Runtime> runtime);

@@ -8,6 +8,7 @@
 
 #include "common/identifier.hpp"
 #include "common/json.hpp"
+#include "store/store_values.hpp"
 
 namespace vumi::dispatch {
 
@@ -163,8 +164,11 @@ vumi_status StepServices::contact_upsert(std::string_view contact_json, vumi_vie
   if (!event_) return VUMI_ERR_UNAVAILABLE;
   boost::json::value fields;
   if (!parse_object(contact_json, fields)) return VUMI_ERR_INVALID_ARGUMENT;
-  const boost::json::value* msisdn = fields.as_object().if_contains("msisdn");
-  if (!msisdn || !msisdn->is_string() || msisdn->as_string().empty()) return VUMI_ERR_INVALID_ARGUMENT;
+  // The plugin's mistake, not the host's: said as invalid_argument before the store is asked.
+  if (std::string problem = store::contact_fields_problem(fields.as_object()); !problem.empty()) {
+    spdlog::warn("contact_upsert refused for account {}: {}", event_->account_key, problem);
+    return VUMI_ERR_INVALID_ARGUMENT;
+  }
   store::StoreStatus status;
   bool was_created = false;
   auto contact = store_.contact_upsert(event_->account_key, fields.as_object(), was_created, status);

@@ -22,7 +22,8 @@ struct Envelope {
   std::string_view event_type;
   std::string_view event_id;
   const boost::json::object* event_data = nullptr;
-  std::uint32_t depth = 0;  // 0 from a worker, parent + 1 when emitted by a handler
+  std::uint32_t depth = 0;         // 0 from a worker, parent + 1 when emitted by a handler
+  bool event_id_assigned = false;  // the host made event_id up: the input carried none
 
   Envelope() = default;
   // Takes the value itself (with its memory resource): no copy, whatever resource it uses.

@@ -160,7 +160,9 @@ Decoded decode_event(const IngestTopic& topic, std::string_view text, const Deco
   if (add_conversation_type) obj.insert_or_assign("conversation_type", std::move(conversation_type));
   if (add_event_id) obj.insert_or_assign("event_id", fresh_event_id());
   if (add_timestamp) obj.insert_or_assign("timestamp", vumi_timestamp_now());
-  return seal(std::move(parsed), 0);
+  Envelope envelope = seal(std::move(parsed), 0);
+  envelope.event_id_assigned = add_event_id;
+  return envelope;
 }
 
 std::optional<Rejection> string_or_null(const bj::object& obj, std::string_view name) {
@@ -339,7 +341,8 @@ Envelope EnvelopeDecoder::make_inbound_event(std::string_view account_key, Inbou
     if (message_id && message_id->is_string() && is_identifier(string_of(*message_id)))
       event_id = string_of(*message_id);
   }
-  if (event_id.empty()) event_id = fresh_event_id();
+  const bool assigned_id = event_id.empty();
+  if (assigned_id) event_id = fresh_event_id();
 
   bj::object normalised(message.body.storage());
   normalised.reserve(7);
@@ -352,7 +355,9 @@ Envelope EnvelopeDecoder::make_inbound_event(std::string_view account_key, Inbou
   normalised.emplace("event_data",
                      message.body.is_object() ? std::move(message.body) : bj::value(bj::object()));
   message.transport_name = {};
-  return seal(bj::value(std::move(normalised)), 0);
+  Envelope envelope = seal(bj::value(std::move(normalised)), 0);
+  envelope.event_id_assigned = assigned_id;
+  return envelope;
 }
 
 }  // namespace vumi::event

@@ -17,8 +17,11 @@ std::unique_ptr<HandlerInstance> HandlerInstance::create(std::shared_ptr<const H
     try {
       status =
           type->abi.create(&call, host_api(), vumi_view{options_json.data(), options_json.size()}, &instance);
-    } catch (...) {  // a plugin without the SDK's barrier; nothing may cross the boundary
-      error = "create() threw an exception";
+    } catch (const std::exception& e) {  // a plugin without the SDK's barrier
+      error = "create() threw an exception across the plugin boundary: " + std::string(e.what());
+      return nullptr;
+    } catch (...) {
+      error = "create() threw an exception across the plugin boundary";
       return nullptr;
     }
     if (status != VUMI_OK) {
@@ -43,6 +46,9 @@ vumi_step_result HandlerInstance::handle(vumi_call& call, const vumi_step_input&
   try {
     // Converted straight to int: the plugin may return a value outside the enum.
     code = static_cast<int>(type_->abi.handle(instance_, &call, host_api(), &input));
+  } catch (const std::exception& e) {  // a plugin without the SDK's barrier
+    call.error = "handle() threw an exception across the plugin boundary: " + std::string(e.what());
+    return VUMI_STEP_FAIL;
   } catch (...) {
     call.error = "handle() threw an exception across the plugin boundary";
     return VUMI_STEP_FAIL;

@@ -4,26 +4,25 @@
 #include "plugin/plugin_registry.hpp"
 
 #include <dlfcn.h>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <boost/dll/shared_library.hpp>
 #include <boost/json/parse.hpp>
-#include <cstddef>
 #include <cstdint>
-#include <cstring>
-#include <set>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <system_error>
-#include <type_traits>
 #include <utility>
-#include <vumi/plugin.hpp>
+#include <vumi/host_checks.hpp>
 
-#include "common/identifier.hpp"
 #include "common/json.hpp"
-#include "plugin/descriptor_copy.hpp"
 #include "plugin/host_call.hpp"
 #include "plugin/plugin_file_check.hpp"
-#include "plugin/schema.hpp"
 
 namespace vumi::plugin {
 
@@ -37,44 +36,15 @@ namespace {
 
 using EntrySignature = const vumi_plugin_info*(const vumi_host_info*);
 
-// The smallest descriptors a plugin built for ABI 1.<index> may declare. A new minor appends its
-// sizes here when it appends fields.
-constexpr std::size_t kPluginInfoSizeByMinor[] = {VUMI_PLUGIN_INFO_V1_0_SIZE};
-constexpr std::size_t kHandlerTypeSizeByMinor[] = {VUMI_HANDLER_TYPE_V1_0_SIZE};
-static_assert(std::size(kPluginInfoSizeByMinor) == VUMI_ABI_MINOR + 1);
-static_assert(std::size(kHandlerTypeSizeByMinor) == VUMI_ABI_MINOR + 1);
-
-// struct_size, abi_major and abi_minor lead every descriptor of every major.
-constexpr std::size_t kVersionBlockSize = offsetof(vumi_plugin_info, abi_minor) + sizeof(std::uint16_t);
-
-// A descriptor claiming more handler types than this is garbage, not a plugin.
-constexpr std::uint32_t kMaxHandlerTypes = 1024;
-
-const char* const kDefaultSchema = R"({"type":"object","additionalProperties":false})";
-
 // Why a plugin is refused; thrown only inside load_file and caught there.
 struct Refused {
   std::string reason;
 };
 
-std::string abi_text(unsigned major, unsigned minor) {
-  return std::to_string(major) + "." + std::to_string(minor);
-}
-
-// The SDK's name for a status; a value outside the ABI's list is shown as its number.
+// The ABI's name for a status; a value outside the ABI's list is shown as its number.
 std::string status_text(vumi_status status) {
-  const std::string_view name = sdk::status_name(status);
+  const std::string_view name = vumi_status_name(status);
   return name == "unknown" ? "status " + std::to_string(static_cast<int>(status)) : std::string(name);
-}
-
-std::uint32_t declared_size(const void* descriptor) {
-  std::uint32_t size = 0;
-  std::memcpy(&size, descriptor, sizeof size);
-  return size;
-}
-
-bool is_missing(const char* s) {
-  return s == nullptr || *s == '\0';
 }
 
 // An accepted plugin: the open library and the host-sized copy of its descriptor.
@@ -103,7 +73,90 @@ class LoadedLibrary final : public LoadedPlugin {
   std::string version_;
   std::string build_tag_;
   bool initialized_ = false;
+  std::vector<host_checks::CheckedHandlerType>
+      checked_;  // what a later registry reusing this image registers
 };
+
+// What tells one build of a plugin file from another: a rebuilt, copied-over or replaced file
+// differs in inode, size or modification time.
+struct FileIdentity {
+  dev_t device = 0;
+  ino_t inode = 0;
+  off_t size = 0;
+  std::int64_t mtime_ns = 0;
+  bool operator==(const FileIdentity&) const = default;
+};
+
+std::optional<FileIdentity> identity_of(const fs::path& file) {
+  struct stat st {};
+  if (::stat(file.c_str(), &st) != 0) return std::nullopt;
+  return FileIdentity{st.st_dev, st.st_ino, st.st_size,
+                      static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec};
+}
+
+// Every plugin image this process loaded, by file. Registries (one per config generation) share
+// images: an unchanged file is the same image, so init and shutdown run once per image however
+// often the config is reloaded; a changed file becomes a new image beside the old one, which
+// unloads when its last handler instance is gone.
+class ImageCache {
+ public:
+  static ImageCache& instance() {
+    static ImageCache cache;
+    return cache;
+  }
+
+  struct Lookup {
+    std::shared_ptr<LoadedLibrary> same;      // a live image of exactly this build of the file
+    std::shared_ptr<LoadedLibrary> previous;  // a live image of another build of the file
+    bool seen_other_build = false;            // another build was loaded before (live or not)
+  };
+
+  Lookup find(const std::string& key, const FileIdentity& identity) {
+    std::lock_guard lock(mutex_);
+    Lookup out;
+    auto it = slots_.find(key);
+    if (it == slots_.end()) return out;
+    for (const Slot& slot : it->second) {
+      auto image = slot.image.lock();
+      if (slot.identity == identity) {
+        if (image) out.same = image;
+      } else {
+        out.seen_other_build = true;
+        if (image) out.previous = image;
+      }
+    }
+    return out;
+  }
+
+  void remember(const std::string& key, const FileIdentity& identity,
+                const std::shared_ptr<LoadedLibrary>& image) {
+    std::lock_guard lock(mutex_);
+    std::vector<Slot>& slots = slots_[key];
+    std::erase_if(slots, [&](const Slot& slot) { return slot.identity == identity || slot.image.expired(); });
+    slots.push_back({identity, image});
+  }
+
+ private:
+  struct Slot {
+    FileIdentity identity;
+    std::weak_ptr<LoadedLibrary> image;
+  };
+  std::mutex mutex_;
+  std::map<std::string, std::vector<Slot>, std::less<>> slots_;
+};
+
+// dlopen returns the image it already has for a path (or an inode) it has seen, whatever the file
+// holds now. Another build of a file is therefore opened through a private copy, removed once
+// mapped.
+fs::path private_copy(const fs::path& file) {
+  static std::atomic<unsigned> counter{0};
+  const fs::path dir = fs::temp_directory_path() / ("vumi-plugin-images-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace);
+  const fs::path copy = dir / (file.stem().string() + "." + std::to_string(++counter) + ".so");
+  fs::copy_file(file, copy, fs::copy_options::overwrite_existing);
+  return copy;
+}
 
 boost::dll::shared_library open_library(const fs::path& file) {
   std::error_code exists_error;
@@ -119,100 +172,24 @@ boost::dll::shared_library open_library(const fs::path& file) {
   return library;
 }
 
+[[noreturn]] void refuse_missing_entry(const boost::dll::shared_library& library) {
+  throw Refused{
+      host_checks::missing_entry_reason([&](const std::string& symbol) { return library.has(symbol); })};
+}
+
 const vumi_plugin_info* call_entry(const boost::dll::shared_library& library) {
-  if (!library.has(VUMI_PLUGIN_ENTRY_NAME))
-    throw Refused{"entry symbol " VUMI_PLUGIN_ENTRY_NAME " not found"};
+  if (!library.has(VUMI_PLUGIN_ENTRY_NAME)) refuse_missing_entry(library);
   EntrySignature& entry = library.get<EntrySignature>(VUMI_PLUGIN_ENTRY_NAME);
   const vumi_plugin_info* raw = nullptr;
   try {
     raw = entry(host_info());
+  } catch (const std::exception& e) {
+    throw Refused{"entry function " VUMI_PLUGIN_ENTRY_NAME " threw an exception: " + std::string(e.what())};
   } catch (...) {
     throw Refused{"entry function " VUMI_PLUGIN_ENTRY_NAME " threw an exception"};
   }
   if (!raw) throw Refused{"entry function " VUMI_PLUGIN_ENTRY_NAME " returned NULL"};
   return raw;
-}
-
-// Checks the version block, then copies the descriptor into a zero-filled host-sized struct.
-vumi_plugin_info read_plugin_info(const vumi_plugin_info* raw) {
-  const std::uint32_t size = declared_size(raw);
-  if (size < kVersionBlockSize)
-    throw Refused{"descriptor is " + std::to_string(size) + " bytes, too small to hold its ABI version (" +
-                  std::to_string(kVersionBlockSize) + " bytes)"};
-  std::uint16_t major = 0;
-  std::uint16_t minor = 0;
-  std::memcpy(&major, reinterpret_cast<const char*>(raw) + offsetof(vumi_plugin_info, abi_major),
-              sizeof major);
-  std::memcpy(&minor, reinterpret_cast<const char*>(raw) + offsetof(vumi_plugin_info, abi_minor),
-              sizeof minor);
-  if (major != VUMI_ABI_MAJOR)
-    throw Refused{"plugin ABI " + abi_text(major, minor) + ", host supports " +
-                  std::to_string(VUMI_ABI_MAJOR) + ".x"};
-  if (minor > VUMI_ABI_MINOR)
-    throw Refused{"plugin ABI " + abi_text(major, minor) + ", host supports up to " +
-                  abi_text(VUMI_ABI_MAJOR, VUMI_ABI_MINOR)};
-  if (size < kPluginInfoSizeByMinor[minor])
-    throw Refused{"descriptor is " + std::to_string(size) + " bytes, ABI " + abi_text(major, minor) +
-                  " requires at least " + std::to_string(kPluginInfoSizeByMinor[minor])};
-  return copy_descriptor<vumi_plugin_info>(raw, size);
-}
-
-void check_identity(const vumi_plugin_info& info) {
-  if (is_missing(info.name)) throw Refused{"plugin name is missing"};
-  if (auto problem = identifier_problem(info.name))
-    throw Refused{"plugin name " + json::quoted(info.name) + " " + *problem};
-  if (is_missing(info.version)) throw Refused{"plugin version is missing"};
-  if (is_missing(info.build_tag)) throw Refused{"build_tag is missing"};
-}
-
-// Parses a declared schema (NULL means "accepts {} only") and checks it is within the subset.
-boost::json::value read_schema(const char* text, const std::string& handler, const char* field) {
-  const std::string where = "handler " + json::quoted(handler) + ": " + field;
-  boost::json::value schema;
-  json::ParseError parse_error;
-  if (!json::parse(text ? text : kDefaultSchema, json::ParseLimits{}, schema, parse_error))
-    throw Refused{where + " is not valid JSON: " + parse_error.message};
-  std::vector<std::string> problems = schema_problems(schema);
-  if (!problems.empty()) {
-    std::string joined;
-    for (const std::string& problem : problems) joined += (joined.empty() ? "" : "; ") + problem;
-    throw Refused{where + ": " + joined};
-  }
-  return schema;
-}
-
-std::shared_ptr<HandlerType> read_handler_type(const vumi_handler_type* raw, std::uint32_t index,
-                                               unsigned plugin_minor) {
-  const std::string position = "handler #" + std::to_string(index);
-  if (!raw) throw Refused{position + " is NULL"};
-  const std::uint32_t size = declared_size(raw);
-  if (size < kHandlerTypeSizeByMinor[plugin_minor])
-    throw Refused{position + ": descriptor is " + std::to_string(size) + " bytes, ABI " +
-                  abi_text(VUMI_ABI_MAJOR, plugin_minor) + " requires at least " +
-                  std::to_string(kHandlerTypeSizeByMinor[plugin_minor])};
-  auto type = std::make_shared<HandlerType>();
-  type->abi = copy_descriptor<vumi_handler_type>(raw, size);
-  const vumi_handler_type& abi = type->abi;
-
-  if (is_missing(abi.name)) throw Refused{position + " has no name"};
-  if (auto problem = identifier_problem(abi.name))
-    throw Refused{"handler name " + json::quoted(abi.name) + " " + *problem};
-  type->name = abi.name;
-  const std::string where = "handler " + json::quoted(type->name) + ": ";
-  if (!abi.handle) throw Refused{where + "handle() is NULL"};
-  if (abi.create && !abi.destroy) throw Refused{where + "create() is given without destroy()"};
-  // Read as an integer: the plugin may have stored a value outside the enum.
-  std::underlying_type_t<vumi_threading> threading = 0;
-  std::memcpy(&threading, &abi.threading, sizeof threading);
-  if (threading != VUMI_THREADING_SERIAL && threading != VUMI_THREADING_REENTRANT)
-    throw Refused{where + "unknown threading model " + std::to_string(threading)};
-
-  type->description = abi.description ? abi.description : "";
-  type->output_description = abi.output_description ? abi.output_description : "";
-  type->threading = abi.threading;
-  type->options_schema = read_schema(abi.options_schema, type->name, "options_schema");
-  type->step_schema = read_schema(abi.step_schema, type->name, "step_schema");
-  return type;
 }
 
 }  // namespace
@@ -234,37 +211,85 @@ struct PluginRegistry::State {
     // Before dlopen: a library's constructors run as soon as it is opened.
     if (!insecure_paths_ok)
       if (auto problem = unsafe_plugin_path(file)) throw Refused{"refused: " + *problem};
-    auto plugin = std::make_shared<LoadedLibrary>(file, open_library(file));
-    plugin->info_ = read_plugin_info(call_entry(plugin->library_));
+    std::error_code error;
+    const fs::path canonical = fs::weakly_canonical(file, error);
+    const std::string key = error ? file.string() : canonical.string();
+    const std::optional<FileIdentity> identity = identity_of(file);
+    if (!identity) throw Refused{"does not exist"};
+    ImageCache::Lookup cached = ImageCache::instance().find(key, *identity);
+    if (cached.same) return reuse(cached.same);
+
+    std::shared_ptr<LoadedLibrary> plugin;
+    if (cached.seen_other_build) {
+      const fs::path copy = private_copy(file);
+      try {
+        plugin = std::make_shared<LoadedLibrary>(file, open_library(copy));
+      } catch (...) {
+        fs::remove(copy, error);
+        throw;
+      }
+      fs::remove(copy, error);  // mapped now; nothing else may open it
+    } else {
+      plugin = std::make_shared<LoadedLibrary>(file, open_library(file));
+    }
+    Entry entry = load_image(plugin);
+    if (cached.previous)
+      spdlog::info("plugin {} {} -> {} ({} changed; the new image serves new handler instances)",
+                   plugin->name_, cached.previous->version(), plugin->version_, file.string());
+    ImageCache::instance().remember(key, *identity, plugin);
+    return entry;
+  }
+
+  // An image another registry loaded from this very build of the file: no second entry call or
+  // init; its checked handler types are registered here too.
+  Entry reuse(const std::shared_ptr<LoadedLibrary>& plugin) const {
+    refuse_duplicate_name(*plugin);
+    Entry entry;
+    entry.plugin = plugin;
+    for (const host_checks::CheckedHandlerType& checked : plugin->checked_)
+      entry.types.push_back(register_type(plugin, host_checks::CheckedHandlerType(checked)));
+    return entry;
+  }
+
+  void refuse_duplicate_name(const LoadedLibrary& plugin) const {
+    if (const Entry* other = plugin_named(plugin.name_))
+      throw Refused{"plugin " + json::quoted(plugin.name_) + " is already loaded from " +
+                    other->plugin->file().string()};
+  }
+
+  // The handler type as this registry keeps it; refused when another plugin here offers it.
+  std::shared_ptr<HandlerType> register_type(const std::shared_ptr<LoadedLibrary>& plugin,
+                                             host_checks::CheckedHandlerType checked) const {
+    auto type = std::make_shared<HandlerType>();
+    type->name = std::move(checked.name);
+    type->abi = checked.abi;
+    type->description = type->abi.description ? type->abi.description : "";
+    type->output_description = type->abi.output_description ? type->abi.output_description : "";
+    type->threading = static_cast<vumi_threading>(type->abi.threading);
+    type->options_schema = std::move(checked.options_schema);
+    type->step_schema = std::move(checked.step_schema);
+    if (auto found = types.find(type->name); found != types.end())
+      throw Refused{"handler type " + json::quoted(type->name) + " is already registered by plugin " +
+                    json::quoted(found->second->plugin->name()) + " (" +
+                    found->second->plugin->file().string() + ")"};
+    type->plugin = plugin;
+    return type;
+  }
+
+  // A freshly opened image: entry, descriptor checks, init.
+  Entry load_image(const std::shared_ptr<LoadedLibrary>& plugin) const {
+    plugin->info_ = host_checks::read_plugin_info(call_entry(plugin->library_));
     const vumi_plugin_info& info = plugin->info_;
-    check_identity(info);
     plugin->name_ = info.name;
     plugin->version_ = info.version;
     plugin->build_tag_ = info.build_tag;
-    if (const Entry* other = plugin_named(plugin->name_))
-      throw Refused{"plugin " + json::quoted(plugin->name_) + " is already loaded from " +
-                    other->plugin->file().string()};
-
-    if (info.handler_count == 0) throw Refused{"declares no handler types"};
-    if (info.handler_count > kMaxHandlerTypes)
-      throw Refused{"declares " + std::to_string(info.handler_count) + " handler types, more than " +
-                    std::to_string(kMaxHandlerTypes)};
-    if (!info.handlers) throw Refused{"handlers is NULL"};
+    refuse_duplicate_name(*plugin);
 
     Entry entry;
     entry.plugin = plugin;
-    std::set<std::string, std::less<>> names;
-    for (std::uint32_t i = 0; i < info.handler_count; ++i) {
-      std::shared_ptr<HandlerType> type = read_handler_type(info.handlers[i], i, info.abi_minor);
-      if (!names.insert(type->name).second)
-        throw Refused{"handler type " + json::quoted(type->name) + " is declared twice"};
-      if (auto found = types.find(type->name); found != types.end())
-        throw Refused{"handler type " + json::quoted(type->name) + " is already registered by plugin " +
-                      json::quoted(found->second->plugin->name()) + " (" +
-                      found->second->plugin->file().string() + ")"};
-      type->plugin = plugin;
-      entry.types.push_back(std::move(type));
-    }
+    plugin->checked_ = host_checks::read_handler_types(info);
+    for (const host_checks::CheckedHandlerType& checked : plugin->checked_)
+      entry.types.push_back(register_type(plugin, host_checks::CheckedHandlerType(checked)));
 
     if (info.init) {
       vumi_call call;
@@ -272,6 +297,8 @@ struct PluginRegistry::State {
       vumi_status status = VUMI_ERR_INTERNAL;
       try {
         status = info.init(&call, host_api());
+      } catch (const std::exception& e) {
+        throw Refused{"init failed: it threw an exception: " + std::string(e.what())};
       } catch (...) {
         throw Refused{"init failed: it threw an exception"};
       }
@@ -334,6 +361,8 @@ bool PluginRegistry::load_file(const fs::path& file) {
     return true;
   } catch (const Refused& refused) {
     state_->refusals.push_back({file, refused.reason});
+  } catch (const host_checks::Refused& refused) {
+    state_->refusals.push_back({file, refused.what()});
   } catch (const std::exception& e) {
     state_->refusals.push_back({file, std::string("could not be loaded: ") + e.what()});
   }

@@ -42,8 +42,19 @@ CREATE TABLE dead_letters (
 CREATE INDEX dead_letters_by_account ON dead_letters (account_key, id);
 )sql";
 
-constexpr std::array<Migration, 1> kMigrations{{
+// Messages that crashed the daemon: a resent copy is dead-lettered instead of run (docs/operations.md).
+constexpr const char* kVersion2 = R"sql(
+CREATE TABLE quarantined_messages (
+  message_key  TEXT PRIMARY KEY,
+  account_key  TEXT,
+  created_at   TEXT NOT NULL,
+  report       TEXT NOT NULL
+);
+)sql";
+
+constexpr std::array<Migration, 2> kMigrations{{
     {1, "contacts, inbox and dead_letters tables", kVersion1},
+    {2, "quarantined_messages table", kVersion2},
 }};
 
 }  // namespace

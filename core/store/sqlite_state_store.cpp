@@ -57,30 +57,6 @@ std::string serialize_object(const bj::object& object) {
   return bj::serialize(object);
 }
 
-// Checks upsert fields; returns the problem, or an empty string when they are usable.
-std::string contact_fields_problem(const bj::object& fields) {
-  for (const auto& field : fields) {
-    const std::string_view key = field.key();
-    const bj::value& value = field.value();
-    if (key == "msisdn" || key == "name" || key == "surname") {
-      if (!value.is_string()) {
-        return "contact field " + json::quoted(key) + " must be a string, not " +
-               std::string(json::type_name(value));
-      }
-    } else if (key == "extra") {
-      if (!value.is_object()) {
-        return "contact field \"extra\" must be an object, not " + std::string(json::type_name(value));
-      }
-    } else {
-      return "unknown contact field " + json::quoted(key) + " (expected msisdn, name, surname, extra)";
-    }
-  }
-  const bj::value* msisdn = fields.if_contains("msisdn");
-  if (msisdn == nullptr) return "contact field \"msisdn\" is required";
-  if (msisdn->as_string().empty()) return "contact field \"msisdn\" is empty";
-  return {};
-}
-
 }  // namespace
 
 SqliteStateStore::SqliteStateStore(const std::filesystem::path& state_dir, Mode mode)
@@ -160,6 +136,12 @@ void SqliteStateStore::prepare_statements() {
       Statement(connection_,
                 "INSERT INTO dead_letters (created_at, reason, message, account_key, route, step, "
                 "input) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+  quarantine_insert_ =
+      Statement(connection_,
+                "INSERT INTO quarantined_messages (message_key, account_key, created_at, report) "
+                "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (message_key) DO NOTHING");
+  quarantine_list_ =
+      Statement(connection_, "SELECT message_key FROM quarantined_messages ORDER BY created_at");
   contacts_list_ = Statement(connection_, "SELECT " VUMI_CONTACT_COLUMNS
                                           " FROM contacts WHERE ?1 = '' OR account_key = ?1 ORDER BY id");
   inbox_list_ = Statement(connection_,
@@ -317,6 +299,33 @@ StoreStatus SqliteStateStore::dead_letter_put(const DeadLetter& letter) {
     fail(status, "dead letter put (reason " + letter.reason + ")");
   }
   return status;
+}
+
+StoreStatus SqliteStateStore::quarantine_put(std::string_view message_key, std::string_view account,
+                                             std::string_view report) {
+  const std::string created_at = now_iso8601_utc_ms();
+  std::lock_guard lock(mutex_);
+  StatementUse insert(quarantine_insert_);
+  StoreStatus status;
+  if (!insert->bind_text(1, message_key) || !insert->bind_text_or_null(2, account) ||
+      !insert->bind_text(3, created_at) || !insert->bind_text(4, report) || insert->step() != SQLITE_DONE) {
+    fail(status, "quarantine put (message " + std::string(message_key) + ")");
+  }
+  return status;
+}
+
+std::vector<std::string> SqliteStateStore::quarantined_keys() {
+  std::lock_guard lock(mutex_);
+  StatementUse query(quarantine_list_);
+  std::vector<std::string> out;
+  int rc = query->step();
+  for (; rc == SQLITE_ROW; rc = query->step()) out.push_back(query->column_text(0));
+  if (rc != SQLITE_DONE) {
+    StoreStatus status;
+    fail(status, "listing quarantined messages");
+    throw StoreError(status.error);
+  }
+  return out;
 }
 
 std::vector<Contact> SqliteStateStore::contacts(std::string_view account) {

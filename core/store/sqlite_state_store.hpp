@@ -29,6 +29,9 @@ class SqliteStateStore final : public StateStore {
   std::optional<std::int64_t> inbox_put(std::string_view account, const boost::json::value& message,
                                         StoreStatus& status) override;
   StoreStatus dead_letter_put(const DeadLetter& letter) override;
+  StoreStatus quarantine_put(std::string_view message_key, std::string_view account,
+                             std::string_view report) override;
+  std::vector<std::string> quarantined_keys() override;
 
   std::vector<Contact> contacts(std::string_view account) override;
   std::vector<InboxEntry> inbox(std::string_view account) override;
@@ -56,6 +59,8 @@ class SqliteStateStore final : public StateStore {
   Statement contact_upsert_;
   Statement inbox_insert_;
   Statement dead_letter_insert_;
+  Statement quarantine_insert_;
+  Statement quarantine_list_;
   Statement contacts_list_;
   Statement inbox_list_;
   Statement dead_letters_list_;

@@ -79,6 +79,12 @@ class StateStore {
   virtual std::optional<std::int64_t> inbox_put(std::string_view account, const boost::json::value& message,
                                                 StoreStatus& status) = 0;
   virtual StoreStatus dead_letter_put(const DeadLetter& letter) = 0;
+  // Remembers a message that crashed the daemon by its key (crash::event_key / body_key), so a
+  // resent copy is refused; putting a key again keeps the first report.
+  virtual StoreStatus quarantine_put(std::string_view message_key, std::string_view account,
+                                     std::string_view report) = 0;
+  // Every quarantined message key. Control plane: throws StoreError.
+  virtual std::vector<std::string> quarantined_keys() = 0;
 
   // Inspection (oldest first); account empty = all accounts. Control plane: throws StoreError.
   virtual std::vector<Contact> contacts(std::string_view account) = 0;

@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <ctime>
 
+#include "common/json.hpp"
+
 namespace vumi::store {
 
 std::string iso8601_utc_ms(std::chrono::system_clock::time_point when) {
@@ -40,6 +42,30 @@ std::string random_contact_key() {
     key += kHex[byte & 0x0f];
   }
   return key;
+}
+
+// Checks upsert fields; returns the problem, or an empty string when they are usable.
+std::string contact_fields_problem(const boost::json::object& fields) {
+  for (const auto& field : fields) {
+    const std::string_view key = field.key();
+    const boost::json::value& value = field.value();
+    if (key == "msisdn" || key == "name" || key == "surname") {
+      if (!value.is_string()) {
+        return "contact field " + json::quoted(key) + " must be a string, not " +
+               std::string(json::type_name(value));
+      }
+    } else if (key == "extra") {
+      if (!value.is_object()) {
+        return "contact field \"extra\" must be an object, not " + std::string(json::type_name(value));
+      }
+    } else {
+      return "unknown contact field " + json::quoted(key) + " (expected msisdn, name, surname, extra)";
+    }
+  }
+  const boost::json::value* msisdn = fields.if_contains("msisdn");
+  if (msisdn == nullptr) return "contact field \"msisdn\" is required";
+  if (msisdn->as_string().empty()) return "contact field \"msisdn\" is empty";
+  return {};
 }
 
 }  // namespace vumi::store

@@ -1,6 +1,7 @@
-// Values the store generates: timestamps and contact keys.
+// Values the store generates (timestamps, contact keys) and the rules for contact fields.
 #pragma once
 
+#include <boost/json/object.hpp>
 #include <chrono>
 #include <string>
 
@@ -12,5 +13,8 @@ std::string now_iso8601_utc_ms();
 
 // 32 random lowercase hex characters (128 bits from SQLite's CSPRNG).
 std::string random_contact_key();
+
+// Why fields cannot be upserted as a contact (unknown field, wrong type, missing msisdn), or "".
+std::string contact_fields_problem(const boost::json::object& fields);
 
 }  // namespace vumi::store

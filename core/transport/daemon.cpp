@@ -12,6 +12,8 @@
 #include <utility>
 #include <zmq.hpp>
 
+#include "common/logging.hpp"
+#include "dispatch/crash_guard.hpp"
 #include "dispatch/dispatcher.hpp"
 #include "store/state_dir_lock.hpp"
 #include "store/state_store.hpp"
@@ -84,6 +86,7 @@ struct Daemon::Impl final : IngestHandler, DaemonControl {
   bool reloading = false;
   std::unique_ptr<store::StateDirLock> state_lock;  // declared before store: released after it closes
   std::unique_ptr<store::StateStore> store_;
+  std::unique_ptr<dispatch::CrashGuard> crash_guard;  // before the dispatcher: it outlives it
   std::optional<zmq::context_t> zmq_context;
   std::unique_ptr<CurveServer> curve;          // before the sockets: outlives them
   std::shared_ptr<const AccessPolicy> policy;  // the publishers' rights in use
@@ -121,6 +124,7 @@ int Daemon::Impl::run() {
   spdlog::info("stopped: {}", status());
   outbound->close();
   dispatcher.reset();
+  crash_guard.reset();
   ingest.reset();
   outbound.reset();
   curve.reset();
@@ -164,14 +168,20 @@ bool Daemon::Impl::start() {
         *zmq_context, config.outbound_bind,
         [&server](zmq::socket_t& s) { server.secure(s, SocketRole::outbound); }, std::move(filter));
     dispatcher = std::make_unique<dispatch::Dispatcher>(runtime_, *store_, *outbound);
+    // The previous run's crash (if any) becomes a dead letter before any message is read.
+    crash_guard = std::make_unique<dispatch::CrashGuard>(config.state_dir, *store_);
+    dispatcher->guard_crashes(*crash_guard);
+    crash_guard->arm(logging::current_format() == logging::Format::json);
     ingest = std::make_unique<IngestReader>(
         io_, *zmq_context, config.ingest_bind, config.limits.max_body_bytes, *this,
-        IngestReader::kDefaultBudget, [&server](zmq::socket_t& s) { server.secure(s, SocketRole::ingest); });
+        IngestReader::kDefaultBudget, [&server](zmq::socket_t& s) { server.secure(s, SocketRole::ingest); },
+        config.limits.max_ingest_queue_bytes);
     log_security(config);
   } catch (const std::exception& e) {
     spdlog::error("not started: {}", e.what());
     ingest.reset();
     dispatcher.reset();
+    crash_guard.reset();
     outbound.reset();
     curve.reset();
     zmq_context.reset();
@@ -248,6 +258,8 @@ void Daemon::Impl::swap_in(std::shared_ptr<dispatch::Runtime> next) {
   restart_needed("state_dir", old_config.state_dir.string(), new_config.state_dir.string());
   restart_needed("security.secret_key_file", old_config.security.secret_key_file.string(),
                  new_config.security.secret_key_file.string());
+  restart_needed("limits.max_ingest_queue_bytes", std::to_string(old_config.limits.max_ingest_queue_bytes),
+                 std::to_string(new_config.limits.max_ingest_queue_bytes));
   // New rights apply to new handshakes and to every later message of connected publishers.
   curve->replace_policy(new_config.security);
   policy = curve->policy();
@@ -257,6 +269,7 @@ void Daemon::Impl::swap_in(std::shared_ptr<dispatch::Runtime> next) {
   std::shared_ptr<dispatch::Runtime> old = std::exchange(runtime_, next);
   dispatcher->replace_runtime(next);
   ingest->set_max_body_bytes(new_config.limits.max_body_bytes);
+  crash_guard->refresh_modules();  // the new config may have loaded plugins
   if (status_interval_s() != old_interval) {
     status_timer.cancel();
     arm_status_timer();

@@ -8,12 +8,14 @@ namespace vumi::transport {
 
 IngestReader::IngestReader(boost::asio::io_context& io, zmq::context_t& context, const std::string& endpoint,
                            std::size_t max_body_bytes, IngestHandler& handler, std::size_t budget,
-                           const std::function<void(zmq::socket_t&)>& secure)
+                           const std::function<void(zmq::socket_t&)>& secure, std::size_t max_queue_bytes)
     : socket_(context, zmq::socket_type::sub),
       handler_(handler),
       budget_(budget == 0 ? 1 : budget),
       bad_frames_log_(std::chrono::seconds(5)) {
   apply_ingest_options(socket_, max_body_bytes);
+  // Before bind: libzmq gives each accepted connection the options the socket had at bind time.
+  socket_.set(zmq::sockopt::rcvhwm, ingest_receive_hwm(max_body_bytes, max_queue_bytes));
   for (std::string_view prefix : kTopicPrefixes) socket_.set(zmq::sockopt::subscribe, prefix);
   if (secure) secure(socket_);
   endpoint_ = bind_endpoint(socket_, "ingest", endpoint);

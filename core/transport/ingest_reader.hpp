@@ -11,6 +11,7 @@
 #include <zmq.hpp>
 
 #include "transport/rate_limited_log.hpp"
+#include "transport/socket_options.hpp"
 #include "transport/socket_watcher.hpp"
 
 namespace vumi::transport {
@@ -42,9 +43,11 @@ class IngestReader {
 
   // Creates the socket and binds it (throws std::runtime_error with the reason on failure).
   // secure (may be empty) is applied to the socket before it binds (CurveServer::secure).
+  // max_queue_bytes bounds what libzmq queues per publisher (ingest_receive_hwm); fixed at bind.
   IngestReader(boost::asio::io_context& io, zmq::context_t& context, const std::string& endpoint,
                std::size_t max_body_bytes, IngestHandler& handler, std::size_t budget = kDefaultBudget,
-               const std::function<void(zmq::socket_t&)>& secure = {});
+               const std::function<void(zmq::socket_t&)>& secure = {},
+               std::size_t max_queue_bytes = kDefaultIngestQueueBytes);
   ~IngestReader();
 
   // Starts reading on the io_context.

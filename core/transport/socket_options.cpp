@@ -29,6 +29,14 @@ std::string explain(const std::string& role, const std::string& endpoint, const 
 
 }  // namespace
 
+int ingest_receive_hwm(std::size_t max_body_bytes, std::size_t max_queue_bytes) {
+  const std::size_t largest = max_body_bytes + kMaxMessageSlackBytes;
+  const std::size_t messages = max_queue_bytes / largest;
+  if (messages < 1) return 1;
+  return messages > static_cast<std::size_t>(kIngestReceiveHwm) ? kIngestReceiveHwm
+                                                                : static_cast<int>(messages);
+}
+
 void apply_common_options(zmq::socket_t& socket, int linger_ms) {
   socket.set(zmq::sockopt::linger, linger_ms);
   socket.set(zmq::sockopt::tcp_keepalive, 1);

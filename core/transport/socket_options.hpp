@@ -11,12 +11,20 @@ namespace vumi::transport {
 // them visibly as too_large; anything larger makes libzmq drop the sending connection.
 constexpr std::size_t kMaxMessageSlackBytes = 64 * 1024;
 
-// Messages queued per peer on the ingest side before TCP back-pressure reaches the publisher.
+// Messages queued per peer on the ingest side before TCP back-pressure reaches the publisher, at
+// most (limits.max_ingest_queue_bytes lowers it for large messages: ingest_receive_hwm).
 constexpr int kIngestReceiveHwm = 100'000;
+// Bytes of ingest messages queued per peer unless limits.max_ingest_queue_bytes says otherwise.
+constexpr std::size_t kDefaultIngestQueueBytes = 256 * 1024 * 1024;
 // Messages queued per subscriber on the outbound side before sends to it count as undeliverable.
 constexpr int kOutboundSendHwm = 20'000;
 // How long closing a socket may wait to flush what is queued.
 constexpr int kDaemonLingerMs = 2'000;
+
+// The ingest ZMQ_RCVHWM for a byte bound per peer: libzmq counts its receive queue in messages,
+// so the bound holds for messages of the largest size it admits (max_body_bytes plus the slack).
+// Between 1 and kIngestReceiveHwm.
+int ingest_receive_hwm(std::size_t max_body_bytes, std::size_t max_queue_bytes);
 
 // Options shared by every socket: bounded linger, TCP keepalive and ZMTP heartbeats, so dead
 // peers are noticed and their queues released.

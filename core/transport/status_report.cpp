@@ -35,6 +35,7 @@ std::string status_line(const dispatch::Counters& dispatch, const IngestCounters
   add("rejected", rejected_total);
   if (!by_reason.empty()) out += " (" + by_reason + ")";
   add("dead_letters", dispatch.dead_letters);
+  if (dispatch.quarantined > 0) add("quarantined", dispatch.quarantined);
   add("outbound_sent", outbound.sent);
   add("undeliverable", outbound.undeliverable);
   add("outbound_failed", outbound.failed);

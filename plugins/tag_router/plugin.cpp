@@ -1,10 +1,12 @@
 // tag_router: routes an inbound user message on a "pool:tag" to the conversation that claims the tag.
 // Written only against the public SDK (vumi/plugin.hpp) and Boost.JSON.
+#include <algorithm>
 #include <boost/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 #include <vumi/plugin.hpp>
 
 #include "shared/plugin_support.hpp"
@@ -53,6 +55,38 @@ class TagRouter {
   static constexpr vumi_threading kThreading = VUMI_THREADING_REENTRANT;
 
   explicit TagRouter(vumi::sdk::Options) {}
+
+  // `check` and `run`: every routed tag is one of the account's tags and every target conversation
+  // is declared in the account (templated targets are known only per event and are not judged).
+  static void validate(vumi::sdk::StepCheck& check) {
+    const json::value config = json::parse(check.config_json());
+    const json::value account = json::parse(check.account_json());
+    const json::object& routes = config.at("routes").as_object();  // the schema requires it
+    const std::string key(account.at("key").as_string());
+    const json::array& tags = account.at("tags").as_array();
+    const json::object& conversations = account.at("conversations").as_object();
+    auto list = [](const auto& names) {
+      std::string out;
+      for (const auto& name : names) out += (out.empty() ? "" : ", ") + std::string(name);
+      return out.empty() ? std::string("none") : out;
+    };
+    std::vector<std::string_view> tag_names, declared;
+    for (const json::value& tag : tags) tag_names.push_back(tag.as_string());
+    for (const auto& conversation : conversations) declared.push_back(conversation.key());
+
+    for (const auto& [tag, target] : routes) {
+      const std::string path = "routes." + std::string(tag);
+      if (std::find(tag_names.begin(), tag_names.end(), tag) == tag_names.end())
+        check.error(path, "tag " + json::serialize(json::string(tag)) + " is not one of account \"" + key +
+                              "\"'s tags (" + list(tag_names) + ")");
+      const std::string_view conversation = target.as_string();
+      if (conversation.find("{{") != std::string_view::npos) continue;
+      if (!conversations.contains(conversation))
+        check.error(path, "conversation " + json::serialize(json::string(conversation)) +
+                              " is not declared in accounts." + key +
+                              ".conversations (declared: " + list(declared) + ")");
+    }
+  }
 
   StepResult handle(vumi::sdk::Call& call) {
     if (auto problem = not_inbound_message(kName, call.event_type())) return StepResult::fail(*problem);

@@ -1,4 +1,10 @@
 #include <gmock/gmock.h>
+#include <spdlog/logger.h>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
+
+#include <memory>
+#include <sstream>
 
 #include "dispatch_fixture.hpp"
 
@@ -154,6 +160,30 @@ TEST_F(DispatchTest, TemplatePointerToNothingFailsTheStepNamingIt) {
   EXPECT_TRUE(sink.with_prefix("event.").empty());
 }
 
+TEST_F(DispatchTest, RenderedConfigOutsideTheStepSchemaIsADeadLetterNamingThePath) {
+  // check accepts the template; only the event decides what it renders to.
+  start(config_with(R"(
+    "accounts": { "acct1": {
+      "conversations": { "poll1": "vxpolls" },
+      "routes": [ { "on": { "event_type": "poll_complete" }, "chain": [
+        { "handler": "emit", "config": { "event_type": "{{/event/event_data/kind}}" } } ] } ] } })"));
+  send_event("acct1", "vxpolls", "poll1", "poll_complete", boost::json::parse(R"({"kind":42})").as_object());
+  // The sentinel: its config renders valid, so the plugin runs.
+  send_event("acct1", "vxpolls", "poll1", "poll_complete",
+             boost::json::parse(R"({"kind":"fine"})").as_object());
+
+  auto letters = dead_letters();
+  ASSERT_EQ(letters.size(), 1u);
+  EXPECT_EQ(letters[0].reason, "step_failed");
+  EXPECT_EQ(letters[0].message,
+            "rendered config does not match the step schema: "
+            "accounts.acct1.routes[0].chain[0].config.event_type: expected string, got integer");
+  EXPECT_EQ(letters[0].step, "chain[0] (handler \"emit\")");
+  // The plugin never saw the bad config; the sentinel's config was valid and ran.
+  ASSERT_EQ(sink.with_prefix("event.").size(), 1u);
+  EXPECT_EQ(sink.with_prefix("event.")[0].body.at("event_type"), "fine");
+}
+
 TEST_F(DispatchTest, StopEndsTheChainSuccessfully) {
   start(config_with(R"(
     "accounts": { "acct1": {
@@ -163,6 +193,24 @@ TEST_F(DispatchTest, StopEndsTheChainSuccessfully) {
   send_event("acct1", "vxpolls", "poll1", "poll_complete");
   EXPECT_TRUE(sink.with_prefix("event.").empty());
   EXPECT_TRUE(dead_letters().empty());
+}
+
+TEST_F(DispatchTest, AStopLeavesADebugLineNamingRouteAndStep) {
+  start(config_with(R"(
+    "accounts": { "acct1": {
+      "conversations": { "poll1": "vxpolls" },
+      "routes": [ { "on": {}, "chain": [ { "handler": "noop" }, { "handler": "stop" } ] } ] } })"));
+  std::ostringstream captured;
+  auto previous = spdlog::default_logger();
+  auto logger = std::make_shared<spdlog::logger>("captured",
+                                                 std::make_shared<spdlog::sinks::ostream_sink_st>(captured));
+  logger->set_pattern("%l %v");
+  logger->set_level(spdlog::level::debug);
+  spdlog::set_default_logger(logger);
+  send_event("acct1", "vxpolls", "poll1", "poll_complete");
+  spdlog::set_default_logger(previous);
+  EXPECT_THAT(captured.str(), HasSubstr("debug route accounts.acct1.routes[0] stopped at "
+                                        "accounts.acct1.routes[0].chain[1] (handler \"stop\") for event "));
 }
 
 TEST_F(DispatchTest, RejectedMessagesAreCountedByReasonAndDeadLettered) {

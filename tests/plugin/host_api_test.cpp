@@ -30,7 +30,7 @@ TEST(HostApi, DescribesItselfAndOffersEveryService) {
   EXPECT_EQ(info->struct_size, sizeof(vumi_host_info));
   EXPECT_EQ(info->abi_major, VUMI_ABI_MAJOR);
   EXPECT_EQ(info->abi_minor, VUMI_ABI_MINOR);
-  EXPECT_STREQ(info->host_version, "vumi-dispatcher (ABI 1.0)");
+  EXPECT_STREQ(info->host_version, "vumi-dispatcher (ABI 1.1)");
 }
 
 TEST(HostApi, ServicesAreUnavailableWithoutPerEventServices) {

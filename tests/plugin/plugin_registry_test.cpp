@@ -37,7 +37,7 @@ std::string refusal_reason(const std::filesystem::path& file) {
 
 std::string size_reason(std::string_view prefix, std::size_t size, std::size_t required) {
   return std::string(prefix) + "descriptor is " + std::to_string(size) +
-         " bytes, ABI 1.0 requires at least " + std::to_string(required);
+         " bytes, ABI 1.1 requires at least " + std::to_string(required);
 }
 
 TEST(PluginRefusal, NotASharedObject) {
@@ -52,7 +52,8 @@ TEST(PluginRefusal, MissingFile) {
 }
 
 TEST(PluginRefusal, EntrySymbolMissing) {
-  EXPECT_EQ(refusal_reason(fixture("no_entry_symbol")), "entry symbol vumi_plugin_entry_v1 not found");
+  EXPECT_THAT(refusal_reason(fixture("no_entry_symbol")),
+              StartsWith("entry symbol vumi_plugin_entry_v1 not found; "));
 }
 
 TEST(PluginRefusal, EntryReturnsNull) {
@@ -64,12 +65,12 @@ TEST(PluginRefusal, OtherAbiMajor) {
 }
 
 TEST(PluginRefusal, NewerAbiMinor) {
-  EXPECT_EQ(refusal_reason(fixture("abi_minor_newer")), "plugin ABI 1.7, host supports up to 1.0");
+  EXPECT_EQ(refusal_reason(fixture("abi_minor_newer")), "plugin ABI 1.7, host supports up to 1.1");
 }
 
 TEST(PluginRefusal, DescriptorTooSmall) {
   EXPECT_EQ(refusal_reason(fixture("descriptor_too_small")),
-            size_reason("", offsetof(vumi_plugin_info, handler_count), VUMI_PLUGIN_INFO_V1_0_SIZE));
+            size_reason("", offsetof(vumi_plugin_info, handler_count), VUMI_PLUGIN_INFO_V1_1_SIZE));
 }
 
 TEST(PluginRefusal, MissingIdentity) {
@@ -89,7 +90,7 @@ TEST(PluginRefusal, NoHandlerTypes) {
 
 TEST(PluginRefusal, HandlerDescriptorTooSmall) {
   EXPECT_EQ(refusal_reason(fixture("handler_too_small")),
-            size_reason("handler #0: ", offsetof(vumi_handler_type, handle), VUMI_HANDLER_TYPE_V1_0_SIZE));
+            size_reason("handler #0: ", offsetof(vumi_handler_type, handle), VUMI_HANDLER_TYPE_V1_1_SIZE));
 }
 
 TEST(PluginRefusal, HandlerNameNotAnIdentifier) {

@@ -116,6 +116,7 @@ TEST_F(CreateContactTest, ContactsAreScopedToTheEventsAccount) {
 }
 
 TEST_F(CreateContactTest, RejectsBadMsisdnsWithoutWriting) {
+  host.check_configs(false);  // the handler's own defences, behind the host's schema check
   auto handler = make();
   const std::vector<std::pair<std::string, std::string>> cases = {
       {R"("12a45")",
@@ -140,6 +141,7 @@ TEST_F(CreateContactTest, RejectsBadMsisdnsWithoutWriting) {
 }
 
 TEST_F(CreateContactTest, RejectsBadStepConfigsWithoutWriting) {
+  host.check_configs(false);  // the handler's own defences, behind the host's schema check
   auto handler = make();
   const std::vector<std::pair<std::string, std::string>> cases = {
       {"{}", "config.fields: must be an object with at least \"msisdn\""},
@@ -163,6 +165,7 @@ TEST_F(CreateContactTest, RejectsBadStepConfigsWithoutWriting) {
 }
 
 TEST_F(CreateContactTest, RefusesAnUnknownPolicy) {
+  host.check_configs(false);  // the handler's own defences, behind the host's schema check
   auto created = host.try_instantiate("create_contact", R"({"on_existing":"merge"})");
   EXPECT_FALSE(created.handler);
   EXPECT_EQ(created.error, R"(options.on_existing: must be "update", "keep" or "fail", got "merge")");

@@ -25,7 +25,8 @@ std::string inbound(std::string tag = "12345") {
 
 class TagRouterTest : public vumi::plugin_tests::PluginTest {
  protected:
-  TagRouterTest() : PluginTest("tag_router") {}
+  // The daemon publishes only to conversations the account declares; so does the fake host.
+  TagRouterTest() : PluginTest("tag_router") { host.declare_account("acct1", {{"poll1", "vxpolls"}}); }
 };
 
 TEST_F(TagRouterTest, ReadmeTablesMatchTheDeclaredSchema) {
@@ -130,6 +131,7 @@ TEST_F(TagRouterTest, FailsWhenNeitherConfigNorAccountKnowsTheType) {
 }
 
 TEST_F(TagRouterTest, RejectsBadStepConfigs) {
+  host.check_configs(false);  // the handler's own defences, behind the host's schema check
   auto handler = make();
   const std::vector<std::pair<std::string, std::string>> cases = {
       {"{}", "config.routes: must be an object of \"pool:tag\" -> conversation_key"},

@@ -141,6 +141,20 @@ TEST_F(FakeHostTest, InstantiateReportsTheConstructorsMessage) {
   EXPECT_TRUE(host.logged("probe created"));  // the log service works during create()
 }
 
+TEST_F(FakeHostTest, OptionsAreCheckedAgainstTheSchemaAsTheDaemonChecksThem) {
+  auto created = host.try_instantiate("probe", R"({"refuse":1})");
+  EXPECT_FALSE(created.handler);
+  EXPECT_EQ(created.status, VUMI_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(created.error, "options.refuse: expected string, got integer");
+  auto unknown = host.try_instantiate("probe", R"({"unknown":true})");
+  EXPECT_EQ(unknown.error, "options: unknown key \"unknown\" (allowed: refuse)");
+  // Off: the handler's own defences see the value.
+  host.check_configs(false);
+  auto unchecked = host.try_instantiate("probe", R"({"refuse":1})");
+  EXPECT_FALSE(unchecked.handler);
+  EXPECT_NE(unchecked.error.find("not a string"), std::string::npos) << unchecked.error;
+}
+
 TEST_F(FakeHostTest, RunPassesEnvelopeFieldsAndCollectsOutput) {
   auto probe = host.instantiate("probe");
   auto run = probe.run(event(), R"({"event":true,"id":true})");
@@ -199,6 +213,10 @@ TEST_F(FakeHostTest, PublishRefusesBadTopicsAndBodies) {
   }
   auto run = probe.run(event(), R"({"publish":{"topic":"outbound.sms","body":"[1]"}})");
   EXPECT_EQ(run.output->at("publish"), "invalid_argument");
+  // Conversations: only those the account declares, as in the daemon.
+  run = probe.run(event(), R"({"publish":{"topic":"conversation.vxpolls.poll1","body":"{}"}})");
+  EXPECT_EQ(run.output->at("publish"), "invalid_argument");
+  host.declare_account("acct1", {{"poll1", "vxpolls"}});
   run = probe.run(event(), R"({"publish":{"topic":"conversation.vxpolls.poll1","body":"{}"}})");
   EXPECT_EQ(run.output->at("publish"), "ok");
   EXPECT_EQ(host.published().size(), 1u);
@@ -206,8 +224,7 @@ TEST_F(FakeHostTest, PublishRefusesBadTopicsAndBodies) {
 
 TEST_F(FakeHostTest, EmittedEventsAreCompletedForTheCurrentAccount) {
   auto probe = host.instantiate("probe");
-  auto run = probe.run(event(), R"({"emit":{"event_type":"unrouted_message","event_data":{"x":1},
-      "account_key":"someone_else"}})");
+  auto run = probe.run(event(), R"({"emit":{"event_type":"unrouted_message","event_data":{"x":1}}})");
   EXPECT_EQ(run.output->at("emit"), "ok");
   ASSERT_EQ(host.emitted().size(), 1u);
   const json::object& e = host.emitted()[0];
@@ -220,7 +237,8 @@ TEST_F(FakeHostTest, EmittedEventsAreCompletedForTheCurrentAccount) {
   EXPECT_EQ(e.at("depth"), 1);
 
   for (const char* bad : {R"({"event_data":{}})", R"({"event_type":"a.b","event_data":{}})",
-                          R"({"event_type":"x","event_data":[]})", R"("not an object")"}) {
+                          R"({"event_type":"x","event_data":[]})", R"("not an object")",
+                          R"({"event_type":"x","account_key":"someone_else"})"}) {  // as the daemon: refused
     json::object cfg{{"emit", bad}};
     EXPECT_EQ(probe.run(event(), json::serialize(cfg)).output->at("emit"), "invalid_argument") << bad;
   }
@@ -375,40 +393,62 @@ std::string load_error(FakeHost& host) {
   return "";
 }
 
-TEST(FakeHostLoad, RefusesBadDescriptorsWithTheReason) {
+TEST(FakeHostLoad, RefusesBadDescriptorsWithTheDaemonsReasons) {
   static const vumi_handler_type good = make_type("good");
   static const vumi_handler_type* const one[] = {&good};
   FakeHost host;
 
   g_info = make_info(one, 1);
   g_info.abi_major = 2;
-  EXPECT_EQ(load_error(host), "plugin \"crafted\": plugin ABI 2.0, host supports 1.0 to 1.0");
+  g_info.abi_minor = 0;
+  EXPECT_EQ(load_error(host), "plugin refused: plugin ABI 2.0, host supports 1.x");
   g_info = make_info(one, 1);
   g_info.abi_minor = VUMI_ABI_MINOR + 1;
-  EXPECT_NE(load_error(host).find("plugin ABI 1.1"), std::string::npos);
+  EXPECT_EQ(load_error(host), "plugin refused: plugin ABI 1.2, host supports up to 1.1");
   g_info = make_info(one, 1);
-  g_info.struct_size = VUMI_PLUGIN_INFO_V1_0_SIZE - 8;
-  EXPECT_NE(load_error(host).find("ABI 1.0 needs"), std::string::npos);
+  g_info.struct_size = VUMI_PLUGIN_INFO_V1_1_SIZE - 8;
+  EXPECT_EQ(load_error(host), "plugin refused: descriptor is 56 bytes, ABI 1.1 requires at least 64");
   g_info = make_info(one, 1);
   g_info.build_tag = nullptr;
-  EXPECT_EQ(load_error(host), "plugin \"crafted\": build_tag is null");
+  EXPECT_EQ(load_error(host), "plugin refused: build_tag is missing");
+  // The drifts the fake host once had: it accepted all of these, the daemon refuses them.
+  g_info = make_info(one, 1);
+  g_info.version = "";
+  EXPECT_EQ(load_error(host), "plugin refused: plugin version is missing");
+  g_info = make_info(one, 0);
+  EXPECT_EQ(load_error(host), "plugin refused: declares no handler types");
+  static vumi_handler_type bad_threading = make_type("bad_threading");
+  bad_threading.threading = 9;
+  static const vumi_handler_type* const threading[] = {&bad_threading};
+  g_info = make_info(threading, 1);
+  EXPECT_EQ(load_error(host), "plugin refused: handler \"bad_threading\": unknown threading model 9");
+  static vumi_handler_type bad_schema = make_type("bad_schema");
+  bad_schema.step_schema = R"({"type":"object","properties":{"to":{"type":"strng"}}})";
+  static const vumi_handler_type* const schema[] = {&bad_schema};
+  g_info = make_info(schema, 1);
+  EXPECT_EQ(load_error(host).rfind(
+                "plugin refused: handler \"bad_schema\": step_schema: properties.to.type: unknown type "
+                "\"strng\"",
+                0),
+            0u)
+      << load_error(host);
 
   static vumi_handler_type no_handle = make_type("no_handle");
   no_handle.handle = nullptr;
   static const vumi_handler_type* const bad[] = {&no_handle};
   g_info = make_info(bad, 1);
-  EXPECT_EQ(load_error(host), "plugin \"crafted\": handler 0 (\"no_handle\"): handle is null");
+  EXPECT_EQ(load_error(host), "plugin refused: handler \"no_handle\": handle() is NULL");
 
   static const vumi_handler_type* const twice[] = {&good, &good};
   g_info = make_info(twice, 2);
-  EXPECT_EQ(load_error(host), "plugin \"crafted\": handler 1: handler type \"good\" is already registered");
+  EXPECT_EQ(load_error(host), "plugin refused: handler type \"good\" is declared twice");
 
   g_info = make_info(one, 1);
   g_info.init = [](vumi_call* call, const vumi_host_api* api) {
     api->set_error(call, vumi::sdk::view("database missing"));
     return VUMI_ERR_UNAVAILABLE;
   };
-  EXPECT_EQ(load_error(host), "plugin \"crafted\": init failed (unavailable): database missing");
+  EXPECT_EQ(load_error(host), "plugin refused: init failed: database missing");
   EXPECT_THROW(host.handler_type("good"), FakeHostError);  // nothing of a refused plugin is kept
 
   g_info = make_info(one, 1);

@@ -11,10 +11,13 @@
 //     static constexpr vumi_threading kThreading = VUMI_THREADING_SERIAL;  // optional
 //     explicit Greet(vumi::sdk::Options options);       // may throw: refuses the instance
 //     vumi::sdk::StepResult handle(vumi::sdk::Call& call);  // may throw: fails the step
+//     static void validate(vumi::sdk::StepCheck& check);  // optional (ABI 1.1): config cross-checks
 //   };
 //   VUMI_PLUGIN("greeter", "1.0.0", Greet)
 //
 // Every exception is caught at the ABI boundary and turned into an error message for the host.
+// To build a plugin that also loads on older 1.x hosts, define VUMI_TARGET_ABI_MINOR (e.g. 0)
+// before including this header; features of newer minors (validate) then fail to compile.
 #ifndef VUMI_PLUGIN_HPP
 #define VUMI_PLUGIN_HPP
 
@@ -48,23 +51,7 @@ class HostError : public std::runtime_error {
 };
 
 inline const char* status_name(vumi_status s) {
-  switch (s) {
-    case VUMI_OK:
-      return "ok";
-    case VUMI_ERR_INVALID_ARGUMENT:
-      return "invalid_argument";
-    case VUMI_ERR_NOT_FOUND:
-      return "not_found";
-    case VUMI_ERR_CONFLICT:
-      return "conflict";
-    case VUMI_ERR_UNAVAILABLE:
-      return "unavailable";
-    case VUMI_ERR_LIMIT:
-      return "limit";
-    case VUMI_ERR_INTERNAL:
-      return "internal";
-  }
-  return "unknown";
+  return vumi_status_name(s);
 }
 
 // What a step returns: continue (output set through Call::set_output), stop, or fail.
@@ -202,6 +189,24 @@ class Call : public HostContext {
   const vumi_step_input* input_;
 };
 
+// What validate() receives (ABI 1.1): the step's config as written, the instance's options and the
+// account's declared configuration, all already valid against the schemas; error() reports one
+// problem at a path relative to the step's config.
+class StepCheck {
+ public:
+  explicit StepCheck(const vumi_validate_input* input) : input_(input) {}
+  std::string_view options_json() const { return str(input_->options_json); }
+  std::string_view config_json() const { return str(input_->config_json); }
+  std::string_view account_json() const { return str(input_->account_json); }
+  // path: "routes.longcode:12345", "keywords[2]", or "" for the config itself.
+  void error(std::string_view path, std::string_view message) const {
+    if (input_->add_error) input_->add_error(input_->errors, view(path), view(message));
+  }
+
+ private:
+  const vumi_validate_input* input_;
+};
+
 namespace detail {
 
 inline void report(vumi_call* call, const vumi_host_api* host, std::string_view message) {
@@ -214,7 +219,27 @@ concept HasThreading = requires {
 };
 
 template <class T>
+concept HasValidate = requires(StepCheck& check) {
+  T::validate(check);
+};
+
+template <class T>
 struct HandlerTrampolines {
+  static_assert(!HasValidate<T> || VUMI_TARGET_ABI_MINOR >= 1,
+                "validate() needs ABI 1.1; this plugin targets an older minor (VUMI_TARGET_ABI_MINOR)");
+  static vumi_status validate(vumi_call* call, const vumi_host_api* host,
+                              const vumi_validate_input* input) noexcept {
+    try {
+      StepCheck check(input);
+      T::validate(check);
+      return VUMI_OK;
+    } catch (const std::exception& e) {
+      report(call, host, std::string("exception in validate(): ") + e.what());
+    } catch (...) {
+      report(call, host, "unknown exception in validate()");
+    }
+    return VUMI_ERR_INTERNAL;
+  }
   static vumi_status create(vumi_call* call, const vumi_host_api* host, vumi_view options,
                             void** out) noexcept {
     try {
@@ -249,7 +274,7 @@ struct HandlerTrampolines {
   static const vumi_handler_type* type() {
     static const vumi_handler_type t = [] {
       vumi_handler_type h{};
-      h.struct_size = sizeof(vumi_handler_type);
+      h.struct_size = VUMI_TARGET_ABI_MINOR >= 1 ? VUMI_HANDLER_TYPE_V1_1_SIZE : VUMI_HANDLER_TYPE_V1_0_SIZE;
       h.name = T::kName;
       h.description = T::kDescription;
       h.options_schema = T::kOptionsSchema;
@@ -262,6 +287,7 @@ struct HandlerTrampolines {
       h.create = &create;
       h.destroy = &destroy;
       h.handle = &handle;
+      if constexpr (HasValidate<T>) h.validate = &validate;
       return h;
     }();
     return &t;
@@ -273,9 +299,9 @@ const vumi_plugin_info* plugin_info(const char* name, const char* version) noexc
   static const vumi_handler_type* const handlers[] = {HandlerTrampolines<Ts>::type()...};
   static const vumi_plugin_info info = [&] {
     vumi_plugin_info p{};
-    p.struct_size = sizeof(vumi_plugin_info);
+    p.struct_size = VUMI_TARGET_ABI_MINOR >= 1 ? VUMI_PLUGIN_INFO_V1_1_SIZE : VUMI_PLUGIN_INFO_V1_0_SIZE;
     p.abi_major = VUMI_ABI_MAJOR;
-    p.abi_minor = VUMI_ABI_MINOR;
+    p.abi_minor = VUMI_TARGET_ABI_MINOR;
     p.build_tag = VUMI_BUILD_TAG;
     p.name = name;
     p.version = version;
@@ -288,6 +314,8 @@ const vumi_plugin_info* plugin_info(const char* name, const char* version) noexc
 
 }  // namespace detail
 }  // namespace vumi::sdk
+
+static_assert(VUMI_TARGET_ABI_MINOR <= VUMI_ABI_MINOR, "VUMI_TARGET_ABI_MINOR is newer than this SDK's ABI");
 
 // Defines the plugin's exported entry function for the given handler classes.
 #define VUMI_PLUGIN(NAME, VERSION, ...)                                                                   \

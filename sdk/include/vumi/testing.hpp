@@ -1,29 +1,34 @@
-// A fake vumi host for unit-testing handlers without the daemon (header-only).
+// A fake vumi host for unit-testing handlers without the daemon.
 //
-// It depends only on plugin.h/plugin.hpp, the standard library and Boost.JSON, so a test binary
-// compiles the plugin's sources next to the test and links GoogleTest (or any framework) plus
-// Boost::json. Nothing of the dispatcher is needed.
+// Link vumi::sdk_testing (find_package(VumiSDK)): this header plus the host's own plugin checks
+// (vumi/host_checks.hpp), so a plugin is accepted or refused here with the daemon's exact words,
+// and options and step configs are checked against the declared schemas as the daemon checks them.
+// Nothing else of the dispatcher is needed.
 //
 //   #include <vumi/testing.hpp>
 //   vumi::testing::FakeHost host;
-//   host.load(&VUMI_PLUGIN_ENTRY_SYMBOL);           // handshake, descriptor checks, init()
+//   host.load_file("build/send_sms.so");            // dlopen, handshake, descriptor checks, init()
+//   // or host.load(&VUMI_PLUGIN_ENTRY_SYMBOL) with the plugin's sources compiled into the test
 //   auto sms = host.instantiate("send_sms", R"({"transport_name":"sms"})");
 //   auto run = sms.run(vumi::testing::make_event("acct1", "vxpolls", "poll1", "poll_complete", "{}"),
 //                      R"({"to_addr":"+27820000001","content":"Thanks!"})");
 //   // run.result, run.output, run.error; host.published(), host.emitted(), host.logs(),
 //   // host.contacts("acct1"), host.inbox("acct1"), host.metric("sent")
 //
+// Several plugins can be loaded into one FakeHost (and several FakeHosts into one test binary):
+// load_file() gives each plugin its own library image.
+//
 // What the fake host does NOT do, on purpose:
-//  - It does not render templates: step configs are given already rendered.
-//  - It does not validate options or step configs against the declared schema (`vumi-dispatcher
-//    check` does); they only have to be JSON objects, so tests can feed values the real host would
-//    reject and check the handler's own defences.
+//  - It does not render templates: step configs are given already rendered, and checked against
+//    the step schema as the daemon checks a rendered config (check_configs(false) turns the option
+//    and step-config checks off, to feed a handler values the host would refuse).
 //  - It does not dispatch emitted events or route published messages; it records them.
 // Services that act on account data answer VUMI_ERR_UNAVAILABLE outside handle(), as the real host.
 // Handlers made by a FakeHost must not outlive it.
 #ifndef VUMI_TESTING_HPP
 #define VUMI_TESTING_HPP
 
+#include <dlfcn.h>
 #include <vumi/plugin.h>
 
 #include <boost/json.hpp>
@@ -33,6 +38,7 @@
 #include <ctime>
 #include <deque>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <stdexcept>
@@ -40,6 +46,7 @@
 #include <string_view>
 #include <utility>
 #include <vector>
+#include <vumi/host_checks.hpp>
 #include <vumi/plugin.hpp>
 
 // The entry function of the plugin compiled into this test binary (defined by VUMI_PLUGIN).
@@ -110,6 +117,35 @@ inline bool is_identifier(std::string_view s) {
   return true;
 }
 
+// Applies patch to target as a JSON Merge Patch (RFC 7396): null removes a key, objects merge.
+inline void merge_patch(json::value& target, const json::value& patch) {
+  if (!patch.is_object()) {
+    target = patch;
+    return;
+  }
+  if (!target.is_object()) target = json::object{};
+  for (const auto& kv : patch.as_object()) {
+    if (kv.value().is_null())
+      target.as_object().erase(kv.key());
+    else
+      merge_patch(target.as_object()[kv.key()], kv.value());
+  }
+}
+
+// True when every string and key in v is at most max_bytes long.
+inline bool strings_within(const json::value& v, std::size_t max_bytes) {
+  if (v.is_string()) return v.as_string().size() <= max_bytes;
+  if (v.is_array()) {
+    for (const json::value& item : v.as_array())
+      if (!strings_within(item, max_bytes)) return false;
+  }
+  if (v.is_object()) {
+    for (const auto& kv : v.as_object())
+      if (kv.key().size() > max_bytes || !strings_within(kv.value(), max_bytes)) return false;
+  }
+  return true;
+}
+
 // Parses text that must be a JSON object; nullopt otherwise.
 inline std::optional<json::object> parse_object(std::string_view text) {
   boost::system::error_code ec;
@@ -169,10 +205,25 @@ class FakeHost {
   FakeHost(const FakeHost&) = delete;
   FakeHost& operator=(const FakeHost&) = delete;
 
-  // Handshakes with a plugin entry function, checks its descriptor like the real loader (ABI
-  // major, minor not newer, sizes, required fields, duplicate handler names) and calls init().
-  // Throws FakeHostError with the reason on refusal.
+  // Handshakes with a plugin entry function, checks its descriptor with the daemon's own checks
+  // (vumi/host_checks.hpp) and calls init(). Throws FakeHostError("plugin refused: <the daemon's
+  // reason>") on refusal.
   const vumi_plugin_info& load(vumi_plugin_entry_fn entry);
+  // Opens a built plugin (.so) and loads it as load() does; the library stays open while this
+  // host lives. Throws FakeHostError("<file>: <reason>") when it cannot be opened or is refused.
+  const vumi_plugin_info& load_file(const std::string& file);
+
+  // Whether instantiate() checks options and run() checks step configs against the declared
+  // schemas, as the daemon does (on by default).
+  void check_configs(bool on) { check_configs_ = on; }
+
+  // The daemon's decode limits (config "limits"), applied to emitted events; defaults as the daemon's.
+  struct Limits {
+    std::size_t max_body_bytes = 1024 * 1024;
+    std::size_t max_depth = 64;
+    std::size_t max_string_bytes = 64 * 1024;
+  };
+  void set_limits(const Limits& limits) { limits_ = limits; }
 
   // The loaded handler type with that name; throws FakeHostError when there is none.
   const vumi_handler_type& handler_type(std::string_view name) const;
@@ -200,9 +251,13 @@ class FakeHost {
   const std::vector<LogLine>& logs() const { return logs_; }
   bool logged(std::string_view needle) const;
   const std::vector<PublishedMessage>& published() const { return published_; }
-  // Emitted events, completed as the host would: account_key, conversation_type/key defaulted
-  // to the parent's, causation_id = parent event_id, depth = parent depth + 1.
+  // Emitted events, normalised as the daemon does: account_key, conversation_key (default the
+  // parent's) and conversation_type (the account's declared type of that conversation, else the
+  // parent's), event_type, a fresh event_id, timestamp, event_data (default {}), causation_id =
+  // parent event_id, depth = parent depth + 1; nothing else.
   const std::vector<json::object>& emitted() const { return emitted_; }
+  // A counter, by the name the plugin gave ("sent", summed over handler types) or by the daemon's
+  // full name ("<handler_type>.<name>", the keys of metrics()).
   std::int64_t metric(std::string_view name) const;
   const std::map<std::string, std::int64_t, std::less<>>& metrics() const { return metrics_; }
   // Forgets logs, published messages, emitted events and metrics (keeps contacts and inbox).
@@ -259,10 +314,25 @@ class FakeHost {
   static void svc_new_id(vumi_call* call, char out[33]) noexcept;
   static vumi_status svc_account_json(vumi_call* call, vumi_view* out) noexcept;
 
+  struct LoadedType {
+    vumi_handler_type abi{};  // host-sized copy, as the daemon keeps it
+    json::value options_schema;
+    json::value step_schema;
+  };
+  struct Library {
+    void* handle = nullptr;
+    ~Library() {
+      if (handle) dlclose(handle);
+    }
+  };
+
   vumi_host_api api_{};
   vumi_host_info info_{};
-  std::vector<const vumi_plugin_info*> plugins_;
-  std::map<std::string, const vumi_handler_type*, std::less<>> types_;
+  bool check_configs_ = true;
+  Limits limits_;
+  std::vector<std::unique_ptr<Library>> libraries_;  // declared first: closed after shutdown()
+  std::deque<vumi_plugin_info> plugins_;             // a deque: load() hands out references
+  std::map<std::string, LoadedType, std::less<>> types_;
   std::map<std::string, vumi_status> failures_;
   std::vector<LogLine> logs_;
   std::vector<PublishedMessage> published_;
@@ -399,83 +469,106 @@ inline FakeHost::FakeHost() {
 }
 
 inline FakeHost::~FakeHost() {
-  for (const vumi_plugin_info* p : plugins_)
-    if (p->shutdown) p->shutdown();
+  for (const vumi_plugin_info& p : plugins_)
+    if (p.shutdown) p.shutdown();
 }
 
 inline const vumi_plugin_info& FakeHost::load(vumi_plugin_entry_fn entry) {
   if (!entry) throw FakeHostError("plugin entry function is null");
-  const vumi_plugin_info* p = entry(&info_);
-  if (!p) throw FakeHostError("plugin entry function returned no descriptor");
-  const std::string who = p->struct_size >= offsetof(vumi_plugin_info, name) + sizeof(p->name) && p->name
-                              ? std::string("plugin \"") + p->name + "\""
-                              : std::string("plugin");
-  if (p->struct_size < offsetof(vumi_plugin_info, abi_minor) + sizeof(p->abi_minor))
-    throw FakeHostError(who + ": descriptor of " + std::to_string(p->struct_size) +
-                        " bytes has no ABI version");
-  if (p->abi_major != VUMI_ABI_MAJOR || p->abi_minor > VUMI_ABI_MINOR)
-    throw FakeHostError(who + ": plugin ABI " + std::to_string(p->abi_major) + "." +
-                        std::to_string(p->abi_minor) + ", host supports " + std::to_string(VUMI_ABI_MAJOR) +
-                        ".0 to " + std::to_string(VUMI_ABI_MAJOR) + "." + std::to_string(VUMI_ABI_MINOR));
-  if (p->struct_size < VUMI_PLUGIN_INFO_V1_0_SIZE)
-    throw FakeHostError(who + ": descriptor is " + std::to_string(p->struct_size) + " bytes, ABI 1.0 needs " +
-                        std::to_string(VUMI_PLUGIN_INFO_V1_0_SIZE));
-  if (!p->build_tag) throw FakeHostError(who + ": build_tag is null");
-  if (!p->name || !detail::is_identifier(p->name)) throw FakeHostError(who + ": name is not an identifier");
-  if (!p->version) throw FakeHostError(who + ": version is null");
-  if (p->handler_count > 0 && !p->handlers) throw FakeHostError(who + ": handlers is null");
-  std::set<std::string, std::less<>> names;
-  for (std::uint32_t i = 0; i < p->handler_count; ++i) {
-    const vumi_handler_type* h = p->handlers[i];
-    const std::string where = who + ": handler " + std::to_string(i);
-    if (!h) throw FakeHostError(where + " is null");
-    if (h->struct_size < VUMI_HANDLER_TYPE_V1_0_SIZE)
-      throw FakeHostError(where + ": descriptor is " + std::to_string(h->struct_size) +
-                          " bytes, ABI 1.0 needs " + std::to_string(VUMI_HANDLER_TYPE_V1_0_SIZE));
-    if (!h->name || !detail::is_identifier(h->name))
-      throw FakeHostError(where + ": name is not an identifier");
-    if (!h->handle) throw FakeHostError(where + " (\"" + h->name + "\"): handle is null");
-    if (h->create && !h->destroy)
-      throw FakeHostError(where + " (\"" + h->name + "\"): create without destroy");
-    for (const char* schema : {h->options_schema, h->step_schema})
-      if (schema && !detail::parse_object(schema))
-        throw FakeHostError(where + " (\"" + h->name + "\"): a schema is not a JSON object");
-    if (types_.count(h->name) || !names.insert(h->name).second)
-      throw FakeHostError(where + ": handler type \"" + h->name + "\" is already registered");
+  const vumi_plugin_info* raw = nullptr;
+  try {
+    raw = entry(&info_);
+  } catch (const std::exception& e) {
+    throw FakeHostError("plugin refused: entry function " VUMI_PLUGIN_ENTRY_NAME " threw an exception: " +
+                        std::string(e.what()));
   }
-  if (p->init) {
+  vumi_plugin_info info{};
+  std::vector<vumi::host_checks::CheckedHandlerType> types;
+  try {
+    info = vumi::host_checks::read_plugin_info(raw);
+    for (const vumi_plugin_info& other : plugins_)
+      if (std::string_view(other.name) == info.name)
+        throw vumi::host_checks::Refused("plugin \"" + std::string(info.name) + "\" is already loaded");
+    types = vumi::host_checks::read_handler_types(info);
+    for (const auto& type : types)
+      if (types_.count(type.name))
+        throw vumi::host_checks::Refused("handler type \"" + type.name + "\" is already registered");
+  } catch (const vumi::host_checks::Refused& refused) {
+    throw FakeHostError(std::string("plugin refused: ") + refused.what());
+  }
+  if (info.init) {
     FakeCall call;
     call.host = this;
-    const vumi_status s = p->init(call.raw(), &api_);
+    vumi_status s = VUMI_ERR_INTERNAL;
+    try {
+      s = info.init(call.raw(), &api_);
+    } catch (const std::exception& e) {
+      throw FakeHostError(std::string("plugin refused: init failed: it threw an exception: ") + e.what());
+    }
     if (s != VUMI_OK)
-      throw FakeHostError(who + ": init failed (" + vumi::sdk::status_name(s) + "): " + call.error);
+      throw FakeHostError("plugin refused: init failed: " +
+                          (call.error.empty()
+                               ? "returned " + std::string(vumi_status_name(s)) + " without a message"
+                               : call.error));
   }
-  for (std::uint32_t i = 0; i < p->handler_count; ++i) types_[p->handlers[i]->name] = p->handlers[i];
-  plugins_.push_back(p);
-  return *p;
+  for (auto& type : types)
+    types_[type.name] = LoadedType{type.abi, std::move(type.options_schema), std::move(type.step_schema)};
+  plugins_.push_back(info);
+  return plugins_.back();
+}
+
+inline const vumi_plugin_info& FakeHost::load_file(const std::string& file) {
+  // RTLD_LOCAL: each plugin keeps its own symbols, so several load side by side.
+  auto library = std::make_unique<Library>();
+  library->handle = dlopen(file.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (!library->handle) {
+    const char* why = dlerror();
+    throw FakeHostError(file + ": not a loadable shared object: " + (why ? why : "unknown error"));
+  }
+  void* entry = dlsym(library->handle, VUMI_PLUGIN_ENTRY_NAME);
+  if (!entry)
+    throw FakeHostError(file + ": " + vumi::host_checks::missing_entry_reason([&](const std::string& symbol) {
+                          return dlsym(library->handle, symbol.c_str()) != nullptr;
+                        }));
+  libraries_.push_back(std::move(library));
+  try {
+    return load(reinterpret_cast<vumi_plugin_entry_fn>(entry));
+  } catch (const FakeHostError& e) {
+    throw FakeHostError(file + ": " + e.what());
+  }
 }
 
 inline const vumi_handler_type& FakeHost::handler_type(std::string_view name) const {
   auto it = types_.find(name);
   if (it == types_.end()) throw FakeHostError("no handler type \"" + std::string(name) + "\" is loaded");
-  return *it->second;
+  return it->second.abi;
 }
 
 inline json::object FakeHost::options_schema(std::string_view type_name) const {
-  const char* s = handler_type(type_name).options_schema;
-  return s ? *detail::parse_object(s) : json::object{{"type", "object"}, {"properties", json::object{}}};
+  handler_type(type_name);
+  return types_.find(type_name)->second.options_schema.as_object();
 }
 
 inline json::object FakeHost::step_schema(std::string_view type_name) const {
-  const char* s = handler_type(type_name).step_schema;
-  return s ? *detail::parse_object(s) : json::object{{"type", "object"}, {"properties", json::object{}}};
+  handler_type(type_name);
+  return types_.find(type_name)->second.step_schema.as_object();
 }
 
 inline FakeHost::Created FakeHost::try_instantiate(std::string_view type_name,
                                                    std::string_view options_json) {
   const vumi_handler_type& type = handler_type(type_name);
-  detail::parse_object_or_throw(options_json, "options");
+  const json::object options = detail::parse_object_or_throw(options_json, "options");
   Created created;
+  if (check_configs_) {  // as `check` and `run` do before create()
+    const auto problems =
+        vumi::host_checks::validate(options, types_.find(type_name)->second.options_schema, "options", false);
+    if (!problems.empty()) {
+      created.status = VUMI_ERR_INVALID_ARGUMENT;
+      for (const auto& [path, message] : problems)
+        created.error += (created.error.empty() ? "" : "; ") + path + ": " + message;
+      return created;
+    }
+  }
   void* instance = nullptr;
   if (type.create) {
     FakeCall call;
@@ -517,7 +610,19 @@ inline StepRun FakeHost::run_step(const vumi_handler_type& type, void* instance,
   if (auto* d = step.event.if_contains("depth"); d && d->is_int64() && d->as_int64() >= 0)
     step.depth = static_cast<std::uint32_t>(d->as_int64());
   step.event_text = json::serialize(step.event);
-  detail::parse_object_or_throw(config_json, "step config");
+  const json::object config = detail::parse_object_or_throw(config_json, "step config");
+  if (check_configs_) {  // as the daemon checks a rendered step config before handle()
+    const auto problems =
+        vumi::host_checks::validate(config, types_.find(type.name)->second.step_schema, "config", false);
+    if (!problems.empty()) {
+      StepRun refused;
+      refused.result = VUMI_STEP_FAIL;
+      refused.error = "rendered config does not match the step schema: ";
+      for (std::size_t i = 0; i < problems.size(); ++i)
+        refused.error += (i ? "; " : "") + problems[i].first + ": " + problems[i].second;
+      return refused;
+    }
+  }
 
   vumi_step_input input{};
   input.struct_size = sizeof(vumi_step_input);
@@ -587,8 +692,12 @@ inline bool FakeHost::logged(std::string_view needle) const {
 }
 
 inline std::int64_t FakeHost::metric(std::string_view name) const {
-  auto it = metrics_.find(name);
-  return it == metrics_.end() ? 0 : it->second;
+  std::int64_t total = 0;
+  for (const auto& [key, value] : metrics_)
+    if (key == name ||
+        (key.size() > name.size() && key.ends_with(name) && key[key.size() - name.size() - 1] == '.'))
+      total += value;
+  return total;
 }
 
 inline void FakeHost::clear_effects() {
@@ -670,7 +779,12 @@ inline vumi_status FakeHost::upsert(const std::string& account, std::string_view
     accounts_[account].contacts.push_back({std::move(c)});
     existing = &accounts_[account].contacts.back().contact;
   }
-  for (const auto& kv : *fields) (*existing)[kv.key()] = kv.value();
+  for (const auto& kv : *fields) {
+    if (kv.key() == "extra")  // merged as a JSON Merge Patch (RFC 7396), as the daemon's store does
+      detail::merge_patch((*existing)["extra"], kv.value());
+    else
+      (*existing)[kv.key()] = kv.value();
+  }
   (*existing)["updated_at"] = now;
   out = *existing;
   return VUMI_OK;
@@ -718,23 +832,54 @@ inline vumi_status FakeHost::svc_emit_event(vumi_call* call, vumi_view event_jso
     FakeCall& c = FakeCall::from(call);
     if (!c.step) return VUMI_ERR_UNAVAILABLE;
     if (auto s = c.host->injected("emit_event")) return *s;
-    auto e = detail::parse_object(vumi::sdk::str(event_json));
-    if (!e) return VUMI_ERR_INVALID_ARGUMENT;
+    // As the daemon reads an emitted event: within its decode limits, event_type an identifier,
+    // conversation_type/key optional identifiers, event_data an optional object, account_key (if
+    // given) the current account's.
+    const std::string_view text = vumi::sdk::str(event_json);
+    if (text.size() > c.host->limits_.max_body_bytes) return VUMI_ERR_INVALID_ARGUMENT;
+    boost::system::error_code ec;
+    json::parse_options options;
+    options.max_depth = c.host->limits_.max_depth;
+    json::value parsed = json::parse(text, ec, {}, options);
+    if (ec || !parsed.is_object() || !detail::strings_within(parsed, c.host->limits_.max_string_bytes))
+      return VUMI_ERR_INVALID_ARGUMENT;
+    json::object* e = &parsed.as_object();
     auto* type = e->if_contains("event_type");
-    auto* data = e->if_contains("event_data");
-    if (!type || !type->is_string() || !detail::is_identifier(type->as_string()) || !data ||
-        !data->is_object())
+    if (!type || !type->is_string() || !detail::is_identifier(type->as_string()))
       return VUMI_ERR_INVALID_ARGUMENT;
     for (const char* key : {"conversation_type", "conversation_key"}) {
       auto* v = e->if_contains(key);
       if (v && (!v->is_string() || !detail::is_identifier(v->as_string()))) return VUMI_ERR_INVALID_ARGUMENT;
     }
-    if (!e->contains("conversation_type")) (*e)["conversation_type"] = c.step->conversation_type;
+    if (auto* data = e->if_contains("event_data"); data && !data->is_object())
+      return VUMI_ERR_INVALID_ARGUMENT;
+    if (!e->contains("event_data")) (*e)["event_data"] = json::object{};
+    if (auto* account = e->if_contains("account_key");
+        account && (!account->is_string() || account->as_string() != c.step->account_key))
+      return VUMI_ERR_INVALID_ARGUMENT;  // a handler cannot emit for another account
     if (!e->contains("conversation_key")) (*e)["conversation_key"] = c.step->conversation_key;
-    (*e)["account_key"] = c.step->account_key;  // a handler cannot emit for another account
-    (*e)["causation_id"] = c.step->event_id;
-    (*e)["depth"] = c.step->depth + 1;
-    c.host->emitted_.push_back(std::move(*e));
+    if (!e->contains("conversation_type")) {
+      // Another of the account's conversations has its declared type, as in the daemon.
+      const std::string key(e->at("conversation_key").as_string());
+      std::string type_of_key = c.step->conversation_type;
+      auto account = c.host->accounts_.find(c.step->account_key);
+      if (key != c.step->conversation_key && account != c.host->accounts_.end()) {
+        auto declared = account->second.conversations.find(key);
+        if (declared != account->second.conversations.end()) type_of_key = declared->second;
+      }
+      (*e)["conversation_type"] = type_of_key;
+    }
+    // The daemon's normalised envelope: these keys only.
+    json::object normalised{{"account_key", c.step->account_key},
+                            {"conversation_key", e->at("conversation_key")},
+                            {"conversation_type", e->at("conversation_type")},
+                            {"event_type", e->at("event_type")},
+                            {"event_id", c.host->new_id()},
+                            {"timestamp", detail::utc_now_vumi()},
+                            {"event_data", e->at("event_data")},
+                            {"causation_id", c.step->event_id},
+                            {"depth", c.step->depth + 1}};
+    c.host->emitted_.push_back(std::move(normalised));
     return VUMI_OK;
   } catch (...) {
     return VUMI_ERR_INTERNAL;
@@ -747,19 +892,30 @@ inline vumi_status FakeHost::svc_publish(vumi_call* call, vumi_view topic, vumi_
     if (!c.step) return VUMI_ERR_UNAVAILABLE;
     if (auto s = c.host->injected("publish")) return *s;
     const std::string t(vumi::sdk::str(topic));
-    // Topic parts are identifiers separated by '.', starting with a known outbound kind.
-    std::size_t start = 0, parts = 0;
-    while (true) {
+    // As the daemon: outbound.<transport>, conversation.<type>.<key> of a conversation the
+    // account declares (declare_account), event.<the current account>.<type>.<event_type>.
+    std::vector<std::string> parts;
+    for (std::size_t start = 0;;) {
       const std::size_t dot = t.find('.', start);
-      const std::string part = t.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
-      if (!detail::is_identifier(part)) return VUMI_ERR_INVALID_ARGUMENT;
-      ++parts;
+      parts.push_back(t.substr(start, dot == std::string::npos ? std::string::npos : dot - start));
       if (dot == std::string::npos) break;
       start = dot + 1;
     }
-    const bool known =
-        (t.rfind("outbound.", 0) == 0 && parts == 2) || (t.rfind("conversation.", 0) == 0 && parts == 3);
-    if (!known) return VUMI_ERR_INVALID_ARGUMENT;
+    for (std::size_t i = 1; i < parts.size(); ++i)
+      if (!detail::is_identifier(parts[i])) return VUMI_ERR_INVALID_ARGUMENT;
+    bool allowed = false;
+    if (parts[0] == "outbound") {
+      allowed = parts.size() == 2;
+    } else if (parts[0] == "conversation" && parts.size() == 3) {
+      auto account = c.host->accounts_.find(c.step->account_key);
+      if (account != c.host->accounts_.end()) {
+        auto declared = account->second.conversations.find(parts[2]);
+        allowed = declared != account->second.conversations.end() && declared->second == parts[1];
+      }
+    } else if (parts[0] == "event" && parts.size() == 4) {
+      allowed = parts[1] == c.step->account_key;
+    }
+    if (!allowed) return VUMI_ERR_INVALID_ARGUMENT;
     auto body = detail::parse_object(vumi::sdk::str(body_json));
     if (!body) return VUMI_ERR_INVALID_ARGUMENT;
     c.host->published_.push_back({c.step->account_key, t, std::move(*body)});
@@ -836,7 +992,10 @@ inline vumi_status FakeHost::svc_inbox_put(vumi_call* call, vumi_view message_js
 
 inline void FakeHost::svc_metric_add(vumi_call* call, vumi_view name, std::int64_t delta) noexcept {
   try {
-    FakeCall::from(call).host->metrics_[std::string(vumi::sdk::str(name))] += delta;
+    // Named as the daemon names it: "<handler_type>.<name>".
+    FakeCall& c = FakeCall::from(call);
+    if (!c.step) return;  // ignored outside handle(), as the daemon does
+    c.host->metrics_[c.handler_type + "." + std::string(vumi::sdk::str(name))] += delta;
   } catch (...) {
   }
 }

@@ -1,0 +1,124 @@
+// The crash handler in a forked child (GoogleTest death tests): what it writes to the log and to
+// the crash record, read back here as the next start would.
+#include "crash/crash_handler.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <filesystem>
+#include <random>
+
+#include "crash/crash_record.hpp"
+#include "crash/in_flight.hpp"
+#include "crash/message_key.hpp"
+#include "crash/quarantine_list.hpp"
+
+namespace vumi::crash {
+namespace {
+
+using ::testing::HasSubstr;
+
+class TempDir {
+ public:
+  TempDir() {
+    std::random_device rd;
+    path_ = std::filesystem::temp_directory_path() / ("vumi-crash-test-" + std::to_string(rd()));
+    std::filesystem::create_directories(path_);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+int* volatile g_null = nullptr;
+
+[[noreturn]] void crash_in_step(const std::filesystem::path& dir, bool json_log) {
+  static CrashRecordFile record(dir);
+  static InFlight in_flight;
+  install_crash_handler(record.layout(), in_flight, json_log);
+  static const std::string topic = "event.acct1.survey.ping";
+  static const std::string body = R"({"event_id":"e-1","event_data":{"crash":true}})";
+  in_flight.begin_message(topic, body);
+  in_flight.set_message_event_id("e-1");
+  in_flight.begin_event("acct1", "e-1");
+  in_flight.begin_step("some_plugin", "some_type", "boom", "accounts.acct1.routes[0]",
+                       "accounts.acct1.routes[0].chain[1]");
+  *g_null = 1;
+  std::abort();  // not reached
+}
+
+TEST(CrashHandler, SegfaultInAStepIsLoggedAndRecorded) {
+#if defined(__SANITIZE_ADDRESS__)
+  GTEST_SKIP() << "AddressSanitizer handles SIGSEGV itself";
+#endif
+  TempDir dir;
+  EXPECT_EXIT(
+      crash_in_step(dir.path(), false), ::testing::KilledBySignal(SIGSEGV),
+      "critical crash: SIGSEGV \\(address 0x0\\) in plugin \"some_plugin\" handler type \"some_type\" "
+      "handler \"boom\" \\(account \"acct1\", event \"e-1\", route \"accounts.acct1.routes\\[0\\]\", "
+      "step \"accounts.acct1.routes\\[0\\].chain\\[1\\]\"");
+  CrashRecordFile record(dir.path());
+  const auto crash = record.previous_crash();
+  ASSERT_TRUE(crash);
+  EXPECT_EQ(crash->signal, SIGSEGV);
+  EXPECT_TRUE(crash->on_dispatch_thread);
+  EXPECT_EQ(crash->message_key, "event:e-1");
+  EXPECT_EQ(crash->plugin, "some_plugin");
+  EXPECT_EQ(crash->handler_name, "boom");
+  EXPECT_EQ(crash->step, "accounts.acct1.routes[0].chain[1]");
+  EXPECT_EQ(crash->body, R"({"event_id":"e-1","event_data":{"crash":true}})");
+  ASSERT_FALSE(crash->frames.empty());
+  const auto lines = crash->backtrace();
+  EXPECT_THAT(lines.front(), HasSubstr("crash_in_step")) << lines.front();
+  EXPECT_THAT(crash->summary(), HasSubstr(R"(handler "boom")"));
+
+  record.clear();
+  EXPECT_FALSE(record.previous_crash());
+}
+
+TEST(CrashHandler, JsonLogLinesAreJsonObjects) {
+#if defined(__SANITIZE_ADDRESS__)
+  GTEST_SKIP() << "AddressSanitizer handles SIGSEGV itself";
+#endif
+  TempDir dir;
+  EXPECT_EXIT(crash_in_step(dir.path(), true), ::testing::KilledBySignal(SIGSEGV),
+              "\\{\"time\":\"[0-9-]+T[0-9:.]+Z\",\"level\":\"critical\",\"msg\":\"crash: SIGSEGV .*handler "
+              "\\\\\"boom\\\\\"");
+}
+
+TEST(MessageKey, EventIdWhenCarriedOtherwiseAStableHashOfTopicAndBody) {
+  EXPECT_EQ(event_key("abc"), "event:abc");
+  const std::string key = body_key("event.a.b.c", R"({"x":1})");
+  EXPECT_EQ(key.size(), 5u + 16u);
+  EXPECT_EQ(key, body_key("event.a.b.c", R"({"x":1})"));
+  EXPECT_NE(key, body_key("event.a.b.c", R"({"x":2})"));
+  // The separator keeps topic and body apart.
+  EXPECT_NE(message_hash("ab", "c"), message_hash("a", "bc"));
+  // Keys are stored in quarantined_messages: the hash must not change between versions.
+  EXPECT_EQ(body_key("event.acct1.survey.ping", R"({"n":1})"), "body:8cc787e924100d71");
+  char out[kMaxKeyBytes];
+  EXPECT_EQ(std::string(out, write_key(out, "", "t", "b")), body_key("t", "b"));
+}
+
+TEST(QuarantineList, MatchesEventIdsAndBodiesOnlyForHeldKeys) {
+  QuarantineList list;
+  EXPECT_TRUE(list.empty());
+  EXPECT_FALSE(list.match_event("e-1"));
+  EXPECT_TRUE(list.add("event:e-1"));
+  EXPECT_TRUE(list.add(body_key("t", "b")));
+  EXPECT_FALSE(list.add("garbage"));
+  EXPECT_EQ(list.size(), 2u);
+  EXPECT_EQ(list.match_event("e-1"), "event:e-1");
+  EXPECT_FALSE(list.match_event("e-2"));
+  EXPECT_EQ(list.match_body("t", "b"), body_key("t", "b"));
+  EXPECT_FALSE(list.match_body("t", "c"));
+}
+
+}  // namespace
+}  // namespace vumi::crash
