@@ -68,6 +68,12 @@ class SandboxStore final : public store::StateStore {
   std::vector<store::Contact> contacts(std::string_view) override { return {}; }
   std::vector<store::InboxEntry> inbox(std::string_view) override { return {}; }
   std::vector<store::DeadLetter> dead_letters(std::string_view) override { return {}; }
+  store::StoreStatus quarantine_put(std::string_view, std::string_view, std::string_view) override {
+    return {};
+  }
+  std::vector<std::string> quarantined_keys() override {
+    return reads_ ? reads_->quarantined_keys() : std::vector<std::string>{};
+  }
   store::StoreStatus begin_batch() override { return {}; }
   store::StoreStatus commit_batch() override { return {}; }
 
