@@ -1,42 +1,16 @@
 // `vumi-dispatcher check -c FILE`: every config and plugin problem, each named by its JSON path.
-#include <boost/json/serialize.hpp>
 #include <exception>
 #include <iostream>
 
 #include "cli/commands.hpp"
 #include "cli/config_source.hpp"
 #include "common/json.hpp"
-#include "plugin/handler_instance.hpp"
-#include "plugin/plugin_registry.hpp"
+#include "dispatch/runtime.hpp"
 #include "transport/curve_keys.hpp"
 
 namespace vumi::cli {
 
 namespace {
-
-// True when an error was already reported at path or below it ("handlers.sms", "handlers.sms.type").
-bool has_error_under(const std::vector<config::ConfigError>& errors, const std::string& path) {
-  for (const auto& e : errors) {
-    if (e.path.starts_with(path) && (e.path.size() == path.size() || e.path[path.size()] == '.')) return true;
-  }
-  return false;
-}
-
-// Creates (and at once destroys) each valid handler instance, so refusals by the plugin show up now.
-void try_create_instances(const config::Config& cfg, const plugin::PluginRegistry& registry,
-                          std::vector<config::ConfigError>& errors) {
-  for (const auto& handler : cfg.handlers) {
-    if (has_error_under(errors, handler.path)) continue;
-    auto type = registry.find(handler.type);
-    if (!type) continue;
-    std::string error;
-    auto instance =
-        plugin::HandlerInstance::create(type, handler.name, boost::json::serialize(handler.options), error);
-    if (!instance)
-      errors.push_back({handler.path + ".options",
-                        "handler type " + json::quoted(handler.type) + " refused these options: " + error});
-  }
-}
 
 // The secret key file must be readable, private and hold a key (the daemon would refuse to start).
 void check_security(const config::Config& cfg, std::vector<config::ConfigError>& errors) {
@@ -66,12 +40,15 @@ std::string plugin_path_text(const config::Config& cfg) {
   return text;
 }
 
-void print_summary(const config::Config& cfg, const plugin::PluginRegistry& registry,
-                   std::string_view source) {
+void print_summary(const dispatch::Runtime& runtime, std::string_view source) {
+  const config::Config& cfg = runtime.config();
+  const plugin::PluginRegistry& registry = runtime.plugins();
+  const dispatch::RouteIndex& index = runtime.routes();
   std::size_t routes = 0, tags = 0;
-  for (const auto& account : cfg.accounts) {
-    routes += account.routes.size();
-    tags += account.tags.size();
+  for (const auto& key : index.account_keys()) {
+    auto account = index.account_routes(key);
+    routes += account->routes.size();
+    tags += account->spec.tags.size();
   }
   std::string names;
   for (const auto& entry : registry.plugins()) {
@@ -81,7 +58,7 @@ void print_summary(const config::Config& cfg, const plugin::PluginRegistry& regi
   std::cout << "config OK: " << source << '\n'
             << "  plugins: " << registry.plugins().size() << " (" << names << ")\n"
             << "  handlers: " << cfg.handlers.size() << '\n'
-            << "  accounts: " << cfg.accounts.size() << ", routes: " << routes << ", tags: " << tags << '\n'
+            << "  accounts: " << index.account_count() << ", routes: " << routes << ", tags: " << tags << '\n'
             << "  plugin_path:" << plugin_path_text(cfg) << '\n'
             << "  security: "
             << (cfg.security.curve()
@@ -104,19 +81,15 @@ int check_command(const ConfigArgs& args) {
       print_config_errors(std::cerr, errors, source);
       return 1;
     }
-    const config::Config& cfg = *loaded.config;
-    plugin::PluginRegistry registry;
-    registry.allow_insecure_paths(cfg.plugin_path_insecure_ok);
-    registry.load_path(cfg.plugin_path);
-    for (const auto& refusal : registry.refusals()) errors.push_back({"plugin_path", refusal.text()});
-    config::validate_against_plugins(cfg, registry, errors);
-    try_create_instances(cfg, registry, errors);
-    check_security(cfg, errors);
-    if (!errors.empty()) {
+    check_security(*loaded.config, errors);
+    // The same validation as `run` and the admin API: building the runtime (plugins loaded, the
+    // config checked against their schemas, every handler instance created and destroyed again).
+    auto runtime = dispatch::Runtime::build(std::move(*loaded.config), errors);
+    if (!runtime || !errors.empty()) {
       print_config_errors(std::cerr, errors, source);
       return 1;
     }
-    print_summary(cfg, registry, source);
+    print_summary(*runtime, source);
     return 0;
   } catch (const std::exception& e) {
     std::cerr << "check " << source << ": " << e.what() << '\n';

@@ -104,6 +104,20 @@ int main(int argc, char** argv) {
   listen_cmd->add_option("--timeout", listen.timeout_s, "exit after this many seconds");
   add_curve_options(*listen_cmd, listen.curve);
 
+  TokensArgs tokens;
+  auto* tokens_cmd = app.add_subcommand("tokens", "admin API account tokens: create, list, revoke");
+  add_config_options(*tokens_cmd, tokens.config, false);
+  tokens_cmd->add_option("action", tokens.action, "create, list or revoke")
+      ->required()
+      ->check(CLI::IsMember({"create", "list", "revoke"}));
+  tokens_cmd->add_option("--name", tokens.name, "token name (create, revoke)");
+  tokens_cmd->add_option("--account", tokens.account, "the account the token may manage (create)");
+
+  ExplainArgs explain;
+  auto* explain_cmd = app.add_subcommand(
+      "explain", "dry run: what an event would do (routes, steps, effects), doing nothing");
+  add_config_options(*explain_cmd, explain.config, false);
+  explain_cmd->add_option("--event", explain.event_file, "file with the event's JSON body")->required();
   NewPluginArgs new_plugin;
   auto* new_plugin_cmd = app.add_subcommand(
       "new-plugin", "create an out-of-tree plugin project: handler, schema, CMake, test, README");
@@ -163,6 +177,8 @@ int main(int argc, char** argv) {
     if (*publish_cmd) return publish_command(publish);
     if (*listen_cmd) return listen_command(listen);
     if (*keygen_cmd) return keygen_command(keygen_name);
+    if (*tokens_cmd) return tokens_command(tokens);
+    if (*explain_cmd) return explain_command(explain);
     if (*new_plugin_cmd) return new_plugin_command(new_plugin);
     if (app.got_subcommand("contacts")) return contacts_command(contacts);
     if (app.got_subcommand("inbox")) return inbox_command(inbox);

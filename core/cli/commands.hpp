@@ -84,6 +84,20 @@ struct ListenArgs {
 };
 int listen_command(const ListenArgs& args);
 
+struct TokensArgs {
+  ConfigArgs config;
+  std::string action;   // create | list | revoke
+  std::string name;     // the token's name (create, revoke)
+  std::string account;  // the account it may manage (create)
+};
+int tokens_command(const TokensArgs& args);
+
+struct ExplainArgs {
+  ConfigArgs config;
+  std::filesystem::path event_file;  // a VumiApiEvent body (JSON)
+};
+// Dry run of one event: prints the report as JSON; exit 1 when the event is refused.
+int explain_command(const ExplainArgs& args);
 struct NewPluginArgs {
   std::string name;           // the plugin and its one handler type
   std::filesystem::path dir;  // empty: ./<name>

@@ -1,9 +1,14 @@
 // `vumi-dispatcher run`: sets up logging and hands the daemon a way to (re)load the config.
+#include <spdlog/spdlog.h>
+
 #include <iostream>
 
+#include "admin/admin_server.hpp"
 #include "cli/commands.hpp"
 #include "cli/config_source.hpp"
 #include "common/logging.hpp"
+#include "daemon/admin_store.hpp"
+#include "daemon/api_accounts.hpp"
 #include "dispatch/runtime.hpp"
 #include "transport/daemon.hpp"
 
@@ -11,9 +16,9 @@ namespace vumi::cli {
 
 namespace {
 
-// Reads the config the args name (again on every SIGHUP) and builds its runtime.
-std::shared_ptr<const dispatch::Runtime> load_runtime(const ConfigArgs& args,
-                                                      std::vector<std::string>& errors) {
+// Reads the config the args name (again on every SIGHUP), builds its runtime and adds the accounts
+// stored through the admin API.
+std::shared_ptr<dispatch::Runtime> load_runtime(const ConfigArgs& args, std::vector<std::string>& errors) {
   const std::string source = config_source_name(args);
   config::LoadResult loaded = load_command_config(args);
   for (const auto& e : loaded.errors) errors.push_back(source + ": " + e.text());
@@ -21,6 +26,12 @@ std::shared_ptr<const dispatch::Runtime> load_runtime(const ConfigArgs& args,
   std::vector<config::ConfigError> build_errors;
   auto runtime = dispatch::Runtime::build(std::move(*loaded.config), build_errors);
   for (const auto& e : build_errors) errors.push_back(source + ": " + e.text());
+  if (runtime && std::filesystem::exists(runtime->config().state_dir / "admin.db")) {
+    std::vector<std::string> problems;
+    daemon::apply_api_accounts(*runtime, daemon::AdminStore::open(runtime->config().state_dir)->accounts(),
+                               problems);
+    for (const auto& p : problems) spdlog::error("admin API accounts: {}", p);
+  }
   return runtime;
 }
 
@@ -38,6 +49,7 @@ int run_command(const RunArgs& args) {
   options.load = [config = args.config](std::vector<std::string>& errors) {
     return load_runtime(config, errors);
   };
+  options.extension = admin::make_admin_extension();
   transport::Daemon daemon(std::move(options));
   return daemon.run();
 }

@@ -44,7 +44,11 @@ class AccountReader {
   bool read_account(const bj::value& v, const std::string& path, AccountSpec& account) {
     const bj::object* obj = reader_.object(v, path);
     if (!obj) return false;
-    reader_.allowed_keys(*obj, {"conversations", "tags", "routes"}, path);
+    reader_.allowed_keys(*obj, {"conversations", "tags", "handlers", "routes"}, path);
+    if (const bj::value* h = obj->if_contains("handlers"))
+      read_handler_specs(*h, json::child_path(path, "handlers"), account.handlers, reader_);
+    account_handler_names_.clear();
+    for (const auto& h : account.handlers) account_handler_names_.push_back(h.name);
     if (const bj::value* c = obj->if_contains("conversations"))
       conversations(*c, json::child_path(path, "conversations"), account);
     if (const bj::value* t = obj->if_contains("tags")) tags(*t, json::child_path(path, "tags"), account);
@@ -163,7 +167,9 @@ class AccountReader {
       std::string path = json::child_path(step.path, "handler");
       if (auto name = reader_.string(*h, path)) {
         step.handler = *name;
-        if (std::find(handler_names_.begin(), handler_names_.end(), *name) == handler_names_.end())
+        if (std::find(handler_names_.begin(), handler_names_.end(), *name) == handler_names_.end() &&
+            std::find(account_handler_names_.begin(), account_handler_names_.end(), *name) ==
+                account_handler_names_.end())
           unknown_handler(*name, path);
       }
     } else {
@@ -194,9 +200,11 @@ class AccountReader {
   }
 
   void unknown_handler(const std::string& name, const std::string& path) {
+    std::vector<std::string> known = account_handler_names_;
+    known.insert(known.end(), handler_names_.begin(), handler_names_.end());
     std::string message =
-        "unknown handler " + json::quoted(name) + " (known: " + plugin::join_names(handler_names_) + ")";
-    if (auto guess = plugin::closest_name(name, handler_names_))
+        "unknown handler " + json::quoted(name) + " (known: " + plugin::join_names(known) + ")";
+    if (auto guess = plugin::closest_name(name, known))
       message += "; did you mean " + json::quoted(*guess) + "?";
     reader_.error(path, std::move(message));
   }
@@ -227,6 +235,7 @@ class AccountReader {
 
   FieldReader& reader_;
   std::vector<std::string> handler_names_;
+  std::vector<std::string> account_handler_names_;  // the account being read: accounts.<key>.handlers
   std::map<std::string, TagOwner, std::less<>> owners_;
 };
 

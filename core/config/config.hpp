@@ -19,6 +19,8 @@ class PluginRegistry;
 
 namespace vumi::config {
 
+class FieldReader;
+
 // One problem in a config, named by its JSON path ("accounts.acct1.routes[0].chain[1].handler").
 struct ConfigError {
   std::string path;
@@ -65,9 +67,11 @@ struct RouteSpec {
 
 struct AccountSpec {
   std::string key;
+  std::vector<HandlerSpec> handlers;                 // accounts.<key>.handlers: this account's own instances
   std::map<std::string, std::string> conversations;  // conversation_key -> conversation_type
   std::vector<std::string> tags;                     // "pool:tag"
   std::vector<RouteSpec> routes;
+  std::uint64_t version = 0;  // the admin API's version of an account it manages; 0: from the file
 };
 
 struct TagPoolSpec {  // tag_pools.<pool>: how a pool's tags reach their transport
@@ -119,6 +123,16 @@ struct SecurityConfig {                   // "security" (docs/security.md)
   bool curve() const { return !secret_key_file.empty(); }
 };
 
+// "admin": the HTTP API (docs/admin-api.md). Absent: on at the default bind; null: off.
+struct AdminConfig {
+  std::string bind = "127.0.0.1:7712";  // host:port; port 0 picks a free one
+  bool bind_given = false;              // false: the default (a busy port is then a warning, not fatal)
+  std::filesystem::path token_file;     // the operator token; empty: no operator token
+  bool public_metrics = true;           // /metrics and /healthz without a token
+  bool account_labels = true;           // per-account labels on plugin metrics
+  std::size_t run_history = 1000;       // runs kept per account
+};
+
 struct Config {
   std::string source;  // the file it came from, or "<embedded>"
   std::string ingest_bind = "tcp://127.0.0.1:7710";
@@ -133,6 +147,7 @@ struct Config {
   std::vector<TagPoolSpec> tag_pools;  // in config order
   Limits limits;
   std::uint32_t status_interval_s = 60;
+  std::optional<AdminConfig> admin = AdminConfig{};
 };
 
 struct LoadResult {
@@ -147,9 +162,17 @@ LoadResult parse_config(std::string_view text, std::string source);
 // Reads and parses a file; a missing or unreadable file is an error naming it.
 LoadResult load_config_file(const std::filesystem::path& file);
 
+// Reads a "handlers" object (handler name -> {type, options}) at path into out.
+void read_handler_specs(const boost::json::value& v, const std::string& path, std::vector<HandlerSpec>& out,
+                        FieldReader& reader);
+
 // Checks what needs the loaded plugins: handler types exist, options and step configs match the
 // types' schemas, tag_router routes name declared conversations. Appends to errors.
 void validate_against_plugins(const Config& config, const plugin::PluginRegistry& registry,
                               std::vector<ConfigError>& errors);
+// The same checks for one account (its own handlers, its steps), handlers being the global ones.
+void validate_account_against_plugins(const AccountSpec& account, const std::vector<HandlerSpec>& handlers,
+                                      const plugin::PluginRegistry& registry,
+                                      std::vector<ConfigError>& errors);
 
 }  // namespace vumi::config

@@ -70,7 +70,7 @@ class ConfigReader {
   void read(const bj::object& top) {
     reader_.allowed_keys(top,
                          {"ingest", "outbound", "state_dir", "plugin_path", "handlers", "accounts", "limits",
-                          "status_interval_s", "security", "plugin_path_insecure_ok", "tag_pools"},
+                          "status_interval_s", "security", "plugin_path_insecure_ok", "tag_pools", "admin"},
                          "");
     if (const bj::value* v = top.if_contains("ingest"))
       endpoint(*v, "ingest", config_.ingest_bind, &config_.ingest_reliable_bind);
@@ -94,7 +94,8 @@ class ConfigReader {
     if (const bj::value* v = top.if_contains("security"))
       read_security(*v, config_dir(), config_.security, reader_);
     check_insecure_binds(config_, reader_);
-    if (const bj::value* v = top.if_contains("handlers")) handlers(*v);
+    if (const bj::value* v = top.if_contains("handlers"))
+      read_handler_specs(*v, "handlers", config_.handlers, reader_);
     if (const bj::value* v = top.if_contains("accounts"))
       read_accounts(*v, config_.handlers, config_.accounts, reader_);
     if (const bj::value* v = top.if_contains("limits")) limits(*v);
@@ -106,6 +107,7 @@ class ConfigReader {
           read_retry_policy(reader_, *route.retry_json, json::child_path(route.path, "retry"), route.retry);
       }
     }
+    if (const bj::value* v = top.if_contains("admin")) admin(*v);
     if (const bj::value* v = top.if_contains("status_interval_s")) {
       if (auto n = reader_.integer(*v, "status_interval_s", 0, std::numeric_limits<std::uint32_t>::max()))
         config_.status_interval_s = static_cast<std::uint32_t>(*n);
@@ -183,29 +185,68 @@ class ConfigReader {
     return std::filesystem::path(config_.source).parent_path();
   }
 
-  void handlers(const bj::value& v) {
-    const bj::object* obj = reader_.object(v, "handlers");
-    if (!obj) return;
-    for (const auto& [name, value] : *obj) {
-      if (!reader_.identifier_key(name, "handlers", "handler name")) continue;
-      HandlerSpec spec;
-      spec.name = std::string(name);
-      spec.path = json::child_path("handlers", name);
-      const bj::object* h = reader_.object(value, spec.path);
-      if (!h) continue;
-      reader_.allowed_keys(*h, {"type", "options"}, spec.path);
-      if (const bj::value* type = h->if_contains("type")) {
-        if (auto t = reader_.identifier(*type, json::child_path(spec.path, "type"), "handler type"))
-          spec.type = *t;
-      } else {
-        reader_.error(spec.path, "missing required key \"type\"");
-      }
-      if (const bj::value* options = h->if_contains("options")) {
-        if (const bj::object* o = reader_.object(*options, json::child_path(spec.path, "options")))
-          spec.options = *o;
-      }
-      config_.handlers.push_back(std::move(spec));
+  void admin(const bj::value& v) {
+    if (v.is_null()) {
+      config_.admin.reset();
+      return;
     }
+    const bj::object* obj = reader_.object(v, "admin");
+    if (!obj) return;
+    AdminConfig& admin = *config_.admin;
+    reader_.allowed_keys(*obj, {"bind", "token_file", "public_metrics", "account_labels", "run_history"},
+                         "admin");
+    if (const bj::value* bind = obj->if_contains("bind")) {
+      if (auto text = reader_.string(*bind, "admin.bind")) {
+        if (auto problem = host_port_problem(*text)) {
+          reader_.error("admin.bind", json::quoted(*text) + " is " + *problem);
+        } else if (!loopback_host(text->substr(0, text->rfind(':'))) && !config_.security.allow_insecure) {
+          reader_.error("admin.bind", json::quoted(*text) +
+                                          " is beyond loopback: the admin API speaks plain HTTP with bearer "
+                                          "tokens; bind 127.0.0.1 behind a TLS proxy, or set "
+                                          "security.allow_insecure");
+        } else {
+          admin.bind = *text;
+          admin.bind_given = true;
+        }
+      }
+    }
+    if (const bj::value* file = obj->if_contains("token_file")) {
+      if (auto text = reader_.string(*file, "admin.token_file")) {
+        if (text->empty())
+          reader_.error("admin.token_file", "must not be empty");
+        else
+          admin.token_file = *text;
+      }
+    }
+    auto flag = [&](std::string_view key, bool& out) {
+      const bj::value* value = obj->if_contains(key);
+      if (!value) return;
+      if (!value->is_bool())
+        reader_.error(json::child_path("admin", key), expected("boolean", *value));
+      else
+        out = value->get_bool();
+    };
+    flag("public_metrics", admin.public_metrics);
+    flag("account_labels", admin.account_labels);
+    if (const bj::value* n = obj->if_contains("run_history")) {
+      if (auto count = reader_.integer(*n, "admin.run_history", 0, 100000))
+        admin.run_history = static_cast<std::size_t>(*count);
+    }
+  }
+
+  static bool loopback_host(const std::string& host) {
+    return host == "localhost" || host.starts_with("127.") || host == "::1" || host == "[::1]";
+  }
+
+  // Why text is not "host:port" (IPv4 or a name, port 0-65535), or nullopt.
+  static std::optional<std::string> host_port_problem(const std::string& text) {
+    std::size_t colon = text.rfind(':');
+    if (colon == std::string::npos || colon == 0) return "not \"host:port\" (e.g. \"127.0.0.1:7712\")";
+    std::string port = text.substr(colon + 1);
+    if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos ||
+        std::stoul(port) > 65535)
+      return "not \"host:port\": the port must be a number from 0 to 65535";
+    return std::nullopt;
   }
 
   void limits(const bj::value& v) {
@@ -253,6 +294,32 @@ bool blank(std::string_view text) {
 }
 
 }  // namespace
+
+void read_handler_specs(const bj::value& v, const std::string& path, std::vector<HandlerSpec>& out,
+                        FieldReader& reader_) {
+  const bj::object* obj = reader_.object(v, path);
+  if (!obj) return;
+  for (const auto& [name, value] : *obj) {
+    if (!reader_.identifier_key(name, path, "handler name")) continue;
+    HandlerSpec spec;
+    spec.name = std::string(name);
+    spec.path = json::child_path(path, name);
+    const bj::object* h = reader_.object(value, spec.path);
+    if (!h) continue;
+    reader_.allowed_keys(*h, {"type", "options"}, spec.path);
+    if (const bj::value* type = h->if_contains("type")) {
+      if (auto t = reader_.identifier(*type, json::child_path(spec.path, "type"), "handler type"))
+        spec.type = *t;
+    } else {
+      reader_.error(spec.path, "missing required key \"type\"");
+    }
+    if (const bj::value* options = h->if_contains("options")) {
+      if (const bj::object* o = reader_.object(*options, json::child_path(spec.path, "options")))
+        spec.options = *o;
+    }
+    out.push_back(std::move(spec));
+  }
+}
 
 LoadResult parse_config(std::string_view text, std::string source) {
   LoadResult result;

@@ -4,6 +4,7 @@
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <chrono>
 
 #include "common/json.hpp"
 #include "plugin/schema.hpp"
@@ -42,6 +43,7 @@ std::string ChainRunner::step_name(const Step& step, std::size_t index) {
 bool ChainRunner::run_from(const Route& route, const Account& account, const event::Envelope& event,
                            std::size_t first, boost::json::array attempts) {
   config::RenderContext context{&event.body, &steps_, account.key, &account.context};
+  if (observer_) observer_->route_started(route, account, event);
 
   for (std::size_t i = first; i < route.chain.size(); ++i) {
     const Step& step = route.chain[i];
@@ -53,12 +55,21 @@ bool ChainRunner::run_from(const Route& route, const Account& account, const eve
     } else {
       if (!spec.compiled.render(context, rendered_, render_error_)) {
         fail(route, step, i, event, "template: " + render_error_);
+        if (observer_) {
+          const std::string why = "template: " + render_error_;
+          observer_->step_done(StepRecord{i, &step, {}, VUMI_STEP_FAIL, nullptr, why, 0});
+          observer_->route_done(false);
+        }
         return false;
       }
       config_text = rendered_;
       // check validated the config as written; what the templates produced is checked here,
       // before the plugin sees it.
       if (std::string problem = rendered_config_problem(step); !problem.empty()) {
+        if (observer_) {
+          observer_->step_done(StepRecord{i, &step, config_text, VUMI_STEP_FAIL, nullptr, problem, 0});
+          observer_->route_done(false);
+        }
         fail(route, step, i, event, std::move(problem));
         return false;
       }
@@ -80,10 +91,12 @@ bool ChainRunner::run_from(const Route& route, const Account& account, const eve
     call.handler_type = handler.type().name;
     call.services = &services_;
     services_.begin_step(handler.type().name, route.spec->path, i);
+    services_.label_step(call.plugin_name, handler.name());
 
     if (in_flight_)
       in_flight_->begin_step(call.plugin_name, call.handler_type, handler.name(), route.spec->path,
                              spec.path);
+    const auto started = std::chrono::steady_clock::now();
     vumi_step_result result = handler.handle(call, input);
     if (in_flight_) in_flight_->end_step();
     // A step that failed while the state store was failing is not the step's fault: try again.
@@ -91,7 +104,17 @@ bool ChainRunner::run_from(const Route& route, const Account& account, const eve
       call.error = "state store failed during the step (" + services_.store_failure() + "): " + call.error;
       result = VUMI_STEP_RETRY;
     }
+    StepTimings& timings = step_timings(handler.type().name);
+    timings.add(std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    if (result == VUMI_STEP_FAIL) ++timings.failed;
+    if (observer_) {
+      if (result == VUMI_STEP_FAIL && call.error.empty()) call.error = "step failed without a message";
+      observer_->step_done(StepRecord{
+          i, &step, config_text, result, services_.has_output() ? &services_.output() : nullptr, call.error,
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count()});
+    }
     if (result == VUMI_STEP_RETRY) {
+      if (observer_) observer_->route_done(false);
       RetryScheduler::Request request;
       request.route = &route;
       request.event = &event;
@@ -106,6 +129,7 @@ bool ChainRunner::run_from(const Route& route, const Account& account, const eve
     }
     if (result == VUMI_STEP_FAIL) {
       fail(route, step, i, event, call.error.empty() ? "step failed without a message" : call.error);
+      if (observer_) observer_->route_done(false);
       return false;
     }
     if (services_.has_output() && !spec.as.empty()) steps_[spec.as] = std::move(services_.output());
@@ -115,7 +139,15 @@ bool ChainRunner::run_from(const Route& route, const Account& account, const eve
       break;
     }
   }
+  if (observer_) observer_->route_done(true);
   return true;
+}
+
+StepTimings& ChainRunner::step_timings(const std::string& handler_type) {
+  auto it = counters_.step_timings.find(handler_type);
+  if (it == counters_.step_timings.end())
+    it = counters_.step_timings.emplace(handler_type, StepTimings{}).first;
+  return it->second;
 }
 
 std::string ChainRunner::rendered_config_problem(const Step& step) {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "crash/in_flight.hpp"
+#include "dispatch/chain_observer.hpp"
 #include "dispatch/dead_letters.hpp"
 #include "dispatch/retry_scheduler.hpp"
 #include "dispatch/route_index.hpp"
@@ -37,6 +38,8 @@ class ChainRunner {
   bool run(const Route& route, const Account& account, const event::Envelope& event);
   // Runs the chain from a scheduled retry's step, with the earlier steps' outputs.
   bool resume(const Route& route, const Account& account, const event::Envelope& event, ResumePoint from);
+  // Tells observer about every route and step from now on (null: nobody).
+  void set_observer(ChainObserver* observer) { observer_ = observer; }
 
   // Names each plugin call in in_flight before it is made (for the crash report); null: none.
   void watch_in_flight(crash::InFlight* in_flight) { in_flight_ = in_flight; }
@@ -44,6 +47,7 @@ class ChainRunner {
  private:
   bool run_from(const Route& route, const Account& account, const event::Envelope& event, std::size_t first,
                 boost::json::array attempts);
+  StepTimings& step_timings(const std::string& handler_type);
   void fail(const Route& route, const Step& step, std::size_t index, const event::Envelope& event,
             std::string message);
   // Why rendered_ does not fit the step's schema (JSON paths named), or "" when it does.
@@ -58,6 +62,7 @@ class ChainRunner {
   boost::json::object steps_;  // outputs by "as" name; reused across chains
   std::string rendered_;       // a templated step's rendered config; reused
   std::string render_error_;
+  ChainObserver* observer_ = nullptr;
   boost::json::value rendered_value_;  // rendered_ parsed for the schema check; reused
   std::vector<std::pair<std::string, std::string>> schema_errors_;
 };

@@ -3,10 +3,32 @@
 
 #include <array>
 #include <cstdint>
+#include <map>
+#include <string>
+#include <tuple>
 
 #include "event/rejection.hpp"
 
 namespace vumi::dispatch {
+
+// How long the steps of one handler type took (a Prometheus histogram).
+struct StepTimings {
+  static constexpr std::array<double, 11> kBucketSeconds{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
+                                                         0.01,   0.025,   0.05,   0.1,   1.0};
+  std::array<std::uint64_t, kBucketSeconds.size()> buckets{};  // count of steps <= each bound
+  std::uint64_t count = 0;
+  double sum_seconds = 0;
+  std::uint64_t failed = 0;
+  void add(double seconds) {
+    for (std::size_t i = 0; i < kBucketSeconds.size(); ++i)
+      if (seconds <= kBucketSeconds[i]) ++buckets[i];
+    ++count;
+    sum_seconds += seconds;
+  }
+};
+
+// A counter a plugin added through metric_add: (plugin, handler instance, account, name).
+using PluginMetricKey = std::tuple<std::string, std::string, std::string, std::string>;
 
 struct Counters {
   std::uint64_t received = 0;            // ingest messages handed to the dispatcher
@@ -23,7 +45,9 @@ struct Counters {
   std::uint64_t retries_scheduled = 0;   // step attempts that asked to be run again (and were scheduled)
   std::uint64_t retries_run = 0;         // scheduled attempts that ran
   std::uint64_t retries_exhausted = 0;   // steps out of attempts (one retries_exhausted dead letter each)
-  std::array<std::uint64_t, event::kReasonCount> rejected{};  // by reason
+  std::array<std::uint64_t, event::kReasonCount> rejected{};     // by reason
+  std::map<std::string, StepTimings, std::less<>> step_timings;  // by handler type
+  std::map<PluginMetricKey, std::int64_t> plugin_metrics;
 
   std::uint64_t rejected_total() const {
     std::uint64_t n = 0;

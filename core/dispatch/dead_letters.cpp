@@ -26,7 +26,7 @@ void DeadLetterRecorder::record(store::DeadLetter letter) {
       held_back = std::exchange(throttle.suppressed, 0);
     }
   }
-  if (log_now) {
+  if (log_now && log_) {
     spdlog::warn(
         "dead letter: {}: {} (account {}, route {}, step {}{}){}", letter.reason, letter.message,
         letter.account_key.empty() ? "-" : letter.account_key, letter.route.empty() ? "-" : letter.route,

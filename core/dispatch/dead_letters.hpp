@@ -14,7 +14,9 @@ namespace vumi::dispatch {
 
 class DeadLetterRecorder {
  public:
-  DeadLetterRecorder(store::StateStore& store, Counters& counters) : store_(store), counters_(counters) {}
+  // log false: no log line per letter (a dry run, whose letters are reported to its caller).
+  DeadLetterRecorder(store::StateStore& store, Counters& counters, bool log = true)
+      : store_(store), counters_(counters), log_(log) {}
 
   // Stores the letter (its input cut to kMaxInputBytes, marked as cut) and logs one warning line;
   // if the store fails too, logs the whole letter at error level so nothing vanishes silently.
@@ -55,6 +57,7 @@ class DeadLetterRecorder {
   // Coalesce keys stored since the last flush, with the repeats held since; bounded by the keys
   // one batch can make (at most one per message).
   std::map<std::string, Repeats, std::less<>> repeats_;
+  bool log_ = true;
 };
 
 }  // namespace vumi::dispatch

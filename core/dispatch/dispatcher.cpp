@@ -86,6 +86,7 @@ struct Dispatcher::Impl {
   MessageTraffic traffic;             // transport events, conversation outbound, unroutable replies
   std::vector<const Route*> matched;  // reused per event
   std::string topic;                  // reused for outbound event topics
+  ChainObserver* observer = nullptr;
   MessageArena arena;
   crash::InFlight* in_flight = nullptr;               // set when a CrashGuard watches
   const crash::QuarantineList* quarantine = nullptr;  // likewise
@@ -256,6 +257,7 @@ void Dispatcher::Impl::run_event(const event::Envelope& event) {
   rt.routes().match(*account, event.conversation_type, event.conversation_key, event.event_type, matched);
   if (matched.empty()) {
     ++counters.unrouted;
+    if (observer) observer->event_unrouted(*account, event);
     // A user's message is work someone must see; an event nobody routes is just not of interest.
     if (event.event_type == "inbound_message") {
       store::DeadLetter letter;
@@ -274,6 +276,7 @@ void Dispatcher::Impl::run_event(const event::Envelope& event) {
     return;
   }
   services.begin_event(rt.decoder(), event, *account);
+  if (observer) observer->event_started(*account, event);
   for (const Route* route : matched) chains.run(*route, *account, event);
 }
 
@@ -420,6 +423,11 @@ void Dispatcher::replace_runtime(std::shared_ptr<const Runtime> runtime) {
 
 const Runtime& Dispatcher::runtime() const {
   return *impl_->runtime;
+}
+
+void Dispatcher::set_observer(ChainObserver* observer) {
+  impl_->observer = observer;
+  impl_->chains.set_observer(observer);
 }
 
 const Counters& Dispatcher::counters() const {

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string_view>
 
+#include "dispatch/chain_observer.hpp"
 #include "dispatch/counters.hpp"
 #include "dispatch/outbound.hpp"
 #include "dispatch/runtime.hpp"
@@ -64,6 +65,9 @@ class Dispatcher {
   const Runtime& runtime() const;
 
   const Counters& counters() const;
+
+  // Tells observer about every routed event, route and step from now on (null: nobody).
+  void set_observer(ChainObserver* observer);
 
  private:
   struct Impl;

@@ -6,43 +6,10 @@
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 #include <functional>
-#include <unordered_map>
 
 namespace vumi::dispatch {
 
 namespace {
-
-// A route key; an empty part is a wildcard (identifiers are never empty).
-struct KeyView {
-  std::string_view conversation_type, conversation_key, event_type;
-};
-struct Key {
-  std::string conversation_type, conversation_key, event_type;
-  operator KeyView() const { return {conversation_type, conversation_key, event_type}; }
-};
-
-struct KeyHash {
-  using is_transparent = void;
-  std::size_t operator()(const KeyView& k) const noexcept {
-    std::hash<std::string_view> h;
-    std::size_t seed = h(k.conversation_type);
-    seed ^= h(k.conversation_key) + 0x9e3779b97f4a7c15ULL + (seed << 6) + (seed >> 2);
-    seed ^= h(k.event_type) + 0x9e3779b97f4a7c15ULL + (seed << 6) + (seed >> 2);
-    return seed;
-  }
-  std::size_t operator()(const Key& k) const noexcept { return (*this)(KeyView(k)); }
-};
-
-struct KeyEqual {
-  using is_transparent = void;
-  static bool same(const KeyView& a, const KeyView& b) {
-    return a.conversation_type == b.conversation_type && a.conversation_key == b.conversation_key &&
-           a.event_type == b.event_type;
-  }
-  bool operator()(const Key& a, const Key& b) const { return same(a, b); }
-  bool operator()(const KeyView& a, const Key& b) const { return same(a, b); }
-  bool operator()(const Key& a, const KeyView& b) const { return same(a, b); }
-};
 
 // Which of the three parts a route names: bit 0 conversation_type, 1 conversation_key, 2 event_type.
 unsigned mask_of(const config::RouteMatch& on) {
@@ -51,58 +18,120 @@ unsigned mask_of(const config::RouteMatch& on) {
 
 }  // namespace
 
-// An account's routes; match() gets here from the Account it was given without a lookup.
-struct RouteIndex::AccountRoutes : Account {
-  std::vector<std::unique_ptr<Route>> routes;
-  std::unordered_map<Key, std::vector<const Route*>, KeyHash, KeyEqual> by_key;
-  std::array<bool, 8> mask_used{};  // only the wildcard shapes this account uses are probed
-};
+std::size_t RouteKeyHash::operator()(const RouteKeyView& k) const noexcept {
+  std::hash<std::string_view> h;
+  std::size_t seed = h(k.conversation_type);
+  seed ^= h(k.conversation_key) + 0x9e3779b97f4a7c15ULL + (seed << 6) + (seed >> 2);
+  seed ^= h(k.event_type) + 0x9e3779b97f4a7c15ULL + (seed << 6) + (seed >> 2);
+  return seed;
+}
+
+std::shared_ptr<AccountRoutes> AccountRoutes::index(
+    config::AccountSpec account_spec, StringMap<std::unique_ptr<plugin::HandlerInstance>> own_instances,
+    const StringMap<std::unique_ptr<plugin::HandlerInstance>>& global_instances) {
+  auto entry = std::make_shared<AccountRoutes>();
+  entry->spec = std::move(account_spec);
+  entry->instances = std::move(own_instances);
+  const config::AccountSpec& spec = entry->spec;
+  entry->key = spec.key;
+  boost::json::object conversations;
+  for (const auto& [key, type] : spec.conversations) {
+    entry->conversations.emplace(key, type);
+    conversations[key] = type;
+  }
+  boost::json::array tags(spec.tags.begin(), spec.tags.end());
+  entry->context = boost::json::object{
+      {"key", spec.key}, {"conversations", std::move(conversations)}, {"tags", std::move(tags)}};
+  entry->context_json = boost::json::serialize(entry->context);
+
+  for (std::size_t i = 0; i < spec.routes.size(); ++i) {
+    const config::RouteSpec& route_spec = spec.routes[i];
+    auto route = std::make_unique<Route>();
+    route->spec = &route_spec;
+    route->order = i;
+    for (const config::StepSpec& step : route_spec.chain) {
+      const plugin::HandlerInstance* handler = nullptr;
+      if (auto own = entry->instances.find(step.handler); own != entry->instances.end())
+        handler = own->second.get();
+      else if (auto global = global_instances.find(step.handler); global != global_instances.end())
+        handler = global->second.get();
+      // Runtime validates handler names before indexing; a miss here is a programming error.
+      route->chain.push_back(Step{handler, &step});
+    }
+    const config::RouteMatch& on = route_spec.on;
+    unsigned mask = mask_of(on);
+    entry->mask_used[mask] = true;
+    RouteKey key{on.conversation_type.value_or(""), on.conversation_key.value_or(""),
+                 on.event_type.value_or("")};
+    entry->by_key[std::move(key)].push_back(route.get());
+    entry->routes.push_back(std::move(route));
+  }
+  return entry;
+}
+
+RouteIndex::RouteIndex(std::vector<std::shared_ptr<const AccountRoutes>> accounts) {
+  accounts_.reserve(accounts.size());
+  for (auto& entry : accounts) {
+    std::string key = entry->key;
+    replace_account(key, std::move(entry));
+  }
+}
 
 RouteIndex::RouteIndex(const config::Config& config,
                        const StringMap<std::unique_ptr<plugin::HandlerInstance>>& instances) {
-  for (const config::AccountSpec& spec : config.accounts) {
-    auto entry = std::make_unique<AccountRoutes>();
-    Account& account = *entry;
-    account.key = spec.key;
-    boost::json::object conversations;
-    for (const auto& [key, type] : spec.conversations) {
-      account.conversations.emplace(key, type);
-      conversations[key] = type;
-    }
-    boost::json::array tags(spec.tags.begin(), spec.tags.end());
-    account.context = boost::json::object{
-        {"key", spec.key}, {"conversations", std::move(conversations)}, {"tags", std::move(tags)}};
-    account.context_json = boost::json::serialize(account.context);
+  for (const config::AccountSpec& spec : config.accounts)
+    replace_account(spec.key, AccountRoutes::index(spec, {}, instances));
+  set_tag_pools(config.tag_pools);
+}
 
-    for (std::size_t i = 0; i < spec.routes.size(); ++i) {
-      const config::RouteSpec& route_spec = spec.routes[i];
-      auto route = std::make_unique<Route>();
-      route->spec = &route_spec;
-      route->order = i;
-      for (const config::StepSpec& step : route_spec.chain) {
-        auto it = instances.find(step.handler);
-        // Runtime validates handler names before indexing; a miss here is a programming error.
-        route->chain.push_back(Step{it == instances.end() ? nullptr : it->second.get(), &step});
-      }
-      const config::RouteMatch& on = route_spec.on;
-      unsigned mask = mask_of(on);
-      entry->mask_used[mask] = true;
-      Key key{on.conversation_type.value_or(""), on.conversation_key.value_or(""),
-              on.event_type.value_or("")};
-      entry->by_key[std::move(key)].push_back(route.get());
-      entry->routes.push_back(std::move(route));
-      ++route_count_;
+void RouteIndex::replace_account(std::string_view key, std::shared_ptr<const AccountRoutes> next) {
+  auto it = accounts_.find(key);
+  if (it != accounts_.end()) {
+    const AccountRoutes& old = *it->second;
+    route_count_ -= old.routes.size();
+    for (const std::string& tag : old.spec.tags) {
+      auto owner = tag_owner_.find(tag);
+      if (owner != tag_owner_.end() && owner->second == &old) tag_owner_.erase(owner);
     }
-    const Account* account_ptr = entry.get();
-    for (const std::string& tag : spec.tags) tag_owner_.emplace(tag, account_ptr);
-    for (const auto& [key, type] : spec.conversations) {
-      // vumi-go's conversation keys are unique across accounts; a key two accounts declare has no owner.
-      auto [it, fresh] = conversation_owner_.emplace(key, account_ptr);
-      if (!fresh && it->second != account_ptr) it->second = nullptr;
+    for (const auto& [conversation, type] : old.spec.conversations) {
+      auto owner = conversation_owner_.find(conversation);
+      if (owner != conversation_owner_.end() && owner->second == &old) conversation_owner_.erase(owner);
     }
-    accounts_.emplace(spec.key, std::move(entry));
+    if (!next) {
+      accounts_.erase(it);
+      return;
+    }
+    it->second = std::move(next);
+  } else {
+    if (!next) return;
+    it = accounts_.emplace(std::string(key), std::move(next)).first;
   }
-  for (const config::TagPoolSpec& pool : config.tag_pools) tag_pools_.emplace(pool.pool, &pool);
+  const AccountRoutes& now = *it->second;
+  route_count_ += now.routes.size();
+  for (const std::string& tag : now.spec.tags) tag_owner_.insert_or_assign(tag, &now);
+  for (const auto& [conversation, type] : now.spec.conversations) {
+    // vumi-go's conversation keys are unique across accounts; a key two accounts declare has no owner.
+    auto [owner, fresh] = conversation_owner_.emplace(conversation, &now);
+    if (!fresh && owner->second != &now) owner->second = nullptr;
+  }
+}
+
+void RouteIndex::set_tag_pools(const std::vector<config::TagPoolSpec>& pools) {
+  tag_pools_.clear();
+  for (const config::TagPoolSpec& pool : pools) tag_pools_.emplace(pool.pool, &pool);
+}
+
+std::shared_ptr<const AccountRoutes> RouteIndex::account_routes(std::string_view key) const {
+  auto it = accounts_.find(key);
+  return it == accounts_.end() ? nullptr : it->second;
+}
+
+std::vector<std::string> RouteIndex::account_keys() const {
+  std::vector<std::string> keys;
+  keys.reserve(accounts_.size());
+  for (const auto& [key, entry] : accounts_) keys.push_back(key);
+  std::sort(keys.begin(), keys.end());
+  return keys;
 }
 
 RouteIndex::~RouteIndex() = default;
@@ -120,9 +149,9 @@ void RouteIndex::match(const Account& account, std::string_view conversation_typ
   unsigned buckets = 0;
   for (unsigned mask = 0; mask < 8; ++mask) {
     if (!routes.mask_used[mask]) continue;
-    KeyView key{(mask & 1u) ? conversation_type : std::string_view(),
-                (mask & 2u) ? conversation_key : std::string_view(),
-                (mask & 4u) ? event_type : std::string_view()};
+    RouteKeyView key{(mask & 1u) ? conversation_type : std::string_view(),
+                     (mask & 2u) ? conversation_key : std::string_view(),
+                     (mask & 4u) ? event_type : std::string_view()};
     auto found = routes.by_key.find(key);
     if (found == routes.by_key.end()) continue;
     out.insert(out.end(), found->second.begin(), found->second.end());

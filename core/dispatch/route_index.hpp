@@ -2,11 +2,14 @@
 // wildcards; cost independent of the number of accounts and routes (hash lookups, no scans).
 #pragma once
 
+#include <array>
 #include <boost/json/value.hpp>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "common/string_hash.hpp"
@@ -37,12 +40,62 @@ struct Account {
   StringMap<std::string> conversations;
 };
 
+// A route key; an empty part is a wildcard (identifiers are never empty).
+struct RouteKeyView {
+  std::string_view conversation_type, conversation_key, event_type;
+};
+struct RouteKey {
+  std::string conversation_type, conversation_key, event_type;
+  operator RouteKeyView() const { return {conversation_type, conversation_key, event_type}; }
+};
+struct RouteKeyHash {
+  using is_transparent = void;
+  std::size_t operator()(const RouteKeyView& k) const noexcept;
+  std::size_t operator()(const RouteKey& k) const noexcept { return (*this)(RouteKeyView(k)); }
+};
+struct RouteKeyEqual {
+  using is_transparent = void;
+  bool operator()(const RouteKeyView& a, const RouteKeyView& b) const {
+    return a.conversation_type == b.conversation_type && a.conversation_key == b.conversation_key &&
+           a.event_type == b.event_type;
+  }
+};
+
+// Everything one account needs to run, built aside and swapped in as a whole: its spec (owned),
+// its own handler instances (accounts.<key>.handlers), and its routes indexed by key.
+struct AccountRoutes : Account {
+  config::AccountSpec spec;
+  StringMap<std::unique_ptr<plugin::HandlerInstance>> instances;
+  std::vector<std::unique_ptr<Route>> routes;
+  std::unordered_map<RouteKey, std::vector<const Route*>, RouteKeyHash, RouteKeyEqual> by_key;
+  std::array<bool, 8> mask_used{};  // only the wildcard shapes this account uses are probed
+
+  // Indexes spec's routes; steps name the account's own instances first, then global ones.
+  // Every step's handler must exist (validated before).
+  static std::shared_ptr<AccountRoutes> index(
+      config::AccountSpec spec, StringMap<std::unique_ptr<plugin::HandlerInstance>> own_instances,
+      const StringMap<std::unique_ptr<plugin::HandlerInstance>>& global_instances);
+};
+
 class RouteIndex : public event::AccountDirectory {
  public:
-  // Indexes every account's routes and tags; instances maps handler names to instances.
+  explicit RouteIndex(std::vector<std::shared_ptr<const AccountRoutes>> accounts);
+  // Indexes a copy of every account of config (accounts' own handlers are not created: for tests
+  // and tools that give every instance in instances).
   RouteIndex(const config::Config& config,
              const StringMap<std::unique_ptr<plugin::HandlerInstance>>& instances);
   ~RouteIndex() override;
+
+  // Puts (or with null removes) one account, between two events; the other accounts are untouched.
+  // The caller has checked that the new account's tags are free or its own.
+  void replace_account(std::string_view key, std::shared_ptr<const AccountRoutes> next);
+  // The tag pools (config tag_pools), which must outlive the index.
+  void set_tag_pools(const std::vector<config::TagPoolSpec>& pools);
+  // The indexed account (to keep it alive or read its spec), or null.
+  std::shared_ptr<const AccountRoutes> account_routes(std::string_view key) const;
+  // Every account key, sorted.
+  std::vector<std::string> account_keys() const;
+  std::size_t account_count() const { return accounts_.size(); }
 
   // The account, or null when it is not configured.
   const Account* account(std::string_view account_key) const;
@@ -69,8 +122,7 @@ class RouteIndex : public event::AccountDirectory {
   std::size_t route_count() const { return route_count_; }
 
  private:
-  struct AccountRoutes;
-  StringMap<std::unique_ptr<AccountRoutes>> accounts_;
+  StringMap<std::shared_ptr<const AccountRoutes>> accounts_;
   StringMap<const Account*> tag_owner_;
   StringMap<const Account*> conversation_owner_;  // null: declared by two accounts
   StringMap<const config::TagPoolSpec*> tag_pools_;

@@ -245,6 +245,13 @@ void StepServices::metric_add(std::string_view name, std::int64_t delta) {
   std::string key = metric_name_;
   key += name;
   metrics_[std::move(key)] += delta;
+  counters_.plugin_metrics[{metric_plugin_, metric_handler_, account_ ? account_->key : std::string(),
+                            std::string(name)}] += delta;
+}
+
+void StepServices::label_step(std::string_view plugin, std::string_view handler) {
+  metric_plugin_.assign(plugin);
+  metric_handler_.assign(handler);
 }
 
 }  // namespace vumi::dispatch

@@ -30,6 +30,8 @@ class StepServices final : public plugin::CallServices {
   // the event id, route_path, step_index and the call's number within the step.
   void begin_step(std::string_view handler_type, std::string_view route_path = {},
                   std::size_t step_index = 0);
+  // Names the running step's plugin and handler instance, the labels of its metric_add counters.
+  void label_step(std::string_view plugin, std::string_view handler);
 
   // The output the step set, if any.
   bool has_output() const { return has_output_; }
@@ -73,6 +75,7 @@ class StepServices final : public plugin::CallServices {
   boost::json::value output_;
   std::deque<std::string> returned_;  // texts whose views the plugin holds during the step
   std::unordered_map<std::string, std::int64_t> metrics_;
+  std::string metric_plugin_, metric_handler_;
   std::string metric_name_;  // "<handler_type>." of the running step, name appended per call
   std::string route_path_;   // of the running step, for derived ids
   std::string step_index_;

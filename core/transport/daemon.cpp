@@ -9,14 +9,16 @@
 #include <boost/asio/system_timer.hpp>
 #include <csignal>
 #include <stdexcept>
+#include <thread>
+#include <utility>
 #include <zmq.hpp>
 
 #include "common/logging.hpp"
 #include "dispatch/crash_guard.hpp"
 #include "dispatch/dispatcher.hpp"
 #include "dispatch/retry_scheduler.hpp"
-#include "store/state_dir_lock.hpp"
-#include "store/state_store.hpp"
+#include "store_/state_dir_lock.hpp"
+#include "store_/state_store.hpp"
 #include "transport/batch_committer.hpp"
 #include "transport/curve_server.hpp"
 #include "transport/ingest_reader.hpp"
@@ -31,14 +33,14 @@ namespace asio = boost::asio;
 
 constexpr long kPruneIntervalMs = 5000;  // dead-letter retention and held-back log counts
 
-struct Daemon::Impl final : IngestHandler, ReliableIngestHandler {
+struct Daemon::Impl final : IngestHandler, ReliableIngestHandler, DaemonControl {
   explicit Impl(DaemonOptions opts)
       : options(std::move(opts)),
-        signals(io),
-        status_timer(io),
-        housekeeping_timer(io),
-        retry_timer(io),
-        prune_timer(io) {}
+        signals(io_),
+        status_timer(io_),
+        housekeeping_timer(io_),
+        retry_timer(io_),
+        prune_timer(io_) {}
 
   int run();
   bool start();  // false when startup failed (already logged)
@@ -59,7 +61,7 @@ struct Daemon::Impl final : IngestHandler, ReliableIngestHandler {
   void on_message(std::string_view topic, std::string_view body) override {
     // With CURVE, the sender's key must have the right to the topic; decided before decoding.
     if (curve->enabled()) {
-      if (auto refusal = policy->ingest_refusal(ingest->sender_user_id(), topic, runtime->routes())) {
+      if (auto refusal = policy->ingest_refusal(ingest->sender_user_id(), topic, runtime_->routes())) {
         dispatcher->refuse({event::Reason::forbidden, std::move(*refusal)}, topic, body,
                            ingest->current_source());
         return;
@@ -78,7 +80,7 @@ struct Daemon::Impl final : IngestHandler, ReliableIngestHandler {
   void on_reliable_message(std::string_view topic, std::string_view body, std::string_view msg_id,
                            std::string_view peer) override {
     if (curve->enabled()) {
-      if (auto refusal = policy->ingest_refusal(reliable->sender_user_id(), topic, runtime->routes())) {
+      if (auto refusal = policy->ingest_refusal(reliable->sender_user_id(), topic, runtime_->routes())) {
         dispatcher->refuse({event::Reason::forbidden, std::move(*refusal)}, topic, body);
         reliable->acknowledge(peer, msg_id, ack_status::rejected);
         return;
@@ -93,18 +95,28 @@ struct Daemon::Impl final : IngestHandler, ReliableIngestHandler {
   void log_left_queued();
 
   std::string status() const;
+  asio::io_context& io() override { return io_; }
+  dispatch::Runtime& runtime() override { return *runtime_; }
+  const dispatch::Counters& dispatch_counters() const override { return dispatcher->counters(); }
+  const IngestCounters& ingest_counters() const override { return ingest->counters(); }
+  const OutboundCounters& outbound_counters() const override { return outbound->counters(); }
+  store::StateStore& store() override { return *store_; }
+  void set_chain_observer(dispatch::ChainObserver* observer) override { dispatcher->set_observer(observer); }
+  void swap_in(std::shared_ptr<dispatch::Runtime> next);
 
   DaemonOptions options;
-  asio::io_context io{1};
+  asio::io_context io_{1};
   asio::signal_set signals;
   asio::steady_timer status_timer;
   asio::steady_timer housekeeping_timer;
-  asio::system_timer retry_timer;  // due times are wall-clock: they come back from the store after a restart
+  asio::system_timer retry_timer;  // due times are wall-clock: they come back from the store_ after a restart
   std::optional<std::int64_t> retry_armed_for_ms;
   asio::steady_timer prune_timer;
-  std::shared_ptr<const dispatch::Runtime> runtime;
-  std::unique_ptr<store::StateDirLock> state_lock;  // declared before store: released after it closes
-  std::unique_ptr<store::StateStore> store;
+  std::shared_ptr<dispatch::Runtime> runtime_;
+  std::thread reloader;  // builds a reloaded config aside
+  bool reloading = false;
+  std::unique_ptr<store::StateDirLock> state_lock;  // declared before store_: released after it closes
+  std::unique_ptr<store::StateStore> store_;
   std::unique_ptr<dispatch::CrashGuard> crash_guard;  // before the dispatcher: it outlives it
   std::optional<zmq::context_t> zmq_context;
   std::unique_ptr<CurveServer> curve;          // before the sockets: outlives them
@@ -134,12 +146,20 @@ int Daemon::Impl::run() {
   arm_retry_timer();
   arm_prune_timer(std::chrono::seconds(1));
   outbound->on_subscribe([this] { committer->subscribers_changed(); });
-  outbound->watch_subscriptions(io);
+  outbound->watch_subscriptions(io_);
+  if (options.extension && !options.extension->start(*this)) {
+    options.extension.reset();
+    ingest->close();
+    return 1;
+  }
   if (reliable) spdlog::info("reliable ingest: bound at {}", reliable->endpoint());
   spdlog::info("listening: ingest {}, outbound {}", ingest->endpoint(), outbound->endpoint());
   // Reading starts unless rows a previous run left in the outbox must go out first.
   committer->update_reading();
-  io.run();
+  io_.run();
+  if (reloader.joinable()) reloader.join();
+  // Before the loop it serves on and the dispatcher it watches are gone.
+  options.extension.reset();
 
   // Every batch read was committed (or is held after a failed commit: one last attempt), then
   // the outbox is sent; what is still queued in libzmq is counted and dropped.
@@ -158,26 +178,26 @@ int Daemon::Impl::run() {
   outbound.reset();
   curve.reset();
   zmq_context->close();
-  store.reset();
+  store_.reset();
   return 0;
 }
 
 bool Daemon::Impl::start() {
   std::vector<std::string> errors;
   try {
-    runtime = options.load(errors);
+    runtime_ = options.load(errors);
   } catch (const std::exception& e) {
     errors.push_back(e.what());
   }
-  if (!runtime) {
+  if (!runtime_) {
     for (const auto& e : errors) spdlog::error("config: {}", e);
     spdlog::error("not started: the config has {} error(s)", errors.size());
     return false;
   }
-  const config::Config& config = runtime->config();
+  const config::Config& config = runtime_->config();
   try {
     state_lock = std::make_unique<store::StateDirLock>(config.state_dir);
-    store = store::StateStore::open(config.state_dir);
+    store_ = store::StateStore::open(config.state_dir);
   } catch (const std::exception& e) {
     spdlog::error("not started: state_dir \"{}\": {}", config.state_dir.string(), e.what());
     return false;
@@ -196,23 +216,23 @@ bool Daemon::Impl::start() {
     outbound = std::make_unique<OutboundPublisher>(
         *zmq_context, config.outbound_bind,
         [&server](zmq::socket_t& s) { server.secure(s, SocketRole::outbound); }, std::move(filter));
-    outbox = std::make_unique<Outbox>(*store, *outbound);
+    outbox = std::make_unique<Outbox>(*store_, *outbound);
     outbox->recover();
-    dispatcher = std::make_unique<dispatch::Dispatcher>(runtime, *store, *outbox);
+    dispatcher = std::make_unique<dispatch::Dispatcher>(runtime_, *store_, *outbox);
     // The previous run's crash (if any) becomes a dead letter before any message is read.
-    crash_guard = std::make_unique<dispatch::CrashGuard>(config.state_dir, *store);
+    crash_guard = std::make_unique<dispatch::CrashGuard>(config.state_dir, *store_);
     dispatcher->guard_crashes(*crash_guard);
     crash_guard->arm(logging::current_format() == logging::Format::json);
-    committer = std::make_unique<BatchCommitter>(io, *store, *dispatcher, *outbox,
+    committer = std::make_unique<BatchCommitter>(io_, *store_, *dispatcher, *outbox,
                                                  [this](bool reading) { set_reading(reading); });
     ingest = std::make_unique<IngestReader>(
-        io, *zmq_context, config.ingest_bind, config.limits.max_body_bytes, *this,
+        io_, *zmq_context, config.ingest_bind, config.limits.max_body_bytes, *this,
         IngestReader::kDefaultBudget, [&server](zmq::socket_t& s) { server.secure(s, SocketRole::ingest); },
         config.limits.max_ingest_queue_bytes);
     if (!config.ingest_reliable_bind.empty()) {
       // The same keys and rights as the PUB/SUB ingest socket.
       reliable = std::make_unique<ReliableIngestReader>(
-          io, *zmq_context, config.ingest_reliable_bind, config.limits.max_body_bytes, *this,
+          io_, *zmq_context, config.ingest_reliable_bind, config.limits.max_body_bytes, *this,
           ReliableIngestReader::kDefaultBudget,
           [&server](zmq::socket_t& s) { server.secure(s, SocketRole::ingest); });
       committer->set_acknowledger(reliable.get());
@@ -260,7 +280,8 @@ void Daemon::Impl::stop() {
   housekeeping_timer.cancel();
   retry_timer.cancel();
   prune_timer.cancel();
-  io.stop();
+  if (options.extension) options.extension->stop();
+  io_.stop();
 }
 
 void Daemon::Impl::set_reading(bool reading) {
@@ -270,7 +291,7 @@ void Daemon::Impl::set_reading(bool reading) {
     return;
   }
   // Resuming may be asked from inside a reader's turn; starting it there would arm its watch twice.
-  asio::post(io, [this] { apply_reading(); });
+  asio::post(io_, [this] { apply_reading(); });
 }
 
 void Daemon::Impl::apply_reading() {
@@ -332,20 +353,37 @@ std::string Daemon::Impl::status() const {
 }
 
 void Daemon::Impl::reload() {
-  spdlog::info("received SIGHUP: reloading the config");
-  std::vector<std::string> errors;
-  std::shared_ptr<const dispatch::Runtime> next;
-  try {
-    next = options.load(errors);
-  } catch (const std::exception& e) {
-    errors.push_back(e.what());
-  }
-  if (!next) {
-    for (const auto& e : errors) spdlog::error("reload: {}", e);
-    spdlog::error("reload failed with {} error(s); keeping the running config", errors.size());
+  if (reloading) {
+    spdlog::warn("received SIGHUP: a reload is already being built; ignored");
     return;
   }
-  const config::Config& old_config = runtime->config();
+  spdlog::info("received SIGHUP: reloading the config (built aside; dispatch goes on meanwhile)");
+  reloading = true;
+  if (reloader.joinable()) reloader.join();
+  // Reading and building a large config takes seconds: never on the loop.
+  reloader = std::thread([this] {
+    std::vector<std::string> errors;
+    std::shared_ptr<dispatch::Runtime> next;
+    try {
+      next = options.load(errors);
+    } catch (const std::exception& e) {
+      errors.push_back(e.what());
+    }
+    asio::post(io_, [this, next = std::move(next), errors = std::move(errors)]() mutable {
+      reloading = false;
+      if (stopping) return;
+      if (!next) {
+        for (const auto& e : errors) spdlog::error("reload: {}", e);
+        spdlog::error("reload failed with {} error(s); keeping the running config", errors.size());
+        return;
+      }
+      swap_in(std::move(next));
+    });
+  });
+}
+
+void Daemon::Impl::swap_in(std::shared_ptr<dispatch::Runtime> next) {
+  const config::Config& old_config = runtime_->config();
   const config::Config& new_config = next->config();
   auto restart_needed = [](const char* key, const std::string& was, const std::string& now) {
     if (was != now)
@@ -363,10 +401,11 @@ void Daemon::Impl::reload() {
   // New rights apply to new handshakes and to every later message of connected publishers.
   curve->replace_policy(new_config.security);
   policy = curve->policy();
+  if (options.extension) options.extension->before_swap(*next);
   const unsigned old_interval = status_interval_s();
   // Between two handlers of the loop: the next message sees only the new config.
-  runtime = next;
-  dispatcher->replace_runtime(std::move(next));
+  std::shared_ptr<dispatch::Runtime> old = std::exchange(runtime_, next);
+  dispatcher->replace_runtime(next);
   ingest->set_max_body_bytes(new_config.limits.max_body_bytes);
   crash_guard->refresh_modules();  // the new config may have loaded plugins
   if (reliable) reliable->set_max_body_bytes(new_config.limits.max_body_bytes);
@@ -375,7 +414,10 @@ void Daemon::Impl::reload() {
     arm_status_timer();
   }
   spdlog::info("reload: config from {} is now in use ({} handler(s), {} account(s))", new_config.source,
-               new_config.handlers.size(), new_config.accounts.size());
+               new_config.handlers.size(), next->routes().account_count());
+  // Freeing a large runtime takes long too; the reloader thread has finished, so reuse the slot.
+  if (reloader.joinable()) reloader.join();
+  reloader = std::thread([old = std::move(old)]() mutable { old.reset(); });
 }
 
 void Daemon::Impl::log_security(const config::Config& config) const {
@@ -392,7 +434,7 @@ void Daemon::Impl::log_security(const config::Config& config) const {
 }
 
 unsigned Daemon::Impl::status_interval_s() const {
-  return options.status_interval_s ? *options.status_interval_s : runtime->config().status_interval_s;
+  return options.status_interval_s ? *options.status_interval_s : runtime_->config().status_interval_s;
 }
 
 void Daemon::Impl::arm_status_timer() {
@@ -425,7 +467,7 @@ void Daemon::Impl::run_retries() {
   // Like an ingest batch: one transaction, a bounded number, then back to the loop.
   constexpr std::size_t kRetriesPerTurn = 256;
   // Through the committer, so what the retried steps send leaves only after their commit.
-  // While it holds a failed batch, the store is failing: try again later.
+  // While it holds a failed batch, the store_ is failing: try again later.
   if (committer->holding()) {
     retry_timer.expires_after(std::chrono::milliseconds(500));
     retry_timer.async_wait([this](const boost::system::error_code& ec) {
@@ -456,13 +498,13 @@ void Daemon::Impl::prune_dead_letters() {
   // transaction that would hold up dispatch.
   constexpr std::int64_t kRowsPerChunk = 2000;
   dispatcher->flush_suppressed_logs();
-  const config::Limits& limits = runtime->config().limits;
+  const config::Limits& limits = runtime_->config().limits;
   store::DeadLetterRetention retention;
   retention.max_rows = static_cast<std::int64_t>(limits.dead_letter_max_rows);
   retention.max_rows_per_account = static_cast<std::int64_t>(limits.dead_letter_max_rows_per_account);
   retention.max_age_s = static_cast<std::int64_t>(limits.dead_letter_max_age_s);
   store::StoreStatus status;
-  const std::optional<std::int64_t> deleted = store->dead_letters_prune(retention, kRowsPerChunk, status);
+  const std::optional<std::int64_t> deleted = store_->dead_letters_prune(retention, kRowsPerChunk, status);
   if (!deleted) spdlog::warn("dead letter retention: {}; trying again later", status.error);
   if (deleted && *deleted > 0) spdlog::info("dead letter retention: deleted {} old row(s)", *deleted);
   const bool more = deleted && *deleted == kRowsPerChunk;

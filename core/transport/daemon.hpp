@@ -8,18 +8,56 @@
 #include <string>
 #include <vector>
 
+#include "dispatch/chain_observer.hpp"
+#include "dispatch/counters.hpp"
 #include "dispatch/runtime.hpp"
+#include "store/state_store.hpp"
+
+namespace boost::asio {
+class io_context;
+}
 
 namespace vumi::transport {
 
+struct IngestCounters;
+struct OutboundCounters;
+
+// What an extension of the daemon (the admin API) may reach; use it on the daemon's loop only.
+class DaemonControl {
+ public:
+  virtual ~DaemonControl() = default;
+  virtual boost::asio::io_context& io() = 0;
+  // The running runtime; swap one account with runtime().routes().replace_account() between events.
+  virtual dispatch::Runtime& runtime() = 0;
+  virtual const dispatch::Counters& dispatch_counters() const = 0;
+  virtual const IngestCounters& ingest_counters() const = 0;
+  virtual const OutboundCounters& outbound_counters() const = 0;
+  virtual store::StateStore& store() = 0;
+  // Tells observer about every routed event, route and step (null: nobody).
+  virtual void set_chain_observer(dispatch::ChainObserver* observer) = 0;
+};
+
+// Something started with the daemon and stopped before it (the admin HTTP server).
+class DaemonExtension {
+ public:
+  virtual ~DaemonExtension() = default;
+  // Once the sockets are up, before the loop runs; false refuses to start (the reason logged).
+  virtual bool start(DaemonControl& control) = 0;
+  // On the loop, after a reload built next aside and just before next replaces the running runtime.
+  virtual void before_swap(dispatch::Runtime& next) = 0;
+  // When the daemon begins to stop (on the loop).
+  virtual void stop() = 0;
+};
+
 // Loads the config and builds its runtime; on failure returns null and appends every error.
 // Called once at start and again on each SIGHUP.
-using RuntimeLoader =
-    std::function<std::shared_ptr<const dispatch::Runtime>(std::vector<std::string>& errors)>;
+// SIGHUP calls it on a thread of its own (the loop keeps dispatching), then swaps on the loop.
+using RuntimeLoader = std::function<std::shared_ptr<dispatch::Runtime>(std::vector<std::string>& errors)>;
 
 struct DaemonOptions {
   RuntimeLoader load;
-  std::optional<unsigned> status_interval_s;  // overrides the config's status_interval_s; 0: none
+  std::optional<unsigned> status_interval_s;   // overrides the config's status_interval_s; 0: none
+  std::shared_ptr<DaemonExtension> extension;  // optional
 };
 
 class Daemon {

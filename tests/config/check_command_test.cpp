@@ -141,7 +141,7 @@ TEST_F(Command, CheckReportsARefusedPlugin) {
                         " --plugin-path " + shell_quoted(VUMI_PLUGIN_DIR "/example.so") + " --plugin-path " +
                         shell_quoted(not_a_plugin.string()));
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_THAT(r.err, HasSubstr("plugin_path: " + not_a_plugin.string() + ": "));
+  EXPECT_THAT(r.err, HasSubstr("plugin_path: plugin refused: " + not_a_plugin.string() + ": "));
 }
 
 TEST_F(Command, PluginsListsHandlerTypesWithSchemas) {

@@ -181,7 +181,7 @@ TEST(ConfigKeys, UnknownTopLevelKeySuggestsTheClosest) {
       parse_errors(R"({"handler": {}})"),
       ElementsAre(AllOf(HasSubstr("unknown key \"handler\" (allowed: ingest, outbound, state_dir, "
                                   "plugin_path, handlers, accounts, limits, status_interval_s, security, "
-                                  "plugin_path_insecure_ok, tag_pools)"),
+                                  "plugin_path_insecure_ok, tag_pools, admin)"),
                         HasSubstr("did you mean \"handlers\"?"))));
 }
 
@@ -334,7 +334,7 @@ TEST(ConfigAccounts, KeysConversationsAndTypes) {
       "a3": []})")),
       ElementsAre(
           "accounts: account key \"acct 1\" contains ' ' (allowed: A-Z a-z 0-9 _ : -)",
-          HasSubstr("accounts.a2: unknown key \"tag\" (allowed: conversations, tags, routes)"),
+          HasSubstr("accounts.a2: unknown key \"tag\" (allowed: conversations, tags, handlers, routes)"),
           "accounts.a2.conversations.poll1: conversation type \"vx polls\" contains ' ' (allowed: A-Z "
           "a-z 0-9 _ : -)",
           "accounts.a2.conversations: conversation key \"bad/key\" contains '/' (allowed: A-Z a-z 0-9 "

@@ -1,0 +1,61 @@
+// `vumi-dispatcher explain -c FILE --event FILE`: what the event would do, without doing it (the
+// admin API's dry run): per matching route and step the rendered config, output, result, error,
+// and the effects (published, emitted, contacts, inbox, dead letters) that were held back.
+#include <boost/json/serialize.hpp>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "cli/commands.hpp"
+#include "cli/config_source.hpp"
+#include "daemon/admin_store.hpp"
+#include "daemon/api_accounts.hpp"
+#include "dispatch/dry_run.hpp"
+
+namespace vumi::cli {
+
+int explain_command(const ExplainArgs& args) {
+  const std::string source = config_source_name(args.config);
+  config::LoadResult loaded = load_command_config(args.config);
+  std::vector<config::ConfigError> errors = std::move(loaded.errors);
+  if (!loaded.config) {
+    print_config_errors(std::cerr, errors, source);
+    return 1;
+  }
+  auto runtime = dispatch::Runtime::build(std::move(*loaded.config), errors);
+  if (!runtime || !errors.empty()) {
+    print_config_errors(std::cerr, errors, source);
+    return 1;
+  }
+  const auto& state_dir = runtime->config().state_dir;
+  std::unique_ptr<store::StateStore> reads;
+  try {
+    if (std::filesystem::exists(state_dir / "admin.db")) {
+      std::vector<std::string> problems;
+      daemon::apply_api_accounts(*runtime, daemon::AdminStore::open(state_dir)->accounts(), problems);
+      for (const auto& p : problems) std::cerr << "explain: admin API accounts: " << p << '\n';
+    }
+    if (std::filesystem::exists(state_dir / "vumi.db")) reads = store::StateStore::open_read_only(state_dir);
+  } catch (const std::exception& e) {
+    std::cerr << "explain: state " << state_dir.string() << ": " << e.what()
+              << " (contacts are not looked up)\n";
+  }
+  std::ifstream in(args.event_file, std::ios::binary);
+  if (!in) {
+    std::cerr << "explain: cannot read event file \"" << args.event_file.string() << "\"\n";
+    return 1;
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  std::string why;
+  auto report = dispatch::dry_run(*runtime, text.str(), reads.get(), why);
+  if (!report) {
+    std::cerr << "explain: " << args.event_file.string() << ": " << why << '\n';
+    return 1;
+  }
+  std::cout << boost::json::serialize(*report) << '\n';
+  return 0;
+}
+
+}  // namespace vumi::cli

@@ -1,0 +1,154 @@
+#include "dispatch/run_history.hpp"
+
+#include <boost/json/array.hpp>
+#include <boost/json/serialize.hpp>
+#include <chrono>
+#include <ctime>
+
+namespace vumi::dispatch {
+
+namespace bj = boost::json;
+
+namespace {
+
+std::string now_iso8601_ms() {
+  auto now = std::chrono::system_clock::now();
+  std::time_t seconds = std::chrono::system_clock::to_time_t(now);
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+  std::tm tm{};
+  gmtime_r(&seconds, &tm);
+  char buf[40];
+  std::size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  std::snprintf(buf + n, sizeof buf - n, ".%03dZ", static_cast<int>(ms));
+  return buf;
+}
+
+const char* result_name(int result) {
+  return result == VUMI_STEP_CONTINUE ? "continue" : result == VUMI_STEP_STOP ? "stop" : "fail";
+}
+
+}  // namespace
+
+bool Run::ok() const {
+  for (const auto& r : routes)
+    if (!r.ok) return false;
+  return true;
+}
+
+RunHistory::RunHistory(std::size_t per_account, std::size_t in_all)
+    : per_account_(per_account), in_all_(in_all) {}
+
+Run& RunHistory::begin(const Account& account, const event::Envelope& event) {
+  auto& runs = by_account_[account.key];
+  Run& run = runs.emplace_back();
+  run.sequence = ++sequence_;
+  run.time = now_iso8601_ms();
+  run.event_id = std::string(event.event_id);
+  run.conversation_type = std::string(event.conversation_type);
+  run.conversation_key = std::string(event.conversation_key);
+  run.event_type = std::string(event.event_type);
+  std::string text = bj::serialize(event.body);
+  if (text.size() <= kMaxEventBytes) run.event = std::move(text);
+  order_.push_back(account.key);
+  ++total_;
+  if (runs.size() > per_account_) {
+    // This account's oldest goes; its entry in order_ is dropped when it comes up in evict().
+    runs.pop_front();
+    --total_;
+  }
+  open_ = &run;
+  evict();
+  return run;
+}
+
+void RunHistory::evict() {
+  while (total_ > in_all_ && !order_.empty()) {
+    auto it = by_account_.find(order_.front());
+    order_.pop_front();
+    if (it == by_account_.end() || it->second.empty()) continue;
+    if (&it->second.front() == open_) break;  // never the run being written
+    it->second.pop_front();
+    --total_;
+    if (it->second.empty()) by_account_.erase(it);
+  }
+  // order_ may hold stale entries of per-account evictions; keep it from growing without bound.
+  while (order_.size() > 2 * in_all_ + 16) order_.pop_front();
+}
+
+void RunHistory::event_unrouted(const Account& account, const event::Envelope& event) {
+  if (per_account_ == 0) return;
+  begin(account, event);
+  open_ = nullptr;
+}
+
+void RunHistory::event_started(const Account& account, const event::Envelope& event) {
+  open_ = per_account_ == 0 ? nullptr : &begin(account, event);
+}
+
+void RunHistory::route_started(const Route& route, const Account&, const event::Envelope&) {
+  if (open_) open_->routes.push_back(RunRoute{route.spec->path, true, {}});
+}
+
+void RunHistory::step_done(const StepRecord& step) {
+  if (!open_ || open_->routes.empty()) return;
+  open_->routes.back().steps.push_back(RunStep{step.index, step.step->spec->handler, step.result,
+                                               step.seconds * 1000, std::string(step.error)});
+}
+
+void RunHistory::route_done(bool ok) {
+  if (!open_ || open_->routes.empty()) return;
+  open_->routes.back().ok = ok;
+}
+
+std::vector<const Run*> RunHistory::runs(std::string_view account, const Filter& filter) const {
+  std::vector<const Run*> out;
+  auto it = by_account_.find(account);
+  if (it == by_account_.end()) return out;
+  for (auto run = it->second.rbegin(); run != it->second.rend() && out.size() < filter.limit; ++run) {
+    if (filter.event_type && run->event_type != *filter.event_type) continue;
+    if (filter.conversation_key && run->conversation_key != *filter.conversation_key) continue;
+    if (filter.event_id && run->event_id != *filter.event_id) continue;
+    if (filter.status) {
+      const std::string status = run->routes.empty() ? "unrouted" : run->ok() ? "ok" : "failed";
+      if (status != *filter.status) continue;
+    }
+    out.push_back(&*run);
+  }
+  return out;
+}
+
+const Run* RunHistory::find(std::string_view account, std::string_view event_id) const {
+  Filter filter;
+  filter.event_id = std::string(event_id);
+  filter.limit = 1;
+  auto found = runs(account, filter);
+  return found.empty() ? nullptr : found.front();
+}
+
+bj::object RunHistory::to_json(const Run& run) {
+  bj::array routes;
+  for (const auto& r : run.routes) {
+    bj::array steps;
+    for (const auto& s : r.steps) {
+      bj::object step{{"index", s.index},
+                      {"handler", s.handler},
+                      {"result", result_name(s.result)},
+                      {"duration_ms", s.duration_ms}};
+      if (!s.error.empty()) step["error"] = s.error;
+      steps.push_back(std::move(step));
+    }
+    routes.push_back(bj::object{{"route", r.route}, {"ok", r.ok}, {"steps", std::move(steps)}});
+  }
+  return bj::object{{"sequence", run.sequence},
+                    {"time", run.time},
+                    {"event_id", run.event_id},
+                    {"conversation_type", run.conversation_type},
+                    {"conversation_key", run.conversation_key},
+                    {"event_type", run.event_type},
+                    {"status", run.routes.empty() ? "unrouted"
+                               : run.ok()         ? "ok"
+                                                  : "failed"},
+                    {"routes", std::move(routes)}};
+}
+
+}  // namespace vumi::dispatch

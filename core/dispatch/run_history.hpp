@@ -1,0 +1,77 @@
+// The last runs per account: each routed event with the routes it matched and, per step, the
+// result, duration and error. Bounded twice: per account, and in all (the oldest run of all goes
+// first), so memory stays bounded however many accounts there are.
+#pragma once
+
+#include <boost/json/object.hpp>
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/string_hash.hpp"
+#include "dispatch/chain_observer.hpp"
+
+namespace vumi::dispatch {
+
+struct RunStep {
+  std::size_t index = 0;
+  std::string handler;
+  int result = 0;  // vumi_step_result
+  double duration_ms = 0;
+  std::string error;
+};
+
+struct RunRoute {
+  std::string route;  // "accounts.acct1.routes[0]"
+  bool ok = true;
+  std::vector<RunStep> steps;
+};
+
+struct Run {
+  std::uint64_t sequence = 0;  // increasing over all runs
+  std::string time;            // UTC, ISO 8601 with milliseconds
+  std::string event_id, conversation_type, conversation_key, event_type;
+  std::string event;             // the event's JSON (empty when larger than kMaxEventBytes)
+  std::vector<RunRoute> routes;  // empty: matched no route
+  bool ok() const;
+};
+
+class RunHistory final : public ChainObserver {
+ public:
+  static constexpr std::size_t kMaxEventBytes = 4 * 1024;
+  // per_account 0 keeps nothing.
+  RunHistory(std::size_t per_account, std::size_t in_all);
+
+  void event_unrouted(const Account& account, const event::Envelope& event) override;
+  void event_started(const Account& account, const event::Envelope& event) override;
+  void route_started(const Route& route, const Account& account, const event::Envelope& event) override;
+  void step_done(const StepRecord& step) override;
+  void route_done(bool ok) override;
+
+  struct Filter {
+    std::optional<std::string> event_type, conversation_key, event_id;
+    std::optional<std::string> status;  // "ok", "failed", "unrouted"
+    std::size_t limit = 100;
+  };
+  // The account's runs, newest first.
+  std::vector<const Run*> runs(std::string_view account, const Filter& filter) const;
+  // A recent run of the account's event with this id, or null.
+  const Run* find(std::string_view account, std::string_view event_id) const;
+
+  static boost::json::object to_json(const Run& run);
+
+ private:
+  Run& begin(const Account& account, const event::Envelope& event);
+  void evict();
+
+  std::size_t per_account_, in_all_;
+  std::size_t total_ = 0;
+  std::uint64_t sequence_ = 0;
+  StringMap<std::deque<Run>> by_account_;
+  std::deque<std::string> order_;  // account of each kept run, oldest first
+  Run* open_ = nullptr;            // the run of the event being handled
+};
+
+}  // namespace vumi::dispatch
