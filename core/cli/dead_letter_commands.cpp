@@ -219,12 +219,13 @@ int dead_letters_replay_command(const DeadLetterOpArgs& args) {
     if (args.connect.empty() && !config->ingest_reliable_bind.empty()) {
       zmq::context_t context(1);
       transport::ReliablePublisher publisher(context, config->ingest_reliable_bind);
-      const std::string run = std::to_string(
-          std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-              .count());
+      const std::string run = std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                 std::chrono::system_clock::now().time_since_epoch())
+                                                 .count());
       std::vector<transport::ReliableMessage> messages;
       for (const auto* letter : chosen)
-        messages.push_back({letter->topic, letter->input, "replay-" + std::to_string(letter->id) + "-" + run});
+        messages.push_back(
+            {letter->topic, letter->input, "replay-" + std::to_string(letter->id) + "-" + run});
       transport::ReliableOptions options;
       options.deadline = std::chrono::milliseconds(static_cast<long>(args.wait_s * 1000) + 30'000);
       const transport::ReliableProgress progress = publisher.publish(messages, options);

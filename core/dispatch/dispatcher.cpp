@@ -156,7 +156,8 @@ HandleOutcome Dispatcher::Impl::handle(std::string_view in_topic, std::string_vi
       return HandleOutcome::processed;
     }
     case 5:
-      if (auto rejection = traffic.conversation_outbound(rt, std::get<event::ConversationOutbound>(decoded))) {
+      if (auto rejection =
+              traffic.conversation_outbound(rt, std::get<event::ConversationOutbound>(decoded))) {
         reject(*rejection, in_topic, body);
         return HandleOutcome::rejected;
       }

@@ -34,8 +34,8 @@ class Dispatcher {
   // a counted duplicate and does not run. event_id_if_absent names an event that has no event_id
   // (the reliable path derives it from the publisher's message id, so a resend is recognised).
   // `source` names where it came from in dead letters (e.g. "ingest tcp://... from 10.0.0.5").
-  HandleOutcome handle(std::string_view topic, std::string_view body, std::string_view event_id_if_absent = {},
-                       std::string_view source = {});
+  HandleOutcome handle(std::string_view topic, std::string_view body,
+                       std::string_view event_id_if_absent = {}, std::string_view source = {});
   // Refuses an ingest message without decoding it (e.g. forbidden to its publisher): counted
   // under the rejection's reason and dead-lettered like a message the decoder refused.
   void refuse(const event::Rejection& rejection, std::string_view topic, std::string_view body,

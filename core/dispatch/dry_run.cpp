@@ -88,7 +88,8 @@ class SandboxStore final : public store::StateStore {
                                                  store::StoreStatus&) override {
     return 0;
   }
-  std::optional<std::int64_t> pending_retry_put(const store::PendingRetry& retry, store::StoreStatus&) override {
+  std::optional<std::int64_t> pending_retry_put(const store::PendingRetry& retry,
+                                                store::StoreStatus&) override {
     effects["retries"].as_array().push_back(
         bj::object{{"route", retry.route}, {"step_index", retry.step_index}, {"due_at_ms", retry.due_at_ms}});
     return 0;
@@ -112,12 +113,9 @@ class SandboxStore final : public store::StateStore {
   store::StoreStatus ledger_forget(std::string_view, std::string_view) override { return {}; }
   std::optional<std::int64_t> ledger_prune(std::int64_t, store::StoreStatus&) override { return 0; }
 
-  bj::object effects{{"published", bj::array{}},
-                     {"emitted", bj::array{}},
-                     {"contacts_upserted", bj::array{}},
-                     {"inbox", bj::array{}},
-                     {"dead_letters", bj::array{}},
-                     {"retries", bj::array{}}};
+  bj::object effects{{"published", bj::array{}},         {"emitted", bj::array{}},
+                     {"contacts_upserted", bj::array{}}, {"inbox", bj::array{}},
+                     {"dead_letters", bj::array{}},      {"retries", bj::array{}}};
 
  private:
   store::StateStore* reads_;

@@ -9,9 +9,9 @@
 #include "common/derived_id.hpp"
 #include "common/identifier.hpp"
 #include "common/json.hpp"
-#include "store/store_values.hpp"
 #include "common/raw_json.hpp"
 #include "dispatch/message_ledger.hpp"
+#include "store/store_values.hpp"
 
 namespace vumi::dispatch {
 

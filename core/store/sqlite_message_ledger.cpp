@@ -18,14 +18,15 @@ void SqliteStateStore::prepare_ledger_statements() {
       Statement(connection_,
                 "INSERT OR REPLACE INTO message_ledger (message_id, direction, account_key, "
                 "conversation_type, conversation_key, tag, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)");
-  message_ledger_select_ = Statement(connection_,
-                             "SELECT account_key, conversation_type, conversation_key, tag, created_at "
-                             "FROM message_ledger WHERE message_id = ? AND direction = ?");
+  message_ledger_select_ =
+      Statement(connection_,
+                "SELECT account_key, conversation_type, conversation_key, tag, created_at "
+                "FROM message_ledger WHERE message_id = ? AND direction = ?");
   // created_at is written as %Y-%m-%dT%H:%M:%fZ (store_values.hpp), so text order is time order.
   message_ledger_prune_ = Statement(connection_,
-                            "DELETE FROM message_ledger WHERE created_at < "
-                            "strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-" +
-                                std::to_string(kLedgerRetentionHours) + " hours')");
+                                    "DELETE FROM message_ledger WHERE created_at < "
+                                    "strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-" +
+                                        std::to_string(kLedgerRetentionHours) + " hours')");
 }
 
 StoreStatus SqliteStateStore::ledger_put(const LedgerEntry& entry) {

@@ -17,8 +17,8 @@
 #include "dispatch/crash_guard.hpp"
 #include "dispatch/dispatcher.hpp"
 #include "dispatch/retry_scheduler.hpp"
-#include "store_/state_dir_lock.hpp"
-#include "store_/state_store.hpp"
+#include "store/state_dir_lock.hpp"
+#include "store/state_store.hpp"
 #include "transport/batch_committer.hpp"
 #include "transport/curve_server.hpp"
 #include "transport/ingest_reader.hpp"
@@ -109,7 +109,7 @@ struct Daemon::Impl final : IngestHandler, ReliableIngestHandler, DaemonControl 
   asio::signal_set signals;
   asio::steady_timer status_timer;
   asio::steady_timer housekeeping_timer;
-  asio::system_timer retry_timer;  // due times are wall-clock: they come back from the store_ after a restart
+  asio::system_timer retry_timer;  // due times are wall-clock: they come back from the store after a restart
   std::optional<std::int64_t> retry_armed_for_ms;
   asio::steady_timer prune_timer;
   std::shared_ptr<dispatch::Runtime> runtime_;
@@ -467,7 +467,7 @@ void Daemon::Impl::run_retries() {
   // Like an ingest batch: one transaction, a bounded number, then back to the loop.
   constexpr std::size_t kRetriesPerTurn = 256;
   // Through the committer, so what the retried steps send leaves only after their commit.
-  // While it holds a failed batch, the store_ is failing: try again later.
+  // While it holds a failed batch, the store is failing: try again later.
   if (committer->holding()) {
     retry_timer.expires_after(std::chrono::milliseconds(500));
     retry_timer.async_wait([this](const boost::system::error_code& ec) {

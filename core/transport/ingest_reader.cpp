@@ -71,7 +71,10 @@ std::size_t IngestReader::discard_queued(std::size_t limit) {
 void IngestReader::drain() {
   if (!running_) return;
   std::size_t n = 0;
-  while (n < budget_) {
+  batch_bytes_ = 0;
+  // A batch keeps a copy of each message until it commits (the committer may run it again), so
+  // it ends at kBatchBytesBudget as well as at the message budget: large messages, small batches.
+  while (n < budget_ && batch_bytes_ < kBatchBytesBudget) {
     if (n == 0) {
       // Peek cheaply whether anything is there before opening a batch.
       if (!(socket_.get(zmq::sockopt::events) & ZMQ_POLLIN)) break;
@@ -113,6 +116,7 @@ bool IngestReader::read_one() {
     return true;
   }
   ++counters_.messages;
+  batch_bytes_ += topic_.size() + body_.size();
   handler_.on_message(topic_.to_string_view(), body_.to_string_view());
   return true;
 }

@@ -39,6 +39,8 @@ class IngestReader {
  public:
   // Messages read per turn before yielding to timers, signals and the other socket.
   static constexpr std::size_t kDefaultBudget = 1024;
+  // Bytes of messages read per turn (the batch's copies are held until it commits).
+  static constexpr std::size_t kBatchBytesBudget = 8 * 1024 * 1024;
   // The prefixes the daemon subscribes to: the five ingest topic families.
   static constexpr std::string_view kTopicPrefixes[] = {"event.", "inbound.", "command.", "transport_event.",
                                                         "conversation_outbound."};
@@ -94,6 +96,7 @@ class IngestReader {
   std::unique_ptr<SocketWatcher> watcher_;
   std::unique_ptr<ConnectionMonitor> monitor_;
   bool running_ = false;
+  std::size_t batch_bytes_ = 0;  // read in the current turn
   zmq::message_t topic_;
   zmq::message_t body_;
   zmq::message_t extra_;

@@ -29,8 +29,8 @@ class VumiCommand {
       "worker_name": {"type": "string", "description": "Worker that receives the command; it goes out on command.<worker_name>."},
       "command": {"type": "string", "default": "send_message", "description": "The command's name."},
       "conversation_key": {"type": "string", "description": "kwargs.conversation_key; defaults to the event's conversation_key."},
-      "command_data": {"type": "object", "description": "kwargs.command_data; defaults to the event's event_data (VumiApiEvent content)."},
-      "kwargs": {"type": "object", "description": "More kwargs, merged under the ones this handler sets."}
+      "command_data": {"type": "object", "additionalProperties": true, "description": "kwargs.command_data; defaults to the event's event_data (VumiApiEvent content)."},
+      "kwargs": {"type": "object", "additionalProperties": true, "description": "More kwargs, merged under the ones this handler sets."}
     },
     "required": ["worker_name"],
     "additionalProperties": false

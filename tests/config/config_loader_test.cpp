@@ -232,7 +232,7 @@ TEST(ConfigKeys, EndpointsAreChecked) {
   EXPECT_THAT(parse_errors(R"({"outbound": {"bind": "tcp://127.0.0.1:7710"}})"),
               ElementsAre(HasSubstr("outbound.bind: the same endpoint as ingest.bind")));
   EXPECT_THAT(parse_errors(R"({"ingest": {"bind": "inproc://a", "bnd": 1}})"),
-              ElementsAre(HasSubstr("ingest: unknown key \"bnd\" (allowed: bind)")));
+              ElementsAre(HasSubstr("ingest: unknown key \"bnd\" (allowed: bind, reliable_bind)")));
 }
 
 TEST(ConfigKeys, SecurityNamesEveryKeyAndRight) {

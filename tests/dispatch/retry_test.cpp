@@ -124,8 +124,11 @@ TEST_F(RetryTest, DelayHintReplacesTheBackoffUnderTheCap) {
 
 TEST_F(RetryTest, DefaultPolicyComesFromLimitsAndPendingRetriesSurviveANewDispatcher) {
   start_with(1, R"({"initial_backoff_ms": 50})");
-  EXPECT_EQ(runtime->config().accounts[0].routes[0].retry.max_attempts, 5u);  // limits.retry's default
-  EXPECT_EQ(runtime->config().accounts[0].routes[0].retry.initial_backoff_ms, 50u);
+  // The runtime keeps each account's spec in its route index (config().accounts is moved there).
+  const auto account = runtime->routes().account_routes("acct1");
+  ASSERT_TRUE(account);
+  EXPECT_EQ(account->spec.routes[0].retry.max_attempts, 5u);  // limits.retry's default
+  EXPECT_EQ(account->spec.routes[0].retry.initial_backoff_ms, 50u);
   send_event("acct1", "survey", "conv1", "ping");
   ASSERT_EQ(store->pending_retries().size(), 1u);
 
