@@ -8,6 +8,7 @@
 #include <optional>
 #include <vector>
 
+#include "admin/api_dead_letters.hpp"
 #include "admin/metrics_text.hpp"
 #include "admin/tokens.hpp"
 #include "common/identifier.hpp"
@@ -161,7 +162,6 @@ struct AdminApi::Impl {
 
   HttpResponse test_routes(const std::string& key, const HttpRequest& request);
   HttpResponse list_runs(const std::string& key, const std::string& query);
-  HttpResponse list_dead_letters(const std::string& key);
 
   HttpResponse handle(const HttpRequest& request);
   std::optional<Caller> authenticate(const HttpRequest& request);
@@ -255,19 +255,6 @@ HttpResponse AdminApi::Impl::list_runs(const std::string& key, const std::string
   bj::array list;
   for (const dispatch::Run* run : runs.runs(key, filter)) list.push_back(dispatch::RunHistory::to_json(*run));
   return json_response(status::ok, bj::object{{"key", key}, {"runs", std::move(list)}});
-}
-
-HttpResponse AdminApi::Impl::list_dead_letters(const std::string& key) {
-  bj::array list;
-  for (const auto& letter : daemon.store().dead_letters(key))
-    list.push_back(bj::object{{"id", letter.id},
-                              {"created_at", letter.created_at},
-                              {"reason", letter.reason},
-                              {"message", letter.message},
-                              {"route", letter.route},
-                              {"step", letter.step},
-                              {"input", letter.input}});
-  return json_response(status::ok, bj::object{{"key", key}, {"dead_letters", std::move(list)}});
 }
 
 std::optional<Caller> AdminApi::Impl::authenticate(const HttpRequest& request) {
@@ -608,7 +595,14 @@ HttpResponse AdminApi::Impl::account_resource(const Caller& caller, const HttpRe
   }
   if (collection == "dead-letters" && path.size() == 4) {
     if (method != http::verb::get) return error(status::method_not_allowed, "use GET");
-    return list_dead_letters(key);
+    return admin::list_dead_letters(daemon, key, [&](std::string_view name) { return query_param(query, name); });
+  }
+  if (collection == "dead-letters" && path.size() == 5 && path[4] == "replay") {
+    if (method != http::verb::post) return error(status::method_not_allowed, "use POST");
+    HttpResponse failure;
+    auto body = body_object(failure);
+    if (!body) return failure;
+    return replay_dead_letters(daemon, key, *body, caller.token_name);
   }
   if (collection == "routes" && path.size() == 5 && path[4] == "test") {
     if (method != http::verb::post) return error(status::method_not_allowed, "use POST");

@@ -119,6 +119,14 @@ std::string metrics_text(transport::DaemonControl& daemon, bool account_labels) 
   w.gauge("vumi_accounts", "Accounts loaded.",
           static_cast<double>(daemon.runtime().routes().account_count()));
   w.gauge("vumi_routes", "Routes loaded.", static_cast<double>(daemon.runtime().routes().route_count()));
+  const transport::DaemonControl::Depths depths = daemon.depths();
+  w.gauge("vumi_ingest_held_messages",
+          "Ingest messages of a batch held until the state store commits again (ingest is paused meanwhile).",
+          static_cast<double>(depths.ingest_held));
+  w.gauge("vumi_retries_pending", "Step retries waiting for their time.",
+          static_cast<double>(depths.pending_retries));
+  w.gauge("vumi_outbox_unsent", "Committed outbound messages not yet sent (waiting for a subscriber or a retry).",
+          static_cast<double>(depths.outbox_unsent));
 
   w.family("vumi_step_duration_seconds", "histogram", "Time a handler took for one step, by handler type.");
   for (const auto& [type, t] : c.step_timings) {

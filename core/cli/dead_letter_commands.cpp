@@ -22,42 +22,11 @@ namespace vumi::cli {
 
 namespace {
 
-// "30s", "10m", "2h", "7d" as seconds; nullopt when text is not such a duration.
-std::optional<std::int64_t> duration_s(std::string_view text) {
-  if (text.size() < 2) return std::nullopt;
-  std::int64_t n = 0;
-  for (char c : text.substr(0, text.size() - 1)) {
-    if (c < '0' || c > '9' || n > (std::int64_t{1} << 40)) return std::nullopt;
-    n = n * 10 + (c - '0');
-  }
-  switch (text.back()) {
-    case 's':
-      return n;
-    case 'm':
-      return n * 60;
-    case 'h':
-      return n * 3600;
-    case 'd':
-      return n * 86400;
-    default:
-      return std::nullopt;
-  }
-}
-
-// A time bound as ISO-8601 UTC text (what the store compares): a duration is taken as "that long
-// ago"; an ISO-8601 time is kept ("2026-12-02T05:00:00Z" or with milliseconds). Empty on error.
+// A time bound as the store compares it; empty after setting error.
 std::string time_bound(std::string_view text, std::string_view option, std::string& error) {
-  if (auto seconds = duration_s(text))
-    return store::iso8601_utc_ms(std::chrono::system_clock::now() - std::chrono::seconds(*seconds));
-  // Times are stored as "YYYY-MM-DDTHH:MM:SS.mmmZ" and compared as text.
-  const bool looks_iso = text.size() >= 10 && text[4] == '-' && text[7] == '-';
-  if (!looks_iso) {
-    error = std::string(option) + " \"" + std::string(text) +
-            "\" is neither a duration (30s, 10m, 2h, 7d) nor an ISO-8601 UTC time (2026-12-02T05:00:00Z)";
-    return {};
-  }
-  std::string bound(text);
-  if (!bound.empty() && bound.back() == 'Z') bound.pop_back();
+  std::string why;
+  std::string bound = store::time_bound(text, why);
+  if (bound.empty()) error = std::string(option) + " " + why;
   return bound;
 }
 
@@ -222,30 +191,39 @@ int dead_letters_replay_command(const DeadLetterOpArgs& args) {
       const std::string run = std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
                                                  std::chrono::system_clock::now().time_since_epoch())
                                                  .count());
-      std::vector<transport::ReliableMessage> messages;
-      for (const auto* letter : chosen)
-        messages.push_back(
-            {letter->topic, letter->input, "replay-" + std::to_string(letter->id) + "-" + run});
       transport::ReliableOptions options;
       options.deadline = std::chrono::milliseconds(static_cast<long>(args.wait_s * 1000) + 30'000);
-      const transport::ReliableProgress progress = publisher.publish(messages, options);
-      if (progress.acknowledged != progress.total) {
-        std::cerr << prefix << progress.acknowledged << " of " << progress.total
-                  << " dead letter(s) acknowledged by the dispatcher at " << config->ingest_reliable_bind
-                  << "; none marked replayed (run the replay again)\n";
-        return 1;
-      }
+      // One letter at a time: each answer says what became of that letter (a few ms each).
+      std::size_t replayed = 0;
       for (const auto* letter : chosen) {
+        const transport::ReliableProgress progress = publisher.publish(
+            {{letter->topic, letter->input, "replay-" + std::to_string(letter->id) + "-" + run}}, options);
+        if (progress.acknowledged != 1) {
+          std::cerr << prefix << "dead letter " << letter->id << ": not acknowledged by the dispatcher at "
+                    << config->ingest_reliable_bind << " within " << options.deadline.count()
+                    << " ms; stopping here (" << replayed << " replayed; run the replay again)\n";
+          return 1;
+        }
+        if (progress.duplicate == 1) {
+          // Its ledger key was not forgotten (see the error above): it did not run.
+          print_action(*letter, "skip", "the dispatcher had already processed this event; not replayed",
+                       args.json);
+          continue;
+        }
         const store::StoreStatus marked =
             store->dead_letter_mark_replayed(letter->id, store::now_iso8601_utc_ms());
         if (!marked.ok)
           std::cerr << prefix << "dead letter " << letter->id << " sent but " << marked.error << '\n';
-        print_action(*letter, "replayed", {}, args.json);
+        print_action(*letter, "replayed",
+                     progress.rejected == 1 ? "the dispatcher refused it again (a new dead letter says why)"
+                                            : std::string(),
+                     args.json);
+        ++replayed;
       }
       if (!args.json)
-        std::cout << chosen.size() << " dead letter(s) replayed to " << config->ingest_reliable_bind
+        std::cout << replayed << " dead letter(s) replayed to " << config->ingest_reliable_bind
                   << " (reliable ingest, every one acknowledged)\n";
-      return 0;
+      return replayed == chosen.size() ? 0 : 1;
     }
     const std::string endpoint = args.connect.empty() ? config->ingest_bind : args.connect;
     zmq::context_t context(1);

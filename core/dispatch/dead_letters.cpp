@@ -12,6 +12,7 @@ void DeadLetterRecorder::record(store::DeadLetter letter) {
     letter.input += "...(truncated)";
   }
   ++counters_.dead_letters;
+  if (letter.source.empty()) letter.source = source_;
   std::uint64_t held_back = 0;
   bool log_now = true;
   if (!letter.coalesce_key.empty()) {

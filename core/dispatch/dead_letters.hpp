@@ -24,6 +24,9 @@ class DeadLetterRecorder {
   // limited per reason: at most one per kLogInterval, the next one saying how many were held back.
   void record(store::DeadLetter letter);
 
+  // Where the work being done came from; record() gives it to letters that name no source.
+  void set_source(std::string_view source) { source_.assign(source); }
+
   // Writes the repeats of coalesced letters counted in memory since the last flush (one update per
   // key instead of one per message); call it before each batch commits.
   void flush_repeats();
@@ -49,6 +52,7 @@ class DeadLetterRecorder {
 
   store::StateStore& store_;
   Counters& counters_;
+  std::string source_;
   std::map<std::string, Throttle, std::less<>> throttles_;  // by reason: bounded by the reason codes
   struct Repeats {
     std::int64_t count = 0;    // occurrences not yet written

@@ -339,6 +339,7 @@ Dispatcher::~Dispatcher() = default;
 HandleOutcome Dispatcher::handle(std::string_view topic, std::string_view body,
                                  std::string_view event_id_if_absent, std::string_view source) {
   impl_->source.assign(source);
+  impl_->dead_letters.set_source(source);
   // Runs after every value made for this message is gone (they all live inside Impl::handle).
   struct EndMessage {
     Impl& impl;
@@ -366,6 +367,7 @@ HandleOutcome Dispatcher::handle(std::string_view topic, std::string_view body,
 void Dispatcher::refuse(const event::Rejection& rejection, std::string_view topic, std::string_view body,
                         std::string_view source) {
   impl_->source.assign(source);
+  impl_->dead_letters.set_source(source);
   ++impl_->counters.received;
   impl_->reject(rejection, topic, body);
 }
@@ -393,6 +395,7 @@ std::size_t Dispatcher::run_due_retries(std::int64_t now_ms, std::size_t max) {
   std::vector<store::PendingRetry> due = impl_->retries.take_due(now_ms, max);
   for (const store::PendingRetry& retry : due) {
     impl_->source.clear();
+    impl_->dead_letters.set_source("pending retry " + std::to_string(retry.id));
     try {
       impl_->run_retry(retry);
     } catch (const std::exception& e) {

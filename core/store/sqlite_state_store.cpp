@@ -583,8 +583,10 @@ void SqliteStateStore::bind_filter(Statement& query, const DeadLetterFilter& fil
 std::vector<DeadLetter> SqliteStateStore::dead_letters(const DeadLetterFilter& filter) {
   std::lock_guard lock(mutex_);
   Statement query(connection_, std::string("SELECT " VUMI_DEAD_LETTER_COLUMNS " FROM dead_letters") +
-                                   kDeadLetterFilterSql + " ORDER BY id");
+                                   kDeadLetterFilterSql + " ORDER BY id LIMIT ?7");
   bind_filter(query, filter);
+  if (!query.bind_int64(7, filter.limit > 0 ? filter.limit : -1))
+    throw StoreError("listing dead letters: " + connection_.errmsg());
   std::vector<DeadLetter> out;
   int rc = query.step();
   for (; rc == SQLITE_ROW; rc = query.step()) out.push_back(read_dead_letter(query));

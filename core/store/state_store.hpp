@@ -67,6 +67,7 @@ struct DeadLetterFilter {
   std::string since;       // ISO-8601 UTC: last seen at or after
   std::string older_than;  // ISO-8601 UTC: last seen before
   bool include_replayed = true;
+  std::int64_t limit = 0;  // listings only: at most this many, lowest ids first; 0: all
 };
 
 // How many dead letters are kept; 0 disables a limit.

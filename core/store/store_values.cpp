@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include <array>
+#include <cstdint>
 #include <cstdio>
 #include <ctime>
 
@@ -29,6 +30,53 @@ std::string iso8601_utc_ms(std::chrono::system_clock::time_point when) {
 
 std::string now_iso8601_utc_ms() {
   return iso8601_utc_ms(std::chrono::system_clock::now());
+}
+
+namespace {
+
+// "30s", "10m", "2h", "7d" as seconds; -1 when text is not such a duration.
+std::int64_t duration_s(std::string_view text) {
+  if (text.size() < 2) return -1;
+  std::int64_t n = 0;
+  for (char c : text.substr(0, text.size() - 1)) {
+    if (c < '0' || c > '9' || n > (std::int64_t{1} << 40)) return -1;
+    n = n * 10 + (c - '0');
+  }
+  switch (text.back()) {
+    case 's':
+      return n;
+    case 'm':
+      return n * 60;
+    case 'h':
+      return n * 3600;
+    case 'd':
+      return n * 86400;
+    default:
+      return -1;
+  }
+}
+
+}  // namespace
+
+std::string time_bound(std::string_view text, std::string& why) {
+  if (const std::int64_t seconds = duration_s(text); seconds >= 0)
+    return iso8601_utc_ms(std::chrono::system_clock::now() - std::chrono::seconds(seconds));
+  // Times are stored as "YYYY-MM-DDTHH:MM:SS.mmmZ" and compared as text.
+  auto digits = [&](std::size_t from, std::size_t n) {
+    for (std::size_t i = from; i < from + n; ++i)
+      if (i >= text.size() || text[i] < '0' || text[i] > '9') return false;
+    return true;
+  };
+  const bool looks_iso = text.size() >= 10 && text.size() <= 30 && digits(0, 4) && text[4] == '-' &&
+                         digits(5, 2) && text[7] == '-' && digits(8, 2);
+  if (!looks_iso) {
+    why = "\"" + std::string(text.substr(0, 64)) +
+          "\" is neither a duration (30s, 10m, 2h, 7d) nor an ISO-8601 UTC time (2026-12-02T05:00:00Z)";
+    return {};
+  }
+  std::string bound(text);
+  if (bound.back() == 'Z') bound.pop_back();
+  return bound;
 }
 
 std::string random_contact_key() {

@@ -55,16 +55,18 @@ void BatchCommitter::run(Message& message) {
   message.outcome = dispatcher_.handle(message.topic, message.body, event_id, message.source);
 }
 
-void BatchCommitter::add(std::string_view topic, std::string_view body, std::string_view source) {
+dispatch::HandleOutcome BatchCommitter::add(std::string_view topic, std::string_view body,
+                                            std::string_view source) {
   Message& message =
       batch_.emplace_back(Message{std::string(topic), std::string(body), {}, {}, std::string(source)});
   if (!begin_failed_) run(message);
+  return message.outcome;
 }
 
 void BatchCommitter::add_reliable(std::string_view topic, std::string_view body, std::string_view msg_id,
-                                  std::string_view peer) {
-  Message& message = batch_.emplace_back(
-      Message{std::string(topic), std::string(body), std::string(msg_id), std::string(peer), {}});
+                                  std::string_view peer, std::string_view source) {
+  Message& message = batch_.emplace_back(Message{std::string(topic), std::string(body), std::string(msg_id),
+                                                 std::string(peer), std::string(source)});
   if (!begin_failed_) run(message);
 }
 

@@ -46,10 +46,11 @@ class BatchCommitter {
   void set_acknowledger(ReliableIngestReader* reader) { acks_ = reader; }
 
   void begin();
-  // source names where a PUB/SUB message came from, for its dead letters.
-  void add(std::string_view topic, std::string_view body, std::string_view source = {});
+  // source names where a message came from, for its dead letters. Returns what became of it
+  // (processed when the batch could not begin: it is held and run on a retry).
+  dispatch::HandleOutcome add(std::string_view topic, std::string_view body, std::string_view source = {});
   void add_reliable(std::string_view topic, std::string_view body, std::string_view msg_id,
-                    std::string_view peer);
+                    std::string_view peer, std::string_view source = {});
   void end();
 
   // A subscriber connected to the outbound socket: send what waited for it.
@@ -69,6 +70,7 @@ class BatchCommitter {
   void update_reading();
 
   bool holding() const { return !held_.empty(); }
+  std::uint64_t held_messages() const { return held_.size(); }
   const DeliveryCounters& counters() const { return counters_; }
 
  private:
@@ -77,7 +79,7 @@ class BatchCommitter {
     std::string body;
     std::string msg_id;  // empty for PUB/SUB
     std::string peer;
-    std::string source;  // where a PUB/SUB message came from (dead letters)
+    std::string source;  // where the message came from (dead letters)
     dispatch::HandleOutcome outcome = dispatch::HandleOutcome::processed;
   };
 

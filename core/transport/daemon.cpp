@@ -81,12 +81,13 @@ struct Daemon::Impl final : IngestHandler, ReliableIngestHandler, DaemonControl 
                            std::string_view peer) override {
     if (curve->enabled()) {
       if (auto refusal = policy->ingest_refusal(reliable->sender_user_id(), topic, runtime_->routes())) {
-        dispatcher->refuse({event::Reason::forbidden, std::move(*refusal)}, topic, body);
+        dispatcher->refuse({event::Reason::forbidden, std::move(*refusal)}, topic, body,
+                           reliable->current_source());
         reliable->acknowledge(peer, msg_id, ack_status::rejected);
         return;
       }
     }
-    committer->add_reliable(topic, body, msg_id, peer);
+    committer->add_reliable(topic, body, msg_id, peer, reliable->current_source());
   }
   void on_reliable_batch_end() override { on_batch_end(); }
   void set_reading(bool reading);
@@ -102,6 +103,10 @@ struct Daemon::Impl final : IngestHandler, ReliableIngestHandler, DaemonControl 
   const OutboundCounters& outbound_counters() const override { return outbound->counters(); }
   store::StateStore& store() override { return *store_; }
   void set_chain_observer(dispatch::ChainObserver* observer) override { dispatcher->set_observer(observer); }
+  bool run_in_batch(const std::function<void(store::StateStore&, const Resubmit&)>& work) override;
+  Depths depths() const override {
+    return {committer->held_messages(), dispatcher->retries_waiting(), outbox->waiting()};
+  }
   void swap_in(std::shared_ptr<dispatch::Runtime> next);
 
   DaemonOptions options;
@@ -406,9 +411,14 @@ void Daemon::Impl::swap_in(std::shared_ptr<dispatch::Runtime> next) {
   // Between two handlers of the loop: the next message sees only the new config.
   std::shared_ptr<dispatch::Runtime> old = std::exchange(runtime_, next);
   dispatcher->replace_runtime(next);
-  ingest->set_max_body_bytes(new_config.limits.max_body_bytes);
+  // libzmq copies ZMQ_MAXMSGSIZE into the listener at bind: a setsockopt now would change nothing,
+  // so a raised limit reaches the wire only after a restart (decoding takes any new limit at once).
+  if (new_config.limits.max_body_bytes > ingest->max_body_bytes())
+    spdlog::warn(
+        "reload: limits.max_body_bytes raised to {}; decoding uses it now, but the ingest sockets keep "
+        "dropping frames over {} + 64 KiB (their limit at bind) until restart",
+        new_config.limits.max_body_bytes, ingest->max_body_bytes());
   crash_guard->refresh_modules();  // the new config may have loaded plugins
-  if (reliable) reliable->set_max_body_bytes(new_config.limits.max_body_bytes);
   if (status_interval_s() != old_interval) {
     status_timer.cancel();
     arm_status_timer();
@@ -483,6 +493,20 @@ void Daemon::Impl::run_retries() {
   outbound->drain_subscriptions();
   retry_armed_for_ms.reset();
   arm_retry_timer();
+}
+
+bool Daemon::Impl::run_in_batch(const std::function<void(store::StateStore&, const Resubmit&)>& work) {
+  // Like run_retries: one transaction through the committer, never while it holds a failed batch.
+  if (committer->holding() || stopping) return false;
+  committer->begin();
+  work(*store_, [this](std::string_view topic, std::string_view body, std::string_view source) {
+    return committer->add(topic, body, source);
+  });
+  dispatcher->end_batch();
+  committer->end();
+  outbound->drain_subscriptions();
+  arm_retry_timer();
+  return true;
 }
 
 void Daemon::Impl::arm_prune_timer(std::chrono::milliseconds after) {

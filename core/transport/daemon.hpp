@@ -2,14 +2,17 @@
 // Boost.Asio loop.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "dispatch/chain_observer.hpp"
 #include "dispatch/counters.hpp"
+#include "dispatch/dispatcher.hpp"
 #include "dispatch/runtime.hpp"
 #include "store/state_store.hpp"
 
@@ -35,6 +38,25 @@ class DaemonControl {
   virtual store::StateStore& store() = 0;
   // Tells observer about every routed event, route and step (null: nobody).
   virtual void set_chain_observer(dispatch::ChainObserver* observer) = 0;
+
+  // Runs one message through dispatch as if it had just arrived on ingest, inside the batch
+  // run_in_batch opened; returns what became of it.
+  using Resubmit = std::function<dispatch::HandleOutcome(std::string_view topic, std::string_view body,
+                                                         std::string_view source)>;
+  // Calls work inside a batch of its own, on the loop: its store writes and the messages it
+  // resubmits commit together, and what they send leaves after the commit (a dead-letter replay).
+  // False, without calling work, while the store is recovering a failed batch (try again later).
+  virtual bool run_in_batch(const std::function<void(store::StateStore&, const Resubmit&)>& work) {
+    (void)work;
+    return false;
+  }
+  // How much work waits, for /metrics.
+  struct Depths {
+    std::uint64_t ingest_held = 0;      // ingest messages of a batch held until the store commits again
+    std::uint64_t pending_retries = 0;  // step retries waiting for their time
+    std::uint64_t outbox_unsent = 0;    // committed outbound messages not yet sent
+  };
+  virtual Depths depths() const { return {}; }
 };
 
 // Something started with the daemon and stopped before it (the admin HTTP server).

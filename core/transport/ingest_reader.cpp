@@ -12,6 +12,7 @@ IngestReader::IngestReader(boost::asio::io_context& io, zmq::context_t& context,
     : socket_(context, zmq::socket_type::sub),
       handler_(handler),
       budget_(budget == 0 ? 1 : budget),
+      max_body_bytes_(max_body_bytes),
       bad_frames_log_(std::chrono::seconds(5)) {
   apply_ingest_options(socket_, max_body_bytes);
   // Before bind: libzmq gives each accepted connection the options the socket had at bind time.
@@ -28,11 +29,6 @@ IngestReader::IngestReader(boost::asio::io_context& io, zmq::context_t& context,
 IngestReader::~IngestReader() {
   watcher_.reset();
   if (monitor_) monitor_->close();
-}
-
-void IngestReader::set_max_body_bytes(std::size_t max_body_bytes) {
-  socket_.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(max_body_bytes + kMaxMessageSlackBytes));
-  monitor_->set_frame_limit(max_body_bytes + kMaxMessageSlackBytes);
 }
 
 void IngestReader::start() {

@@ -66,7 +66,9 @@ class IngestReader {
   std::size_t discard_queued(std::size_t limit);
 
   // Applies a new body limit to ZMQ_MAXMSGSIZE; libzmq uses it for connections made from now on.
-  void set_max_body_bytes(std::size_t max_body_bytes);
+  // The body limit the socket was bound with (ZMQ_MAXMSGSIZE is this + kMaxMessageSlackBytes and
+  // cannot change after bind: libzmq copies it into the listener).
+  std::size_t max_body_bytes() const { return max_body_bytes_; }
 
   const std::string& endpoint() const { return endpoint_; }
   // Where the message being handled came from: "ingest <endpoint> from <peer address>" (the peer
@@ -93,6 +95,7 @@ class IngestReader {
   std::string endpoint_;
   IngestHandler& handler_;
   std::size_t budget_;
+  std::size_t max_body_bytes_;
   std::unique_ptr<SocketWatcher> watcher_;
   std::unique_ptr<ConnectionMonitor> monitor_;
   bool running_ = false;

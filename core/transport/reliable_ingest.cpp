@@ -24,13 +24,21 @@ ReliableIngestReader::~ReliableIngestReader() {
   watcher_.reset();
 }
 
-void ReliableIngestReader::set_max_body_bytes(std::size_t max_body_bytes) {
-  socket_.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(max_body_bytes + kMaxMessageSlackBytes));
-}
-
 std::string_view ReliableIngestReader::sender_user_id() {
   const char* user_id = zmq_msg_gets(frames_[1].handle(), "User-Id");
   return user_id ? std::string_view(user_id) : std::string_view();
+}
+
+std::string_view ReliableIngestReader::current_source() {
+  // Metadata the ZMTP session attached to the message: the peer's IP for tcp:// connections.
+  const char* peer = zmq_msg_gets(frames_[2].handle(), "Peer-Address");
+  const std::string_view address = peer ? std::string_view(peer) : std::string_view();
+  if (source_.empty() || address != source_peer_) {
+    source_peer_.assign(address);
+    source_ = "reliable ingest " + endpoint_;
+    if (!address.empty()) source_ += " from " + source_peer_;
+  }
+  return source_;
 }
 
 void ReliableIngestReader::start() {
@@ -64,7 +72,8 @@ std::size_t ReliableIngestReader::discard_queued(std::size_t limit) {
 void ReliableIngestReader::drain() {
   if (!running_) return;
   bool in_batch = false;
-  for (std::size_t n = 0; n < budget_ && running_; ++n) {
+  batch_bytes_ = 0;
+  for (std::size_t n = 0; n < budget_ && running_ && batch_bytes_ < kBatchBytesBudget; ++n) {
     if (!read_one(in_batch)) break;
   }
   if (in_batch) handler_.on_reliable_batch_end();
@@ -108,6 +117,7 @@ bool ReliableIngestReader::read_one(bool& in_batch) {
     in_batch = true;
   }
   ++counters_.messages;
+  batch_bytes_ += frames_[1].size() + frames_[2].size();
   handler_.on_reliable_message(frames_[1].to_string_view(), frames_[2].to_string_view(), msg_id,
                                frames_[0].to_string_view());
   return true;

@@ -47,6 +47,8 @@ class ReliableIngestReader {
   static constexpr std::size_t kDefaultBudget = 1024;
   // Longest msg_id accepted (bytes); a longer one is refused as bad_frames.
   static constexpr std::size_t kMaxMessageIdBytes = 256;
+  // A turn also ends once this many bytes were read: the batch holds copies until it commits.
+  static constexpr std::size_t kBatchBytesBudget = 8 * 1024 * 1024;
 
   // Creates the ROUTER and binds it (throws std::runtime_error with the reason on failure).
   // secure (may be empty) is applied to the socket before it binds (CurveServer::secure).
@@ -67,9 +69,11 @@ class ReliableIngestReader {
   // Sends [peer, msg_id, status] without blocking; a peer that has gone is skipped (it resends).
   void acknowledge(std::string_view peer, std::string_view msg_id, std::string_view status);
 
-  void set_max_body_bytes(std::size_t max_body_bytes);
   // The ZAP User-Id (CURVE public key) of the message being handed over; empty without CURVE.
   std::string_view sender_user_id();
+  // Where the message being handed over came from, for its dead letters:
+  // "reliable ingest <endpoint> from <peer IP>".
+  std::string_view current_source();
   const std::string& endpoint() const { return endpoint_; }
   const ReliableIngestCounters& counters() const { return counters_; }
 
@@ -89,6 +93,9 @@ class ReliableIngestReader {
   zmq::message_t extra_;
   ReliableIngestCounters counters_;
   RateLimitedLog bad_frames_log_;
+  std::size_t batch_bytes_ = 0;  // read in the current turn
+  std::string source_;           // current_source()'s text, rebuilt only when the peer changes
+  std::string source_peer_;      // the peer address source_ was built for
 };
 
 }  // namespace vumi::transport

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include "admin_client.hpp"
 #include "transport/topic_subscriber.hpp"
@@ -453,8 +454,22 @@ TEST(AdminApi, AChangeToOneAccountDoesNotDisturbAFloodOnAnother) {
 
 TEST(AdminApi, MetricsParseAsPrometheusTextWithPluginCountersLabelled) {
   AdminDaemon admin(kProbeAccounts, kProbeHandlers);
-  Wire wire(admin.daemon());
   seed_flow(admin, "hi");
+  // No outbound subscriber yet: the SMS waits in the outbox (its start window), and the gauge says so.
+  std::string held;
+  {
+    zmq::context_t context(1);
+    transport::WorkerPublisher early(context, admin.daemon().ingest);
+    ASSERT_TRUE(early.wait_for_subscriptions({"event."}, 10s));
+    ASSERT_TRUE(early.send("event.acct1.vxpolls.poll_complete", poll_complete("acct1", "+27820009998", "Early")));
+    for (int i = 0; i < 100 && held.find("\nvumi_outbox_unsent 1\n") == std::string::npos; ++i) {
+      std::this_thread::sleep_for(50ms);
+      held = admin.call("GET", "/metrics", "", "").body;
+    }
+    ASSERT_NE(held.find("\nvumi_outbox_unsent 1\n"), std::string::npos) << held;
+  }
+  auto held_file = admin.dir().write("held.txt", held);
+  Wire wire(admin.daemon());
   wire.send("acct1", "vxpolls", "poll_complete", poll_complete("acct1", "+27820009999", "Mo"));
   ASSERT_TRUE(wire.next());
   auto health = admin.call("GET", "/healthz", "", "");
@@ -473,9 +488,14 @@ steps = [s for s in families["vumi_step_duration_seconds"].samples
          if s.name == "vumi_step_duration_seconds_count" and s.labels["handler_type"] == "send_sms"]
 assert steps and steps[0].value >= 1, steps
 assert families["vumi_chains_run"].type == "counter"
+for name in ["vumi_ingest_held_messages", "vumi_retries_pending", "vumi_outbox_unsent"]:
+    assert families[name].type == "gauge", name
+    assert families[name].samples[0].value == 0, (name, families[name].samples)
+held = {f.name: f for f in text_string_to_metric_families(open(sys.argv[2]).read())}
+assert held["vumi_outbox_unsent"].samples[0].value == 1, held["vumi_outbox_unsent"].samples
 print("parsed", len(families), "families")
 )");
-  ChildProcess python({"/usr/bin/python3", script.string(), text.string()});
+  ChildProcess python({"/usr/bin/python3", script.string(), text.string(), held_file.string()});
   EXPECT_EQ(python.wait_exit(30s), 0) << python.output() << metrics.body;
   EXPECT_NE(python.output().find("parsed"), std::string::npos);
   EXPECT_EQ(admin.stop(), 0);

@@ -89,8 +89,12 @@ TEST_F(RetryTest, RetriedTwiceThenSucceedsRunsThreeTimesWithGrowingDelaysAndResu
 TEST_F(RetryTest, AlwaysRetryingBecomesOneRetriesExhaustedDeadLetterListingEachAttempt) {
   start_with(-1, R"({"max_attempts": 3, "initial_backoff_ms": 0, "max_backoff_ms": 0})");
   send_event("acct1", "survey", "conv1", "ping");
-  for (int i = 0; i < 10 && dispatcher->retries_waiting() > 0; ++i)
+  std::int64_t retry_id = 0;  // each attempt's pending retry is a row of its own: the last one's
+  for (int i = 0; i < 10 && dispatcher->retries_waiting() > 0; ++i) {
+    ASSERT_EQ(store->pending_retries().size(), 1u);
+    retry_id = store->pending_retries()[0].id;
     dispatcher->run_due_retries(kFarFuture, 10);
+  }
   EXPECT_EQ(attempts_logged(), 3u);
   EXPECT_EQ(dispatcher->retries_waiting(), 0u);
   EXPECT_TRUE(store->pending_retries().empty());
@@ -102,6 +106,8 @@ TEST_F(RetryTest, AlwaysRetryingBecomesOneRetriesExhaustedDeadLetterListingEachA
   EXPECT_EQ(letters[0].route, "accounts.acct1.routes[0]");
   EXPECT_EQ(letters[0].step, "chain[1] (handler \"flaky\")");
   EXPECT_EQ(letters[0].topic, "event.acct1.survey.ping");
+  // The last attempt ran from the pending retry, not from a message that had just arrived.
+  EXPECT_EQ(letters[0].source, "pending retry " + std::to_string(retry_id));
   EXPECT_NE(letters[0].message.find("3 attempt(s)"), std::string::npos) << letters[0].message;
   EXPECT_NE(letters[0].message.find("transport busy (attempt 3)"), std::string::npos) << letters[0].message;
   auto attempts = boost::json::parse(letters[0].attempts).as_array();
