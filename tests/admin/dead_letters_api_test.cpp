@@ -133,7 +133,7 @@ TEST(DeadLettersApi, AFixedRouteReplaysExactlyOnceThroughTheApiAndADryRunChanges
   ASSERT_EQ(fixed.status, 200) << fixed.body;
 
   // A dry run: says what it would replay, and changes nothing.
-  const std::string ids = R"({"ids": [)" + std::to_string(id) + R"(, 999999])";
+  const std::string ids = R"({"ids": [)" + std::to_string(id) + R"(, 999999]})";
   auto dry = admin.call("POST", replay, ids.substr(0, ids.size() - 1) + R"(, "dry_run": true})");
   ASSERT_EQ(dry.status, 200) << dry.body;
   EXPECT_EQ(dry.json().at("replayed"), bj::parse("[" + std::to_string(id) + "]")) << dry.body;
