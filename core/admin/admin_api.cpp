@@ -595,7 +595,8 @@ HttpResponse AdminApi::Impl::account_resource(const Caller& caller, const HttpRe
   }
   if (collection == "dead-letters" && path.size() == 4) {
     if (method != http::verb::get) return error(status::method_not_allowed, "use GET");
-    return admin::list_dead_letters(daemon, key, [&](std::string_view name) { return query_param(query, name); });
+    return admin::list_dead_letters(daemon, key,
+                                    [&](std::string_view name) { return query_param(query, name); });
   }
   if (collection == "dead-letters" && path.size() == 5 && path[4] == "replay") {
     if (method != http::verb::post) return error(status::method_not_allowed, "use POST");

@@ -61,18 +61,19 @@ bj::value text(std::string_view s) {
 }
 
 bj::value letter_json(const store::DeadLetter& letter) {
-  bj::object out{{"id", letter.id},
-                 {"created_at", letter.created_at},
-                 {"last_seen_at", letter.last_seen_at.empty() ? letter.created_at : letter.last_seen_at},
-                 {"count", letter.count},
-                 {"reason", letter.reason},
-                 {"message", text(letter.message)},
-                 {"route", letter.route},
-                 {"step", letter.step},
-                 {"source", text(letter.source)},
-                 {"topic", text(letter.topic)},
-                 {"input", text(letter.input)},
-                 {"replayed_at", letter.replayed_at.empty() ? bj::value(nullptr) : bj::value(letter.replayed_at)}};
+  bj::object out{
+      {"id", letter.id},
+      {"created_at", letter.created_at},
+      {"last_seen_at", letter.last_seen_at.empty() ? letter.created_at : letter.last_seen_at},
+      {"count", letter.count},
+      {"reason", letter.reason},
+      {"message", text(letter.message)},
+      {"route", letter.route},
+      {"step", letter.step},
+      {"source", text(letter.source)},
+      {"topic", text(letter.topic)},
+      {"input", text(letter.input)},
+      {"replayed_at", letter.replayed_at.empty() ? bj::value(nullptr) : bj::value(letter.replayed_at)}};
   if (!letter.attempts.empty()) {
     boost::system::error_code ec;
     bj::value attempts = bj::parse(letter.attempts, ec);
@@ -103,7 +104,8 @@ std::optional<std::pair<std::string, std::string>> ledger_key(std::string_view i
 
 }  // namespace
 
-HttpResponse list_dead_letters(transport::DaemonControl& daemon, const std::string& key, const QueryParam& param) {
+HttpResponse list_dead_letters(transport::DaemonControl& daemon, const std::string& key,
+                               const QueryParam& param) {
   store::DeadLetterFilter filter;
   filter.account = key;
   if (auto reason = param("reason")) filter.reason = *reason;
@@ -127,7 +129,8 @@ HttpResponse list_dead_letters(transport::DaemonControl& daemon, const std::stri
 
 HttpResponse replay_dead_letters(transport::DaemonControl& daemon, const std::string& key,
                                  const bj::value& body, const std::string& caller) {
-  const char* expected = "expected {\"ids\": [N, ...]} or {\"reason\": R, \"since\": T}, with optional \"dry_run\": true";
+  const char* expected =
+      "expected {\"ids\": [N, ...]} or {\"reason\": R, \"since\": T}, with optional \"dry_run\": true";
   const bj::object* request = body.if_object();
   if (!request) return error(status::unprocessable_entity, expected);
   for (const auto& [k, v] : *request)
@@ -143,13 +146,16 @@ HttpResponse replay_dead_letters(transport::DaemonControl& daemon, const std::st
   const bj::value* reason = request->if_contains("reason");
   const bj::value* since = request->if_contains("since");
   if (ids && (reason || since))
-    return error(status::unprocessable_entity, "give either \"ids\" or \"reason\"/\"since\", not both", "/ids");
+    return error(status::unprocessable_entity, "give either \"ids\" or \"reason\"/\"since\", not both",
+                 "/ids");
   if (!ids && !reason && !since) return error(status::unprocessable_entity, expected);
 
   store::StateStore& store = daemon.store();
   std::vector<store::DeadLetter> candidates;
   bj::array skipped;
-  auto skip = [&](std::int64_t id, const std::string& why) { skipped.push_back(bj::object{{"id", id}, {"why", why}}); };
+  auto skip = [&](std::int64_t id, const std::string& why) {
+    skipped.push_back(bj::object{{"id", id}, {"why", why}});
+  };
   if (ids) {
     if (!ids->is_array() || ids->get_array().empty() || ids->get_array().size() > kMaxIds)
       return error(status::unprocessable_entity,
@@ -166,7 +172,8 @@ HttpResponse replay_dead_letters(transport::DaemonControl& daemon, const std::st
       filter.account = key;
       auto found = store.dead_letters(filter);
       if (found.empty())
-        skip(id.get_int64(), "no dead letter " + std::to_string(id.get_int64()) + " in account \"" + key + "\"");
+        skip(id.get_int64(),
+             "no dead letter " + std::to_string(id.get_int64()) + " in account \"" + key + "\"");
       else
         candidates.push_back(std::move(found.front()));
     }
@@ -177,11 +184,13 @@ HttpResponse replay_dead_letters(transport::DaemonControl& daemon, const std::st
     filter.limit = kMaxReplayCandidates;
     if (reason) {
       if (!reason->is_string() || reason->get_string().empty())
-        return error(status::unprocessable_entity, "expected a reason code such as \"step_failed\"", "/reason");
+        return error(status::unprocessable_entity, "expected a reason code such as \"step_failed\"",
+                     "/reason");
       filter.reason = std::string(reason->get_string());
     }
     if (since) {
-      if (!since->is_string()) return error(status::unprocessable_entity, "expected a time or duration", "/since");
+      if (!since->is_string())
+        return error(status::unprocessable_entity, "expected a time or duration", "/since");
       std::string why;
       filter.since = store::time_bound(since->get_string(), why);
       if (filter.since.empty()) return error(status::unprocessable_entity, why, "/since");
@@ -204,43 +213,47 @@ HttpResponse replay_dead_letters(transport::DaemonControl& daemon, const std::st
   bj::array replayed;
   if (dry_run || chosen.empty()) {
     for (const auto* letter : chosen) replayed.push_back(letter->id);
-    return json_response(status::ok, bj::object{{"replayed", std::move(replayed)}, {"skipped", std::move(skipped)}});
+    return json_response(status::ok,
+                         bj::object{{"replayed", std::move(replayed)}, {"skipped", std::move(skipped)}});
   }
 
   // One batch: the ledger forgets each event, it runs as if it had just arrived, the letter is
   // marked; all commit together, and what the chains send leaves after the commit.
-  const bool ran = daemon.run_in_batch([&](store::StateStore& state, const transport::DaemonControl::Resubmit& resubmit) {
-    const std::string now = store::now_iso8601_utc_ms();
-    for (const auto* letter : chosen) {
-      if (auto ledger = ledger_key(letter->input)) {
-        const store::StoreStatus forgot = state.ledger_forget(ledger->first, ledger->second);
-        if (!forgot.ok) {
-          skip(letter->id, "the ledger could not forget its event: " + forgot.error);
-          continue;
+  const bool ran =
+      daemon.run_in_batch([&](store::StateStore& state, const transport::DaemonControl::Resubmit& resubmit) {
+        const std::string now = store::now_iso8601_utc_ms();
+        for (const auto* letter : chosen) {
+          if (auto ledger = ledger_key(letter->input)) {
+            const store::StoreStatus forgot = state.ledger_forget(ledger->first, ledger->second);
+            if (!forgot.ok) {
+              skip(letter->id, "the ledger could not forget its event: " + forgot.error);
+              continue;
+            }
+          }
+          const auto outcome = resubmit(
+              letter->topic, letter->input,
+              "admin API replay of dead letter " + std::to_string(letter->id) + " (token " + caller + ")");
+          if (outcome == dispatch::HandleOutcome::duplicate) {
+            skip(letter->id, "the dispatcher had already processed this event; not replayed");
+            continue;
+          }
+          const store::StoreStatus marked = state.dead_letter_mark_replayed(letter->id, now);
+          if (!marked.ok)
+            spdlog::error("admin: dead letter {} replayed but not marked: {}", letter->id, marked.error);
+          replayed.push_back(letter->id);
         }
-      }
-      const auto outcome = resubmit(letter->topic, letter->input,
-                                    "admin API replay of dead letter " + std::to_string(letter->id) + " (token " +
-                                        caller + ")");
-      if (outcome == dispatch::HandleOutcome::duplicate) {
-        skip(letter->id, "the dispatcher had already processed this event; not replayed");
-        continue;
-      }
-      const store::StoreStatus marked = state.dead_letter_mark_replayed(letter->id, now);
-      if (!marked.ok)
-        spdlog::error("admin: dead letter {} replayed but not marked: {}", letter->id, marked.error);
-      replayed.push_back(letter->id);
-    }
-  });
+      });
   if (!ran)
-    return error(status::service_unavailable,
-                 "the state store is recovering from a failed commit; nothing was replayed, try again shortly");
+    return error(
+        status::service_unavailable,
+        "the state store is recovering from a failed commit; nothing was replayed, try again shortly");
   if (daemon.depths().ingest_held > 0)
     return error(status::service_unavailable,
                  "the replay's batch could not commit (the state store is failing); nothing was replayed, "
                  "try again shortly");
   spdlog::info("admin: token {} replayed {} dead letter(s) of account {}", caller, replayed.size(), key);
-  return json_response(status::ok, bj::object{{"replayed", std::move(replayed)}, {"skipped", std::move(skipped)}});
+  return json_response(status::ok,
+                       bj::object{{"replayed", std::move(replayed)}, {"skipped", std::move(skipped)}});
 }
 
 }  // namespace vumi::admin

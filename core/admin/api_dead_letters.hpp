@@ -20,7 +20,8 @@ using QueryParam = std::function<std::optional<std::string>(std::string_view nam
 inline constexpr std::size_t kMaxReplayPerRequest = 100;
 
 // GET .../dead-letters?reason=R&since=T&limit=N: {"key", "dead_letters": [...]}, lowest ids first.
-HttpResponse list_dead_letters(transport::DaemonControl& daemon, const std::string& key, const QueryParam& param);
+HttpResponse list_dead_letters(transport::DaemonControl& daemon, const std::string& key,
+                               const QueryParam& param);
 
 // POST .../dead-letters/replay with {"ids": [...]} or {"reason": R, "since": T}, optionally
 // "dry_run": true: {"replayed": [ids], "skipped": [{"id", "why"}]}. Each replayed letter's event

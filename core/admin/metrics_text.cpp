@@ -125,7 +125,8 @@ std::string metrics_text(transport::DaemonControl& daemon, bool account_labels) 
           static_cast<double>(depths.ingest_held));
   w.gauge("vumi_retries_pending", "Step retries waiting for their time.",
           static_cast<double>(depths.pending_retries));
-  w.gauge("vumi_outbox_unsent", "Committed outbound messages not yet sent (waiting for a subscriber or a retry).",
+  w.gauge("vumi_outbox_unsent",
+          "Committed outbound messages not yet sent (waiting for a subscriber or a retry).",
           static_cast<double>(depths.outbox_unsent));
 
   w.family("vumi_step_duration_seconds", "histogram", "Time a handler took for one step, by handler type.");

@@ -142,14 +142,16 @@ bj::object build() {
                                    "200", response("runs", any))}},
                 {key});
   paths["/api/accounts/{key}/dead-letters"] = path_item(
-      {{"get", operation("The account's dead letters, lowest ids first (?reason, ?since=ISO-8601 or 30s/10m/2h/7d, "
-                         "?limit, at most 10000)",
-                         "200", response("dead letters", any))}},
+      {{"get",
+        operation("The account's dead letters, lowest ids first (?reason, ?since=ISO-8601 or 30s/10m/2h/7d, "
+                  "?limit, at most 10000)",
+                  "200", response("dead letters", any))}},
       {key});
   paths["/api/accounts/{key}/dead-letters/replay"] = path_item(
-      {{"post", operation("Replay dead letters inside the daemon, each exactly once (at most 100 per request; "
-                          "with dry_run, what would be replayed)",
-                          "200", response("replayed and skipped", ref("ReplayResult")), "ReplayRequest")}},
+      {{"post",
+        operation("Replay dead letters inside the daemon, each exactly once (at most 100 per request; "
+                  "with dry_run, what would be replayed)",
+                  "200", response("replayed and skipped", ref("ReplayResult")), "ReplayRequest")}},
       {key});
   paths["/api/accounts/{key}/rollback"] =
       path_item({{"post", operation("Make a new version with the document of an earlier one", "200",
@@ -229,20 +231,24 @@ bj::object build() {
       {"description", "Either ids, or reason and/or since"},
       {"additionalProperties", false},
       {"properties",
-       bj::object{{"ids", bj::object{{"type", "array"}, {"items", bj::object{{"type", "integer"}, {"minimum", 1}}}}},
-                  {"reason", bj::object{{"type", "string"}}},
-                  {"since", bj::object{{"type", "string"}}},
-                  {"dry_run", bj::object{{"type", "boolean"}}}}}};
+       bj::object{
+           {"ids", bj::object{{"type", "array"}, {"items", bj::object{{"type", "integer"}, {"minimum", 1}}}}},
+           {"reason", bj::object{{"type", "string"}}},
+           {"since", bj::object{{"type", "string"}}},
+           {"dry_run", bj::object{{"type", "boolean"}}}}}};
   schemas["ReplayResult"] = bj::object{
       {"type", "object"},
       {"required", bj::array{"replayed", "skipped"}},
       {"properties",
-       bj::object{{"replayed", bj::object{{"type", "array"}, {"items", integer}}},
-                  {"skipped", bj::object{{"type", "array"},
-                                         {"items", bj::object{{"type", "object"},
-                                                              {"required", bj::array{"id", "why"}},
-                                                              {"properties", bj::object{{"id", integer},
-                                                                                        {"why", bj::object{{"type", "string"}}}}}}}}}}}};
+       bj::object{
+           {"replayed", bj::object{{"type", "array"}, {"items", integer}}},
+           {"skipped",
+            bj::object{{"type", "array"},
+                       {"items",
+                        bj::object{{"type", "object"},
+                                   {"required", bj::array{"id", "why"}},
+                                   {"properties", bj::object{{"id", integer},
+                                                             {"why", bj::object{{"type", "string"}}}}}}}}}}}};
   schemas["TestRequest"] =
       bj::object{{"type", "object"},
                  {"properties", bj::object{{"event", obj}, {"event_id", bj::object{{"type", "string"}}}}}};

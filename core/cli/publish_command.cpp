@@ -74,8 +74,9 @@ int publish_reliable(const PublishArgs& args, const std::vector<Line>& good, std
     std::snprintf(number, sizeof number, "%08zu", line.number);
     messages.push_back({line.topic, line.body, digest + ":" + number});
   }
+  const auto curve = client_keys(args.curve);
   zmq::context_t context(1);
-  transport::ReliablePublisher publisher(context, args.connect);
+  transport::ReliablePublisher publisher(context, args.connect, curve);
   transport::ReliableOptions options;
   options.ack_timeout = std::chrono::milliseconds(static_cast<long long>(args.ack_timeout_s * 1000));
   options.window = args.window;

@@ -17,9 +17,11 @@ enum class State : std::uint8_t { pending, in_flight, done };
 
 }  // namespace
 
-ReliablePublisher::ReliablePublisher(zmq::context_t& context, const std::string& endpoint)
+ReliablePublisher::ReliablePublisher(zmq::context_t& context, const std::string& endpoint,
+                                     const std::optional<CurveClientKeys>& curve)
     : socket_(context, zmq::socket_type::dealer) {
   apply_reliable_publisher_options(socket_);
+  if (curve) apply_curve_client(socket_, *curve);
   connect_endpoint(socket_, endpoint);
 }
 

@@ -8,9 +8,12 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 #include <zmq.hpp>
+
+#include "transport/curve_keys.hpp"
 
 namespace vumi::transport {
 
@@ -40,8 +43,10 @@ struct ReliableOptions {
 
 class ReliablePublisher {
  public:
-  // Connects (throws std::runtime_error naming the endpoint and the reason).
-  ReliablePublisher(zmq::context_t& context, const std::string& endpoint);
+  // Connects (throws std::runtime_error naming the endpoint and the reason). With curve, the
+  // socket authenticates as that key (security.publishers) before connecting.
+  ReliablePublisher(zmq::context_t& context, const std::string& endpoint,
+                    const std::optional<CurveClientKeys>& curve = std::nullopt);
 
   // Sends every message and resends until each is acknowledged or the deadline passes; returns
   // the final tally (acknowledged == total when everything was).

@@ -461,7 +461,8 @@ TEST(AdminApi, MetricsParseAsPrometheusTextWithPluginCountersLabelled) {
     zmq::context_t context(1);
     transport::WorkerPublisher early(context, admin.daemon().ingest);
     ASSERT_TRUE(early.wait_for_subscriptions({"event."}, 10s));
-    ASSERT_TRUE(early.send("event.acct1.vxpolls.poll_complete", poll_complete("acct1", "+27820009998", "Early")));
+    ASSERT_TRUE(
+        early.send("event.acct1.vxpolls.poll_complete", poll_complete("acct1", "+27820009998", "Early")));
     for (int i = 0; i < 100 && held.find("\nvumi_outbox_unsent 1\n") == std::string::npos; ++i) {
       std::this_thread::sleep_for(50ms);
       held = admin.call("GET", "/metrics", "", "").body;

@@ -71,16 +71,20 @@ struct Wire {
 TEST(DeadLettersApi, AFixedRouteReplaysExactlyOnceThroughTheApiAndADryRunChangesNothing) {
   AdminDaemon admin;
   ASSERT_FALSE(admin.admin().empty()) << admin.daemon().process().output();
-  ASSERT_EQ(admin.call("POST", "/api/accounts", R"({"key": "acct1", "conversations": {"poll1": "vxpolls"}})").status,
-            201);
-  ASSERT_EQ(admin
-                .call("POST", "/api/accounts/acct1/handlers",
-                      R"({"name": "sms", "type": "send_sms", "options": {"transport_name": "sms_transport"}})")
+  ASSERT_EQ(admin.call("POST", "/api/accounts", R"({"key": "acct1", "conversations": {"poll1": "vxpolls"}})")
                 .status,
             201);
+  ASSERT_EQ(
+      admin
+          .call("POST", "/api/accounts/acct1/handlers",
+                R"({"name": "sms", "type": "send_sms", "options": {"transport_name": "sms_transport"}})")
+          .status,
+      201);
   // Misconfigured: the events carry event_data.from_addr, not phone.
-  ASSERT_EQ(admin.call("POST", "/api/accounts/acct1/routes", sms_route("{{/event/event_data/phone}}")).status, 201);
-  auto sentinel = admin.call("POST", "/api/accounts/acct1/routes", R"({"on": {"event_type": "ping"}, "chain": [
+  ASSERT_EQ(admin.call("POST", "/api/accounts/acct1/routes", sms_route("{{/event/event_data/phone}}")).status,
+            201);
+  auto sentinel =
+      admin.call("POST", "/api/accounts/acct1/routes", R"({"on": {"event_type": "ping"}, "chain": [
       {"handler": "sms", "config": {"to_addr": "+27000000000", "content": "sentinel"}}]})");
   ASSERT_EQ(sentinel.status, 201) << sentinel.body;
   Wire wire(admin.daemon());
@@ -95,7 +99,8 @@ TEST(DeadLettersApi, AFixedRouteReplaysExactlyOnceThroughTheApiAndADryRunChanges
   const std::int64_t id = letters[0].at("id").as_int64();
   EXPECT_EQ(letters[0].at("replayed_at"), nullptr);
   EXPECT_EQ(letters[0].at("topic"), "event.acct1.vxpolls.poll_complete");
-  EXPECT_NE(std::string(letters[0].at("source").as_string()).find("ingest tcp://127.0.0.1:"), std::string::npos);
+  EXPECT_NE(std::string(letters[0].at("source").as_string()).find("ingest tcp://127.0.0.1:"),
+            std::string::npos);
 
   // Filters.
   EXPECT_TRUE(admin.call("GET", "/api/accounts/acct1/dead-letters?reason=unowned_tag")
@@ -103,7 +108,11 @@ TEST(DeadLettersApi, AFixedRouteReplaysExactlyOnceThroughTheApiAndADryRunChanges
                   .at("dead_letters")
                   .as_array()
                   .empty());
-  EXPECT_EQ(admin.call("GET", "/api/accounts/acct1/dead-letters?since=1h&limit=1").json().at("dead_letters").as_array().size(),
+  EXPECT_EQ(admin.call("GET", "/api/accounts/acct1/dead-letters?since=1h&limit=1")
+                .json()
+                .at("dead_letters")
+                .as_array()
+                .size(),
             1u);
   EXPECT_TRUE(admin.call("GET", "/api/accounts/acct1/dead-letters?since=2999-01-01T00:00:00Z")
                   .json()
@@ -128,8 +137,8 @@ TEST(DeadLettersApi, AFixedRouteReplaysExactlyOnceThroughTheApiAndADryRunChanges
 
   // Replayed before the fix it would only fail again; fix the route first (a new version, live).
   auto account = admin.call("GET", "/api/accounts/acct1");
-  auto fixed = admin.call("PUT", "/api/accounts/acct1/routes/0", sms_route("{{/event/event_data/from_addr}}"), testing::kOperatorToken,
-                          {{"If-Match", account.etag()}});
+  auto fixed = admin.call("PUT", "/api/accounts/acct1/routes/0", sms_route("{{/event/event_data/from_addr}}"),
+                          testing::kOperatorToken, {{"If-Match", account.etag()}});
   ASSERT_EQ(fixed.status, 200) << fixed.body;
 
   // A dry run: says what it would replay, and changes nothing.
@@ -139,10 +148,15 @@ TEST(DeadLettersApi, AFixedRouteReplaysExactlyOnceThroughTheApiAndADryRunChanges
   EXPECT_EQ(dry.json().at("replayed"), bj::parse("[" + std::to_string(id) + "]")) << dry.body;
   ASSERT_EQ(dry.json().at("skipped").as_array().size(), 1u);
   EXPECT_EQ(dry.json().at("skipped").as_array()[0].at("id"), 999999);
-  EXPECT_NE(std::string(dry.json().at("skipped").as_array()[0].at("why").as_string()).find("no dead letter 999999"),
-            std::string::npos);
+  EXPECT_NE(
+      std::string(dry.json().at("skipped").as_array()[0].at("why").as_string()).find("no dead letter 999999"),
+      std::string::npos);
   ASSERT_TRUE(wire.next_is_sentinel());
-  EXPECT_EQ(admin.call("GET", "/api/accounts/acct1/dead-letters").json().at("dead_letters").as_array()[0].at("replayed_at"),
+  EXPECT_EQ(admin.call("GET", "/api/accounts/acct1/dead-letters")
+                .json()
+                .at("dead_letters")
+                .as_array()[0]
+                .at("replayed_at"),
             nullptr);
   // The ledger still has the event: sent again, it is a duplicate and does not run.
   wire.pub->send("event.acct1.vxpolls.poll_complete", completed("evt-1"));
@@ -166,7 +180,8 @@ TEST(DeadLettersApi, AFixedRouteReplaysExactlyOnceThroughTheApiAndADryRunChanges
   auto again = admin.call("POST", replay, ids);
   ASSERT_EQ(again.status, 200);
   EXPECT_TRUE(again.json().at("replayed").as_array().empty());
-  EXPECT_NE(bj::serialize(again.json().at("skipped")).find("already replayed"), std::string::npos) << again.body;
+  EXPECT_NE(bj::serialize(again.json().at("skipped")).find("already replayed"), std::string::npos)
+      << again.body;
   auto by_reason = admin.call("POST", replay, R"({"reason": "step_failed", "since": "1h"})");
   ASSERT_EQ(by_reason.status, 200) << by_reason.body;
   EXPECT_EQ(by_reason.json(), bj::parse(R"({"replayed": [], "skipped": []})"));

@@ -70,7 +70,8 @@ struct SecureStory : ::testing::Test {
       transport::write_curve_keypair(dir.path() / name, keys[name]);
     }
     std::string cfg = read_file(VUMI_SOURCE_DIR "/config/dispatcher.json");
-    replace(cfg, "tcp://127.0.0.1:7710", "tcp://127.0.0.1:0");
+    replace(cfg, R"("bind": "tcp://127.0.0.1:7710")",
+            R"("bind": "tcp://127.0.0.1:0", "reliable_bind": "tcp://127.0.0.1:*")");
     replace(cfg, "tcp://127.0.0.1:7711", "tcp://127.0.0.1:*");
     replace(cfg, R"("state_dir": "var")", R"("state_dir": ")" + (dir.path() / "state").string() + "\"");
     replace(cfg, R"(["$ORIGIN/plugins"])", R"([")" VUMI_PLUGIN_DIR R"("])");
@@ -320,6 +321,26 @@ TEST_F(SecureStory, KeygenPublishListenAndTheWorkerExamplesTakeKeyFiles) {
   const std::string out = listen.output();
   for (const char* msisdn : {"+27000000011", "+27000000012", "+27000000013"})
     EXPECT_NE(out.find(msisdn), std::string::npos) << out;
+  stop();
+}
+
+TEST_F(SecureStory, ReliablePublishTakesKeyFilesAndWithoutThemNothingIsAcknowledged) {
+  auto bound = daemon->process().wait_for_line("reliable ingest: bound at ", 10s);
+  ASSERT_TRUE(bound) << daemon->process().output();
+  const auto at = bound->find("bound at ") + 9;
+  const std::string reliable = bound->substr(at, bound->find_first_of(", \"}", at) - at);
+  const std::string daemon_pub = (dir.path() / "daemon.pub").string();
+  const auto input = dir.write("events.jsonl", poll_complete("acct1", "poll1", "+27000000021") + "\n");
+  ChildProcess publish({VUMI_DISPATCHER_EXE, "publish", "--reliable", "--connect", reliable, "--key",
+                        (dir.path() / "acct1_worker.key").string(), "--server-key", daemon_pub, "--timeout",
+                        "30", input.string()});
+  EXPECT_EQ(publish.wait_exit(60s), 0) << publish.output();
+  EXPECT_NE(publish.output().find("acknowledged 1 of 1 message(s): 1 ok"), std::string::npos)
+      << publish.output();
+  // Without keys the CURVE handshake never completes: nothing is acknowledged (exit 3).
+  ChildProcess refused({VUMI_DISPATCHER_EXE, "publish", "--reliable", "--connect", reliable, "--timeout", "2",
+                        "--ack-timeout", "1", input.string()});
+  EXPECT_EQ(refused.wait_exit(60s), 3) << refused.output();
   stop();
 }
 

@@ -97,7 +97,8 @@ TEST(ReplayDaemon, FailedStepSucceedsAfterTheConfigIsFixedAndTheDeadLetterReplay
   auto letters = store->dead_letters("");
   ASSERT_EQ(letters.size(), 1u);
   EXPECT_EQ(letters[0].reason, "step_failed");
-  EXPECT_EQ(letters[0].source.rfind("ingest " + daemon.ingest + " from 127.0.0.1", 0), 0u) << letters[0].source;
+  EXPECT_EQ(letters[0].source.rfind("ingest " + daemon.ingest + " from 127.0.0.1", 0), 0u)
+      << letters[0].source;
   EXPECT_FALSE(letters[0].replayed_at.empty());
 }
 
@@ -148,7 +149,8 @@ TEST(ReplayDaemon, ThroughReliableIngestTheFixedChainRunsExactlyOnceAndADryRunCh
     auto sms = sub.receive(15s);
     if (!sms) return ::testing::AssertionFailure() << "no sentinel SMS";
     const auto content = boost::json::parse(sms->body).at("content");
-    if (content != "sentinel") return ::testing::AssertionFailure() << "an SMS before the sentinel: " << sms->body;
+    if (content != "sentinel")
+      return ::testing::AssertionFailure() << "an SMS before the sentinel: " << sms->body;
     return ::testing::AssertionSuccess();
   };
 
@@ -180,8 +182,8 @@ TEST(ReplayDaemon, ThroughReliableIngestTheFixedChainRunsExactlyOnceAndADryRunCh
       << daemon.process().output();
 
   const std::string id_text = std::to_string(id);
-  ChildProcess dry({VUMI_DISPATCHER_EXE, "dead-letters", "replay", "-c", config.string(), "--id", id_text,
-                    "--dry-run"});
+  ChildProcess dry(
+      {VUMI_DISPATCHER_EXE, "dead-letters", "replay", "-c", config.string(), "--id", id_text, "--dry-run"});
   ASSERT_EQ(dry.wait_exit(30s), 0) << dry.output();
   EXPECT_NE(dry.output().find("would replay " + id_text), std::string::npos) << dry.output();
   EXPECT_NE(dry.output().find("1 dead letter(s) would be replayed (dry run)"), std::string::npos)
@@ -197,7 +199,8 @@ TEST(ReplayDaemon, ThroughReliableIngestTheFixedChainRunsExactlyOnceAndADryRunCh
   EXPECT_EQ(send("event.acct1.survey.survey_completed", kCompletedWithId, "w-3").duplicate, 1u);
 
   // No --connect: through the daemon's reliable ingest, acknowledged before the letter is marked.
-  ChildProcess replay({VUMI_DISPATCHER_EXE, "dead-letters", "replay", "-c", config.string(), "--id", id_text});
+  ChildProcess replay(
+      {VUMI_DISPATCHER_EXE, "dead-letters", "replay", "-c", config.string(), "--id", id_text});
   ASSERT_EQ(replay.wait_exit(60s), 0) << replay.output();
   EXPECT_NE(replay.output().find("1 dead letter(s) replayed to " + reliable + " (reliable ingest"),
             std::string::npos)
