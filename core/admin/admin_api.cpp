@@ -149,7 +149,8 @@ bj::value schema_or_null(const bj::value& v) {
 }  // namespace
 
 struct AdminApi::Impl {
-  Impl(transport::DaemonControl& d, daemon::AdminStore& s, config::AdminConfig c, std::string operator_token)
+  Impl(transport::DaemonControl& d, daemon::AdminStore& s, config::AdminConfig c,
+       const std::string& operator_token)
       : daemon(d),
         store(s),
         config(std::move(c)),
@@ -643,7 +644,7 @@ HttpResponse AdminApi::Impl::account_resource(const Caller& caller, const HttpRe
   }
 
   // Sub-resources: each answer carries the account's ETag (one version for the whole account).
-  auto answer_member = [&](std::string_view member, std::optional<std::string> name, status code) {
+  auto answer_member = [&](std::string_view member, const std::optional<std::string>& name, status code) {
     return [this, member = std::string(member), name, code, &key](const View& v) {
       const bj::value* value = v.document.if_contains(member);
       bj::value out = value ? *value : bj::value(nullptr);
@@ -925,8 +926,8 @@ HttpResponse AdminApi::Impl::tokens(const Caller& caller, const HttpRequest& req
 }
 
 AdminApi::AdminApi(transport::DaemonControl& daemon, daemon::AdminStore& store, config::AdminConfig config,
-                   std::string operator_token)
-    : impl_(std::make_shared<Impl>(daemon, store, std::move(config), std::move(operator_token))) {}
+                   const std::string& operator_token)
+    : impl_(std::make_shared<Impl>(daemon, store, std::move(config), operator_token)) {}
 
 HttpResponse AdminApi::handle(const HttpRequest& request) {
   return impl_->handle(request);

@@ -19,7 +19,7 @@ class AdminApi {
  public:
   // store holds the API's accounts and tokens; operator_token empty: none configured.
   AdminApi(transport::DaemonControl& daemon, daemon::AdminStore& store, config::AdminConfig config,
-           std::string operator_token);
+           const std::string& operator_token);
 
   HttpResponse handle(const HttpRequest& request);
 

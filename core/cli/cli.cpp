@@ -38,7 +38,7 @@ void add_config_options(CLI::App& cmd, ConfigArgs& args, bool required) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int run_command_line(int argc, char** argv) {
   CLI::App app{"vumi-dispatcher: runs account-configured handler chains for Vumi Go events",
                "vumi-dispatcher"};
   app.set_version_flag("--version", std::string("vumi-dispatcher ") + VUMI_VERSION + ", plugin ABI " +

@@ -3,7 +3,8 @@
 
 namespace vumi::cli {
 
-// Parses arguments, runs the subcommand, returns the process exit code. Never throws.
-int main(int argc, char** argv);
+// Parses arguments, runs the subcommand, returns the process exit code. A subcommand's errors are
+// reported and become exit code 1; only a failure to build the parser itself (out of memory) throws.
+int run_command_line(int argc, char** argv);
 
 }  // namespace vumi::cli

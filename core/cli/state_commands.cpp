@@ -119,6 +119,7 @@ void print_contacts(const std::vector<store::Contact>& contacts, bool as_json) {
     return;
   }
   std::vector<std::vector<std::string>> rows;
+  rows.reserve(contacts.size());
   for (const auto& c : contacts) {
     rows.push_back({cell(c.account_key), cell(c.contact_key), cell(c.msisdn), cell(c.name), cell(c.surname),
                     cell(c.extra.empty() ? "" : bj::serialize(c.extra), kExtraWidth), cell(c.updated_at)});
@@ -139,6 +140,7 @@ void print_inbox(const std::vector<store::InboxEntry>& entries, bool as_json) {
     return;
   }
   std::vector<std::vector<std::string>> rows;
+  rows.reserve(entries.size());
   for (const auto& e : entries) {
     rows.push_back({std::to_string(e.id), cell(e.account_key), cell(e.received_at),
                     cell(member_text(e.message, "from_addr")), cell(member_text(e.message, "to_addr")),
@@ -180,6 +182,7 @@ void print_dead_letters(const std::vector<store::DeadLetter>& letters, bool as_j
     return;
   }
   std::vector<std::vector<std::string>> rows;
+  rows.reserve(letters.size());
   for (const auto& d : letters) {
     // The message goes last and whole: it is the answer to "why".
     rows.push_back({std::to_string(d.id), cell(d.created_at), std::to_string(d.count), cell(d.account_key),

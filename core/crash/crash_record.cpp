@@ -174,8 +174,9 @@ std::vector<std::string> CrashReport::backtrace() const {
     if (now) {
       // Frames after the first are return addresses: one byte back lands in the call's line.
       const std::uintptr_t address = now->base + f.offset - (i > 0 ? 1 : 0);
-      const boost::stacktrace::frame frame(
-          reinterpret_cast<boost::stacktrace::frame::native_frame_ptr_t>(address));
+      using Pc = boost::stacktrace::frame::native_frame_ptr_t;
+      // NOLINTNEXTLINE(performance-no-int-to-ptr): a code address rebuilt from a module base, by design
+      const boost::stacktrace::frame frame(reinterpret_cast<Pc>(address));
       std::string name = frame.name();
       line += name.empty() ? "??" : name;
       const std::string file = frame.source_file();

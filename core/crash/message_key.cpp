@@ -76,11 +76,12 @@ std::size_t write_key(char* out, std::string_view message_event_id, std::string_
                       std::string_view body) noexcept {
   if (!message_event_id.empty()) {
     const std::size_t n = message_event_id.size() < 128 ? message_event_id.size() : 128;
-    std::memcpy(out, "event:", 6);
-    std::memcpy(out + 6, message_event_id.data(), n);
+    // The key is a sized buffer, not a C string: its length is returned.
+    std::memcpy(out, "event:", 6);                     // NOLINT(bugprone-not-null-terminated-result)
+    std::memcpy(out + 6, message_event_id.data(), n);  // NOLINT(bugprone-not-null-terminated-result)
     return 6 + n;
   }
-  std::memcpy(out, "body:", 5);
+  std::memcpy(out, "body:", 5);  // NOLINT(bugprone-not-null-terminated-result): sized, see above
   const std::uint64_t h = message_hash(topic, body);
   for (int i = 0; i < 16; ++i) out[5 + i] = kHex[(h >> (60 - 4 * i)) & 0xf];
   return 5 + 16;

@@ -98,6 +98,7 @@ std::string config_path_to_pointer(const std::string& path, const std::string& p
 std::vector<DocumentError> document_errors(const std::vector<config::ConfigError>& errors,
                                            const std::string& prefix) {
   std::vector<DocumentError> out;
+  out.reserve(errors.size());
   for (const auto& e : errors) out.push_back({config_path_to_pointer(e.path, prefix), e.message});
   return out;
 }
