@@ -5,10 +5,10 @@
 #include <boost/json/object.hpp>
 #include <map>
 
+#include "common/closest_name.hpp"
 #include "common/identifier.hpp"
 #include "common/json.hpp"
 #include "config/json_pointer.hpp"
-#include "plugin/closest_name.hpp"
 
 namespace vumi::config {
 
@@ -202,10 +202,8 @@ class AccountReader {
   void unknown_handler(const std::string& name, const std::string& path) {
     std::vector<std::string> known = account_handler_names_;
     known.insert(known.end(), handler_names_.begin(), handler_names_.end());
-    std::string message =
-        "unknown handler " + json::quoted(name) + " (known: " + plugin::join_names(known) + ")";
-    if (auto guess = plugin::closest_name(name, known))
-      message += "; did you mean " + json::quoted(*guess) + "?";
+    std::string message = "unknown handler " + json::quoted(name) + " (known: " + join_names(known) + ")";
+    if (auto guess = closest_name(name, known)) message += "; did you mean " + json::quoted(*guess) + "?";
     reader_.error(path, std::move(message));
   }
 
@@ -223,7 +221,7 @@ class AccountReader {
       if (tokens[0] == "steps" && std::find(earlier.begin(), earlier.end(), tokens[1]) == earlier.end()) {
         reader_.error(here, "template {{" + use.pointer + "}} refers to step " + json::quoted(tokens[1]) +
                                 ", which is not an earlier step of this chain (earlier named steps: " +
-                                plugin::join_names(earlier) + ")");
+                                join_names(earlier) + ")");
       } else if (tokens[0] == "account" && tokens[1] != "key" && tokens[1] != "conversations" &&
                  tokens[1] != "tags") {
         reader_.error(here, "template {{" + use.pointer +

@@ -2,9 +2,9 @@
 
 #include <algorithm>
 
+#include "common/closest_name.hpp"
 #include "common/identifier.hpp"
 #include "common/json.hpp"
-#include "plugin/closest_name.hpp"
 
 namespace vumi::config {
 
@@ -67,10 +67,8 @@ void FieldReader::allowed_keys(const bj::object& obj, std::initializer_list<std:
   for (const auto& member : obj) {
     std::string_view key = member.key();
     if (std::find(names.begin(), names.end(), key) != names.end()) continue;
-    std::string message =
-        "unknown key " + json::quoted(key) + " (allowed: " + plugin::join_names(names) + ")";
-    if (auto guess = plugin::closest_name(key, names))
-      message += "; did you mean " + json::quoted(*guess) + "?";
+    std::string message = "unknown key " + json::quoted(key) + " (allowed: " + join_names(names) + ")";
+    if (auto guess = closest_name(key, names)) message += "; did you mean " + json::quoted(*guess) + "?";
     error(path, std::move(message));
   }
 }

@@ -5,9 +5,9 @@
 #include <boost/json/serialize.hpp>
 #include <set>
 
+#include "common/closest_name.hpp"
 #include "common/json.hpp"
 #include "config/config.hpp"
-#include "plugin/closest_name.hpp"
 #include "plugin/plugin_registry.hpp"
 #include "plugin/schema.hpp"
 #include "plugin/step_validation.hpp"
@@ -48,8 +48,8 @@ std::shared_ptr<const plugin::HandlerType> handler_type(const HandlerSpec& handl
   if (!type) {
     std::vector<std::string> known = registry.type_names();
     std::string message =
-        "unknown handler type " + json::quoted(handler.type) + " (known: " + plugin::join_names(known) + ")";
-    if (auto guess = plugin::closest_name(handler.type, known))
+        "unknown handler type " + json::quoted(handler.type) + " (known: " + join_names(known) + ")";
+    if (auto guess = closest_name(handler.type, known))
       message += "; did you mean " + json::quoted(*guess) + "?";
     errors.push_back({handler.path + ".type", std::move(message)});
     return nullptr;

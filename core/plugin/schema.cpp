@@ -6,8 +6,8 @@
 #include <boost/json/object.hpp>
 #include <boost/json/string.hpp>
 
+#include "common/closest_name.hpp"
 #include "common/json.hpp"
-#include "plugin/closest_name.hpp"
 
 namespace vumi::plugin {
 

@@ -6,7 +6,7 @@
 #include <string_view>
 #include <vector>
 
-namespace vumi::plugin {
+namespace vumi {
 
 // The candidate closest to name by edit distance when it is close enough to be a likely typo
 // (at most 2 edits, or a third of the name's length for long names, and fewer
@@ -16,4 +16,4 @@ std::optional<std::string> closest_name(std::string_view name, const std::vector
 // Candidates joined for messages: "a, b, c" ("none" when empty).
 std::string join_names(const std::vector<std::string>& names);
 
-}  // namespace vumi::plugin
+}  // namespace vumi

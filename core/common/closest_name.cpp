@@ -1,9 +1,9 @@
-#include "plugin/closest_name.hpp"
+#include "common/closest_name.hpp"
 
 #include <algorithm>
 #include <cctype>
 
-namespace vumi::plugin {
+namespace vumi {
 
 namespace {
 
@@ -56,4 +56,4 @@ std::string join_names(const std::vector<std::string>& names) {
   return out;
 }
 
-}  // namespace vumi::plugin
+}  // namespace vumi
