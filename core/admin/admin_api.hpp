@@ -11,7 +11,7 @@
 #include "admin/http_server.hpp"
 #include "config/config.hpp"
 #include "daemon/admin_store.hpp"
-#include "transport/daemon.hpp"
+#include "daemon/daemon.hpp"
 
 namespace vumi::admin {
 

@@ -5,7 +5,7 @@
 #include <memory>
 
 #include "config/config.hpp"
-#include "transport/daemon.hpp"
+#include "daemon/daemon.hpp"
 
 namespace vumi::admin {
 

@@ -3,7 +3,7 @@
 
 #include <string>
 
-#include "transport/daemon.hpp"
+#include "daemon/daemon.hpp"
 
 namespace vumi::admin {
 

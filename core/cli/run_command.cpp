@@ -9,8 +9,8 @@
 #include "common/logging.hpp"
 #include "daemon/admin_store.hpp"
 #include "daemon/api_accounts.hpp"
+#include "daemon/daemon.hpp"
 #include "dispatch/runtime.hpp"
-#include "transport/daemon.hpp"
 
 namespace vumi::cli {
 

@@ -1,4 +1,4 @@
-#include "transport/daemon.hpp"
+#include "daemon/daemon.hpp"
 
 #include <spdlog/spdlog.h>
 
