@@ -1,5 +1,6 @@
 #include "cli/config_source.hpp"
 
+#include <algorithm>
 #include <ostream>
 
 namespace vumi::cli {
@@ -19,6 +20,16 @@ void print_config_errors(std::ostream& out, const std::vector<config::ConfigErro
                          std::string_view source) {
   for (const auto& e : errors) out << e.text() << '\n';
   out << errors.size() << (errors.size() == 1 ? " error" : " errors") << " in " << source << '\n';
+}
+
+bool has_state_error(const std::vector<config::ConfigError>& errors) {
+  return std::any_of(errors.begin(), errors.end(), [](const config::ConfigError& error) {
+    return error.path == "state" || error.path == "state_dir" || error.path.starts_with("state.");
+  });
+}
+
+std::unique_ptr<store::StateStore> open_config_state(const config::Config& config, store::Access access) {
+  return store::open_state_store(config.state_backend, config.state_dir, access);
 }
 
 }  // namespace vumi::cli

@@ -68,15 +68,13 @@ std::unique_ptr<store::StateStore> open_state(const ConfigArgs& config, std::str
                                               std::optional<config::Config>& loaded_config) {
   const std::string prefix = "vumi-dispatcher dead-letters " + std::string(command) + ": ";
   config::LoadResult loaded = load_command_config(config);
-  bool state_dir_error = false;
-  for (const auto& error : loaded.errors) state_dir_error = state_dir_error || error.path == "state_dir";
-  if (!loaded.config || state_dir_error) {
+  if (!loaded.config || has_state_error(loaded.errors)) {
     print_config_errors(std::cerr, loaded.errors, config_source_name(config));
     return nullptr;
   }
   // Refuses a missing state rather than creating an empty one.
-  store::StateStore::open_read_only(loaded.config->state_dir);
-  auto store = store::StateStore::open(loaded.config->state_dir);
+  open_config_state(*loaded.config, store::Access::read_only);
+  auto store = open_config_state(*loaded.config, store::Access::read_write);
   loaded_config = std::move(loaded.config);
   return store;
 }

@@ -36,7 +36,8 @@ int explain_command(const ExplainArgs& args) {
       daemon::apply_api_accounts(*runtime, daemon::AdminStore::open(state_dir)->accounts(), problems);
       for (const auto& p : problems) std::cerr << "explain: admin API accounts: " << p << '\n';
     }
-    if (std::filesystem::exists(state_dir / "vumi.db")) reads = store::StateStore::open_read_only(state_dir);
+    if (store::state_store_exists(runtime->config().state_backend, state_dir))
+      reads = open_config_state(runtime->config(), store::Access::read_only);
   } catch (const std::exception& e) {
     std::cerr << "explain: state " << state_dir.string() << ": " << e.what()
               << " (contacts are not looked up)\n";

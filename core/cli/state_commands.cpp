@@ -207,9 +207,7 @@ int inspect_state(const StateArgs& args, std::string_view command, std::string_v
     }
     config::LoadResult loaded = load_command_config(args.config);
     const std::string source = config_source_name(args.config);
-    bool state_dir_error = false;
-    for (const auto& error : loaded.errors) state_dir_error = state_dir_error || error.path == "state_dir";
-    if (!loaded.config || state_dir_error) {
+    if (!loaded.config || has_state_error(loaded.errors)) {
       print_config_errors(std::cerr, loaded.errors, source);
       return 1;
     }
@@ -218,7 +216,7 @@ int inspect_state(const StateArgs& args, std::string_view command, std::string_v
       std::cerr << prefix << "note: " << source << " has " << loaded.errors.size()
                 << " error(s) elsewhere (see `vumi-dispatcher check`)\n";
     }
-    auto store = store::StateStore::open_read_only(loaded.config->state_dir);
+    auto store = open_config_state(*loaded.config, store::Access::read_only);
     const std::size_t shown = list(*store);
     if (shown == 0 && !args.json) {
       std::cout << "no " << noun;

@@ -1,4 +1,5 @@
 // parse_config / load_config_file: the top level of the operator config (docs/config.md).
+#include <algorithm>
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <cerrno>
@@ -9,6 +10,7 @@
 #include <type_traits>
 
 #include "common/json.hpp"
+#include "common/state_backends.hpp"
 #include "config/account_reader.hpp"
 #include "config/config.hpp"
 #include "config/endpoint.hpp"
@@ -68,10 +70,11 @@ class ConfigReader {
   ConfigReader(Config& config, std::vector<ConfigError>& errors) : config_(config), reader_(errors) {}
 
   void read(const bj::object& top) {
-    reader_.allowed_keys(top,
-                         {"ingest", "outbound", "state_dir", "plugin_path", "handlers", "accounts", "limits",
-                          "status_interval_s", "security", "plugin_path_insecure_ok", "tag_pools", "admin"},
-                         "");
+    reader_.allowed_keys(
+        top,
+        {"ingest", "outbound", "state", "state_dir", "plugin_path", "handlers", "accounts", "limits",
+         "status_interval_s", "security", "plugin_path_insecure_ok", "tag_pools", "admin"},
+        "");
     if (const bj::value* v = top.if_contains("ingest"))
       endpoint(*v, "ingest", config_.ingest_bind, &config_.ingest_reliable_bind);
     if (const bj::value* v = top.if_contains("outbound")) endpoint(*v, "outbound", config_.outbound_bind);
@@ -82,7 +85,15 @@ class ConfigReader {
     if (!reliable.empty() && !ephemeral &&
         (reliable == config_.ingest_bind || reliable == config_.outbound_bind))
       reader_.error("ingest.reliable_bind", "the same endpoint as another socket; each socket needs its own");
-    if (const bj::value* v = top.if_contains("state_dir")) state_dir(*v);
+    if (const bj::value* v = top.if_contains("state_dir")) state_dir(*v, "state_dir");
+    if (const bj::value* v = top.if_contains("state")) {
+      if (top.contains("state_dir"))
+        reader_.error("state_dir",
+                      "give the state folder once: \"state\": {\"dir\": ...} or the older "
+                      "\"state_dir\", not both");
+      else
+        state(*v);
+    }
     if (const bj::value* v = top.if_contains("plugin_path")) plugin_path(*v);
     if (const bj::value* v = top.if_contains("plugin_path_insecure_ok")) {
       if (v->is_bool()) {
@@ -146,14 +157,35 @@ class ConfigReader {
     out = *text;
   }
 
-  void state_dir(const bj::value& v) {
-    auto dir = reader_.string(v, "state_dir");
+  void state_dir(const bj::value& v, const std::string& path) {
+    auto dir = reader_.string(v, path);
     if (!dir) return;
     if (dir->empty()) {
-      reader_.error("state_dir", "must not be empty");
+      reader_.error(path, "must not be empty");
       return;
     }
     config_.state_dir = *dir;
+  }
+
+  // {"backend": NAME, "dir": FOLDER}: which store holds the state, and its folder (default "var").
+  void state(const bj::value& v) {
+    const bj::object* obj = reader_.object(v, "state");
+    if (!obj) return;
+    reader_.allowed_keys(*obj, {"backend", "dir"}, "state");
+    if (const bj::value* dir = obj->if_contains("dir")) state_dir(*dir, "state.dir");
+    const bj::value* backend = obj->if_contains("backend");
+    if (!backend) {
+      reader_.error("state", "missing required key \"backend\" (known: " + state_backend_names() + ")");
+      return;
+    }
+    auto name = reader_.string(*backend, "state.backend");
+    if (!name) return;
+    if (std::find(kStateBackends.begin(), kStateBackends.end(), *name) == kStateBackends.end()) {
+      reader_.error("state.backend",
+                    "unknown backend " + json::quoted(*name) + " (known: " + state_backend_names() + ")");
+      return;
+    }
+    config_.state_backend = *name;
   }
 
   void plugin_path(const bj::value& v) {

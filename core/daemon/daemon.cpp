@@ -19,6 +19,7 @@
 #include "dispatch/retry_scheduler.hpp"
 #include "store/state_dir_lock.hpp"
 #include "store/state_store.hpp"
+#include "store/store_factory.hpp"
 #include "transport/batch_committer.hpp"
 #include "transport/curve_server.hpp"
 #include "transport/ingest_reader.hpp"
@@ -107,7 +108,7 @@ struct Daemon::Impl final : IngestHandler, ReliableIngestHandler, DaemonControl 
   Depths depths() const override {
     return {committer->held_messages(), dispatcher->retries_waiting(), outbox->waiting()};
   }
-  void swap_in(std::shared_ptr<dispatch::Runtime> next);
+  void swap_in(const std::shared_ptr<dispatch::Runtime>& next);
 
   DaemonOptions options;
   asio::io_context io_{1};
@@ -202,7 +203,7 @@ bool Daemon::Impl::start() {
   const config::Config& config = runtime_->config();
   try {
     state_lock = std::make_unique<store::StateDirLock>(config.state_dir);
-    store_ = store::StateStore::open(config.state_dir);
+    store_ = store::open_state_store(config.state_backend, config.state_dir, store::Access::read_write);
   } catch (const std::exception& e) {
     spdlog::error("not started: state_dir \"{}\": {}", config.state_dir.string(), e.what());
     return false;
@@ -382,12 +383,12 @@ void Daemon::Impl::reload() {
         spdlog::error("reload failed with {} error(s); keeping the running config", errors.size());
         return;
       }
-      swap_in(std::move(next));
+      swap_in(next);
     });
   });
 }
 
-void Daemon::Impl::swap_in(std::shared_ptr<dispatch::Runtime> next) {
+void Daemon::Impl::swap_in(const std::shared_ptr<dispatch::Runtime>& next) {
   const config::Config& old_config = runtime_->config();
   const config::Config& new_config = next->config();
   auto restart_needed = [](const char* key, const std::string& was, const std::string& now) {
@@ -398,6 +399,7 @@ void Daemon::Impl::swap_in(std::shared_ptr<dispatch::Runtime> next) {
   restart_needed("ingest.bind", old_config.ingest_bind, new_config.ingest_bind);
   restart_needed("outbound.bind", old_config.outbound_bind, new_config.outbound_bind);
   restart_needed("ingest.reliable_bind", old_config.ingest_reliable_bind, new_config.ingest_reliable_bind);
+  restart_needed("state.backend", old_config.state_backend, new_config.state_backend);
   restart_needed("state_dir", old_config.state_dir.string(), new_config.state_dir.string());
   restart_needed("security.secret_key_file", old_config.security.secret_key_file.string(),
                  new_config.security.secret_key_file.string());

@@ -71,7 +71,7 @@ struct Dispatcher::Impl {
   void dispatch_emitted();
   void run_event(const event::Envelope& event);
   void run_retry(const store::PendingRetry& retry);
-  void abandon_retry(const store::PendingRetry& retry, std::string why);
+  void abandon_retry(const store::PendingRetry& retry, const std::string& why);
 
   std::shared_ptr<const Runtime> runtime;
   store::StateStore& state;
@@ -281,7 +281,7 @@ void Dispatcher::Impl::run_event(const event::Envelope& event) {
   for (const Route* route : matched) chains.run(*route, *account, event);
 }
 
-void Dispatcher::Impl::abandon_retry(const store::PendingRetry& retry, std::string why) {
+void Dispatcher::Impl::abandon_retry(const store::PendingRetry& retry, const std::string& why) {
   store::DeadLetter letter;
   letter.reason = "retry_abandoned";
   letter.message = "a pending retry of " + retry.route + " step " + std::to_string(retry.step_index) +

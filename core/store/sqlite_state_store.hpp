@@ -14,6 +14,7 @@ namespace vumi::store {
 class SqliteStateStore final : public StateStore {
  public:
   enum class Mode { read_write, read_only };
+  static constexpr const char* kDatabaseFileName = "vumi.db";  // in the state folder
   // Opens (and for read_write creates and migrates) <state_dir>/vumi.db; throws StoreError.
   SqliteStateStore(const std::filesystem::path& state_dir, Mode mode);
   ~SqliteStateStore() override;

@@ -1,15 +1,15 @@
 #include "store/state_store.hpp"
 
-#include "store/sqlite_state_store.hpp"
+#include "store/store_factory.hpp"
 
 namespace vumi::store {
 
 std::unique_ptr<StateStore> StateStore::open(const std::filesystem::path& state_dir) {
-  return std::make_unique<SqliteStateStore>(state_dir, SqliteStateStore::Mode::read_write);
+  return open_state_store("sqlite", state_dir, Access::read_write);
 }
 
 std::unique_ptr<StateStore> StateStore::open_read_only(const std::filesystem::path& state_dir) {
-  return std::make_unique<SqliteStateStore>(state_dir, SqliteStateStore::Mode::read_only);
+  return open_state_store("sqlite", state_dir, Access::read_only);
 }
 
 boost::json::object Contact::to_json() const {

@@ -124,6 +124,8 @@ constexpr int kLedgerRetentionHours = 7 * 24;
 
 class StateStore {
  public:
+  // The SQLite store in state_dir (tests and tools; the daemon and the commands open the store the
+  // config names through open_state_store, store/store_factory.hpp).
   // Opens (creating folder and database, migrating the schema) or throws StoreError.
   static std::unique_ptr<StateStore> open(const std::filesystem::path& state_dir);
   // Opens an existing database read-only for inspection commands; throws StoreError.
@@ -153,6 +155,7 @@ class StateStore {
                                      std::string_view report) = 0;
   // Every quarantined message key. Control plane: throws StoreError.
   virtual std::vector<std::string> quarantined_keys() = 0;
+  // The Vumi Go message ledger (table message_ledger; not the processed-message record below).
   // Records a message in the ledger (replacing an entry with the same message_id and direction);
   // entries older than kLedgerRetentionHours are pruned as new ones arrive.
   virtual StoreStatus ledger_put(const LedgerEntry& entry) = 0;
@@ -201,14 +204,15 @@ class StateStore {
   virtual std::vector<OutboxRow> outbox_pending() = 0;
   virtual StoreStatus outbox_remove(const std::vector<std::int64_t>& ids) = 0;
 
-  // The processed-message ledger: records message_key for account and returns true, or false
+  // The processed-message record (table processed_messages: redelivery detection, not the message
+  // ledger above): records message_key for account and returns true, or false
   // when it was already there (a redelivery); nullopt with status set on failure.
   virtual std::optional<bool> ledger_claim(std::string_view account, std::string_view message_key,
                                            StoreStatus& status) = 0;
   // Forgets one message key of an account, so the message runs again when it comes back
   // (dead-letters replay of an event whose chain failed).
   virtual StoreStatus ledger_forget(std::string_view account, std::string_view message_key) = 0;
-  // Forgets ledger entries recorded before cutoff_unix_s; returns how many went.
+  // Forgets processed-message keys recorded before cutoff_unix_s; returns how many went.
   virtual std::optional<std::int64_t> ledger_prune(std::int64_t cutoff_unix_s, StoreStatus& status) = 0;
 };
 

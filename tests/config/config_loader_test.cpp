@@ -128,6 +128,49 @@ TEST(ConfigText, EmptyObjectIsAValidConfigWithDefaults) {
   EXPECT_EQ(r.config->status_interval_s, 60u);
 }
 
+// ---- the state block ----
+
+TEST(ConfigState, StateBlockNamesBackendAndFolder) {
+  auto r = parse_config(R"({"state": {"backend": "sqlite", "dir": "/srv/vumi"}})", "x.json");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r.config->state_backend, "sqlite");
+  EXPECT_EQ(r.config->state_dir, fs::path("/srv/vumi"));
+}
+
+TEST(ConfigState, OlderStateDirStillWorks) {
+  auto r = parse_config(R"({"state_dir": "/srv/old"})", "x.json");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r.config->state_backend, "sqlite");
+  EXPECT_EQ(r.config->state_dir, fs::path("/srv/old"));
+}
+
+TEST(ConfigState, DirDefaultsToVar) {
+  auto r = parse_config(R"({"state": {"backend": "sqlite"}})", "x.json");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r.config->state_dir, fs::path("var"));
+}
+
+TEST(ConfigState, BothFormsAreAnError) {
+  EXPECT_THAT(parse_errors(R"({"state_dir": "a", "state": {"backend": "sqlite", "dir": "b"}})"),
+              ElementsAre("state_dir: give the state folder once: \"state\": {\"dir\": ...} or the older "
+                          "\"state_dir\", not both"));
+}
+
+TEST(ConfigState, UnknownBackendListsTheKnownOnes) {
+  EXPECT_THAT(parse_errors(R"({"state": {"backend": "postgres"}})"),
+              ElementsAre("state.backend: unknown backend \"postgres\" (known: sqlite)"));
+}
+
+TEST(ConfigState, BlockProblemsNameTheirPath) {
+  EXPECT_THAT(parse_errors(R"({"state": {"dir": "x"}})"),
+              ElementsAre("state: missing required key \"backend\" (known: sqlite)"));
+  EXPECT_THAT(parse_errors(R"({"state": {"backend": "sqlite", "dir": ""}})"),
+              ElementsAre("state.dir: must not be empty"));
+  EXPECT_THAT(parse_errors(R"({"state": {"backend": "sqlite", "folder": "x"}})"),
+              ElementsAre(HasSubstr("state: unknown key \"folder\" (allowed: backend, dir)")));
+  EXPECT_THAT(parse_errors(R"({"state": "var"})"), ElementsAre(HasSubstr("state: ")));
+}
+
 // ---- files ----
 
 class ConfigFiles : public ::testing::Test {
@@ -179,7 +222,7 @@ TEST_F(ConfigFiles, ReadsAFileAndRecordsItsSource) {
 TEST(ConfigKeys, UnknownTopLevelKeySuggestsTheClosest) {
   EXPECT_THAT(
       parse_errors(R"({"handler": {}})"),
-      ElementsAre(AllOf(HasSubstr("unknown key \"handler\" (allowed: ingest, outbound, state_dir, "
+      ElementsAre(AllOf(HasSubstr("unknown key \"handler\" (allowed: ingest, outbound, state, state_dir, "
                                   "plugin_path, handlers, accounts, limits, status_interval_s, security, "
                                   "plugin_path_insecure_ok, tag_pools, admin)"),
                         HasSubstr("did you mean \"handlers\"?"))));

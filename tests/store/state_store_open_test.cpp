@@ -10,6 +10,7 @@
 #include "store/schema_migrations.hpp"
 #include "store/sqlite_connection.hpp"
 #include "store/state_store.hpp"
+#include "store/store_factory.hpp"
 #include "temp_dir.hpp"
 
 namespace vumi::store {
@@ -62,6 +63,30 @@ TEST(StateStoreOpen, CreatesFolderAndDatabaseWithLatestSchemaInWalMode) {
   EXPECT_TRUE(tables.count("inbox"));
   EXPECT_TRUE(tables.count("dead_letters"));
   EXPECT_TRUE(tables.count("message_ledger"));
+}
+
+// The factory the daemon and the commands use: the config's backend name, never SQLite by name.
+TEST(StateStoreFactory, OpensTheSqliteBackendAndSeesItsFile) {
+  TempDir tmp;
+  const auto state_dir = tmp / "state";
+  EXPECT_FALSE(state_store_exists("sqlite", state_dir));
+  EXPECT_THAT([&] { open_state_store("sqlite", state_dir, Access::read_only); },
+              ::testing::ThrowsMessage<StoreError>(HasSubstr("no state at")));
+  auto store = open_state_store("sqlite", state_dir, Access::read_write);
+  EXPECT_EQ(store->schema_version(), latest_schema_version());
+  EXPECT_TRUE(state_store_exists("sqlite", state_dir));
+  store.reset();
+  EXPECT_EQ(open_state_store("sqlite", state_dir, Access::read_only)->schema_version(),
+            latest_schema_version());
+}
+
+TEST(StateStoreFactory, AnUnknownBackendIsRefusedByName) {
+  TempDir tmp;
+  EXPECT_THAT([&] { open_state_store("postgres", tmp / "state", Access::read_write); },
+              ::testing::ThrowsMessage<StoreError>(
+                  ::testing::StrEq("unknown state backend \"postgres\" (known: sqlite)")));
+  EXPECT_FALSE(state_store_exists("postgres", tmp / "state"));
+  EXPECT_FALSE(std::filesystem::exists(tmp / "state"));
 }
 
 TEST(StateStoreOpen, ReopenKeepsDataAndSchemaVersion) {
