@@ -3,8 +3,10 @@
 #include <spdlog/spdlog.h>
 
 #include <cstdint>
+#include <exception>
 #include <random>
 #include <string_view>
+#include <type_traits>
 
 #include "plugin/host_call.hpp"
 
@@ -18,6 +20,29 @@ std::string_view text_of(vumi_view v) {
 
 CallServices* services_of(vumi_call* call) {
   return call ? call->services : nullptr;
+}
+
+// Every entry is a noexcept barrier: an exception thrown behind a service (out of memory, a bug in
+// the host) must not unwind through the plugin's C frames. It is logged, named after the service,
+// and the plugin sees VUMI_ERR_INTERNAL (or, for the void services, nothing).
+void report_escape(vumi_call* call, const char* service, const char* why) noexcept {
+  try {
+    spdlog::error("[{}] host service {} failed: {}", call ? call->plugin_name : std::string_view("?"),
+                  service, why);
+  } catch (...) {  // NOLINT(bugprone-empty-catch): logging itself failed; nothing is left to tell
+  }
+}
+
+template <typename Body>
+auto barrier(vumi_call* call, const char* service, Body&& body) noexcept -> decltype(body()) {
+  try {
+    return body();
+  } catch (const std::exception& e) {
+    report_escape(call, service, e.what());
+  } catch (...) {
+    report_escape(call, service, "unknown exception");
+  }
+  if constexpr (!std::is_void_v<decltype(body())>) return VUMI_ERR_INTERNAL;
 }
 
 spdlog::level::level_enum spdlog_level(vumi_log_level level) {
@@ -34,103 +59,112 @@ spdlog::level::level_enum spdlog_level(vumi_log_level level) {
   return spdlog::level::info;  // a level from a newer ABI minor
 }
 
-void host_log(vumi_call* call, vumi_log_level level, vumi_view message) {
-  const std::string_view plugin = call ? call->plugin_name : std::string_view("?");
-  const std::string_view handler = call ? call->handler_type : std::string_view();
-  if (handler.empty())
-    spdlog::log(spdlog_level(level), "[{}] {}", plugin, text_of(message));
-  else
-    spdlog::log(spdlog_level(level), "[{}/{}] {}", plugin, handler, text_of(message));
+void host_log(vumi_call* call, vumi_log_level level, vumi_view message) noexcept {
+  return barrier(call, "log", [&]() -> void {
+    const std::string_view plugin = call ? call->plugin_name : std::string_view("?");
+    const std::string_view handler = call ? call->handler_type : std::string_view();
+    if (handler.empty())
+      spdlog::log(spdlog_level(level), "[{}] {}", plugin, text_of(message));
+    else
+      spdlog::log(spdlog_level(level), "[{}/{}] {}", plugin, handler, text_of(message));
+  });
 }
 
-void host_set_error(vumi_call* call, vumi_view message) {
-  if (call) call->error.assign(text_of(message));
+void host_set_error(vumi_call* call, vumi_view message) noexcept {
+  return barrier(call, "set_error", [&]() -> void {
+    if (call) call->error.assign(text_of(message));
+  });
 }
 
-vumi_status host_set_output(vumi_call* call, vumi_view output_json) {
-  CallServices* s = services_of(call);
-  return s ? s->set_output(text_of(output_json)) : VUMI_ERR_UNAVAILABLE;
+// A per-event service behind the barrier: VUMI_ERR_UNAVAILABLE when the call has no per-event
+// services, VUMI_ERR_INVALID_ARGUMENT when a required out-parameter is null, else use(services).
+template <typename Use>
+vumi_status forward(vumi_call* call, const char* service, bool outs_given, Use&& use) noexcept {
+  return barrier(call, service, [&]() -> vumi_status {
+    CallServices* s = services_of(call);
+    if (!s) return VUMI_ERR_UNAVAILABLE;
+    if (!outs_given) return VUMI_ERR_INVALID_ARGUMENT;
+    return use(*s);
+  });
 }
 
-vumi_status host_event_json(vumi_call* call, vumi_view* out_json) {
-  CallServices* s = services_of(call);
-  if (!s) return VUMI_ERR_UNAVAILABLE;
-  if (!out_json) return VUMI_ERR_INVALID_ARGUMENT;
-  return s->event_json(out_json);
+vumi_status host_set_output(vumi_call* call, vumi_view output_json) noexcept {
+  return forward(call, "set_output", true,
+                 [&](CallServices& s) { return s.set_output(text_of(output_json)); });
 }
 
-vumi_status host_emit_event(vumi_call* call, vumi_view event_json) {
-  CallServices* s = services_of(call);
-  return s ? s->emit_event(text_of(event_json)) : VUMI_ERR_UNAVAILABLE;
+vumi_status host_event_json(vumi_call* call, vumi_view* out_json) noexcept {
+  return forward(call, "event_json", out_json, [&](CallServices& s) { return s.event_json(out_json); });
 }
 
-vumi_status host_publish(vumi_call* call, vumi_view topic, vumi_view body_json) {
-  CallServices* s = services_of(call);
-  return s ? s->publish(text_of(topic), text_of(body_json)) : VUMI_ERR_UNAVAILABLE;
+vumi_status host_emit_event(vumi_call* call, vumi_view event_json) noexcept {
+  return forward(call, "emit_event", true,
+                 [&](CallServices& s) { return s.emit_event(text_of(event_json)); });
 }
 
-vumi_status host_contact_get(vumi_call* call, vumi_view contact_key, vumi_view* out_contact) {
-  CallServices* s = services_of(call);
-  if (!s) return VUMI_ERR_UNAVAILABLE;
-  if (!out_contact) return VUMI_ERR_INVALID_ARGUMENT;
-  return s->contact_get(text_of(contact_key), out_contact);
+vumi_status host_publish(vumi_call* call, vumi_view topic, vumi_view body_json) noexcept {
+  return forward(call, "publish", true,
+                 [&](CallServices& s) { return s.publish(text_of(topic), text_of(body_json)); });
 }
 
-vumi_status host_contact_find_by_msisdn(vumi_call* call, vumi_view msisdn, vumi_view* out_contact) {
-  CallServices* s = services_of(call);
-  if (!s) return VUMI_ERR_UNAVAILABLE;
-  if (!out_contact) return VUMI_ERR_INVALID_ARGUMENT;
-  return s->contact_find_by_msisdn(text_of(msisdn), out_contact);
+vumi_status host_contact_get(vumi_call* call, vumi_view contact_key, vumi_view* out_contact) noexcept {
+  return forward(call, "contact_get", out_contact,
+                 [&](CallServices& s) { return s.contact_get(text_of(contact_key), out_contact); });
+}
+
+vumi_status host_contact_find_by_msisdn(vumi_call* call, vumi_view msisdn, vumi_view* out_contact) noexcept {
+  return forward(call, "contact_find_by_msisdn", out_contact,
+                 [&](CallServices& s) { return s.contact_find_by_msisdn(text_of(msisdn), out_contact); });
 }
 
 vumi_status host_contact_upsert(vumi_call* call, vumi_view contact_json, vumi_view* out_contact,
-                                int* out_created) {
-  CallServices* s = services_of(call);
-  if (!s) return VUMI_ERR_UNAVAILABLE;
-  if (!out_contact || !out_created) return VUMI_ERR_INVALID_ARGUMENT;
-  return s->contact_upsert(text_of(contact_json), out_contact, out_created);
+                                int* out_created) noexcept {
+  return forward(call, "contact_upsert", out_contact && out_created, [&](CallServices& s) {
+    return s.contact_upsert(text_of(contact_json), out_contact, out_created);
+  });
 }
 
-vumi_status host_inbox_put(vumi_call* call, vumi_view message_json, std::int64_t* out_id) {
-  CallServices* s = services_of(call);
-  if (!s) return VUMI_ERR_UNAVAILABLE;
-  if (!out_id) return VUMI_ERR_INVALID_ARGUMENT;
-  return s->inbox_put(text_of(message_json), out_id);
+vumi_status host_inbox_put(vumi_call* call, vumi_view message_json, std::int64_t* out_id) noexcept {
+  return forward(call, "inbox_put", out_id,
+                 [&](CallServices& s) { return s.inbox_put(text_of(message_json), out_id); });
 }
 
-void host_metric_add(vumi_call* call, vumi_view name, std::int64_t delta) {
-  if (CallServices* s = services_of(call)) s->metric_add(text_of(name), delta);
+void host_metric_add(vumi_call* call, vumi_view name, std::int64_t delta) noexcept {
+  return barrier(call, "metric_add", [&]() -> void {
+    if (CallServices* s = services_of(call)) s->metric_add(text_of(name), delta);
+  });
 }
 
-vumi_status host_account_json(vumi_call* call, vumi_view* out_json) {
-  CallServices* s = services_of(call);
-  if (!s) return VUMI_ERR_UNAVAILABLE;
-  if (!out_json) return VUMI_ERR_INVALID_ARGUMENT;
-  return s->account_json(out_json);
+vumi_status host_account_json(vumi_call* call, vumi_view* out_json) noexcept {
+  return forward(call, "account_json", out_json, [&](CallServices& s) { return s.account_json(out_json); });
 }
 
-void host_retry_after(vumi_call* call, std::uint32_t delay_ms) {
-  if (call) call->retry_after_ms = delay_ms;
+void host_retry_after(vumi_call* call, std::uint32_t delay_ms) noexcept {
+  return barrier(call, "retry_after", [&]() -> void {
+    if (call) call->retry_after_ms = delay_ms;
+  });
 }
 
 // Ids only need to be unique, not unpredictable: a per-thread PRNG avoids a lock on every event.
-void host_new_id(vumi_call* call, char out[33]) {
-  if (!out) return;
-  if (CallServices* s = services_of(call); s && s->new_id(out)) return;
-  thread_local std::mt19937_64 engine{[] {
-    std::random_device device;
-    std::seed_seq seed{device(), device(), device(), device()};
-    return std::mt19937_64(seed);
-  }()};
-  static constexpr char kHex[] = "0123456789abcdef";
-  for (int half = 0; half < 2; ++half) {
-    std::uint64_t bits = engine();
-    for (int i = 0; i < 16; ++i) {
-      out[half * 16 + i] = kHex[bits & 15];
-      bits >>= 4;
+void host_new_id(vumi_call* call, char out[33]) noexcept {
+  return barrier(call, "new_id", [&]() -> void {
+    if (!out) return;
+    if (CallServices* s = services_of(call); s && s->new_id(out)) return;
+    thread_local std::mt19937_64 engine{[] {
+      std::random_device device;
+      std::seed_seq seed{device(), device(), device(), device()};
+      return std::mt19937_64(seed);
+    }()};
+    static constexpr char kHex[] = "0123456789abcdef";
+    for (int half = 0; half < 2; ++half) {
+      std::uint64_t bits = engine();
+      for (int i = 0; i < 16; ++i) {
+        out[half * 16 + i] = kHex[bits & 15];
+        bits >>= 4;
+      }
     }
-  }
-  out[32] = '\0';
+    out[32] = '\0';
+  });
 }
 
 vumi_host_api make_host_api() {

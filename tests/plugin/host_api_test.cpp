@@ -1,10 +1,14 @@
 // The host-services table: forwarding, answers without per-event services, ids, handshake, and
 // the zero-filling copy of plugin descriptors.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <new>
 #include <set>
+#include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "plugin/descriptor_copy.hpp"
 #include "plugin/host_call.hpp"
@@ -33,23 +37,58 @@ TEST(HostApi, DescribesItselfAndOffersEveryService) {
   EXPECT_STREQ(info->host_version, "vumi-dispatcher (ABI 1.1)");
 }
 
+// Calls every service that answers a status, in the order of the table, with valid out-parameters.
+std::vector<vumi_status> call_every_service(const vumi_host_api* api, vumi_call* call) {
+  vumi_view out{};
+  int created = 0;
+  std::int64_t id = 0;
+  return {api->set_output(call, view("{}")),
+          api->event_json(call, &out),
+          api->emit_event(call, view("{}")),
+          api->publish(call, view("outbound.sms"), view("{}")),
+          api->contact_get(call, view("k"), &out),
+          api->contact_find_by_msisdn(call, view("+27"), &out),
+          api->contact_upsert(call, view("{}"), &out, &created),
+          api->inbox_put(call, view("{}"), &id),
+          api->account_json(call, &out)};
+}
+
 TEST(HostApi, ServicesAreUnavailableWithoutPerEventServices) {
   const vumi_host_api* api = host_api();
   vumi_call call;
   call.plugin_name = "p";
-  vumi_view out{};
-  int created = 0;
-  std::int64_t id = 0;
-  EXPECT_EQ(api->set_output(&call, view("{}")), VUMI_ERR_UNAVAILABLE);
-  EXPECT_EQ(api->event_json(&call, &out), VUMI_ERR_UNAVAILABLE);
-  EXPECT_EQ(api->emit_event(&call, view("{}")), VUMI_ERR_UNAVAILABLE);
-  EXPECT_EQ(api->publish(&call, view("outbound.sms"), view("{}")), VUMI_ERR_UNAVAILABLE);
-  EXPECT_EQ(api->contact_get(&call, view("k"), &out), VUMI_ERR_UNAVAILABLE);
-  EXPECT_EQ(api->contact_find_by_msisdn(&call, view("+27"), &out), VUMI_ERR_UNAVAILABLE);
-  EXPECT_EQ(api->contact_upsert(&call, view("{}"), &out, &created), VUMI_ERR_UNAVAILABLE);
-  EXPECT_EQ(api->inbox_put(&call, view("{}"), &id), VUMI_ERR_UNAVAILABLE);
+  EXPECT_THAT(call_every_service(api, &call), ::testing::Each(VUMI_ERR_UNAVAILABLE));
   api->metric_add(&call, view("m"), 1);  // no services: silently dropped
   EXPECT_EQ(api->set_output(nullptr, view("{}")), VUMI_ERR_UNAVAILABLE);
+}
+
+// Services whose every call throws, as a host bug or an out-of-memory would.
+class ThrowingServices : public CallServices {
+ public:
+  vumi_status set_output(std::string_view) override { throw std::runtime_error("set_output broke"); }
+  vumi_status event_json(vumi_view*) override { throw std::runtime_error("event_json broke"); }
+  vumi_status emit_event(std::string_view) override { throw std::bad_alloc(); }
+  vumi_status publish(std::string_view, std::string_view) override { throw 42; }
+  vumi_status contact_get(std::string_view, vumi_view*) override { throw std::runtime_error("x"); }
+  vumi_status contact_find_by_msisdn(std::string_view, vumi_view*) override { throw std::runtime_error("x"); }
+  vumi_status contact_upsert(std::string_view, vumi_view*, int*) override { throw std::runtime_error("x"); }
+  vumi_status inbox_put(std::string_view, std::int64_t*) override { throw std::runtime_error("x"); }
+  void metric_add(std::string_view, std::int64_t) override { throw std::runtime_error("x"); }
+  bool new_id(char*) override { throw std::runtime_error("x"); }
+  vumi_status account_json(vumi_view*) override { throw std::runtime_error("x"); }
+};
+
+TEST(HostApi, EveryServiceIsANoexceptBarrier) {
+  const vumi_host_api* api = host_api();
+  ThrowingServices services;
+  vumi_call call;
+  call.plugin_name = "p";
+  call.services = &services;
+  EXPECT_THAT(call_every_service(api, &call), ::testing::Each(VUMI_ERR_INTERNAL));
+  api->metric_add(&call, view("m"), 1);  // swallowed and logged
+  char id_text[33] = {};
+  api->new_id(&call, id_text);  // the throw is logged; no id is written
+  EXPECT_EQ(id_text[0], '\0');
 }
 
 TEST(HostApi, ForwardsToTheCallsServices) {
