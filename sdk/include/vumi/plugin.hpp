@@ -330,14 +330,25 @@ const vumi_plugin_info* plugin_info(const char* name, const char* version) noexc
 
 static_assert(VUMI_TARGET_ABI_MINOR <= VUMI_ABI_MINOR, "VUMI_TARGET_ABI_MINOR is newer than this SDK's ABI");
 
-// Defines the plugin's exported entry function for the given handler classes.
-#define VUMI_PLUGIN(NAME, VERSION, ...)                                                                   \
-  extern "C" VUMI_PLUGIN_EXPORT const vumi_plugin_info* VUMI_PLUGIN_ENTRY_SYMBOL(const vumi_host_info*) { \
-    try {                                                                                                 \
-      return ::vumi::sdk::detail::plugin_info<__VA_ARGS__>(NAME, VERSION);                                \
-    } catch (...) {                                                                                       \
-      return nullptr;                                                                                     \
-    }                                                                                                     \
+// The entry function VUMI_PLUGIN defines: the exported VUMI_PLUGIN_ENTRY_SYMBOL, or, when the
+// plugin's sources are compiled with -DVUMI_PLUGIN_ENTRY_AS=<name> (a test binary holding several
+// plugins, vumi/testing.hpp), a plain unexported C function of that name.
+#ifdef VUMI_PLUGIN_ENTRY_AS
+#define VUMI_PLUGIN_DETAIL_ENTRY \
+  extern "C" const vumi_plugin_info* VUMI_PLUGIN_ENTRY_AS(const vumi_host_info*)
+#else
+#define VUMI_PLUGIN_DETAIL_ENTRY \
+  extern "C" VUMI_PLUGIN_EXPORT const vumi_plugin_info* VUMI_PLUGIN_ENTRY_SYMBOL(const vumi_host_info*)
+#endif
+
+// Defines the plugin's entry function for the given handler classes.
+#define VUMI_PLUGIN(NAME, VERSION, ...)                                    \
+  VUMI_PLUGIN_DETAIL_ENTRY {                                               \
+    try {                                                                  \
+      return ::vumi::sdk::detail::plugin_info<__VA_ARGS__>(NAME, VERSION); \
+    } catch (...) {                                                        \
+      return nullptr;                                                      \
+    }                                                                      \
   }
 
 #endif  // VUMI_PLUGIN_HPP

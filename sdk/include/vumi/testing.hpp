@@ -16,7 +16,10 @@
 //   // host.contacts("acct1"), host.inbox("acct1"), host.metric("sent")
 //
 // Several plugins can be loaded into one FakeHost (and several FakeHosts into one test binary):
-// load_file() gives each plugin its own library image.
+// load_file() gives each plugin its own library image. To compile several plugins' sources into one
+// test binary instead, build each plugin's sources with -DVUMI_PLUGIN_ENTRY_AS=<its_entry> (its
+// entry is then a plain function of that name), declare it with VUMI_TESTING_ENTRY(<its_entry>);
+// and pass it to load(): host.load(&send_sms_entry).
 //
 // What the fake host does NOT do, on purpose:
 //  - It does not render templates: step configs are given already rendered, and checked against
@@ -49,8 +52,12 @@
 #include <vumi/host_checks.hpp>
 #include <vumi/plugin.hpp>
 
+// Declares the entry function of a plugin compiled into this test binary: VUMI_PLUGIN_ENTRY_SYMBOL
+// for the one plugin built as usual, or the name given to a plugin by -DVUMI_PLUGIN_ENTRY_AS=name.
+#define VUMI_TESTING_ENTRY(name) extern "C" const vumi_plugin_info* name(const vumi_host_info* host)
+
 // The entry function of the plugin compiled into this test binary (defined by VUMI_PLUGIN).
-extern "C" const vumi_plugin_info* VUMI_PLUGIN_ENTRY_SYMBOL(const vumi_host_info* host);
+VUMI_TESTING_ENTRY(VUMI_PLUGIN_ENTRY_SYMBOL);
 
 namespace vumi::testing {
 
