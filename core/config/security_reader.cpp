@@ -37,7 +37,10 @@ void identifier_list(const bj::object& obj, std::string_view key, const std::str
   }
 }
 
-void read_publishers(const bj::value& v, const std::string& path, SecurityConfig& out, FieldReader& reader) {
+// Calls entry(key, value, entry_path) for each member of the object at path whose key is a CURVE
+// public key; a member with any other key is reported.
+template <typename Entry>
+void for_each_curve_key(const bj::value& v, const std::string& path, FieldReader& reader, Entry&& entry) {
   const bj::object* obj = reader.object(v, path);
   if (!obj) return;
   for (const auto& [key, value] : *obj) {
@@ -46,49 +49,50 @@ void read_publishers(const bj::value& v, const std::string& path, SecurityConfig
       reader.error(entry_path, "the key " + *problem);
       continue;
     }
-    const bj::object* rights = reader.object(value, entry_path);
-    if (!rights) continue;
-    reader.allowed_keys(*rights, {"name", "accounts", "commands", "transports"}, entry_path);
-    PublisherRights publisher;
-    publisher.public_key = std::string(key);
-    publisher.name = publisher.public_key.substr(0, 8);
-    if (const bj::value* name = rights->if_contains("name")) {
-      if (auto text = reader.string(*name, json::child_path(entry_path, "name"))) publisher.name = *text;
-    }
-    if (!rights->contains("accounts"))
-      reader.error(entry_path, "missing required key \"accounts\" (a list of account keys, or \"*\")");
-    identifier_list(*rights, "accounts", entry_path, false, publisher.all_accounts, publisher.accounts,
-                    reader);
-    identifier_list(*rights, "commands", entry_path, true, publisher.all_commands, publisher.commands,
-                    reader);
-    identifier_list(*rights, "transports", entry_path, false, publisher.all_transports, publisher.transports,
-                    reader);
-    out.publishers.push_back(std::move(publisher));
+    entry(std::string(key), value, entry_path);
   }
 }
 
+void read_publishers(const bj::value& v, const std::string& path, SecurityConfig& out, FieldReader& reader) {
+  for_each_curve_key(
+      v, path, reader, [&](std::string key, const bj::value& value, const std::string& entry_path) {
+        const bj::object* rights = reader.object(value, entry_path);
+        if (!rights) return;
+        reader.allowed_keys(*rights, {"name", "accounts", "commands", "transports"}, entry_path);
+        PublisherRights publisher;
+        publisher.public_key = std::move(key);
+        publisher.name = publisher.public_key.substr(0, 8);
+        if (const bj::value* name = rights->if_contains("name")) {
+          if (auto text = reader.string(*name, json::child_path(entry_path, "name"))) publisher.name = *text;
+        }
+        if (!rights->contains("accounts"))
+          reader.error(entry_path, "missing required key \"accounts\" (a list of account keys, or \"*\")");
+        identifier_list(*rights, "accounts", entry_path, false, publisher.all_accounts, publisher.accounts,
+                        reader);
+        identifier_list(*rights, "commands", entry_path, true, publisher.all_commands, publisher.commands,
+                        reader);
+        identifier_list(*rights, "transports", entry_path, false, publisher.all_transports,
+                        publisher.transports, reader);
+        out.publishers.push_back(std::move(publisher));
+      });
+}
+
 void read_subscribers(const bj::value& v, const std::string& path, SecurityConfig& out, FieldReader& reader) {
-  const bj::object* obj = reader.object(v, path);
-  if (!obj) return;
-  for (const auto& [key, value] : *obj) {
-    const std::string entry_path = json::child_path(path, key);
-    if (auto problem = curve_key_problem(key)) {
-      reader.error(entry_path, "the key " + *problem);
-      continue;
-    }
-    const bj::array* arr = value.if_array();
-    if (!arr) {
-      reader.error(entry_path, expected("array of topic prefixes", value));
-      continue;
-    }
-    SubscriberRights subscriber;
-    subscriber.public_key = std::string(key);
-    for (std::size_t i = 0; i < arr->size(); ++i) {
-      if (auto prefix = reader.string((*arr)[i], json::index_path(entry_path, i)))
-        subscriber.prefixes.push_back(*prefix);
-    }
-    out.subscribers.push_back(std::move(subscriber));
-  }
+  for_each_curve_key(v, path, reader,
+                     [&](std::string key, const bj::value& value, const std::string& entry_path) {
+                       const bj::array* arr = value.if_array();
+                       if (!arr) {
+                         reader.error(entry_path, expected("array of topic prefixes", value));
+                         return;
+                       }
+                       SubscriberRights subscriber;
+                       subscriber.public_key = std::move(key);
+                       for (std::size_t i = 0; i < arr->size(); ++i) {
+                         if (auto prefix = reader.string((*arr)[i], json::index_path(entry_path, i)))
+                           subscriber.prefixes.push_back(*prefix);
+                       }
+                       out.subscribers.push_back(std::move(subscriber));
+                     });
 }
 
 }  // namespace
