@@ -178,7 +178,8 @@ int dead_letters_replay_command(const DeadLetterOpArgs& args) {
       const boost::json::value* account = event ? event->if_contains("account_key") : nullptr;
       const boost::json::value* event_id = event ? event->if_contains("event_id") : nullptr;
       if (!account || !account->is_string() || !event_id || !event_id->is_string()) continue;
-      const store::StoreStatus forgot = store->ledger_forget(account->get_string(), event_id->get_string());
+      const store::StoreStatus forgot =
+          store->processed_forget(account->get_string(), event_id->get_string());
       if (!forgot.ok) std::cerr << prefix << "dead letter " << letter->id << ": " << forgot.error << '\n';
     }
     // Through reliable ingest when the daemon has it: each letter is marked replayed only once the

@@ -169,7 +169,7 @@ HandleOutcome Dispatcher::Impl::handle(std::string_view in_topic, std::string_vi
 bool Dispatcher::Impl::first_delivery(const event::Envelope& event) {
   if (event.random_event_id) return true;  // nothing can repeat an id drawn here
   store::StoreStatus status;
-  const std::optional<bool> claimed = state.ledger_claim(event.account_key, event.event_id, status);
+  const std::optional<bool> claimed = state.processed_claim(event.account_key, event.event_id, status);
   if (!claimed) {
     // The batch holding this event cannot commit now; run it, so a retry sees the same work.
     spdlog::error("ledger: {} (event {})", status.error, event.event_id);

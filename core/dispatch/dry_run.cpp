@@ -75,10 +75,11 @@ class SandboxStore final : public store::StateStore {
   std::vector<std::string> quarantined_keys() override {
     return reads_ ? reads_->quarantined_keys() : std::vector<std::string>{};
   }
-  store::StoreStatus ledger_put(const store::LedgerEntry&) override { return {}; }
-  std::optional<store::LedgerEntry> ledger_get(std::string_view message_id, std::string_view direction,
-                                               store::StoreStatus& status) override {
-    return reads_ ? reads_->ledger_get(message_id, direction, status) : std::nullopt;
+  store::StoreStatus message_ledger_put(const store::MessageLedgerEntry&) override { return {}; }
+  std::optional<store::MessageLedgerEntry> message_ledger_get(std::string_view message_id,
+                                                              std::string_view direction,
+                                                              store::StoreStatus& status) override {
+    return reads_ ? reads_->message_ledger_get(message_id, direction, status) : std::nullopt;
   }
   store::StoreStatus dead_letter_add_repeats(std::string_view, std::int64_t, std::string_view) override {
     return {};
@@ -107,11 +108,11 @@ class SandboxStore final : public store::StateStore {
   std::vector<store::OutboxRow> outbox_pending() override { return {}; }
   store::StoreStatus outbox_remove(const std::vector<std::int64_t>&) override { return {}; }
   // A dry run is never a duplicate: it runs whatever the ledger holds.
-  std::optional<bool> ledger_claim(std::string_view, std::string_view, store::StoreStatus&) override {
+  std::optional<bool> processed_claim(std::string_view, std::string_view, store::StoreStatus&) override {
     return true;
   }
-  store::StoreStatus ledger_forget(std::string_view, std::string_view) override { return {}; }
-  std::optional<std::int64_t> ledger_prune(std::int64_t, store::StoreStatus&) override { return 0; }
+  store::StoreStatus processed_forget(std::string_view, std::string_view) override { return {}; }
+  std::optional<std::int64_t> processed_prune(std::int64_t, store::StoreStatus&) override { return 0; }
 
   bj::object effects{{"published", bj::array{}},         {"emitted", bj::array{}},
                      {"contacts_upserted", bj::array{}}, {"inbox", bj::array{}},

@@ -27,8 +27,8 @@ const bj::object* object_member(const bj::object* obj, std::string_view key) {
 
 }  // namespace
 
-void record_ledger(store::StateStore& store, const store::LedgerEntry& entry) {
-  store::StoreStatus status = store.ledger_put(entry);
+void record_message_ledger(store::StateStore& store, const store::MessageLedgerEntry& entry) {
+  store::StoreStatus status = store.message_ledger_put(entry);
   if (!status.ok)
     spdlog::error(
         "message ledger: cannot record {} message {}: {} (its transport events and replies will "
@@ -36,12 +36,13 @@ void record_ledger(store::StateStore& store, const store::LedgerEntry& entry) {
         entry.direction, entry.message_id, status.error);
 }
 
-std::optional<store::LedgerEntry> ledger_entry_for_publish(std::string_view topic, const bj::object& body,
-                                                           const event::Envelope& event,
-                                                           const Account& account) {
+std::optional<store::MessageLedgerEntry> ledger_entry_for_publish(std::string_view topic,
+                                                                  const bj::object& body,
+                                                                  const event::Envelope& event,
+                                                                  const Account& account) {
   auto message_id = string_member(&body, "message_id");
   if (!message_id || message_id->empty()) return std::nullopt;
-  store::LedgerEntry entry;
+  store::MessageLedgerEntry entry;
   entry.message_id = std::string(*message_id);
   entry.account_key = account.key;
   const bj::object* helper = object_member(&body, "helper_metadata");
@@ -53,14 +54,14 @@ std::optional<store::LedgerEntry> ledger_entry_for_publish(std::string_view topi
     // conversation.<type>.<key>: an inbound message routed there; a reply names it in in_reply_to.
     std::string_view rest = topic.substr(std::string_view("conversation.").size());
     std::size_t dot = rest.find('.');
-    entry.direction = kLedgerInbound;
+    entry.direction = kMessageLedgerInbound;
     entry.conversation_type = std::string(rest.substr(0, dot));
     entry.conversation_key = std::string(rest.substr(dot + 1));
     if (entry.tag.empty() && event.conversation_type == "transport")
       entry.tag = std::string(event.conversation_key);
     return entry;
   }
-  entry.direction = kLedgerOutbound;
+  entry.direction = kMessageLedgerOutbound;
   const bj::object* go = object_member(helper, "go");
   auto key = string_member(go, "conversation_key");
   if (key && !key->empty() && *key != event.conversation_key) {

@@ -61,7 +61,7 @@ void MessageTraffic::send(std::string_view topic, std::string_view body) {
 std::variant<event::Rejection, std::optional<event::Envelope>> MessageTraffic::transport_event(
     const Runtime& runtime, event::TransportEvent&& event) {
   store::StoreStatus status;
-  auto sent = store_.ledger_get(event.user_message_id, kLedgerOutbound, status);
+  auto sent = store_.message_ledger_get(event.user_message_id, kMessageLedgerOutbound, status);
   if (!status.ok)
     return event::Rejection{event::Reason::unknown_message, "cannot look up user_message_id " +
                                                                 quote(event.user_message_id) +
@@ -71,7 +71,7 @@ std::variant<event::Rejection, std::optional<event::Envelope>> MessageTraffic::t
         event::Reason::unknown_message,
         std::string(event.event_type) + " for user_message_id " + quote(event.user_message_id) +
             ", which the message ledger does not hold (not sent by this dispatcher, or sent more than " +
-            std::to_string(store::kLedgerRetentionHours) + " hours ago)"};
+            std::to_string(store::kMessageLedgerRetentionHours) + " hours ago)"};
   if (sent->account_key.empty()) {
     // A pool's reply to a tag no account owns: there is no conversation to tell.
     spdlog::debug("{} for unroutable reply {} dropped", event.event_type, event.user_message_id);
@@ -120,7 +120,7 @@ std::optional<event::Rejection> MessageTraffic::conversation_outbound(
   } else if (const bj::value* in_reply_to = event::find_member(body, "in_reply_to", true);
              in_reply_to && in_reply_to->is_string()) {
     store::StoreStatus status;
-    auto answered = store_.ledger_get(event::string_of(*in_reply_to), kLedgerInbound, status);
+    auto answered = store_.message_ledger_get(event::string_of(*in_reply_to), kMessageLedgerInbound, status);
     if (!status.ok)
       return event::Rejection{event::Reason::unknown_message, "cannot look up in_reply_to " +
                                                                   quote(event::string_of(*in_reply_to)) +
@@ -130,7 +130,7 @@ std::optional<event::Rejection> MessageTraffic::conversation_outbound(
                               "helper_metadata.tag.tag: the message has no tag, and in_reply_to " +
                                   quote(event::string_of(*in_reply_to)) +
                                   " is no message routed to a conversation in the last " +
-                                  std::to_string(store::kLedgerRetentionHours) + " hours"};
+                                  std::to_string(store::kMessageLedgerRetentionHours) + " hours"};
     tag = answered->tag;
   } else {
     return event::Rejection{event::Reason::missing_field,
@@ -163,7 +163,8 @@ std::optional<event::Rejection> MessageTraffic::conversation_outbound(
   if (pool->transport_type) out["transport_type"] = *pool->transport_type;
   const std::string text = json::respell(sent, message.body, message.raw);
 
-  record_ledger(store_, {std::string(message_id), kLedgerOutbound, owner->key, type, key, tag, {}});
+  record_message_ledger(store_,
+                        {std::string(message_id), kMessageLedgerOutbound, owner->key, type, key, tag, {}});
   topic_.assign("outbound.").append(pool->transport_name);
   send(topic_, text);
   return std::nullopt;
@@ -184,7 +185,8 @@ void MessageTraffic::reply_unroutable(const Runtime& runtime, const event::Inbou
   bj::object reply =
       vumi_plugins::vumi_reply(body, *pool->reply_to_unroutable, reply_id, event::vumi_timestamp_now(), true);
   reply["transport_name"] = pool->transport_name;
-  record_ledger(store_, {reply_id, kLedgerOutbound, "", "transport", message.tag, message.tag, {}});
+  record_message_ledger(store_,
+                        {reply_id, kMessageLedgerOutbound, "", "transport", message.tag, message.tag, {}});
   topic_.assign("outbound.").append(pool->transport_name);
   send(topic_, bj::serialize(reply));
 }

@@ -161,7 +161,7 @@ vumi_status StepServices::publish(std::string_view topic, std::string_view body_
   }
   if (user_message && event_ && account_)
     if (auto entry = ledger_entry_for_publish(topic, body.get_object(), *event_, *account_))
-      record_ledger(store_, *entry);
+      record_message_ledger(store_, *entry);
   outbound_.send(topic, body_json);
   ++counters_.published;
   return VUMI_OK;

@@ -10,10 +10,10 @@ void SqliteStateStore::prepare_delivery_statements() {
   outbox_insert_ = Statement(connection_, "INSERT INTO outbox (topic, body) VALUES (?1, ?2)");
   outbox_delete_ = Statement(connection_, "DELETE FROM outbox WHERE id = ?1");
   // OR IGNORE: a key already there changes no row, which is how a redelivery is recognised.
-  ledger_insert_ = Statement(connection_,
-                             "INSERT OR IGNORE INTO processed_messages (account_key, message_key, "
-                             "processed_at) VALUES (?1, ?2, ?3)");
-  ledger_prune_ = Statement(connection_, "DELETE FROM processed_messages WHERE processed_at < ?1");
+  processed_insert_ = Statement(connection_,
+                                "INSERT OR IGNORE INTO processed_messages (account_key, message_key, "
+                                "processed_at) VALUES (?1, ?2, ?3)");
+  processed_prune_ = Statement(connection_, "DELETE FROM processed_messages WHERE processed_at < ?1");
 }
 
 std::optional<std::int64_t> SqliteStateStore::outbox_put(std::string_view topic, std::string_view body,
@@ -67,15 +67,15 @@ StoreStatus SqliteStateStore::outbox_remove(const std::vector<std::int64_t>& ids
   return status;
 }
 
-std::optional<bool> SqliteStateStore::ledger_claim(std::string_view account, std::string_view message_key,
-                                                   StoreStatus& status) {
+std::optional<bool> SqliteStateStore::processed_claim(std::string_view account, std::string_view message_key,
+                                                      StoreStatus& status) {
   const std::int64_t now =
       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
           .count();
   std::lock_guard lock(mutex_);
   const std::string what = "ledger claim for account " + std::string(account);
   if (batch_broken(status, what)) return std::nullopt;
-  StatementUse insert(ledger_insert_);
+  StatementUse insert(processed_insert_);
   if (!insert->bind_text(1, account) || !insert->bind_text(2, message_key) || !insert->bind_int64(3, now) ||
       insert->step() != SQLITE_DONE) {
     write_failed(status, what);
@@ -84,10 +84,11 @@ std::optional<bool> SqliteStateStore::ledger_claim(std::string_view account, std
   return sqlite3_changes(connection_.handle()) == 1;
 }
 
-std::optional<std::int64_t> SqliteStateStore::ledger_prune(std::int64_t cutoff_unix_s, StoreStatus& status) {
+std::optional<std::int64_t> SqliteStateStore::processed_prune(std::int64_t cutoff_unix_s,
+                                                              StoreStatus& status) {
   std::lock_guard lock(mutex_);
   if (batch_broken(status, "ledger prune")) return std::nullopt;
-  StatementUse prune(ledger_prune_);
+  StatementUse prune(processed_prune_);
   if (!prune->bind_int64(1, cutoff_unix_s) || prune->step() != SQLITE_DONE) {
     write_failed(status, "ledger prune");
     return std::nullopt;
@@ -95,7 +96,7 @@ std::optional<std::int64_t> SqliteStateStore::ledger_prune(std::int64_t cutoff_u
   return sqlite3_changes(connection_.handle());
 }
 
-StoreStatus SqliteStateStore::ledger_forget(std::string_view account, std::string_view message_key) {
+StoreStatus SqliteStateStore::processed_forget(std::string_view account, std::string_view message_key) {
   std::lock_guard lock(mutex_);
   StoreStatus status;
   const std::string what = "ledger forget for account " + std::string(account);

@@ -9,11 +9,11 @@ namespace vumi::store {
 namespace {
 
 // Pruning is one indexed DELETE; running it every this many puts keeps it off most messages.
-constexpr std::uint64_t kLedgerPruneEvery = 1024;
+constexpr std::uint64_t kMessageLedgerPruneEvery = 1024;
 
 }  // namespace
 
-void SqliteStateStore::prepare_ledger_statements() {
+void SqliteStateStore::prepare_message_ledger_statements() {
   message_ledger_insert_ =
       Statement(connection_,
                 "INSERT OR REPLACE INTO message_ledger (message_id, direction, account_key, "
@@ -26,10 +26,10 @@ void SqliteStateStore::prepare_ledger_statements() {
   message_ledger_prune_ = Statement(connection_,
                                     "DELETE FROM message_ledger WHERE created_at < "
                                     "strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-" +
-                                        std::to_string(kLedgerRetentionHours) + " hours')");
+                                        std::to_string(kMessageLedgerRetentionHours) + " hours')");
 }
 
-StoreStatus SqliteStateStore::ledger_put(const LedgerEntry& entry) {
+StoreStatus SqliteStateStore::message_ledger_put(const MessageLedgerEntry& entry) {
   const std::string now = now_iso8601_utc_ms();
   std::lock_guard lock(mutex_);
   StoreStatus status;
@@ -43,15 +43,16 @@ StoreStatus SqliteStateStore::ledger_put(const LedgerEntry& entry) {
       return status;
     }
   }
-  if (++ledger_puts_ % kLedgerPruneEvery == 0) {
+  if (++message_ledger_puts_ % kMessageLedgerPruneEvery == 0) {
     StatementUse prune(message_ledger_prune_);
     if (prune->step() != SQLITE_DONE) fail(status, "message ledger prune");
   }
   return status;
 }
 
-std::optional<LedgerEntry> SqliteStateStore::ledger_get(std::string_view message_id,
-                                                        std::string_view direction, StoreStatus& status) {
+std::optional<MessageLedgerEntry> SqliteStateStore::message_ledger_get(std::string_view message_id,
+                                                                       std::string_view direction,
+                                                                       StoreStatus& status) {
   std::lock_guard lock(mutex_);
   StatementUse query(message_ledger_select_);
   const std::string what =
@@ -66,7 +67,7 @@ std::optional<LedgerEntry> SqliteStateStore::ledger_get(std::string_view message
     fail(status, what);
     return std::nullopt;
   }
-  LedgerEntry entry;
+  MessageLedgerEntry entry;
   entry.message_id = std::string(message_id);
   entry.direction = std::string(direction);
   entry.account_key = query->column_text(0);

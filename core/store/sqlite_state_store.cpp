@@ -181,7 +181,7 @@ void SqliteStateStore::prepare_statements() {
                              " FROM dead_letters WHERE ?1 = '' OR account_key = ?1 ORDER BY id");
   // IMMEDIATE takes the write lock at once (waiting up to busy_timeout), rather than failing
   // with SQLITE_BUSY halfway through a batch when another connection writes.
-  prepare_ledger_statements();
+  prepare_message_ledger_statements();
   begin_ = Statement(connection_, "BEGIN IMMEDIATE");
   commit_ = Statement(connection_, "COMMIT");
   rollback_ = Statement(connection_, "ROLLBACK");

@@ -33,9 +33,10 @@ class SqliteStateStore final : public StateStore {
   StoreStatus quarantine_put(std::string_view message_key, std::string_view account,
                              std::string_view report) override;
   std::vector<std::string> quarantined_keys() override;
-  StoreStatus ledger_put(const LedgerEntry& entry) override;
-  std::optional<LedgerEntry> ledger_get(std::string_view message_id, std::string_view direction,
-                                        StoreStatus& status) override;
+  StoreStatus message_ledger_put(const MessageLedgerEntry& entry) override;
+  std::optional<MessageLedgerEntry> message_ledger_get(std::string_view message_id,
+                                                       std::string_view direction,
+                                                       StoreStatus& status) override;
   StoreStatus dead_letter_add_repeats(std::string_view coalesce_key, std::int64_t count,
                                       std::string_view last_seen_at) override;
   StoreStatus dead_letter_mark_replayed(std::int64_t id, std::string_view when) override;
@@ -60,16 +61,16 @@ class SqliteStateStore final : public StateStore {
                                          StoreStatus& status) override;
   std::vector<OutboxRow> outbox_pending() override;
   StoreStatus outbox_remove(const std::vector<std::int64_t>& ids) override;
-  std::optional<bool> ledger_claim(std::string_view account, std::string_view message_key,
-                                   StoreStatus& status) override;
-  std::optional<std::int64_t> ledger_prune(std::int64_t cutoff_unix_s, StoreStatus& status) override;
-  StoreStatus ledger_forget(std::string_view account, std::string_view message_key) override;
+  std::optional<bool> processed_claim(std::string_view account, std::string_view message_key,
+                                      StoreStatus& status) override;
+  std::optional<std::int64_t> processed_prune(std::int64_t cutoff_unix_s, StoreStatus& status) override;
+  StoreStatus processed_forget(std::string_view account, std::string_view message_key) override;
 
  private:
   void configure_connection(Mode mode);
   void check_read_only_version();
   void prepare_statements();
-  void prepare_ledger_statements();  // sqlite_message_ledger.cpp
+  void prepare_message_ledger_statements();  // sqlite_message_ledger.cpp
   // Reads a contact from a row laid out as kContactColumns; false (status set) if extra is not an object.
   bool read_contact(Statement& row, std::string_view account, Contact& out, StoreStatus& status);
   static DeadLetter read_dead_letter(Statement& row);  // a row laid out as VUMI_DEAD_LETTER_COLUMNS
@@ -110,14 +111,14 @@ class SqliteStateStore final : public StateStore {
   Statement message_ledger_insert_;
   Statement message_ledger_select_;
   Statement message_ledger_prune_;
-  std::uint64_t ledger_puts_ = 0;  // prune every kLedgerPruneEvery puts
+  std::uint64_t message_ledger_puts_ = 0;  // prune every kMessageLedgerPruneEvery puts
   Statement begin_;
   Statement commit_;
   Statement rollback_;
   Statement outbox_insert_;
   Statement outbox_delete_;
-  Statement ledger_insert_;
-  Statement ledger_prune_;
+  Statement processed_insert_;
+  Statement processed_prune_;
 };
 
 }  // namespace vumi::store

@@ -93,7 +93,7 @@ struct PendingRetry {
 // One message the dispatcher passed on, kept so later traffic about it finds its conversation:
 // outbound (published to a transport; transport events name it by user_message_id) or inbound
 // (routed to a conversation; the conversation's reply names it by in_reply_to).
-struct LedgerEntry {
+struct MessageLedgerEntry {
   std::string message_id;
   std::string direction;  // "outbound" or "inbound"
   std::string account_key;
@@ -120,7 +120,7 @@ struct OutboxRow {
   std::string body;
 };
 // How long the message ledger keeps an entry: delivery reports can trail a message by days.
-constexpr int kLedgerRetentionHours = 7 * 24;
+constexpr int kMessageLedgerRetentionHours = 7 * 24;
 
 class StateStore {
  public:
@@ -157,11 +157,12 @@ class StateStore {
   virtual std::vector<std::string> quarantined_keys() = 0;
   // The Vumi Go message ledger (table message_ledger; not the processed-message record below).
   // Records a message in the ledger (replacing an entry with the same message_id and direction);
-  // entries older than kLedgerRetentionHours are pruned as new ones arrive.
-  virtual StoreStatus ledger_put(const LedgerEntry& entry) = 0;
+  // entries older than kMessageLedgerRetentionHours are pruned as new ones arrive.
+  virtual StoreStatus message_ledger_put(const MessageLedgerEntry& entry) = 0;
   // The ledger entry of message_id in direction, or nullopt (absent, or on error with status set).
-  virtual std::optional<LedgerEntry> ledger_get(std::string_view message_id, std::string_view direction,
-                                                StoreStatus& status) = 0;
+  virtual std::optional<MessageLedgerEntry> message_ledger_get(std::string_view message_id,
+                                                               std::string_view direction,
+                                                               StoreStatus& status) = 0;
   // Adds `count` occurrences seen until last_seen_at to the unreplayed row with that coalesce_key
   // (a no-op when there is none: it was purged meanwhile).
   virtual StoreStatus dead_letter_add_repeats(std::string_view coalesce_key, std::int64_t count,
@@ -207,13 +208,13 @@ class StateStore {
   // The processed-message record (table processed_messages: redelivery detection, not the message
   // ledger above): records message_key for account and returns true, or false
   // when it was already there (a redelivery); nullopt with status set on failure.
-  virtual std::optional<bool> ledger_claim(std::string_view account, std::string_view message_key,
-                                           StoreStatus& status) = 0;
+  virtual std::optional<bool> processed_claim(std::string_view account, std::string_view message_key,
+                                              StoreStatus& status) = 0;
   // Forgets one message key of an account, so the message runs again when it comes back
   // (dead-letters replay of an event whose chain failed).
-  virtual StoreStatus ledger_forget(std::string_view account, std::string_view message_key) = 0;
+  virtual StoreStatus processed_forget(std::string_view account, std::string_view message_key) = 0;
   // Forgets processed-message keys recorded before cutoff_unix_s; returns how many went.
-  virtual std::optional<std::int64_t> ledger_prune(std::int64_t cutoff_unix_s, StoreStatus& status) = 0;
+  virtual std::optional<std::int64_t> processed_prune(std::int64_t cutoff_unix_s, StoreStatus& status) = 0;
 };
 
 }  // namespace vumi::store

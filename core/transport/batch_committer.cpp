@@ -241,11 +241,11 @@ void BatchCommitter::housekeeping() {
   if (!holding() && now >= next_prune_) {
     next_prune_ = now + std::chrono::hours(1);
     const auto cutoff = std::chrono::duration_cast<std::chrono::seconds>(
-                            (std::chrono::system_clock::now() - kLedgerRetention).time_since_epoch())
+                            (std::chrono::system_clock::now() - kProcessedRetention).time_since_epoch())
                             .count();
     store::StoreStatus status;
-    if (auto pruned = store_.ledger_prune(cutoff, status)) {
-      counters_.ledger_pruned += static_cast<std::uint64_t>(*pruned);
+    if (auto pruned = store_.processed_prune(cutoff, status)) {
+      counters_.processed_pruned += static_cast<std::uint64_t>(*pruned);
     } else {
       spdlog::error("ledger: {}", status.error);
     }

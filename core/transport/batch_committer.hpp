@@ -26,7 +26,7 @@ struct DeliveryCounters {
   std::uint64_t batches_recovered = 0;  // held batches that committed on a retry
   std::uint64_t given_up = 0;           // messages of batches that never committed
   std::uint64_t lost = 0;               // of those, PUB/SUB messages whose dead letter failed too (logged)
-  std::uint64_t ledger_pruned = 0;      // ledger entries forgotten after the retention window
+  std::uint64_t processed_pruned = 0;   // processed-message keys forgotten after the retention window
 };
 
 class BatchCommitter {
@@ -36,7 +36,7 @@ class BatchCommitter {
   static constexpr std::chrono::milliseconds kInitialBackoff{100};
   static constexpr std::chrono::milliseconds kMaxBackoff{5000};
   // How long the processed-message ledger remembers an id.
-  static constexpr std::chrono::hours kLedgerRetention{24 * 7};
+  static constexpr std::chrono::hours kProcessedRetention{24 * 7};
 
   // set_reading(false) pauses both ingest readers, set_reading(true) resumes them.
   BatchCommitter(boost::asio::io_context& io, store::StateStore& store, dispatch::Dispatcher& dispatcher,

@@ -54,35 +54,35 @@ TEST(OutboxTable, RowsOfARolledBackBatchNeverExisted) {
   EXPECT_TRUE(store->outbox_pending().empty());
 }
 
-TEST(Ledger, ASecondClaimOfTheSameIdInTheSameAccountIsADuplicate) {
+TEST(ProcessedMessages, ASecondClaimOfTheSameIdInTheSameAccountIsADuplicate) {
   TempDir dir;
   auto store = StateStore::open(dir.path());
   StoreStatus status;
-  EXPECT_EQ(store->ledger_claim("acct1", "m1", status), std::optional<bool>(true));
-  EXPECT_EQ(store->ledger_claim("acct1", "m1", status), std::optional<bool>(false));
+  EXPECT_EQ(store->processed_claim("acct1", "m1", status), std::optional<bool>(true));
+  EXPECT_EQ(store->processed_claim("acct1", "m1", status), std::optional<bool>(false));
   // Per account: the same id in another account is another message.
-  EXPECT_EQ(store->ledger_claim("acct2", "m1", status), std::optional<bool>(true));
+  EXPECT_EQ(store->processed_claim("acct2", "m1", status), std::optional<bool>(true));
   EXPECT_TRUE(status.ok) << status.error;
 }
 
-TEST(Ledger, AClaimRolledBackWithItsBatchIsForgotten) {
+TEST(ProcessedMessages, AClaimRolledBackWithItsBatchIsForgotten) {
   TempDir dir;
   auto store = StateStore::open(dir.path());
   StoreStatus status;
   ASSERT_TRUE(store->begin_batch().ok);
-  EXPECT_EQ(store->ledger_claim("acct1", "m1", status), std::optional<bool>(true));
+  EXPECT_EQ(store->processed_claim("acct1", "m1", status), std::optional<bool>(true));
   ASSERT_TRUE(store->rollback_batch().ok);
-  EXPECT_EQ(store->ledger_claim("acct1", "m1", status), std::optional<bool>(true));
+  EXPECT_EQ(store->processed_claim("acct1", "m1", status), std::optional<bool>(true));
 }
 
-TEST(Ledger, PruneForgetsEntriesOlderThanTheCutoffOnly) {
+TEST(ProcessedMessages, PruneForgetsEntriesOlderThanTheCutoffOnly) {
   TempDir dir;
   auto store = StateStore::open(dir.path());
   StoreStatus status;
-  ASSERT_TRUE(store->ledger_claim("acct1", "m1", status));
-  EXPECT_EQ(store->ledger_prune(unix_now() - 3600, status), std::optional<std::int64_t>(0));
-  EXPECT_EQ(store->ledger_prune(unix_now() + 10, status), std::optional<std::int64_t>(1));
-  EXPECT_EQ(store->ledger_claim("acct1", "m1", status), std::optional<bool>(true));
+  ASSERT_TRUE(store->processed_claim("acct1", "m1", status));
+  EXPECT_EQ(store->processed_prune(unix_now() - 3600, status), std::optional<std::int64_t>(0));
+  EXPECT_EQ(store->processed_prune(unix_now() + 10, status), std::optional<std::int64_t>(1));
+  EXPECT_EQ(store->processed_claim("acct1", "m1", status), std::optional<bool>(true));
 }
 
 TEST(Batch, CommitFailsWhileTheFaultFileExistsAndNothingOfTheBatchIsKept) {
@@ -125,20 +125,20 @@ TEST(Batch, ABatchWithAFailedWriteRefusesLaterWritesAndItsCommit) {
   }
   ASSERT_TRUE(store->begin_batch().ok);
   StoreStatus status;
-  ASSERT_EQ(store->ledger_claim("acct1", "m1", status), std::optional<bool>(true));
+  ASSERT_EQ(store->processed_claim("acct1", "m1", status), std::optional<bool>(true));
   DeadLetter letter;
   letter.reason = "step_failed";
   letter.input = "{}";
   EXPECT_FALSE(store->dead_letter_put(letter).ok);
   // Later writes are refused, so none of them can commit on its own either.
   StoreStatus later;
-  EXPECT_FALSE(store->ledger_claim("acct1", "m2", later));
+  EXPECT_FALSE(store->processed_claim("acct1", "m2", later));
   EXPECT_NE(later.error.find("an earlier write of this batch failed"), std::string::npos) << later.error;
   const StoreStatus commit = store->commit_batch();
   EXPECT_FALSE(commit.ok);
   EXPECT_NE(commit.error.find("a write in it failed"), std::string::npos) << commit.error;
   // The claim made before the failure was rolled back with the batch.
-  EXPECT_EQ(store->ledger_claim("acct1", "m1", status), std::optional<bool>(true));
+  EXPECT_EQ(store->processed_claim("acct1", "m1", status), std::optional<bool>(true));
 }
 
 }  // namespace
