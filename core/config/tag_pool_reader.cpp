@@ -15,6 +15,20 @@ bool blank(std::string_view text) {
   return text.find_first_not_of(" \t\r\n") == std::string_view::npos;
 }
 
+// An optional text member of obj: absent or null leaves out as it is; blank text is the error if_blank.
+void optional_text(const bj::object& obj, const std::string& base, const char* key, const char* if_blank,
+                   std::optional<std::string>& out, FieldReader& reader) {
+  const bj::value* value = obj.if_contains(key);
+  if (!value || value->is_null()) return;
+  const std::string path = json::child_path(base, key);
+  if (auto text = reader.string(*value, path)) {
+    if (blank(*text))
+      reader.error(path, if_blank);
+    else
+      out = *text;
+  }
+}
+
 void read_pool(const bj::object& obj, TagPoolSpec& pool, FieldReader& reader) {
   reader.allowed_keys(obj, {"transport_name", "transport_type", "reply_to_unroutable"}, pool.path);
   if (const bj::value* name = obj.if_contains("transport_name")) {
@@ -23,24 +37,9 @@ void read_pool(const bj::object& obj, TagPoolSpec& pool, FieldReader& reader) {
   } else {
     reader.error(pool.path, "missing required key \"transport_name\"");
   }
-  if (const bj::value* type = obj.if_contains("transport_type"); type && !type->is_null()) {
-    std::string path = json::child_path(pool.path, "transport_type");
-    if (auto t = reader.string(*type, path)) {
-      if (blank(*t))
-        reader.error(path, "must not be empty");
-      else
-        pool.transport_type = *t;
-    }
-  }
-  if (const bj::value* reply = obj.if_contains("reply_to_unroutable"); reply && !reply->is_null()) {
-    std::string path = json::child_path(pool.path, "reply_to_unroutable");
-    if (auto text = reader.string(*reply, path)) {
-      if (blank(*text))
-        reader.error(path, "must not be empty (null or absent: no reply)");
-      else
-        pool.reply_to_unroutable = *text;
-    }
-  }
+  optional_text(obj, pool.path, "transport_type", "must not be empty", pool.transport_type, reader);
+  optional_text(obj, pool.path, "reply_to_unroutable", "must not be empty (null or absent: no reply)",
+                pool.reply_to_unroutable, reader);
 }
 
 }  // namespace
