@@ -343,8 +343,11 @@ Rejection out_of_memory(const std::exception& e) {
 EnvelopeDecoder::EnvelopeDecoder(DecodeLimits limits, const AccountDirectory* accounts)
     : limits_(limits), accounts_(accounts) {}
 
-Decoded EnvelopeDecoder::decode(std::string_view topic, std::string_view body,
-                                boost::json::storage_ptr storage, std::string_view event_id_if_absent) const {
+// (storage goes by value, the Boost.JSON idiom for a storage_ptr)
+Decoded EnvelopeDecoder::decode(
+    std::string_view topic, std::string_view body,
+    boost::json::storage_ptr storage,  // NOLINT(performance-unnecessary-value-param)
+    std::string_view event_id_if_absent) const {
   try {
     return decode_unguarded(topic, body, limits_, accounts_, storage, event_id_if_absent);
   } catch (const std::exception& e) {

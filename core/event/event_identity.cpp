@@ -15,9 +15,9 @@ std::string fresh_event_id() {
   }();
   static const char* hex = "0123456789abcdef";
   std::string id(32, '0');
-  for (int half = 0; half < 2; ++half) {
+  for (std::size_t half = 0; half < 2; ++half) {
     std::uint64_t bits = generator();
-    for (int i = 0; i < 16; ++i) id[static_cast<std::size_t>(half * 16 + i)] = hex[(bits >> (4 * i)) & 15];
+    for (std::size_t i = 0; i < 16; ++i) id[half * 16 + i] = hex[(bits >> (4 * i)) & 15];
   }
   return id;
 }
