@@ -37,7 +37,7 @@ constexpr const char* kDeadLetterFilterSql =
 // Checks the folder (creating it for read_write) and returns the database file path.
 std::filesystem::path prepare_database_file(const std::filesystem::path& state_dir,
                                             SqliteStateStore::Mode mode) {
-  const std::filesystem::path file = state_dir / SqliteStateStore::kDatabaseFileName;
+  std::filesystem::path file = state_dir / SqliteStateStore::kDatabaseFileName;
   std::error_code ec;
   if (mode == SqliteStateStore::Mode::read_only) {
     if (!std::filesystem::exists(file, ec)) {
