@@ -224,7 +224,7 @@ HttpResponse replay_dead_letters(transport::DaemonControl& daemon, const std::st
         const std::string now = store::now_iso8601_utc_ms();
         for (const auto* letter : chosen) {
           if (auto ledger = ledger_key(letter->input)) {
-            const store::StoreStatus forgot = state.ledger_forget(ledger->first, ledger->second);
+            const store::StoreStatus forgot = state.processed_forget(ledger->first, ledger->second);
             if (!forgot.ok) {
               skip(letter->id, "the ledger could not forget its event: " + forgot.error);
               continue;

@@ -9,7 +9,7 @@
 #include <string_view>
 
 #include "admin/http_server.hpp"
-#include "transport/daemon.hpp"
+#include "daemon/daemon.hpp"
 
 namespace vumi::admin {
 
