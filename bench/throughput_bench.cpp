@@ -77,7 +77,8 @@ constexpr std::uint64_t kPrebuilt = 65'536;
 // same socket, so it arrives after them) and stays until every message left (linger).
 int publisher_main(int argc, char** argv) {
   if (argc != 5 && argc != 8) {
-    std::cerr << "usage: throughput_bench --publisher ENDPOINT COUNT MARK [CLIENT_PUB CLIENT_SECRET SERVER_PUB]\n";
+    std::cerr
+        << "usage: throughput_bench --publisher ENDPOINT COUNT MARK [CLIENT_PUB CLIENT_SECRET SERVER_PUB]\n";
     return 2;
   }
   const std::string endpoint = argv[2];

@@ -101,12 +101,14 @@ void append_escaped(std::string& out, std::string_view s) {
   }
 }
 
-bool parse(std::string_view text, const ParseLimits& limits, bj::value& out, ParseError& err) {
+bool parse(std::string_view text, const ParseLimits& limits, bj::value& out, ParseError& err,
+           bj::storage_ptr storage) {
   bj::parse_options opts;
   opts.max_depth = limits.max_depth;
   opts.allow_comments = limits.allow_comments;
   opts.allow_trailing_commas = limits.allow_trailing_commas;
   bj::parser p({}, opts);
+  p.reset(std::move(storage));
   boost::system::error_code ec;
   // parser::write parses one complete text: trailing data and premature ends are errors.
   std::size_t consumed = p.write(text.data(), text.size(), ec);
