@@ -4,6 +4,7 @@
 #include <boost/json/serialize.hpp>
 #include <boost/json/string.hpp>
 #include <cstdio>
+#include <memory>
 
 namespace vumi::json {
 
@@ -119,7 +120,10 @@ bool parse(std::string_view text, const ParseLimits& limits, bj::value& out, Par
         "line " + std::to_string(err.line) + " col " + std::to_string(err.column) + ": " + ec.message();
     return false;
   }
-  out = p.release();
+  // Not `out = ...`: assignment would copy every node into out's memory resource; the value
+  // is to live in storage.
+  std::destroy_at(&out);
+  std::construct_at(&out, p.release());
   return true;
 }
 
