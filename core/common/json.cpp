@@ -109,7 +109,8 @@ bool parse(std::string_view text, const ParseLimits& limits, bj::value& out, Par
   opts.allow_comments = limits.allow_comments;
   opts.allow_trailing_commas = limits.allow_trailing_commas;
   bj::parser p({}, opts);
-  p.reset(std::move(storage));
+  // Without a storage, the value lands in out's own resource, as an assignment would put it.
+  p.reset(storage ? std::move(storage) : out.storage());
   boost::system::error_code ec;
   // parser::write parses one complete text: trailing data and premature ends are errors.
   std::size_t consumed = p.write(text.data(), text.size(), ec);

@@ -27,7 +27,7 @@ struct ParseError {
 };
 
 // Parses text into out; on failure fills err (with line and column) and returns false. The
-// value's memory comes from storage (the default resource when null).
+// value's memory comes from storage (out's own resource when null).
 bool parse(std::string_view text, const ParseLimits& limits, bj::value& out, ParseError& err,
            bj::storage_ptr storage = {});
 
