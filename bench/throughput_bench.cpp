@@ -1,8 +1,12 @@
 // Throughput and latency of vumi-dispatcher on real sockets, against raw ZeroMQ on the same machine.
-//   (a) raw XPUB(no-drop) -> SUB over tcp loopback, with the very messages used next;
-//   (b) the daemon: events published at full speed through ingest -> decode -> route -> a two-step
-//       chain of `noop` handlers (the example plugin, through the ABI), timed until a marker event
-//       sent after them comes back on outbound, and checked against the daemon's own counters;
+// The full-speed cases (a), (b) and (d) publish from a publisher process of their own (this program
+// again, `--publisher`), which builds its messages before the clock starts and sends them through
+// an XPUB with no-drop: the raw case and the daemon face the very same sender.
+//   (a) raw: the publisher process -> a bare SUB in this process, tcp loopback;
+//   (b) the daemon: the same publisher process sends the events at full speed through ingest ->
+//       decode -> route -> a two-step chain of `noop` handlers (the example plugin, through the
+//       ABI), then a marker event; timed until the marker comes back on outbound, and checked
+//       against the daemon's own counters;
 //   (c) end-to-end latency (publish -> outbound) at a fixed offered rate, 10% of (b), through the
 //       chain [noop, emit_event];
 //   (d) (a) and (b) again with CURVE (docs/security.md): raw CURVE sockets, then a daemon with
@@ -64,8 +68,98 @@ double seconds_between(clock_type::time_point a, clock_type::time_point b) {
   return std::chrono::duration<double>(b - a).count();
 }
 
-// (a) raw ZeroMQ: SUB binds like the daemon's ingest, a no-drop XPUB connects and sends; with
-// curve, both are CURVE sockets (no ZAP handler: any client key is accepted).
+// How many distinct messages the publisher builds before the clock starts; it sends them in turn.
+constexpr std::uint64_t kPrebuilt = 65'536;
+
+// The publisher process (`throughput_bench --publisher ENDPOINT COUNT MARK [CLIENT_PUB CLIENT_SECRET
+// SERVER_PUB]`): builds its messages, connects a no-drop XPUB, waits for the subscription, prints
+// "start <steady-clock ns>", sends COUNT bench events (then, with MARK 1, one `mark` event on the
+// same socket, so it arrives after them) and stays until every message left (linger).
+int publisher_main(int argc, char** argv) {
+  if (argc != 5 && argc != 8) {
+    std::cerr
+        << "usage: throughput_bench --publisher ENDPOINT COUNT MARK [CLIENT_PUB CLIENT_SECRET SERVER_PUB]\n";
+    return 2;
+  }
+  const std::string endpoint = argv[2];
+  const std::uint64_t count = std::stoull(argv[3]);
+  const bool mark = std::string(argv[4]) == "1";
+  std::optional<vumi::transport::CurveClientKeys> curve;
+  if (argc == 8) curve = vumi::transport::CurveClientKeys{{argv[5], argv[6]}, argv[7]};
+  std::vector<std::string> bodies;
+  bodies.reserve(std::min(count, kPrebuilt));
+  for (std::uint64_t i = 0; i < std::min(count, kPrebuilt); ++i) bodies.push_back(bench_event(i));
+  const std::string mark_body = event_body("mark", "{}");
+  zmq::context_t context(1);
+  vumi::transport::WorkerPublisher pub(context, endpoint, 120s, 120s, curve);
+  if (!pub.wait_for_subscriptions({kTopic}, 10s)) {
+    std::cerr << "publisher: no subscription from " << endpoint << "\n";
+    return 1;
+  }
+  std::printf("start %lld\n", static_cast<long long>(clock_type::now().time_since_epoch().count()));
+  std::fflush(stdout);
+  for (std::uint64_t i = 0; i < count; ++i)
+    if (!pub.send(kTopic, bodies[i % bodies.size()])) return 1;
+  if (mark && !pub.send("event.acct1.survey.mark", mark_body)) return 1;
+  return 0;
+}
+
+// The publisher as a child process; start() is when it began sending (steady clock, which is
+// CLOCK_MONOTONIC and so the same in both processes).
+class PublisherChild {
+ public:
+  PublisherChild(const std::string& endpoint, std::uint64_t count, bool mark,
+                 const std::optional<vumi::transport::CurveClientKeys>& curve = {}) {
+    int fds[2];
+    if (pipe(fds) != 0) throw std::runtime_error("publisher: pipe failed");
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, fds[1], 1);
+    posix_spawn_file_actions_addclose(&actions, fds[0]);
+    std::vector<std::string> args{"/proc/self/exe", "--publisher", endpoint, std::to_string(count),
+                                  mark ? "1" : "0"};
+    if (curve) {
+      args.push_back(curve->own.public_key);
+      args.push_back(curve->own.secret_key);
+      args.push_back(curve->server_public_key);
+    }
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    const int spawned = posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    close(fds[1]);
+    if (spawned != 0) throw std::runtime_error("publisher: cannot start /proc/self/exe");
+    out_ = fdopen(fds[0], "r");
+  }
+  ~PublisherChild() {
+    if (out_) fclose(out_);
+    if (pid_ > 0) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+  }
+  // When the publisher began sending; throws when it exited without starting.
+  clock_type::time_point start() {
+    long long ns = 0;
+    if (std::fscanf(out_, "start %lld", &ns) != 1) throw std::runtime_error("publisher: did not start");
+    return clock_type::time_point(clock_type::duration(ns));
+  }
+  // Waits for the publisher to exit; true when it sent everything.
+  bool finish() {
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    pid_ = -1;
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  }
+
+ private:
+  pid_t pid_ = -1;
+  FILE* out_ = nullptr;
+};
+
+// (a) raw ZeroMQ: a SUB binds like the daemon's ingest and receives, the publisher process
+// connects and sends; with curve, both are CURVE sockets (no ZAP handler: any client key is accepted).
 double raw_throughput(std::uint64_t count, const std::optional<vumi::transport::CurveClientKeys>& curve = {},
                       const std::string& server_secret = {}) {
   zmq::context_t sub_context(1);
@@ -77,25 +171,15 @@ double raw_throughput(std::uint64_t count, const std::optional<vumi::transport::
   }
   sub.set(zmq::sockopt::subscribe, "event.");
   sub.bind("tcp://127.0.0.1:*");
-  const std::string endpoint = sub.get(zmq::sockopt::last_endpoint);
-  std::atomic<bool> ready{false};
-  clock_type::time_point done;
-  std::uint64_t received = 0;
-  std::thread receiver([&] {
-    zmq::message_t topic, body;
-    ready = true;
-    while (received < count) {
-      if (!sub.recv(topic) || !topic.more() || !sub.recv(body)) continue;
-      ++received;
-    }
-    done = clock_type::now();
-  });
-  zmq::context_t pub_context(1);
-  vumi::transport::WorkerPublisher pub(pub_context, endpoint, 30s, 30s, curve);
-  if (!pub.wait_for_subscriptions({kTopic}, 10s)) throw std::runtime_error("raw: no subscription");
-  const auto start = clock_type::now();
-  for (std::uint64_t i = 0; i < count; ++i) pub.send(kTopic, bench_event(i));
-  receiver.join();
+  PublisherChild publisher(sub.get(zmq::sockopt::last_endpoint), count, false, curve);
+  zmq::message_t topic, body;
+  for (std::uint64_t received = 0; received < count;) {
+    if (!sub.recv(topic) || !topic.more() || !sub.recv(body)) continue;
+    ++received;
+  }
+  const auto done = clock_type::now();
+  const auto start = publisher.start();
+  if (!publisher.finish()) throw std::runtime_error("raw: the publisher failed");
   return static_cast<double>(count) / seconds_between(start, done);
 }
 
@@ -157,11 +241,12 @@ double curve_daemon_throughput(const fs::path& dir, std::uint64_t count, const s
   }
   while (marks.receive(200ms)) {
   }
-  const auto start = clock_type::now();
-  for (std::uint64_t i = 0; i < count; ++i) pub.send(kTopic, bench_event(i));
-  pub.send("event.acct1.survey.mark", mark);
+  PublisherChild publisher(after(*listening, "listening: ingest ", ','), count, true,
+                           vumi::transport::CurveClientKeys{worker_keys, daemon_keys.public_key});
   if (!marks.receive(120s)) throw std::runtime_error("CURVE daemon: marker never came back");
-  const double rate = static_cast<double>(count) / seconds_between(start, clock_type::now());
+  const auto done = clock_type::now();
+  const double rate = static_cast<double>(count) / seconds_between(publisher.start(), done);
+  if (!publisher.finish()) throw std::runtime_error("CURVE daemon: the publisher failed");
   const int code = daemon.stop();
   auto stopped = daemon.wait_for("stopped: ", 5s);
   if (code != 0 || !stopped || counter(*stopped, "chains") != count + probes + 1)
@@ -194,7 +279,7 @@ int run(std::uint64_t count, double latency_seconds) {
               static_cast<unsigned long long>(count), sample.size(), kTopic.c_str());
 
   const double raw = raw_throughput(count);
-  std::printf("(a) raw ZeroMQ XPUB(no-drop) -> SUB, tcp 127.0.0.1:        %10.0f msg/s\n", raw);
+  std::printf("(a) raw ZeroMQ, publisher process XPUB(no-drop) -> SUB:   %10.0f msg/s\n", raw);
 
   DaemonChild daemon(VUMI_DISPATCHER_EXE, config, dir / "daemon.log");
   auto listening = daemon.wait_for("listening: ingest ", 30s);
@@ -222,12 +307,12 @@ int run(std::uint64_t count, double latency_seconds) {
   }
 
   // (b) full speed, then one marker: handled in order, so its echo means all were dispatched.
-  const auto start = clock_type::now();
-  for (std::uint64_t i = 0; i < count; ++i) pub.send(kTopic, bench_event(i));
-  pub.send("event.acct1.survey.mark", mark);
+  PublisherChild publisher(ingest, count, true);
   if (!marks.receive(120s)) throw std::runtime_error("daemon: marker never came back");
-  const double daemon_rate = static_cast<double>(count) / seconds_between(start, clock_type::now());
-  std::printf("(b) daemon ingest -> decode -> route -> [noop, noop]:   %10.0f events/s\n", daemon_rate);
+  const auto done = clock_type::now();
+  const double daemon_rate = static_cast<double>(count) / seconds_between(publisher.start(), done);
+  if (!publisher.finish()) throw std::runtime_error("daemon: the publisher failed");
+  std::printf("(b) same publisher -> daemon -> [noop, noop]:             %10.0f events/s\n", daemon_rate);
   std::printf("ratio (b)/(a): %.2f\n", daemon_rate / raw);
 
   // (c) fixed offered rate; each event carries its send time, echoed by emit_event.
@@ -324,6 +409,7 @@ int run(std::uint64_t count, double latency_seconds) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc > 1 && std::string(argv[1]) == "--publisher") return publisher_main(argc, argv);
   std::uint64_t count = 500'000;
   double latency_seconds = 5;
   for (int i = 1; i + 1 < argc; i += 2) {

@@ -4,6 +4,7 @@
 #include <boost/json/serialize.hpp>
 #include <boost/json/string.hpp>
 #include <cstdio>
+#include <memory>
 
 namespace vumi::json {
 
@@ -101,12 +102,16 @@ void append_escaped(std::string& out, std::string_view s) {
   }
 }
 
-bool parse(std::string_view text, const ParseLimits& limits, bj::value& out, ParseError& err) {
+bool parse(std::string_view text, const ParseLimits& limits, bj::value& out, ParseError& err,
+           bj::storage_ptr storage) {
   bj::parse_options opts;
   opts.max_depth = limits.max_depth;
   opts.allow_comments = limits.allow_comments;
   opts.allow_trailing_commas = limits.allow_trailing_commas;
   bj::parser p({}, opts);
+  // Without a storage (the default resource), the value lands in out's own resource, as an
+  // assignment would put it.
+  p.reset(storage.get() == bj::storage_ptr().get() ? out.storage() : std::move(storage));
   boost::system::error_code ec;
   // parser::write parses one complete text: trailing data and premature ends are errors.
   std::size_t consumed = p.write(text.data(), text.size(), ec);
@@ -117,7 +122,10 @@ bool parse(std::string_view text, const ParseLimits& limits, bj::value& out, Par
         "line " + std::to_string(err.line) + " col " + std::to_string(err.column) + ": " + ec.message();
     return false;
   }
-  out = p.release();
+  // Not `out = ...`: assignment would copy every node into out's memory resource; the value
+  // is to live in storage.
+  std::destroy_at(&out);
+  std::construct_at(&out, p.release());
   return true;
 }
 

@@ -26,8 +26,10 @@ struct ParseError {
   std::string message;  // "line 3 col 17: syntax error"
 };
 
-// Parses text into out; on failure fills err (with line and column) and returns false.
-bool parse(std::string_view text, const ParseLimits& limits, bj::value& out, ParseError& err);
+// Parses text into out; on failure fills err (with line and column) and returns false. The
+// value's memory comes from storage (out's own resource when null).
+bool parse(std::string_view text, const ParseLimits& limits, bj::value& out, ParseError& err,
+           bj::storage_ptr storage = {});
 
 // The JSON type name of a value: "string", "object", "integer", "number", "boolean", "null", "array".
 std::string_view type_name(const bj::value& v);

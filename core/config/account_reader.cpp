@@ -116,7 +116,7 @@ class AccountReader {
     reader_.allowed_keys(*obj, {"on", "chain", "retry"}, route.path);
     if (const bj::value* retry = obj->if_contains("retry")) {
       if (const bj::object* r = reader_.object(*retry, json::child_path(route.path, "retry")))
-        route.retry_json = *r;
+        route.retry_json.emplace(*r, bj::storage_ptr());
     }
     if (const bj::value* on = obj->if_contains("on"))
       match(*on, json::child_path(route.path, "on"), route.on);
@@ -188,12 +188,9 @@ class AccountReader {
     }
     if (const bj::value* config = obj->if_contains("config")) {
       std::string path = json::child_path(step.path, "config");
-      if (const bj::object* c = reader_.object(*config, path)) {
-        step.config = *c;
-        compile(step, path, earlier);
-      }
+      if (const bj::object* c = reader_.object(*config, path)) compile(step, *c, path, earlier);
     } else {
-      compile(step, json::child_path(step.path, "config"), earlier);
+      compile(step, bj::object(), json::child_path(step.path, "config"), earlier);
     }
     if (!step.as.empty()) earlier.push_back(step.as);
     return true;
@@ -208,9 +205,10 @@ class AccountReader {
   }
 
   // Compiles the step's templates and checks where their pointers lead.
-  void compile(StepSpec& step, const std::string& config_path, const std::vector<std::string>& earlier) {
+  void compile(StepSpec& step, const bj::object& config, const std::string& config_path,
+               const std::vector<std::string>& earlier) {
     std::vector<std::pair<std::string, std::string>> problems;
-    step.compiled.compile(step.config, problems);
+    step.compiled.compile(config, problems, &templates_);
     for (auto& [where, why] : problems) reader_.error(json::child_path(config_path, where), std::move(why));
     for (const auto& use : step.compiled.uses()) {
       std::string why;
@@ -235,6 +233,7 @@ class AccountReader {
   std::vector<std::string> handler_names_;
   std::vector<std::string> account_handler_names_;  // the account being read: accounts.<key>.handlers
   std::map<std::string, TagOwner, std::less<>> owners_;
+  TemplateCache templates_;  // accounts repeating a step config share it
 };
 
 }  // namespace

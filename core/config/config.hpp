@@ -38,9 +38,9 @@ struct HandlerSpec {  // handlers.<name>
 struct StepSpec {       // one entry of a chain
   std::string handler;  // a HandlerSpec name
   std::string as;       // empty when not named
-  boost::json::object config;
-  Template compiled;  // config with its templates compiled
-  std::string path;   // "accounts.acct1.routes[0].chain[1]"
+  Template compiled;    // config with its templates compiled (shared by equal configs)
+  std::string path;     // "accounts.acct1.routes[0].chain[1]"
+  const boost::json::object& config() const { return compiled.config(); }  // as written
 };
 
 struct RouteMatch {  // "on"; an empty optional matches any value

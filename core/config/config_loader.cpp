@@ -1,6 +1,7 @@
 // parse_config / load_config_file: the top level of the operator config (docs/config.md).
 #include <algorithm>
 #include <boost/json/array.hpp>
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/object.hpp>
 #include <cerrno>
 #include <cstring>
@@ -365,7 +366,9 @@ LoadResult parse_config(std::string_view text, std::string source) {
   limits.allow_trailing_commas = true;
   bj::value root;
   json::ParseError parse_error;
-  if (!json::parse(text, limits, root, parse_error)) {
+  // The document lives only while it is read: one arena, freed at once. What the Config keeps is
+  // copied out into the default resource (strings, options, compiled step configs).
+  if (!json::parse(text, limits, root, parse_error, bj::make_shared_resource<bj::monotonic_resource>())) {
     result.errors.push_back({"", "invalid JSON: " + parse_error.message});
     return result;
   }
@@ -400,13 +403,21 @@ LoadResult load_config_file(const std::filesystem::path& file) {
     result.errors.push_back({"", "cannot read config file " + name + ": " + std::strerror(errno)});
     return result;
   }
-  std::ostringstream text;
-  text << in.rdbuf();
+  std::string text;
+  text.resize(static_cast<std::size_t>(std::filesystem::file_size(file, ec)));
+  if (ec || !in.read(text.data(), static_cast<std::streamsize>(text.size())) || in.peek() != EOF) {
+    // Unknown or changing size: read it the slow way.
+    in.clear();
+    in.seekg(0);
+    std::ostringstream stream;
+    stream << in.rdbuf();
+    text = std::move(stream).str();
+  }
   if (in.bad()) {
     result.errors.push_back({"", "cannot read config file " + name + ": read failed"});
     return result;
   }
-  return parse_config(text.str(), file.string());
+  return parse_config(text, file.string());
 }
 
 }  // namespace vumi::config

@@ -101,14 +101,14 @@ void validate_account_against_plugins(const AccountSpec& account, const std::vec
         options_ok = quiet.empty();
       }
       const std::string config_path = step.path + ".config";
-      plugin::validate_against_schema(step.config, type->step_schema, config_path, step_options, found);
+      plugin::validate_against_schema(step.config(), type->step_schema, config_path, step_options, found);
       // The plugin's own checks (ABI 1.1 validate) see only configs its schemas accept.
       const bool schemas_passed = found.empty() && options_ok;
       add_schema_errors(found, errors);
       if (!schemas_passed || !type->abi.validate) continue;
       if (account_text.empty()) account_text = account_json(account);
       for (plugin::StepProblem& problem : plugin::validate_step(*type, bj::serialize(spec->options),
-                                                                bj::serialize(step.config), account_text))
+                                                                bj::serialize(step.config()), account_text))
         errors.push_back({plugin::step_problem_path(config_path, problem.path), std::move(problem.message)});
     }
   }

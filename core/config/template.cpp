@@ -4,6 +4,7 @@
 #include <array>
 #include <boost/json/serialize.hpp>
 #include <optional>
+#include <unordered_map>
 
 #include "common/json.hpp"
 #include "config/json_pointer.hpp"
@@ -34,8 +35,20 @@ struct Op {
 }  // namespace
 
 struct Template::Program {
+  boost::json::object config;  // as written
   std::vector<Op> ops;
+  std::vector<Template::Use> uses;
+  std::string static_text;  // the config as text when it has no templates
+  bool is_static = true;
+  std::vector<std::pair<std::string, std::string>> errors;  // what compiling found
 };
+
+struct TemplateCache::Entries {
+  std::unordered_map<std::string, std::shared_ptr<const Template::Program>> by_text;
+};
+
+TemplateCache::TemplateCache() : entries_(std::make_unique<Entries>()) {}
+TemplateCache::~TemplateCache() = default;
 
 namespace {
 
@@ -258,34 +271,67 @@ const bj::value* resolve_in_json_string(const Op& op, const bj::value& v, bj::va
 
 }  // namespace
 
-bool Template::compile(const bj::object& config, std::vector<std::pair<std::string, std::string>>& errors) {
+bool Template::compile(const bj::object& config, std::vector<std::pair<std::string, std::string>>& errors,
+                       TemplateCache* cache) {
+  std::shared_ptr<const Program>* cached = nullptr;
+  if (cache) {
+    cached = &cache->entries_->by_text[bj::serialize(config)];
+    if (*cached) {
+      program_ = *cached;
+      errors.insert(errors.end(), program_->errors.begin(), program_->errors.end());
+      return program_->errors.empty();
+    }
+  }
   auto program = std::make_shared<Program>();
-  std::vector<std::pair<std::string, std::string>> found;
-  uses_.clear();
-  Compiler(program->ops, uses_, found).value(config, "");
-  static_ = uses_.empty();
-  static_text_ = static_ ? bj::serialize(config) : std::string();
+  program->config = bj::object(config, bj::storage_ptr());
+  Compiler(program->ops, program->uses, program->errors).value(config, "");
+  program->is_static = program->uses.empty();
+  if (program->is_static) {
+    program->static_text = bj::serialize(config);
+    program->ops.clear();
+  }
+  program->ops.shrink_to_fit();
+  program->uses.shrink_to_fit();
+  errors.insert(errors.end(), program->errors.begin(), program->errors.end());
+  const bool ok = program->errors.empty();
   program_ = std::move(program);
-  errors.insert(errors.end(), found.begin(), found.end());
-  return found.empty();
+  if (cached) *cached = program_;
+  return ok;
+}
+
+namespace {
+
+const Template::Program& empty_program() {
+  static const Template::Program* empty = [] {
+    auto* p = new Template::Program();
+    p->static_text = "{}";
+    return p;
+  }();
+  return *empty;
+}
+
+}  // namespace
+
+const bj::object& Template::config() const {
+  return (program_ ? *program_ : empty_program()).config;
 }
 
 bool Template::is_static() const {
-  return static_;
+  return !program_ || program_->is_static;
 }
 
 const std::string& Template::static_text() const {
-  return static_text_;
+  return (program_ ? *program_ : empty_program()).static_text;
 }
 
 const std::vector<Template::Use>& Template::uses() const {
-  return uses_;
+  return (program_ ? *program_ : empty_program()).uses;
 }
 
 bool Template::render(const RenderContext& ctx, std::string& out, std::string& error) const {
   out.clear();
-  if (static_ || !program_) {
-    out = static_text_;
+  if (is_static()) {
+    out = static_text();
     return true;
   }
   bj::value scratch;

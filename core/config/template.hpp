@@ -20,13 +20,20 @@ struct RenderContext {
   const boost::json::value* account = nullptr;
 };
 
+class TemplateCache;
+
 class Template {
  public:
   Template() = default;
 
   // Compiles a config object; on a syntax error returns false and appends "<path>: <why>" style
-  // messages (relative paths inside the config, e.g. "fields.msisdn") to errors.
-  bool compile(const boost::json::object& config, std::vector<std::pair<std::string, std::string>>& errors);
+  // messages (relative paths inside the config, e.g. "fields.msisdn") to errors. With a cache,
+  // a config equal to one compiled before shares its compiled form (and gets the same errors).
+  bool compile(const boost::json::object& config, std::vector<std::pair<std::string, std::string>>& errors,
+               TemplateCache* cache = nullptr);
+
+  // The config as written.
+  const boost::json::object& config() const;
 
   // True when the config has no templates: render() then returns the same text every time.
   bool is_static() const;
@@ -44,12 +51,27 @@ class Template {
   };
   const std::vector<Use>& uses() const;
 
+  struct Program;  // the config and its compiled form (template.cpp)
+
  private:
-  struct Program;  // the compiled form: static JSON text pieces and pointers (template.cpp)
-  std::shared_ptr<const Program> program_;  // shared by copies; immutable after compile()
-  std::vector<Use> uses_;
-  std::string static_text_ = "{}";
-  bool static_ = true;
+  // Shared by copies and, through a TemplateCache, by equal configs; immutable after compile().
+  // Null: the empty config {}.
+  std::shared_ptr<const Program> program_;
+};
+
+// Compiled configs by their JSON text, so that the many accounts of a config that repeat the same
+// step config hold it once. Used while one config is read; the programs outlive it.
+class TemplateCache {
+ public:
+  TemplateCache();
+  ~TemplateCache();
+  TemplateCache(const TemplateCache&) = delete;
+  TemplateCache& operator=(const TemplateCache&) = delete;
+
+ private:
+  friend class Template;
+  struct Entries;
+  std::unique_ptr<Entries> entries_;
 };
 
 }  // namespace vumi::config

@@ -42,7 +42,7 @@ bj::object account_document(const config::AccountSpec& spec) {
     for (const auto& step : r.chain) {
       bj::object s{{"handler", step.handler}};
       if (!step.as.empty()) s["as"] = step.as;
-      if (!step.config.empty()) s["config"] = step.config;
+      if (!step.config().empty()) s["config"] = step.config();
       chain.push_back(std::move(s));
     }
     routes.push_back(bj::object{{"on", std::move(on)}, {"chain", std::move(chain)}});

@@ -5,6 +5,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <chrono>
+#include <memory>
 
 #include "common/json.hpp"
 #include "plugin/schema.hpp"
@@ -151,9 +152,18 @@ StepTimings& ChainRunner::step_timings(const std::string& handler_type) {
 }
 
 std::string ChainRunner::rendered_config_problem(const Step& step) {
+  // Parsed into an arena started afresh for each check (not malloc per node); a fresh resource
+  // rather than release(), which would keep a grown block size for the next (see MessageArena).
+  // Constructed, not assigned: assignment would copy the nodes into the old value's resource.
+  std::destroy_at(&rendered_value_);
+  std::construct_at(&rendered_value_);
+  rendered_arena_.emplace(rendered_buffer_, sizeof(rendered_buffer_));
   boost::system::error_code parse_error;
-  rendered_value_ = boost::json::parse(rendered_, parse_error);
-  const std::string config_path = step.spec->path + ".config";
+  std::destroy_at(&rendered_value_);
+  std::construct_at(&rendered_value_,
+                    boost::json::parse(rendered_, parse_error, boost::json::storage_ptr(&*rendered_arena_)));
+  config_path_.assign(step.spec->path).append(".config");  // reused: no allocation once grown
+  const std::string& config_path = config_path_;
   if (parse_error) return config_path + ": the rendered config is not JSON (" + parse_error.message() + ")";
   schema_errors_.clear();
   plugin::validate_against_schema(rendered_value_, step.handler->type().step_schema, config_path, {},

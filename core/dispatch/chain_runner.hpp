@@ -4,8 +4,11 @@
 #pragma once
 
 #include <boost/json/array.hpp>
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
+#include <cstddef>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -63,7 +66,11 @@ class ChainRunner {
   std::string rendered_;       // a templated step's rendered config; reused
   std::string render_error_;
   ChainObserver* observer_ = nullptr;
-  boost::json::value rendered_value_;  // rendered_ parsed for the schema check; reused
+  // Declared before rendered_value_, so that it is destroyed while they still exist.
+  alignas(std::max_align_t) unsigned char rendered_buffer_[4096];
+  std::optional<boost::json::monotonic_resource> rendered_arena_;
+  boost::json::value rendered_value_;  // rendered_ parsed for the schema check, in rendered_arena_
+  std::string config_path_;            // "<step path>.config" of the step being checked
   std::vector<std::pair<std::string, std::string>> schema_errors_;
 };
 

@@ -35,6 +35,9 @@ std::shared_ptr<AccountRoutes> AccountRoutes::index(
   const config::AccountSpec& spec = entry->spec;
   entry->key = spec.key;
   boost::json::object conversations;
+  // Sized to what they hold: with 100,000 accounts, default bucket arrays cost megabytes.
+  entry->conversations.reserve(spec.conversations.size());
+  entry->by_key.reserve(spec.routes.size());
   for (const auto& [key, type] : spec.conversations) {
     entry->conversations.emplace(key, type);
     conversations[key] = type;

@@ -46,7 +46,7 @@ std::shared_ptr<Runtime> Runtime::build(config::Config config, std::vector<confi
     }
     accounts.push_back(AccountRoutes::index(std::move(spec), std::move(own), rt->instances_));
   }
-  rt->config_.accounts.clear();
+  rt->config_.accounts = {};  // the moved-from specs and their storage (clear() would keep it)
   if (errors.size() != errors_before) return nullptr;
 
   rt->routes_ = std::make_unique<RouteIndex>(std::move(accounts));

@@ -209,12 +209,33 @@ std::string number_text(const bj::value& v) {
   return json::to_text(v);
 }
 
+// True when the schema's "type" (absent: any) admits value; allocates nothing.
+bool type_admits(const bj::object& schema, const bj::value& value) {
+  const bj::value* t = schema.if_contains("type");
+  if (!t) return true;
+  if (const bj::string* s = t->if_string()) return has_type(value, *s);
+  const bj::array* list = t->if_array();
+  if (!list) return true;
+  bool any_name = false;
+  for (const auto& item : *list) {
+    if (const bj::string* name = item.if_string()) {
+      any_name = true;
+      if (has_type(value, *name)) return true;
+    }
+  }
+  return !any_name;  // an empty list names no type, like types_of()
+}
+
+// Validates a value; the JSON path of the value being looked at grows and shrinks in one string,
+// so a value that matches costs no allocation (messages are built only for errors).
 class Validator {
  public:
-  Validator(const SchemaOptions& options, std::vector<std::pair<std::string, std::string>>& errors)
-      : options_(options), errors_(errors) {}
+  // path: where value is; grown and shrunk in place, and as given again when done.
+  Validator(const SchemaOptions& options, std::vector<std::pair<std::string, std::string>>& errors,
+            std::string& path)
+      : options_(options), errors_(errors), path_(path) {}
 
-  void validate(const bj::value& value, const bj::value& schema_value, const std::string& path) {
+  void validate(const bj::value& value, const bj::value& schema_value) {
     const bj::object* schema = schema_value.if_object();
     if (!schema) return;  // schema_problems() refuses these before any validation
 
@@ -225,21 +246,19 @@ class Validator {
       }
     }
 
-    std::vector<std::string> types = types_of(*schema);
-    if (!types.empty() &&
-        std::none_of(types.begin(), types.end(), [&](const auto& t) { return has_type(value, t); })) {
-      add(path, "expected " + or_list(types) + ", got " + std::string(json::type_name(value)));
+    if (!type_admits(*schema, value)) {
+      add("expected " + or_list(types_of(*schema)) + ", got " + std::string(json::type_name(value)));
       return;
     }
-    check_enum(value, *schema, path);
-    if (const bj::string* s = value.if_string()) check_length(*s, *schema, path);
-    if (value.is_number()) check_range(value, *schema, path);
-    if (const bj::object* obj = value.if_object()) check_object(*obj, *schema, path);
-    if (const bj::array* arr = value.if_array()) check_array(*arr, *schema, path);
+    check_enum(value, *schema);
+    if (const bj::string* s = value.if_string()) check_length(*s, *schema);
+    if (value.is_number()) check_range(value, *schema);
+    if (const bj::object* obj = value.if_object()) check_object(*obj, *schema);
+    if (const bj::array* arr = value.if_array()) check_array(*arr, *schema);
   }
 
  private:
-  void add(const std::string& path, std::string message) { errors_.emplace_back(path, std::move(message)); }
+  void add(std::string message) { errors_.emplace_back(path_, std::move(message)); }
 
   static bool wants(const bj::object& schema, std::string_view type) {
     std::vector<std::string> types = types_of(schema);
@@ -247,7 +266,7 @@ class Validator {
            std::any_of(types.begin(), types.end(), [&](const auto& t) { return t == type || t == "any"; });
   }
 
-  void check_enum(const bj::value& value, const bj::object& schema, const std::string& path) {
+  void check_enum(const bj::value& value, const bj::object& schema) {
     const bj::value* e = schema.if_contains("enum");
     if (!e || !e->is_array()) return;
     const bj::array& allowed = e->get_array();
@@ -257,34 +276,32 @@ class Validator {
       if (!list.empty()) list += ", ";
       list += json::to_text(a);
     }
-    add(path, json::to_text(value) + " is not one of the allowed values (" + list + ")");
+    add(json::to_text(value) + " is not one of the allowed values (" + list + ")");
   }
 
-  void check_length(std::string_view s, const bj::object& schema, const std::string& path) {
+  void check_length(std::string_view s, const bj::object& schema) {
     std::size_t length = code_points(s);
     if (const bj::value* min = schema.if_contains("minLength"); min && min->is_number()) {
       if (static_cast<double>(length) < as_double(*min))
-        add(path, "shorter than the minimum length " + number_text(*min));
+        add("shorter than the minimum length " + number_text(*min));
     }
     if (const bj::value* max = schema.if_contains("maxLength"); max && max->is_number()) {
       if (static_cast<double>(length) > as_double(*max))
-        add(path, "longer than the maximum length " + number_text(*max));
+        add("longer than the maximum length " + number_text(*max));
     }
   }
 
-  void check_range(const bj::value& value, const bj::object& schema, const std::string& path) {
+  void check_range(const bj::value& value, const bj::object& schema) {
     double v = as_double(value);
     if (const bj::value* min = schema.if_contains("minimum"); min && min->is_number()) {
-      if (v < as_double(*min))
-        add(path, number_text(value) + " is less than the minimum " + number_text(*min));
+      if (v < as_double(*min)) add(number_text(value) + " is less than the minimum " + number_text(*min));
     }
     if (const bj::value* max = schema.if_contains("maximum"); max && max->is_number()) {
-      if (v > as_double(*max))
-        add(path, number_text(value) + " is more than the maximum " + number_text(*max));
+      if (v > as_double(*max)) add(number_text(value) + " is more than the maximum " + number_text(*max));
     }
   }
 
-  void check_object(const bj::object& obj, const bj::object& schema, const std::string& path) {
+  void check_object(const bj::object& obj, const bj::object& schema) {
     const bj::object* props = nullptr;
     if (const bj::value* p = schema.if_contains("properties")) props = p->if_object();
     static const bj::object kNoProperties;
@@ -293,40 +310,51 @@ class Validator {
     if (const bj::value* req = schema.if_contains("required"); req && req->is_array()) {
       for (const auto& name : req->get_array()) {
         if (const bj::string* n = name.if_string(); n && !obj.contains(*n))
-          add(path, "missing required key " + json::quoted(*n));
+          add("missing required key " + json::quoted(*n));
       }
     }
     const bj::value* additional = schema.if_contains("additionalProperties");
     for (const auto& [key, value] : obj) {
-      std::string here = json::child_path(path, key);
-      if (const bj::value* sub = props->if_contains(key)) {
-        validate(value, *sub, here);
-      } else if (additional && additional->is_object()) {
-        validate(value, *additional, here);
+      const bj::value* sub = props->if_contains(key);
+      if (!sub && additional && additional->is_object()) sub = additional;
+      if (sub) {
+        const std::size_t parent = path_.size();
+        if (parent != 0) path_ += '.';  // json::child_path, in place
+        path_ += key;
+        validate(value, *sub);
+        path_.resize(parent);
       } else if (!additional || (additional->is_bool() && !additional->get_bool())) {
-        unknown_key(key, *props, path);
+        unknown_key(key, *props);
       }
     }
   }
 
-  void unknown_key(std::string_view key, const bj::object& props, const std::string& path) {
+  void unknown_key(std::string_view key, const bj::object& props) {
     std::vector<std::string> allowed;
     for (const auto& p : props) allowed.emplace_back(p.key());
     std::string message = "unknown key " + json::quoted(key);
     message +=
         allowed.empty() ? std::string(" (no keys allowed)") : " (allowed: " + join_names(allowed) + ")";
     if (auto guess = closest_name(key, allowed)) message += "; did you mean " + json::quoted(*guess) + "?";
-    add(path, message);
+    add(message);
   }
 
-  void check_array(const bj::array& arr, const bj::object& schema, const std::string& path) {
+  void check_array(const bj::array& arr, const bj::object& schema) {
     const bj::value* items = schema.if_contains("items");
     if (!items) return;
-    for (std::size_t i = 0; i < arr.size(); ++i) validate(arr[i], *items, json::index_path(path, i));
+    for (std::size_t i = 0; i < arr.size(); ++i) {
+      const std::size_t parent = path_.size();
+      path_ += '[';  // json::index_path, in place
+      path_ += std::to_string(i);
+      path_ += ']';
+      validate(arr[i], *items);
+      path_.resize(parent);
+    }
   }
 
   const SchemaOptions& options_;
   std::vector<std::pair<std::string, std::string>>& errors_;
+  std::string& path_;  // where the value being validated is
 };
 
 }  // namespace
@@ -340,7 +368,11 @@ std::vector<std::string> schema_problems(const bj::value& schema) {
 void validate_against_schema(const bj::value& value, const bj::value& schema, const std::string& path,
                              const SchemaOptions& options,
                              std::vector<std::pair<std::string, std::string>>& errors) {
-  Validator(options, errors).validate(value, schema, path);
+  // One buffer per thread for the paths: validating a matching value (the data path checks every
+  // rendered step config) allocates nothing once it has grown.
+  thread_local std::string where;
+  where.assign(path);
+  Validator(options, errors, where).validate(value, schema);
 }
 
 }  // namespace vumi::plugin
