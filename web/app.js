@@ -304,7 +304,9 @@ async function route() {
 }
 
 window.addEventListener('hashchange', () => {
-  app.notify('');
+  // A notice made for the page being opened (e.g. "Saved") stays; others go with the old page.
+  if (app.keepNotice) app.keepNotice = false;
+  else app.notify('');
   route();
 });
 app.route = route;

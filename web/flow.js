@@ -393,7 +393,7 @@ export async function flowView(main, app, editIndex) {
       routes.map((r) => h('div', { class: `report${r.route === ours ? ' ours' : ''}` },
         h('h4', {}, r.route === ours ? 'This event handler' : `Also matched: ${r.route}`, ' — ', r.ok ? 'ok' : 'failed'),
         h('ol', { class: 'report-steps' }, (r.steps || []).map((s) => h('li', { class: `result-${s.result}` },
-          h('p', {}, h('strong', {}, s.handler), ` ${s.result}`, s.duration_ms !== undefined ? ` in ${s.duration_ms} ms` : ''),
+          h('p', {}, h('strong', {}, s.handler), ` ${s.result}`, typeof s.duration_ms === 'number' ? ` in ${s.duration_ms.toFixed(2)} ms` : ''),
           s.error ? h('p', { class: 'field-error' }, s.error) : null,
           h('details', { open: true }, h('summary', {}, 'Rendered config'), h('pre', {}, pretty(s.config))),
           s.output !== undefined ? h('details', { open: true }, h('summary', {}, 'Output'), h('pre', {}, pretty(s.output))) : null))))),
@@ -447,6 +447,7 @@ export async function flowView(main, app, editIndex) {
       app.etag = etag;
       clearFieldErrors(form);
       app.notify(`Saved: version ${body.version}. ${sentence(body.routes[routeIndex], (n) => app.handlerType(n))}.`);
+      app.keepNotice = true;
       location.hash = `#/a/${encodeURIComponent(key)}`;
     } catch (e) {
       if (e instanceof ApiError && (e.status === 422 || e.status === 409)) {

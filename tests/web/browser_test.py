@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """The web page in a real browser (headless Chromium through chromedriver and Selenium) against a
 real daemon on loopback: ephemeral ports, a temp state dir, an operator token file.
 
@@ -166,6 +166,13 @@ class Browser:
             body = self.driver.find_element(By.TAG_NAME, "body").text
             raise AssertionError(f"{text!r} never appeared in {css}; the page shows:\n{body}") from None
 
+    def value_in(self, css, text):
+        try:
+            self.wait.until(EC.text_to_be_present_in_element_value((By.CSS_SELECTOR, css), text))
+        except TimeoutException:
+            value = self.driver.find_element(By.CSS_SELECTOR, css).get_attribute("value")
+            raise AssertionError(f"{text!r} never appeared in {css}'s value: {value}") from None
+
     def label(self, root, text):
         """The control labelled text inside root."""
         for label in root.find_elements(By.TAG_NAME, "label"):
@@ -229,7 +236,7 @@ def test_flow(args, workdir):
         b.text_in("#sample-status", "example")
         event_type.send_keys("poll_complete", Keys.TAB)
         b.text_in("#sample-status", "No poll_complete event")
-        b.text_in("#sample-event", '"from_addr"')
+        b.value_in("#sample-event", '"from_addr"')
         b.shot("03-source-and-type")
 
         # (3)-(4) Step 1: a new create_contact handler, fields from the sample event.
@@ -321,7 +328,7 @@ def test_flow(args, workdir):
         event_type = b.find("#event-type")
         event_type.send_keys("poll_complete", Keys.TAB)
         b.text_in("#sample-status", "The newest poll_complete event in the run history")
-        b.text_in("#sample-event", "Thandi")
+        b.value_in("#sample-event", "Thandi")
 
         # Disable and enable, versions, tags.
         d.find_element(By.LINK_TEXT, "Event handlers").click()
