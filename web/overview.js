@@ -221,7 +221,6 @@ export async function deadLettersView(main, app) {
       clear(result, h('div', { class: 'notice ok' },
         h('p', {}, `${dryRun ? 'Would replay' : 'Replayed'}: ${answer.replayed.map((i) => `#${i}`).join(', ') || 'none'}`),
         answer.skipped?.length ? h('ul', {}, answer.skipped.map((s) => h('li', {}, `#${s.id} skipped: ${s.why}`))) : null));
-      if (!dryRun) await reloadLater();
     } catch (e) {
       if (e instanceof ApiError && (e.status === 404 || e.status === 405)) {
         clear(result, h('p', { class: 'notice warn' }, 'Replay is not available on this daemon (no /dead-letters/replay); use vumi-dispatcher dead-letters replay.'));
@@ -229,9 +228,6 @@ export async function deadLettersView(main, app) {
         clear(result, errorNotice(app, e));
       }
     }
-  }
-  async function reloadLater() {
-    app.route();
   }
   clear(main, h('h2', {}, `Dead letters of ${key}`),
     letters.length ? [list,

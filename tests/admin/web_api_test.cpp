@@ -106,7 +106,8 @@ TEST(WebPage, DryRunOfADraftUsesItAndSavesNothing) {
   auto report = admin.call("POST", "/api/accounts/acct1/routes/test",
                            R"({"account": )" + bj::serialize(draft) + R"(, "event": )" + event + "}");
   ASSERT_EQ(report.status, 200) << report.body;
-  const auto& steps = report.json().at("routes").at(0).at("steps").as_array();
+  const bj::value report_json = report.json();
+  const auto& steps = report_json.at("routes").at(0).at("steps").as_array();
   ASSERT_EQ(steps.size(), 2u);
   EXPECT_EQ(steps[1].at("config").at("content").as_string(), "Draft text");
   EXPECT_EQ(steps[1].at("config").at("to_addr").as_string(), "+27820000003");

@@ -315,12 +315,22 @@ def test_flow(args, workdir):
         assert sms["topic"] == "outbound.sms_transport", sms
         assert sms["body"]["to_addr"] == "+27831234567" and sms["body"]["content"] == "Thanks Thandi!", sms
 
-        # The run in the page's history, with per-step results.
+        # A poll_complete whose msisdn create_contact refuses: a failed run and a dead letter.
+        bad = dict(POLL_EVENT, event_data={"from_addr": "not-a-number", "answers": {"name": "X"}})
+        with open(events, "w") as f:
+            f.write(json.dumps(bad) + "\n")
+        subprocess.run([args.exe, "publish", "--connect", daemon.ingest, events], check=True, timeout=WAIT_S)
+
+        # The runs in the page's history, with per-step results.
         d.find_element(By.LINK_TEXT, "Run history").click()
         b.text_in("#runs", "poll_complete")
-        b.text_in("#runs", "contacts")
+        deadline = time.monotonic() + WAIT_S
+        while "failed" not in d.find_element(By.ID, "runs").text and time.monotonic() < deadline:
+            d.find_element(By.XPATH, "//button[text()='Show']").click()
+            time.sleep(0.2)
         runs_text = d.find_element(By.ID, "runs").text
-        assert "ok" in runs_text and "sms" in runs_text and "continue" in runs_text, runs_text
+        assert "failed" in runs_text and "continue" in runs_text and "sms" in runs_text, runs_text
+        assert "contacts fail" in runs_text.replace("\n", " ") or "fail" in runs_text, runs_text
         b.shot("08-run-history")
 
         # The sample event now comes from the run history.
@@ -328,26 +338,64 @@ def test_flow(args, workdir):
         event_type = b.find("#event-type")
         event_type.send_keys("poll_complete", Keys.TAB)
         b.text_in("#sample-status", "The newest poll_complete event in the run history")
-        b.value_in("#sample-event", "Thandi")
+        b.value_in("#sample-event", '"from_addr": "not-a-number"')
 
-        # Disable and enable, versions, tags.
+        # Disable and enable.
         d.find_element(By.LINK_TEXT, "Event handlers").click()
         b.find("ol.routes button").click()  # "Disable"
         b.text_in("ol.routes", "disabled")
-        status, account = daemon.api("GET", "/api/accounts/acct1/routes/0")
-        assert account.get("enabled") is False, account
+        status, route = daemon.api("GET", "/api/accounts/acct1/routes/0")
+        assert route.get("enabled") is False, route
         b.shot("09-route-disabled")
         d.find_element(By.XPATH, "//ol[@class='routes']//button[text()='Enable']").click()
         b.wait.until(lambda _: not d.find_elements(By.CSS_SELECTOR, "li.route.disabled"))
+
+        # Edit (version 5), then roll back to version 4.
+        d.find_element(By.PARTIAL_LINK_TEXT, "Edit").click()
+        b.text_in("main h2", "Edit event handler 1")
+        card2 = d.find_elements(By.CSS_SELECTOR, "li.step")[1]
+        content = b.label(card2, "content")
+        assert content.get_attribute("value") == "Thanks {{/steps/contact/name}}!", content.get_attribute("value")
+        content.clear()
+        content.send_keys("Welcome {{/steps/contact/name}}")
+        d.find_element(By.ID, "save").click()
+        b.text_in("#notice", "Saved: version 5")
+        status, route = daemon.api("GET", "/api/accounts/acct1/routes/0")
+        assert route["chain"][1]["config"]["content"] == "Welcome {{/steps/contact/name}}", route
         d.find_element(By.LINK_TEXT, "Versions").click()
-        b.text_in("main", "Version 4")
+        b.text_in("main", "Version 5")
+        b.find("button[aria-label='Roll back to version 4']").click()
+        b.text_in("#notice", "version 6 has version 4's document")
+        status, route = daemon.api("GET", "/api/accounts/acct1/routes/0")
+        assert route["chain"][1]["config"]["content"] == "Thanks {{/steps/contact/name}}!", route
         b.shot("10-versions")
+
+        # Tags: claim one, route it to poll1, the rest to the default handler.
         d.find_element(By.LINK_TEXT, "Tags and default handler").click()
         b.find("#claim-tag").send_keys("longcode:12345", Keys.ENTER)
         b.text_in("#notice", "claimed")
+        Select(b.label(d.find_element(By.TAG_NAME, "main"), "Messages on longcode:12345 go to")).select_by_value("poll1")
+        b.find("#auto-reply").send_keys("Sorry, nothing runs here.")
+        d.find_element(By.XPATH, "//button[text()='Save tag routing']").click()
+        b.text_in("#notice", "Tag routing saved")
+        status, account = daemon.api("GET", "/api/accounts/acct1")
+        inbound = account["routes"][1]
+        assert inbound["on"] == {"event_type": "inbound_message"}, inbound
+        assert inbound["chain"][0]["config"] == {"routes": {"longcode:12345": "poll1"}}, inbound
+        assert inbound["chain"][1]["config"] == {"auto_reply": "Sorry, nothing runs here."}, inbound
         b.shot("11-tags")
+        d.find_element(By.LINK_TEXT, "Event handlers").click()
+        b.text_in("ol.routes", "When a message arrives on any of the account's tags: route it by tag to a conversation, "
+                               "then keep it in the inbox (the default handler)")
+
+        # Dead letters: the refused poll_complete, replayed (or told that this daemon cannot).
         d.find_element(By.LINK_TEXT, "Dead letters").click()
-        b.text_in("main h2", "Dead letters of acct1")
+        b.text_in("main", "step_failed")
+        b.find("ul.letters input[type=checkbox]").click()
+        d.find_element(By.ID, "replay").click()
+        b.wait.until(lambda _: "eplay" in d.find_element(By.ID, "replay-result").text)
+        replay_text = d.find_element(By.ID, "replay-result").text
+        assert "Replayed" in replay_text or "Replay is not available" in replay_text, replay_text
         b.shot("12-dead-letters")
         print("flow: ok")
     finally:
