@@ -31,12 +31,12 @@ class AdminExtension final : public transport::DaemonExtension {
       return false;
     }
     try {
-      server_ =
-          std::make_unique<HttpServer>(control.io(), admin.bind, HttpLimits{},
-                                       [this](const HttpRequest& request) {
-                                         if (auto page = serve_web_page(request)) return std::move(*page);
-                                         return api_->handle(request);
-                                       });
+      server_ = std::make_unique<HttpServer>(control.io(), admin.bind, HttpLimits{},
+                                             [this](const HttpRequest& request) {
+                                               if (auto page = serve_web_page(request))
+                                                 return std::move(*page);
+                                               return api_->handle(request);
+                                             });
     } catch (const std::exception& e) {
       if (admin.bind_given) {
         spdlog::error("not started: {}", e.what());

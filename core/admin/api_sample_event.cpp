@@ -54,7 +54,8 @@ std::optional<std::string> param(const std::string& query, std::string_view name
 
 }  // namespace
 
-HttpResponse sample_event(const dispatch::RunHistory& runs, const std::string& key, const std::string& query) {
+HttpResponse sample_event(const dispatch::RunHistory& runs, const std::string& key,
+                          const std::string& query) {
   dispatch::RunHistory::Filter filter;
   filter.event_type = param(query, "event_type");
   if (!filter.event_type || filter.event_type->empty())
@@ -67,10 +68,10 @@ HttpResponse sample_event(const dispatch::RunHistory& runs, const std::string& k
     bj::value event;
     json::ParseError ignored;
     if (!json::parse(run->event, {}, event, ignored)) continue;
-    return answer(http::status::ok, bj::object{{"key", key},
-                                               {"event_id", run->event_id},
-                                               {"time", run->time},
-                                               {"event", std::move(event)}});
+    return answer(
+        http::status::ok,
+        bj::object{
+            {"key", key}, {"event_id", run->event_id}, {"time", run->time}, {"event", std::move(event)}});
   }
   return failure(http::status::not_found,
                  "no recent " + *filter.event_type + " event of account \"" + key +

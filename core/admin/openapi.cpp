@@ -142,11 +142,11 @@ bj::object build() {
                                    "?limit)",
                                    "200", response("runs", any))}},
                 {key});
-  paths["/api/accounts/{key}/sample-event"] = path_item(
-      {{"get", operation("The newest kept event of a type from the run history (?event_type, "
-                         "?conversation_key): {key, event_id, time, event}",
-                         "200", response("event", any))}},
-      {key});
+  paths["/api/accounts/{key}/sample-event"] =
+      path_item({{"get", operation("The newest kept event of a type from the run history (?event_type, "
+                                   "?conversation_key): {key, event_id, time, event}",
+                                   "200", response("event", any))}},
+                {key});
   paths["/api/accounts/{key}/dead-letters"] = path_item(
       {{"get",
         operation("The account's dead letters, lowest ids first (?reason, ?since=ISO-8601 or 30s/10m/2h/7d, "

@@ -209,9 +209,10 @@ std::optional<bj::object> dry_run(const Runtime& runtime, std::string_view event
     return std::nullopt;
   }
   const auto* envelope = std::get_if<event::Envelope>(&decoded);
-  const Account* account = !envelope                                     ? nullptr
-                           : draft && draft->key == envelope->account_key ? draft.get()
-                                                                          : runtime.routes().account(envelope->account_key);
+  const Account* account = !envelope ? nullptr
+                           : draft && draft->key == envelope->account_key
+                               ? draft.get()
+                               : runtime.routes().account(envelope->account_key);
   if (!envelope || !account) {
     why = "the event is not a VumiApiEvent of a known account";
     return std::nullopt;

@@ -74,7 +74,8 @@ TEST(WebPage, SampleEventIsTheNewestKeptEventOfTheType) {
   // Both have run when the second is in the history (runs are recorded in order).
   testing::HttpResult sample;
   for (int i = 0; i < 200; ++i) {
-    sample = admin.call("GET", "/api/accounts/acct1/sample-event?event_type=poll_complete&conversation_key=poll1");
+    sample =
+        admin.call("GET", "/api/accounts/acct1/sample-event?event_type=poll_complete&conversation_key=poll1");
     if (sample.status == 200 && sample.body.find("+27820000002") != std::string::npos) break;
     std::this_thread::sleep_for(50ms);
   }
@@ -82,9 +83,10 @@ TEST(WebPage, SampleEventIsTheNewestKeptEventOfTheType) {
   auto body = sample.json();
   EXPECT_EQ(body.at("event").at("event_data").at("from_addr").as_string(), "+27820000002");
   EXPECT_FALSE(body.at("event_id").as_string().empty());
-  EXPECT_EQ(admin.call("GET", "/api/accounts/acct1/sample-event?event_type=poll_complete&conversation_key=other")
-                .status,
-            404);
+  EXPECT_EQ(
+      admin.call("GET", "/api/accounts/acct1/sample-event?event_type=poll_complete&conversation_key=other")
+          .status,
+      404);
   EXPECT_EQ(admin.stop(), 0);
 }
 
@@ -97,7 +99,8 @@ TEST(WebPage, DryRunOfADraftUsesItAndSavesNothing) {
   draft.erase("source");
   draft.erase("version");
   // The draft sends "Draft text" where the saved route sends "hi", through a new handler.
-  draft["handlers"].as_object()["sms2"] = bj::parse(R"({"type": "send_sms", "options": {"transport_name": "t2"}})");
+  draft["handlers"].as_object()["sms2"] =
+      bj::parse(R"({"type": "send_sms", "options": {"transport_name": "t2"}})");
   auto& step = draft["routes"].as_array()[0].as_object()["chain"].as_array()[1].as_object();
   step["handler"] = "sms2";
   step["config"].as_object()["content"] = "Draft text";
@@ -155,8 +158,9 @@ TEST(WebPage, ADisabledRouteIsKeptButMatchesNothing) {
   EXPECT_NE(bad.body.find("expected boolean"), std::string::npos) << bad.body;
 
   disabled.erase("enabled");
-  ASSERT_EQ(admin.call("PUT", "/api/accounts/acct1/routes/0", bj::serialize(disabled), kOperatorToken,
-                       {{"If-Match", put.etag()}})
+  ASSERT_EQ(admin
+                .call("PUT", "/api/accounts/acct1/routes/0", bj::serialize(disabled), kOperatorToken,
+                      {{"If-Match", put.etag()}})
                 .status,
             200);
   report = admin.call("POST", "/api/accounts/acct1/routes/test", event);
