@@ -4,7 +4,7 @@
 // run of the draft on the sample event, (7) save, with the server's errors beside their fields.
 
 import { accountPath, ApiError } from './api.js';
-import { h, clear, field, showFieldError, clearFieldErrors, pretty } from './dom.js';
+import { h, clear, field, showFieldError, clearFieldErrors, pretty, uid } from './dom.js';
 import { objectFields, populatePicker, pointersOf } from './schema_form.js';
 import { sentence } from './sentences.js';
 
@@ -166,8 +166,17 @@ export async function flowView(main, app, editIndex) {
     cardCount += 1;
     const n = cardCount;
     const initialType = step.handler ? app.handlerType(step.handler) : '';
-    const typeSelect = h('select', { class: 'handler-type' }, h('option', { value: '' }, 'Choose a handler type…'),
-      typeNames.map((t) => h('option', { value: t, selected: t === initialType }, `${t} (${app.types[t].plugin})`)));
+    // The loaded plugins' handler types, each with its description, as radio buttons.
+    const typeGroup = h('fieldset', { class: 'types', dataset: { rel: '/handler' } },
+      h('legend', {}, 'Handler type', h('span', { class: 'req', 'aria-hidden': 'true' }, ' *')),
+      typeNames.map((t) => {
+        const id = uid('type');
+        return h('div', { class: 'radio type-option' },
+          h('input', { type: 'radio', name: `type-${n}`, id, value: t, checked: t === initialType }),
+          h('label', { for: id }, h('strong', {}, t), h('span', { class: 'type-description' }, app.types[t].description)));
+      }),
+      h('p', { class: 'field-error', hidden: true }));
+    const typeSelect = { get value() { return typeGroup.querySelector('input:checked')?.value || ''; } };
     const typeHelp = h('div', { class: 'type-help' });
     const instanceSelect = h('select', { class: 'handler-instance' });
     const newName = h('input', { type: 'text', class: 'new-name', autocomplete: 'off', spellcheck: 'false' });
@@ -181,8 +190,8 @@ export async function flowView(main, app, editIndex) {
 
     function renderType(keepConfig) {
       const type = app.types[typeSelect.value];
-      clear(typeHelp, type ? [h('p', { class: 'help' }, type.description),
-        h('p', { class: 'help' }, 'Output: ', type.output || 'none declared')] : h('p', { class: 'help' }, 'The handler types of the loaded plugins, with what each does.'));
+      clear(typeHelp, type ? h('p', { class: 'help' }, `Output of ${type.name}: `, type.output || 'none declared')
+        : h('p', { class: 'help' }, 'Choose what this step does: the handler types of the loaded plugins.'));
       const instances = type ? app.instancesOf(type.name) : [];
       clear(instanceSelect,
         instances.map((i) => h('option', { value: i.name, selected: i.name === step.handler }, `${i.name} (${i.scope})`)),
@@ -213,14 +222,14 @@ export async function flowView(main, app, editIndex) {
     }
 
     const newNameField = field('Name of the new handler', newName, { rel: '/name', help: 'Other routes of the account can use it by this name.' });
-    typeSelect.addEventListener('change', () => renderType(false));
+    typeGroup.addEventListener('change', () => renderType(false));
     instanceSelect.addEventListener('change', () => { renderInstance(); refreshPickers(); });
     const up = h('button', { type: 'button', class: 'small', onclick: () => { if (li.previousElementSibling) li.previousElementSibling.before(li); renumber(); li.querySelector('.move-up').focus(); } }, 'Move up');
     up.classList.add('move-up');
     const down = h('button', { type: 'button', class: 'small move-down', onclick: () => { if (li.nextElementSibling) li.nextElementSibling.after(li); renumber(); down.focus(); } }, 'Move down');
     const remove = h('button', { type: 'button', class: 'small danger', onclick: () => { li.remove(); renumber(); addButton.focus(); } }, 'Remove step');
     li.append(heading,
-      field('Handler type', typeSelect, { rel: '/handler' }), typeHelp,
+      typeGroup, typeHelp,
       field('Handler', instanceSelect, { help: 'An existing handler of this type, or a new one with its own options.' }),
       newNameField, optionsBox,
       field('Output name (as)', asInput, { rel: '/as', help: 'Later steps read this step\'s output as {{/steps/<name>/…}}; empty: not kept.' }),
@@ -279,7 +288,7 @@ export async function flowView(main, app, editIndex) {
     const card = stepCard();
     stepsList.append(card);
     renumber();
-    card.querySelector('select.handler-type').focus();
+    card.querySelector('.types input').focus();
   });
   stepsList.addEventListener('input', (event) => { if (event.target.classList.contains('as-name')) refreshPickers(); });
   // A row added to a key/value field brings a template picker that needs its options.

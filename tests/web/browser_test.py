@@ -241,8 +241,11 @@ def test_flow(args, workdir):
 
         # (3)-(4) Step 1: a new create_contact handler, fields from the sample event.
         card1 = b.find("li.step")
-        Select(card1.find_element(By.CSS_SELECTOR, "select.handler-type")).select_by_value("create_contact")
-        b.text_in("li.step .type-help", "contact")
+        type_option = card1.find_element(By.CSS_SELECTOR, "input[type=radio][value=create_contact]")
+        label = d.find_element(By.CSS_SELECTOR, f"label[for='{type_option.get_attribute('id')}']").text
+        assert "contact" in label.split("\n", 1)[1], f"no description beside the handler type: {label!r}"
+        type_option.click()
+        b.text_in("li.step .type-help", "Output of create_contact")
         name1 = b.label(card1, "Name of the new handler")
         name1.clear()
         name1.send_keys("contacts")
@@ -255,7 +258,7 @@ def test_flow(args, workdir):
         # (5) Step 2: a new send_sms handler; to_addr left out on purpose.
         d.find_element(By.ID, "add-step").click()
         card2 = d.find_elements(By.CSS_SELECTOR, "li.step")[1]
-        Select(card2.find_element(By.CSS_SELECTOR, "select.handler-type")).select_by_value("send_sms")
+        card2.find_element(By.CSS_SELECTOR, "input[type=radio][value=send_sms]").send_keys(Keys.SPACE)
         name2 = b.label(card2, "Name of the new handler")
         name2.clear()
         name2.send_keys("sms")
