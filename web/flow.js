@@ -143,6 +143,7 @@ export async function flowView(main, app, editIndex) {
       sampleStatus.textContent = `No ${type || 'such'} event in the run history yet: an example to edit.`;
     }
     sampleArea.value = pretty(sample);
+    sampleArea.scrollTop = 0;
     refreshPickers();
   }
   sampleArea.addEventListener('input', () => {
