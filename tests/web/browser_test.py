@@ -269,6 +269,19 @@ def test_flow(args, workdir):
         content.send_keys(Keys.END, "!")
         assert content.get_attribute("value") == "Thanks {{/steps/contact/name}}!", content.get_attribute("value")
 
+        # (5) A third step, moved above the second by keyboard, then removed.
+        d.find_element(By.ID, "add-step").click()
+        card3 = d.find_elements(By.CSS_SELECTOR, "li.step")[2]
+        card3.find_element(By.CSS_SELECTOR, "input[type=radio][value=tag_router]").send_keys(Keys.SPACE)
+        card3.find_element(By.CSS_SELECTOR, "button.move-up").send_keys(Keys.ENTER)
+        cards = d.find_elements(By.CSS_SELECTOR, "li.step")
+        assert cards[1] == card3 and cards[2] == card2, "Move up did not move the step"
+        assert card3.find_element(By.TAG_NAME, "h4").text == "Step 2"
+        card3.find_element(By.XPATH, ".//button[text()='Remove step']").click()
+        cards = d.find_elements(By.CSS_SELECTOR, "li.step")
+        assert cards == [card1, card2], "Remove step left the wrong steps"
+        assert card2.find_element(By.TAG_NAME, "h4").text == "Step 2"
+
         # (7) Save: the server's schema error appears beside to_addr.
         d.find_element(By.ID, "save").click()
         to_addr_field = b.field(card2, "/config/to_addr")
