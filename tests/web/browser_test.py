@@ -146,6 +146,14 @@ class Browser:
         if not self.screenshots:
             return
         d = self.driver
+        unlabelled = d.execute_script("""
+            return [...document.querySelectorAll('input, select, textarea, button')].filter((c) => {
+              if (c.type === 'hidden' || !c.offsetParent) return false;
+              if (c.tagName === 'BUTTON') return !c.textContent.trim() && !c.getAttribute('aria-label');
+              return !c.getAttribute('aria-label') && !c.getAttribute('aria-labelledby') &&
+                     !(c.id && document.querySelector(`label[for="${CSS.escape(c.id)}"]`));
+            }).map((c) => c.outerHTML.slice(0, 120));""")
+        assert not unlabelled, f"{name}: controls without a label: {unlabelled}"
         for width, suffix in ((1280, "desktop"), (360, "360")):
             d.set_window_size(width, 900)
             height = d.execute_script("return Math.max(document.body.scrollHeight, document.documentElement.scrollHeight)")
