@@ -141,6 +141,7 @@ export async function runsView(main, app) {
         h('p', {}, h('strong', {}, run.event_type || '(no type)'), ` from ${run.conversation_type}/${run.conversation_key}`,
           h('span', { class: `badge ${run.status}` }, run.status)),
         h('p', { class: 'help' }, `${run.time} · event ${run.event_id || '(no id)'}`),
+        run.event_id ? retryButton(run) : null,
         run.routes.map((r) => h('details', { open: true }, h('summary', {}, `${r.route}: ${r.ok ? 'ok' : 'failed'}`),
           h('table', {}, h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Step'), h('th', { scope: 'col' }, 'Handler'), h('th', { scope: 'col' }, 'Result'), h('th', { scope: 'col' }, 'ms'))),
             h('tbody', {}, r.steps.map((s) => [
@@ -150,6 +151,22 @@ export async function runsView(main, app) {
     } catch (e) {
       clear(list, errorNotice(app, e));
     }
+  }
+  // A dry run of the kept event against the routes as they are now (after a fix, say).
+  function retryButton(run) {
+    const out = h('div', { class: 'dry-run', 'aria-live': 'polite' });
+    const button = h('button', { type: 'button', class: 'small', 'aria-label': `Dry run event ${run.event_id} on the current routes` }, 'Dry run on the current routes');
+    button.addEventListener('click', async () => {
+      try {
+        const { body } = await app.api.post(accountPath(key, 'routes', 'test'), { event_id: run.event_id });
+        clear(out, body.routes.length ? h('ul', {}, body.routes.map((r) => h('li', {}, `${r.route}: ${r.ok ? 'ok' : 'failed'} — `,
+          r.steps.map((st) => `${st.handler} ${st.result}${st.error ? ` (${st.error})` : ''}`).join(', then '))))
+          : h('p', {}, 'No route matches it now.'));
+      } catch (e) {
+        clear(out, errorNotice(app, e));
+      }
+    });
+    return h('div', {}, button, out);
   }
   filters.addEventListener('submit', (event) => { event.preventDefault(); load(); });
   clear(main, h('h2', {}, `Run history of ${key}`), filters, list);
