@@ -256,11 +256,10 @@ bj::object build() {
                                    {"required", bj::array{"id", "why"}},
                                    {"properties", bj::object{{"id", integer},
                                                              {"why", bj::object{{"type", "string"}}}}}}}}}}}};
-  schemas["TestRequest"] =
-      bj::object{{"type", "object"},
-                 {"properties", bj::object{{"event", obj},
-                                           {"event_id", bj::object{{"type", "string"}}},
-                                           {"account", ref("Account")}}}};
+  schemas["TestRequest"] = bj::object{{"type", "object"},
+                                      {"properties", bj::object{{"event", obj},
+                                                                {"event_id", bj::object{{"type", "string"}}},
+                                                                {"account", ref("Account")}}}};
 
   return bj::object{
       {"openapi", "3.0.3"},
