@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "admin/api_dead_letters.hpp"
+#include "admin/api_sample_event.hpp"
 #include "admin/metrics_text.hpp"
 #include "admin/tokens.hpp"
 #include "common/identifier.hpp"
@@ -207,9 +208,21 @@ HttpResponse AdminApi::Impl::test_routes(const std::string& key, const HttpReque
   if (!obj)
     return error(status::unprocessable_entity, "expected {\"event\": {...}} or {\"event_id\": \"...\"}");
   for (const auto& [k, v] : *obj)
-    if (k != "event" && k != "event_id")
-      return error(status::unprocessable_entity, "unknown key (allowed: event, event_id)",
+    if (k != "event" && k != "event_id" && k != "account")
+      return error(status::unprocessable_entity, "unknown key (allowed: account, event, event_id)",
                    "/" + std::string(k));
+  // A draft of the account's document, validated as a save would be, tried in place of the saved one.
+  std::shared_ptr<const dispatch::AccountRoutes> draft;
+  if (const bj::value* document = obj->if_contains("account")) {
+    std::vector<config::ConfigError> errors;
+    auto spec = daemon::parse_account(key, *document, daemon.runtime().config().handlers, errors);
+    if (spec) draft = daemon.runtime().build_account(std::move(*spec), errors);
+    if (!draft) {
+      auto list = daemon::document_errors(errors, "accounts." + key);
+      for (auto& e : list) e.path = "/account" + e.path;
+      return errors_response(status::unprocessable_entity, list);
+    }
+  }
   std::string event_text;
   if (const bj::value* event = obj->if_contains("event")) {
     if (!event->is_object()) return error(status::unprocessable_entity, "expected an object", "/event");
@@ -234,7 +247,7 @@ HttpResponse AdminApi::Impl::test_routes(const std::string& key, const HttpReque
     return error(status::unprocessable_entity, "expected {\"event\": {...}} or {\"event_id\": \"...\"}");
   }
   std::string why;
-  auto report = dispatch::dry_run(daemon.runtime(), event_text, &daemon.store(), why);
+  auto report = dispatch::dry_run(daemon.runtime(), event_text, &daemon.store(), why, draft);
   if (!report)
     return error(status::unprocessable_entity, why, obj->contains("event") ? "/event" : "/event_id");
   return json_response(status::ok, *report);
@@ -593,6 +606,10 @@ HttpResponse AdminApi::Impl::account_resource(const Caller& caller, const HttpRe
   if (collection == "runs" && path.size() == 4) {
     if (method != http::verb::get) return error(status::method_not_allowed, "use GET");
     return list_runs(key, query);
+  }
+  if (collection == "sample-event" && path.size() == 4) {
+    if (method != http::verb::get) return error(status::method_not_allowed, "use GET");
+    return sample_event(runs, key, query);
   }
   if (collection == "dead-letters" && path.size() == 4) {
     if (method != http::verb::get) return error(status::method_not_allowed, "use GET");

@@ -5,6 +5,7 @@
 #include "admin/admin_api.hpp"
 #include "admin/http_server.hpp"
 #include "admin/tokens.hpp"
+#include "admin/web_page.hpp"
 #include "daemon/admin_store.hpp"
 
 namespace vumi::admin {
@@ -30,9 +31,12 @@ class AdminExtension final : public transport::DaemonExtension {
       return false;
     }
     try {
-      server_ =
-          std::make_unique<HttpServer>(control.io(), admin.bind, HttpLimits{},
-                                       [this](const HttpRequest& request) { return api_->handle(request); });
+      server_ = std::make_unique<HttpServer>(control.io(), admin.bind, HttpLimits{},
+                                             [this](const HttpRequest& request) {
+                                               if (auto page = serve_web_page(request))
+                                                 return std::move(*page);
+                                               return api_->handle(request);
+                                             });
     } catch (const std::exception& e) {
       if (admin.bind_given) {
         spdlog::error("not started: {}", e.what());
@@ -43,7 +47,8 @@ class AdminExtension final : public transport::DaemonExtension {
       return true;
     }
     server_->start();
-    spdlog::info("admin API: http://{}/api/ ({})", server_->local_address(),
+    spdlog::info("admin API: http://{}/api/, web page: http://{}/ ({})", server_->local_address(),
+                 server_->local_address(),
                  admin.token_file.empty() ? "no operator token; account tokens only"
                                           : "operator token from " + admin.token_file.string());
     return true;

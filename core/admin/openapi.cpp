@@ -132,7 +132,8 @@ bj::object build() {
       {{"post",
         operation(
             "Dry run: the matching routes on an event ({\"event\"} or {\"event_id\"} of a recent run) in a "
-            "sandbox; per route and step the rendered config, output, result, error, and the effects",
+            "sandbox, of the saved account or of a draft of it ({\"account\"}); per route and step the "
+            "rendered config, output, result, error, and the effects",
             "200", response("report", any), "TestRequest")}},
       {key});
   paths["/api/accounts/{key}/runs"] =
@@ -140,6 +141,11 @@ bj::object build() {
                                    "?status=ok|failed|unrouted, "
                                    "?limit)",
                                    "200", response("runs", any))}},
+                {key});
+  paths["/api/accounts/{key}/sample-event"] =
+      path_item({{"get", operation("The newest kept event of a type from the run history (?event_type, "
+                                   "?conversation_key): {key, event_id, time, event}",
+                                   "200", response("event", any))}},
                 {key});
   paths["/api/accounts/{key}/dead-letters"] = path_item(
       {{"get",
@@ -210,7 +216,8 @@ bj::object build() {
                                                      {"properties",
                                                       bj::object{{"handler", bj::object{{"type", "string"}}},
                                                                  {"as", bj::object{{"type", "string"}}},
-                                                                 {"config", obj}}}}}}}}}};
+                                                                 {"config", obj}}}}}}},
+           {"enabled", bj::object{{"type", "boolean"}, {"default", true}}}}}};
   schemas["Rollback"] =
       bj::object{{"type", "object"},
                  {"required", bj::array{"version"}},
@@ -249,9 +256,10 @@ bj::object build() {
                                    {"required", bj::array{"id", "why"}},
                                    {"properties", bj::object{{"id", integer},
                                                              {"why", bj::object{{"type", "string"}}}}}}}}}}}};
-  schemas["TestRequest"] =
-      bj::object{{"type", "object"},
-                 {"properties", bj::object{{"event", obj}, {"event_id", bj::object{{"type", "string"}}}}}};
+  schemas["TestRequest"] = bj::object{{"type", "object"},
+                                      {"properties", bj::object{{"event", obj},
+                                                                {"event_id", bj::object{{"type", "string"}}},
+                                                                {"account", ref("Account")}}}};
 
   return bj::object{
       {"openapi", "3.0.3"},

@@ -113,7 +113,13 @@ class AccountReader {
   bool read_route(const bj::value& v, RouteSpec& route) {
     const bj::object* obj = reader_.object(v, route.path);
     if (!obj) return false;
-    reader_.allowed_keys(*obj, {"on", "chain", "retry"}, route.path);
+    reader_.allowed_keys(*obj, {"on", "chain", "retry", "enabled"}, route.path);
+    if (const bj::value* enabled = obj->if_contains("enabled")) {
+      if (enabled->is_bool())
+        route.enabled = enabled->get_bool();
+      else
+        reader_.error(json::child_path(route.path, "enabled"), expected("boolean", *enabled));
+    }
     if (const bj::value* retry = obj->if_contains("retry")) {
       if (const bj::object* r = reader_.object(*retry, json::child_path(route.path, "retry")))
         route.retry_json.emplace(*r, bj::storage_ptr());

@@ -63,6 +63,7 @@ struct RouteSpec {
   std::string path;                               // "accounts.acct1.routes[0]"
   std::optional<boost::json::object> retry_json;  // "retry" as written; keys absent take limits.retry's
   RetryPolicy retry;                              // the policy in force (limits.retry when not given)
+  bool enabled = true;                            // false: kept and validated, but matches no event
 };
 
 struct AccountSpec {

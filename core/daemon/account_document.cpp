@@ -45,7 +45,9 @@ bj::object account_document(const config::AccountSpec& spec) {
       if (!step.config().empty()) s["config"] = step.config();
       chain.push_back(std::move(s));
     }
-    routes.push_back(bj::object{{"on", std::move(on)}, {"chain", std::move(chain)}});
+    bj::object route{{"on", std::move(on)}, {"chain", std::move(chain)}};
+    if (!r.enabled) route["enabled"] = false;
+    routes.push_back(std::move(route));
   }
   bj::object doc{{"conversations", std::move(conversations)}, {"tags", std::move(tags)}};
   if (!handlers.empty()) doc["handlers"] = std::move(handlers);

@@ -177,7 +177,8 @@ class Report final : public ChainObserver {
 }  // namespace
 
 std::optional<bj::object> dry_run(const Runtime& runtime, std::string_view event_json,
-                                  store::StateStore* reads, std::string& why) {
+                                  store::StateStore* reads, std::string& why,
+                                  std::shared_ptr<const AccountRoutes> draft) {
   boost::system::error_code ec;
   bj::value parsed = bj::parse(event_json, ec);
   const bj::object* body = parsed.if_object();
@@ -191,6 +192,10 @@ std::optional<bj::object> dry_run(const Runtime& runtime, std::string_view event
   };
   const std::string account_key = field("account_key");
   std::string conversation_type = field("conversation_type");
+  if (conversation_type.empty() && draft && draft->key == account_key) {
+    auto declared = draft->spec.conversations.find(field("conversation_key"));
+    if (declared != draft->spec.conversations.end()) conversation_type = declared->second;
+  }
   if (conversation_type.empty()) {
     if (auto type = runtime.routes().conversation_type(account_key, field("conversation_key")))
       conversation_type = std::string(*type);
@@ -205,7 +210,10 @@ std::optional<bj::object> dry_run(const Runtime& runtime, std::string_view event
     return std::nullopt;
   }
   const auto* envelope = std::get_if<event::Envelope>(&decoded);
-  const Account* account = envelope ? runtime.routes().account(envelope->account_key) : nullptr;
+  const Account* account = !envelope ? nullptr
+                           : draft && draft->key == envelope->account_key
+                               ? draft.get()
+                               : runtime.routes().account(envelope->account_key);
   if (!envelope || !account) {
     why = "the event is not a VumiApiEvent of a known account";
     return std::nullopt;

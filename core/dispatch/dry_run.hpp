@@ -15,8 +15,10 @@
 namespace vumi::dispatch {
 
 // event_json is a VumiApiEvent body. reads, when given, answers the handlers' lookups (contacts)
-// and is never written. On a refused event returns nullopt with why.
+// and is never written. On a refused event returns nullopt with why. draft, when given, stands in
+// for its account (a changed document tried before it is saved).
 std::optional<boost::json::object> dry_run(const Runtime& runtime, std::string_view event_json,
-                                           store::StateStore* reads, std::string& why);
+                                           store::StateStore* reads, std::string& why,
+                                           std::shared_ptr<const AccountRoutes> draft = nullptr);
 
 }  // namespace vumi::dispatch

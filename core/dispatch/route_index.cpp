@@ -61,6 +61,10 @@ std::shared_ptr<AccountRoutes> AccountRoutes::index(
       // Runtime validates handler names before indexing; a miss here is a programming error.
       route->chain.push_back(Step{handler, &step});
     }
+    if (!route_spec.enabled) {  // kept for route_at_path (a retry in flight), never matched
+      entry->routes.push_back(std::move(route));
+      continue;
+    }
     const config::RouteMatch& on = route_spec.on;
     unsigned mask = mask_of(on);
     entry->mask_used[mask] = true;
