@@ -111,7 +111,11 @@ bool parse(std::string_view text, const ParseLimits& limits, bj::value& out, Par
   bj::parser p({}, opts);
   // Without a storage (the default resource), the value lands in out's own resource, as an
   // assignment would put it.
-  p.reset(storage.get() == bj::storage_ptr().get() ? out.storage() : std::move(storage));
+  if (storage.get() == bj::storage_ptr().get()) {
+    p.reset(out.storage());
+  } else {
+    p.reset(std::move(storage));
+  }
   boost::system::error_code ec;
   // parser::write parses one complete text: trailing data and premature ends are errors.
   std::size_t consumed = p.write(text.data(), text.size(), ec);

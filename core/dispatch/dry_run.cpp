@@ -178,7 +178,7 @@ class Report final : public ChainObserver {
 
 std::optional<bj::object> dry_run(const Runtime& runtime, std::string_view event_json,
                                   store::StateStore* reads, std::string& why,
-                                  std::shared_ptr<const AccountRoutes> draft) {
+                                  const std::shared_ptr<const AccountRoutes>& draft) {
   boost::system::error_code ec;
   bj::value parsed = bj::parse(event_json, ec);
   const bj::object* body = parsed.if_object();

@@ -19,6 +19,6 @@ namespace vumi::dispatch {
 // for its account (a changed document tried before it is saved).
 std::optional<boost::json::object> dry_run(const Runtime& runtime, std::string_view event_json,
                                            store::StateStore* reads, std::string& why,
-                                           std::shared_ptr<const AccountRoutes> draft = nullptr);
+                                           const std::shared_ptr<const AccountRoutes>& draft = nullptr);
 
 }  // namespace vumi::dispatch
