@@ -10,6 +10,7 @@
 
 #include "admin/api_dead_letters.hpp"
 #include "admin/api_sample_event.hpp"
+#include "admin/http_json.hpp"
 #include "admin/metrics_text.hpp"
 #include "admin/tokens.hpp"
 #include "common/identifier.hpp"
@@ -34,15 +35,6 @@ constexpr std::size_t kMaxHistory = 1000;
 // Runs kept in all accounts together, whatever admin.run_history says per account.
 constexpr std::size_t kRunsInAll = 20000;
 
-HttpResponse json_response(status code, const bj::value& body, const std::string& etag = {}) {
-  HttpResponse response{code, 11};
-  response.set(http::field::content_type, "application/json");
-  if (!etag.empty()) response.set(http::field::etag, etag);
-  response.body() = bj::serialize(body);
-  response.body() += '\n';
-  return response;
-}
-
 HttpResponse errors_response(status code, const std::vector<daemon::DocumentError>& errors) {
   bj::array list;
   for (const auto& e : errors) list.push_back(bj::object{{"path", e.path}, {"message", e.message}});
@@ -51,28 +43,6 @@ HttpResponse errors_response(status code, const std::vector<daemon::DocumentErro
 
 HttpResponse error(status code, std::string message, std::string path = "") {
   return errors_response(code, {{std::move(path), std::move(message)}});
-}
-
-std::string percent_decode(std::string_view in) {
-  std::string out;
-  for (std::size_t i = 0; i < in.size(); ++i) {
-    if (in[i] == '%' && i + 2 < in.size()) {
-      auto digit = [](char c) -> int {
-        if (c >= '0' && c <= '9') return c - '0';
-        if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-        return -1;
-      };
-      int hi = digit(in[i + 1]), lo = digit(in[i + 2]);
-      if (hi >= 0 && lo >= 0) {
-        out += static_cast<char>(hi * 16 + lo);
-        i += 2;
-        continue;
-      }
-    }
-    out += in[i];
-  }
-  return out;
 }
 
 // "/api/accounts/a%3Ab/routes?x=1" -> {"api", "accounts", "a:b", "routes"} and the query.
@@ -91,20 +61,6 @@ std::vector<std::string> path_segments(std::string_view target, std::string& que
     start = slash + 1;
   }
   return out;
-}
-
-std::optional<std::string> query_param(const std::string& query, std::string_view name) {
-  std::size_t start = 0;
-  while (start < query.size()) {
-    std::size_t amp = query.find('&', start);
-    if (amp == std::string::npos) amp = query.size();
-    std::string_view part(query.data() + start, amp - start);
-    std::size_t eq = part.find('=');
-    if (part.substr(0, eq) == name)
-      return percent_decode(eq == std::string_view::npos ? "" : part.substr(eq + 1));
-    start = amp + 1;
-  }
-  return std::nullopt;
 }
 
 // RFC 6902-style changes from a to b ("add", "remove", "replace"); arrays compare whole.

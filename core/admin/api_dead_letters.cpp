@@ -9,6 +9,7 @@
 #include <set>
 #include <vector>
 
+#include "admin/http_json.hpp"
 #include "common/json.hpp"
 #include "store/state_store.hpp"
 #include "store/store_values.hpp"
@@ -26,17 +27,8 @@ constexpr std::int64_t kMaxReplayCandidates = 1000;
 constexpr std::size_t kMaxIds = 1000;
 constexpr std::int64_t kMaxListLimit = 10000;
 
-HttpResponse json_response(status code, const bj::value& body) {
-  HttpResponse response{code, 11};
-  response.set(http::field::content_type, "application/json");
-  response.body() = bj::serialize(body);
-  response.body() += '\n';
-  return response;
-}
-
 HttpResponse error(status code, const std::string& message, const std::string& path = "") {
-  return json_response(code,
-                       bj::object{{"errors", bj::array{bj::object{{"path", path}, {"message", message}}}}});
+  return error_response(code, message, path);
 }
 
 bool valid_utf8(std::string_view s) {
