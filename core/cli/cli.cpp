@@ -161,6 +161,7 @@ int run_command_line(int argc, char** argv) {
       cmd->add_option("--connect", args->connect, "the daemon's ingest endpoint (default: the config's)");
       cmd->add_option("--wait", args->wait_s, "seconds to wait for the daemon's subscription")
           ->capture_default_str();
+      add_curve_options(*cmd, args->curve);
     }
   }
 

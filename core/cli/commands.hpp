@@ -26,6 +26,12 @@ int contacts_command(const StateArgs& args);
 int inbox_command(const StateArgs& args);
 int dead_letters_command(const StateArgs& args);
 
+// --key NAME.key and --server-key DAEMON.pub: connect with CURVE (docs/security.md).
+struct CurveArgs {
+  std::optional<std::filesystem::path> key_file;
+  std::optional<std::filesystem::path> server_key_file;
+};
+
 // `dead-letters replay|purge`: which letters (at least one selector is required).
 struct DeadLetterOpArgs {
   ConfigArgs config;
@@ -38,6 +44,7 @@ struct DeadLetterOpArgs {
   bool json = false;
   std::string connect;  // replay: the daemon's ingest endpoint (default: the config's)
   double wait_s = 5.0;  // replay: how long to wait for the daemon's subscription
+  CurveArgs curve;      // replay: --key/--server-key when the daemon's ingest requires CURVE
 };
 // Re-submits the matching, not yet replayed dead letters to the running daemon and marks them.
 int dead_letters_replay_command(const DeadLetterOpArgs& args);
@@ -52,12 +59,6 @@ struct RunArgs {
 };
 // The daemon: runs until SIGINT/SIGTERM (drain, exit 0); SIGHUP reloads the config.
 int run_command(const RunArgs& args);
-
-// --key NAME.key and --server-key DAEMON.pub: connect with CURVE (docs/security.md).
-struct CurveArgs {
-  std::optional<std::filesystem::path> key_file;
-  std::optional<std::filesystem::path> server_key_file;
-};
 
 // `keygen NAME`: writes NAME.key (secret, 0600) and NAME.pub.
 int keygen_command(const std::string& name);

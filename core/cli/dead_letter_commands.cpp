@@ -10,6 +10,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/config_source.hpp"
+#include "cli/curve_args.hpp"
 #include "cli/json_output.hpp"
 #include "common/identifier.hpp"
 #include "common/json.hpp"
@@ -186,7 +187,7 @@ int dead_letters_replay_command(const DeadLetterOpArgs& args) {
     // dispatcher acknowledged it after its batch committed.
     if (args.connect.empty() && !config->ingest_reliable_bind.empty()) {
       zmq::context_t context(1);
-      transport::ReliablePublisher publisher(context, config->ingest_reliable_bind);
+      transport::ReliablePublisher publisher(context, config->ingest_reliable_bind, client_keys(args.curve));
       const std::string run = std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
                                                  std::chrono::system_clock::now().time_since_epoch())
                                                  .count());
@@ -226,7 +227,8 @@ int dead_letters_replay_command(const DeadLetterOpArgs& args) {
     }
     const std::string endpoint = args.connect.empty() ? config->ingest_bind : args.connect;
     zmq::context_t context(1);
-    transport::WorkerPublisher publisher(context, endpoint);
+    transport::WorkerPublisher publisher(context, endpoint, std::chrono::seconds(30),
+                                         std::chrono::seconds(30), client_keys(args.curve));
     const auto wait = std::chrono::milliseconds(static_cast<long>(args.wait_s * 1000));
     if (!publisher.wait_for_subscriptions({"event.", "inbound."}, wait)) {
       std::cerr << prefix << "no dispatcher subscribed at " << endpoint << " within " << args.wait_s

@@ -46,6 +46,7 @@ bj::object account_document(const config::AccountSpec& spec) {
       chain.push_back(std::move(s));
     }
     bj::object route{{"on", std::move(on)}, {"chain", std::move(chain)}};
+    if (r.retry_json) route["retry"] = *r.retry_json;
     if (!r.enabled) route["enabled"] = false;
     routes.push_back(std::move(route));
   }

@@ -80,7 +80,8 @@ void ConnectionMonitor::drain() {
     const int fd = static_cast<int>(value);
     if (event == ZMQ_EVENT_ACCEPTED) {
       ++accepted_;
-      peers_[fd] = peer_of(fd);
+      const std::string& peer = peers_[fd] = peer_of(fd);
+      spdlog::debug("{}: connection from {} accepted", role_, peer);
     } else if (event == ZMQ_EVENT_DISCONNECTED) {
       ++closed_;
       auto it = peers_.find(fd);

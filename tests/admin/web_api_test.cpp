@@ -168,5 +168,27 @@ TEST(WebPage, ADisabledRouteIsKeptButMatchesNothing) {
   EXPECT_EQ(admin.stop(), 0);
 }
 
+// A route's own retry policy is part of the account document: reading it back shows it, and a change
+// to another part of the account keeps it (it was dropped when the document was rebuilt).
+TEST(WebPage, ARoutesRetryPolicySurvivesReadsAndOtherChanges) {
+  AdminDaemon admin;
+  bj::object account = bj::parse(kAccount).as_object();
+  account["routes"].as_array().at(0).as_object()["retry"] = bj::object{{"max_attempts", 5}};
+  ASSERT_EQ(admin.call("POST", "/api/accounts", bj::serialize(account)).status, 201);
+  auto route = admin.call("GET", "/api/accounts/acct1/routes/0");
+  ASSERT_EQ(route.status, 200) << route.body;
+  EXPECT_EQ(route.json().at("retry"), (bj::object{{"max_attempts", 5}})) << route.body;
+
+  bj::object disabled = route.json().as_object();
+  disabled.erase("index");
+  disabled["enabled"] = false;
+  auto put = admin.call("PUT", "/api/accounts/acct1/routes/0", bj::serialize(disabled), kOperatorToken,
+                        {{"If-Match", route.etag()}});
+  ASSERT_EQ(put.status, 200) << put.body;
+  auto after = admin.call("GET", "/api/accounts/acct1").json();
+  EXPECT_EQ(after.at("routes").at(0).at("retry"), (bj::object{{"max_attempts", 5}})) << bj::serialize(after);
+  EXPECT_EQ(admin.stop(), 0);
+}
+
 }  // namespace
 }  // namespace vumi

@@ -344,5 +344,37 @@ TEST_F(SecureStory, ReliablePublishTakesKeyFilesAndWithoutThemNothingIsAcknowled
   stop();
 }
 
+// `dead-letters replay` connects like any worker: with --key/--server-key it reaches a CURVE ingest
+// and the letter runs; without them the handshake never completes and nothing is replayed.
+TEST_F(SecureStory, DeadLetterReplayTakesKeyFilesAndWithoutThemReplaysNothing) {
+  auto sms = subscriber("sms", {"outbound.sms_transport"});
+  store::DeadLetter letter;
+  letter.reason = "step_failed";
+  letter.message = "put by the test";
+  letter.account_key = "acct1";
+  letter.topic = "event.acct1.vxpolls.poll_complete";
+  letter.input = poll_complete("acct1", "poll1", "+27000000031");
+  {
+    auto store = store::StateStore::open(dir.path() / "state");
+    ASSERT_TRUE(store->dead_letter_put(letter).ok);
+  }
+  const std::string config = (dir.path() / "config.json").string();
+  ChildProcess keyless({VUMI_DISPATCHER_EXE, "dead-letters", "replay", "-c", config, "--reason",
+                        "step_failed", "--connect", daemon->ingest, "--wait", "1"});
+  EXPECT_EQ(keyless.wait_exit(60s), 1) << keyless.output();
+  EXPECT_NE(keyless.output().find("Nothing was replayed"), std::string::npos) << keyless.output();
+
+  ChildProcess replay({VUMI_DISPATCHER_EXE, "dead-letters", "replay", "-c", config, "--reason", "step_failed",
+                       "--connect", daemon->ingest, "--key", (dir.path() / "acct1_worker.key").string(),
+                       "--server-key", (dir.path() / "daemon.pub").string()});
+  EXPECT_EQ(replay.wait_exit(60s), 0) << replay.output();
+  EXPECT_NE(replay.output().find("1 dead letter(s) replayed"), std::string::npos) << replay.output();
+  // The replayed poll completion is the first SMS out: the keyless attempt sent nothing before it.
+  auto out = sms->receive(10s);
+  ASSERT_TRUE(out) << daemon->process().output();
+  EXPECT_NE(out->body.find("+27000000031"), std::string::npos) << out->body;
+  stop();
+}
+
 }  // namespace
 }  // namespace vumi

@@ -21,15 +21,21 @@ TEST(OversizedFrame, TheDroppedConnectionIsCountedAndLoggedWithItsPeer) {
   const auto config = dir.write(
       "config.json", testing::test_config(dir.path() / "state", R"({"emit": {"type": "emit_event"}})", routes,
                                           "  \"limits\": { \"max_body_bytes\": 4096 },\n"));
-  testing::Daemon daemon(config);
+  // At debug level the daemon logs each accepted connection: the big frame goes only once the
+  // daemon has named its sender (under load, a connection accepted and dropped before the daemon
+  // read the accept could no longer be named).
+  testing::Daemon daemon(config, {"--log-level", "debug"});
   ASSERT_TRUE(daemon.listening()) << daemon.process().output();
   zmq::context_t context(1);
   {
     transport::WorkerPublisher big(context, daemon.ingest, std::chrono::seconds(5), std::chrono::seconds(5));
     ASSERT_TRUE(big.wait_for_subscriptions({"event."}, 10s));
+    std::size_t cursor = 0;
+    ASSERT_TRUE(daemon.process().wait_for_line("ingest: connection from 127.0.0.1:", 10s, &cursor))
+        << daemon.process().output();
     // 1 MiB: far over max_body_bytes + 64 KiB of slack.
     ASSERT_TRUE(big.send("event.acct1.survey.mark", std::string(1024 * 1024, 'x')));
-    auto line = daemon.process().wait_for_line("ingest: connection from 127.0.0.1:", 20s);
+    auto line = daemon.process().wait_for_line("ingest: connection from 127.0.0.1:", 20s, &cursor);
     ASSERT_TRUE(line) << daemon.process().output();
     EXPECT_NE(line->find("closed (1 so far)"), std::string::npos) << *line;
     EXPECT_NE(line->find("for a frame over 69632 bytes"), std::string::npos) << *line;
