@@ -20,6 +20,48 @@ class NullSink : public vumi::dispatch::OutboundSink {
   void send(std::string_view, std::string_view) override {}
 };
 
+// A folder under the temp dir, empty at first and removed at the end.
+struct ScratchDir {
+  explicit ScratchDir(std::filesystem::path p) : path(std::move(p)) { std::filesystem::remove_all(path); }
+  ~ScratchDir() { std::filesystem::remove_all(path); }
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
+  std::filesystem::path path;
+};
+
+// The data path without sockets: a Dispatcher on a config, its state in a fresh folder.
+struct BenchDispatcher {
+  explicit BenchDispatcher(std::shared_ptr<vumi::dispatch::Runtime> runtime)
+      : dir(std::filesystem::temp_directory_path() / "vumi-dispatch-bench"),
+        store(vumi::store::StateStore::open(dir.path)),
+        dispatcher(std::move(runtime), *store, sink) {}
+  ScratchDir dir;
+  std::unique_ptr<vumi::store::StateStore> store;
+  NullSink sink;
+  vumi::dispatch::Dispatcher dispatcher;
+};
+
+// A dispatcher on config_text with one plugin of this build (a file name in VUMI_PLUGIN_DIR); null
+// after state.SkipWithError when the config or the runtime is refused (the errors go to stderr).
+std::unique_ptr<BenchDispatcher> make_dispatcher(benchmark::State& state, const std::string& config_text,
+                                                 const std::string& plugin) {
+  auto loaded = vumi::config::parse_config(config_text, "bench");
+  if (!loaded.ok()) {
+    for (auto& e : loaded.errors) std::cerr << e.text() << "\n";
+    state.SkipWithError("bad bench config");
+    return nullptr;
+  }
+  loaded.config->plugin_path = {std::string(VUMI_PLUGIN_DIR "/") + plugin};
+  std::vector<vumi::config::ConfigError> errors;
+  auto runtime = vumi::dispatch::Runtime::build(std::move(*loaded.config), errors);
+  if (!runtime) {
+    for (auto& e : errors) std::cerr << e.text() << "\n";
+    state.SkipWithError("runtime did not build");
+    return nullptr;
+  }
+  return std::make_unique<BenchDispatcher>(std::move(runtime));
+}
+
 constexpr const char* kConfig = R"({
   "handlers": { "a": { "type": "noop" }, "b": { "type": "noop" } },
   "accounts": { "acct1": { "conversations": { "poll1": "vxpolls" },
@@ -38,8 +80,6 @@ constexpr const char* kEvent =
 // crash_guard: the daemon's in-flight context for crash reports is kept (its cost per event).
 void BM_DispatchTwoStepNoopChain(benchmark::State& state, std::size_t extra_accounts,
                                  bool crash_guard = false) {
-  auto dir = std::filesystem::temp_directory_path() / "vumi-dispatch-bench";
-  std::filesystem::remove_all(dir);
   std::string config_text = kConfig;
   if (extra_accounts > 0) {  // same routes for many more accounts: lookup cost must not grow
     std::string more;
@@ -50,26 +90,12 @@ void BM_DispatchTwoStepNoopChain(benchmark::State& state, std::size_t extra_acco
           "\"a\" } ] } ] }";
     config_text.insert(config_text.rfind("} }"), more);
   }
-  auto loaded = vumi::config::parse_config(config_text, "bench");
-  if (!loaded.ok()) {
-    for (auto& e : loaded.errors) std::cerr << e.text() << "\n";
-    state.SkipWithError("bad bench config");
-    return;
-  }
-  loaded.config->plugin_path = {VUMI_PLUGIN_DIR "/example.so"};
-  std::vector<vumi::config::ConfigError> errors;
-  auto runtime = vumi::dispatch::Runtime::build(std::move(*loaded.config), errors);
-  if (!runtime) {
-    for (auto& e : errors) std::cerr << e.text() << "\n";
-    state.SkipWithError("runtime did not build");
-    return;
-  }
-  auto store = vumi::store::StateStore::open(dir);
-  NullSink sink;
-  vumi::dispatch::Dispatcher dispatcher(runtime, *store, sink);
+  auto bench = make_dispatcher(state, config_text, "example.so");
+  if (!bench) return;
+  vumi::dispatch::Dispatcher& dispatcher = bench->dispatcher;
   std::unique_ptr<vumi::dispatch::CrashGuard> guard;
   if (crash_guard) {
-    guard = std::make_unique<vumi::dispatch::CrashGuard>(dir, *store);
+    guard = std::make_unique<vumi::dispatch::CrashGuard>(bench->dir.path, *bench->store);
     dispatcher.guard_crashes(*guard);
   }
   const std::string topic = "event.acct1.vxpolls.poll_complete";
@@ -78,7 +104,6 @@ void BM_DispatchTwoStepNoopChain(benchmark::State& state, std::size_t extra_acco
   if (dispatcher.counters().chains_run != static_cast<std::uint64_t>(state.iterations()))
     state.SkipWithError("not every event ran its chain");
   state.SetItemsProcessed(state.iterations());
-  std::filesystem::remove_all(dir);
 }
 
 // An inbound SMS as a vumi transport serialises it (~600 bytes), on a tag tag_router routes: decode,
@@ -94,31 +119,16 @@ constexpr const char* kInbound =
     R"("message_type": "user_message", "from_addr": "+27831234567"})";
 
 void BM_InboundRoutedByTag(benchmark::State& state) {
-  auto dir = std::filesystem::temp_directory_path() / "vumi-dispatch-bench-inbound";
-  std::filesystem::remove_all(dir);
-  auto loaded = vumi::config::parse_config(R"({
+  auto bench = make_dispatcher(state, R"({
     "handlers": { "router": { "type": "tag_router" } },
     "tag_pools": { "longcode": { "transport_name": "sms_transport" } },
     "accounts": { "acct1": { "conversations": { "survey1": "surveys" }, "tags": ["longcode:+27820001001"],
       "routes": [ { "on": { "event_type": "inbound_message" },
         "chain": [ { "handler": "router", "config": { "routes": { "longcode:+27820001001": "survey1" } } } ] } ] } } })",
-                                           "bench");
-  if (!loaded.ok()) {
-    for (auto& e : loaded.errors) std::cerr << e.text() << "\n";
-    state.SkipWithError("bad bench config");
-    return;
-  }
-  loaded.config->plugin_path = {VUMI_PLUGIN_DIR "/tag_router.so"};
-  std::vector<vumi::config::ConfigError> errors;
-  auto runtime = vumi::dispatch::Runtime::build(std::move(*loaded.config), errors);
-  if (!runtime) {
-    for (auto& e : errors) std::cerr << e.text() << "\n";
-    state.SkipWithError("runtime did not build");
-    return;
-  }
-  auto store = vumi::store::StateStore::open(dir);
-  NullSink sink;
-  vumi::dispatch::Dispatcher dispatcher(runtime, *store, sink);
+                               "tag_router.so");
+  if (!bench) return;
+  vumi::dispatch::Dispatcher& dispatcher = bench->dispatcher;
+  auto& store = bench->store;
   const std::string body = kInbound;
   std::size_t in_batch = 0;
   store->begin_batch();
@@ -134,7 +144,6 @@ void BM_InboundRoutedByTag(benchmark::State& state) {
   if (dispatcher.counters().published != static_cast<std::uint64_t>(state.iterations()))
     state.SkipWithError("not every message was routed");
   state.SetItemsProcessed(state.iterations());
-  std::filesystem::remove_all(dir);
 }
 
 BENCHMARK(BM_InboundRoutedByTag);
@@ -155,24 +164,9 @@ constexpr const char* kTemplatedConfig = R"({
                              { "handler": "b" } ] } ] } } })";
 
 void BM_DispatchTemplatedStepChain(benchmark::State& state) {
-  auto dir = std::filesystem::temp_directory_path() / "vumi-dispatch-bench-templated";
-  std::filesystem::remove_all(dir);
-  auto loaded = vumi::config::parse_config(kTemplatedConfig, "bench");
-  if (!loaded.ok()) {
-    state.SkipWithError("bad bench config");
-    return;
-  }
-  loaded.config->plugin_path = {VUMI_PLUGIN_DIR "/example.so"};
-  std::vector<vumi::config::ConfigError> errors;
-  auto runtime = vumi::dispatch::Runtime::build(std::move(*loaded.config), errors);
-  if (!runtime) {
-    for (auto& e : errors) std::cerr << e.text() << "\n";
-    state.SkipWithError("runtime did not build");
-    return;
-  }
-  auto store = vumi::store::StateStore::open(dir);
-  NullSink sink;
-  vumi::dispatch::Dispatcher dispatcher(runtime, *store, sink);
+  auto bench = make_dispatcher(state, kTemplatedConfig, "example.so");
+  if (!bench) return;
+  vumi::dispatch::Dispatcher& dispatcher = bench->dispatcher;
   const std::string topic = "event.acct1.vxpolls.poll_complete";
   const std::string body = kEvent;
   for (auto _ : state) dispatcher.handle(topic, body);
@@ -180,7 +174,6 @@ void BM_DispatchTemplatedStepChain(benchmark::State& state) {
       dispatcher.counters().chains_failed != 0)
     state.SkipWithError("not every event ran its chain");
   state.SetItemsProcessed(state.iterations());
-  std::filesystem::remove_all(dir);
 }
 BENCHMARK(BM_DispatchTemplatedStepChain);
 

@@ -140,11 +140,19 @@ struct AdminApi::Impl {
   };
   std::optional<View> view(const std::string& key);
 
-  // Writes next (null: delete) as the account's next version, live. expected_etag is checked first.
+  // Writes the account's document as edited (null: delete) as its next version, live; If-Match is
+  // checked first, and answer makes the response from the stored result.
   HttpResponse change(const Caller& caller, const HttpRequest& request, const std::string& key,
                       const std::function<std::optional<HttpResponse>(bj::value& document)>& edit,
                       const std::function<HttpResponse(const View&)>& answer, bool create = false,
                       bool adds_member = false);
+  // change() with the whole document replaced by next (null: delete).
+  HttpResponse replace(const Caller& caller, const HttpRequest& request, const std::string& key,
+                       bj::value next, const std::function<HttpResponse(const View&)>& answer,
+                       bool create = false);
+  // The answer to a whole-document write: the document with its key, new version and extra fields.
+  static std::function<HttpResponse(const View&)> written(const std::string& key, status code,
+                                                          bj::object extra = {});
 
   std::optional<bj::value> parse_body(const HttpRequest& request, HttpResponse& failure);
 
@@ -270,6 +278,30 @@ std::optional<AdminApi::Impl::View> AdminApi::Impl::view(const std::string& key)
   v.version = stored->second.version;
   v.etag = "\"" + std::to_string(v.version) + "\"";
   return v;
+}
+
+HttpResponse AdminApi::Impl::replace(const Caller& caller, const HttpRequest& request, const std::string& key,
+                                     bj::value next, const std::function<HttpResponse(const View&)>& answer,
+                                     bool create) {
+  return change(
+      caller, request, key,
+      [&](bj::value& doc) -> std::optional<HttpResponse> {
+        doc = std::move(next);
+        return std::nullopt;
+      },
+      answer, create);
+}
+
+std::function<HttpResponse(const AdminApi::Impl::View&)> AdminApi::Impl::written(const std::string& key,
+                                                                                 status code,
+                                                                                 bj::object extra) {
+  return [key, code, extra = std::move(extra)](const View& v) {
+    bj::object out = v.document;
+    out["key"] = key;
+    out["version"] = v.version;
+    for (const auto& [name, value] : extra) out[name] = value;
+    return json_response(code, out, v.etag);
+  };
 }
 
 HttpResponse AdminApi::Impl::change(
@@ -467,19 +499,7 @@ HttpResponse AdminApi::Impl::accounts_collection(const Caller& caller, const Htt
   if (auto problem = identifier_problem(key))
     return error(status::unprocessable_entity, "account key " + *problem, "/key");
   document.erase("key");
-  return change(
-      caller, request, key,
-      [&](bj::value& doc) -> std::optional<HttpResponse> {
-        doc = document;
-        return std::nullopt;
-      },
-      [&](const View& v) {
-        bj::object out = v.document;
-        out["key"] = key;
-        out["version"] = v.version;
-        return json_response(status::created, out, v.etag);
-      },
-      true);
+  return replace(caller, request, key, std::move(document), written(key, status::created), true);
 }
 
 HttpResponse AdminApi::Impl::account_resource(const Caller& caller, const HttpRequest& request,
@@ -515,24 +535,12 @@ HttpResponse AdminApi::Impl::account_resource(const Caller& caller, const HttpRe
         body->get_object().erase("source");
         body->get_object().erase("version");
       }
-      return change(
-          caller, request, key,
-          [&](bj::value& doc) -> std::optional<HttpResponse> {
-            doc = *body;
-            return std::nullopt;
-          },
-          show);
+      return replace(caller, request, key, std::move(*body), show);
     }
     if (method == http::verb::delete_) {
       if (!caller.is_operator())
         return error(status::forbidden, "only the operator token may delete accounts");
-      return change(
-          caller, request, key,
-          [](bj::value& doc) -> std::optional<HttpResponse> {
-            doc = nullptr;
-            return std::nullopt;
-          },
-          show);
+      return replace(caller, request, key, nullptr, show);
     }
     return error(status::method_not_allowed, "use GET, PUT or DELETE");
   }
@@ -601,19 +609,8 @@ HttpResponse AdminApi::Impl::account_resource(const Caller& caller, const HttpRe
     bj::value restored;
     json::ParseError ignored;
     json::parse(old->document, {}, restored, ignored);
-    return change(
-        caller, request, key,
-        [&](bj::value& doc) -> std::optional<HttpResponse> {
-          doc = restored;
-          return std::nullopt;
-        },
-        [&](const View& v) {
-          bj::object out = v.document;
-          out["key"] = key;
-          out["version"] = v.version;
-          out["restored_from"] = number->get_int64();
-          return json_response(status::ok, out, v.etag);
-        });
+    return replace(caller, request, key, std::move(restored),
+                   written(key, status::ok, {{"restored_from", number->get_int64()}}));
   }
 
   // Sub-resources: each answer carries the account's ETag (one version for the whole account).

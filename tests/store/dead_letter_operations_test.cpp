@@ -9,6 +9,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/json_output.hpp"
+#include "command_runner.hpp"
 #include "common/json.hpp"
 #include "store/state_store.hpp"
 #include "temp_dir.hpp"
@@ -17,6 +18,8 @@ namespace vumi {
 namespace {
 
 namespace bj = boost::json;
+using store::testing::CommandResult;
+using store::testing::lines_of;
 using store::testing::TempDir;
 using ::testing::HasSubstr;
 
@@ -166,29 +169,6 @@ TEST(JsonOutput, InvalidUtf8IsReplacedInTextAndValidTextIsKept) {
 
 // --- the CLI -----------------------------------------------------------------------------------
 
-class CapturedOutput {
- public:
-  CapturedOutput() : old_out_(std::cout.rdbuf(out_.rdbuf())), old_err_(std::cerr.rdbuf(err_.rdbuf())) {}
-  ~CapturedOutput() {
-    std::cout.rdbuf(old_out_);
-    std::cerr.rdbuf(old_err_);
-  }
-  std::string out() const { return out_.str(); }
-  std::string err() const { return err_.str(); }
-
- private:
-  std::ostringstream out_, err_;
-  std::streambuf* old_out_;
-  std::streambuf* old_err_;
-};
-
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> lines;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) lines.push_back(line);
-  return lines;
-}
-
 class DeadLetterCommandsTest : public ::testing::Test {
  protected:
   DeadLetterCommandsTest() {
@@ -197,23 +177,15 @@ class DeadLetterCommandsTest : public ::testing::Test {
   }
   std::unique_ptr<store::StateStore> daemon_store() { return store::StateStore::open(tmp_ / "state"); }
 
-  struct Result {
-    int code;
-    std::string out, err;
-  };
-  Result run(int (*command)(const cli::DeadLetterOpArgs&), cli::DeadLetterOpArgs args) {
+  CommandResult run(int (*command)(const cli::DeadLetterOpArgs&), cli::DeadLetterOpArgs args) {
     args.config.config_file = config_;
-    CapturedOutput captured;
-    int code = command(args);
-    return {code, captured.out(), captured.err()};
+    return store::testing::run_command(command, args);
   }
-  Result list_json() {
+  CommandResult list_json() {
     cli::StateArgs args;
     args.config.config_file = config_;
     args.json = true;
-    CapturedOutput captured;
-    int code = cli::dead_letters_command(args);
-    return {code, captured.out(), captured.err()};
+    return store::testing::run_command(cli::dead_letters_command, args);
   }
 
   TempDir tmp_;

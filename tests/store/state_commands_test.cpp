@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "cli/commands.hpp"
+#include "command_runner.hpp"
 #include "common/json.hpp"
 #include "store/state_store.hpp"
 #include "temp_dir.hpp"
@@ -17,39 +18,11 @@ namespace vumi::cli {
 namespace {
 
 namespace bj = boost::json;
+using store::testing::CommandResult;
+using store::testing::lines_of;
 using store::testing::TempDir;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
-
-// Captures what a command writes to std::cout and std::cerr while it lives.
-class CapturedOutput {
- public:
-  CapturedOutput() : old_out_(std::cout.rdbuf(out_.rdbuf())), old_err_(std::cerr.rdbuf(err_.rdbuf())) {}
-  ~CapturedOutput() {
-    std::cout.rdbuf(old_out_);
-    std::cerr.rdbuf(old_err_);
-  }
-  std::string out() const { return out_.str(); }
-  std::string err() const { return err_.str(); }
-
- private:
-  std::ostringstream out_, err_;
-  std::streambuf* old_out_;
-  std::streambuf* old_err_;
-};
-
-struct CommandResult {
-  int code;
-  std::string out;
-  std::string err;
-};
-
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> lines;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) lines.push_back(line);
-  return lines;
-}
 
 class StateCommandsTest : public ::testing::Test {
  protected:
@@ -66,9 +39,7 @@ class StateCommandsTest : public ::testing::Test {
     args.config.config_file = config_;
     args.account = std::move(account);
     args.json = as_json;
-    CapturedOutput captured;
-    int code = command(args);
-    return {code, captured.out(), captured.err()};
+    return store::testing::run_command(command, args);
   }
 
   void add_contacts() {

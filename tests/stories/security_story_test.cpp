@@ -10,7 +10,7 @@
 #include <map>
 #include <sstream>
 
-#include "daemon_process.hpp"
+#include "daemon_link.hpp"
 #include "store/state_store.hpp"
 #include "transport/curve_keys.hpp"
 #include "transport/topic_derivation.hpp"
@@ -24,20 +24,9 @@ using namespace std::chrono_literals;
 namespace json = boost::json;
 using testing::ChildProcess;
 using testing::Daemon;
+using testing::read_text;
+using testing::replace_once;
 using testing::TempDir;
-
-std::string read_file(const std::filesystem::path& p) {
-  std::ifstream in(p);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-void replace(std::string& text, const std::string& from, const std::string& to) {
-  auto at = text.find(from);
-  ASSERT_NE(at, std::string::npos) << from;
-  text.replace(at, from.size(), to);
-}
 
 std::string poll_complete(const std::string& account, const std::string& conversation,
                           const std::string& msisdn) {
@@ -69,12 +58,9 @@ struct SecureStory : ::testing::Test {
       keys[name] = transport::generate_curve_keypair();
       transport::write_curve_keypair(dir.path() / name, keys[name]);
     }
-    std::string cfg = read_file(VUMI_SOURCE_DIR "/config/dispatcher.json");
-    replace(cfg, R"("bind": "tcp://127.0.0.1:7710")",
-            R"("bind": "tcp://127.0.0.1:0", "reliable_bind": "tcp://127.0.0.1:*")");
-    replace(cfg, "tcp://127.0.0.1:7711", "tcp://127.0.0.1:*");
-    replace(cfg, R"("state_dir": "var")", R"("state_dir": ")" + (dir.path() / "state").string() + "\"");
-    replace(cfg, R"(["$ORIGIN/plugins"])", R"([")" VUMI_PLUGIN_DIR R"("])");
+    std::string cfg = testing::shipped_config("dispatcher.json", dir.path() / "state");
+    replace_once(cfg, R"("bind": "tcp://127.0.0.1:0")",
+                 R"("bind": "tcp://127.0.0.1:0", "reliable_bind": "tcp://127.0.0.1:*")");
     const std::string security =
         R"("security": {
         "secret_key_file": "daemon.key",
@@ -102,7 +88,7 @@ struct SecureStory : ::testing::Test {
                                      "config": { "fields": { "msisdn": "{{/event/event_data/from_addr}}" } } },
                                    { "handler": "sms", "config": { "to_addr": "{{/steps/contact/msisdn}}",
                                                                    "content": "acct2 says hi" } } ] } ] },)";
-    replace(cfg, R"("accounts": {)", security);
+    replace_once(cfg, R"("accounts": {)", security);
     config_text = cfg;
     daemon = std::make_unique<Daemon>(dir.write("config.json", cfg));
     ASSERT_TRUE(daemon->listening()) << daemon->process().output();
@@ -253,7 +239,8 @@ TEST_F(SecureStory, ReloadedRightsApplyToTheNextMessageOfAConnectedPublisher) {
 
   // The operator moves the key from acct1 to acct2 and reloads; the connection stays open.
   std::size_t cursor = 0;
-  replace(config_text, R"("accounts": ["acct1"], "commands": ["acct1_bulk"])", R"("accounts": ["acct2"])");
+  replace_once(config_text, R"("accounts": ["acct1"], "commands": ["acct1_bulk"])",
+               R"("accounts": ["acct2"])");
   dir.write("config.json", config_text);
   daemon->process().signal(SIGHUP);
   ASSERT_TRUE(daemon->process().wait_for_line("reload: config from", 10s, &cursor))
@@ -283,7 +270,7 @@ TEST_F(SecureStory, KeygenPublishListenAndTheWorkerExamplesTakeKeyFiles) {
   ASSERT_EQ(keygen.wait_exit(30s), 0) << keygen.output();
   EXPECT_EQ(mode_of(base.string() + ".key"), 0600u);
   EXPECT_EQ(mode_of(base.string() + ".pub"), 0644u);
-  EXPECT_EQ(read_file(base.string() + ".pub").size(), 41u);
+  EXPECT_EQ(read_text(base.string() + ".pub").size(), 41u);
   ChildProcess again({VUMI_DISPATCHER_EXE, "keygen", base.string()});
   EXPECT_EQ(again.wait_exit(30s), 1);
   EXPECT_NE(again.output().find("never overwrites a key"), std::string::npos) << again.output();

@@ -9,7 +9,7 @@
 #include <map>
 #include <sstream>
 
-#include "daemon_process.hpp"
+#include "daemon_link.hpp"
 #include "store/state_store.hpp"
 #include "transport/topic_derivation.hpp"
 #include "transport/topic_subscriber.hpp"
@@ -20,30 +20,12 @@ namespace {
 
 using namespace std::chrono_literals;
 namespace json = boost::json;
-using testing::Daemon;
+using testing::replace_once;
 using testing::TempDir;
-
-std::string read_file(const std::filesystem::path& p) {
-  std::ifstream in(p);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-void replace(std::string& text, const std::string& from, const std::string& to) {
-  auto at = text.find(from);
-  ASSERT_NE(at, std::string::npos) << from;
-  text.replace(at, from.size(), to);
-}
 
 // The shipped config with ephemeral ports, state in dir and this build's plugins.
 std::string shipped_config(const std::filesystem::path& state_dir) {
-  std::string cfg = read_file(VUMI_SOURCE_DIR "/config/dispatcher.json");
-  replace(cfg, "tcp://127.0.0.1:7710", "tcp://127.0.0.1:0");
-  replace(cfg, "tcp://127.0.0.1:7711", "tcp://127.0.0.1:*");
-  replace(cfg, R"("state_dir": "var")", R"("state_dir": ")" + state_dir.string() + "\"");
-  replace(cfg, R"(["$ORIGIN/plugins"])", R"([")" VUMI_PLUGIN_DIR R"("])");
-  return cfg;
+  return testing::shipped_config("dispatcher.json", state_dir);
 }
 
 // The demo's sample messages: a poll completion, an inbound SMS on a routed tag, one on an unrouted tag.
@@ -55,22 +37,12 @@ std::vector<std::string> demo_events() {
   return lines;
 }
 
-struct Story : ::testing::Test {
+struct Story : ::testing::Test, testing::DaemonLink {
   TempDir dir;
-  zmq::context_t context{1};
-  std::unique_ptr<Daemon> daemon;
-  std::unique_ptr<transport::TopicSubscriber> sub;
-  std::unique_ptr<transport::WorkerPublisher> pub;
 
+  // The daemon on config_text; a subscriber to all it sends, a publisher of events and inbound messages.
   void start(const std::string& config_text) {
-    daemon = std::make_unique<Daemon>(dir.write("config.json", config_text));
-    ASSERT_TRUE(daemon->listening()) << daemon->process().output();
-    std::size_t cursor = 0;
-    sub = std::make_unique<transport::TopicSubscriber>(context, daemon->outbound, std::vector<std::string>{});
-    ASSERT_TRUE(daemon->process().wait_for_line("outbound: subscribe", 10s, &cursor))
-        << daemon->process().output();
-    pub = std::make_unique<transport::WorkerPublisher>(context, daemon->ingest);
-    ASSERT_TRUE(pub->wait_for_subscriptions({"event.", "inbound."}, 10s));
+    ASSERT_TRUE(connect(dir.write("config.json", config_text), {}, {"event.", "inbound."}));
   }
   // Publishes one JSON line as `vumi-dispatcher publish` would (topic derived from the body).
   void publish_event(const std::string& body) {
@@ -127,7 +99,7 @@ TEST_F(Story, PollCompletionTwiceUpdatesTheSameContact) {
   start(shipped_config(dir.path() / "state"));
   publish_event(demo_events().at(0));
   std::string again = demo_events().at(0);
-  replace(again, "Thandi", "Thandiwe");
+  replace_once(again, "Thandi", "Thandiwe");
   publish_event(again);
   auto got = receive(2);
   ASSERT_EQ(got.size(), 2u);
@@ -191,9 +163,8 @@ TEST_F(Story, InboundOnAnUnroutedTagIsKeptRepliedToAndAnnounced) {
 TEST_F(Story, InboundOnATagNoAccountOwnsIsADeadLetter) {
   start(shipped_config(dir.path() / "state"));
   std::string inbound = demo_events().at(2);
-  replace(inbound, R"(["longcode", "67890"])", R"(["longcode", "11111"])");
+  replace_once(inbound, R"(["longcode", "67890"])", R"(["longcode", "11111"])");
   publish_event(inbound);
-  std::size_t cursor = 0;
   ASSERT_TRUE(daemon->process().wait_for_line("dead letter: unowned_tag", 10s, &cursor))
       << daemon->process().output();
   stop();
@@ -241,12 +212,7 @@ TEST_F(Story, OnlyTheMatchingRouteRunsAndEachStepHasItsOwnConfig) {
 // ack comes back on transport_event.* and reaches the survey's conversation; the survey worker's
 // reply on conversation_outbound.* goes out through the USSD pool's transport.
 TEST_F(Story, AVumiGoSurveyRoundTripOverRealSockets) {
-  std::string cfg = read_file(VUMI_SOURCE_DIR "/config/vumi-go-survey.json");
-  replace(cfg, "tcp://127.0.0.1:7710", "tcp://127.0.0.1:0");
-  replace(cfg, "tcp://127.0.0.1:7711", "tcp://127.0.0.1:*");
-  replace(cfg, R"("state_dir": "var")", R"("state_dir": ")" + (dir.path() / "state").string() + "\"");
-  replace(cfg, R"(["build/plugins"])", R"([")" VUMI_PLUGIN_DIR R"("])");
-  start(cfg);
+  start(testing::shipped_config("vumi-go-survey.json", dir.path() / "state"));
   ASSERT_TRUE(pub->wait_for_subscriptions({"transport_event.", "conversation_outbound."}, 10s));
   const std::string account = "73ad76ec8c2e40858dc9d6b934049d95";
   const std::string conversation = "a6a20571e77f4aa89a8b10a771b005bc";

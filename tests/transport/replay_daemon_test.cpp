@@ -5,7 +5,7 @@
 
 #include <boost/json/parse.hpp>
 
-#include "daemon_process.hpp"
+#include "daemon_link.hpp"
 #include "store/state_store.hpp"
 #include "transport/reliable_publisher.hpp"
 #include "transport/topic_subscriber.hpp"
@@ -16,7 +16,8 @@ namespace {
 
 using namespace std::chrono_literals;
 using testing::ChildProcess;
-using testing::Daemon;
+using testing::kCompleted;
+using testing::kPing;
 using testing::TempDir;
 
 std::string sms_config(const TempDir& dir, const std::string& to_addr_template,
@@ -37,32 +38,22 @@ std::string sms_config(const TempDir& dir, const std::string& to_addr_template,
   return cfg;
 }
 
-const std::string kCompleted =
-    R"({"account_key":"acct1","conversation_key":"conv1","conversation_type":"survey",)"
-    R"("event_type":"survey_completed","event_data":{"from_addr":"+27831234567"}})";
-const std::string kPing =
-    R"({"account_key":"acct1","conversation_key":"conv1","conversation_type":"survey","event_type":"ping","event_data":{}})";
-
-TEST(ReplayDaemon, FailedStepSucceedsAfterTheConfigIsFixedAndTheDeadLetterReplayedExactlyOnce) {
+struct ReplayDaemon : ::testing::Test, testing::DaemonLink {
   TempDir dir;
+};
+
+TEST_F(ReplayDaemon, FailedStepSucceedsAfterTheConfigIsFixedAndTheDeadLetterReplayedExactlyOnce) {
   // Misconfigured: the event has no event_data.phone.
   const auto config = dir.write("config.json", sms_config(dir, "{{/event/event_data/phone}}"));
-  Daemon daemon(config);
-  ASSERT_TRUE(daemon.listening()) << daemon.process().output();
-  zmq::context_t context(1);
-  transport::TopicSubscriber sub(context, daemon.outbound, {"outbound."});
-  std::size_t cursor = 0;
-  ASSERT_TRUE(daemon.process().wait_for_line("outbound: subscribe \"outbound.\"", 10s, &cursor));
-  transport::WorkerPublisher pub(context, daemon.ingest);
-  ASSERT_TRUE(pub.wait_for_subscriptions({"event."}, 10s));
-  ASSERT_TRUE(pub.send("event.acct1.survey.survey_completed", kCompleted));
-  ASSERT_TRUE(daemon.process().wait_for_line("dead letter: step_failed", 10s, &cursor));
+  ASSERT_TRUE(connect(config));
+  ASSERT_TRUE(pub->send("event.acct1.survey.survey_completed", kCompleted));
+  ASSERT_TRUE(daemon->process().wait_for_line("dead letter: step_failed", 10s, &cursor));
 
   // Fix the config and reload.
   dir.write("config.json", sms_config(dir, "{{/event/event_data/from_addr}}"));
-  daemon.process().signal(SIGHUP);
-  ASSERT_TRUE(daemon.process().wait_for_line("reload: config from", 10s, &cursor))
-      << daemon.process().output();
+  daemon->process().signal(SIGHUP);
+  ASSERT_TRUE(daemon->process().wait_for_line("reload: config from", 10s, &cursor))
+      << daemon->process().output();
 
   ChildProcess dry({VUMI_DISPATCHER_EXE, "dead-letters", "replay", "-c", config.string(), "--reason",
                     "step_failed", "--dry-run"});
@@ -71,33 +62,33 @@ TEST(ReplayDaemon, FailedStepSucceedsAfterTheConfigIsFixedAndTheDeadLetterReplay
       << dry.output();
 
   ChildProcess replay({VUMI_DISPATCHER_EXE, "dead-letters", "replay", "-c", config.string(), "--reason",
-                       "step_failed", "--connect", daemon.ingest});
+                       "step_failed", "--connect", daemon->ingest});
   ASSERT_EQ(replay.wait_exit(30s), 0) << replay.output();
   EXPECT_NE(replay.output().find("1 dead letter(s) replayed"), std::string::npos) << replay.output();
-  auto sms = sub.receive(15s);
-  ASSERT_TRUE(sms) << daemon.process().output();
+  auto sms = sub->receive(15s);
+  ASSERT_TRUE(sms) << daemon->process().output();
   auto body = boost::json::parse(sms->body);
   EXPECT_EQ(body.at("to_addr"), "+27831234567");
   EXPECT_EQ(body.at("content"), "Thanks");
 
   // Replaying again finds nothing: the letter is marked.
   ChildProcess again({VUMI_DISPATCHER_EXE, "dead-letters", "replay", "-c", config.string(), "--reason",
-                      "step_failed", "--connect", daemon.ingest});
+                      "step_failed", "--connect", daemon->ingest});
   ASSERT_EQ(again.wait_exit(30s), 0) << again.output();
   EXPECT_NE(again.output().find("no dead letters to replay"), std::string::npos) << again.output();
   // A sentinel after it: a second SMS for the event would have arrived first.
-  ASSERT_TRUE(pub.send("event.acct1.survey.ping", kPing));
-  auto next = sub.receive(10s);
+  ASSERT_TRUE(pub->send("event.acct1.survey.ping", kPing));
+  auto next = sub->receive(10s);
   ASSERT_TRUE(next);
   EXPECT_EQ(boost::json::parse(next->body).at("content"), "sentinel");
 
-  daemon.process().signal(SIGTERM);
-  ASSERT_EQ(daemon.process().wait_exit(30s), 0);
+  daemon->process().signal(SIGTERM);
+  ASSERT_EQ(daemon->process().wait_exit(30s), 0);
   auto store = store::StateStore::open_read_only(dir.path() / "state");
   auto letters = store->dead_letters("");
   ASSERT_EQ(letters.size(), 1u);
   EXPECT_EQ(letters[0].reason, "step_failed");
-  EXPECT_EQ(letters[0].source.rfind("ingest " + daemon.ingest + " from 127.0.0.1", 0), 0u)
+  EXPECT_EQ(letters[0].source.rfind("ingest " + daemon->ingest + " from 127.0.0.1", 0), 0u)
       << letters[0].source;
   EXPECT_FALSE(letters[0].replayed_at.empty());
 }
@@ -120,20 +111,14 @@ std::string ping(int n) {
 
 // The issue's story on reliable ingest, the default path of `dead-letters replay`: the event is in
 // the processed-message ledger after its failed run, so the replay must forget it there first.
-TEST(ReplayDaemon, ThroughReliableIngestTheFixedChainRunsExactlyOnceAndADryRunChangesNothing) {
-  TempDir dir;
+TEST_F(ReplayDaemon, ThroughReliableIngestTheFixedChainRunsExactlyOnceAndADryRunChangesNothing) {
   const auto config = dir.write(
       "config.json", sms_config(dir, "{{/event/event_data/phone}}",
                                 R"("bind": "tcp://127.0.0.1:0", "reliable_bind": "tcp://127.0.0.1:*")"));
-  Daemon daemon(config);
-  ASSERT_TRUE(daemon.listening()) << daemon.process().output();
-  auto bound = daemon.process().wait_for_line("reliable ingest: bound at ", 10s);
-  ASSERT_TRUE(bound) << daemon.process().output();
+  ASSERT_TRUE(connect(config, {"outbound."}, {}));  // workers publish through reliable ingest here
+  auto bound = daemon->process().wait_for_line("reliable ingest: bound at ", 10s);
+  ASSERT_TRUE(bound) << daemon->process().output();
   const std::string reliable = after(*bound, "bound at ");
-  std::size_t cursor = 0;
-  zmq::context_t context(1);
-  transport::TopicSubscriber sub(context, daemon.outbound, {"outbound."});
-  ASSERT_TRUE(daemon.process().wait_for_line("outbound: subscribe \"outbound.\"", 10s, &cursor));
   transport::ReliablePublisher worker(context, reliable);
   transport::ReliableOptions quick;
   quick.deadline = 30s;
@@ -146,7 +131,7 @@ TEST(ReplayDaemon, ThroughReliableIngestTheFixedChainRunsExactlyOnceAndADryRunCh
     const int n = ++pings;
     const auto sent = send("event.acct1.survey.ping", ping(n), "ping-" + std::to_string(n));
     if (sent.ok != 1) return ::testing::AssertionFailure() << "sentinel not acknowledged ok";
-    auto sms = sub.receive(15s);
+    auto sms = sub->receive(15s);
     if (!sms) return ::testing::AssertionFailure() << "no sentinel SMS";
     const auto content = boost::json::parse(sms->body).at("content");
     if (content != "sentinel")
@@ -156,7 +141,7 @@ TEST(ReplayDaemon, ThroughReliableIngestTheFixedChainRunsExactlyOnceAndADryRunCh
 
   // Misconfigured: the event has no event_data.phone. The failed run is still acknowledged "ok".
   ASSERT_EQ(send("event.acct1.survey.survey_completed", kCompletedWithId, "w-1").ok, 1u);
-  ASSERT_TRUE(daemon.process().wait_for_line("dead letter: step_failed", 10s, &cursor));
+  ASSERT_TRUE(daemon->process().wait_for_line("dead letter: step_failed", 10s, &cursor));
   std::int64_t id = 0;
   {
     auto store = store::StateStore::open_read_only(dir.path() / "state");
@@ -176,10 +161,10 @@ TEST(ReplayDaemon, ThroughReliableIngestTheFixedChainRunsExactlyOnceAndADryRunCh
   // Fix the config (the endpoints as bound, for the replay command to find) and reload.
   dir.write("config.json",
             sms_config(dir, "{{/event/event_data/from_addr}}",
-                       R"("bind": ")" + daemon.ingest + R"(", "reliable_bind": ")" + reliable + R"(")"));
-  daemon.process().signal(SIGHUP);
-  ASSERT_TRUE(daemon.process().wait_for_line("reload: config from", 10s, &cursor))
-      << daemon.process().output();
+                       R"("bind": ")" + daemon->ingest + R"(", "reliable_bind": ")" + reliable + R"(")"));
+  daemon->process().signal(SIGHUP);
+  ASSERT_TRUE(daemon->process().wait_for_line("reload: config from", 10s, &cursor))
+      << daemon->process().output();
 
   const std::string id_text = std::to_string(id);
   ChildProcess dry(
@@ -205,8 +190,8 @@ TEST(ReplayDaemon, ThroughReliableIngestTheFixedChainRunsExactlyOnceAndADryRunCh
   EXPECT_NE(replay.output().find("1 dead letter(s) replayed to " + reliable + " (reliable ingest"),
             std::string::npos)
       << replay.output();
-  auto sms = sub.receive(15s);
-  ASSERT_TRUE(sms) << daemon.process().output();
+  auto sms = sub->receive(15s);
+  ASSERT_TRUE(sms) << daemon->process().output();
   auto body = boost::json::parse(sms->body);
   EXPECT_EQ(body.at("to_addr"), "+27831234567");
   EXPECT_EQ(body.at("content"), "Thanks");
@@ -219,8 +204,8 @@ TEST(ReplayDaemon, ThroughReliableIngestTheFixedChainRunsExactlyOnceAndADryRunCh
   EXPECT_EQ(send("event.acct1.survey.survey_completed", kCompletedWithId, "w-4").duplicate, 1u);
   ASSERT_TRUE(next_sms_is_sentinel());
 
-  daemon.process().signal(SIGTERM);
-  ASSERT_EQ(daemon.process().wait_exit(30s), 0) << daemon.process().output();
+  daemon->process().signal(SIGTERM);
+  ASSERT_EQ(daemon->process().wait_exit(30s), 0) << daemon->process().output();
   auto store = store::StateStore::open_read_only(dir.path() / "state");
   auto letters = store->dead_letters("acct1");
   ASSERT_EQ(letters.size(), 1u);

@@ -7,7 +7,7 @@
 #include <fstream>
 #include <thread>
 
-#include "daemon_process.hpp"
+#include "daemon_link.hpp"
 #include "store/state_store.hpp"
 #include "transport/topic_subscriber.hpp"
 #include "transport/worker_publisher.hpp"
@@ -16,7 +16,8 @@ namespace vumi {
 namespace {
 
 using namespace std::chrono_literals;
-using testing::Daemon;
+using testing::kCompleted;
+using testing::kPing;
 using testing::TempDir;
 
 std::vector<std::int64_t> attempt_times(const std::filesystem::path& file) {
@@ -57,38 +58,28 @@ std::string retry_config(const TempDir& dir, int retries, int initial_backoff_ms
   return cfg;
 }
 
-const std::string kCompleted =
-    R"({"account_key":"acct1","conversation_key":"conv1","conversation_type":"survey",)"
-    R"("event_type":"survey_completed","event_data":{"from_addr":"+27831234567"}})";
-const std::string kPing =
-    R"({"account_key":"acct1","conversation_key":"conv1","conversation_type":"survey","event_type":"ping","event_data":{}})";
-
-TEST(RetryDaemon, RetriedTwiceThenSucceedsWithGrowingDelaysOneSmsAndOtherEventsNotHeldBack) {
+struct RetryDaemon : ::testing::Test, testing::DaemonLink {
   TempDir dir;
-  Daemon daemon(dir.write("config.json", retry_config(dir, 2, 300)));
-  ASSERT_TRUE(daemon.listening()) << daemon.process().output();
-  zmq::context_t context(1);
-  transport::TopicSubscriber sub(context, daemon.outbound, {"outbound."});
-  std::size_t cursor = 0;
-  ASSERT_TRUE(daemon.process().wait_for_line("outbound: subscribe \"outbound.\"", 10s, &cursor));
-  transport::WorkerPublisher pub(context, daemon.ingest);
-  ASSERT_TRUE(pub.wait_for_subscriptions({"event."}, 10s));
+};
 
-  ASSERT_TRUE(pub.send("event.acct1.survey.survey_completed", kCompleted));
+TEST_F(RetryDaemon, RetriedTwiceThenSucceedsWithGrowingDelaysOneSmsAndOtherEventsNotHeldBack) {
+  ASSERT_TRUE(connect(dir.write("config.json", retry_config(dir, 2, 300))));
+
+  ASSERT_TRUE(pub->send("event.acct1.survey.survey_completed", kCompleted));
   ASSERT_TRUE(wait_for_attempts(dir.path() / "attempts.log", 1, 10s));
   // While the event waits for its retry, another event goes straight through.
-  ASSERT_TRUE(pub.send("event.acct1.survey.ping", kPing));
-  auto first = sub.receive(10s);
+  ASSERT_TRUE(pub->send("event.acct1.survey.ping", kPing));
+  auto first = sub->receive(10s);
   ASSERT_TRUE(first);
   EXPECT_EQ(boost::json::parse(first->body).at("content"), "sentinel");
   EXPECT_LT(attempt_times(dir.path() / "attempts.log").size(), 3u);
 
-  auto sms = sub.receive(30s);
-  ASSERT_TRUE(sms) << daemon.process().output();
+  auto sms = sub->receive(30s);
+  ASSERT_TRUE(sms) << daemon->process().output();
   EXPECT_EQ(boost::json::parse(sms->body).at("content"), "after 3 attempts");
   // A sentinel after it: had a second SMS been sent for the event, it would have come first.
-  ASSERT_TRUE(pub.send("event.acct1.survey.ping", kPing));
-  auto after = sub.receive(10s);
+  ASSERT_TRUE(pub->send("event.acct1.survey.ping", kPing));
+  auto after = sub->receive(10s);
   ASSERT_TRUE(after);
   EXPECT_EQ(boost::json::parse(after->body).at("content"), "sentinel");
 
@@ -101,43 +92,32 @@ TEST(RetryDaemon, RetriedTwiceThenSucceedsWithGrowingDelaysOneSmsAndOtherEventsN
   EXPECT_GE(gap1, 300);
   EXPECT_GE(gap2, 600);
   EXPECT_GT(gap2, gap1);
-  daemon.process().signal(SIGTERM);
-  EXPECT_EQ(daemon.process().wait_exit(30s), 0);
+  daemon->process().signal(SIGTERM);
+  EXPECT_EQ(daemon->process().wait_exit(30s), 0);
 }
 
-TEST(RetryDaemon, PendingRetrySurvivesSigtermAndARestart) {
-  TempDir dir;
+TEST_F(RetryDaemon, PendingRetrySurvivesSigtermAndARestart) {
   const auto config = dir.write("config.json", retry_config(dir, 1, 4000));
-  {
-    Daemon daemon(config);
-    ASSERT_TRUE(daemon.listening()) << daemon.process().output();
-    zmq::context_t context(1);
-    transport::WorkerPublisher pub(context, daemon.ingest);
-    ASSERT_TRUE(pub.wait_for_subscriptions({"event."}, 10s));
-    ASSERT_TRUE(pub.send("event.acct1.survey.survey_completed", kCompleted));
-    ASSERT_TRUE(wait_for_attempts(dir.path() / "attempts.log", 1, 10s));
-    ASSERT_TRUE(daemon.process().wait_for_line("asked for a retry", 10s));
-    daemon.process().signal(SIGTERM);
-    ASSERT_EQ(daemon.process().wait_exit(30s), 0) << daemon.process().output();
-  }
+  ASSERT_TRUE(connect(config, {}, {"event."}));
+  ASSERT_TRUE(pub->send("event.acct1.survey.survey_completed", kCompleted));
+  ASSERT_TRUE(wait_for_attempts(dir.path() / "attempts.log", 1, 10s));
+  ASSERT_TRUE(daemon->process().wait_for_line("asked for a retry", 10s));
+  daemon->process().signal(SIGTERM);
+  ASSERT_EQ(daemon->process().wait_exit(30s), 0) << daemon->process().output();
   {
     auto store = store::StateStore::open_read_only(dir.path() / "state");
     ASSERT_EQ(store->pending_retries().size(), 1u);
   }
   EXPECT_EQ(attempt_times(dir.path() / "attempts.log").size(), 1u);
 
-  Daemon daemon(config);
-  ASSERT_TRUE(daemon.listening()) << daemon.process().output();
-  ASSERT_TRUE(daemon.process().wait_for_line("1 pending from an earlier run", 1s));
-  zmq::context_t context(1);
-  transport::TopicSubscriber sub(context, daemon.outbound, {"outbound."});
-  ASSERT_TRUE(daemon.process().wait_for_line("outbound: subscribe \"outbound.\"", 10s));
-  auto sms = sub.receive(30s);
-  ASSERT_TRUE(sms) << daemon.process().output();
+  ASSERT_TRUE(connect(config));  // the restart
+  ASSERT_TRUE(daemon->process().wait_for_line("1 pending from an earlier run", 1s));
+  auto sms = sub->receive(30s);
+  ASSERT_TRUE(sms) << daemon->process().output();
   EXPECT_EQ(boost::json::parse(sms->body).at("content"), "after 2 attempts");
   EXPECT_EQ(attempt_times(dir.path() / "attempts.log").size(), 2u);
-  daemon.process().signal(SIGTERM);
-  EXPECT_EQ(daemon.process().wait_exit(30s), 0);
+  daemon->process().signal(SIGTERM);
+  EXPECT_EQ(daemon->process().wait_exit(30s), 0);
   auto store = store::StateStore::open_read_only(dir.path() / "state");
   EXPECT_TRUE(store->pending_retries().empty());
   EXPECT_TRUE(store->dead_letters("").empty());
