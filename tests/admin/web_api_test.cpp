@@ -31,6 +31,14 @@ std::string poll_complete(const std::string& msisdn) {
          msisdn + R"("}})";
 }
 
+// The route a GET answered, as a PUT body (without the read-only "index") with "enabled" set.
+bj::object writable_route(const testing::HttpResult& route, bool enabled) {
+  bj::object body = route.json().as_object();
+  body.erase("index");
+  body["enabled"] = enabled;
+  return body;
+}
+
 TEST(WebPage, FilesAreServedAtTheRootWithTheirTypesAndNoToken) {
   AdminDaemon admin;
   auto index = admin.call("GET", "/", "", "");
@@ -137,9 +145,7 @@ TEST(WebPage, ADisabledRouteIsKeptButMatchesNothing) {
   AdminDaemon admin;
   ASSERT_EQ(admin.call("POST", "/api/accounts", kAccount).status, 201);
   auto route = admin.call("GET", "/api/accounts/acct1/routes/0");
-  bj::object disabled = route.json().as_object();
-  disabled.erase("index");
-  disabled["enabled"] = false;
+  bj::object disabled = writable_route(route, false);
   auto put = admin.call("PUT", "/api/accounts/acct1/routes/0", bj::serialize(disabled), kOperatorToken,
                         {{"If-Match", route.etag()}});
   ASSERT_EQ(put.status, 200) << put.body;
@@ -179,9 +185,7 @@ TEST(WebPage, ARoutesRetryPolicySurvivesReadsAndOtherChanges) {
   ASSERT_EQ(route.status, 200) << route.body;
   EXPECT_EQ(route.json().at("retry"), (bj::object{{"max_attempts", 5}})) << route.body;
 
-  bj::object disabled = route.json().as_object();
-  disabled.erase("index");
-  disabled["enabled"] = false;
+  bj::object disabled = writable_route(route, false);
   auto put = admin.call("PUT", "/api/accounts/acct1/routes/0", bj::serialize(disabled), kOperatorToken,
                         {{"If-Match", route.etag()}});
   ASSERT_EQ(put.status, 200) << put.body;
