@@ -20,6 +20,9 @@ std::string time_bound(std::string_view text, std::string& why);
 // 32 random lowercase hex characters (128 bits from SQLite's CSPRNG).
 std::string random_contact_key();
 
+// A database URL with any password replaced by "***", for messages and logs.
+std::string redacted_url(std::string_view url);
+
 // Why fields cannot be upserted as a contact (unknown field, wrong type, missing msisdn), or "".
 std::string contact_fields_problem(const boost::json::object& fields);
 
