@@ -182,34 +182,28 @@ bool PgStateStore::read_contact(const PgResult& result, int row, Contact& out, S
   out.created_at = result.text(row, 5);
   out.updated_at = result.text(row, 6);
   out.account_key = result.text(row, 7);
-  bj::value extra;
-  json::ParseError error;
-  if (!json::parse(result.text(row, 4), {}, extra, error) || !extra.is_object()) {
-    status = {false, "contact " + out.contact_key + " has a stored extra that is not a JSON object"};
-    return false;
-  }
-  out.extra = std::move(extra.as_object());
-  return true;
+  return read_contact_extra(result.text(row, 4), out, status);
+}
+
+std::optional<Contact> PgStateStore::contact_lookup(const std::string& statement, const PgParams& params,
+                                                    StoreStatus& status, std::string_view what) {
+  std::lock_guard lock(mutex_);
+  auto result = run(statement, params, status, what);
+  Contact contact;
+  if (!result || result->rows() == 0 || !read_contact(*result, 0, contact, status)) return std::nullopt;
+  return contact;
 }
 
 std::optional<Contact> PgStateStore::contact_get(std::string_view account, std::string_view contact_key,
                                                  StoreStatus& status) {
-  std::lock_guard lock(mutex_);
-  auto result = run("contact_by_key", PgParams().text(contact_key).text(account), status,
-                    "contact get for account " + std::string(account));
-  Contact contact;
-  if (!result || result->rows() == 0 || !read_contact(*result, 0, contact, status)) return std::nullopt;
-  return contact;
+  return contact_lookup("contact_by_key", PgParams().text(contact_key).text(account), status,
+                        "contact get for account " + std::string(account));
 }
 
 std::optional<Contact> PgStateStore::contact_find_by_msisdn(std::string_view account, std::string_view msisdn,
                                                             StoreStatus& status) {
-  std::lock_guard lock(mutex_);
-  auto result = run("contact_by_msisdn", PgParams().text(account).text(msisdn), status,
-                    "contact find by msisdn for account " + std::string(account));
-  Contact contact;
-  if (!result || result->rows() == 0 || !read_contact(*result, 0, contact, status)) return std::nullopt;
-  return contact;
+  return contact_lookup("contact_by_msisdn", PgParams().text(account).text(msisdn), status,
+                        "contact find by msisdn for account " + std::string(account));
 }
 
 std::optional<Contact> PgStateStore::contact_upsert(std::string_view account, const bj::object& fields,

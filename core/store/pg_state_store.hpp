@@ -85,6 +85,9 @@ class PgStateStore final : public StateStore {
   bool ready(StoreStatus& status, std::string_view what);
   // Reads a contact from row laid out as the contact columns; false (status set) if extra is not an object.
   static bool read_contact(const PgResult& result, int row, Contact& out, StoreStatus& status);
+  // The contact a lookup statement finds, or nullopt (absent, or on error with status set).
+  std::optional<Contact> contact_lookup(const std::string& statement, const PgParams& params,
+                                        StoreStatus& status, std::string_view what);
   static DeadLetter read_dead_letter(const PgResult& result, int row);
   static PgParams filter_params(const DeadLetterFilter& filter);
   std::vector<DeadLetter> dead_letter_rows(const PgResult& result);

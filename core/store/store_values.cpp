@@ -92,6 +92,18 @@ std::string random_contact_key() {
   return key;
 }
 
+bool read_contact_extra(std::string_view stored, Contact& contact, StoreStatus& status) {
+  boost::json::value extra;
+  json::ParseError error;
+  if (!json::parse(stored, {}, extra, error) || !extra.is_object()) {
+    status.ok = false;
+    status.error = "contact " + contact.contact_key + " has a stored extra that is not a JSON object";
+    return false;
+  }
+  contact.extra = std::move(extra.as_object());
+  return true;
+}
+
 std::string redacted_url(std::string_view url) {
   std::string out(url);
   // postgresql://user:password@host/...: the password sits between the ':' after the user and the '@'.
