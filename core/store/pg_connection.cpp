@@ -106,7 +106,7 @@ std::string PgResult::error() const {
   return one_line(PQresultErrorMessage(result_.get()));
 }
 
-PgConnection::PgConnection(std::string url) : where_("PostgreSQL " + redacted_url(url)) {
+PgConnection::PgConnection(const std::string& url) : where_("PostgreSQL " + redacted_url(url)) {
   conn_ = PQconnectdb(url.c_str());
   if (conn_ == nullptr) throw StoreError("cannot connect to " + where_ + ": out of memory");
   if (PQstatus(conn_) != CONNECTION_OK) {

@@ -55,7 +55,7 @@ class PgResult {
 class PgConnection {
  public:
   // Connects to url (a libpq URI or key=value string); throws StoreError naming the redacted URL.
-  explicit PgConnection(std::string url);
+  explicit PgConnection(const std::string& url);
   PgConnection(const PgConnection&) = delete;
   PgConnection& operator=(const PgConnection&) = delete;
   ~PgConnection();
