@@ -287,6 +287,7 @@ std::vector<std::string> PgStateStore::quarantined_keys() {
   std::lock_guard lock(mutex_);
   PgResult result = must_run("quarantine_list", PgParams(), "listing quarantined messages");
   std::vector<std::string> out;
+  out.reserve(static_cast<std::size_t>(result.rows()));
   for (int row = 0; row < result.rows(); ++row) out.push_back(result.text(row, 0));
   return out;
 }
