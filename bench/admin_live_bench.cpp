@@ -94,7 +94,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   loaded.config->plugin_path = {VUMI_PLUGIN_DIR "/example.so"};
-  loaded.config->state_dir = dir;
+  loaded.config->state.dir = dir;
   std::vector<vumi::config::ConfigError> errors;
   FakeDaemon daemon;
   daemon.rt = vumi::dispatch::Runtime::build(std::move(*loaded.config), errors);
@@ -111,7 +111,7 @@ int main(int argc, char** argv) {
   vumi::dispatch::Dispatcher dispatcher(daemon.rt, *state, sink);
   daemon.dispatcher = &dispatcher;
   daemon.state = state.get();
-  auto admin_store = vumi::daemon::AdminStore::open(dir);
+  auto admin_store = vumi::daemon::AdminStore::open({.backend = "sqlite", .dir = dir, .url = {}});
   vumi::config::AdminConfig admin_config;
   vumi::admin::AdminApi api(daemon, *admin_store, admin_config, "bench-operator-token-0123456789");
 

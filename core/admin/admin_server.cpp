@@ -24,7 +24,7 @@ class AdminExtension final : public transport::DaemonExtension {
     try {
       std::string operator_token;
       if (!admin.token_file.empty()) operator_token = read_operator_token(admin.token_file);
-      store_ = daemon::AdminStore::open(config.state_dir);
+      store_ = daemon::AdminStore::open(config.state);
       api_ = std::make_unique<AdminApi>(control, *store_, admin, operator_token);
     } catch (const std::exception& e) {
       spdlog::error("not started: admin: {}", e.what());

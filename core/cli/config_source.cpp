@@ -29,7 +29,7 @@ bool has_state_error(const std::vector<config::ConfigError>& errors) {
 }
 
 std::unique_ptr<store::StateStore> open_config_state(const config::Config& config, store::Access access) {
-  return store::open_state_store(config.state_backend, config.state_dir, access);
+  return store::open_state_store(config.state, access);
 }
 
 }  // namespace vumi::cli

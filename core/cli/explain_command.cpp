@@ -28,18 +28,18 @@ int explain_command(const ExplainArgs& args) {
     print_config_errors(std::cerr, errors, source);
     return 1;
   }
-  const auto& state_dir = runtime->config().state_dir;
   std::unique_ptr<store::StateStore> reads;
   try {
-    if (std::filesystem::exists(state_dir / "admin.db")) {
+    if (daemon::AdminStore::exists(runtime->config().state)) {
       std::vector<std::string> problems;
-      daemon::apply_api_accounts(*runtime, daemon::AdminStore::open(state_dir)->accounts(), problems);
+      daemon::apply_api_accounts(*runtime, daemon::AdminStore::open(runtime->config().state)->accounts(),
+                                 problems);
       for (const auto& p : problems) std::cerr << "explain: admin API accounts: " << p << '\n';
     }
-    if (store::state_store_exists(runtime->config().state_backend, state_dir))
+    if (store::state_store_exists(runtime->config().state))
       reads = open_config_state(runtime->config(), store::Access::read_only);
   } catch (const std::exception& e) {
-    std::cerr << "explain: state " << state_dir.string() << ": " << e.what()
+    std::cerr << "explain: " << store::state_location(runtime->config().state) << ": " << e.what()
               << " (contacts are not looked up)\n";
   }
   std::ifstream in(args.event_file, std::ios::binary);

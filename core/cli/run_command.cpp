@@ -26,9 +26,9 @@ std::shared_ptr<dispatch::Runtime> load_runtime(const ConfigArgs& args, std::vec
   std::vector<config::ConfigError> build_errors;
   auto runtime = dispatch::Runtime::build(std::move(*loaded.config), build_errors);
   for (const auto& e : build_errors) errors.push_back(source + ": " + e.text());
-  if (runtime && std::filesystem::exists(runtime->config().state_dir / "admin.db")) {
+  if (runtime && daemon::AdminStore::exists(runtime->config().state)) {
     std::vector<std::string> problems;
-    daemon::apply_api_accounts(*runtime, daemon::AdminStore::open(runtime->config().state_dir)->accounts(),
+    daemon::apply_api_accounts(*runtime, daemon::AdminStore::open(runtime->config().state)->accounts(),
                                problems);
     for (const auto& p : problems) spdlog::error("admin API accounts: {}", p);
   }

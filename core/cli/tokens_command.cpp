@@ -17,7 +17,7 @@ int tokens_command(const TokensArgs& args) {
     return 1;
   }
   try {
-    auto store = daemon::AdminStore::open(loaded.config->state_dir);
+    auto store = daemon::AdminStore::open(loaded.config->state);
     if (args.action == "list") {
       for (const auto& t : store->tokens())
         std::cout << t.name << "\taccount=" << t.account << "\tcreated=" << t.created << '\n';

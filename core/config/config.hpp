@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "common/state_backends.hpp"
 #include "config/template.hpp"
 
 namespace vumi::plugin {
@@ -139,9 +140,8 @@ struct Config {
   std::string ingest_bind = "tcp://127.0.0.1:7710";
   std::string ingest_reliable_bind;  // ingest.reliable_bind: the acknowledged ROUTER; empty = off
   std::string outbound_bind = "tcp://127.0.0.1:7711";
-  // "state": {"backend", "dir"} (or the older top-level "state_dir", the folder alone, for sqlite).
-  std::string state_backend = "sqlite";            // one of kStateBackends (common/state_backends.hpp)
-  std::filesystem::path state_dir = "var";         // the backend's folder: for sqlite <state_dir>/vumi.db
+  // "state": {"backend", "dir", "url"} (or the older top-level "state_dir", the folder alone).
+  StateConfig state;
   std::vector<std::filesystem::path> plugin_path;  // "$ORIGIN/..." entries resolved to the binary's folder
   bool plugin_path_insecure_ok = false;            // load plugins others could have written
   SecurityConfig security;

@@ -165,14 +165,15 @@ class ConfigReader {
       reader_.error(path, "must not be empty");
       return;
     }
-    config_.state_dir = *dir;
+    config_.state.dir = *dir;
   }
 
-  // {"backend": NAME, "dir": FOLDER}: which store holds the state, and its folder (default "var").
+  // {"backend": NAME, "dir": FOLDER, "url": URL}: which store holds the state, and where: sqlite in
+  // dir (default "var"); postgresql at url (dir then keeps only this machine's crash record).
   void state(const bj::value& v) {
     const bj::object* obj = reader_.object(v, "state");
     if (!obj) return;
-    reader_.allowed_keys(*obj, {"backend", "dir"}, "state");
+    reader_.allowed_keys(*obj, {"backend", "dir", "url"}, "state");
     if (const bj::value* dir = obj->if_contains("dir")) state_dir(*dir, "state.dir");
     const bj::value* backend = obj->if_contains("backend");
     if (!backend) {
@@ -186,7 +187,30 @@ class ConfigReader {
                     "unknown backend " + json::quoted(*name) + " (known: " + state_backend_names() + ")");
       return;
     }
-    config_.state_backend = *name;
+    config_.state.backend = *name;
+    const bj::value* url = obj->if_contains("url");
+    if (*name != "postgresql") {
+      if (url)
+        reader_.error("state.url", "only the postgresql backend takes a url; " + json::quoted(*name) +
+                                       " keeps its state in state.dir");
+      return;
+    }
+    if (!url) {
+      reader_.error("state",
+                    "missing required key \"url\" for backend \"postgresql\" "
+                    "(e.g. \"postgresql://vumi@127.0.0.1:5432/vumi\")");
+      return;
+    }
+    auto text = reader_.string(*url, "state.url");
+    if (!text) return;
+    if (!text->starts_with("postgresql://") && !text->starts_with("postgres://")) {
+      reader_.error("state.url",
+                    "must be a postgresql:// URL (e.g. \"postgresql://vumi@127.0.0.1:5432/vumi\"), "
+                    "not a " +
+                        json::quoted(text->substr(0, text->find(':'))) + " URL");
+      return;
+    }
+    config_.state.url = *text;
   }
 
   void plugin_path(const bj::value& v) {

@@ -8,6 +8,7 @@
 #include <mutex>
 #include <thread>
 
+#include "daemon/pg_admin_store.hpp"
 #include "store/sqlite_connection.hpp"
 #include "store/state_dir_lock.hpp"
 #include "store/state_store.hpp"
@@ -247,14 +248,20 @@ class SqliteAdminStore final : public AdminStore {
 
 }  // namespace
 
-std::unique_ptr<AdminStore> AdminStore::open(const std::filesystem::path& state_dir) {
+std::unique_ptr<AdminStore> AdminStore::open(const StateConfig& state) {
+  if (state.backend == "postgresql") return open_pg_admin_store(state.url);
   // Private like vumi.db (docs/security.md): the folder 0700, the database and its journal 0600.
-  store::secure_state_dir(state_dir);
-  const auto file = state_dir / "admin.db";
+  store::secure_state_dir(state.dir);
+  const auto file = state.dir / "admin.db";
   store::secure_state_file(file, true);
   store::secure_state_file(file.string() + "-wal", false);
   store::secure_state_file(file.string() + "-shm", false);
   return std::make_unique<SqliteAdminStore>(file);
+}
+
+bool AdminStore::exists(const StateConfig& state) {
+  std::error_code ec;
+  return state.backend == "postgresql" || std::filesystem::exists(state.dir / "admin.db", ec);
 }
 
 std::string utc_now_iso8601() {

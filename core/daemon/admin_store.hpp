@@ -1,6 +1,7 @@
 // What the admin API keeps: accounts created through it (with every version), and account
-// tokens (hashed). In <state_dir>/admin.db, apart from the data path's database so that API writes
-// never wait for a dispatch batch's transaction, and its schema evolves on its own.
+// tokens (hashed). With the sqlite backend in <state_dir>/admin.db, apart from the data path's
+// database so that API writes never wait for a dispatch batch's transaction, and its schema evolves
+// on its own; with postgresql in the state database, on a connection of its own (pg_admin_store.hpp).
 #pragma once
 
 #include <cstdint>
@@ -9,6 +10,8 @@
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "common/state_backends.hpp"
 
 namespace vumi::daemon {
 
@@ -35,8 +38,11 @@ struct StoredToken {
 
 class AdminStore {
  public:
-  // Opens (creating) <state_dir>/admin.db; throws store::StoreError naming the file and why.
-  static std::unique_ptr<AdminStore> open(const std::filesystem::path& state_dir);
+  // Opens (creating) the admin store of the state's backend (sqlite: <dir>/admin.db); throws
+  // store::StoreError naming where and why.
+  static std::unique_ptr<AdminStore> open(const StateConfig& state);
+  // Whether the state may hold admin data already (sqlite: admin.db exists; postgresql: true).
+  static bool exists(const StateConfig& state);
   virtual ~AdminStore() = default;
 
   // Current (not deleted) accounts.

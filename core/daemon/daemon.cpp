@@ -20,6 +20,7 @@
 #include "store/state_dir_lock.hpp"
 #include "store/state_store.hpp"
 #include "store/store_factory.hpp"
+#include "store/store_values.hpp"
 #include "transport/batch_committer.hpp"
 #include "transport/curve_server.hpp"
 #include "transport/ingest_reader.hpp"
@@ -202,10 +203,10 @@ bool Daemon::Impl::start() {
   }
   const config::Config& config = runtime_->config();
   try {
-    state_lock = std::make_unique<store::StateDirLock>(config.state_dir);
-    store_ = store::open_state_store(config.state_backend, config.state_dir, store::Access::read_write);
+    state_lock = std::make_unique<store::StateDirLock>(config.state.dir);
+    store_ = store::open_state_store(config.state, store::Access::read_write);
   } catch (const std::exception& e) {
-    spdlog::error("not started: state_dir \"{}\": {}", config.state_dir.string(), e.what());
+    spdlog::error("not started: {}: {}", store::state_location(config.state), e.what());
     return false;
   }
   try {
@@ -226,7 +227,7 @@ bool Daemon::Impl::start() {
     outbox->recover();
     dispatcher = std::make_unique<dispatch::Dispatcher>(runtime_, *store_, *outbox);
     // The previous run's crash (if any) becomes a dead letter before any message is read.
-    crash_guard = std::make_unique<dispatch::CrashGuard>(config.state_dir, *store_);
+    crash_guard = std::make_unique<dispatch::CrashGuard>(config.state.dir, *store_);
     dispatcher->guard_crashes(*crash_guard);
     crash_guard->arm(logging::current_format() == logging::Format::json);
     committer = std::make_unique<BatchCommitter>(io_, *store_, *dispatcher, *outbox,
@@ -399,8 +400,10 @@ void Daemon::Impl::swap_in(const std::shared_ptr<dispatch::Runtime>& next) {
   restart_needed("ingest.bind", old_config.ingest_bind, new_config.ingest_bind);
   restart_needed("outbound.bind", old_config.outbound_bind, new_config.outbound_bind);
   restart_needed("ingest.reliable_bind", old_config.ingest_reliable_bind, new_config.ingest_reliable_bind);
-  restart_needed("state.backend", old_config.state_backend, new_config.state_backend);
-  restart_needed("state_dir", old_config.state_dir.string(), new_config.state_dir.string());
+  restart_needed("state.backend", old_config.state.backend, new_config.state.backend);
+  restart_needed("state_dir", old_config.state.dir.string(), new_config.state.dir.string());
+  restart_needed("state.url", store::redacted_url(old_config.state.url),
+                 store::redacted_url(new_config.state.url));
   restart_needed("security.secret_key_file", old_config.security.secret_key_file.string(),
                  new_config.security.secret_key_file.string());
   restart_needed("limits.max_ingest_queue_bytes", std::to_string(old_config.limits.max_ingest_queue_bytes),

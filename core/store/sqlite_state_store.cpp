@@ -215,15 +215,7 @@ bool SqliteStateStore::read_contact(Statement& row, std::string_view account, Co
   out.created_at = row.column_text(5);
   out.updated_at = row.column_text(6);
   out.account_key = account.empty() ? row.column_text(7) : std::string(account);
-  bj::value extra;
-  json::ParseError error;
-  if (!json::parse(row.column_text(4), {}, extra, error) || !extra.is_object()) {
-    status.ok = false;
-    status.error = "contact " + out.contact_key + " has a stored extra that is not a JSON object";
-    return false;
-  }
-  out.extra = std::move(extra.as_object());
-  return true;
+  return read_contact_extra(row.column_text(4), out, status);
 }
 
 std::optional<Contact> SqliteStateStore::contact_get(std::string_view account, std::string_view contact_key,

@@ -5,11 +5,11 @@
 namespace vumi::store {
 
 std::unique_ptr<StateStore> StateStore::open(const std::filesystem::path& state_dir) {
-  return open_state_store("sqlite", state_dir, Access::read_write);
+  return open_state_store({.backend = "sqlite", .dir = state_dir, .url = {}}, Access::read_write);
 }
 
 std::unique_ptr<StateStore> StateStore::open_read_only(const std::filesystem::path& state_dir) {
-  return open_state_store("sqlite", state_dir, Access::read_only);
+  return open_state_store({.backend = "sqlite", .dir = state_dir, .url = {}}, Access::read_only);
 }
 
 boost::json::object Contact::to_json() const {

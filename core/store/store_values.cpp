@@ -92,6 +92,36 @@ std::string random_contact_key() {
   return key;
 }
 
+bool read_contact_extra(std::string_view stored, Contact& contact, StoreStatus& status) {
+  boost::json::value extra;
+  json::ParseError error;
+  if (!json::parse(stored, {}, extra, error) || !extra.is_object()) {
+    status.ok = false;
+    status.error = "contact " + contact.contact_key + " has a stored extra that is not a JSON object";
+    return false;
+  }
+  contact.extra = std::move(extra.as_object());
+  return true;
+}
+
+std::string redacted_url(std::string_view url) {
+  std::string out(url);
+  // postgresql://user:password@host/...: the password sits between the ':' after the user and the '@'.
+  if (const std::size_t scheme = out.find("://"); scheme != std::string::npos) {
+    const std::size_t at = out.find('@', scheme);
+    const std::size_t colon = out.find(':', scheme + 3);
+    if (at != std::string::npos && colon < at) out.replace(colon + 1, at - colon - 1, "***");
+  }
+  // ?password=... in a URI, password=... in key=value form.
+  for (std::size_t key = out.find("password="); key != std::string::npos;
+       key = out.find("password=", key + 1)) {
+    const std::size_t from = key + 9;
+    const std::size_t end = out.find_first_of("& ", from);
+    out.replace(from, (end == std::string::npos ? out.size() : end) - from, "***");
+  }
+  return out;
+}
+
 // Checks upsert fields; returns the problem, or an empty string when they are usable.
 std::string contact_fields_problem(const boost::json::object& fields) {
   for (const auto& field : fields) {

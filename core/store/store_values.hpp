@@ -6,6 +6,8 @@
 #include <string>
 #include <string_view>
 
+#include "store/state_store.hpp"
+
 namespace vumi::store {
 
 // ISO-8601 UTC with milliseconds: "2026-11-27T03:39:50.123Z".
@@ -19,6 +21,12 @@ std::string time_bound(std::string_view text, std::string& why);
 
 // 32 random lowercase hex characters (128 bits from SQLite's CSPRNG).
 std::string random_contact_key();
+
+// Sets contact.extra from its stored JSON text; false (status set) when that is not a JSON object.
+bool read_contact_extra(std::string_view stored, Contact& contact, StoreStatus& status);
+
+// A database URL with any password replaced by "***", for messages and logs.
+std::string redacted_url(std::string_view url);
 
 // Why fields cannot be upserted as a contact (unknown field, wrong type, missing msisdn), or "".
 std::string contact_fields_problem(const boost::json::object& fields);

@@ -40,7 +40,7 @@ TEST(ConfigExamples, DispatcherJsonIsTheContractExample) {
   const Config& c = *r.config;
   EXPECT_EQ(c.ingest_bind, "tcp://127.0.0.1:7710");
   EXPECT_EQ(c.outbound_bind, "tcp://127.0.0.1:7711");
-  EXPECT_EQ(c.state_dir, fs::path("var"));
+  EXPECT_EQ(c.state.dir, fs::path("var"));
   // "$ORIGIN" is the folder of the running binary, not the working directory.
   EXPECT_THAT(c.plugin_path, ElementsAre(fs::read_symlink("/proc/self/exe").parent_path() / "plugins"));
   ASSERT_THAT(c.handlers, SizeIs(4));
@@ -123,7 +123,7 @@ TEST(ConfigText, EmptyObjectIsAValidConfigWithDefaults) {
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r.config->source, "x.json");
   EXPECT_EQ(r.config->ingest_bind, "tcp://127.0.0.1:7710");
-  EXPECT_EQ(r.config->state_dir, fs::path("var"));
+  EXPECT_EQ(r.config->state.dir, fs::path("var"));
   EXPECT_THAT(r.config->plugin_path, IsEmpty());
   EXPECT_EQ(r.config->status_interval_s, 60u);
 }
@@ -133,21 +133,21 @@ TEST(ConfigText, EmptyObjectIsAValidConfigWithDefaults) {
 TEST(ConfigState, StateBlockNamesBackendAndFolder) {
   auto r = parse_config(R"({"state": {"backend": "sqlite", "dir": "/srv/vumi"}})", "x.json");
   ASSERT_TRUE(r.ok());
-  EXPECT_EQ(r.config->state_backend, "sqlite");
-  EXPECT_EQ(r.config->state_dir, fs::path("/srv/vumi"));
+  EXPECT_EQ(r.config->state.backend, "sqlite");
+  EXPECT_EQ(r.config->state.dir, fs::path("/srv/vumi"));
 }
 
 TEST(ConfigState, OlderStateDirStillWorks) {
   auto r = parse_config(R"({"state_dir": "/srv/old"})", "x.json");
   ASSERT_TRUE(r.ok());
-  EXPECT_EQ(r.config->state_backend, "sqlite");
-  EXPECT_EQ(r.config->state_dir, fs::path("/srv/old"));
+  EXPECT_EQ(r.config->state.backend, "sqlite");
+  EXPECT_EQ(r.config->state.dir, fs::path("/srv/old"));
 }
 
 TEST(ConfigState, DirDefaultsToVar) {
   auto r = parse_config(R"({"state": {"backend": "sqlite"}})", "x.json");
   ASSERT_TRUE(r.ok());
-  EXPECT_EQ(r.config->state_dir, fs::path("var"));
+  EXPECT_EQ(r.config->state.dir, fs::path("var"));
 }
 
 TEST(ConfigState, BothFormsAreAnError) {
@@ -158,17 +158,41 @@ TEST(ConfigState, BothFormsAreAnError) {
 
 TEST(ConfigState, UnknownBackendListsTheKnownOnes) {
   EXPECT_THAT(parse_errors(R"({"state": {"backend": "postgres"}})"),
-              ElementsAre("state.backend: unknown backend \"postgres\" (known: sqlite)"));
+              ElementsAre("state.backend: unknown backend \"postgres\" (known: sqlite, postgresql)"));
 }
 
 TEST(ConfigState, BlockProblemsNameTheirPath) {
   EXPECT_THAT(parse_errors(R"({"state": {"dir": "x"}})"),
-              ElementsAre("state: missing required key \"backend\" (known: sqlite)"));
+              ElementsAre("state: missing required key \"backend\" (known: sqlite, postgresql)"));
   EXPECT_THAT(parse_errors(R"({"state": {"backend": "sqlite", "dir": ""}})"),
               ElementsAre("state.dir: must not be empty"));
   EXPECT_THAT(parse_errors(R"({"state": {"backend": "sqlite", "folder": "x"}})"),
-              ElementsAre(HasSubstr("state: unknown key \"folder\" (allowed: backend, dir)")));
+              ElementsAre(HasSubstr("state: unknown key \"folder\" (allowed: backend, dir, url)")));
   EXPECT_THAT(parse_errors(R"({"state": "var"})"), ElementsAre(HasSubstr("state: ")));
+}
+
+TEST(ConfigState, PostgresqlTakesAUrlAndKeepsTheFolderForLocalFiles) {
+  auto r = parse_config(
+      R"({"state": {"backend": "postgresql", "url": "postgresql://vumi@127.0.0.1:5432/vumi"}})", "x.json");
+  ASSERT_TRUE(r.ok()) << r.errors.front().text();
+  EXPECT_EQ(r.config->state.backend, "postgresql");
+  EXPECT_EQ(r.config->state.url, "postgresql://vumi@127.0.0.1:5432/vumi");
+  EXPECT_EQ(r.config->state.dir, fs::path("var"));
+}
+
+TEST(ConfigState, UrlIsRequiredForPostgresqlAndOnlyThere) {
+  EXPECT_THAT(parse_errors(R"({"state": {"backend": "postgresql"}})"),
+              ElementsAre("state: missing required key \"url\" for backend \"postgresql\" "
+                          "(e.g. \"postgresql://vumi@127.0.0.1:5432/vumi\")"));
+  EXPECT_THAT(parse_errors(R"({"state": {"backend": "sqlite", "url": "postgresql://h/db"}})"),
+              ElementsAre("state.url: only the postgresql backend takes a url; \"sqlite\" keeps its state in "
+                          "state.dir"));
+  EXPECT_THAT(
+      parse_errors(R"({"state": {"backend": "postgresql", "url": "mysql://u:secret@h/db"}})"),
+      ElementsAre("state.url: must be a postgresql:// URL (e.g. \"postgresql://vumi@127.0.0.1:5432/vumi\"), "
+                  "not a \"mysql\" URL"));
+  EXPECT_THAT(parse_errors(R"({"state": {"backend": "postgresql", "url": 5}})"),
+              ElementsAre("state.url: expected string, got integer"));
 }
 
 // ---- files ----
@@ -214,7 +238,7 @@ TEST_F(ConfigFiles, ReadsAFileAndRecordsItsSource) {
   LoadResult r = load_config_file(p);
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r.config->source, p.string());
-  EXPECT_EQ(r.config->state_dir, fs::path("data"));  // relative: kept as written, taken from the cwd
+  EXPECT_EQ(r.config->state.dir, fs::path("data"));  // relative: kept as written, taken from the cwd
 }
 
 // ---- top-level keys ----

@@ -63,7 +63,7 @@ class DispatchTest : public ::testing::Test {
     for (const auto& e : loaded.errors) ADD_FAILURE() << e.text();
     ASSERT_TRUE(loaded.errors.empty());
     loaded.config->plugin_path = plugins;
-    loaded.config->state_dir = dir.path();
+    loaded.config->state.dir = dir.path();
     std::vector<config::ConfigError> errors;
     runtime = dispatch::Runtime::build(std::move(*loaded.config), errors);
     for (const auto& e : errors) ADD_FAILURE() << e.text();

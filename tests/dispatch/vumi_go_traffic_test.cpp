@@ -111,7 +111,7 @@ class VumiGoTraffic : public ::testing::Test {
     for (const auto& e : loaded.errors) ADD_FAILURE() << e.text();
     ASSERT_TRUE(loaded.errors.empty());
     loaded.config->plugin_path = {VUMI_PLUGIN_DIR};
-    loaded.config->state_dir = dir.path();
+    loaded.config->state.dir = dir.path();
     std::vector<config::ConfigError> errors;
     runtime = dispatch::Runtime::build(std::move(*loaded.config), errors);
     for (const auto& e : errors) ADD_FAILURE() << e.text();
@@ -347,7 +347,7 @@ TEST(VumiGoSurveyConfig, ARealSurveyCompletedCreatesTheContactFromTheParticipant
   ASSERT_TRUE(loaded.config.has_value());
   for (const auto& e : loaded.errors) ADD_FAILURE() << e.text();
   loaded.config->plugin_path = {VUMI_PLUGIN_DIR};
-  loaded.config->state_dir = dir.path();
+  loaded.config->state.dir = dir.path();
   std::vector<config::ConfigError> errors;
   auto runtime = dispatch::Runtime::build(std::move(*loaded.config), errors);
   for (const auto& e : errors) ADD_FAILURE() << e.text();

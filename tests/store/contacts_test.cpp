@@ -5,19 +5,18 @@
 #include <boost/json/parse.hpp>
 #include <regex>
 
+#include "backend_state.hpp"
 #include "store/state_store.hpp"
-#include "temp_dir.hpp"
 
 namespace vumi::store {
 namespace {
 
 namespace bj = boost::json;
 using ::testing::HasSubstr;
-using testing::TempDir;
 
 const std::regex kIsoMillis(R"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z)");
 
-class ContactsTest : public ::testing::Test {
+class ContactsTest : public testing::StoreBackendTest {
  protected:
   std::optional<Contact> upsert(std::string_view account, const char* fields_json, bool& created) {
     StoreStatus status;
@@ -39,12 +38,9 @@ class ContactsTest : public ::testing::Test {
     EXPECT_FALSE(created);
     return status;
   }
-
-  TempDir tmp_;
-  std::unique_ptr<StateStore> store_ = StateStore::open(tmp_.path());
 };
 
-TEST_F(ContactsTest, UpsertCreatesAContactWithKeyAndTimestamps) {
+TEST_P(ContactsTest, UpsertCreatesAContactWithKeyAndTimestamps) {
   bool created = false;
   auto contact =
       upsert("acct1", R"({"msisdn": "+27821234567", "name": "Thandi", "extra": {"age": 31}})", created);
@@ -60,13 +56,13 @@ TEST_F(ContactsTest, UpsertCreatesAContactWithKeyAndTimestamps) {
   EXPECT_EQ(contact->created_at, contact->updated_at);
 }
 
-TEST_F(ContactsTest, KeysAreDistinct) {
+TEST_P(ContactsTest, KeysAreDistinct) {
   auto a = upsert_ok("acct1", R"({"msisdn": "1"})");
   auto b = upsert_ok("acct1", R"({"msisdn": "2"})");
   EXPECT_NE(a.contact_key, b.contact_key);
 }
 
-TEST_F(ContactsTest, UpsertOfTheSameMsisdnUpdatesGivenFieldsAndKeepsOthers) {
+TEST_P(ContactsTest, UpsertOfTheSameMsisdnUpdatesGivenFieldsAndKeepsOthers) {
   auto first = upsert_ok("acct1", R"({"msisdn": "+27821234567", "name": "Thandi", "surname": "Zulu"})");
   bool created = true;
   auto second = upsert("acct1", R"({"msisdn": "+27821234567", "name": "Thandeka"})", created);
@@ -80,14 +76,14 @@ TEST_F(ContactsTest, UpsertOfTheSameMsisdnUpdatesGivenFieldsAndKeepsOthers) {
   EXPECT_EQ(store_->contacts("acct1").size(), 1u);
 }
 
-TEST_F(ContactsTest, EmptyStringIsAValueNotAbsence) {
+TEST_P(ContactsTest, EmptyStringIsAValueNotAbsence) {
   upsert_ok("acct1", R"({"msisdn": "5", "name": "Sipho", "surname": "Dlamini"})");
   auto updated = upsert_ok("acct1", R"({"msisdn": "5", "surname": ""})");
   EXPECT_EQ(updated.name, "Sipho");
   EXPECT_EQ(updated.surname, "");
 }
 
-TEST_F(ContactsTest, ExtraIsMergedKeyByKeyAndNullRemovesAKey) {
+TEST_P(ContactsTest, ExtraIsMergedKeyByKeyAndNullRemovesAKey) {
   upsert_ok("acct1",
             R"({"msisdn": "7", "extra": {"age": 31, "lang": "zu", "poll": {"q1": "yes"}, "drop": 1}})");
   auto merged = upsert_ok("acct1", R"({"msisdn": "7", "extra": {"lang": "en", "city": "Durban",
@@ -98,12 +94,12 @@ TEST_F(ContactsTest, ExtraIsMergedKeyByKeyAndNullRemovesAKey) {
   EXPECT_EQ(untouched.extra, merged.extra);
 }
 
-TEST_F(ContactsTest, NullsInAFirstExtraAreNotStored) {
+TEST_P(ContactsTest, NullsInAFirstExtraAreNotStored) {
   auto contact = upsert_ok("acct1", R"({"msisdn": "8", "extra": {"a": null, "b": [1, null]}})");
   EXPECT_EQ(contact.extra, bj::parse(R"({"b": [1, null]})"));
 }
 
-TEST_F(ContactsTest, FindByMsisdnAndGetByKey) {
+TEST_P(ContactsTest, FindByMsisdnAndGetByKey) {
   auto contact = upsert_ok("acct1", R"({"msisdn": "+1555", "name": "Ann"})");
   StoreStatus status;
   auto found = store_->contact_find_by_msisdn("acct1", "+1555", status);
@@ -119,7 +115,7 @@ TEST_F(ContactsTest, FindByMsisdnAndGetByKey) {
   EXPECT_TRUE(status.ok) << "absent is not an error: " << status.error;
 }
 
-TEST_F(ContactsTest, AccountsCannotSeeOrUpdateEachOthersContacts) {
+TEST_P(ContactsTest, AccountsCannotSeeOrUpdateEachOthersContacts) {
   auto mine = upsert_ok("acct1", R"({"msisdn": "+27820000001", "name": "Mine", "extra": {"a": 1}})");
   StoreStatus status;
   // The other account finds nothing by msisdn or by the key.
@@ -144,7 +140,7 @@ TEST_F(ContactsTest, AccountsCannotSeeOrUpdateEachOthersContacts) {
   EXPECT_EQ(store_->contacts("").size(), 2u);
 }
 
-TEST_F(ContactsTest, ListingIsOldestFirstAndFilteredByAccount) {
+TEST_P(ContactsTest, ListingIsOldestFirstAndFilteredByAccount) {
   upsert_ok("acct1", R"({"msisdn": "1"})");
   upsert_ok("acct2", R"({"msisdn": "2"})");
   upsert_ok("acct1", R"({"msisdn": "3"})");
@@ -161,7 +157,7 @@ TEST_F(ContactsTest, ListingIsOldestFirstAndFilteredByAccount) {
   EXPECT_TRUE(store_->contacts("nobody").empty());
 }
 
-TEST_F(ContactsTest, BadFieldsAreReportedAndNothingIsWritten) {
+TEST_P(ContactsTest, BadFieldsAreReportedAndNothingIsWritten) {
   EXPECT_THAT(upsert_failure("acct1", R"({"name": "No number"})").error, HasSubstr("\"msisdn\" is required"));
   EXPECT_THAT(upsert_failure("acct1", R"({"msisdn": ""})").error, HasSubstr("\"msisdn\" is empty"));
   EXPECT_THAT(upsert_failure("acct1", R"({"msisdn": 27821234567})").error,
@@ -176,7 +172,7 @@ TEST_F(ContactsTest, BadFieldsAreReportedAndNothingIsWritten) {
   EXPECT_TRUE(store_->contacts("").empty());
 }
 
-TEST_F(ContactsTest, ToJsonHasEveryFieldButTheAccount) {
+TEST_P(ContactsTest, ToJsonHasEveryFieldButTheAccount) {
   auto contact = upsert_ok("acct1", R"({"msisdn": "9", "name": "A", "surname": "B", "extra": {"x": true}})");
   auto json = contact.to_json();
   EXPECT_EQ(json.at("contact_key"), contact.contact_key.c_str());
@@ -188,6 +184,8 @@ TEST_F(ContactsTest, ToJsonHasEveryFieldButTheAccount) {
   EXPECT_EQ(json.at("updated_at"), contact.updated_at.c_str());
   EXPECT_FALSE(json.contains("account_key"));
 }
+
+VUMI_STORE_ON_EVERY_BACKEND(ContactsTest);
 
 }  // namespace
 }  // namespace vumi::store

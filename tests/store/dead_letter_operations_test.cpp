@@ -7,12 +7,12 @@
 #include <iostream>
 #include <sstream>
 
+#include "backend_state.hpp"
 #include "cli/commands.hpp"
 #include "cli/json_output.hpp"
 #include "command_runner.hpp"
 #include "common/json.hpp"
 #include "store/state_store.hpp"
-#include "temp_dir.hpp"
 
 namespace vumi {
 namespace {
@@ -20,7 +20,6 @@ namespace {
 namespace bj = boost::json;
 using store::testing::CommandResult;
 using store::testing::lines_of;
-using store::testing::TempDir;
 using ::testing::HasSubstr;
 
 store::DeadLetter letter(std::string reason, std::string account, std::string coalesce_key = "",
@@ -37,13 +36,9 @@ store::DeadLetter letter(std::string reason, std::string account, std::string co
   return d;
 }
 
-class DeadLetterStoreTest : public ::testing::Test {
- protected:
-  TempDir tmp_;
-  std::unique_ptr<store::StateStore> store_ = store::StateStore::open(tmp_.path());
-};
+using DeadLetterStoreTest = store::testing::StoreBackendTest;
 
-TEST_F(DeadLetterStoreTest, RepeatsWithTheSameKeyCoalesceIntoOneRowWithCountAndFirstSample) {
+TEST_P(DeadLetterStoreTest, RepeatsWithTheSameKeyCoalesceIntoOneRowWithCountAndFirstSample) {
   auto first = letter("invalid_json", "", "invalid_json\x1fsrc");
   first.input = "first sample";
   ASSERT_TRUE(store_->dead_letter_put(first).ok);
@@ -74,7 +69,7 @@ TEST_F(DeadLetterStoreTest, RepeatsWithTheSameKeyCoalesceIntoOneRowWithCountAndF
   EXPECT_EQ(all[4].count, 1);
 }
 
-TEST_F(DeadLetterStoreTest, FiltersSelectByIdReasonAccountAndTime) {
+TEST_P(DeadLetterStoreTest, FiltersSelectByIdReasonAccountAndTime) {
   ASSERT_TRUE(store_->dead_letter_put(letter("step_failed", "acct1", "", "2026-01-01T00:00:00.000Z")).ok);
   ASSERT_TRUE(store_->dead_letter_put(letter("step_failed", "acct2", "", "2026-06-01T00:00:00.000Z")).ok);
   ASSERT_TRUE(store_->dead_letter_put(letter("no_route", "acct1", "", "2026-09-01T00:00:00.000Z")).ok);
@@ -101,7 +96,7 @@ TEST_F(DeadLetterStoreTest, FiltersSelectByIdReasonAccountAndTime) {
   EXPECT_EQ(store_->dead_letters("")[0].reason, "no_route");
 }
 
-TEST_F(DeadLetterStoreTest, RetentionDeletesOldestBeyondEachLimitInBoundedChunks) {
+TEST_P(DeadLetterStoreTest, RetentionDeletesOldestBeyondEachLimitInBoundedChunks) {
   for (int i = 0; i < 30; ++i) ASSERT_TRUE(store_->dead_letter_put(letter("step_failed", "acct1")).ok);
   for (int i = 0; i < 5; ++i) ASSERT_TRUE(store_->dead_letter_put(letter("step_failed", "acct2")).ok);
   ASSERT_TRUE(store_->dead_letter_put(letter("old", "acct2", "", "2000-01-01T00:00:00.000Z")).ok);
@@ -130,7 +125,7 @@ TEST_F(DeadLetterStoreTest, RetentionDeletesOldestBeyondEachLimitInBoundedChunks
   EXPECT_EQ(rest.back().account_key, "acct2");
 }
 
-TEST_F(DeadLetterStoreTest, PendingRetriesAreKeptEarliestFirstAndDeleted) {
+TEST_P(DeadLetterStoreTest, PendingRetriesAreKeptEarliestFirstAndDeleted) {
   store::PendingRetry later, sooner;
   later.due_at_ms = 2000;
   later.account_key = sooner.account_key = "acct1";
@@ -152,6 +147,8 @@ TEST_F(DeadLetterStoreTest, PendingRetriesAreKeptEarliestFirstAndDeleted) {
   EXPECT_EQ(store_->pending_retries()[0].id, *later_id);
 }
 
+VUMI_STORE_ON_EVERY_BACKEND(DeadLetterStoreTest);
+
 TEST(JsonOutput, InvalidUtf8IsReplacedInTextAndValidTextIsKept) {
   EXPECT_TRUE(cli::json_output::valid_utf8("plain é ✓ 😀"));
   EXPECT_FALSE(cli::json_output::valid_utf8("bad \xff byte"));
@@ -169,13 +166,14 @@ TEST(JsonOutput, InvalidUtf8IsReplacedInTextAndValidTextIsKept) {
 
 // --- the CLI -----------------------------------------------------------------------------------
 
-class DeadLetterCommandsTest : public ::testing::Test {
+// The commands read the state the config's "state" block names, on every backend.
+class DeadLetterCommandsTest : public store::testing::StoreBackendTest {
  protected:
-  DeadLetterCommandsTest() {
-    config_ =
-        tmp_.write("dispatcher.json", "{\"state_dir\": " + json::quoted((tmp_ / "state").string()) + "}\n");
+  void SetUp() override {
+    StoreBackendTest::SetUp();
+    config_ = state_.tmp().write("dispatcher.json", "{\"state\": " + state_.config_json() + "}\n");
   }
-  std::unique_ptr<store::StateStore> daemon_store() { return store::StateStore::open(tmp_ / "state"); }
+  std::unique_ptr<store::StateStore> daemon_store() { return state_.open(); }
 
   CommandResult run(int (*command)(const cli::DeadLetterOpArgs&), cli::DeadLetterOpArgs args) {
     args.config.config_file = config_;
@@ -188,11 +186,10 @@ class DeadLetterCommandsTest : public ::testing::Test {
     return store::testing::run_command(cli::dead_letters_command, args);
   }
 
-  TempDir tmp_;
   std::filesystem::path config_;
 };
 
-TEST_F(DeadLetterCommandsTest, JsonListingIsValidJsonForInputThatIsNotUtf8) {
+TEST_P(DeadLetterCommandsTest, JsonListingIsValidJsonForInputThatIsNotUtf8) {
   {
     auto store = daemon_store();
     auto bad = letter("invalid_utf8", "", "k");
@@ -222,7 +219,7 @@ TEST_F(DeadLetterCommandsTest, JsonListingIsValidJsonForInputThatIsNotUtf8) {
   EXPECT_FALSE(good.contains("input_base64"));
 }
 
-TEST_F(DeadLetterCommandsTest, PurgeNeedsASelectorAndDeletesOnlyWhatMatches) {
+TEST_P(DeadLetterCommandsTest, PurgeNeedsASelectorAndDeletesOnlyWhatMatches) {
   {
     auto store = daemon_store();
     ASSERT_TRUE(store->dead_letter_put(letter("step_failed", "acct1")).ok);
@@ -263,7 +260,7 @@ TEST_F(DeadLetterCommandsTest, PurgeNeedsASelectorAndDeletesOnlyWhatMatches) {
   EXPECT_THAT(bad.err, HasSubstr("neither a duration"));
 }
 
-TEST_F(DeadLetterCommandsTest, ReplayDryRunSelectsUnreplayedLettersItCanResubmit) {
+TEST_P(DeadLetterCommandsTest, ReplayDryRunSelectsUnreplayedLettersItCanResubmit) {
   {
     auto store = daemon_store();
     ASSERT_TRUE(store->dead_letter_put(letter("step_failed", "acct1")).ok);
@@ -288,6 +285,8 @@ TEST_F(DeadLetterCommandsTest, ReplayDryRunSelectsUnreplayedLettersItCanResubmit
   EXPECT_THAT(result.out, HasSubstr("1 dead letter(s) would be replayed (dry run)"));
   for (const auto& d : daemon_store()->dead_letters("")) EXPECT_EQ(d.replayed_at.empty(), d.id != 4);
 }
+
+VUMI_STORE_ON_EVERY_BACKEND(DeadLetterCommandsTest);
 
 }  // namespace
 }  // namespace vumi

@@ -2,94 +2,84 @@
 // processed-message ledger (a second claim is a duplicate; pruning by age), a batch with a failed
 // write that never commits in part, and the commit fault hook.
 #include <gtest/gtest.h>
-#include <sqlite3.h>
 
 #include <boost/json/parse.hpp>
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
 
+#include "backend_state.hpp"
 #include "store/state_store.hpp"
-#include "temp_dir.hpp"
 
 namespace vumi::store {
 namespace {
 
-using testing::TempDir;
+using OutboxTable = testing::StoreBackendTest;
+using ProcessedMessages = testing::StoreBackendTest;
+using Batch = testing::StoreBackendTest;
 
 std::int64_t unix_now() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
-TEST(OutboxTable, RowsOfACommittedBatchAreListedInOrderUntilRemoved) {
-  TempDir dir;
-  auto store = StateStore::open(dir.path());
-  ASSERT_TRUE(store->begin_batch().ok);
+TEST_P(OutboxTable, RowsOfACommittedBatchAreListedInOrderUntilRemoved) {
+  ASSERT_TRUE(store_->begin_batch().ok);
   StoreStatus status;
-  auto first = store->outbox_put("outbound.sms", R"({"n":1})", status);
-  auto second = store->outbox_put("outbound.sms", R"({"n":2})", status);
+  auto first = store_->outbox_put("outbound.sms", R"({"n":1})", status);
+  auto second = store_->outbox_put("outbound.sms", R"({"n":2})", status);
   ASSERT_TRUE(first && second) << status.error;
-  ASSERT_TRUE(store->commit_batch().ok);
+  ASSERT_TRUE(store_->commit_batch().ok);
 
-  auto rows = store->outbox_pending();
+  auto rows = store_->outbox_pending();
   ASSERT_EQ(rows.size(), 2u);
   EXPECT_EQ(rows[0].id, *first);
   EXPECT_EQ(rows[0].topic, "outbound.sms");
   EXPECT_EQ(rows[1].body, R"({"n":2})");
 
-  ASSERT_TRUE(store->outbox_remove({*first}).ok);
-  rows = store->outbox_pending();
+  ASSERT_TRUE(store_->outbox_remove({*first}).ok);
+  rows = store_->outbox_pending();
   ASSERT_EQ(rows.size(), 1u);
   EXPECT_EQ(rows[0].id, *second);
 }
 
-TEST(OutboxTable, RowsOfARolledBackBatchNeverExisted) {
-  TempDir dir;
-  auto store = StateStore::open(dir.path());
-  ASSERT_TRUE(store->begin_batch().ok);
+TEST_P(OutboxTable, RowsOfARolledBackBatchNeverExisted) {
+  ASSERT_TRUE(store_->begin_batch().ok);
   StoreStatus status;
-  ASSERT_TRUE(store->outbox_put("outbound.sms", "{}", status));
-  ASSERT_TRUE(store->rollback_batch().ok);
-  EXPECT_TRUE(store->outbox_pending().empty());
+  ASSERT_TRUE(store_->outbox_put("outbound.sms", "{}", status));
+  ASSERT_TRUE(store_->rollback_batch().ok);
+  EXPECT_TRUE(store_->outbox_pending().empty());
 }
 
-TEST(ProcessedMessages, ASecondClaimOfTheSameIdInTheSameAccountIsADuplicate) {
-  TempDir dir;
-  auto store = StateStore::open(dir.path());
+TEST_P(ProcessedMessages, ASecondClaimOfTheSameIdInTheSameAccountIsADuplicate) {
   StoreStatus status;
-  EXPECT_EQ(store->processed_claim("acct1", "m1", status), std::optional<bool>(true));
-  EXPECT_EQ(store->processed_claim("acct1", "m1", status), std::optional<bool>(false));
+  EXPECT_EQ(store_->processed_claim("acct1", "m1", status), std::optional<bool>(true));
+  EXPECT_EQ(store_->processed_claim("acct1", "m1", status), std::optional<bool>(false));
   // Per account: the same id in another account is another message.
-  EXPECT_EQ(store->processed_claim("acct2", "m1", status), std::optional<bool>(true));
+  EXPECT_EQ(store_->processed_claim("acct2", "m1", status), std::optional<bool>(true));
   EXPECT_TRUE(status.ok) << status.error;
 }
 
-TEST(ProcessedMessages, AClaimRolledBackWithItsBatchIsForgotten) {
-  TempDir dir;
-  auto store = StateStore::open(dir.path());
+TEST_P(ProcessedMessages, AClaimRolledBackWithItsBatchIsForgotten) {
   StoreStatus status;
-  ASSERT_TRUE(store->begin_batch().ok);
-  EXPECT_EQ(store->processed_claim("acct1", "m1", status), std::optional<bool>(true));
-  ASSERT_TRUE(store->rollback_batch().ok);
-  EXPECT_EQ(store->processed_claim("acct1", "m1", status), std::optional<bool>(true));
+  ASSERT_TRUE(store_->begin_batch().ok);
+  EXPECT_EQ(store_->processed_claim("acct1", "m1", status), std::optional<bool>(true));
+  ASSERT_TRUE(store_->rollback_batch().ok);
+  EXPECT_EQ(store_->processed_claim("acct1", "m1", status), std::optional<bool>(true));
 }
 
-TEST(ProcessedMessages, PruneForgetsEntriesOlderThanTheCutoffOnly) {
-  TempDir dir;
-  auto store = StateStore::open(dir.path());
+TEST_P(ProcessedMessages, PruneForgetsEntriesOlderThanTheCutoffOnly) {
   StoreStatus status;
-  ASSERT_TRUE(store->processed_claim("acct1", "m1", status));
-  EXPECT_EQ(store->processed_prune(unix_now() - 3600, status), std::optional<std::int64_t>(0));
-  EXPECT_EQ(store->processed_prune(unix_now() + 10, status), std::optional<std::int64_t>(1));
-  EXPECT_EQ(store->processed_claim("acct1", "m1", status), std::optional<bool>(true));
+  ASSERT_TRUE(store_->processed_claim("acct1", "m1", status));
+  EXPECT_EQ(store_->processed_prune(unix_now() - 3600, status), std::optional<std::int64_t>(0));
+  EXPECT_EQ(store_->processed_prune(unix_now() + 10, status), std::optional<std::int64_t>(1));
+  EXPECT_EQ(store_->processed_claim("acct1", "m1", status), std::optional<bool>(true));
 }
 
-TEST(Batch, CommitFailsWhileTheFaultFileExistsAndNothingOfTheBatchIsKept) {
-  TempDir dir;
-  const auto fault = dir.path() / "fault";
+TEST_P(Batch, CommitFailsWhileTheFaultFileExistsAndNothingOfTheBatchIsKept) {
+  const auto fault = state_.tmp() / "fault";
   ::setenv("VUMI_STORE_FAULT_FILE", fault.c_str(), 1);
-  auto store = StateStore::open(dir.path() / "state");
+  auto store = state_.open();
   ::unsetenv("VUMI_STORE_FAULT_FILE");
   std::ofstream(fault) << "full\n";
 
@@ -113,33 +103,30 @@ TEST(Batch, CommitFailsWhileTheFaultFileExistsAndNothingOfTheBatchIsKept) {
   EXPECT_EQ(store->contacts("acct1").size(), 1u);
 }
 
-TEST(Batch, ABatchWithAFailedWriteRefusesLaterWritesAndItsCommit) {
-  TempDir dir;
-  auto store = StateStore::open(dir.path());
-  {
-    // Another connection takes the dead_letters table away, so the next dead letter write fails.
-    sqlite3* other = nullptr;
-    ASSERT_EQ(sqlite3_open((dir.path() / "vumi.db").c_str(), &other), SQLITE_OK);
-    ASSERT_EQ(sqlite3_exec(other, "DROP TABLE dead_letters", nullptr, nullptr, nullptr), SQLITE_OK);
-    sqlite3_close(other);
-  }
-  ASSERT_TRUE(store->begin_batch().ok);
+TEST_P(Batch, ABatchWithAFailedWriteRefusesLaterWritesAndItsCommit) {
+  // Another connection takes the dead_letters table away, so the next dead letter write fails.
+  state_.exec("DROP TABLE dead_letters");
+  ASSERT_TRUE(store_->begin_batch().ok);
   StoreStatus status;
-  ASSERT_EQ(store->processed_claim("acct1", "m1", status), std::optional<bool>(true));
+  ASSERT_EQ(store_->processed_claim("acct1", "m1", status), std::optional<bool>(true));
   DeadLetter letter;
   letter.reason = "step_failed";
   letter.input = "{}";
-  EXPECT_FALSE(store->dead_letter_put(letter).ok);
+  EXPECT_FALSE(store_->dead_letter_put(letter).ok);
   // Later writes are refused, so none of them can commit on its own either.
   StoreStatus later;
-  EXPECT_FALSE(store->processed_claim("acct1", "m2", later));
-  EXPECT_NE(later.error.find("an earlier write of this batch failed"), std::string::npos) << later.error;
-  const StoreStatus commit = store->commit_batch();
+  EXPECT_FALSE(store_->processed_claim("acct1", "m2", later));
+  EXPECT_NE(later.error.find("of this batch failed"), std::string::npos) << later.error;
+  const StoreStatus commit = store_->commit_batch();
   EXPECT_FALSE(commit.ok);
-  EXPECT_NE(commit.error.find("a write in it failed"), std::string::npos) << commit.error;
+  EXPECT_NE(commit.error.find("in it failed"), std::string::npos) << commit.error;
   // The claim made before the failure was rolled back with the batch.
-  EXPECT_EQ(store->processed_claim("acct1", "m1", status), std::optional<bool>(true));
+  EXPECT_EQ(store_->processed_claim("acct1", "m1", status), std::optional<bool>(true));
 }
+
+VUMI_STORE_ON_EVERY_BACKEND(OutboxTable);
+VUMI_STORE_ON_EVERY_BACKEND(ProcessedMessages);
+VUMI_STORE_ON_EVERY_BACKEND(Batch);
 
 }  // namespace
 }  // namespace vumi::store

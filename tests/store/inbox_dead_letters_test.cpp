@@ -6,16 +6,15 @@
 #include <regex>
 #include <set>
 
+#include "backend_state.hpp"
 #include "store/state_store.hpp"
 #include "store/store_values.hpp"
-#include "temp_dir.hpp"
 
 namespace vumi::store {
 namespace {
 
 namespace bj = boost::json;
 using ::testing::HasSubstr;
-using testing::TempDir;
 
 DeadLetter letter(std::string reason, std::string message, std::string account) {
   DeadLetter out;
@@ -25,13 +24,9 @@ DeadLetter letter(std::string reason, std::string message, std::string account) 
   return out;
 }
 
-class StoreTest : public ::testing::Test {
- protected:
-  TempDir tmp_;
-  std::unique_ptr<StateStore> store_ = StateStore::open(tmp_.path());
-};
+using StoreTest = testing::StoreBackendTest;
 
-TEST_F(StoreTest, InboxPutReturnsIncreasingIdsAndListsOldestFirst) {
+TEST_P(StoreTest, InboxPutReturnsIncreasingIdsAndListsOldestFirst) {
   StoreStatus status;
   auto first = store_->inbox_put("acct1", bj::parse(R"({"content": "hello", "to_addr": "12345"})"), status);
   auto second = store_->inbox_put("acct2", bj::parse(R"({"content": "other account"})"), status);
@@ -53,13 +48,13 @@ TEST_F(StoreTest, InboxPutReturnsIncreasingIdsAndListsOldestFirst) {
   EXPECT_TRUE(store_->inbox("acct3").empty());
 }
 
-TEST_F(StoreTest, InboxPutWithoutAccountFails) {
+TEST_P(StoreTest, InboxPutWithoutAccountFails) {
   StoreStatus status;
   EXPECT_FALSE(store_->inbox_put("", bj::object{}, status));
   EXPECT_THAT(status.error, HasSubstr("account key is empty"));
 }
 
-TEST_F(StoreTest, DeadLettersKeepEveryFieldAndFilterByAccount) {
+TEST_P(StoreTest, DeadLettersKeepEveryFieldAndFilterByAccount) {
   DeadLetter step_failed = letter("step_failed", "send_sms: to_addr is empty", "acct1");
   step_failed.route = "accounts.acct1.routes[0]";
   step_failed.step = "chain[1] (handler \"sms\")";
@@ -97,8 +92,8 @@ TEST_F(StoreTest, DeadLettersKeepEveryFieldAndFilterByAccount) {
   ASSERT_EQ(store_->dead_letters("acct2").size(), 1u);
 }
 
-TEST_F(StoreTest, BatchWritesBecomeVisibleToOthersOnlyAtCommit) {
-  auto reader = StateStore::open_read_only(tmp_.path());
+TEST_P(StoreTest, BatchWritesBecomeVisibleToOthersOnlyAtCommit) {
+  auto reader = state_.open_read_only();
   ASSERT_TRUE(store_->begin_batch().ok);
   StoreStatus status;
   bool created = false;
@@ -120,7 +115,7 @@ TEST_F(StoreTest, BatchWritesBecomeVisibleToOthersOnlyAtCommit) {
   EXPECT_EQ(reader->dead_letters("acct1").size(), 1u);
 }
 
-TEST_F(StoreTest, AFailedWriteInsideABatchDoesNotLoseTheOthers) {
+TEST_P(StoreTest, AFailedWriteInsideABatchDoesNotLoseTheOthers) {
   ASSERT_TRUE(store_->begin_batch().ok);
   StoreStatus status;
   bool created = false;
@@ -129,10 +124,10 @@ TEST_F(StoreTest, AFailedWriteInsideABatchDoesNotLoseTheOthers) {
   EXPECT_FALSE(store_->contact_upsert("acct1", {{"msisdn", 1}}, created, bad));
   store_->contact_upsert("acct1", {{"msisdn", "2"}}, created, status);
   ASSERT_TRUE(store_->commit_batch().ok);
-  EXPECT_EQ(StateStore::open_read_only(tmp_.path())->contacts("acct1").size(), 2u);
+  EXPECT_EQ(state_.open_read_only()->contacts("acct1").size(), 2u);
 }
 
-TEST_F(StoreTest, BatchMisuseIsReportedNotThrown) {
+TEST_P(StoreTest, BatchMisuseIsReportedNotThrown) {
   EXPECT_THAT(store_->commit_batch().error, HasSubstr("no batch is open"));
   ASSERT_TRUE(store_->begin_batch().ok);
   EXPECT_THAT(store_->begin_batch().error, HasSubstr("already open"));
@@ -141,21 +136,23 @@ TEST_F(StoreTest, BatchMisuseIsReportedNotThrown) {
   EXPECT_TRUE(store_->commit_batch().ok);
 }
 
-TEST_F(StoreTest, WritesOutsideABatchAreVisibleAtOnce) {
-  auto reader = StateStore::open_read_only(tmp_.path());
+TEST_P(StoreTest, WritesOutsideABatchAreVisibleAtOnce) {
+  auto reader = state_.open_read_only();
   StoreStatus status;
   store_->inbox_put("acct1", bj::object{{"n", 1}}, status);
   ASSERT_TRUE(status.ok) << status.error;
   EXPECT_EQ(reader->inbox("acct1").size(), 1u);
 }
 
-TEST_F(StoreTest, ClosingWithAnOpenBatchKeepsItsWrites) {
+TEST_P(StoreTest, ClosingWithAnOpenBatchKeepsItsWrites) {
   ASSERT_TRUE(store_->begin_batch().ok);
   StoreStatus status;
   store_->inbox_put("acct1", bj::object{{"n", 1}}, status);
   store_.reset();
-  EXPECT_EQ(StateStore::open_read_only(tmp_.path())->inbox("acct1").size(), 1u);
+  EXPECT_EQ(state_.open_read_only()->inbox("acct1").size(), 1u);
 }
+
+VUMI_STORE_ON_EVERY_BACKEND(StoreTest);
 
 TEST(StoreValues, TimestampsAreIso8601UtcWithMilliseconds) {
   using namespace std::chrono;

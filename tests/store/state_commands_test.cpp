@@ -8,11 +8,11 @@
 #include <iostream>
 #include <sstream>
 
+#include "backend_state.hpp"
 #include "cli/commands.hpp"
 #include "command_runner.hpp"
 #include "common/json.hpp"
 #include "store/state_store.hpp"
-#include "temp_dir.hpp"
 
 namespace vumi::cli {
 namespace {
@@ -20,19 +20,21 @@ namespace {
 namespace bj = boost::json;
 using store::testing::CommandResult;
 using store::testing::lines_of;
-using store::testing::TempDir;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
-class StateCommandsTest : public ::testing::Test {
+// The commands on every backend: the config's "state" block names a fresh state of the backend,
+// which the daemon has not written yet.
+class StateCommandsTest : public ::testing::TestWithParam<std::string> {
  protected:
-  StateCommandsTest() {
-    config_ = tmp_.write("dispatcher.json", "{\n  // state for this test only\n  \"state_dir\": " +
-                                                json::quoted((tmp_ / "state").string()) + ",\n}\n");
+  void SetUp() override {
+    if (!state_.skip_reason().empty()) GTEST_SKIP() << state_.skip_reason();
+    config_ = tmp_.write("dispatcher.json",
+                         "{\n  // state for this test only\n  \"state\": " + state_.config_json() + ",\n}\n");
   }
 
   // Opens the state as the daemon would, creating it.
-  std::unique_ptr<store::StateStore> daemon_store() { return store::StateStore::open(tmp_ / "state"); }
+  std::unique_ptr<store::StateStore> daemon_store() { return state_.open(); }
 
   CommandResult run(int (*command)(const StateArgs&), std::string account = "", bool as_json = false) {
     StateArgs args;
@@ -53,11 +55,15 @@ class StateCommandsTest : public ::testing::Test {
     ASSERT_TRUE(status.ok) << status.error;
   }
 
-  TempDir tmp_;
+  store::testing::BackendState state_{GetParam()};
+  const store::testing::TempDir& tmp_ = state_.tmp();
   std::filesystem::path config_;
 };
 
-TEST_F(StateCommandsTest, ContactsTableIsAlignedWithOneRowPerContact) {
+// Run once, on sqlite: config errors do not depend on the backend, and vumi.db files are SQLite's.
+using SqliteStateCommandsTest = StateCommandsTest;
+
+TEST_P(StateCommandsTest, ContactsTableIsAlignedWithOneRowPerContact) {
   add_contacts();
   auto result = run(contacts_command);
   EXPECT_EQ(result.code, 0) << result.err;
@@ -75,7 +81,7 @@ TEST_F(StateCommandsTest, ContactsTableIsAlignedWithOneRowPerContact) {
   EXPECT_THAT(lines[2], HasSubstr("Mokoena"));
 }
 
-TEST_F(StateCommandsTest, AccountFilterShowsOnlyThatAccount) {
+TEST_P(StateCommandsTest, AccountFilterShowsOnlyThatAccount) {
   add_contacts();
   auto result = run(contacts_command, "acct2");
   EXPECT_EQ(result.code, 0);
@@ -84,7 +90,7 @@ TEST_F(StateCommandsTest, AccountFilterShowsOnlyThatAccount) {
   EXPECT_THAT(lines[1], StartsWith("acct2"));
 }
 
-TEST_F(StateCommandsTest, ContactsAsJsonLinesCarryEveryField) {
+TEST_P(StateCommandsTest, ContactsAsJsonLinesCarryEveryField) {
   add_contacts();
   auto result = run(contacts_command, "", true);
   EXPECT_EQ(result.code, 0);
@@ -101,7 +107,7 @@ TEST_F(StateCommandsTest, ContactsAsJsonLinesCarryEveryField) {
   EXPECT_TRUE(first.contains("updated_at"));
 }
 
-TEST_F(StateCommandsTest, EmptyStateSaysSo) {
+TEST_P(StateCommandsTest, EmptyStateSaysSo) {
   daemon_store();
   EXPECT_EQ(run(contacts_command).out, "no contacts\n");
   EXPECT_EQ(run(inbox_command).out, "no inbox entries\n");
@@ -111,7 +117,7 @@ TEST_F(StateCommandsTest, EmptyStateSaysSo) {
   EXPECT_EQ(as_json.out, "") << "JSON lines output has no lines, not a sentence";
 }
 
-TEST_F(StateCommandsTest, InboxTableShowsAddressesAndTruncatesContent) {
+TEST_P(StateCommandsTest, InboxTableShowsAddressesAndTruncatesContent) {
   {
     auto store = daemon_store();
     store::StoreStatus status;
@@ -141,7 +147,7 @@ TEST_F(StateCommandsTest, InboxTableShowsAddressesAndTruncatesContent) {
   EXPECT_GT(second.at("id").as_int64(), bj::parse(entries[0]).at("id").as_int64());
 }
 
-TEST_F(StateCommandsTest, DeadLettersTableAndJson) {
+TEST_P(StateCommandsTest, DeadLettersTableAndJson) {
   {
     auto store = daemon_store();
     store::DeadLetter failed;
@@ -184,44 +190,50 @@ TEST_F(StateCommandsTest, DeadLettersTableAndJson) {
   EXPECT_TRUE(unowned.at("step").is_null());
 }
 
-TEST_F(StateCommandsTest, StateTheDaemonNeverWroteIsAnError) {
+TEST_P(StateCommandsTest, StateTheDaemonNeverWroteIsAnError) {
   auto result = run(contacts_command);
   EXPECT_EQ(result.code, 1);
   EXPECT_EQ(result.out, "");
+  EXPECT_THAT(result.err, StartsWith("vumi-dispatcher contacts: no state "));
+  EXPECT_THAT(result.err, HasSubstr("the daemon has not run with this"));
+}
+
+TEST_P(SqliteStateCommandsTest, StateTheDaemonNeverWroteIsAnErrorNamingTheFile) {
+  auto result = run(contacts_command);
   EXPECT_EQ(result.err, "vumi-dispatcher contacts: no state at " + (tmp_ / "state/vumi.db").string() +
                             " (the daemon has not run with this state_dir)\n");
   EXPECT_FALSE(std::filesystem::exists(tmp_ / "state"));
 }
 
-TEST_F(StateCommandsTest, MissingConfigFileIsAnError) {
+TEST_P(SqliteStateCommandsTest, MissingConfigFileIsAnError) {
   config_ = tmp_ / "absent.json";
   auto result = run(inbox_command);
   EXPECT_EQ(result.code, 1);
   EXPECT_THAT(result.err, HasSubstr("absent.json"));
 }
 
-TEST_F(StateCommandsTest, BadStateDirInConfigIsAnError) {
+TEST_P(SqliteStateCommandsTest, BadStateDirInConfigIsAnError) {
   tmp_.write("dispatcher.json", R"({"state_dir": 5})");
   auto result = run(inbox_command);
   EXPECT_EQ(result.code, 1);
   EXPECT_THAT(result.err, HasSubstr("state_dir"));
 }
 
-TEST_F(StateCommandsTest, BadAccountKeyIsAnError) {
+TEST_P(StateCommandsTest, BadAccountKeyIsAnError) {
   daemon_store();
   auto result = run(contacts_command, "a.b");
   EXPECT_EQ(result.code, 1);
   EXPECT_THAT(result.err, HasSubstr("--account \"a.b\""));
 }
 
-TEST_F(StateCommandsTest, CorruptDatabaseIsAnError) {
+TEST_P(SqliteStateCommandsTest, CorruptDatabaseIsAnError) {
   tmp_.write("state/vumi.db", std::string(2048, 'g'));
   auto result = run(dead_letters_command);
   EXPECT_EQ(result.code, 1);
   EXPECT_THAT(result.err, HasSubstr("file is not a database"));
 }
 
-TEST_F(StateCommandsTest, ExecutableRunsTheCommand) {
+TEST_P(StateCommandsTest, ExecutableRunsTheCommand) {
   if (!std::filesystem::exists(VUMI_DISPATCHER_EXE)) GTEST_SKIP() << "not built: " << VUMI_DISPATCHER_EXE;
   add_contacts();
   const std::string command =
@@ -237,6 +249,9 @@ TEST_F(StateCommandsTest, ExecutableRunsTheCommand) {
   ASSERT_EQ(lines.size(), 1u) << out;
   EXPECT_EQ(bj::parse(lines[0]).at("msisdn"), "+27821234567");
 }
+
+VUMI_STORE_ON_EVERY_BACKEND(StateCommandsTest);
+VUMI_STORE_ON_BACKENDS(SqliteStateCommandsTest, std::string("sqlite"));
 
 }  // namespace
 }  // namespace vumi::cli

@@ -1,5 +1,6 @@
 // State holds personal data: folder 0700 and database files 0600 whatever the umask, and one
-// daemon per state folder.
+// daemon per state folder. SQLite only: file modes, the read-only file mode and the folder lock are
+// about SQLite's files (PostgreSQL's files belong to its server; its access is the URL's role).
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>

@@ -1,4 +1,5 @@
-// Opening the state database: creation, reopening, migration, and every way opening can fail.
+// Opening the SQLite state database: creation, reopening, migration, and every way opening can fail
+// (SQLite only: these are about its file; pg_state_store_test.cpp has PostgreSQL's).
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -69,23 +70,24 @@ TEST(StateStoreOpen, CreatesFolderAndDatabaseWithLatestSchemaInWalMode) {
 TEST(StateStoreFactory, OpensTheSqliteBackendAndSeesItsFile) {
   TempDir tmp;
   const auto state_dir = tmp / "state";
-  EXPECT_FALSE(state_store_exists("sqlite", state_dir));
-  EXPECT_THAT([&] { open_state_store("sqlite", state_dir, Access::read_only); },
+  const StateConfig state{.backend = "sqlite", .dir = state_dir, .url = {}};
+  EXPECT_FALSE(state_store_exists(state));
+  EXPECT_THAT([&] { open_state_store(state, Access::read_only); },
               ::testing::ThrowsMessage<StoreError>(HasSubstr("no state at")));
-  auto store = open_state_store("sqlite", state_dir, Access::read_write);
+  auto store = open_state_store(state, Access::read_write);
   EXPECT_EQ(store->schema_version(), latest_schema_version());
-  EXPECT_TRUE(state_store_exists("sqlite", state_dir));
+  EXPECT_TRUE(state_store_exists(state));
   store.reset();
-  EXPECT_EQ(open_state_store("sqlite", state_dir, Access::read_only)->schema_version(),
-            latest_schema_version());
+  EXPECT_EQ(open_state_store(state, Access::read_only)->schema_version(), latest_schema_version());
 }
 
 TEST(StateStoreFactory, AnUnknownBackendIsRefusedByName) {
   TempDir tmp;
-  EXPECT_THAT([&] { open_state_store("postgres", tmp / "state", Access::read_write); },
+  const StateConfig state{.backend = "postgres", .dir = tmp / "state", .url = {}};
+  EXPECT_THAT([&] { open_state_store(state, Access::read_write); },
               ::testing::ThrowsMessage<StoreError>(
-                  ::testing::StrEq("unknown state backend \"postgres\" (known: sqlite)")));
-  EXPECT_FALSE(state_store_exists("postgres", tmp / "state"));
+                  ::testing::StrEq("unknown state backend \"postgres\" (known: sqlite, postgresql)")));
+  EXPECT_FALSE(state_store_exists(state));
   EXPECT_FALSE(std::filesystem::exists(tmp / "state"));
 }
 

@@ -1,6 +1,8 @@
 // Nothing lost, nothing sent twice (docs/delivery.md), on real processes over 127.0.0.1:
 // kill -9 under load with the reliable publisher (and the same over PUB/SUB, reported), a failing
-// commit (fault hook in the store), duplicate inbound messages, and a SIGTERM stop.
+// commit (fault hook in the store), duplicate inbound messages, and a SIGTERM stop. The kill -9 test
+// with the reliable publisher runs on every state backend (PostgreSQL on this binary's throwaway
+// cluster, tests/support/pg_cluster.hpp).
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -16,7 +18,9 @@
 #include <thread>
 
 #include "daemon_process.hpp"
+#include "pg_cluster.hpp"
 #include "store/state_store.hpp"
+#include "store/store_factory.hpp"
 #include "transport/reliable_publisher.hpp"
 #include "transport/topic_subscriber.hpp"
 #include "transport/worker_publisher.hpp"
@@ -29,16 +33,23 @@ using testing::ChildProcess;
 using testing::counter_value;
 using testing::TempDir;
 
+// The config's state settings: the older "state_dir" for sqlite, a "state" block for postgresql.
+std::string state_json(const StateConfig& state) {
+  if (state.backend == "sqlite") return R"("state_dir": ")" + state.dir.string() + "\"";
+  return R"("state": { "backend": "postgresql", "url": ")" + state.url + R"(", "dir": ")" +
+         state.dir.string() + "\" }";
+}
+
 // poll_complete -> create_contact (msisdn = from_addr) -> send_sms to that contact.
-std::string poll_config(const std::filesystem::path& state_dir, const std::string& ingest,
-                        const std::string& reliable, const std::string& outbound) {
+std::string poll_config(const StateConfig& state, const std::string& ingest, const std::string& reliable,
+                        const std::string& outbound) {
   return R"({
   "ingest": { "bind": ")" +
          ingest + R"(", "reliable_bind": ")" + reliable + R"(" },
   "outbound": { "bind": ")" +
          outbound + R"(" },
-  "state_dir": ")" +
-         state_dir.string() + R"(",
+  )" + state_json(state) +
+         R"(,
   "plugin_path": [")" VUMI_PLUGIN_DIR R"("],
   "handlers": {
     "contacts": { "type": "create_contact" },
@@ -73,16 +84,21 @@ std::string msisdn(int i) {
   return text;
 }
 
-// The daemon with its three endpoints; restarts bind the same ones.
+// The daemon with its three endpoints; restarts bind the same ones. Its state is in dir/state, or
+// in the PostgreSQL database at pg_url when one is given.
 struct PollDaemon {
   TempDir& dir;
+  StateConfig state;
   std::filesystem::path config;
   std::unique_ptr<ChildProcess> process;
   std::string ingest, reliable, outbound;
 
-  explicit PollDaemon(TempDir& d) : dir(d) {
-    config = dir.write("config.json", poll_config(dir.path() / "state", "tcp://127.0.0.1:0",
-                                                  "tcp://127.0.0.1:*", "tcp://127.0.0.1:*"));
+  explicit PollDaemon(TempDir& d, const std::string& pg_url = "")
+      : dir(d),
+        state{
+            .backend = pg_url.empty() ? "sqlite" : "postgresql", .dir = dir.path() / "state", .url = pg_url} {
+    config = dir.write("config.json",
+                       poll_config(state, "tcp://127.0.0.1:0", "tcp://127.0.0.1:*", "tcp://127.0.0.1:*"));
     start();
   }
 
@@ -102,7 +118,7 @@ struct PollDaemon {
       ingest = after(*listening, "ingest ");
       outbound = after(*listening, "outbound ");
       // Restarts bind the same endpoints, which publishers and subscribers reconnect to.
-      config = dir.write("config.json", poll_config(dir.path() / "state", ingest, reliable, outbound));
+      config = dir.write("config.json", poll_config(state, ingest, reliable, outbound));
     }
   }
 
@@ -218,7 +234,7 @@ Tally settle_and_tally(PollDaemon& daemon, SmsCollector& sms, zmq::context_t& co
   EXPECT_EQ(done.acknowledged, 1u);
   EXPECT_TRUE(sms.wait_for_to_addr(kSentinel, 60s));
   daemon.stop();
-  auto store = store::StateStore::open_read_only(daemon.dir.path() / "state");
+  auto store = store::open_state_store(daemon.state, store::Access::read_only);
   std::set<std::string> contact_msisdns;
   for (const auto& c : store->contacts("acct1"))
     if (c.msisdn != kSentinel) contact_msisdns.insert(c.msisdn);
@@ -235,9 +251,23 @@ Tally settle_and_tally(PollDaemon& daemon, SmsCollector& sms, zmq::context_t& co
 
 constexpr int kLoadEvents = 20'000;
 
-TEST(Delivery, KillNineUnderLoadWithTheReliablePublisherLosesNothingAndSendsNothingTwice) {
+// The kill -9 test on a backend: sqlite in the test's folder, postgresql in a fresh database.
+class DeliveryOnBackend : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    if (GetParam() == "postgresql") {
+      database_ = std::make_unique<testing::PgTestDatabase>();
+      if (!database_->skip_reason().empty()) GTEST_SKIP() << database_->skip_reason();
+    }
+  }
+  std::string pg_url() const { return database_ ? database_->url() : ""; }
+
+  std::unique_ptr<testing::PgTestDatabase> database_;
+};
+
+TEST_P(DeliveryOnBackend, KillNineUnderLoadWithTheReliablePublisherLosesNothingAndSendsNothingTwice) {
   TempDir dir;
-  PollDaemon daemon(dir);
+  PollDaemon daemon(dir, pg_url());
   ASSERT_FALSE(daemon.reliable.empty());
   zmq::context_t context(1);
   SmsCollector sms(context, daemon.outbound);
@@ -260,8 +290,8 @@ TEST(Delivery, KillNineUnderLoadWithTheReliablePublisherLosesNothingAndSendsNoth
   ASSERT_EQ(publisher.wait_exit(160s), 0) << publisher.output();
   const Tally tally = settle_and_tally(daemon, sms, context);
   const auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::cout << "[ REPORT ] reliable, 2 x kill -9: " << tally.contacts << " contacts, " << tally.distinct_sms
-            << " distinct SMS message_ids (" << sms.copies() - 1
+  std::cout << "[ REPORT ] " << GetParam() << ", reliable, 2 x kill -9: " << tally.contacts << " contacts, "
+            << tally.distinct_sms << " distinct SMS message_ids (" << sms.copies() - 1
             << " SMS received, duplicates resent by the outbox "
             << "included), " << tally.contacts_without_sms << " contacts without SMS, "
             << tally.sms_without_contact << " SMS without contact; " << seconds << " s\n"
@@ -272,7 +302,21 @@ TEST(Delivery, KillNineUnderLoadWithTheReliablePublisherLosesNothingAndSendsNoth
   EXPECT_EQ(tally.sms_without_contact, 0u);
   // A resent SMS keeps its message_id (derived from the event), never a second id for one event.
   EXPECT_EQ(sms.ids_with_two_addresses(), 0u);
+
+  // The inspection commands read the same state through the config (a JSON line per contact).
+  ChildProcess contacts({VUMI_DISPATCHER_EXE, "contacts", "-c", daemon.config.string(), "--json"});
+  ASSERT_EQ(contacts.wait_exit(60s), 0) << contacts.output().substr(0, 2000);
+  EXPECT_EQ(contacts.lines().size(), static_cast<std::size_t>(kLoadEvents) + 1);  // + the sentinel
+  for (const char* command : {"inbox", "dead-letters"}) {
+    ChildProcess listing({VUMI_DISPATCHER_EXE, command, "-c", daemon.config.string()});
+    EXPECT_EQ(listing.wait_exit(30s), 0) << listing.output();
+    EXPECT_NE(listing.output().find("no "), std::string::npos) << command << ": " << listing.output();
+  }
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, DeliveryOnBackend,
+                         ::testing::Values(std::string("sqlite"), std::string("postgresql")),
+                         [](const ::testing::TestParamInfo<std::string>& backend) { return backend.param; });
 
 TEST(Delivery, KillNineUnderLoadOverPubSubReportsWhatWasLost) {
   TempDir dir;

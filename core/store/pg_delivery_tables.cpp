@@ -1,0 +1,198 @@
+// The delivery tables (outbox, processed messages), pending retries and the message ledger of the
+// PostgreSQL store (docs/state.md).
+#include <chrono>
+#include <string>
+
+#include "store/pg_state_store.hpp"
+#include "store/store_values.hpp"
+
+namespace vumi::store {
+
+namespace {
+
+// As SQLite's store: pruning the ledger every this many puts keeps it off most messages.
+constexpr std::uint64_t kMessageLedgerPruneEvery = 1024;
+
+std::int64_t unix_now_s() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+void PgStateStore::prepare_delivery_statements() {
+  connection_.prepare("outbox_insert", "INSERT INTO outbox (topic, body) VALUES ($1, $2) RETURNING id", 2);
+  connection_.prepare("outbox_pending", "SELECT id, topic, body FROM outbox ORDER BY id", 0);
+  // One statement for every id: atomic without a transaction of its own.
+  connection_.prepare("outbox_delete", "DELETE FROM outbox WHERE id = ANY($1::bigint[])", 1);
+  // DO NOTHING: a key already there inserts no row, which is how a redelivery is recognised.
+  connection_.prepare(
+      "processed_insert",
+      "INSERT INTO processed_messages (account_key, message_key, processed_at) VALUES ($1, $2, $3) "
+      "ON CONFLICT DO NOTHING",
+      3);
+  connection_.prepare("processed_prune", "DELETE FROM processed_messages WHERE processed_at < $1", 1);
+  connection_.prepare("processed_forget",
+                      "DELETE FROM processed_messages WHERE account_key = $1 AND message_key = $2", 2);
+  connection_.prepare(
+      "pending_retry_insert",
+      "INSERT INTO pending_retries (due_at_ms, account_key, route, step_index, topic, event, steps, "
+      "attempts) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+      8);
+  connection_.prepare("pending_retry_delete", "DELETE FROM pending_retries WHERE id = $1", 1);
+  connection_.prepare("pending_retries",
+                      "SELECT id, due_at_ms, account_key, route, step_index, topic, event, steps, attempts "
+                      "FROM pending_retries ORDER BY due_at_ms, id",
+                      0);
+  // INSERT OR REPLACE, as SQLite: the entry is written afresh, created_at included.
+  connection_.prepare(
+      "message_ledger_insert",
+      "INSERT INTO message_ledger (message_id, direction, account_key, conversation_type, "
+      "conversation_key, tag, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) "
+      "ON CONFLICT (message_id, direction) DO UPDATE SET account_key = excluded.account_key, "
+      "conversation_type = excluded.conversation_type, conversation_key = excluded.conversation_key, "
+      "tag = excluded.tag, created_at = excluded.created_at",
+      7);
+  connection_.prepare("message_ledger_select",
+                      "SELECT account_key, conversation_type, conversation_key, tag, created_at "
+                      "FROM message_ledger WHERE message_id = $1 AND direction = $2",
+                      2);
+  // created_at is ISO-8601 text (store_values.hpp), so text order is time order.
+  connection_.prepare("message_ledger_prune", "DELETE FROM message_ledger WHERE created_at < $1", 1);
+}
+
+std::optional<std::int64_t> PgStateStore::outbox_put(std::string_view topic, std::string_view body,
+                                                     StoreStatus& status) {
+  std::lock_guard lock(mutex_);
+  auto result = run("outbox_insert", PgParams().text(topic).text(body), status,
+                    "outbox put on \"" + std::string(topic.substr(0, 200)) + "\"");
+  if (!result) return std::nullopt;
+  return result->int64(0, 0);
+}
+
+std::vector<OutboxRow> PgStateStore::outbox_pending() {
+  std::lock_guard lock(mutex_);
+  PgResult result = must_run("outbox_pending", PgParams(), "reading the outbox");
+  std::vector<OutboxRow> rows;
+  rows.reserve(static_cast<std::size_t>(result.rows()));
+  for (int row = 0; row < result.rows(); ++row)
+    rows.push_back({result.int64(row, 0), result.text(row, 1), result.text(row, 2)});
+  return rows;
+}
+
+StoreStatus PgStateStore::outbox_remove(const std::vector<std::int64_t>& ids) {
+  StoreStatus status;
+  if (ids.empty()) return status;
+  std::string array = "{";
+  for (std::int64_t id : ids) array += (array.size() > 1 ? "," : "") + std::to_string(id);
+  array += "}";
+  std::lock_guard lock(mutex_);
+  run("outbox_delete", PgParams().text(array), status,
+      "outbox remove of " + std::to_string(ids.size()) + " rows from " + std::to_string(ids.front()));
+  return status;
+}
+
+std::optional<bool> PgStateStore::processed_claim(std::string_view account, std::string_view message_key,
+                                                  StoreStatus& status) {
+  PgParams params;
+  params.text(account).text(message_key).int64(unix_now_s());
+  std::lock_guard lock(mutex_);
+  auto result = run("processed_insert", params, status, "ledger claim for account " + std::string(account));
+  if (!result) return std::nullopt;
+  return result->affected() == 1;
+}
+
+std::optional<std::int64_t> PgStateStore::processed_prune(std::int64_t cutoff_unix_s, StoreStatus& status) {
+  std::lock_guard lock(mutex_);
+  auto result = run("processed_prune", PgParams().int64(cutoff_unix_s), status, "ledger prune");
+  if (!result) return std::nullopt;
+  return result->affected();
+}
+
+StoreStatus PgStateStore::processed_forget(std::string_view account, std::string_view message_key) {
+  std::lock_guard lock(mutex_);
+  StoreStatus status;
+  run("processed_forget", PgParams().text(account).text(message_key), status,
+      "ledger forget for account " + std::string(account));
+  return status;
+}
+
+std::optional<std::int64_t> PgStateStore::pending_retry_put(const PendingRetry& retry, StoreStatus& status) {
+  PgParams params;
+  params.int64(retry.due_at_ms).text(retry.account_key).text(retry.route).int64(retry.step_index);
+  params.text(retry.topic).text(retry.event).text(retry.steps).text(retry.attempts);
+  std::lock_guard lock(mutex_);
+  auto result =
+      run("pending_retry_insert", params, status, "storing a pending retry for account " + retry.account_key);
+  if (!result) return std::nullopt;
+  return result->int64(0, 0);
+}
+
+StoreStatus PgStateStore::pending_retry_delete(std::int64_t id) {
+  std::lock_guard lock(mutex_);
+  StoreStatus status;
+  run("pending_retry_delete", PgParams().int64(id), status, "deleting pending retry " + std::to_string(id));
+  return status;
+}
+
+std::vector<PendingRetry> PgStateStore::pending_retries() {
+  std::lock_guard lock(mutex_);
+  PgResult result = must_run("pending_retries", PgParams(), "listing pending retries");
+  std::vector<PendingRetry> out;
+  for (int row = 0; row < result.rows(); ++row) {
+    PendingRetry retry;
+    retry.id = result.int64(row, 0);
+    retry.due_at_ms = result.int64(row, 1);
+    retry.account_key = result.text(row, 2);
+    retry.route = result.text(row, 3);
+    retry.step_index = result.int64(row, 4);
+    retry.topic = result.text(row, 5);
+    retry.event = result.text(row, 6);
+    retry.steps = result.text(row, 7);
+    retry.attempts = result.text(row, 8);
+    out.push_back(std::move(retry));
+  }
+  return out;
+}
+
+StoreStatus PgStateStore::message_ledger_put(const MessageLedgerEntry& entry) {
+  StoreStatus status;
+  const std::string what = "message ledger put of " + entry.direction + " message " + entry.message_id;
+  // Checked here rather than by the table's CHECK: a refused statement would break the open batch.
+  if (entry.direction != "outbound" && entry.direction != "inbound") {
+    status = {false, what + ": direction must be \"outbound\" or \"inbound\""};
+    return status;
+  }
+  PgParams params;
+  params.text(entry.message_id).text(entry.direction).text(entry.account_key).text(entry.conversation_type);
+  params.text(entry.conversation_key).text(entry.tag).text(now_iso8601_utc_ms());
+  std::lock_guard lock(mutex_);
+  if (!run("message_ledger_insert", params, status, what)) return status;
+  if (++message_ledger_puts_ % kMessageLedgerPruneEvery == 0) {
+    const std::string cutoff =
+        iso8601_utc_ms(std::chrono::system_clock::now() - std::chrono::hours(kMessageLedgerRetentionHours));
+    run("message_ledger_prune", PgParams().text(cutoff), status, "message ledger prune");
+  }
+  return status;
+}
+
+std::optional<MessageLedgerEntry> PgStateStore::message_ledger_get(std::string_view message_id,
+                                                                   std::string_view direction,
+                                                                   StoreStatus& status) {
+  std::lock_guard lock(mutex_);
+  auto result =
+      run("message_ledger_select", PgParams().text(message_id).text(direction), status,
+          "message ledger get of " + std::string(direction) + " message " + std::string(message_id));
+  if (!result || result->rows() == 0) return std::nullopt;
+  MessageLedgerEntry entry;
+  entry.message_id = std::string(message_id);
+  entry.direction = std::string(direction);
+  entry.account_key = result->text(0, 0);
+  entry.conversation_type = result->text(0, 1);
+  entry.conversation_key = result->text(0, 2);
+  entry.tag = result->text(0, 3);
+  entry.created_at = result->text(0, 4);
+  return entry;
+}
+
+}  // namespace vumi::store

@@ -1,0 +1,108 @@
+// The PostgreSQL implementation of StateStore over libpq: one connection, statements prepared by
+// name at open, one round trip per statement (docs/state.md, "PostgreSQL").
+#pragma once
+
+#include <filesystem>
+#include <mutex>
+
+#include "store/pg_connection.hpp"
+#include "store/state_store.hpp"
+
+namespace vumi::store {
+
+// Every public method takes one mutex, so the store may be shared between threads; writes made by
+// any thread while a batch is open join that batch. A lost connection is re-established before the
+// next statement outside a batch; a batch it interrupted is lost (its commit fails, transient).
+class PgStateStore final : public StateStore {
+ public:
+  enum class Mode { read_write, read_only };
+  // Connects to url and (read_write) migrates the schema, or (read_only) checks that the database
+  // has this build's schema; throws StoreError naming the redacted URL and why.
+  PgStateStore(const std::string& url, Mode mode);
+  ~PgStateStore() override;
+
+  int schema_version() const override { return schema_version_; }
+  // Statements sent to the server so far (benchmarks: round trips per event).
+  std::uint64_t round_trips() const { return connection_.round_trips(); }
+
+  std::optional<Contact> contact_get(std::string_view account, std::string_view contact_key,
+                                     StoreStatus& status) override;
+  std::optional<Contact> contact_find_by_msisdn(std::string_view account, std::string_view msisdn,
+                                                StoreStatus& status) override;
+  std::optional<Contact> contact_upsert(std::string_view account, const boost::json::object& fields,
+                                        bool& created, StoreStatus& status) override;
+  std::optional<std::int64_t> inbox_put(std::string_view account, const boost::json::value& message,
+                                        StoreStatus& status) override;
+  StoreStatus dead_letter_put(const DeadLetter& letter) override;
+  StoreStatus quarantine_put(std::string_view message_key, std::string_view account,
+                             std::string_view report) override;
+  std::vector<std::string> quarantined_keys() override;
+  StoreStatus message_ledger_put(const MessageLedgerEntry& entry) override;
+  std::optional<MessageLedgerEntry> message_ledger_get(std::string_view message_id,
+                                                       std::string_view direction,
+                                                       StoreStatus& status) override;
+  StoreStatus dead_letter_add_repeats(std::string_view coalesce_key, std::int64_t count,
+                                      std::string_view last_seen_at) override;
+  StoreStatus dead_letter_mark_replayed(std::int64_t id, std::string_view when) override;
+  std::optional<std::int64_t> dead_letters_prune(const DeadLetterRetention& retention,
+                                                 std::int64_t max_deleted, StoreStatus& status) override;
+  std::optional<std::int64_t> pending_retry_put(const PendingRetry& retry, StoreStatus& status) override;
+  StoreStatus pending_retry_delete(std::int64_t id) override;
+
+  std::vector<Contact> contacts(std::string_view account) override;
+  std::vector<InboxEntry> inbox(std::string_view account) override;
+  std::vector<DeadLetter> dead_letters(std::string_view account) override;
+  std::vector<DeadLetter> dead_letters(const DeadLetterFilter& filter) override;
+  std::int64_t dead_letters_purge(const DeadLetterFilter& filter) override;
+  std::vector<PendingRetry> pending_retries() override;
+
+  StoreStatus begin_batch() override;
+  StoreStatus commit_batch() override;
+  StoreStatus rollback_batch() override;
+
+  // Delivery tables and the message ledger (pg_delivery_tables.cpp).
+  std::optional<std::int64_t> outbox_put(std::string_view topic, std::string_view body,
+                                         StoreStatus& status) override;
+  std::vector<OutboxRow> outbox_pending() override;
+  StoreStatus outbox_remove(const std::vector<std::int64_t>& ids) override;
+  std::optional<bool> processed_claim(std::string_view account, std::string_view message_key,
+                                      StoreStatus& status) override;
+  std::optional<std::int64_t> processed_prune(std::int64_t cutoff_unix_s, StoreStatus& status) override;
+  StoreStatus processed_forget(std::string_view account, std::string_view message_key) override;
+
+ private:
+  void prepare_statements();
+  void prepare_delivery_statements();  // pg_delivery_tables.cpp
+  // Runs a prepared statement on the data path: nullopt with status set when it failed (transient
+  // as pg_transient says) or when the open batch can no longer commit; any failure inside a batch
+  // breaks the batch, since PostgreSQL aborts its transaction.
+  std::optional<PgResult> run(const std::string& name, const PgParams& params, StoreStatus& status,
+                              std::string_view what);
+  // As run, for control-plane reads and writes: throws StoreError naming what.
+  PgResult must_run(const std::string& name, const PgParams& params, std::string_view what);
+  // False (status set) when the open batch is broken, or the connection is lost and cannot be
+  // re-established.
+  bool ready(StoreStatus& status, std::string_view what);
+  // Reads a contact from row laid out as the contact columns; false (status set) if extra is not an object.
+  static bool read_contact(const PgResult& result, int row, Contact& out, StoreStatus& status);
+  // The contact a lookup statement finds, or nullopt (absent, or on error with status set).
+  std::optional<Contact> contact_lookup(const std::string& statement, const PgParams& params,
+                                        StoreStatus& status, std::string_view what);
+  static DeadLetter read_dead_letter(const PgResult& result, int row);
+  static PgParams filter_params(const DeadLetterFilter& filter);
+  std::vector<DeadLetter> dead_letter_rows(const PgResult& result);
+  // Runs BEGIN, COMMIT or ROLLBACK; false with status set on failure.
+  bool run_control(const char* sql, StoreStatus& status, std::string_view what);
+
+  std::mutex mutex_;
+  PgConnection connection_;
+  int schema_version_ = 0;
+  bool in_batch_ = false;
+  std::string batch_error_;  // the first failure of the open batch
+  bool batch_error_transient_ = false;
+  // Fault injection for tests (env VUMI_STORE_FAULT_FILE): while this file exists, commits fail.
+  std::filesystem::path fault_file_;
+  std::uint64_t message_ledger_puts_ = 0;  // prune every kMessageLedgerPruneEvery puts
+};
+
+}  // namespace vumi::store
