@@ -53,6 +53,7 @@ class PgAdminStore final : public AdminStore {
         run("SELECT key, document, version FROM api_accounts WHERE document <> 'null' ORDER BY key", {},
             "read accounts");
     std::vector<StoredAccount> out;
+    out.reserve(static_cast<std::size_t>(result.rows()));
     for (int row = 0; row < result.rows(); ++row)
       out.push_back(
           {result.text(row, 0), result.text(row, 1), static_cast<std::uint64_t>(result.int64(row, 2))});
@@ -104,6 +105,7 @@ class PgAdminStore final : public AdminStore {
             "ORDER BY version DESC LIMIT $2",
             PgParams().text(key).int64(static_cast<std::int64_t>(limit)), "read account history");
     std::vector<AccountVersion> out;
+    out.reserve(static_cast<std::size_t>(result.rows()));
     for (int row = 0; row < result.rows(); ++row) out.push_back(version_row(result, row));
     return out;
   }
@@ -123,6 +125,7 @@ class PgAdminStore final : public AdminStore {
     PgResult result =
         run("SELECT name, account, hash, created FROM api_tokens ORDER BY name", {}, "read tokens");
     std::vector<StoredToken> out;
+    out.reserve(static_cast<std::size_t>(result.rows()));
     for (int row = 0; row < result.rows(); ++row) out.push_back(token_row(result, row));
     return out;
   }
