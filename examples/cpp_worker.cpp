@@ -45,8 +45,9 @@ std::string read_key(const std::string& file) {
 }
 
 // Reliable ingest: sends [topic, body, msg_id] on a DEALER and resends it, with the same msg_id,
-// every ack_timeout until the dispatcher answers [msg_id, status] ("retry" waits for the next
-// resend). Returns the final status ("ok", "duplicate", "rejected"), or "" at the deadline.
+// every ack_timeout until the dispatcher answers [msg_id, status] ("retry" and a cluster member's
+// "not_owner" wait for the next resend, which a DEALER connected to every dispatcher sends to the
+// next one). Returns the final status ("ok", "duplicate", "rejected"), or "" at the deadline.
 std::string publish_reliably(zmq::context_t& context, const std::string& endpoint, const std::string& topic,
                              const std::string& body, const std::string& msg_id,
                              std::chrono::milliseconds ack_timeout, std::chrono::milliseconds deadline) {
@@ -74,7 +75,8 @@ std::string publish_reliably(zmq::context_t& context, const std::string& endpoin
     if (!socket.recv(id, zmq::recv_flags::dontwait) || !id.more() ||
         !socket.recv(status, zmq::recv_flags::dontwait))
       continue;
-    if (id.to_string() == msg_id && status.to_string() != "retry") return status.to_string();
+    if (id.to_string() == msg_id && status.to_string() != "retry" && status.to_string() != "not_owner")
+      return status.to_string();
   }
   return "";
 }

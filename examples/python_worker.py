@@ -49,8 +49,9 @@ def publish_reliably(endpoint, messages, ack_timeout_s=5.0, deadline_s=60.0):
     Frames: [topic, body, msg_id] out, [msg_id, status] back once the batch holding the message
     committed. A message is kept until its ack arrives and resent, with the same msg_id, after
     each ack_timeout_s without one (the dispatcher may have died or restarted); "retry" (the
-    dispatcher's store failed) is resent after the timeout too. "ok", "duplicate" and "rejected"
-    are final.
+    dispatcher's store failed) and "not_owner" (a cluster member that does not hold the account's
+    shard: connect the DEALER to every dispatcher, and the resend goes to the next one) are resent
+    after the timeout too. "ok", "duplicate" and "rejected" are final.
     """
     context = zmq.Context()
     sock = context.socket(zmq.DEALER)
@@ -75,7 +76,7 @@ def publish_reliably(endpoint, messages, ack_timeout_s=5.0, deadline_s=60.0):
                 if len(frames) != 2:
                     continue
                 msg_id, status = frames[0].decode(), frames[1].decode()
-                if msg_id in unacked and status != "retry":
+                if msg_id in unacked and status not in ("retry", "not_owner"):
                     del unacked[msg_id]
                     answers[msg_id] = status
     finally:

@@ -130,6 +130,7 @@ struct AdminApi::Impl {
                                 const std::vector<std::string>& path, const std::string& query);
   HttpResponse tokens(const Caller& caller, const HttpRequest& request, const std::vector<std::string>& path);
   HttpResponse plugins();
+  HttpResponse cluster();  // GET /api/cluster: this member's shards (docs/scale-out.md)
 
   // The current document of an account, its ETag, and whether the file defines it.
   struct View {
@@ -433,6 +434,10 @@ HttpResponse AdminApi::Impl::api(const Caller& caller, const HttpRequest& reques
     return plugins();
   }
   if (path.size() >= 2 && path[1] == "tokens") return tokens(caller, request, path);
+  if (path.size() == 2 && path[1] == "cluster") {
+    if (request.method() != http::verb::get) return error(status::method_not_allowed, "use GET");
+    return cluster();
+  }
   if (path.size() == 2 && path[1] == "accounts") return accounts_collection(caller, request);
   if (path.size() >= 3 && path[1] == "accounts") {
     if (!caller.may_access(path[2]))
@@ -441,6 +446,24 @@ HttpResponse AdminApi::Impl::api(const Caller& caller, const HttpRequest& reques
     return account_resource(caller, request, path, query);
   }
   return error(status::not_found, "no such resource: " + std::string(request.target()));
+}
+
+HttpResponse AdminApi::Impl::cluster() {
+  const std::vector<transport::DaemonControl::ShardFigures> figures = daemon.shard_figures();
+  if (figures.empty())
+    return error(status::not_found,
+                 "this dispatcher is not in a cluster (its config has no \"cluster\" section)");
+  bj::array shards;
+  for (const auto& f : figures) {
+    shards.push_back(bj::object{{"shard", f.shard},
+                                {"held", f.held},
+                                {"handled", f.handled},
+                                {"outbox_unsent", f.outbox_waiting},
+                                {"retries_waiting", f.retries_waiting}});
+  }
+  return json_response(status::ok, bj::object{{"name", daemon.cluster_name()},
+                                              {"not_owner", daemon.dispatch_counters().not_owner},
+                                              {"shards", std::move(shards)}});
 }
 
 HttpResponse AdminApi::Impl::plugins() {

@@ -81,6 +81,31 @@ class Writer {
   std::string out_;
 };
 
+// In a cluster: one sample per shard of each figure (docs/scale-out.md); nothing otherwise.
+void write_shard_figures(Writer& w, const std::vector<transport::DaemonControl::ShardFigures>& shards,
+                         std::uint64_t not_owner) {
+  if (shards.empty()) return;
+  w.counter("vumi_cluster_not_owner_total",
+            "Messages of accounts of shards held elsewhere: skipped or answered not_owner.",
+            static_cast<double>(not_owner));
+  auto per_shard = [&](std::string_view name, std::string_view type, std::string_view help, auto value) {
+    w.family(name, type, help);
+    for (const auto& shard : shards)
+      w.sample(name, "shard=\"" + std::to_string(shard.shard) + "\"", static_cast<double>(value(shard)));
+  };
+  using Figures = transport::DaemonControl::ShardFigures;
+  per_shard("vumi_cluster_shard_held", "gauge", "1 while this dispatcher holds the shard.",
+            [](const Figures& f) { return f.held ? 1 : 0; });
+  per_shard("vumi_cluster_shard_handled_total", "counter", "Messages of the shard's accounts handled here.",
+            [](const Figures& f) { return f.handled; });
+  per_shard("vumi_cluster_shard_outbox_unsent", "gauge",
+            "Committed outbound messages of the shard's accounts waiting to be sent here.",
+            [](const Figures& f) { return f.outbox_waiting; });
+  per_shard("vumi_cluster_shard_retries_waiting", "gauge",
+            "Step retries of the shard's accounts waiting here.",
+            [](const Figures& f) { return f.retries_waiting; });
+}
+
 }  // namespace
 
 std::string metrics_text(transport::DaemonControl& daemon, bool account_labels) {
@@ -128,6 +153,7 @@ std::string metrics_text(transport::DaemonControl& daemon, bool account_labels) 
   w.gauge("vumi_outbox_unsent",
           "Committed outbound messages not yet sent (waiting for a subscriber or a retry).",
           static_cast<double>(depths.outbox_unsent));
+  write_shard_figures(w, daemon.shard_figures(), c.not_owner);
 
   w.family("vumi_step_duration_seconds", "histogram", "Time a handler took for one step, by handler type.");
   for (const auto& [type, t] : c.step_timings) {

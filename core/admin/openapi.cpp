@@ -71,6 +71,11 @@ bj::object build() {
   paths["/api/plugins"] = path_item(
       {{"get", operation("Plugins, their handler types with option and step schemas, and the global handlers",
                          "200", response("plugins", any))}});
+  paths["/api/cluster"] = path_item(
+      {{"get",
+        operation("This cluster member's shards: held, handled, outbox and retries waiting (404 when not "
+                  "in a cluster)",
+                  "200", response("shards", any))}});
   paths["/api/tokens"] =
       path_item({{"get", operation("Account tokens (operator only)", "200", response("tokens", any))},
                  {"post", operation("Create an account token; the secret is in the answer, once", "201",

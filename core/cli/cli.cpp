@@ -69,7 +69,10 @@ int run_command_line(int argc, char** argv) {
   PublishArgs publish;
   auto* publish_cmd =
       app.add_subcommand("publish", "publish JSON envelopes, one per line, as a worker would");
-  publish_cmd->add_option("--connect", publish.connect, "the dispatcher's ingest endpoint")->required();
+  publish_cmd
+      ->add_option("--connect", publish.connect,
+                   "the dispatcher's ingest endpoint (repeatable: every dispatcher of a cluster)")
+      ->required();
   publish_cmd->add_option("input", publish.input, "file of JSON lines, or - for stdin")
       ->capture_default_str();
   publish_cmd->add_option("--topic", publish.topic,
@@ -123,6 +126,13 @@ int run_command_line(int argc, char** argv) {
       "new-plugin", "create an out-of-tree plugin project: handler, schema, CMake, test, README");
   new_plugin_cmd->add_option("name", new_plugin.name, "plugin name (a-z, 0-9, _)")->required();
   new_plugin_cmd->add_option("dir", new_plugin.dir, "folder to create (default: ./NAME)");
+
+  ClusterArgs cluster;
+  auto* cluster_cmd = app.add_subcommand("cluster", "a sharded cluster of dispatchers (docs/scale-out.md)");
+  cluster_cmd->require_subcommand(1);
+  auto* cluster_status_cmd = cluster_cmd->add_subcommand("status", "each shard's owner and lag");
+  add_config_options(*cluster_status_cmd, cluster.config, false);
+  cluster_status_cmd->add_flag("--json", cluster.json, "one JSON object per shard");
 
   StateArgs contacts, inbox, dead;
   struct StateCmd {
@@ -181,6 +191,7 @@ int run_command_line(int argc, char** argv) {
     if (*tokens_cmd) return tokens_command(tokens);
     if (*explain_cmd) return explain_command(explain);
     if (*new_plugin_cmd) return new_plugin_command(new_plugin);
+    if (*cluster_status_cmd) return cluster_status_command(cluster);
     if (app.got_subcommand("contacts")) return contacts_command(contacts);
     if (app.got_subcommand("inbox")) return inbox_command(inbox);
     if (app.got_subcommand("dead-letters")) {

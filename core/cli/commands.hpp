@@ -65,7 +65,8 @@ int keygen_command(const std::string& name);
 
 struct PublishArgs {
   CurveArgs curve;
-  std::string connect;               // endpoint of the dispatcher's ingest socket
+  // Endpoints of the dispatchers' ingest sockets: one, or every dispatcher of a cluster.
+  std::vector<std::string> connect;
   std::string input = "-";           // file, or "-" for stdin
   std::optional<std::string> topic;  // overrides the topic derived from each body
   double wait_s = 5.0;               // how long to wait for the dispatcher's subscription
@@ -99,6 +100,14 @@ struct ExplainArgs {
 };
 // Dry run of one event: prints the report as JSON; exit 1 when the event is refused.
 int explain_command(const ExplainArgs& args);
+struct ClusterArgs {
+  ConfigArgs config;
+  bool json = false;
+};
+// `cluster status`: each shard's owner (from PostgreSQL's advisory locks) and lag; exit 1 when the
+// config has no cluster section or the state cannot be read.
+int cluster_status_command(const ClusterArgs& args);
+
 struct NewPluginArgs {
   std::string name;           // the plugin and its one handler type
   std::filesystem::path dir;  // empty: ./<name>

@@ -59,6 +59,13 @@ bool validate(const event::EnvelopeDecoder& decoder, const std::optional<std::st
   return true;
 }
 
+// "tcp://a:1, tcp://b:2" for messages.
+std::string endpoint_list(const std::vector<std::string>& endpoints) {
+  std::string text;
+  for (const std::string& endpoint : endpoints) text += (text.empty() ? "" : ", ") + endpoint;
+  return text;
+}
+
 // --reliable: every good line to the DEALER, resent until acknowledged.
 int publish_reliable(const PublishArgs& args, const std::vector<Line>& good, std::size_t rejected) {
   // msg_id = <digest of the good lines>:<line number, zero-padded>: publishing the same file again is
@@ -83,19 +90,21 @@ int publish_reliable(const PublishArgs& args, const std::vector<Line>& good, std
   options.deadline = std::chrono::milliseconds(static_cast<long long>(args.timeout_s * 1000));
   options.on_progress = [](const transport::ReliableProgress& p) {
     std::cerr << "publish: " << p.acknowledged << " of " << p.total << " acknowledged (" << p.in_flight
-              << " in flight, " << p.resent << " resent)" << std::endl;
+              << " in flight, " << p.resent << " resent, " << p.not_owner << " not_owner)" << std::endl;
   };
   const transport::ReliableProgress result = publisher.publish(messages, options);
+  const std::string endpoints = endpoint_list(args.connect);
   std::cout << "acknowledged " << result.acknowledged << " of " << result.total
             << " message(s): " << result.ok << " ok, " << result.duplicate << " duplicate, "
             << result.rejected << " rejected; " << result.resent << " resent";
+  if (result.not_owner > 0) std::cout << " (" << result.not_owner << " not_owner answers)";
   if (rejected > 0) std::cout << " (" << rejected << " line(s) rejected before sending: see above)";
   std::cout << std::endl;
-  publisher.socket().close();
+  publisher.close();
   context.close();
   if (result.acknowledged < result.total) {
     std::cerr << "publish: " << (result.total - result.acknowledged) << " message(s) not acknowledged within "
-              << args.timeout_s << " s (is `vumi-dispatcher run` bound at " << args.connect
+              << args.timeout_s << " s (is `vumi-dispatcher run` bound at " << endpoints
               << " with ingest.reliable_bind?)\n";
     return 3;
   }
@@ -144,15 +153,17 @@ int publish_command(const PublishArgs& args) {
 
   zmq::context_t context(1);
   const auto curve = client_keys(args.curve);
-  transport::WorkerPublisher publisher(context, args.connect, std::chrono::seconds(30),
+  transport::WorkerPublisher publisher(context, args.connect.front(), std::chrono::seconds(30),
                                        std::chrono::seconds(30), curve);
+  for (std::size_t i = 1; i < args.connect.size(); ++i) publisher.connect(args.connect[i]);
+  const std::string endpoints = endpoint_list(args.connect);
   std::set<std::string> topic_set;
   for (const auto& line : good) topic_set.insert(line.topic);
   const std::vector<std::string> topics(topic_set.begin(), topic_set.end());
   const auto wait = std::chrono::milliseconds(static_cast<long long>(args.wait_s * 1000));
   if (!publisher.wait_for_subscriptions(topics, wait)) {
     if (publisher.subscriptions().empty()) {
-      std::cerr << "publish: no dispatcher subscribed at " << args.connect << " within " << args.wait_s
+      std::cerr << "publish: no dispatcher subscribed at " << endpoints << " within " << args.wait_s
                 << " s (is `vumi-dispatcher run` bound there? see --wait"
                 << (curve ? "; with CURVE the daemon refuses a key that is not among security.publishers, "
                             "and a --server-key that is not its key fails the handshake"
@@ -164,7 +175,7 @@ int publish_command(const PublishArgs& args) {
   std::size_t sent = 0;
   for (const auto& line : good) {
     if (!publisher.covered(line.topic)) {
-      std::cerr << "line " << line.number << ": no subscriber at " << args.connect << " takes topic \""
+      std::cerr << "line " << line.number << ": no subscriber at " << endpoints << " takes topic \""
                 << line.topic << "\"; not sent\n";
       ++rejected;
       continue;

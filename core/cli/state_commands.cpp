@@ -13,6 +13,7 @@
 #include "cli/commands.hpp"
 #include "cli/config_source.hpp"
 #include "cli/json_output.hpp"
+#include "cli/text_table.hpp"
 #include "common/identifier.hpp"
 #include "common/json.hpp"
 #include "store/state_store.hpp"
@@ -25,13 +26,6 @@ namespace {
 
 constexpr std::size_t kExtraWidth = 40;    // contacts: extra
 constexpr std::size_t kContentWidth = 60;  // inbox: content
-
-// Number of code points in UTF-8 text: close enough to its width in a terminal.
-std::size_t display_width(std::string_view text) {
-  std::size_t width = 0;
-  for (unsigned char c : text) width += (c & 0xC0) != 0x80;
-  return width;
-}
 
 // Length of the valid UTF-8 sequence at text[i], or 0.
 std::size_t utf8_sequence_at(std::string_view text, std::size_t i) {
@@ -87,26 +81,6 @@ std::string member_text(const bj::value& message, std::string_view key) {
   if (value == nullptr || value->is_null()) return {};
   if (const bj::string* text = value->if_string()) return std::string(*text);
   return json::to_text(*value);
-}
-
-// Prints rows as columns separated by two spaces, each as wide as its widest cell.
-void print_table(std::ostream& out, const std::vector<std::string>& header,
-                 const std::vector<std::vector<std::string>>& rows) {
-  std::vector<std::size_t> widths(header.size(), 0);
-  auto measure = [&](const std::vector<std::string>& row) {
-    for (std::size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], display_width(row[i]));
-  };
-  measure(header);
-  for (const auto& row : rows) measure(row);
-  auto print_row = [&](const std::vector<std::string>& row) {
-    for (std::size_t i = 0; i < row.size(); ++i) {
-      out << row[i];
-      if (i + 1 < row.size()) out << std::string(widths[i] - display_width(row[i]) + 2, ' ');
-    }
-    out << '\n';
-  };
-  print_row(header);
-  for (const auto& row : rows) print_row(row);
 }
 
 void print_contacts(const std::vector<store::Contact>& contacts, bool as_json) {

@@ -135,6 +135,18 @@ struct AdminConfig {
   std::size_t run_history = 1000;       // runs kept per account
 };
 
+// "cluster" (docs/scale-out.md): several dispatchers share one PostgreSQL state and divide the
+// accounts among `shards` shards (shard = FNV-1a 64 of the account key mod shards). Absent: this
+// dispatcher handles every account.
+struct ClusterConfig {
+  std::uint32_t shards = 1;
+  std::string name;                    // this dispatcher's name (cluster status, logs); an identifier
+  std::vector<std::uint32_t> owned;    // shards it takes as soon as they are free, ascending
+  std::vector<std::uint32_t> standby;  // shards it takes when their owner is gone, ascending
+  std::uint32_t lease_poll_ms = 1000;  // how often it tries to take a shard it wants and lacks
+  std::string path = "cluster";        // for messages
+};
+
 struct Config {
   std::string source;  // the file it came from, or "<embedded>"
   std::string ingest_bind = "tcp://127.0.0.1:7710";
@@ -151,6 +163,7 @@ struct Config {
   Limits limits;
   std::uint32_t status_interval_s = 60;
   std::optional<AdminConfig> admin = AdminConfig{};
+  std::optional<ClusterConfig> cluster;  // absent: not sharded
 };
 
 struct LoadResult {

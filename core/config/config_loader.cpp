@@ -13,6 +13,7 @@
 #include "common/json.hpp"
 #include "common/state_backends.hpp"
 #include "config/account_reader.hpp"
+#include "config/cluster_reader.hpp"
 #include "config/config.hpp"
 #include "config/endpoint.hpp"
 #include "config/field_reader.hpp"
@@ -74,7 +75,7 @@ class ConfigReader {
     reader_.allowed_keys(
         top,
         {"ingest", "outbound", "state", "state_dir", "plugin_path", "handlers", "accounts", "limits",
-         "status_interval_s", "security", "plugin_path_insecure_ok", "tag_pools", "admin"},
+         "status_interval_s", "security", "plugin_path_insecure_ok", "tag_pools", "admin", "cluster"},
         "");
     if (const bj::value* v = top.if_contains("ingest"))
       endpoint(*v, "ingest", config_.ingest_bind, &config_.ingest_reliable_bind);
@@ -95,6 +96,8 @@ class ConfigReader {
       else
         state(*v);
     }
+    if (const bj::value* v = top.if_contains("cluster"))
+      read_cluster(*v, config_.state.backend, config_.cluster, reader_);
     if (const bj::value* v = top.if_contains("plugin_path")) plugin_path(*v);
     if (const bj::value* v = top.if_contains("plugin_path_insecure_ok")) {
       if (v->is_bool()) {

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -13,6 +14,8 @@
 #include <utility>
 #include <zmq.hpp>
 
+#include "cluster/ingest_prefixes.hpp"
+#include "cluster/shard_leases.hpp"
 #include "common/logging.hpp"
 #include "dispatch/crash_guard.hpp"
 #include "dispatch/dispatcher.hpp"
@@ -33,7 +36,15 @@ namespace vumi::transport {
 
 namespace asio = boost::asio;
 
-constexpr long kPruneIntervalMs = 5000;  // dead-letter retention and held-back log counts
+constexpr long kPruneIntervalMs = 5000;
+
+// "0,3,5" (or "none").
+std::string shard_list(const std::vector<std::uint32_t>& shards) {
+  std::string text;
+  for (std::uint32_t shard : shards) text += (text.empty() ? "" : ",") + std::to_string(shard);
+  return text.empty() ? "none" : text;
+}
+// dead-letter retention and held-back log counts
 
 struct Daemon::Impl final : IngestHandler, ReliableIngestHandler, DaemonControl {
   explicit Impl(DaemonOptions opts)
@@ -110,6 +121,18 @@ struct Daemon::Impl final : IngestHandler, ReliableIngestHandler, DaemonControl 
     return {committer->held_messages(), dispatcher->retries_waiting(), outbox->waiting()};
   }
   void swap_in(const std::shared_ptr<dispatch::Runtime>& next);
+  // Cluster membership (docs/scale-out.md).
+  void start_cluster(const config::Config& config);         // before the outbox and retries are loaded
+  void apply_held(const std::vector<std::uint32_t>& held);  // on the loop: the leases changed
+  void update_subscriptions(bool force);                    // when the held shards or the account set changed
+  bool owns_row(const store::OutboxRow& row) const {
+    return row.account_key.empty() ? ownership->owns_unassigned() : ownership->owns(row.account_key);
+  }
+  std::vector<ShardFigures> shard_figures() const override;
+  std::string cluster_name() const override {
+    const auto& cluster = runtime_->config().cluster;
+    return cluster ? cluster->name : std::string();
+  }
 
   DaemonOptions options;
   asio::io_context io_{1};
@@ -133,7 +156,11 @@ struct Daemon::Impl final : IngestHandler, ReliableIngestHandler, DaemonControl 
   std::unique_ptr<dispatch::Dispatcher> dispatcher;
   std::unique_ptr<BatchCommitter> committer;
   std::unique_ptr<IngestReader> ingest;
-  std::unique_ptr<ReliableIngestReader> reliable;  // when ingest.reliable_bind is set
+  std::unique_ptr<ReliableIngestReader> reliable;         // when ingest.reliable_bind is set
+  std::optional<dispatch::ShardOwnership> ownership;      // in a cluster: the shards held now
+  std::unique_ptr<cluster::ShardLeases> leases;           // in a cluster on postgresql
+  const dispatch::Runtime* subscribed_runtime = nullptr;  // what the subscriptions were derived from
+  std::uint64_t subscribed_generation = 0;
   bool stopping = false;
   bool want_reading = false;     // what the batch committer asks for
   bool readers_running = false;  // what the readers do
@@ -163,6 +190,7 @@ int Daemon::Impl::run() {
   spdlog::info("listening: ingest {}, outbound {}", ingest->endpoint(), outbound->endpoint());
   // Reading starts unless rows a previous run left in the outbox must go out first.
   committer->update_reading();
+  if (leases) leases->start();
   io_.run();
   if (reloader.joinable()) reloader.join();
   // Before the loop it serves on and the dispatcher it watches are gone.
@@ -171,6 +199,11 @@ int Daemon::Impl::run() {
   // Every batch read was committed (or is held after a failed commit: one last attempt), then
   // the outbox is sent; what is still queued in libzmq is counted and dropped.
   committer->finish();
+  // After the last commit: whoever takes our shards over finds everything we did.
+  if (leases) {
+    leases->stop();
+    spdlog::info("cluster: shard leases released");
+  }
   log_left_queued();
   ingest->close();
   if (reliable) reliable->close();
@@ -224,8 +257,13 @@ bool Daemon::Impl::start() {
         *zmq_context, config.outbound_bind,
         [&server](zmq::socket_t& s) { server.secure(s, SocketRole::outbound); }, std::move(filter));
     outbox = std::make_unique<Outbox>(*store_, *outbound);
-    outbox->recover();
     dispatcher = std::make_unique<dispatch::Dispatcher>(runtime_, *store_, *outbox);
+    if (config.cluster) {
+      start_cluster(config);
+      outbox->recover([this](const store::OutboxRow& row) { return owns_row(row); });
+    } else {
+      outbox->recover();
+    }
     // The previous run's crash (if any) becomes a dead letter before any message is read.
     crash_guard = std::make_unique<dispatch::CrashGuard>(config.state.dir, *store_);
     dispatcher->guard_crashes(*crash_guard);
@@ -246,6 +284,7 @@ bool Daemon::Impl::start() {
     }
     log_security(config);
     dispatcher->load_pending_retries();
+    if (ownership) update_subscriptions(true);
   } catch (const std::exception& e) {
     spdlog::error("not started: {}", e.what());
     reliable.reset();
@@ -319,6 +358,7 @@ void Daemon::Impl::arm_housekeeping_timer() {
   housekeeping_timer.async_wait([this](const boost::system::error_code& ec) {
     if (ec || stopping) return;
     committer->housekeeping();
+    if (ownership) update_subscriptions(false);  // accounts the admin API added or removed
     arm_housekeeping_timer();
   });
 }
@@ -344,6 +384,13 @@ std::string Daemon::Impl::status() const {
   line += " retries_waiting=" + std::to_string(dispatcher->retries_waiting()) +
           " ingest_connections_closed=" + std::to_string(ingest->connections().closed());
   line += " duplicates=" + std::to_string(dispatcher->counters().duplicates);
+  if (ownership) {
+    std::vector<std::uint32_t> held;
+    for (std::uint32_t shard = 0; shard < ownership->count(); ++shard)
+      if (ownership->holds(shard)) held.push_back(shard);
+    line +=
+        " shards_held=" + shard_list(held) + " not_owner=" + std::to_string(dispatcher->counters().not_owner);
+  }
   line += " no_subscriber=" + std::to_string(outbound->counters().no_subscriber);
   if (reliable) {
     line += " reliable_received=" + std::to_string(reliable->counters().messages);
@@ -416,6 +463,7 @@ void Daemon::Impl::swap_in(const std::shared_ptr<dispatch::Runtime>& next) {
   // Between two handlers of the loop: the next message sees only the new config.
   std::shared_ptr<dispatch::Runtime> old = std::exchange(runtime_, next);
   dispatcher->replace_runtime(next);
+  if (ownership) update_subscriptions(true);
   // libzmq copies ZMQ_MAXMSGSIZE into the listener at bind: a setsockopt now would change nothing,
   // so a raised limit reaches the wire only after a restart (decoding takes any new limit at once).
   if (new_config.limits.max_body_bytes > ingest->max_body_bytes())
@@ -538,6 +586,96 @@ void Daemon::Impl::prune_dead_letters() {
   if (deleted && *deleted > 0) spdlog::info("dead letter retention: deleted {} old row(s)", *deleted);
   const bool more = deleted && *deleted == kRowsPerChunk;
   arm_prune_timer(more ? std::chrono::milliseconds(20) : std::chrono::milliseconds(kPruneIntervalMs));
+}
+
+void Daemon::Impl::start_cluster(const config::Config& config) {
+  const config::ClusterConfig& cluster = *config.cluster;
+  ownership.emplace(cluster.shards);
+  dispatcher->set_ownership(&*ownership);
+  if (config.state.backend != "postgresql") {
+    // Only this process can use the state folder (its lock): its owned shards are its own.
+    for (std::uint32_t shard : cluster.owned) ownership->set(shard, true);
+    spdlog::info(
+        "cluster: {} holds shards {} of {} (state.backend {}: no leases, the state folder's lock "
+        "keeps others out)",
+        cluster.name, shard_list(cluster.owned), cluster.shards, config.state.backend);
+    return;
+  }
+  cluster::LeaseOptions lease;
+  lease.url = cluster::lease_database_url(config);
+  lease.name = cluster.name;
+  lease.owned = cluster.owned;
+  lease.standby = cluster.standby;
+  lease.poll = std::chrono::milliseconds(cluster.lease_poll_ms);
+  lease.standby_delay = 3 * lease.poll;
+  leases = std::make_unique<cluster::ShardLeases>(lease, [this](const std::vector<std::uint32_t>& held) {
+    asio::post(io_, [this, held] { apply_held(held); });
+  });
+  spdlog::info("cluster: {} wants shards {} (standby for {}) of {}; polling for leases every {} ms",
+               cluster.name, shard_list(cluster.owned), shard_list(cluster.standby), cluster.shards,
+               cluster.lease_poll_ms);
+}
+
+void Daemon::Impl::apply_held(const std::vector<std::uint32_t>& held) {
+  if (stopping) return;
+  std::vector<std::uint32_t> gained;
+  std::vector<std::uint32_t> lost;
+  for (std::uint32_t shard = 0; shard < ownership->count(); ++shard) {
+    const bool now = std::binary_search(held.begin(), held.end(), shard);
+    if (now == ownership->holds(shard)) continue;
+    (now ? gained : lost).push_back(shard);
+    ownership->set(shard, now);
+  }
+  if (gained.empty() && lost.empty()) return;
+  // Given up first: from here on this dispatcher neither handles nor sends for those accounts.
+  if (!lost.empty()) {
+    const std::size_t rows = outbox->release([this](const store::OutboxRow& row) { return !owns_row(row); });
+    const std::size_t retries = dispatcher->release_retries();
+    spdlog::warn(
+        "cluster: lost shard(s) {}: their {} unsent outbox row(s) and {} waiting retr(ies) are left "
+        "to the new owner",
+        shard_list(lost), rows, retries);
+  }
+  if (!gained.empty()) {
+    // The previous owner's committed work carries on here: its unsent rows and its retries.
+    try {
+      outbox->recover([this, &gained](const store::OutboxRow& row) {
+        const std::uint32_t shard =
+            row.account_key.empty() ? 0 : shard_of(row.account_key, ownership->count());
+        return std::find(gained.begin(), gained.end(), shard) != gained.end();
+      });
+      dispatcher->load_pending_retries();
+    } catch (const std::exception& e) {
+      spdlog::error("cluster: taking over shard(s) {}: {}; their unsent rows or retries wait for a restart",
+                    shard_list(gained), e.what());
+    }
+    spdlog::info("cluster: took shard(s) {}", shard_list(gained));
+  }
+  update_subscriptions(true);
+  committer->subscribers_changed();
+  committer->update_reading();
+  retry_armed_for_ms.reset();
+  arm_retry_timer();
+}
+
+void Daemon::Impl::update_subscriptions(bool force) {
+  const dispatch::RouteIndex& routes = runtime_->routes();
+  if (!force && subscribed_runtime == runtime_.get() && subscribed_generation == routes.generation()) return;
+  subscribed_runtime = runtime_.get();
+  subscribed_generation = routes.generation();
+  ingest->set_subscriptions(cluster::ingest_prefixes(*ownership, routes.account_keys()));
+}
+
+std::vector<DaemonControl::ShardFigures> Daemon::Impl::shard_figures() const {
+  if (!ownership) return {};
+  const std::uint32_t shards = ownership->count();
+  const std::vector<std::size_t> rows = outbox->waiting_by_shard(shards);
+  const std::vector<std::size_t> retries = dispatcher->retries_waiting_by_shard(shards);
+  const std::vector<std::uint64_t>& handled = dispatcher->counters().handled_by_shard;
+  std::vector<ShardFigures> figures;
+  for (std::uint32_t shard = 0; shard < shards; ++shard)
+    figures.push_back({shard, ownership->holds(shard), handled[shard], rows[shard], retries[shard]});
+  return figures;
 }
 
 Daemon::Daemon(DaemonOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}

@@ -57,6 +57,18 @@ class DaemonControl {
     std::uint64_t outbox_unsent = 0;    // committed outbound messages not yet sent
   };
   virtual Depths depths() const { return {}; }
+  // In a cluster (docs/scale-out.md): one entry per shard, for /metrics and the admin API.
+  struct ShardFigures {
+    std::uint32_t shard = 0;
+    bool held = false;                  // this dispatcher holds it now
+    std::uint64_t handled = 0;          // messages of its accounts handled here since start
+    std::uint64_t outbox_waiting = 0;   // committed outbound messages of its accounts not yet sent
+    std::uint64_t retries_waiting = 0;  // step retries of its accounts waiting here
+  };
+  // Empty when the dispatcher is not in a cluster.
+  virtual std::vector<ShardFigures> shard_figures() const { return {}; }
+  // This dispatcher's cluster.name; empty when not in a cluster.
+  virtual std::string cluster_name() const { return {}; }
 };
 
 // Something started with the daemon and stopped before it (the admin HTTP server).

@@ -6,6 +6,7 @@
 #include <map>
 #include <string>
 #include <tuple>
+#include <vector>
 
 #include "event/rejection.hpp"
 
@@ -31,20 +32,22 @@ struct StepTimings {
 using PluginMetricKey = std::tuple<std::string, std::string, std::string, std::string>;
 
 struct Counters {
-  std::uint64_t received = 0;            // ingest messages handed to the dispatcher
-  std::uint64_t events = 0;              // events routed (from workers, inbound, or emitted)
-  std::uint64_t chains_run = 0;          // chains started
-  std::uint64_t chains_failed = 0;       // chains that ended in a dead letter
-  std::uint64_t emitted = 0;             // events emitted by handlers
-  std::uint64_t commands_forwarded = 0;  // command.* passed to outbound
-  std::uint64_t published = 0;           // messages handed to the outbound sink
-  std::uint64_t dead_letters = 0;        // dead letters recorded
-  std::uint64_t unrouted = 0;            // events that matched no route
-  std::uint64_t quarantined = 0;         // messages refused because they crashed the daemon before
-  std::uint64_t duplicates = 0;          // redelivered events the ledger knew: not run again
-  std::uint64_t retries_scheduled = 0;   // step attempts that asked to be run again (and were scheduled)
-  std::uint64_t retries_run = 0;         // scheduled attempts that ran
-  std::uint64_t retries_exhausted = 0;   // steps out of attempts (one retries_exhausted dead letter each)
+  std::uint64_t received = 0;                   // ingest messages handed to the dispatcher
+  std::uint64_t events = 0;                     // events routed (from workers, inbound, or emitted)
+  std::uint64_t chains_run = 0;                 // chains started
+  std::uint64_t chains_failed = 0;              // chains that ended in a dead letter
+  std::uint64_t emitted = 0;                    // events emitted by handlers
+  std::uint64_t commands_forwarded = 0;         // command.* passed to outbound
+  std::uint64_t published = 0;                  // messages handed to the outbound sink
+  std::uint64_t dead_letters = 0;               // dead letters recorded
+  std::uint64_t unrouted = 0;                   // events that matched no route
+  std::uint64_t quarantined = 0;                // messages refused because they crashed the daemon before
+  std::uint64_t duplicates = 0;                 // redelivered events the ledger knew: not run again
+  std::uint64_t not_owner = 0;                  // messages of accounts of shards held elsewhere: not handled
+  std::vector<std::uint64_t> handled_by_shard;  // in a cluster: messages handled, by their account's shard
+  std::uint64_t retries_scheduled = 0;  // step attempts that asked to be run again (and were scheduled)
+  std::uint64_t retries_run = 0;        // scheduled attempts that ran
+  std::uint64_t retries_exhausted = 0;  // steps out of attempts (one retries_exhausted dead letter each)
   std::array<std::uint64_t, event::kReasonCount> rejected{};     // by reason
   std::map<std::string, StepTimings, std::less<>> step_timings;  // by handler type
   std::map<PluginMetricKey, std::int64_t> plugin_metrics;

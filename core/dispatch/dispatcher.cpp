@@ -62,6 +62,8 @@ struct Dispatcher::Impl {
   ~Impl() { dead_letters.flush_repeats(); }
 
   HandleOutcome handle(std::string_view topic, std::string_view body, std::string_view event_id_if_absent);
+  // Whether account's messages ("" for messages of no account) are handled here; counts a miss.
+  bool mine(std::string_view account);
   bool first_delivery(const event::Envelope& event);
   // True when the message is quarantined (it crashed the daemon before): dead-lettered, not run.
   bool refuse_quarantined(const std::optional<std::string>& key, std::string_view account,
@@ -88,6 +90,7 @@ struct Dispatcher::Impl {
   std::string topic;                  // reused for outbound event topics
   ChainObserver* observer = nullptr;
   MessageArena arena;
+  const ShardOwnership* ownership = nullptr;          // in a cluster: the shards held here
   crash::InFlight* in_flight = nullptr;               // set when a CrashGuard watches
   const crash::QuarantineList* quarantine = nullptr;  // likewise
 };
@@ -114,6 +117,7 @@ HandleOutcome Dispatcher::Impl::handle(std::string_view in_topic, std::string_vi
       return HandleOutcome::rejected;
     case 1: {
       auto& event = std::get<event::Envelope>(decoded);
+      if (!mine(event.account_key)) return HandleOutcome::not_owner;
       if (!watch_event_id(event)) return HandleOutcome::rejected;
       if (!first_delivery(event)) return HandleOutcome::duplicate;
       dispatch(std::move(event));
@@ -122,6 +126,7 @@ HandleOutcome Dispatcher::Impl::handle(std::string_view in_topic, std::string_vi
     case 2: {
       auto& message = std::get<event::InboundMessage>(decoded);
       const Account* owner = rt.routes().tag_owner(message.tag);
+      if (!mine(owner ? std::string_view(owner->key) : std::string_view())) return HandleOutcome::not_owner;
       if (!owner) {
         reject({event::Reason::unowned_tag, "tag \"" + message.tag + "\" is owned by no account"}, in_topic,
                body);
@@ -137,12 +142,17 @@ HandleOutcome Dispatcher::Impl::handle(std::string_view in_topic, std::string_vi
     }
     case 3: {
       const auto& command = std::get<event::Command>(decoded);
+      if (!mine({})) return HandleOutcome::not_owner;
       outbound.send(in_topic, command.body);
       ++counters.commands_forwarded;
       ++counters.published;
       return HandleOutcome::processed;
     }
     case 4: {
+      // The message it is about names the account (its ledger entry); unknown ones go to shard 0.
+      const auto& transport_event = std::get<event::TransportEvent>(decoded);
+      if (!mine(traffic.transport_event_account(transport_event.user_message_id)))
+        return HandleOutcome::not_owner;
       auto routed = traffic.transport_event(rt, std::move(std::get<event::TransportEvent>(decoded)));
       if (auto* rejection = std::get_if<event::Rejection>(&routed)) {
         reject(*rejection, in_topic, body);
@@ -155,15 +165,31 @@ HandleOutcome Dispatcher::Impl::handle(std::string_view in_topic, std::string_vi
       }
       return HandleOutcome::processed;
     }
-    case 5:
-      if (auto rejection =
-              traffic.conversation_outbound(rt, std::get<event::ConversationOutbound>(decoded))) {
+    case 5: {
+      const auto& message = std::get<event::ConversationOutbound>(decoded);
+      const Account* owner =
+          rt.routes().conversation_owner(message.conversation_type, message.conversation_key);
+      if (!mine(owner ? std::string_view(owner->key) : std::string_view())) return HandleOutcome::not_owner;
+      if (auto rejection = traffic.conversation_outbound(rt, message)) {
         reject(*rejection, in_topic, body);
         return HandleOutcome::rejected;
       }
       return HandleOutcome::processed;
+    }
   }
   return HandleOutcome::rejected;
+}
+
+bool Dispatcher::Impl::mine(std::string_view account) {
+  outbound.set_account(account);
+  if (!ownership) return true;
+  const std::uint32_t shard = account.empty() ? 0 : shard_of(account, ownership->count());
+  if (!ownership->holds(shard)) {
+    ++counters.not_owner;
+    return false;
+  }
+  ++counters.handled_by_shard[shard];
+  return true;
 }
 
 bool Dispatcher::Impl::first_delivery(const event::Envelope& event) {
@@ -307,6 +333,7 @@ void Dispatcher::Impl::run_retry(const store::PendingRetry& retry) {
     return;
   }
   const event::Envelope& event = std::get<event::Envelope>(restored);
+  outbound.set_account(event.account_key);
   const Account* account = rt.routes().account(event.account_key);
   const Route* route = account ? rt.routes().route_at_path(*account, retry.route) : nullptr;
   if (!route) {
@@ -379,8 +406,28 @@ void Dispatcher::guard_crashes(CrashGuard& guard) {
   impl_->chains.watch_in_flight(&guard.in_flight());
 }
 
+void Dispatcher::set_ownership(const ShardOwnership* ownership) {
+  impl_->ownership = ownership;
+  impl_->counters.handled_by_shard.assign(ownership ? ownership->count() : 0, 0);
+}
+
+std::vector<std::size_t> Dispatcher::retries_waiting_by_shard(std::uint32_t shards) const {
+  return impl_->retries.waiting_by_shard(shards);
+}
+
 void Dispatcher::load_pending_retries() {
-  impl_->retries.load();
+  const ShardOwnership* ownership = impl_->ownership;
+  if (!ownership) {
+    impl_->retries.load();
+    return;
+  }
+  impl_->retries.load([ownership](std::string_view account) { return ownership->owns(account); });
+}
+
+std::size_t Dispatcher::release_retries() {
+  const ShardOwnership* ownership = impl_->ownership;
+  if (!ownership) return 0;
+  return impl_->retries.release([ownership](std::string_view account) { return !ownership->owns(account); });
 }
 
 std::optional<std::int64_t> Dispatcher::next_retry_due_ms() const {

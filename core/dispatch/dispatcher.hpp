@@ -5,7 +5,9 @@
 #include <memory>
 #include <optional>
 #include <string_view>
+#include <vector>
 
+#include "dispatch/account_ownership.hpp"
 #include "dispatch/chain_observer.hpp"
 #include "dispatch/counters.hpp"
 #include "dispatch/outbound.hpp"
@@ -21,6 +23,7 @@ enum class HandleOutcome {
   processed,  // routed and run (or forwarded), its effects written to the open batch
   duplicate,  // already processed (the ledger knew its event id): not run again
   rejected,   // refused (logged, counted, dead-lettered): sending it again would not help
+  not_owner,  // for an account of a shard this dispatcher does not hold: nothing done, nothing kept
 };
 
 class Dispatcher {
@@ -41,14 +44,24 @@ class Dispatcher {
   void refuse(const event::Rejection& rejection, std::string_view topic, std::string_view body,
               std::string_view source = {});
 
-  // Loads the retries an earlier run left pending in the store; throws store::StoreError.
+  // In a cluster: handle only the accounts ownership says are held here (null, the default: every
+  // account). Other messages come back as not_owner and are counted, not kept. ownership
+  // outlives this dispatcher.
+  void set_ownership(const ShardOwnership* ownership);
+
+  // Loads the retries an earlier run (or a shard's previous owner) left pending in the store, of
+  // the accounts held here; throws store::StoreError.
   void load_pending_retries();
+  // Forgets the waiting retries of accounts no longer held here; returns how many.
+  std::size_t release_retries();
   // The earliest due time (Unix ms) of a pending retry, if any.
   std::optional<std::int64_t> next_retry_due_ms() const;
   // Runs up to `max` retries due at now_ms (Unix ms), each to completion; returns how many ran.
   // Never throws.
   std::size_t run_due_retries(std::int64_t now_ms, std::size_t max);
   std::size_t retries_waiting() const;
+  // The waiting retries counted by their account's shard (shards entries).
+  std::vector<std::size_t> retries_waiting_by_shard(std::uint32_t shards) const;
   // Writes what the dispatcher holds for the current batch (repeated dead letters counted in
   // memory); call it before the batch commits. Never throws.
   void end_batch();

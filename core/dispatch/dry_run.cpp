@@ -102,7 +102,8 @@ class SandboxStore final : public store::StateStore {
   store::StoreStatus begin_batch() override { return {}; }
   store::StoreStatus commit_batch() override { return {}; }
   store::StoreStatus rollback_batch() override { return {}; }
-  std::optional<std::int64_t> outbox_put(std::string_view, std::string_view, store::StoreStatus&) override {
+  std::optional<std::int64_t> outbox_put(std::string_view, std::string_view, std::string_view,
+                                         store::StoreStatus&) override {
     return 0;
   }
   std::vector<store::OutboxRow> outbox_pending() override { return {}; }

@@ -58,6 +58,12 @@ void MessageTraffic::send(std::string_view topic, std::string_view body) {
   ++counters_.published;
 }
 
+std::string MessageTraffic::transport_event_account(std::string_view user_message_id) {
+  store::StoreStatus status;
+  auto sent = store_.message_ledger_get(user_message_id, kMessageLedgerOutbound, status);
+  return sent ? sent->account_key : std::string();
+}
+
 std::variant<event::Rejection, std::optional<event::Envelope>> MessageTraffic::transport_event(
     const Runtime& runtime, event::TransportEvent&& event) {
   store::StoreStatus status;

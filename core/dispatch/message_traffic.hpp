@@ -4,6 +4,7 @@
 #pragma once
 
 #include <optional>
+#include <string>
 #include <string_view>
 #include <variant>
 
@@ -19,6 +20,9 @@ namespace vumi::dispatch {
 class MessageTraffic {
  public:
   MessageTraffic(store::StateStore& store, OutboundSink& outbound, Counters& counters);
+
+  // The account that sent message_id (its outbound ledger entry); "" when unknown or for none.
+  std::string transport_event_account(std::string_view user_message_id);
 
   // Finds the message a transport event is about in the ledger, forwards the event on
   // conversation.<type>.<key> of the conversation that sent it, and returns the event to dispatch

@@ -6,6 +6,7 @@
 #include <boost/json/serialize.hpp>
 #include <chrono>
 
+#include "common/shard_hash.hpp"
 #include "store/store_values.hpp"
 
 namespace vumi::dispatch {
@@ -88,9 +89,40 @@ void RetryScheduler::step_wants_retry(Request request) {
   queue_.push(std::move(retry));
 }
 
-void RetryScheduler::load() {
-  for (store::PendingRetry& retry : store_.pending_retries()) queue_.push(std::move(retry));
-  if (!queue_.empty()) spdlog::info("retries: {} pending from an earlier run", queue_.size());
+void RetryScheduler::load(const AccountFilter& filter) {
+  std::vector<store::PendingRetry> waiting;
+  waiting.reserve(queue_.size());
+  for (; !queue_.empty(); queue_.pop()) waiting.push_back(queue_.top());
+  std::size_t loaded = 0;
+  for (store::PendingRetry& retry : store_.pending_retries()) {
+    if (filter && !filter(retry.account_key)) continue;
+    const auto same = [&retry](const store::PendingRetry& w) { return w.id == retry.id; };
+    if (std::any_of(waiting.begin(), waiting.end(), same)) continue;
+    waiting.push_back(std::move(retry));
+    ++loaded;
+  }
+  for (store::PendingRetry& retry : waiting) queue_.push(std::move(retry));
+  if (loaded > 0) spdlog::info("retries: {} pending from an earlier run or another owner", loaded);
+}
+
+std::vector<std::size_t> RetryScheduler::waiting_by_shard(std::uint32_t shards) const {
+  std::vector<std::size_t> counts(shards, 0);
+  if (shards == 0) return counts;
+  for (auto copy = queue_; !copy.empty(); copy.pop()) ++counts[shard_of(copy.top().account_key, shards)];
+  return counts;
+}
+
+std::size_t RetryScheduler::release(const AccountFilter& filter) {
+  std::vector<store::PendingRetry> kept;
+  std::size_t released = 0;
+  for (; !queue_.empty(); queue_.pop()) {
+    if (filter(queue_.top().account_key))
+      ++released;
+    else
+      kept.push_back(queue_.top());
+  }
+  for (store::PendingRetry& retry : kept) queue_.push(std::move(retry));
+  return released;
 }
 
 std::optional<std::int64_t> RetryScheduler::next_due_ms() const {

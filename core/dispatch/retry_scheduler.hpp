@@ -6,9 +6,11 @@
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <queue>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "config/config.hpp"
@@ -40,14 +42,25 @@ class RetryScheduler {
   // attempt when the route's retry.max_attempts is reached. Never throws.
   void step_wants_retry(Request request);
 
-  // Loads the retries a previous run left in the store (at start); throws StoreError.
-  void load();
+  // Which accounts' retries this scheduler keeps (in a cluster, those of the shards held).
+  using AccountFilter = std::function<bool(std::string_view account)>;
+
+  // Loads the retries a previous run left in the store (only those of accounts filter accepts,
+  // when given; ids already waiting are skipped): at start, and when shards are taken over.
+  // Throws StoreError.
+  void load(const AccountFilter& filter = {});
+  // Forgets the waiting retries of accounts filter accepts (shards given up: they stay in the
+  // store for the new owner); returns how many.
+  std::size_t release(const AccountFilter& filter);
 
   // The earliest due time (Unix ms) of the waiting retries, if any.
   std::optional<std::int64_t> next_due_ms() const;
   // Removes and returns up to `max` retries due at now_ms, earliest first.
   std::vector<store::PendingRetry> take_due(std::int64_t now_ms, std::size_t max);
   std::size_t waiting() const { return queue_.size(); }
+  // The waiting retries counted by their account's shard (shards entries; a copy of the queue is
+  // walked: for /metrics, not the data path).
+  std::vector<std::size_t> waiting_by_shard(std::uint32_t shards) const;
 
   // The delay before the next attempt after `failed_attempts` attempts (1 = the first failed):
   // initial * 2^(n-1) capped at max_backoff_ms; a hint (>= 0) replaces it, under the same cap.

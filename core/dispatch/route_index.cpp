@@ -92,6 +92,7 @@ RouteIndex::RouteIndex(const config::Config& config,
 }
 
 void RouteIndex::replace_account(std::string_view key, std::shared_ptr<const AccountRoutes> next) {
+  ++generation_;
   auto it = accounts_.find(key);
   if (it != accounts_.end()) {
     const AccountRoutes& old = *it->second;

@@ -96,6 +96,9 @@ class RouteIndex : public event::AccountDirectory {
   // Every account key, sorted.
   std::vector<std::string> account_keys() const;
   std::size_t account_count() const { return accounts_.size(); }
+  // Changes with every replace_account: whoever derives something from the account set (a cluster
+  // member's subscriptions) knows when to derive it again.
+  std::uint64_t generation() const { return generation_; }
 
   // The account, or null when it is not configured.
   const Account* account(std::string_view account_key) const;
@@ -123,6 +126,7 @@ class RouteIndex : public event::AccountDirectory {
 
  private:
   StringMap<std::shared_ptr<const AccountRoutes>> accounts_;
+  std::uint64_t generation_ = 0;
   StringMap<const Account*> tag_owner_;
   StringMap<const Account*> conversation_owner_;  // null: declared by two accounts
   StringMap<const config::TagPoolSpec*> tag_pools_;

@@ -21,8 +21,9 @@ std::int64_t unix_now_s() {
 }  // namespace
 
 void PgStateStore::prepare_delivery_statements() {
-  connection_.prepare("outbox_insert", "INSERT INTO outbox (topic, body) VALUES ($1, $2) RETURNING id", 2);
-  connection_.prepare("outbox_pending", "SELECT id, topic, body FROM outbox ORDER BY id", 0);
+  connection_.prepare("outbox_insert",
+                      "INSERT INTO outbox (topic, body, account_key) VALUES ($1, $2, $3) RETURNING id", 3);
+  connection_.prepare("outbox_pending", "SELECT id, topic, body, account_key FROM outbox ORDER BY id", 0);
   // One statement for every id: atomic without a transaction of its own.
   connection_.prepare("outbox_delete", "DELETE FROM outbox WHERE id = ANY($1::bigint[])", 1);
   // DO NOTHING: a key already there inserts no row, which is how a redelivery is recognised.
@@ -62,9 +63,9 @@ void PgStateStore::prepare_delivery_statements() {
 }
 
 std::optional<std::int64_t> PgStateStore::outbox_put(std::string_view topic, std::string_view body,
-                                                     StoreStatus& status) {
+                                                     std::string_view account, StoreStatus& status) {
   std::lock_guard lock(mutex_);
-  auto result = run("outbox_insert", PgParams().text(topic).text(body), status,
+  auto result = run("outbox_insert", PgParams().text(topic).text(body).text(account), status,
                     "outbox put on \"" + std::string(topic.substr(0, 200)) + "\"");
   if (!result) return std::nullopt;
   return result->int64(0, 0);
@@ -76,7 +77,7 @@ std::vector<OutboxRow> PgStateStore::outbox_pending() {
   std::vector<OutboxRow> rows;
   rows.reserve(static_cast<std::size_t>(result.rows()));
   for (int row = 0; row < result.rows(); ++row)
-    rows.push_back({result.int64(row, 0), result.text(row, 1), result.text(row, 2)});
+    rows.push_back({result.int64(row, 0), result.text(row, 1), result.text(row, 2), result.text(row, 3)});
   return rows;
 }
 

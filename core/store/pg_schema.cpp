@@ -131,13 +131,19 @@ CREATE TABLE pending_retries (
 );
 )sql";
 
+// Outbox rows name their account (a cluster member sends only its shards' rows, docs/scale-out.md).
+constexpr const char* kVersion6 = R"sql(
+ALTER TABLE outbox ADD COLUMN account_key text NOT NULL DEFAULT '';
+)sql";
+
 // The summaries are SQLite's (schema_migrations.cpp): a test checks that both lists agree.
-constexpr std::array<Migration, 5> kMigrations{{
+constexpr std::array<Migration, 6> kMigrations{{
     {1, "contacts, inbox and dead_letters tables", kVersion1},
     {2, "outbox and processed_messages (delivery) tables", kVersion2},
     {3, "quarantined_messages table", kVersion3},
     {4, "message_ledger table", kVersion4},
     {5, "dead letters coalesce and can be replayed; pending_retries table", kVersion5},
+    {6, "outbox rows name their account", kVersion6},
 }};
 
 // Any constant shared by every vumi-dispatcher: the advisory lock that serialises migrations.

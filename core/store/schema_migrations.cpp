@@ -110,12 +110,19 @@ CREATE TABLE pending_retries (
 );
 )sql";
 
-constexpr std::array<Migration, 5> kMigrations{{
+// Outbox rows name the account they were sent for, so a cluster member sends only its own
+// shards' rows (docs/scale-out.md); older rows belong to no account ('').
+constexpr const char* kVersion6 = R"sql(
+ALTER TABLE outbox ADD COLUMN account_key TEXT NOT NULL DEFAULT '';
+)sql";
+
+constexpr std::array<Migration, 6> kMigrations{{
     {1, "contacts, inbox and dead_letters tables", kVersion1},
     {2, "outbox and processed_messages (delivery) tables", kVersion2},
     {3, "quarantined_messages table", kVersion3},
     {4, "message_ledger table", kMessageLedger},
     {5, "dead letters coalesce and can be replayed; pending_retries table", kVersion5},
+    {6, "outbox rows name their account", kVersion6},
 }};
 
 }  // namespace

@@ -7,7 +7,8 @@
 namespace vumi::store {
 
 void SqliteStateStore::prepare_delivery_statements() {
-  outbox_insert_ = Statement(connection_, "INSERT INTO outbox (topic, body) VALUES (?1, ?2)");
+  outbox_insert_ =
+      Statement(connection_, "INSERT INTO outbox (topic, body, account_key) VALUES (?1, ?2, ?3)");
   outbox_delete_ = Statement(connection_, "DELETE FROM outbox WHERE id = ?1");
   // OR IGNORE: a key already there changes no row, which is how a redelivery is recognised.
   processed_insert_ = Statement(connection_,
@@ -17,12 +18,13 @@ void SqliteStateStore::prepare_delivery_statements() {
 }
 
 std::optional<std::int64_t> SqliteStateStore::outbox_put(std::string_view topic, std::string_view body,
-                                                         StoreStatus& status) {
+                                                         std::string_view account, StoreStatus& status) {
   std::lock_guard lock(mutex_);
   const std::string what = "outbox put on \"" + std::string(topic.substr(0, 200)) + "\"";
   if (batch_broken(status, what)) return std::nullopt;
   StatementUse insert(outbox_insert_);
-  if (!insert->bind_text(1, topic) || !insert->bind_text(2, body) || insert->step() != SQLITE_DONE) {
+  if (!insert->bind_text(1, topic) || !insert->bind_text(2, body) || !insert->bind_text(3, account) ||
+      insert->step() != SQLITE_DONE) {
     write_failed(status, what);
     return std::nullopt;
   }
@@ -31,11 +33,11 @@ std::optional<std::int64_t> SqliteStateStore::outbox_put(std::string_view topic,
 
 std::vector<OutboxRow> SqliteStateStore::outbox_pending() {
   std::lock_guard lock(mutex_);
-  Statement query(connection_, "SELECT id, topic, body FROM outbox ORDER BY id");
+  Statement query(connection_, "SELECT id, topic, body, account_key FROM outbox ORDER BY id");
   std::vector<OutboxRow> rows;
   int rc = query.step();
   for (; rc == SQLITE_ROW; rc = query.step())
-    rows.push_back({query.column_int64(0), query.column_text(1), query.column_text(2)});
+    rows.push_back({query.column_int64(0), query.column_text(1), query.column_text(2), query.column_text(3)});
   if (rc != SQLITE_DONE) throw StoreError("reading the outbox: " + connection_.errmsg());
   return rows;
 }

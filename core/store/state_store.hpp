@@ -118,6 +118,7 @@ struct OutboxRow {
   std::int64_t id = 0;
   std::string topic;
   std::string body;
+  std::string account_key;  // the account it was sent for; empty for none (a forwarded command)
 };
 // How long the message ledger keeps an entry: delivery reports can trail a message by days.
 constexpr int kMessageLedgerRetentionHours = 7 * 24;
@@ -197,11 +198,11 @@ class StateStore {
   // Abandons the open batch: every write made since begin_batch is undone.
   virtual StoreStatus rollback_batch() = 0;
 
-  // The transactional outbox. outbox_put adds a row (in the open batch); outbox_pending lists
-  // the rows not yet removed, oldest first (control plane: throws StoreError); outbox_remove
-  // deletes rows that were sent.
+  // The transactional outbox. outbox_put adds a row sent for account ("" for none) in the open
+  // batch; outbox_pending lists the rows not yet removed, oldest first (control plane: throws
+  // StoreError); outbox_remove deletes rows that were sent.
   virtual std::optional<std::int64_t> outbox_put(std::string_view topic, std::string_view body,
-                                                 StoreStatus& status) = 0;
+                                                 std::string_view account, StoreStatus& status) = 0;
   virtual std::vector<OutboxRow> outbox_pending() = 0;
   virtual StoreStatus outbox_remove(const std::vector<std::int64_t>& ids) = 0;
 

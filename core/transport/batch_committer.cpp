@@ -20,6 +20,8 @@ std::string_view ack_of(dispatch::HandleOutcome outcome) {
       return ack_status::duplicate;
     case dispatch::HandleOutcome::rejected:
       return ack_status::rejected;
+    case dispatch::HandleOutcome::not_owner:
+      return ack_status::not_owner;
   }
   return ack_status::retry;
 }

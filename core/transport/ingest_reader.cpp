@@ -17,7 +17,10 @@ IngestReader::IngestReader(boost::asio::io_context& io, zmq::context_t& context,
   apply_ingest_options(socket_, max_body_bytes);
   // Before bind: libzmq gives each accepted connection the options the socket had at bind time.
   socket_.set(zmq::sockopt::rcvhwm, ingest_receive_hwm(max_body_bytes, max_queue_bytes));
-  for (std::string_view prefix : kTopicPrefixes) socket_.set(zmq::sockopt::subscribe, prefix);
+  for (std::string_view prefix : kTopicPrefixes) {
+    socket_.set(zmq::sockopt::subscribe, prefix);
+    subscribed_.emplace(prefix);
+  }
   // Before bind, so no connection is accepted unseen.
   monitor_ = std::make_unique<ConnectionMonitor>(io, context, socket_, "ingest",
                                                  max_body_bytes + kMaxMessageSlackBytes);
@@ -29,6 +32,17 @@ IngestReader::IngestReader(boost::asio::io_context& io, zmq::context_t& context,
 IngestReader::~IngestReader() {
   watcher_.reset();
   if (monitor_) monitor_->close();
+}
+
+void IngestReader::set_subscriptions(const std::vector<std::string>& prefixes) {
+  const std::set<std::string> wanted(prefixes.begin(), prefixes.end());
+  for (const std::string& prefix : subscribed_) {
+    if (!wanted.contains(prefix)) socket_.set(zmq::sockopt::unsubscribe, prefix);
+  }
+  for (const std::string& prefix : wanted) {
+    if (!subscribed_.contains(prefix)) socket_.set(zmq::sockopt::subscribe, prefix);
+  }
+  subscribed_ = wanted;
 }
 
 void IngestReader::start() {

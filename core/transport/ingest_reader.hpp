@@ -6,8 +6,10 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <set>
 #include <string>
 #include <string_view>
+#include <vector>
 #include <zmq.hpp>
 
 #include "transport/connection_monitor.hpp"
@@ -53,6 +55,12 @@ class IngestReader {
                const std::function<void(zmq::socket_t&)>& secure = {},
                std::size_t max_queue_bytes = kDefaultIngestQueueBytes);
   ~IngestReader();
+
+  // Subscribes to exactly these topic prefixes from now on (a cluster member: its accounts' events;
+  // docs/scale-out.md). Connected publishers learn it at once; what they queued before is still read.
+  void set_subscriptions(const std::vector<std::string>& prefixes);
+  // The prefixes subscribed to now.
+  const std::set<std::string>& subscriptions() const { return subscribed_; }
 
   // Starts reading on the io_context.
   void start();
@@ -107,6 +115,7 @@ class IngestReader {
   RateLimitedLog bad_frames_log_;
   std::string source_;       // current_source()'s text, rebuilt only when the peer changes
   std::string source_peer_;  // the peer address source_ was built for
+  std::set<std::string> subscribed_;
 };
 
 }  // namespace vumi::transport

@@ -2,6 +2,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
+#include "common/shard_hash.hpp"
+
 namespace vumi::transport {
 
 Outbox::Outbox(store::StateStore& store, OutboundPublisher& publisher)
@@ -11,16 +15,35 @@ bool Outbox::in_start_window() const {
   return std::chrono::steady_clock::now() < window_end_;
 }
 
-void Outbox::recover() {
+void Outbox::recover(const RowFilter& filter) {
   std::vector<store::OutboxRow> rows = store_.outbox_pending();
+  if (filter) std::erase_if(rows, [&filter](const store::OutboxRow& row) { return !filter(row); });
   if (rows.empty()) return;
   counters_.recovered += rows.size();
   spdlog::warn(
       "outbox: {} message(s) of committed batches were not confirmed sent before the last stop; sending them "
       "again as their subscribers connect (within {} s), before reading ingest",
       rows.size(), kStartWindow.count());
-  last_recovered_id_ = rows.back().id;
-  for (auto& row : rows) waiting_.push_back(std::move(row));
+  last_recovered_id_ = std::max(last_recovered_id_, rows.back().id);
+  // Rows already waiting (taken over once before and not sent yet) are not loaded twice.
+  for (auto& row : rows) {
+    const bool known = std::any_of(waiting_.begin(), waiting_.end(),
+                                   [&row](const store::OutboxRow& w) { return w.id == row.id; });
+    if (!known) waiting_.push_back(std::move(row));
+  }
+  std::sort(waiting_.begin(), waiting_.end(),
+            [](const store::OutboxRow& a, const store::OutboxRow& b) { return a.id < b.id; });
+}
+
+std::vector<std::size_t> Outbox::waiting_by_shard(std::uint32_t shards) const {
+  std::vector<std::size_t> counts(shards, 0);
+  if (shards == 0) return counts;
+  for (const auto& row : waiting_) ++counts[row.account_key.empty() ? 0 : shard_of(row.account_key, shards)];
+  return counts;
+}
+
+std::size_t Outbox::release(const RowFilter& filter) {
+  return std::erase_if(waiting_, filter);
 }
 
 bool Outbox::recovering() const {
@@ -33,13 +56,13 @@ void Outbox::send(std::string_view topic, std::string_view body) {
     return;
   }
   store::StoreStatus status;
-  const auto id = store_.outbox_put(topic, body, status);
+  const auto id = store_.outbox_put(topic, body, account_, status);
   if (!id) {
     // The store refuses the batch's commit after a failed write, so nothing of it goes out.
     spdlog::error("outbox: {}", status.error);
     return;
   }
-  batch_rows_.push_back({*id, std::string(topic), std::string(body)});
+  batch_rows_.push_back({*id, std::string(topic), std::string(body), account_});
 }
 
 void Outbox::batch_begun() {

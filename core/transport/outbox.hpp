@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -32,8 +33,19 @@ class Outbox final : public dispatch::OutboundSink {
 
   Outbox(store::StateStore& store, OutboundPublisher& publisher);
 
-  // Loads the rows a previous run left unsent; they go out first, as subscribers arrive.
-  void recover();
+  // Which rows a cluster member sends: those of the accounts it owns (docs/scale-out.md).
+  using RowFilter = std::function<bool(const store::OutboxRow&)>;
+
+  // Loads the rows a previous run left unsent (only those filter accepts, when given); they go out
+  // first, as subscribers arrive. Called again when this dispatcher takes over shards. Control
+  // plane: throws StoreError.
+  void recover(const RowFilter& filter = {});
+  // Forgets the unsent rows filter accepts (shards this dispatcher no longer owns): they stay in
+  // the table for the new owner. Returns how many.
+  std::size_t release(const RowFilter& filter);
+
+  // The account the rows written from now on are for (OutboundSink::set_account).
+  void set_account(std::string_view account) override { account_.assign(account); }
 
   // In a batch: writes the row to the outbox table (sent after the commit). A failed write leaves
   // the batch unable to commit. Outside a batch (not used by the daemon) it sends at once.
@@ -52,6 +64,8 @@ class Outbox final : public dispatch::OutboundSink {
   // More rows wait for subscribers than kMaxWaitingRows: stop reading ingest for now.
   bool backlogged() const { return waiting_.size() > kMaxWaitingRows; }
   std::size_t waiting() const { return waiting_.size(); }
+  // The waiting rows counted by their account's shard (shards entries; rows of no account: shard 0).
+  std::vector<std::size_t> waiting_by_shard(std::uint32_t shards) const;
   // Rows recovered at start still wait (within the start window): ingest is not read yet, so
   // they go out before anything new.
   bool recovering() const;
@@ -69,6 +83,7 @@ class Outbox final : public dispatch::OutboundSink {
   std::vector<std::int64_t> sent_ids_;        // sent, not yet removed from the table
   std::vector<std::int64_t> removing_;        // removals made in the open batch
   std::int64_t last_recovered_id_ = 0;
+  std::string account_;  // recorded with each row
   OutboxCounters counters_;
 };
 

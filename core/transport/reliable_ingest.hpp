@@ -23,6 +23,9 @@ inline constexpr std::string_view ok = "ok";                // committed: forget
 inline constexpr std::string_view duplicate = "duplicate";  // committed earlier: forget it
 inline constexpr std::string_view rejected = "rejected";    // refused for good (dead letter): forget it
 inline constexpr std::string_view retry = "retry";  // not committed (store failing): send it again later
+// Not handled: its account's shard is held by another dispatcher (or by none yet); send it to
+// another dispatcher of the cluster, or again later (docs/scale-out.md).
+inline constexpr std::string_view not_owner = "not_owner";
 }  // namespace ack_status
 
 // Where reliable messages go (the daemon's batch committer, a fake in tests).

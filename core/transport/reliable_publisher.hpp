@@ -29,7 +29,8 @@ struct ReliableProgress {
   std::size_t ok = 0;
   std::size_t duplicate = 0;  // the dispatcher had already processed it (an earlier send got through)
   std::size_t rejected = 0;   // refused for good (see the dispatcher's dead letters)
-  std::size_t resent = 0;     // sends after the first (timeouts and "retry" answers)
+  std::size_t resent = 0;     // sends after the first (timeouts, "retry" and "not_owner" answers)
+  std::size_t not_owner = 0;  // "not_owner" answers: sent on to another dispatcher of the cluster
   std::size_t in_flight = 0;
 };
 
@@ -41,21 +42,33 @@ struct ReliableOptions {
   std::function<void(const ReliableProgress&)> on_progress;  // called every progress_interval
 };
 
+// With several endpoints (the dispatchers of a cluster, docs/scale-out.md) there is one DEALER
+// each. The messages of one account (event.<account>.*; other topics: of one topic) go to one
+// dispatcher at a time, which keeps them in order; a "not_owner" answer, a failed send or an ack
+// timeout moves that account on to the next endpoint. A message every endpoint refused as
+// not_owner waits kNotOwnerPause before its next round (a shard between two owners).
 class ReliablePublisher {
  public:
+  static constexpr std::chrono::milliseconds kNotOwnerPause{200};
+
   // Connects (throws std::runtime_error naming the endpoint and the reason). With curve, the
   // socket authenticates as that key (security.publishers) before connecting.
   ReliablePublisher(zmq::context_t& context, const std::string& endpoint,
+                    const std::optional<CurveClientKeys>& curve = std::nullopt);
+  ReliablePublisher(zmq::context_t& context, const std::vector<std::string>& endpoints,
                     const std::optional<CurveClientKeys>& curve = std::nullopt);
 
   // Sends every message and resends until each is acknowledged or the deadline passes; returns
   // the final tally (acknowledged == total when everything was).
   ReliableProgress publish(const std::vector<ReliableMessage>& messages, const ReliableOptions& options);
 
-  zmq::socket_t& socket() { return socket_; }
+  // The first endpoint's socket.
+  zmq::socket_t& socket() { return sockets_.front(); }
+  // Closes every socket.
+  void close();
 
  private:
-  zmq::socket_t socket_;
+  std::vector<zmq::socket_t> sockets_;
 };
 
 }  // namespace vumi::transport

@@ -17,6 +17,10 @@ WorkerPublisher::WorkerPublisher(zmq::context_t& context, const std::string& end
   connect_endpoint(socket_, endpoint);
 }
 
+void WorkerPublisher::connect(const std::string& endpoint) {
+  connect_endpoint(socket_, endpoint);
+}
+
 bool WorkerPublisher::covered(std::string_view topic) const {
   return std::any_of(subscriptions_.begin(), subscriptions_.end(),
                      [topic](const std::string& prefix) { return topic.starts_with(prefix); });
@@ -44,11 +48,13 @@ void WorkerPublisher::read_subscriptions() {
   zmq::message_t msg;
   while (socket_.recv(msg, zmq::recv_flags::dontwait)) {
     const auto* data = static_cast<const char*>(msg.data());
-    if (msg.size() >= 1 && data[0] == 1) {
-      std::string prefix(data + 1, msg.size() - 1);
-      if (std::find(subscriptions_.begin(), subscriptions_.end(), prefix) == subscriptions_.end())
-        subscriptions_.push_back(std::move(prefix));
-    }
+    if (msg.size() < 1 || data[0] > 1) continue;
+    std::string prefix(data + 1, msg.size() - 1);
+    auto found = std::find(subscriptions_.begin(), subscriptions_.end(), prefix);
+    // XPUB passes on a prefix's first subscription and, when the last subscriber of it leaves
+    // (a dispatcher gave its shard up or died), the withdrawal.
+    if (data[0] == 1 && found == subscriptions_.end()) subscriptions_.push_back(std::move(prefix));
+    if (data[0] == 0 && found != subscriptions_.end()) subscriptions_.erase(found);
   }
 }
 

@@ -24,11 +24,15 @@ class WorkerPublisher {
                   std::chrono::milliseconds linger = std::chrono::seconds(30),
                   const std::optional<CurveClientKeys>& curve = std::nullopt);
 
+  // Connects to one more dispatcher (a cluster: every dispatcher gets every message its
+  // subscriptions cover; docs/scale-out.md). Throws std::runtime_error like the constructor.
+  void connect(const std::string& endpoint);
+
   // Waits until every topic is covered by a received subscription prefix, or the timeout passes.
   // Returns whether all are covered; subscriptions() tells what did arrive.
   bool wait_for_subscriptions(const std::vector<std::string>& topics, std::chrono::milliseconds timeout);
 
-  // True when a subscription received so far is a prefix of topic.
+  // True when a subscription received so far (and not withdrawn since) is a prefix of topic.
   bool covered(std::string_view topic) const;
   const std::vector<std::string>& subscriptions() const { return subscriptions_; }
 

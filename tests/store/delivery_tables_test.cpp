@@ -26,8 +26,8 @@ std::int64_t unix_now() {
 TEST_P(OutboxTable, RowsOfACommittedBatchAreListedInOrderUntilRemoved) {
   ASSERT_TRUE(store_->begin_batch().ok);
   StoreStatus status;
-  auto first = store_->outbox_put("outbound.sms", R"({"n":1})", status);
-  auto second = store_->outbox_put("outbound.sms", R"({"n":2})", status);
+  auto first = store_->outbox_put("outbound.sms", R"({"n":1})", "acct1", status);
+  auto second = store_->outbox_put("outbound.sms", R"({"n":2})", "", status);
   ASSERT_TRUE(first && second) << status.error;
   ASSERT_TRUE(store_->commit_batch().ok);
 
@@ -46,7 +46,7 @@ TEST_P(OutboxTable, RowsOfACommittedBatchAreListedInOrderUntilRemoved) {
 TEST_P(OutboxTable, RowsOfARolledBackBatchNeverExisted) {
   ASSERT_TRUE(store_->begin_batch().ok);
   StoreStatus status;
-  ASSERT_TRUE(store_->outbox_put("outbound.sms", "{}", status));
+  ASSERT_TRUE(store_->outbox_put("outbound.sms", "{}", "", status));
   ASSERT_TRUE(store_->rollback_batch().ok);
   EXPECT_TRUE(store_->outbox_pending().empty());
 }
@@ -88,7 +88,7 @@ TEST_P(Batch, CommitFailsWhileTheFaultFileExistsAndNothingOfTheBatchIsKept) {
   StoreStatus status;
   ASSERT_TRUE(
       store->contact_upsert("acct1", boost::json::parse(R"({"msisdn":"+1"})").as_object(), created, status));
-  ASSERT_TRUE(store->outbox_put("outbound.sms", "{}", status));
+  ASSERT_TRUE(store->outbox_put("outbound.sms", "{}", "", status));
   const StoreStatus commit = store->commit_batch();
   EXPECT_FALSE(commit.ok);
   EXPECT_NE(commit.error.find("disk is full (injected"), std::string::npos) << commit.error;
