@@ -35,7 +35,7 @@ class OutboxRowsSink : public vumi::dispatch::OutboundSink {
   explicit OutboxRowsSink(vumi::store::StateStore& store) : store_(store) {}
   void send(std::string_view topic, std::string_view body) override {
     vumi::store::StoreStatus status;
-    if (auto id = store_.outbox_put(topic, body, status)) written_.push_back(*id);
+    if (auto id = store_.outbox_put(topic, body, "", status)) written_.push_back(*id);
   }
   void remove_sent() {
     if (!written_.empty()) store_.outbox_remove(written_);
