@@ -72,7 +72,8 @@ int run_command_line(int argc, char** argv) {
   publish_cmd
       ->add_option("--connect", publish.connect,
                    "the dispatcher's ingest endpoint (repeatable: every dispatcher of a cluster)")
-      ->required();
+      ->required()
+      ->allow_extra_args(false);  // one endpoint per --connect, so `--connect E file` still reads file
   publish_cmd->add_option("input", publish.input, "file of JSON lines, or - for stdin")
       ->capture_default_str();
   publish_cmd->add_option("--topic", publish.topic,

@@ -248,7 +248,7 @@ TEST(ConfigKeys, UnknownTopLevelKeySuggestsTheClosest) {
       parse_errors(R"({"handler": {}})"),
       ElementsAre(AllOf(HasSubstr("unknown key \"handler\" (allowed: ingest, outbound, state, state_dir, "
                                   "plugin_path, handlers, accounts, limits, status_interval_s, security, "
-                                  "plugin_path_insecure_ok, tag_pools, admin)"),
+                                  "plugin_path_insecure_ok, tag_pools, admin, cluster)"),
                         HasSubstr("did you mean \"handlers\"?"))));
 }
 

@@ -11,13 +11,16 @@ namespace {
 // With two shards, acct1 is in shard 1 and acct2 in shard 0 (FNV-1a 64, pinned in shard_hash_test).
 static_assert(shard_of("acct1", 2) == 1 && shard_of("acct2", 2) == 0);
 
+// Routes match poll_complete and inbound_message only, so the emitted "seen" events run nothing.
 constexpr const char* kTwoAccounts = R"({
   "handlers": { "emit": { "type": "emit_event" } },
   "accounts": {
     "acct1": { "conversations": { "poll1": "vxpolls" }, "tags": ["longcode:1"],
-      "routes": [ { "on": {}, "chain": [ { "handler": "emit", "config": { "event_type": "seen" } } ] } ] },
+      "routes": [ { "on": { "event_type": "poll_complete" }, "chain": [ { "handler": "emit", "config": { "event_type": "seen" } } ] },
+                  { "on": { "event_type": "inbound_message" }, "chain": [ { "handler": "emit", "config": { "event_type": "seen" } } ] } ] },
     "acct2": { "conversations": { "poll2": "vxpolls" }, "tags": ["longcode:2"],
-      "routes": [ { "on": {}, "chain": [ { "handler": "emit", "config": { "event_type": "seen" } } ] } ] } } })";
+      "routes": [ { "on": { "event_type": "poll_complete" }, "chain": [ { "handler": "emit", "config": { "event_type": "seen" } } ] },
+                  { "on": { "event_type": "inbound_message" }, "chain": [ { "handler": "emit", "config": { "event_type": "seen" } } ] } ] } } })";
 
 std::string event_body(const std::string& account, const std::string& conversation, const std::string& id) {
   return R"({"account_key":")" + account + R"(","conversation_key":")" + conversation +
