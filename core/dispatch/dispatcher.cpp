@@ -379,6 +379,10 @@ void Dispatcher::guard_crashes(CrashGuard& guard) {
   impl_->chains.watch_in_flight(&guard.in_flight());
 }
 
+void Dispatcher::share_quarantine(const CrashGuard& guard) {
+  impl_->quarantine = &guard.quarantine();
+}
+
 void Dispatcher::load_pending_retries() {
   impl_->retries.load();
 }

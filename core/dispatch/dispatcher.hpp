@@ -59,6 +59,9 @@ class Dispatcher {
   // then keeps guard's in-flight context current and refuses quarantined messages. guard outlives
   // this dispatcher.
   void guard_crashes(CrashGuard& guard);
+  // For a dispatcher on a worker thread (the crash handler watches only the loop's): refuses
+  // the messages guard quarantined, without reporting its own crashes. guard outlives this.
+  void share_quarantine(const CrashGuard& guard);
 
   // Replaces the runtime (config reload); takes effect for the next message.
   void replace_runtime(std::shared_ptr<const Runtime> runtime);
