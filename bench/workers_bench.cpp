@@ -109,7 +109,7 @@ double run(unsigned workers, std::uint64_t events, long work_us, int accounts) {
   waitpid(publisher, &status, 0);
   daemon.stop();
   const auto stopped = daemon.wait_for("stopped: ", 5s);
-  const std::uint64_t seen = stopped ? counter(*stopped, "events") : 0;
+  const std::uint64_t seen = stopped ? counter(*stopped, "dispatched") : 0;
   if (!marked || seen != events + 1) {
     std::cerr << "workers " << workers << ": incomplete run (marker " << (marked ? "seen" : "missing")
               << ", daemon counted " << seen << " of " << events + 1 << " events); see " << dir << "\n";
