@@ -111,8 +111,8 @@ class Cluster {
     if (listener_)
       listener_->socket().connect(member.outbound);
     else
-      listener_ = std::make_unique<vumi::transport::TopicSubscriber>(context_, member.outbound,
-                                                                     std::vector<std::string>{"outbound.sms"});
+      listener_ = std::make_unique<vumi::transport::TopicSubscriber>(
+          context_, member.outbound, std::vector<std::string>{"outbound.sms"});
     return member;
   }
   std::vector<std::string> reliable_endpoints() const {
@@ -155,10 +155,11 @@ void throughput(vumi::testing::PgCluster& server, const Options& options, int n)
   for (int round = 0; round < 1'000'000 && received < total && seconds_since(started) < 600; ++round)
     if (cluster.listener().receive(1s)) ++received;
   const double all_sent_s = seconds_since(started);
-  std::printf("%d dispatcher(s): %zu events acknowledged ok in %.2f s; %zu of %zu SMS out after %.2f s: "
-              "%.0f events/s (%zu not_owner answers, %zu resent)\n",
-              n, result.ok, acknowledged_s, received, total, all_sent_s, received / all_sent_s,
-              result.not_owner, result.resent);
+  std::printf(
+      "%d dispatcher(s): %zu events acknowledged ok in %.2f s; %zu of %zu SMS out after %.2f s: "
+      "%.0f events/s (%zu not_owner answers, %zu resent)\n",
+      n, result.ok, acknowledged_s, received, total, all_sent_s, received / all_sent_s, result.not_owner,
+      result.resent);
   publisher.close();
 }
 
@@ -191,10 +192,11 @@ void failover(vumi::testing::PgCluster& server, const Options& options, int tria
                           vumi::testing::cluster_event(account, 0), "after-kill:" + std::to_string(trial)}},
                         publish_options);
   const double acknowledged_s = seconds_since(killed);
-  std::printf("failover %d: shard 1 taken by its standby %.3f s after SIGKILL%s; a new event for "
-              "account-%d acknowledged %s %.3f s after it\n",
-              trial, took_s, took ? "" : " (NOT taken within 60 s)", account, result.ok == 1 ? "ok" : "NOT ok",
-              acknowledged_s);
+  std::printf(
+      "failover %d: shard 1 taken by its standby %.3f s after SIGKILL%s; a new event for "
+      "account-%d acknowledged %s %.3f s after it\n",
+      trial, took_s, took ? "" : " (NOT taken within 60 s)", account, result.ok == 1 ? "ok" : "NOT ok",
+      acknowledged_s);
   publisher.close();
 }
 

@@ -164,7 +164,14 @@ struct Config {
   std::uint32_t status_interval_s = 60;
   std::optional<AdminConfig> admin = AdminConfig{};
   std::optional<ClusterConfig> cluster;  // absent: not sharded
+  // Dispatch threads, events sharded by account (docs/workers.md); 0: the number of cores.
+  std::uint32_t workers = 0;
 };
+
+// The most dispatch threads `workers` may ask for.
+constexpr std::uint32_t kMaxWorkers = 64;
+// The dispatch threads config asks for: `workers`, or the number of cores (at most kMaxWorkers).
+std::uint32_t worker_count(const Config& config);
 
 struct LoadResult {
   std::optional<Config> config;     // set when the structure could be read (errors may still exist)

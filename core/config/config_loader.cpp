@@ -8,6 +8,7 @@
 #include <fstream>
 #include <limits>
 #include <sstream>
+#include <thread>
 #include <type_traits>
 
 #include "common/json.hpp"
@@ -72,11 +73,11 @@ class ConfigReader {
   ConfigReader(Config& config, std::vector<ConfigError>& errors) : config_(config), reader_(errors) {}
 
   void read(const bj::object& top) {
-    reader_.allowed_keys(
-        top,
-        {"ingest", "outbound", "state", "state_dir", "plugin_path", "handlers", "accounts", "limits",
-         "status_interval_s", "security", "plugin_path_insecure_ok", "tag_pools", "admin", "cluster"},
-        "");
+    reader_.allowed_keys(top,
+                         {"ingest", "outbound", "state", "state_dir", "plugin_path", "handlers", "accounts",
+                          "limits", "status_interval_s", "security", "plugin_path_insecure_ok", "tag_pools",
+                          "admin", "cluster", "workers"},
+                         "");
     if (const bj::value* v = top.if_contains("ingest"))
       endpoint(*v, "ingest", config_.ingest_bind, &config_.ingest_reliable_bind);
     if (const bj::value* v = top.if_contains("outbound")) endpoint(*v, "outbound", config_.outbound_bind);
@@ -126,6 +127,10 @@ class ConfigReader {
     if (const bj::value* v = top.if_contains("status_interval_s")) {
       if (auto n = reader_.integer(*v, "status_interval_s", 0, std::numeric_limits<std::uint32_t>::max()))
         config_.status_interval_s = static_cast<std::uint32_t>(*n);
+    }
+    if (const bj::value* v = top.if_contains("workers")) {
+      if (auto n = reader_.integer(*v, "workers", 1, kMaxWorkers))
+        config_.workers = static_cast<std::uint32_t>(*n);
     }
   }
 
@@ -379,6 +384,12 @@ void read_handler_specs(const bj::value& v, const std::string& path, std::vector
     }
     out.push_back(std::move(spec));
   }
+}
+
+std::uint32_t worker_count(const Config& config) {
+  if (config.workers != 0) return config.workers;
+  const unsigned cores = std::thread::hardware_concurrency();  // 0 when unknown
+  return std::clamp<std::uint32_t>(cores, 1, kMaxWorkers);
 }
 
 LoadResult parse_config(std::string_view text, std::string source) {

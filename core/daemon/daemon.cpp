@@ -18,6 +18,7 @@
 #include "cluster/shard_leases.hpp"
 #include "common/logging.hpp"
 #include "dispatch/crash_guard.hpp"
+#include "dispatch/dispatch_pool.hpp"
 #include "dispatch/dispatcher.hpp"
 #include "dispatch/retry_scheduler.hpp"
 #include "store/state_dir_lock.hpp"
@@ -80,9 +81,10 @@ struct Daemon::Impl final : IngestHandler, ReliableIngestHandler, DaemonControl 
         return;
       }
     }
-    committer->add(topic, body, ingest->current_source());
+    committer->queue(topic, body, ingest->current_source());
   }
   void on_batch_end() override {
+    committer->run_queued();  // with several workers, the batch's messages run here
     dispatcher->end_batch();  // repeated dead letters counted in memory are written in this batch
     committer->end();
     // Sends may have consumed the outbound descriptor's edge; look for subscriptions here too.
@@ -153,7 +155,7 @@ struct Daemon::Impl final : IngestHandler, ReliableIngestHandler, DaemonControl 
   std::shared_ptr<const AccessPolicy> policy;  // the publishers' rights in use
   std::unique_ptr<OutboundPublisher> outbound;
   std::unique_ptr<Outbox> outbox;
-  std::unique_ptr<dispatch::Dispatcher> dispatcher;
+  std::unique_ptr<dispatch::DispatchPool> dispatcher;  // `workers` dispatchers (docs/workers.md)
   std::unique_ptr<BatchCommitter> committer;
   std::unique_ptr<IngestReader> ingest;
   std::unique_ptr<ReliableIngestReader> reliable;         // when ingest.reliable_bind is set
@@ -187,6 +189,7 @@ int Daemon::Impl::run() {
     return 1;
   }
   if (reliable) spdlog::info("reliable ingest: bound at {}", reliable->endpoint());
+  spdlog::info("dispatch: {} worker(s), events spread over them by account", dispatcher->workers());
   spdlog::info("listening: ingest {}, outbound {}", ingest->endpoint(), outbound->endpoint());
   // Reading starts unless rows a previous run left in the outbox must go out first.
   committer->update_reading();
@@ -257,7 +260,8 @@ bool Daemon::Impl::start() {
         *zmq_context, config.outbound_bind,
         [&server](zmq::socket_t& s) { server.secure(s, SocketRole::outbound); }, std::move(filter));
     outbox = std::make_unique<Outbox>(*store_, *outbound);
-    dispatcher = std::make_unique<dispatch::Dispatcher>(runtime_, *store_, *outbox);
+    dispatcher =
+        std::make_unique<dispatch::DispatchPool>(runtime_, *store_, *outbox, config::worker_count(config));
     if (config.cluster) {
       start_cluster(config);
       outbox->recover([this](const store::OutboxRow& row) { return owns_row(row); });
@@ -268,8 +272,9 @@ bool Daemon::Impl::start() {
     crash_guard = std::make_unique<dispatch::CrashGuard>(config.state.dir, *store_);
     dispatcher->guard_crashes(*crash_guard);
     crash_guard->arm(logging::current_format() == logging::Format::json);
-    committer = std::make_unique<BatchCommitter>(io_, *store_, *dispatcher, *outbox,
+    committer = std::make_unique<BatchCommitter>(io_, *store_, dispatcher->first(), *outbox,
                                                  [this](bool reading) { set_reading(reading); });
+    committer->set_pool(dispatcher.get());
     ingest = std::make_unique<IngestReader>(
         io_, *zmq_context, config.ingest_bind, config.limits.max_body_bytes, *this,
         IngestReader::kDefaultBudget, [&server](zmq::socket_t& s) { server.secure(s, SocketRole::ingest); },
@@ -318,8 +323,9 @@ void Daemon::Impl::on_signal(int signal_number) {
 
 void Daemon::Impl::stop() {
   stopping = true;
-  // Handlers run one at a time, so no message is half-handled here: the batch that was being read
-  // has been dispatched and committed.
+  // Signals are handled on the loop between batches, and a batch's workers have all finished before
+  // it commits, so no message is half-handled here: the batch that was being read has been
+  // dispatched and committed.
   ingest->stop();
   if (reliable) reliable->stop();
   status_timer.cancel();
@@ -453,6 +459,8 @@ void Daemon::Impl::swap_in(const std::shared_ptr<dispatch::Runtime>& next) {
                  store::redacted_url(new_config.state.url));
   restart_needed("security.secret_key_file", old_config.security.secret_key_file.string(),
                  new_config.security.secret_key_file.string());
+  restart_needed("workers", std::to_string(dispatcher->workers()),
+                 std::to_string(config::worker_count(new_config)));
   restart_needed("limits.max_ingest_queue_bytes", std::to_string(old_config.limits.max_ingest_queue_bytes),
                  std::to_string(new_config.limits.max_ingest_queue_bytes));
   // New rights apply to new handshakes and to every later message of connected publishers.

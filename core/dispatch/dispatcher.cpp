@@ -415,6 +415,10 @@ std::vector<std::size_t> Dispatcher::retries_waiting_by_shard(std::uint32_t shar
   return impl_->retries.waiting_by_shard(shards);
 }
 
+void Dispatcher::share_quarantine(const CrashGuard& guard) {
+  impl_->quarantine = &guard.quarantine();
+}
+
 void Dispatcher::load_pending_retries() {
   const ShardOwnership* ownership = impl_->ownership;
   if (!ownership) {
@@ -428,6 +432,10 @@ std::size_t Dispatcher::release_retries() {
   const ShardOwnership* ownership = impl_->ownership;
   if (!ownership) return 0;
   return impl_->retries.release([ownership](std::string_view account) { return !ownership->owns(account); });
+}
+
+std::size_t Dispatcher::forget_retries() {
+  return impl_->retries.release([](std::string_view) { return true; });
 }
 
 std::optional<std::int64_t> Dispatcher::next_retry_due_ms() const {

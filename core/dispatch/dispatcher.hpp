@@ -54,6 +54,8 @@ class Dispatcher {
   void load_pending_retries();
   // Forgets the waiting retries of accounts no longer held here; returns how many.
   std::size_t release_retries();
+  // Forgets every waiting retry (they stay stored, for load_pending_retries); returns how many.
+  std::size_t forget_retries();
   // The earliest due time (Unix ms) of a pending retry, if any.
   std::optional<std::int64_t> next_retry_due_ms() const;
   // Runs up to `max` retries due at now_ms (Unix ms), each to completion; returns how many ran.
@@ -72,6 +74,9 @@ class Dispatcher {
   // then keeps guard's in-flight context current and refuses quarantined messages. guard outlives
   // this dispatcher.
   void guard_crashes(CrashGuard& guard);
+  // For a dispatcher on a worker thread (the crash handler watches only the loop's): refuses
+  // the messages guard quarantined, without reporting its own crashes. guard outlives this.
+  void share_quarantine(const CrashGuard& guard);
 
   // Replaces the runtime (config reload); takes effect for the next message.
   void replace_runtime(std::shared_ptr<const Runtime> runtime);

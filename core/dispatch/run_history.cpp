@@ -4,6 +4,7 @@
 #include <boost/json/serialize.hpp>
 #include <chrono>
 #include <ctime>
+#include <thread>
 
 namespace vumi::dispatch {
 
@@ -56,9 +57,22 @@ Run& RunHistory::begin(const Account& account, const event::Envelope& event) {
     runs.pop_front();
     --total_;
   }
-  open_ = &run;
+  open_run() = &run;
   evict();
   return run;
+}
+
+Run*& RunHistory::open_run() {
+  const std::thread::id me = std::this_thread::get_id();
+  for (auto& [thread, run] : open_)
+    if (thread == me) return run;
+  return open_.emplace_back(me, nullptr).second;
+}
+
+bool RunHistory::is_open(const Run* run) const {
+  for (const auto& open : open_)
+    if (open.second == run) return true;
+  return false;
 }
 
 void RunHistory::evict() {
@@ -66,7 +80,7 @@ void RunHistory::evict() {
     auto it = by_account_.find(order_.front());
     order_.pop_front();
     if (it == by_account_.end() || it->second.empty()) continue;
-    if (&it->second.front() == open_) break;  // never the run being written
+    if (is_open(&it->second.front())) break;  // never a run being written
     it->second.pop_front();
     --total_;
     if (it->second.empty()) by_account_.erase(it);
@@ -77,27 +91,34 @@ void RunHistory::evict() {
 
 void RunHistory::event_unrouted(const Account& account, const event::Envelope& event) {
   if (per_account_ == 0) return;
+  const std::lock_guard<std::mutex> lock(mutex_);
   begin(account, event);
-  open_ = nullptr;
+  open_run() = nullptr;
 }
 
 void RunHistory::event_started(const Account& account, const event::Envelope& event) {
-  open_ = per_account_ == 0 ? nullptr : &begin(account, event);
+  const std::lock_guard<std::mutex> lock(mutex_);
+  open_run() = per_account_ == 0 ? nullptr : &begin(account, event);
 }
 
 void RunHistory::route_started(const Route& route, const Account&, const event::Envelope&) {
-  if (open_) open_->routes.push_back(RunRoute{route.spec->path, true, {}});
+  const std::lock_guard<std::mutex> lock(mutex_);
+  if (Run* open = open_run()) open->routes.push_back(RunRoute{route.spec->path, true, {}});
 }
 
 void RunHistory::step_done(const StepRecord& step) {
-  if (!open_ || open_->routes.empty()) return;
-  open_->routes.back().steps.push_back(RunStep{step.index, step.step->spec->handler, step.result,
-                                               step.seconds * 1000, std::string(step.error)});
+  const std::lock_guard<std::mutex> lock(mutex_);
+  Run* open = open_run();
+  if (!open || open->routes.empty()) return;
+  open->routes.back().steps.push_back(RunStep{step.index, step.step->spec->handler, step.result,
+                                              step.seconds * 1000, std::string(step.error)});
 }
 
 void RunHistory::route_done(bool ok) {
-  if (!open_ || open_->routes.empty()) return;
-  open_->routes.back().ok = ok;
+  const std::lock_guard<std::mutex> lock(mutex_);
+  Run* open = open_run();
+  if (!open || open->routes.empty()) return;
+  open->routes.back().ok = ok;
 }
 
 std::vector<const Run*> RunHistory::runs(std::string_view account, const Filter& filter) const {

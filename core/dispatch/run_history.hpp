@@ -6,8 +6,11 @@
 #include <boost/json/object.hpp>
 #include <cstdint>
 #include <deque>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
+#include <utility>
 #include <vector>
 
 #include "common/string_hash.hpp"
@@ -38,6 +41,9 @@ struct Run {
   bool ok() const;
 };
 
+// The observer calls may come from several dispatch threads at once (docs/workers.md): each
+// thread writes its own open run, under one mutex. runs() and find() are for the daemon's loop,
+// between batches, when no dispatch thread runs.
 class RunHistory final : public ChainObserver {
  public:
   static constexpr std::size_t kMaxEventBytes = 4 * 1024;
@@ -65,13 +71,16 @@ class RunHistory final : public ChainObserver {
  private:
   Run& begin(const Account& account, const event::Envelope& event);
   void evict();
+  Run*& open_run();  // the calling thread's run being written (null: none); mutex_ held
+  bool is_open(const Run* run) const;
 
   std::size_t per_account_, in_all_;
   std::size_t total_ = 0;
   std::uint64_t sequence_ = 0;
   StringMap<std::deque<Run>> by_account_;
   std::deque<std::string> order_;  // account of each kept run, oldest first
-  Run* open_ = nullptr;            // the run of the event being handled
+  std::mutex mutex_;
+  std::vector<std::pair<std::thread::id, Run*>> open_;  // per dispatch thread, its event's run
 };
 
 }  // namespace vumi::dispatch

@@ -42,6 +42,9 @@ HandlerInstance::~HandlerInstance() {
 }
 
 vumi_step_result HandlerInstance::handle(vumi_call& call, const vumi_step_input& input) const {
+  // Uncontended (one worker, or instances used by one worker's accounts only) it costs ~20 ns.
+  std::unique_lock<std::mutex> serial;
+  if (type_->threading != VUMI_THREADING_REENTRANT) serial = std::unique_lock<std::mutex>(serial_);
   int code = VUMI_STEP_FAIL;
   try {
     // Converted straight to int: the plugin may return a value outside the enum.

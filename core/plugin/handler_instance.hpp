@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 
@@ -21,8 +22,9 @@ class HandlerInstance {
   HandlerInstance(const HandlerInstance&) = delete;
   HandlerInstance& operator=(const HandlerInstance&) = delete;
 
-  // Runs one step; call.services must be set. Never throws. An out-of-range result from the
-  // plugin is reported as VUMI_STEP_FAIL with call.error explaining it; FAIL and RETRY always
+  // Runs one step; call.services must be set. Never throws. Safe to call from several threads:
+  // a VUMI_THREADING_SERIAL instance is entered by one of them at a time (docs/workers.md). An out-of-range
+  // result from the plugin is reported as VUMI_STEP_FAIL with call.error explaining it; FAIL and RETRY always
   // come back with a non-empty call.error.
   vumi_step_result handle(vumi_call& call, const vumi_step_input& input) const;
 
@@ -34,6 +36,7 @@ class HandlerInstance {
   std::shared_ptr<const HandlerType> type_;
   std::string name_;
   void* instance_;
+  mutable std::mutex serial_;  // held around handle() of a SERIAL instance
 };
 
 }  // namespace vumi::plugin

@@ -39,6 +39,7 @@ BatchCommitter::BatchCommitter(boost::asio::io_context& io, store::StateStore& s
 
 void BatchCommitter::begin() {
   batch_.clear();
+  run_upto_ = 0;
   const store::StoreStatus status = store_.begin_batch();
   begin_failed_ = !status.ok;
   begin_error_ = status.error;
@@ -46,30 +47,62 @@ void BatchCommitter::begin() {
   outbox_.batch_begun();
 }
 
+namespace {
+
+// A reliable message without an event_id gets one derived from its msg_id, so a resend of it
+// is the same event to the ledger and yields the same derived ids.
+// An identifier msg_id is used as it is: a worker's increasing ids then land next to each other
+// in the ledger's index (cheap inserts), where hashed ones would be scattered.
+std::string event_id_of(std::string_view msg_id) {
+  if (msg_id.empty()) return {};
+  return is_identifier(msg_id) ? std::string(msg_id) : derived_id({"reliable", msg_id});
+}
+
+}  // namespace
+
 void BatchCommitter::run(Message& message) {
-  // A reliable message without an event_id gets one derived from its msg_id, so a resend of it
-  // is the same event to the ledger and yields the same derived ids.
-  // An identifier msg_id is used as it is: a worker's increasing ids then land next to each other
-  // in the ledger's index (cheap inserts), where hashed ones would be scattered.
-  std::string event_id;
-  if (!message.msg_id.empty())
-    event_id = is_identifier(message.msg_id) ? message.msg_id : derived_id({"reliable", message.msg_id});
-  message.outcome = dispatcher_.handle(message.topic, message.body, event_id, message.source);
+  message.outcome =
+      dispatcher_.handle(message.topic, message.body, event_id_of(message.msg_id), message.source);
+}
+
+void BatchCommitter::run_queued() {
+  if (begin_failed_ || run_upto_ == batch_.size()) return;
+  if (!pool_) {
+    for (; run_upto_ < batch_.size(); ++run_upto_) run(batch_[run_upto_]);
+    return;
+  }
+  jobs_.clear();
+  std::vector<std::string> event_ids;  // the jobs view them
+  event_ids.reserve(batch_.size() - run_upto_);
+  for (std::size_t i = run_upto_; i < batch_.size(); ++i) {
+    const Message& m = batch_[i];
+    const std::string& event_id = event_ids.emplace_back(event_id_of(m.msg_id));
+    jobs_.push_back({m.topic, m.body, event_id, m.source});
+  }
+  pool_->handle_all(jobs_);
+  for (const auto& job : jobs_) batch_[run_upto_++].outcome = job.outcome;
 }
 
 dispatch::HandleOutcome BatchCommitter::add(std::string_view topic, std::string_view body,
                                             std::string_view source) {
+  run_queued();  // in order: what was queued before this message runs first
   Message& message =
       batch_.emplace_back(Message{std::string(topic), std::string(body), {}, {}, std::string(source)});
   if (!begin_failed_) run(message);
+  run_upto_ = batch_.size();
   return message.outcome;
+}
+
+void BatchCommitter::queue(std::string_view topic, std::string_view body, std::string_view source) {
+  batch_.emplace_back(Message{std::string(topic), std::string(body), {}, {}, std::string(source)});
+  if (!pool_) run_queued();
 }
 
 void BatchCommitter::add_reliable(std::string_view topic, std::string_view body, std::string_view msg_id,
                                   std::string_view peer, std::string_view source) {
-  Message& message = batch_.emplace_back(Message{std::string(topic), std::string(body), std::string(msg_id),
-                                                 std::string(peer), std::string(source)});
-  if (!begin_failed_) run(message);
+  batch_.emplace_back(Message{std::string(topic), std::string(body), std::string(msg_id), std::string(peer),
+                              std::string(source)});
+  if (!pool_) run_queued();
 }
 
 bool BatchCommitter::commit(std::vector<Message>& batch, std::string& error) {
@@ -88,6 +121,7 @@ bool BatchCommitter::commit(std::vector<Message>& batch, std::string& error) {
 }
 
 void BatchCommitter::end() {
+  run_queued();
   std::string error;
   if (begin_failed_) {
     begin_failed_ = false;

@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "dispatch/dispatch_pool.hpp"
 #include "dispatch/dispatcher.hpp"
 #include "store/state_store.hpp"
 #include "transport/outbox.hpp"
@@ -44,13 +45,21 @@ class BatchCommitter {
 
   // Where acknowledgements of reliable messages go (null: no reliable ingest).
   void set_acknowledger(ReliableIngestReader* reader) { acks_ = reader; }
+  // The dispatch workers (docs/workers.md): with more than one, queued messages run at end(),
+  // spread over them by account (null, or one worker: each runs when added, on `dispatcher`).
+  void set_pool(dispatch::DispatchPool* pool) { pool_ = pool && pool->workers() > 1 ? pool : nullptr; }
 
   void begin();
-  // source names where a message came from, for its dead letters. Returns what became of it
-  // (processed when the batch could not begin: it is held and run on a retry).
+  // source names where a message came from, for its dead letters. Runs it now and returns what
+  // became of it (processed when the batch could not begin: it is held and run on a retry).
   dispatch::HandleOutcome add(std::string_view topic, std::string_view body, std::string_view source = {});
+  // An ingest message: run now with one worker, at end() with several (set_pool).
+  void queue(std::string_view topic, std::string_view body, std::string_view source = {});
   void add_reliable(std::string_view topic, std::string_view body, std::string_view msg_id,
                     std::string_view peer, std::string_view source = {});
+  // Runs the batch's messages queued and not run yet (with several workers, spread over them);
+  // end() does it too, but dead letters the dispatcher holds are written after it (end_batch).
+  void run_queued();
   void end();
 
   // A subscriber connected to the outbound socket: send what waited for it.
@@ -96,6 +105,9 @@ class BatchCommitter {
   Outbox& outbox_;
   std::function<void(bool)> set_reading_;
   ReliableIngestReader* acks_ = nullptr;
+  dispatch::DispatchPool* pool_ = nullptr;         // set with more than one worker
+  std::size_t run_upto_ = 0;                       // batch_[0, run_upto_) have run
+  std::vector<dispatch::DispatchPool::Job> jobs_;  // reused by run_queued
   boost::asio::steady_timer retry_timer_;
   std::vector<Message> batch_;  // the open batch
   bool begin_failed_ = false;

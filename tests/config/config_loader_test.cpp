@@ -4,9 +4,11 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "cli/config_source.hpp"
 #include "config/config.hpp"
@@ -248,7 +250,7 @@ TEST(ConfigKeys, UnknownTopLevelKeySuggestsTheClosest) {
       parse_errors(R"({"handler": {}})"),
       ElementsAre(AllOf(HasSubstr("unknown key \"handler\" (allowed: ingest, outbound, state, state_dir, "
                                   "plugin_path, handlers, accounts, limits, status_interval_s, security, "
-                                  "plugin_path_insecure_ok, tag_pools, admin, cluster)"),
+                                  "plugin_path_insecure_ok, tag_pools, admin, cluster, workers)"),
                         HasSubstr("did you mean \"handlers\"?"))));
 }
 
@@ -342,6 +344,26 @@ TEST(ConfigKeys, PluginPathOriginIsTheBinarysFolder) {
   const fs::path origin = fs::read_symlink("/proc/self/exe").parent_path();
   EXPECT_THAT(r.config->plugin_path, ElementsAre(origin / "plugins", origin, fs::path("$ORIGINAL/x")));
   EXPECT_TRUE(r.config->plugin_path_insecure_ok);
+}
+
+TEST(ConfigKeys, WorkersIsACountOfThreadsFromOneTo64) {
+  LoadResult r = parse_config(R"({"workers": 2})", "x");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r.config->workers, 2u);
+  EXPECT_EQ(worker_count(*r.config), 2u);
+  EXPECT_THAT(parse_errors(R"({"workers": 0})"), ElementsAre("workers: 0 is out of range (1 to 64)"));
+  EXPECT_THAT(parse_errors(R"({"workers": -2})"), ElementsAre("workers: -2 is out of range (1 to 64)"));
+  EXPECT_THAT(parse_errors(R"({"workers": 65})"), ElementsAre("workers: 65 is out of range (1 to 64)"));
+  EXPECT_THAT(parse_errors(R"({"workers": 1.5})"), ElementsAre("workers: expected integer, got number"));
+  EXPECT_THAT(parse_errors(R"({"workers": "2"})"), ElementsAre("workers: expected integer, got string"));
+}
+
+TEST(ConfigKeys, WorkersDefaultsToTheNumberOfCores) {
+  LoadResult r = parse_config("{}", "x");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r.config->workers, 0u);  // not given
+  const unsigned cores = std::thread::hardware_concurrency();
+  EXPECT_EQ(worker_count(*r.config), std::clamp(cores, 1u, kMaxWorkers));
 }
 
 TEST(ConfigKeys, StatusIntervalZeroMeansNone) {

@@ -40,7 +40,23 @@ std::string state_json(const StateConfig& state) {
          state.dir.string() + "\" }";
 }
 
-// poll_complete -> create_contact (msisdn = from_addr) -> send_sms to that contact.
+// An account whose poll_complete runs create_contact (msisdn = from_addr), then send_sms to that
+// contact; unrouted inbound messages get an auto-reply.
+std::string poll_account(const std::string& key, const std::string& tag) {
+  return R"(")" + key + R"(": {
+    "conversations": { "poll1": "vxpolls" },
+    "tags": [")" +
+         tag + R"("],
+    "routes": [
+      { "on": { "event_type": "poll_complete" }, "chain": [
+        { "handler": "contacts", "as": "contact",
+          "config": { "fields": { "msisdn": "{{/event/event_data/from_addr}}" } } },
+        { "handler": "sms", "config": { "to_addr": "{{/steps/contact/msisdn}}", "content": "Thanks!" } } ] },
+      { "on": { "event_type": "inbound_message" }, "chain": [
+        { "handler": "fallback", "config": { "auto_reply": "Nothing runs here." } } ] } ] })";
+}
+
+// Two such accounts on two dispatch workers (docs/workers.md).
 std::string poll_config(const StateConfig& state, const std::string& ingest, const std::string& reliable,
                         const std::string& outbound) {
   return R"({
@@ -56,21 +72,15 @@ std::string poll_config(const StateConfig& state, const std::string& ingest, con
     "sms": { "type": "send_sms", "options": { "transport_name": "sms" } },
     "fallback": { "type": "default_account_handler" }
   },
-  "accounts": { "acct1": {
-    "conversations": { "poll1": "vxpolls" },
-    "tags": ["longcode:1"],
-    "routes": [
-      { "on": { "event_type": "poll_complete" }, "chain": [
-        { "handler": "contacts", "as": "contact",
-          "config": { "fields": { "msisdn": "{{/event/event_data/from_addr}}" } } },
-        { "handler": "sms", "config": { "to_addr": "{{/steps/contact/msisdn}}", "content": "Thanks!" } } ] },
-      { "on": { "event_type": "inbound_message" }, "chain": [
-        { "handler": "fallback", "config": { "auto_reply": "Nothing runs here." } } ] } ] } }
+  "workers": 2,
+  "accounts": { )" +
+         poll_account("acct1", "longcode:1") + ",\n" + poll_account("acct2", "longcode:2") + R"( }
 })";
 }
 
-std::string poll_event(const std::string& from_addr) {
-  return R"({"account_key":"acct1","conversation_key":"poll1","conversation_type":"vxpolls",)"
+std::string poll_event(const std::string& from_addr, const std::string& account = "acct1") {
+  return R"({"account_key":")" + account +
+         R"(","conversation_key":"poll1","conversation_type":"vxpolls",)"
          R"("event_type":"poll_complete","event_data":{"from_addr":")" +
          from_addr + R"("}})";
 }
@@ -371,8 +381,11 @@ TEST(Delivery, AFailingCommitSendsNothingOfItsBatchAndProcessingResumesWhenTheSt
   ASSERT_TRUE(daemon.process->wait_for_line("outbound: subscribe \"outbound.\"", 10s, &cursor));
 
   std::ofstream(fault) << "full\n";
-  const auto events = dir.write("three.jsonl", poll_event(msisdn(1)) + "\n" + poll_event(msisdn(2)) + "\n" +
-                                                   poll_event(msisdn(3)) + "\n");
+  // Three events for each of two accounts, interleaved: the batch spreads over both workers.
+  std::string lines;
+  for (int i = 1; i <= 3; ++i)
+    lines += poll_event(msisdn(i)) + "\n" + poll_event(msisdn(10 + i), "acct2") + "\n";
+  const auto events = dir.write("six.jsonl", lines);
   ChildProcess publisher({VUMI_DISPATCHER_EXE, "publish", "--reliable", "--connect", daemon.reliable,
                           "--ack-timeout", "30", "--timeout", "60", events.string()});
   ASSERT_TRUE(daemon.process->wait_for_line("none of this batch's effects left the process", 30s, &cursor))
@@ -385,10 +398,11 @@ TEST(Delivery, AFailingCommitSendsNothingOfItsBatchAndProcessingResumesWhenTheSt
 
   // Send ids are derived from the event, so a send from a failed attempt would show as a second
   // copy of the same message_id: exactly one copy each, seen after the sentinel.
-  const std::size_t copies_before_sentinel_check = 3;
+  const std::size_t copies_before_sentinel_check = 6;
   const Tally tally = settle_and_tally(daemon, sms, context);
   EXPECT_EQ(tally.contacts, 3u);
-  EXPECT_EQ(tally.distinct_sms, 3u);
+  EXPECT_EQ(store::StateStore::open_read_only(dir.path() / "state")->contacts("acct2").size(), 3u);
+  EXPECT_EQ(tally.distinct_sms, 6u);
   EXPECT_EQ(sms.copies(), copies_before_sentinel_check + 1);
   const std::string stopped = daemon.process->wait_for_line("stopped: ", 1s).value_or("");
   EXPECT_GE(std::stoul(counter_value(stopped, "commits_failed").value_or("0")), 3u) << stopped;
