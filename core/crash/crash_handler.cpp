@@ -38,6 +38,9 @@ struct HandlerState {
 };
 
 HandlerState g_state;
+
+// Static TLS of the executable: reading it in the signal handler allocates nothing.
+thread_local const InFlight* t_in_flight __attribute__((tls_model("initial-exec"))) = nullptr;
 std::atomic<pid_t> g_crashing_tid{0};
 
 pid_t current_tid() noexcept {
@@ -188,8 +191,8 @@ std::uintptr_t context_pc(void* context) noexcept {
 
 void write_report(int signal_number, const siginfo_t* info, void* context, pid_t tid) noexcept {
   CrashRecordLayout* r = g_state.record;
-  const InFlight* f = g_state.in_flight;
-  const bool on_dispatch_thread = tid == g_state.dispatch_tid;
+  const InFlight* f = t_in_flight ? t_in_flight : g_state.in_flight;
+  const bool on_dispatch_thread = t_in_flight != nullptr || tid == g_state.dispatch_tid;
   const bool in_message = on_dispatch_thread && f != nullptr && !f->topic.empty();
   const bool in_plugin = in_message && !f->plugin.empty();
   const bool fault = signal_number != SIGABRT && info != nullptr && info->si_code > 0;
@@ -368,6 +371,14 @@ void refresh_crash_modules() {
   for (std::size_t i = 0; i < count; ++i) g_state.modules[i] = modules[i];
   std::atomic_signal_fence(std::memory_order_seq_cst);
   g_state.module_count = count;
+}
+
+void set_thread_in_flight(const InFlight* in_flight) noexcept {
+  t_in_flight = in_flight;
+}
+
+const InFlight* thread_in_flight() noexcept {
+  return t_in_flight;
 }
 
 void install_crash_handler(CrashRecordLayout& record, const InFlight& in_flight, bool json_log) {

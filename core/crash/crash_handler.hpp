@@ -14,6 +14,26 @@ namespace vumi::crash {
 // format. record and in_flight must outlive uninstall_crash_handler().
 void install_crash_handler(CrashRecordLayout& record, const InFlight& in_flight, bool json_log);
 
+// The in-flight record of the dispatch worker running on the calling thread (null: the one given
+// to install_crash_handler, for the dispatch thread). The handler runs on the thread that faults
+// and reads this thread's record, so each worker thread reports its own message.
+void set_thread_in_flight(const InFlight* in_flight) noexcept;
+const InFlight* thread_in_flight() noexcept;
+
+// Sets the calling thread's in-flight record for the life of the object, then restores it.
+class ThreadInFlight {
+ public:
+  explicit ThreadInFlight(const InFlight* in_flight) noexcept : previous_(thread_in_flight()) {
+    set_thread_in_flight(in_flight);
+  }
+  ~ThreadInFlight() { set_thread_in_flight(previous_); }
+  ThreadInFlight(const ThreadInFlight&) = delete;
+  ThreadInFlight& operator=(const ThreadInFlight&) = delete;
+
+ private:
+  const InFlight* previous_;
+};
+
 // Re-reads where the shared objects are loaded (after plugins were loaded or reloaded).
 void refresh_crash_modules();
 

@@ -2,28 +2,34 @@
 
 #include <boost/json/monotonic_resource.hpp>
 #include <functional>
+#include <string>
 #include <utility>
 #include <variant>
 
+#include "crash/crash_handler.hpp"
 #include "dispatch/crash_guard.hpp"
 
 namespace vumi::dispatch {
 
 namespace {
 
-// The outbound sink of several workers: one send at a time, under the store's mutex (the
-// daemon's sink writes the outbox table through the unlocked store).
+// One worker's outbound sink when there are several: one send at a time, under the store's mutex
+// (the daemon's sink writes the outbox table through the unlocked store). The account of the
+// sends is kept per worker and handed over with each send, since the inner sink is shared.
 class LockedSink final : public OutboundSink {
  public:
   LockedSink(OutboundSink& inner, std::mutex& mutex) : inner_(inner), mutex_(mutex) {}
   void send(std::string_view topic, std::string_view body) override {
     const std::lock_guard<std::mutex> lock(mutex_);
+    inner_.set_account(account_);
     inner_.send(topic, body);
   }
+  void set_account(std::string_view account) override { account_.assign(account); }
 
  private:
   OutboundSink& inner_;
   std::mutex& mutex_;
+  std::string account_;
 };
 
 // "event.<account>.<type>.<event_type>" -> "<account>"; empty for any other topic. The body must
@@ -76,16 +82,15 @@ void add_counters(Counters& into, const Counters& from) {
 DispatchPool::DispatchPool(std::shared_ptr<const Runtime> runtime, store::StateStore& store,
                            OutboundSink& outbound, std::size_t workers)
     : runtime_(std::move(runtime)), threads_(workers), lanes_(workers) {
-  store::StateStore* shared_store = &store;
-  OutboundSink* shared_outbound = &outbound;
-  if (workers > 1) {
-    locked_store_ = std::make_unique<store::LockedStateStore>(store, store_mutex_);
-    locked_outbound_ = std::make_unique<LockedSink>(outbound, store_mutex_);
-    shared_store = locked_store_.get();
-    shared_outbound = locked_outbound_.get();
+  if (workers == 1) {
+    dispatchers_.push_back(std::make_unique<Dispatcher>(runtime_, store, outbound));
+    return;
   }
-  for (std::size_t i = 0; i < workers; ++i)
-    dispatchers_.push_back(std::make_unique<Dispatcher>(runtime_, *shared_store, *shared_outbound));
+  locked_store_ = std::make_unique<store::LockedStateStore>(store, store_mutex_);
+  for (std::size_t i = 0; i < workers; ++i) {
+    locked_outbounds_.push_back(std::make_unique<LockedSink>(outbound, store_mutex_));
+    dispatchers_.push_back(std::make_unique<Dispatcher>(runtime_, *locked_store_, *locked_outbounds_.back()));
+  }
 }
 
 DispatchPool::~DispatchPool() = default;
@@ -136,6 +141,8 @@ void DispatchPool::run_spread(std::span<Job> jobs, const std::vector<std::size_t
   for (std::size_t i = 0; i < jobs.size(); ++i) lanes_[worker[i]].push_back(&jobs[i]);
   auto run_lane = [this](std::size_t lane) {
     Dispatcher& dispatcher = *dispatchers_[lane];
+    // A crash on this thread is reported with this dispatcher's message.
+    const crash::ThreadInFlight watched(lane < in_flight_.size() ? in_flight_[lane] : nullptr);
     for (Job* job : lanes_[lane])
       job->outcome = dispatcher.handle(job->topic, job->body, job->event_id_if_absent, job->source);
   };
@@ -215,7 +222,13 @@ void DispatchPool::flush_suppressed_logs() {
 
 void DispatchPool::guard_crashes(CrashGuard& guard) {
   first().guard_crashes(guard);
-  for (std::size_t i = 1; i < dispatchers_.size(); ++i) dispatchers_[i]->share_quarantine(guard);
+  in_flight_.assign(1, &guard.in_flight());
+  worker_in_flight_.clear();
+  for (std::size_t i = 1; i < dispatchers_.size(); ++i) {
+    auto& record = worker_in_flight_.emplace_back(std::make_unique<crash::InFlight>());
+    dispatchers_[i]->share_quarantine(guard, *record);
+    in_flight_.push_back(record.get());
+  }
 }
 
 void DispatchPool::replace_runtime(const std::shared_ptr<const Runtime>& runtime) {

@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "crash/in_flight.hpp"
 #include "dispatch/counters.hpp"
 #include "dispatch/dispatcher.hpp"
 #include "dispatch/worker_threads.hpp"
@@ -71,12 +72,15 @@ class DispatchPool {
 
   std::shared_ptr<const Runtime> runtime_;
   std::mutex store_mutex_;
-  std::unique_ptr<store::LockedStateStore> locked_store_;  // with more than one worker
-  std::unique_ptr<OutboundSink> locked_outbound_;          // likewise
-  std::vector<std::unique_ptr<Dispatcher>> dispatchers_;   // one per worker; [0] runs on the caller
+  std::unique_ptr<store::LockedStateStore> locked_store_;        // with more than one worker
+  std::vector<std::unique_ptr<OutboundSink>> locked_outbounds_;  // likewise, one per worker
+  std::vector<std::unique_ptr<Dispatcher>> dispatchers_;         // one per worker; [0] runs on the caller
   WorkerThreads threads_;
   std::vector<std::vector<Job*>> lanes_;  // per worker, the jobs of the running spread (reused)
   mutable Counters sum_;
+  // Once crashes are guarded: the crash guard's record for worker 0, one of their own for the others.
+  std::vector<std::unique_ptr<crash::InFlight>> worker_in_flight_;
+  std::vector<const crash::InFlight*> in_flight_;  // per worker
 };
 
 // Adds every count of from to into.

@@ -415,8 +415,10 @@ std::vector<std::size_t> Dispatcher::retries_waiting_by_shard(std::uint32_t shar
   return impl_->retries.waiting_by_shard(shards);
 }
 
-void Dispatcher::share_quarantine(const CrashGuard& guard) {
+void Dispatcher::share_quarantine(const CrashGuard& guard, crash::InFlight& in_flight) {
   impl_->quarantine = &guard.quarantine();
+  impl_->in_flight = &in_flight;
+  impl_->chains.watch_in_flight(&in_flight);
 }
 
 void Dispatcher::load_pending_retries() {

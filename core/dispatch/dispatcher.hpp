@@ -15,6 +15,10 @@
 #include "event/rejection.hpp"
 #include "store/state_store.hpp"
 
+namespace vumi::crash {
+struct InFlight;
+}
+
 namespace vumi::dispatch {
 
 class CrashGuard;
@@ -74,9 +78,10 @@ class Dispatcher {
   // then keeps guard's in-flight context current and refuses quarantined messages. guard outlives
   // this dispatcher.
   void guard_crashes(CrashGuard& guard);
-  // For a dispatcher on a worker thread (the crash handler watches only the loop's): refuses
-  // the messages guard quarantined, without reporting its own crashes. guard outlives this.
-  void share_quarantine(const CrashGuard& guard);
+  // For the other dispatchers of a pool: refuses the messages guard quarantined, and names what
+  // it runs in in_flight (its own record; the thread running it points the crash handler at it
+  // with crash::ThreadInFlight). guard and in_flight outlive this dispatcher.
+  void share_quarantine(const CrashGuard& guard, crash::InFlight& in_flight);
 
   // Replaces the runtime (config reload); takes effect for the next message.
   void replace_runtime(std::shared_ptr<const Runtime> runtime);

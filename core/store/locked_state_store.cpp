@@ -137,9 +137,9 @@ StoreStatus LockedStateStore::rollback_batch() {
 }
 
 std::optional<std::int64_t> LockedStateStore::outbox_put(std::string_view topic, std::string_view body,
-                                                         StoreStatus& status) {
+                                                         std::string_view account, StoreStatus& status) {
   const std::lock_guard<std::mutex> lock(mutex_);
-  return inner_.outbox_put(topic, body, status);
+  return inner_.outbox_put(topic, body, account, status);
 }
 
 std::vector<OutboxRow> LockedStateStore::outbox_pending() {

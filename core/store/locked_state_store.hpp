@@ -47,7 +47,7 @@ class LockedStateStore final : public StateStore {
   StoreStatus commit_batch() override;
   StoreStatus rollback_batch() override;
   std::optional<std::int64_t> outbox_put(std::string_view topic, std::string_view body,
-                                         StoreStatus& status) override;
+                                         std::string_view account, StoreStatus& status) override;
   std::vector<OutboxRow> outbox_pending() override;
   StoreStatus outbox_remove(const std::vector<std::int64_t>& ids) override;
   std::optional<bool> processed_claim(std::string_view account, std::string_view message_key,

@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <random>
+#include <thread>
 
 #include "crash/crash_record.hpp"
 #include "crash/in_flight.hpp"
@@ -80,6 +81,46 @@ TEST(CrashHandler, SegfaultInAStepIsLoggedAndRecorded) {
 
   record.clear();
   EXPECT_FALSE(record.previous_crash());
+}
+
+// A dispatch worker's thread (workers: N) crashing while the loop's own record is idle: the
+// handler reports the message of the record that thread named with ThreadInFlight.
+[[noreturn]] void crash_on_worker_thread(const std::filesystem::path& dir) {
+  static CrashRecordFile record(dir);
+  static InFlight loop_in_flight;  // nothing in flight on the loop's thread
+  static InFlight worker_in_flight;
+  install_crash_handler(record.layout(), loop_in_flight, false);
+  std::thread worker([] {
+    const ThreadInFlight watched(&worker_in_flight);
+    static const std::string topic = "event.acct2.survey.ping";
+    static const std::string body = R"({"event_id":"e-2"})";
+    worker_in_flight.begin_message(topic, body);
+    worker_in_flight.set_message_event_id("e-2");
+    worker_in_flight.begin_event("acct2", "e-2");
+    worker_in_flight.begin_step("some_plugin", "some_type", "boom2", "accounts.acct2.routes[0]",
+                                "accounts.acct2.routes[0].chain[0]");
+    *g_null = 2;
+  });
+  worker.join();
+  std::abort();  // not reached
+}
+
+TEST(CrashHandler, ACrashOnAWorkerThreadReportsThatWorkersMessage) {
+#if defined(__SANITIZE_ADDRESS__)
+  GTEST_SKIP() << "AddressSanitizer handles SIGSEGV itself";
+#endif
+  TempDir dir;
+  EXPECT_EXIT(
+      crash_on_worker_thread(dir.path()), ::testing::KilledBySignal(SIGSEGV),
+      "critical crash: SIGSEGV \\(address 0x0\\) in plugin \"some_plugin\" handler type \"some_type\" "
+      "handler \"boom2\" \\(account \"acct2\", event \"e-2\"");
+  CrashRecordFile record(dir.path());
+  const auto crash = record.previous_crash();
+  ASSERT_TRUE(crash);
+  EXPECT_TRUE(crash->on_dispatch_thread);
+  EXPECT_EQ(crash->message_key, "event:e-2");
+  EXPECT_EQ(crash->handler_name, "boom2");
+  EXPECT_EQ(crash->body, R"({"event_id":"e-2"})");
 }
 
 TEST(CrashHandler, JsonLogLinesAreJsonObjects) {

@@ -19,13 +19,15 @@ namespace vumi::testing_support {
 struct SentMessage {
   std::string topic;
   boost::json::value body;
+  std::string account;  // the sink's account (set_account) when it was sent
 };
 
 class RecordingSink : public dispatch::OutboundSink {
  public:
   void send(std::string_view topic, std::string_view body) override {
-    sent.push_back({std::string(topic), boost::json::parse(body)});
+    sent.push_back({std::string(topic), boost::json::parse(body), account_});
   }
+  void set_account(std::string_view account) override { account_.assign(account); }
   std::vector<SentMessage> with_prefix(std::string_view prefix) const {
     std::vector<SentMessage> out;
     for (const auto& m : sent)
@@ -33,6 +35,9 @@ class RecordingSink : public dispatch::OutboundSink {
     return out;
   }
   std::vector<SentMessage> sent;
+
+ private:
+  std::string account_;
 };
 
 // A fresh temporary folder, removed at the end of the test.

@@ -70,6 +70,9 @@ TEST_F(DispatchPoolTest, EachAccountKeepsItsOrderAndACommandRunsBetweenTheOthers
     const auto& body = m.body.as_object();
     const std::int64_t n = body.at("event_data").as_object().at("n").as_int64();
     pongs[std::string(body.at("account_key").as_string())].push_back(n);
+    // Each send names its own account to the shared sink (the outbox row's account), not the
+    // account another worker was running at the time.
+    EXPECT_EQ(m.account, body.at("account_key").as_string()) << m.topic << " n=" << n;
     // Everything read before the command was sent before it, nothing read after it.
     EXPECT_EQ(n <= kPerAccount / 2, !command_seen) << m.topic << " n=" << n;
     before_command += command_seen ? 0 : 1;
