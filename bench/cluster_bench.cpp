@@ -93,14 +93,9 @@ class Cluster {
   Cluster& operator=(const Cluster&) = delete;
 
   Member& add(std::uint32_t shards, std::vector<std::uint32_t> owned, std::vector<std::uint32_t> standby) {
-    MemberSpec spec;
-    spec.name = "d" + std::to_string(members_.size());
-    spec.shards = shards;
-    spec.owned = std::move(owned);
-    spec.standby = std::move(standby);
+    MemberSpec spec = vumi::testing::postgres_member(members_.size(), shards, std::move(owned),
+                                                     std::move(standby), url_, dir_);
     spec.lease_poll_ms = 200;
-    spec.state_json = R"({"backend": "postgresql", "url": ")" + url_ + R"(", "dir": ")" +
-                      (dir_.path() / spec.name).string() + "\"}";
     members_.push_back(std::make_unique<Member>(dir_, spec, accounts_));
     Member& member = *members_.back();
     member.start();

@@ -49,6 +49,18 @@ std::string cluster_accounts_json(int accounts) {
   return json + "}";
 }
 
+MemberSpec postgres_member(std::size_t index, std::uint32_t shards, std::vector<std::uint32_t> owned,
+                           std::vector<std::uint32_t> standby, const std::string& url, const TempDir& dir) {
+  MemberSpec spec;
+  spec.name = "d" + std::to_string(index);
+  spec.shards = shards;
+  spec.owned = std::move(owned);
+  spec.standby = std::move(standby);
+  spec.state_json = R"({"backend": "postgresql", "url": ")" + url + R"(", "dir": ")" +
+                    (dir.path() / spec.name).string() + R"("})";
+  return spec;
+}
+
 Member::Member(const TempDir& dir, MemberSpec spec, int accounts)
     : dir_(dir), spec_(std::move(spec)), accounts_(accounts) {
   ingest = "tcp://127.0.0.1:0";

@@ -28,6 +28,11 @@ struct MemberSpec {
   std::uint32_t lease_poll_ms = 200;
 };
 
+// The spec of member number `index` ("d<index>") on the PostgreSQL database at url, its state
+// folder in dir.
+MemberSpec postgres_member(std::size_t index, std::uint32_t shards, std::vector<std::uint32_t> owned,
+                           std::vector<std::uint32_t> standby, const std::string& url, const TempDir& dir);
+
 // A running member: its process and the endpoints it reported.
 class Member {
  public:

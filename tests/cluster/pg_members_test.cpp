@@ -34,13 +34,8 @@ class PgMembers : public ::testing::Test {
   }
   Member& add_member(std::uint32_t shards, std::vector<std::uint32_t> owned,
                      std::vector<std::uint32_t> standby, int accounts) {
-    MemberSpec spec;
-    spec.name = "d" + std::to_string(members.size());
-    spec.shards = shards;
-    spec.owned = std::move(owned);
-    spec.standby = std::move(standby);
-    spec.state_json = R"({"backend": "postgresql", "url": ")" + database.url() + R"(", "dir": ")" +
-                      (dir.path() / spec.name).string() + "\"}";
+    const MemberSpec spec =
+        postgres_member(members.size(), shards, std::move(owned), std::move(standby), database.url(), dir);
     members.push_back(std::make_unique<Member>(dir, spec, accounts));
     Member& member = *members.back();
     member.start();
@@ -111,9 +106,14 @@ TEST_F(PgMembers, ThreeMembersHandleThirtyThousandEventsOnceEachInOrder) {
   const auto started = Clock::now();
   const auto result = publisher.publish(cluster_messages(kAccounts, kPerAccount, "flood"), options);
   const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
-  EXPECT_EQ(result.ok, static_cast<std::size_t>(kAccounts * kPerAccount));
-  std::cout << "three members: " << result.ok << " events acknowledged in " << seconds << " s ("
-            << result.ok / seconds << " events/s), " << result.not_owner << " not_owner answers\n";
+  // Every event acknowledged as run: "ok", or "duplicate" when an ack came later than ack_timeout
+  // (a loaded machine) and the resent copy found it in the ledger. The SMS below show each ran once.
+  EXPECT_EQ(result.acknowledged, static_cast<std::size_t>(kAccounts * kPerAccount));
+  EXPECT_EQ(result.ok + result.duplicate, static_cast<std::size_t>(kAccounts * kPerAccount));
+  EXPECT_EQ(result.rejected, 0u);
+  std::cout << "three members: " << result.acknowledged << " events acknowledged in " << seconds << " s ("
+            << result.acknowledged / seconds << " events/s), " << result.duplicate << " duplicate, "
+            << result.resent << " resent, " << result.not_owner << " not_owner answers\n";
 
   SmsLog log;
   receive(log, kAccounts * kPerAccount);
