@@ -15,12 +15,14 @@ std::vector<LeaseHolder> read_lease_holders(const std::string& url) {
   if (!conn || PQstatus(conn.get()) != CONNECTION_OK)
     throw std::runtime_error("cannot connect to the state database: " +
                              std::string(conn ? PQerrorMessage(conn.get()) : "out of memory"));
-  // objsubid 2: the two-int4 form of an advisory lock key.
+  // objsubid 2: the two-int4 form of an advisory lock key. Advisory locks belong to one database,
+  // and pg_locks lists every database's: another cluster's on the same server is not ours.
   const std::string sql =
       "SELECT l.objid, a.application_name, COALESCE(host(a.client_addr), 'local'), "
       "to_char(a.backend_start AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') "
       "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
-      "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2 AND l.classid = " +
+      "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2 "
+      "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) AND l.classid = " +
       std::to_string(kShardLockClass) + " ORDER BY l.objid, a.backend_start";
   std::unique_ptr<PGresult, decltype(&PQclear)> result(PQexec(conn.get(), sql.c_str()), &PQclear);
   if (!result || PQresultStatus(result.get()) != PGRES_TUPLES_OK)

@@ -2,12 +2,15 @@
 // accounts each handled once and in order; a member killed with SIGKILL mid-flood and its shard
 // taken by its standby with nothing lost or run twice; a new member for a shard range after a restart.
 #include <gtest/gtest.h>
+#include <libpq-fe.h>
 
 #include <atomic>
 #include <boost/json/parse.hpp>
 #include <iostream>
 #include <thread>
 
+#include "cluster/cluster_status.hpp"
+#include "cluster/shard_leases.hpp"
 #include "cluster_fixture.hpp"
 #include "common/shard_hash.hpp"
 #include "pg_cluster.hpp"
@@ -211,6 +214,26 @@ TEST_F(PgMembers, AMemberForANewShardRangeTakesItAfterTheOldOwnerRestarts) {
   EXPECT_NE(counter_value(stopped, "shards_held"), std::nullopt) << stopped;
   members[0]->stop();
   members[1]->stop();
+}
+
+// Advisory locks belong to one database, but pg_locks lists those of every database on the
+// server: a second cluster's lease on another database of the same server is not this one's.
+TEST_F(PgMembers, StatusListsOnlyTheLeasesOfItsOwnDatabase) {
+  PgTestDatabase other;
+  ASSERT_TRUE(other.skip_reason().empty()) << other.skip_reason();
+  const std::string url = other.url() + "?application_name=" + cluster::lease_application_name("elsewhere");
+  std::unique_ptr<PGconn, decltype(&PQfinish)> conn(PQconnectdb(url.c_str()), &PQfinish);
+  ASSERT_EQ(PQstatus(conn.get()), CONNECTION_OK) << PQerrorMessage(conn.get());
+  const std::string lock = "SELECT pg_try_advisory_lock(" + std::to_string(cluster::kShardLockClass) + ", 0)";
+  std::unique_ptr<PGresult, decltype(&PQclear)> taken(PQexec(conn.get(), lock.c_str()), &PQclear);
+  ASSERT_EQ(PQresultStatus(taken.get()), PGRES_TUPLES_OK) << PQerrorMessage(conn.get());
+  ASSERT_STREQ(PQgetvalue(taken.get(), 0, 0), "t");
+
+  const auto there = cluster::read_lease_holders(other.url());
+  ASSERT_EQ(there.size(), 1u);
+  EXPECT_EQ(there.front().name, "elsewhere");
+  EXPECT_EQ(there.front().shard, 0u);
+  EXPECT_TRUE(cluster::read_lease_holders(database.url()).empty());
 }
 
 }  // namespace
