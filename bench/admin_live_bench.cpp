@@ -95,13 +95,13 @@ int main(int argc, char** argv) {
   }
   loaded.config->plugin_path = {VUMI_PLUGIN_DIR "/example.so"};
   loaded.config->state.dir = dir;
-  std::vector<vumi::config::ConfigError> errors;
   FakeDaemon daemon;
-  daemon.rt = vumi::dispatch::Runtime::build(std::move(*loaded.config), errors);
-  if (!daemon.rt) {
-    for (auto& e : errors) std::cerr << e.text() << "\n";
+  auto runtime = vumi::dispatch::Runtime::build(std::move(*loaded.config));
+  if (!runtime) {
+    for (auto& e : runtime.error()) std::cerr << e.text() << "\n";
     return 1;
   }
+  daemon.rt = std::move(runtime).value();
   std::cout << "config of " << accounts << " accounts (" << text.size() / (1024 * 1024)
             << " MiB) parsed and built in " << ms(Clock::now() - started)
             << " ms (a reload does this aside)\n";
@@ -165,9 +165,8 @@ int main(int argc, char** argv) {
   std::vector<double> build_ms, store_ms;
   auto live = daemon.rt->routes().account_routes("live");
   for (std::size_t c = 0; c < changes; ++c) {
-    std::vector<vumi::config::ConfigError> build_errors;
     auto before = Clock::now();
-    auto built = daemon.rt->build_account(live->spec, build_errors);
+    auto built = daemon.rt->build_account(live->spec);
     build_ms.push_back(ms(Clock::now() - before));
     vumi::daemon::AccountVersion entry{1000000 + c + 1, "t", "bench", "{}", "[]"};
     std::string why;

@@ -52,14 +52,13 @@ std::unique_ptr<BenchDispatcher> make_dispatcher(benchmark::State& state, const 
     return nullptr;
   }
   loaded.config->plugin_path = {std::string(VUMI_PLUGIN_DIR "/") + plugin};
-  std::vector<vumi::config::ConfigError> errors;
-  auto runtime = vumi::dispatch::Runtime::build(std::move(*loaded.config), errors);
+  auto runtime = vumi::dispatch::Runtime::build(std::move(*loaded.config));
   if (!runtime) {
-    for (auto& e : errors) std::cerr << e.text() << "\n";
+    for (auto& e : runtime.error()) std::cerr << e.text() << "\n";
     state.SkipWithError("runtime did not build");
     return nullptr;
   }
-  return std::make_unique<BenchDispatcher>(std::move(runtime));
+  return std::make_unique<BenchDispatcher>(std::move(runtime).value());
 }
 
 constexpr const char* kConfig = R"({

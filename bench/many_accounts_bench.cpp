@@ -58,14 +58,14 @@ int main(int argc, char** argv) {
     return 1;
   }
   started = Clock::now();
-  std::vector<vumi::config::ConfigError> errors;
-  auto runtime = vumi::dispatch::Runtime::build(std::move(*loaded.config), errors);
+  auto built = vumi::dispatch::Runtime::build(std::move(*loaded.config));
   loaded.config.reset();
   std::printf("Runtime::build: %.2f s, rss %.1f MiB\n", seconds_since(started), rss_mib());
-  if (!runtime) {
-    for (const auto& e : errors) std::cerr << e.text() << "\n";
+  if (!built) {
+    for (const auto& e : built.error()) std::cerr << e.text() << "\n";
     return 1;
   }
+  const auto runtime = std::move(built).value();
   malloc_trim(0);
   std::printf("after malloc_trim(0): rss %.1f MiB\n", rss_mib());
   std::printf("accounts %zu, routes %zu: %.0f bytes of rss per account\n", runtime->routes().account_count(),

@@ -78,12 +78,13 @@ Result run_poll_chain(const vumi::StateConfig& state, int events, int batch, int
   auto loaded = vumi::config::parse_config(kConfig, "bench");
   if (!loaded.ok()) throw std::runtime_error(loaded.errors.front().text());
   loaded.config->plugin_path = {VUMI_PLUGIN_DIR};
-  std::vector<vumi::config::ConfigError> errors;
-  auto runtime = vumi::dispatch::Runtime::build(std::move(*loaded.config), errors);
-  if (!runtime) throw std::runtime_error(errors.empty() ? "runtime did not build" : errors.front().text());
+  auto runtime = vumi::dispatch::Runtime::build(std::move(*loaded.config));
+  if (!runtime)
+    throw std::runtime_error(runtime.error().empty() ? "runtime did not build"
+                                                     : runtime.error().front().text());
   auto store = vumi::store::open_state_store(state, vumi::store::Access::read_write);
   OutboxRowsSink sink(*store);
-  vumi::dispatch::Dispatcher dispatcher(runtime, *store, sink);
+  vumi::dispatch::Dispatcher dispatcher(std::move(runtime).value(), *store, sink);
   const std::string topic = "event.acct1.vxpolls.poll_complete";
   std::vector<std::string> bodies;
   bodies.reserve(static_cast<std::size_t>(events));

@@ -181,7 +181,13 @@ HttpResponse AdminApi::Impl::test_routes(const std::string& key, const HttpReque
   if (const bj::value* document = obj->if_contains("account")) {
     std::vector<config::ConfigError> errors;
     auto spec = daemon::parse_account(key, *document, daemon.runtime().config().handlers, errors);
-    if (spec) draft = daemon.runtime().build_account(std::move(*spec), errors);
+    if (spec) {
+      auto built = daemon.runtime().build_account(std::move(*spec));
+      if (built)
+        draft = std::move(built).value();
+      else
+        errors.insert(errors.end(), built.error().begin(), built.error().end());
+    }
     if (!draft) {
       auto list = daemon::document_errors(errors, "accounts." + key);
       for (auto& e : list) e.path = "/account" + e.path;
@@ -211,10 +217,10 @@ HttpResponse AdminApi::Impl::test_routes(const std::string& key, const HttpReque
   } else {
     return error(status::unprocessable_entity, "expected {\"event\": {...}} or {\"event_id\": \"...\"}");
   }
-  std::string why;
-  auto report = dispatch::dry_run(daemon.runtime(), event_text, &daemon.store(), why, draft);
+  auto report = dispatch::dry_run(daemon.runtime(), event_text, &daemon.store(), draft);
   if (!report)
-    return error(status::unprocessable_entity, why, obj->contains("event") ? "/event" : "/event_id");
+    return error(status::unprocessable_entity, report.error().message,
+                 obj->contains("event") ? "/event" : "/event_id");
   return json_response(status::ok, *report);
 }
 
@@ -355,7 +361,11 @@ HttpResponse AdminApi::Impl::change(
                                {{"/tags/" + std::to_string(index),
                                  "tag \"" + tag + "\" is owned by account \"" + owner + "\""}});
       }
-      built = runtime.build_account(std::move(*spec), errors);
+      auto validated = runtime.build_account(std::move(*spec));
+      if (validated)
+        built = std::move(validated).value();
+      else
+        errors.insert(errors.end(), validated.error().begin(), validated.error().end());
     }
     if (!built)
       return errors_response(status::unprocessable_entity,
@@ -519,8 +529,8 @@ HttpResponse AdminApi::Impl::accounts_collection(const Caller& caller, const Htt
   if (!key_value || !key_value->is_string())
     return error(status::unprocessable_entity, "missing required string \"key\"", "/key");
   std::string key(key_value->get_string());
-  if (auto problem = identifier_problem(key))
-    return error(status::unprocessable_entity, "account key " + *problem, "/key");
+  if (auto checked = check_identifier(key); !checked)
+    return error(status::unprocessable_entity, "account key " + checked.error().message, "/key");
   document.erase("key");
   return replace(caller, request, key, std::move(document), written(key, status::created), true);
 }
@@ -898,12 +908,13 @@ HttpResponse AdminApi::Impl::tokens(const Caller& caller, const HttpRequest& req
       if (!name || !name->is_string()) errors.push_back({"/name", "missing required string"});
       if (!account || !account->is_string()) errors.push_back({"/account", "missing required string"});
       if (!errors.empty()) return errors_response(status::unprocessable_entity, errors);
-      std::string why;
-      auto secret = create_account_token(store, std::string(name->get_string()),
-                                         std::string(account->get_string()), why);
-      if (!secret)
+      auto secret =
+          create_account_token(store, std::string(name->get_string()), std::string(account->get_string()));
+      if (!secret) {
+        const std::string& why = secret.error().message;
         return error(
             why.find("exists") != std::string::npos ? status::conflict : status::unprocessable_entity, why);
+      }
       return json_response(
           status::created,
           bj::object{{"name", name->get_string()}, {"account", account->get_string()}, {"token", *secret}});

@@ -63,23 +63,17 @@ std::string read_operator_token(const std::filesystem::path& file) {
   return line;
 }
 
-std::optional<std::string> create_account_token(daemon::AdminStore& store, const std::string& name,
-                                                const std::string& account, std::string& why) {
-  if (auto problem = identifier_problem(name)) {
-    why = "token name \"" + name + "\" " + *problem;
-    return std::nullopt;
-  }
-  if (name == "operator") {
-    why = "token name \"operator\" is reserved for the operator token";
-    return std::nullopt;
-  }
-  if (auto problem = identifier_problem(account)) {
-    why = "account key \"" + account + "\" " + *problem;
-    return std::nullopt;
-  }
+Expected<std::string> create_account_token(daemon::AdminStore& store, const std::string& name,
+                                           const std::string& account) {
+  if (auto checked = check_identifier(name); !checked)
+    return fail(ErrorCode::invalid, "token name \"" + name + "\" " + checked.error().message);
+  if (name == "operator")
+    return fail(ErrorCode::invalid, "token name \"operator\" is reserved for the operator token");
+  if (auto checked = check_identifier(account); !checked)
+    return fail(ErrorCode::invalid, "account key \"" + account + "\" " + checked.error().message);
   std::string secret = new_token_secret();
   daemon::StoredToken token{name, account, sha256_hex(secret), daemon::utc_now_iso8601()};
-  if (!store.add_token(token, why)) return std::nullopt;
+  if (std::string why; !store.add_token(token, why)) return fail(ErrorCode::refused, std::move(why));
   return secret;
 }
 

@@ -3,9 +3,9 @@
 #pragma once
 
 #include <filesystem>
-#include <optional>
 #include <string>
 
+#include "common/expected.hpp"
 #include "daemon/admin_store.hpp"
 
 namespace vumi::admin {
@@ -28,8 +28,9 @@ struct Caller {
   bool may_access(std::string_view account_key) const { return is_operator() || account == account_key; }
 };
 
-// Creates an account token in store; returns the secret (shown once) or nullopt with why.
-std::optional<std::string> create_account_token(daemon::AdminStore& store, const std::string& name,
-                                                const std::string& account, std::string& why);
+// Creates an account token in store; returns the secret (shown once), or why not: ErrorCode::invalid
+// for a bad name or account, refused when the store refuses it (e.g. the name exists).
+Expected<std::string> create_account_token(daemon::AdminStore& store, const std::string& name,
+                                           const std::string& account);
 
 }  // namespace vumi::admin

@@ -84,11 +84,13 @@ int check_command(const ConfigArgs& args) {
     check_security(*loaded.config, errors);
     // The same validation as `run` and the admin API: building the runtime (plugins loaded, the
     // config checked against their schemas, every handler instance created and destroyed again).
-    auto runtime = dispatch::Runtime::build(std::move(*loaded.config), errors);
-    if (!runtime || !errors.empty()) {
+    auto built = dispatch::Runtime::build(std::move(*loaded.config));
+    if (!built) errors.insert(errors.end(), built.error().begin(), built.error().end());
+    if (!errors.empty()) {
       print_config_errors(std::cerr, errors, source);
       return 1;
     }
+    const std::shared_ptr<dispatch::Runtime> runtime = std::move(built).value();
     print_summary(*runtime, source);
     return 0;
   } catch (const std::exception& e) {

@@ -43,8 +43,9 @@ bool make_filter(const DeadLetterOpArgs& args, std::string_view command, bool al
     return false;
   }
   if (!args.account.empty()) {
-    if (auto problem = identifier_problem(args.account)) {
-      std::cerr << prefix << "--account " << json::quoted(args.account) << ' ' << *problem << '\n';
+    if (auto checked = check_identifier(args.account); !checked) {
+      std::cerr << prefix << "--account " << json::quoted(args.account) << ' ' << checked.error().message
+                << '\n';
       return false;
     }
   }

@@ -23,11 +23,13 @@ int explain_command(const ExplainArgs& args) {
     print_config_errors(std::cerr, errors, source);
     return 1;
   }
-  auto runtime = dispatch::Runtime::build(std::move(*loaded.config), errors);
-  if (!runtime || !errors.empty()) {
+  auto built = dispatch::Runtime::build(std::move(*loaded.config));
+  if (!built) errors.insert(errors.end(), built.error().begin(), built.error().end());
+  if (!errors.empty()) {
     print_config_errors(std::cerr, errors, source);
     return 1;
   }
+  const std::shared_ptr<dispatch::Runtime> runtime = std::move(built).value();
   std::unique_ptr<store::StateStore> reads;
   try {
     if (daemon::AdminStore::exists(runtime->config().state)) {
@@ -49,10 +51,9 @@ int explain_command(const ExplainArgs& args) {
   }
   std::ostringstream text;
   text << in.rdbuf();
-  std::string why;
-  auto report = dispatch::dry_run(*runtime, text.str(), reads.get(), why);
+  auto report = dispatch::dry_run(*runtime, text.str(), reads.get());
   if (!report) {
-    std::cerr << "explain: " << args.event_file.string() << ": " << why << '\n';
+    std::cerr << "explain: " << args.event_file.string() << ": " << report.error().message << '\n';
     return 1;
   }
   std::cout << boost::json::serialize(*report) << '\n';

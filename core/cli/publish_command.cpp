@@ -51,11 +51,11 @@ bool validate(const event::EnvelopeDecoder& decoder, const std::optional<std::st
       return fail("invalid_json: " + err.message);
     if (!parsed.is_object()) return fail("not_object: the body is " + std::string(json::type_name(parsed)));
     auto derived = transport::derive_topic(parsed.get_object());
-    if (auto* r = std::get_if<event::Rejection>(&derived)) return fail(r->text());
-    line.topic = std::get<std::string>(derived);
+    if (!derived) return fail(derived.error().text());
+    line.topic = std::move(derived).value();
   }
   auto decoded = decoder.decode(line.topic, line.body);
-  if (auto* r = std::get_if<event::Rejection>(&decoded)) return fail(r->text());
+  if (!decoded) return fail(decoded.error().text());
   return true;
 }
 

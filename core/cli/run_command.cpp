@@ -23,10 +23,13 @@ std::shared_ptr<dispatch::Runtime> load_runtime(const ConfigArgs& args, std::vec
   config::LoadResult loaded = load_command_config(args);
   for (const auto& e : loaded.errors) errors.push_back(source + ": " + e.text());
   if (!loaded.ok()) return nullptr;
-  std::vector<config::ConfigError> build_errors;
-  auto runtime = dispatch::Runtime::build(std::move(*loaded.config), build_errors);
-  for (const auto& e : build_errors) errors.push_back(source + ": " + e.text());
-  if (runtime && daemon::AdminStore::exists(runtime->config().state)) {
+  auto built = dispatch::Runtime::build(std::move(*loaded.config));
+  if (!built) {
+    for (const auto& e : built.error()) errors.push_back(source + ": " + e.text());
+    return nullptr;
+  }
+  std::shared_ptr<dispatch::Runtime> runtime = std::move(built).value();
+  if (daemon::AdminStore::exists(runtime->config().state)) {
     std::vector<std::string> problems;
     daemon::apply_api_accounts(*runtime, daemon::AdminStore::open(runtime->config().state)->accounts(),
                                problems);

@@ -174,8 +174,9 @@ int inspect_state(const StateArgs& args, std::string_view command, std::string_v
   const std::string prefix = "vumi-dispatcher " + std::string(command) + ": ";
   try {
     if (!args.account.empty()) {
-      if (auto problem = identifier_problem(args.account)) {
-        std::cerr << prefix << "--account " << json::quoted(args.account) << ' ' << *problem << '\n';
+      if (auto checked = check_identifier(args.account); !checked) {
+        std::cerr << prefix << "--account " << json::quoted(args.account) << ' ' << checked.error().message
+                  << '\n';
         return 1;
       }
     }

@@ -24,10 +24,9 @@ int tokens_command(const TokensArgs& args) {
       return 0;
     }
     if (args.action == "create") {
-      std::string why;
-      auto secret = admin::create_account_token(*store, args.name, args.account, why);
+      auto secret = admin::create_account_token(*store, args.name, args.account);
       if (!secret) {
-        std::cerr << "tokens create: " << why << '\n';
+        std::cerr << "tokens create: " << secret.error().message << '\n';
         return 1;
       }
       std::cout << *secret << '\n';

@@ -1,6 +1,8 @@
 #include "common/identifier.hpp"
 
 #include <array>
+#include <optional>
+#include <string>
 
 namespace vumi {
 
@@ -31,19 +33,20 @@ bool is_identifier(std::string_view s) {
   return true;
 }
 
-std::optional<std::string> identifier_problem(std::string_view s) {
-  if (s.empty()) return "is empty";
-  if (s.size() > kMaxIdentifierLength) return "is longer than 128 characters";
+Expected<void> check_identifier(std::string_view s) {
+  if (s.empty()) return fail(ErrorCode::invalid, "is empty");
+  if (s.size() > kMaxIdentifierLength) return fail(ErrorCode::invalid, "is longer than 128 characters");
   for (char c : s) {
     if (identifier_char(c)) continue;
     unsigned char u = static_cast<unsigned char>(c);
     if (u < 0x20 || u >= 0x7f) {
       static const char* hex = "0123456789abcdef";
-      return std::string("contains byte 0x") + hex[u >> 4] + hex[u & 15] + " (allowed: A-Z a-z 0-9 _ : -)";
+      return fail(ErrorCode::invalid, std::string("contains byte 0x") + hex[u >> 4] + hex[u & 15] +
+                                          " (allowed: A-Z a-z 0-9 _ : -)");
     }
-    return std::string("contains '") + c + "' (allowed: A-Z a-z 0-9 _ : -)";
+    return fail(ErrorCode::invalid, std::string("contains '") + c + "' (allowed: A-Z a-z 0-9 _ : -)");
   }
-  return std::nullopt;
+  return {};
 }
 
 namespace {
@@ -86,35 +89,39 @@ std::string code_point_text(char32_t cp) {
 
 }  // namespace
 
-std::optional<std::string> tag_name_problem(std::string_view name) {
-  if (name.empty()) return "is empty";
-  if (name.size() > kMaxIdentifierLength) return "is longer than 128 bytes";
+Expected<void> check_tag_name(std::string_view name) {
+  if (name.empty()) return fail(ErrorCode::invalid, "is empty");
+  if (name.size() > kMaxIdentifierLength) return fail(ErrorCode::invalid, "is longer than 128 bytes");
   for (std::size_t i = 0; i < name.size();) {
     const std::size_t at = i;
     auto cp = next_code_point(name, i);
-    if (!cp) return "is not valid UTF-8 at byte " + std::to_string(at);
+    if (!cp) return fail(ErrorCode::invalid, "is not valid UTF-8 at byte " + std::to_string(at));
     if (control_or_space(*cp))
-      return "contains " + code_point_text(*cp) + " at byte " + std::to_string(at) +
-             " (a tag has no control characters or whitespace)";
+      return fail(ErrorCode::invalid, "contains " + code_point_text(*cp) + " at byte " + std::to_string(at) +
+                                          " (a tag has no control characters or whitespace)");
   }
-  return std::nullopt;
+  return {};
 }
 
-std::optional<std::string> tag_pool_problem(std::string_view pool) {
-  if (auto problem = identifier_problem(pool)) return problem;
+Expected<void> check_tag_pool(std::string_view pool) {
+  if (auto checked = check_identifier(pool); !checked) return checked;
   if (pool.find(':') != std::string_view::npos)
-    return std::string("contains ':' (it separates pool and tag)");
-  return std::nullopt;
+    return fail(ErrorCode::invalid, "contains ':' (it separates pool and tag)");
+  return {};
 }
 
-std::optional<std::string> tag_problem(std::string_view tag) {
+Expected<void> check_tag(std::string_view tag) {
   std::size_t colon = tag.find(':');
-  if (colon == std::string_view::npos) return std::string("is not \"pool:tag\" (e.g. \"longcode:12345\")");
-  if (colon == 0) return std::string("has an empty pool (expected \"pool:tag\")");
-  if (colon + 1 == tag.size()) return std::string("has an empty tag after the pool (expected \"pool:tag\")");
-  if (auto problem = tag_pool_problem(tag.substr(0, colon))) return "has pool that " + *problem;
-  if (auto problem = tag_name_problem(tag.substr(colon + 1))) return "has tag that " + *problem;
-  return std::nullopt;
+  if (colon == std::string_view::npos)
+    return fail(ErrorCode::invalid, "is not \"pool:tag\" (e.g. \"longcode:12345\")");
+  if (colon == 0) return fail(ErrorCode::invalid, "has an empty pool (expected \"pool:tag\")");
+  if (colon + 1 == tag.size())
+    return fail(ErrorCode::invalid, "has an empty tag after the pool (expected \"pool:tag\")");
+  if (auto pool = check_tag_pool(tag.substr(0, colon)); !pool)
+    return fail(ErrorCode::invalid, "has pool that " + pool.error().message);
+  if (auto name = check_tag_name(tag.substr(colon + 1)); !name)
+    return fail(ErrorCode::invalid, "has tag that " + name.error().message);
+  return {};
 }
 
 TagParts split_tag(std::string_view tag) {

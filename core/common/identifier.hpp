@@ -2,9 +2,9 @@
 #pragma once
 
 #include <cstddef>
-#include <optional>
-#include <string>
 #include <string_view>
+
+#include "common/expected.hpp"
 
 namespace vumi {
 
@@ -13,9 +13,9 @@ constexpr std::size_t kMaxIdentifierLength = 128;
 // True when s is a valid identifier.
 bool is_identifier(std::string_view s);
 
-// Why s is not an identifier ("is empty", "contains '.'", "is longer than 128 characters"),
-// or nullopt when it is one.
-std::optional<std::string> identifier_problem(std::string_view s);
+// Success when s is an identifier; otherwise ErrorCode::invalid with why it is not ("is empty",
+// "contains '.' (allowed: ...)", "is longer than 128 characters"), worded to follow the value.
+Expected<void> check_identifier(std::string_view s);
 
 // Vumi tags are [pool, tag]: the pool an identifier without ':', the tag name 1-128 bytes of UTF-8
 // without control characters or whitespace ("*120*10001#", "+27820001001", "xmpp@example.org").
@@ -25,13 +25,13 @@ struct TagParts {
   std::string_view name;
 };
 
-// Why name cannot be a tag name (the second element of [pool, tag]), or nullopt when it can.
-std::optional<std::string> tag_name_problem(std::string_view name);
-// Why pool cannot be a tag pool, or nullopt when it can.
-std::optional<std::string> tag_pool_problem(std::string_view pool);
-// Splits "pool:tag" at the first ':' and checks both parts; the problem otherwise.
-std::optional<std::string> tag_problem(std::string_view tag);
-// The parts of a "pool:tag" that tag_problem accepts (no checks here).
+// Success when name can be a tag name (the second element of [pool, tag]); why not otherwise.
+Expected<void> check_tag_name(std::string_view name);
+// Success when pool can be a tag pool; why not otherwise.
+Expected<void> check_tag_pool(std::string_view pool);
+// Splits "pool:tag" at the first ':' and checks both parts; why it is not one otherwise.
+Expected<void> check_tag(std::string_view tag);
+// The parts of a "pool:tag" that check_tag accepts (no checks here).
 TagParts split_tag(std::string_view tag);
 
 }  // namespace vumi

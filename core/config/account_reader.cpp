@@ -77,8 +77,8 @@ class AccountReader {
       std::string here = json::index_path(path, i);
       auto tag = reader_.string((*arr)[i], here);
       if (!tag) continue;
-      if (auto problem = tag_problem(*tag)) {
-        reader_.error(here, "tag " + json::quoted(*tag) + " " + *problem);
+      if (auto checked = check_tag(*tag); !checked) {
+        reader_.error(here, "tag " + json::quoted(*tag) + " " + checked.error().message);
         continue;
       }
       auto [owner, fresh] = owners_.emplace(*tag, TagOwner{account.key, here});
@@ -158,7 +158,7 @@ class AccountReader {
     field("conversation_type", on.conversation_type);
     // An inbound message's conversation_key is its "pool:tag", which may hold any tag character.
     if (const bj::value* key = obj->if_contains("conversation_key");
-        key && key->is_string() && !tag_problem(key->get_string()))
+        key && key->is_string() && check_tag(key->get_string()))
       on.conversation_key = std::string(key->get_string());
     else
       field("conversation_key", on.conversation_key);
@@ -217,8 +217,7 @@ class AccountReader {
     step.compiled.compile(config, problems, &templates_);
     for (auto& [where, why] : problems) reader_.error(json::child_path(config_path, where), std::move(why));
     for (const auto& use : step.compiled.uses()) {
-      std::string why;
-      auto pointer = JsonPointer::parse(use.pointer, why);
+      auto pointer = JsonPointer::parse(use.pointer);
       if (!pointer || pointer->tokens().size() < 2) continue;
       const auto& tokens = pointer->tokens();
       std::string here = json::child_path(config_path, use.where);
@@ -243,10 +242,6 @@ class AccountReader {
 };
 
 }  // namespace
-
-std::optional<std::string> tag_problem(std::string_view tag) {
-  return vumi::tag_problem(tag);
-}
 
 void read_accounts(const bj::value& accounts, const std::vector<HandlerSpec>& handlers,
                    std::vector<AccountSpec>& out, FieldReader& reader) {

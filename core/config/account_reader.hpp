@@ -13,10 +13,6 @@
 
 namespace vumi::config {
 
-// Why tag is not "pool:tag" (vumi::tag_problem: pool an identifier, tag 1-128 bytes of UTF-8 without
-// control characters or whitespace), or nullopt.
-std::optional<std::string> tag_problem(std::string_view tag);
-
 // Reads accounts into out; handlers are the defined handler instances steps may name.
 void read_accounts(const boost::json::value& accounts, const std::vector<HandlerSpec>& handlers,
                    std::vector<AccountSpec>& out, FieldReader& reader);

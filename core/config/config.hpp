@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "common/expected.hpp"
 #include "common/state_backends.hpp"
 #include "config/template.hpp"
 
@@ -28,6 +29,10 @@ struct ConfigError {
   std::string message;
   std::string text() const;  // "<path>: <message>" (just message when path is empty)
 };
+
+// A value built from config, or every error found on the way (common/expected.hpp).
+template <typename T>
+using Validated = Expected<T, std::vector<ConfigError>>;
 
 struct HandlerSpec {  // handlers.<name>
   std::string name;

@@ -159,8 +159,8 @@ class ConfigReader {
     const bj::value* bind = &v;
     auto text = reader_.string(*bind, bind_path);
     if (!text) return;
-    if (auto problem = endpoint_problem(*text)) {
-      reader_.error(bind_path, json::quoted(*text) + " is " + *problem);
+    if (auto checked = check_endpoint(*text); !checked) {
+      reader_.error(bind_path, json::quoted(*text) + " is " + checked.error().message);
       return;
     }
     out = *text;
@@ -262,8 +262,8 @@ class ConfigReader {
                          "admin");
     if (const bj::value* bind = obj->if_contains("bind")) {
       if (auto text = reader_.string(*bind, "admin.bind")) {
-        if (auto problem = host_port_problem(*text)) {
-          reader_.error("admin.bind", json::quoted(*text) + " is " + *problem);
+        if (auto checked = check_host_port(*text); !checked) {
+          reader_.error("admin.bind", json::quoted(*text) + " is " + checked.error().message);
         } else if (!loopback_host(text->substr(0, text->rfind(':'))) && !config_.security.allow_insecure) {
           reader_.error("admin.bind", json::quoted(*text) +
                                           " is beyond loopback: the admin API speaks plain HTTP with bearer "
@@ -303,15 +303,16 @@ class ConfigReader {
     return host == "localhost" || host.starts_with("127.") || host == "::1" || host == "[::1]";
   }
 
-  // Why text is not "host:port" (IPv4 or a name, port 0-65535), or nullopt.
-  static std::optional<std::string> host_port_problem(const std::string& text) {
+  // Success when text is "host:port" (IPv4 or a name, port 0-65535); why not otherwise.
+  static Expected<void> check_host_port(const std::string& text) {
     std::size_t colon = text.rfind(':');
-    if (colon == std::string::npos || colon == 0) return "not \"host:port\" (e.g. \"127.0.0.1:7712\")";
+    if (colon == std::string::npos || colon == 0)
+      return fail(ErrorCode::invalid, "not \"host:port\" (e.g. \"127.0.0.1:7712\")");
     std::string port = text.substr(colon + 1);
     if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos ||
         std::stoul(port) > 65535)
-      return "not \"host:port\": the port must be a number from 0 to 65535";
-    return std::nullopt;
+      return fail(ErrorCode::invalid, "not \"host:port\": the port must be a number from 0 to 65535");
+    return {};
   }
 
   void limits(const bj::value& v) {

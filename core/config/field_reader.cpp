@@ -37,8 +37,8 @@ std::optional<std::string> FieldReader::identifier(const bj::value& v, const std
                                                    std::string_view what) {
   auto s = string(v, path);
   if (!s) return std::nullopt;
-  if (auto problem = identifier_problem(*s)) {
-    error(path, std::string(what) + " " + json::quoted(*s) + " " + *problem);
+  if (auto checked = check_identifier(*s); !checked) {
+    error(path, std::string(what) + " " + json::quoted(*s) + " " + checked.error().message);
     return std::nullopt;
   }
   return s;
@@ -74,8 +74,8 @@ void FieldReader::allowed_keys(const bj::object& obj, std::initializer_list<std:
 }
 
 bool FieldReader::identifier_key(std::string_view key, const std::string& path, std::string_view what) {
-  if (auto problem = identifier_problem(key)) {
-    error(path, std::string(what) + " " + json::quoted(key) + " " + *problem);
+  if (auto checked = check_identifier(key); !checked) {
+    error(path, std::string(what) + " " + json::quoted(key) + " " + checked.error().message);
     return false;
   }
   return true;

@@ -19,15 +19,9 @@ std::optional<std::size_t> array_index(std::string_view token) {
 
 }  // namespace
 
-std::optional<JsonPointer> JsonPointer::parse(std::string_view text, std::string& why) {
-  if (text.empty()) {
-    why = "empty pointer";
-    return std::nullopt;
-  }
-  if (text[0] != '/') {
-    why = "pointer must start with '/'";
-    return std::nullopt;
-  }
+Expected<JsonPointer> JsonPointer::parse(std::string_view text) {
+  if (text.empty()) return fail(ErrorCode::invalid, "empty pointer");
+  if (text[0] != '/') return fail(ErrorCode::invalid, "pointer must start with '/'");
   JsonPointer p;
   p.text_ = std::string(text);
   std::string token;
@@ -38,10 +32,8 @@ std::optional<JsonPointer> JsonPointer::parse(std::string_view text, std::string
       token.clear();
     } else if (text[i] == '~') {
       char next = i + 1 < text.size() ? text[i + 1] : '\0';
-      if (next != '0' && next != '1') {
-        why = "'~' must be followed by 0 or 1 (\"~0\" is '~', \"~1\" is '/')";
-        return std::nullopt;
-      }
+      if (next != '0' && next != '1')
+        return fail(ErrorCode::invalid, "'~' must be followed by 0 or 1 (\"~0\" is '~', \"~1\" is '/')");
       token += next == '0' ? '~' : '/';
       ++i;
     } else {

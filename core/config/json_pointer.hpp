@@ -8,12 +8,14 @@
 #include <string_view>
 #include <vector>
 
+#include "common/expected.hpp"
+
 namespace vumi::config {
 
 class JsonPointer {
  public:
-  // Parses "/a/b~1c" ("~1" is '/', "~0" is '~'); returns nullopt with why set on a syntax error.
-  static std::optional<JsonPointer> parse(std::string_view text, std::string& why);
+  // Parses "/a/b~1c" ("~1" is '/', "~0" is '~'); ErrorCode::invalid saying why on a syntax error.
+  static Expected<JsonPointer> parse(std::string_view text);
 
   const std::string& text() const { return text_; }
   // The unescaped reference tokens ("/event/x" -> {"event", "x"}).

@@ -45,8 +45,8 @@ void for_each_curve_key(const bj::value& v, const std::string& path, FieldReader
   if (!obj) return;
   for (const auto& [key, value] : *obj) {
     const std::string entry_path = json::child_path(path, key);
-    if (auto problem = curve_key_problem(key)) {
-      reader.error(entry_path, "the key " + *problem);
+    if (auto checked = check_curve_key(key); !checked) {
+      reader.error(entry_path, "the key " + checked.error().message);
       continue;
     }
     entry(std::string(key), value, entry_path);
@@ -97,14 +97,15 @@ void read_subscribers(const bj::value& v, const std::string& path, SecurityConfi
 
 }  // namespace
 
-std::optional<std::string> curve_key_problem(std::string_view text) {
+Expected<void> check_curve_key(std::string_view text) {
   if (text.size() != kZ85KeyLength)
-    return "is " + std::to_string(text.size()) + " characters long; a Z85 CURVE key has 40 (see keygen)";
+    return fail(ErrorCode::invalid, "is " + std::to_string(text.size()) +
+                                        " characters long; a Z85 CURVE key has 40 (see keygen)");
   for (char c : text) {
     if (kZ85Alphabet.find(c) == std::string_view::npos)
-      return std::string("contains '") + c + "', which is not a Z85 character";
+      return fail(ErrorCode::invalid, std::string("contains '") + c + "', which is not a Z85 character");
   }
-  return std::nullopt;
+  return {};
 }
 
 bool is_local_endpoint(std::string_view endpoint) {

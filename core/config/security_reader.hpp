@@ -12,8 +12,8 @@
 
 namespace vumi::config {
 
-// Why text is not a Z85-encoded CURVE key (40 characters of the Z85 alphabet), or nullopt.
-std::optional<std::string> curve_key_problem(std::string_view text);
+// Success when text is a Z85-encoded CURVE key (40 characters of the Z85 alphabet); why not otherwise.
+Expected<void> check_curve_key(std::string_view text);
 
 // True for tcp:// endpoints on 127.0.0.0/8, ::1 or localhost, and for ipc:// and inproc://.
 bool is_local_endpoint(std::string_view endpoint);

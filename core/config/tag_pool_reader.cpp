@@ -51,8 +51,8 @@ void read_tag_pools(const bj::value& v, std::vector<TagPoolSpec>& out, FieldRead
     TagPoolSpec pool;
     pool.pool = std::string(key);
     pool.path = json::child_path("tag_pools", key);
-    if (auto problem = tag_pool_problem(key)) {
-      reader.error(pool.path, "pool " + json::quoted(pool.pool) + " " + *problem);
+    if (auto checked = check_tag_pool(key); !checked) {
+      reader.error(pool.path, "pool " + json::quoted(pool.pool) + " " + checked.error().message);
       continue;
     }
     const bj::object* obj = reader.object(value, pool.path);

@@ -134,10 +134,9 @@ class Compiler {
       add_json_string_pointer(kind, pointer_text, where);
       return;
     }
-    std::string why;
-    auto pointer = JsonPointer::parse(pointer_text, why);
+    auto pointer = JsonPointer::parse(pointer_text);
     if (!pointer) {
-      error(where, "template {{" + std::string(pointer_text) + "}}: " + why);
+      error(where, "template {{" + std::string(pointer_text) + "}}: " + pointer.error().message);
       return;
     }
     const std::string& root = pointer->tokens().front();
@@ -176,12 +175,12 @@ class Compiler {
     op.shown = std::string(text);
     op.inner_text = std::string(inner);
     if (!inner.empty()) {
-      std::string why;
-      op.inner = JsonPointer::parse(inner, why);
-      if (!op.inner) {
-        error(where, shown + ": the pointer after json(...) " + why);
+      auto pointer = JsonPointer::parse(inner);
+      if (!pointer) {
+        error(where, shown + ": the pointer after json(...) " + pointer.error().message);
         return;
       }
+      op.inner = std::move(pointer).value();
     }
     ops_.push_back(std::move(op));
   }
@@ -226,46 +225,43 @@ const bj::value* resolve(const JsonPointer& pointer, const RenderContext& ctx, b
   return pointer.resolve(scratch, 1, missing);
 }
 
-// Appends a scalar as text inside a JSON string; false (with why) for null, objects and arrays.
-bool append_scalar(std::string& out, const bj::value& v, std::string& why) {
+// Appends a scalar as text inside a JSON string; why not for null, objects and arrays.
+Expected<void> append_scalar(std::string& out, const bj::value& v) {
   switch (v.kind()) {
     case bj::kind::string:
       json::append_escaped(out, v.get_string());
-      return true;
+      return {};
     case bj::kind::bool_:
     case bj::kind::int64:
     case bj::kind::uint64:
     case bj::kind::double_:
       out += bj::serialize(v);
-      return true;
+      return {};
     case bj::kind::null:
-      why = "is null, which cannot be put inside a string";
-      return false;
+      return fail(ErrorCode::invalid, "is null, which cannot be put inside a string");
     default:
-      why = "is " + std::string(json::type_name(v)) + ", which cannot be put inside a string";
-      return false;
+      return fail(ErrorCode::invalid,
+                  "is " + std::string(json::type_name(v)) + ", which cannot be put inside a string");
   }
 }
 
-// For {{json(/outer)/inner}}: parses the string v into parsed and follows inner in it; null with
-// error set when v is no string, not JSON, or inner names nothing.
-const bj::value* resolve_in_json_string(const Op& op, const bj::value& v, bj::value& parsed,
-                                        std::string& error) {
+// For {{json(/outer)/inner}}: parses the string v into parsed and follows inner in it; why not
+// when v is no string, not JSON, or inner names nothing.
+Expected<const bj::value*> resolve_in_json_string(const Op& op, const bj::value& v, bj::value& parsed) {
   const std::string where = "{{" + op.shown + "}} at " + (op.where.empty() ? "(config)" : op.where);
-  if (!v.is_string()) {
-    error = where + ": " + op.pointer.text() + " is " + std::string(json::type_name(v)) +
-            ", not a string holding JSON";
-    return nullptr;
-  }
+  if (!v.is_string())
+    return fail(ErrorCode::invalid, where + ": " + op.pointer.text() + " is " +
+                                        std::string(json::type_name(v)) + ", not a string holding JSON");
   json::ParseError parse_error;
-  if (!json::parse(std::string_view(v.get_string()), {}, parsed, parse_error)) {
-    error = where + ": " + op.pointer.text() + " is not JSON text: " + parse_error.message;
-    return nullptr;
-  }
+  if (!json::parse(std::string_view(v.get_string()), {}, parsed, parse_error))
+    return fail(ErrorCode::invalid,
+                where + ": " + op.pointer.text() + " is not JSON text: " + parse_error.message);
   if (!op.inner) return &parsed;
   std::string missing;
   const bj::value* found = op.inner->resolve(parsed, 0, missing);
-  if (!found) error = where + ": nothing at " + missing + " inside the JSON of " + op.pointer.text();
+  if (!found)
+    return fail(ErrorCode::invalid,
+                where + ": nothing at " + missing + " inside the JSON of " + op.pointer.text());
   return found;
 }
 
@@ -328,11 +324,11 @@ const std::vector<Template::Use>& Template::uses() const {
   return (program_ ? *program_ : empty_program()).uses;
 }
 
-bool Template::render(const RenderContext& ctx, std::string& out, std::string& error) const {
+Expected<void> Template::render(const RenderContext& ctx, std::string& out) const {
   out.clear();
   if (is_static()) {
     out = static_text();
-    return true;
+    return {};
   }
   bj::value scratch;
   bj::value parsed;  // the JSON string a json(...) template parsed
@@ -343,26 +339,23 @@ bool Template::render(const RenderContext& ctx, std::string& out, std::string& e
       continue;
     }
     const bj::value* v = resolve(op.pointer, ctx, scratch, missing);
-    if (!v) {
-      error =
-          "{{" + op.shown + "}} at " + (op.where.empty() ? "(config)" : op.where) + ": nothing at " + missing;
-      return false;
-    }
+    if (!v)
+      return fail(ErrorCode::invalid, "{{" + op.shown + "}} at " +
+                                          (op.where.empty() ? "(config)" : op.where) + ": nothing at " +
+                                          missing);
     if (op.in_json_string) {
-      v = resolve_in_json_string(op, *v, parsed, error);
-      if (!v) return false;
+      auto inner = resolve_in_json_string(op, *v, parsed);
+      if (!inner) return Unexpected(std::move(inner).error());
+      v = *inner;
     }
     if (op.kind == Op::Kind::kValue) {
       out += bj::serialize(*v);
       continue;
     }
-    std::string why;
-    if (!append_scalar(out, *v, why)) {
-      error = "{{" + op.shown + "}} at " + op.where + " " + why;
-      return false;
-    }
+    if (auto appended = append_scalar(out, *v); !appended)
+      return fail(ErrorCode::invalid, "{{" + op.shown + "}} at " + op.where + " " + appended.error().message);
   }
-  return true;
+  return {};
 }
 
 }  // namespace vumi::config

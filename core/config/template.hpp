@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include "common/expected.hpp"
+
 namespace vumi::config {
 
 // What templates resolve against: {"event": <envelope>, "steps": {...}, "account": {"key": ...}}.
@@ -40,9 +42,10 @@ class Template {
   // The config as JSON text when is_static().
   const std::string& static_text() const;
 
-  // Renders into out (JSON text of the config object). On a pointer that resolves to nothing (or
-  // a non-scalar interpolated into a string) returns false with error naming the pointer.
-  bool render(const RenderContext& ctx, std::string& out, std::string& error) const;
+  // Renders into out (JSON text of the config object; a buffer the caller reuses per event). On a
+  // pointer that resolves to nothing (or a non-scalar interpolated into a string) the error
+  // (ErrorCode::invalid) names the pointer.
+  Expected<void> render(const RenderContext& ctx, std::string& out) const;
 
   // Every pointer used, e.g. "/steps/contact/msisdn", with where it occurs in the config.
   struct Use {

@@ -17,7 +17,10 @@ std::shared_ptr<dispatch::AccountRoutes> build_api_account(const dispatch::Runti
   auto spec = parse_account(account.key, document, runtime.config().handlers, errors);
   if (!spec) return nullptr;
   spec->version = account.version;
-  return runtime.build_account(std::move(*spec), errors);
+  auto built = runtime.build_account(std::move(*spec));
+  if (built) return std::move(built).value();
+  errors.insert(errors.end(), built.error().begin(), built.error().end());
+  return nullptr;
 }
 
 std::pair<std::string, std::string> tag_conflict(const dispatch::Runtime& runtime,

@@ -54,10 +54,10 @@ bool ChainRunner::run_from(const Route& route, const Account& account, const eve
     if (spec.compiled.is_static()) {
       config_text = spec.compiled.static_text();
     } else {
-      if (!spec.compiled.render(context, rendered_, render_error_)) {
-        fail(route, step, i, event, "template: " + render_error_);
+      if (auto rendered = spec.compiled.render(context, rendered_); !rendered) {
+        fail(route, step, i, event, "template: " + rendered.error().message);
         if (observer_) {
-          const std::string why = "template: " + render_error_;
+          const std::string why = "template: " + rendered.error().message;
           observer_->step_done(StepRecord{i, &step, {}, VUMI_STEP_FAIL, nullptr, why, 0});
           observer_->route_done(false);
         }

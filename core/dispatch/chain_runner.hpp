@@ -64,7 +64,6 @@ class ChainRunner {
   RetryScheduler& retries_;
   boost::json::object steps_;  // outputs by "as" name; reused across chains
   std::string rendered_;       // a templated step's rendered config; reused
-  std::string render_error_;
   ChainObserver* observer_ = nullptr;
   // Declared before rendered_value_, so that it is destroyed while they still exist.
   alignas(std::max_align_t) unsigned char rendered_buffer_[4096];

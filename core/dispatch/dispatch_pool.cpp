@@ -108,7 +108,7 @@ std::optional<std::size_t> DispatchPool::worker_of(const Job& job) {
   unsigned char buffer[4096];
   boost::json::monotonic_resource arena(buffer, sizeof(buffer));
   const event::Decoded decoded = runtime_->decoder().decode(job.topic, job.body, &arena);
-  const auto* message = std::get_if<event::InboundMessage>(&decoded);
+  const auto* message = decoded ? std::get_if<event::InboundMessage>(&*decoded) : nullptr;
   const Account* owner = message ? runtime_->routes().tag_owner(message->tag) : nullptr;
   if (!owner) return std::nullopt;
   return std::hash<std::string_view>{}(owner->key) % n;

@@ -111,66 +111,68 @@ HandleOutcome Dispatcher::Impl::handle(std::string_view in_topic, std::string_vi
     return !(quarantine &&
              refuse_quarantined(quarantine->match_event(event.event_id), event.account_key, in_topic, body));
   };
-  switch (decoded.index()) {
-    case 0:
-      reject(std::get<event::Rejection>(decoded), in_topic, body);
-      return HandleOutcome::rejected;
-    case 1: {
-      auto& event = std::get<event::Envelope>(decoded);
+  if (!decoded) {
+    reject(decoded.error(), in_topic, body);
+    return HandleOutcome::rejected;
+  }
+  event::DecodedMessage& message = *decoded;
+  switch (message.index()) {
+    case 0: {
+      auto& event = std::get<event::Envelope>(message);
       if (!mine(event.account_key)) return HandleOutcome::not_owner;
       if (!watch_event_id(event)) return HandleOutcome::rejected;
       if (!first_delivery(event)) return HandleOutcome::duplicate;
       dispatch(std::move(event));
       return HandleOutcome::processed;
     }
-    case 2: {
-      auto& message = std::get<event::InboundMessage>(decoded);
-      const Account* owner = rt.routes().tag_owner(message.tag);
+    case 1: {
+      auto& inbound = std::get<event::InboundMessage>(message);
+      const Account* owner = rt.routes().tag_owner(inbound.tag);
       if (!mine(owner ? std::string_view(owner->key) : std::string_view())) return HandleOutcome::not_owner;
       if (!owner) {
-        reject({event::Reason::unowned_tag, "tag \"" + message.tag + "\" is owned by no account"}, in_topic,
+        reject({event::Reason::unowned_tag, "tag \"" + inbound.tag + "\" is owned by no account"}, in_topic,
                body);
-        traffic.reply_unroutable(rt, message);
+        traffic.reply_unroutable(rt, inbound);
         return HandleOutcome::rejected;
       }
       event::Envelope event =
-          rt.decoder().make_inbound_event(owner->key, std::move(message), event_id_if_absent);
+          rt.decoder().make_inbound_event(owner->key, std::move(inbound), event_id_if_absent);
       if (!watch_event_id(event)) return HandleOutcome::rejected;
       if (!first_delivery(event)) return HandleOutcome::duplicate;
       dispatch(std::move(event));
       return HandleOutcome::processed;
     }
-    case 3: {
-      const auto& command = std::get<event::Command>(decoded);
+    case 2: {
+      const auto& command = std::get<event::Command>(message);
       if (!mine({})) return HandleOutcome::not_owner;
       outbound.send(in_topic, command.body);
       ++counters.commands_forwarded;
       ++counters.published;
       return HandleOutcome::processed;
     }
-    case 4: {
+    case 3: {
       // The message it is about names the account (its ledger entry); unknown ones go to shard 0.
-      const auto& transport_event = std::get<event::TransportEvent>(decoded);
+      auto& transport_event = std::get<event::TransportEvent>(message);
       if (!mine(traffic.transport_event_account(transport_event.user_message_id)))
         return HandleOutcome::not_owner;
-      auto routed = traffic.transport_event(rt, std::move(std::get<event::TransportEvent>(decoded)));
-      if (auto* rejection = std::get_if<event::Rejection>(&routed)) {
-        reject(*rejection, in_topic, body);
+      auto routed = traffic.transport_event(rt, std::move(transport_event));
+      if (!routed) {
+        reject(routed.error(), in_topic, body);
         return HandleOutcome::rejected;
       }
-      if (auto& envelope = std::get<std::optional<event::Envelope>>(routed)) {
+      if (auto& envelope = *routed) {
         if (!watch_event_id(*envelope)) return HandleOutcome::rejected;
         if (!first_delivery(*envelope)) return HandleOutcome::duplicate;
         dispatch(std::move(*envelope));
       }
       return HandleOutcome::processed;
     }
-    case 5: {
-      const auto& message = std::get<event::ConversationOutbound>(decoded);
-      const Account* owner =
-          rt.routes().conversation_owner(message.conversation_type, message.conversation_key);
+    case 4: {
+      const auto& outbound_message = std::get<event::ConversationOutbound>(message);
+      const Account* owner = rt.routes().conversation_owner(outbound_message.conversation_type,
+                                                            outbound_message.conversation_key);
       if (!mine(owner ? std::string_view(owner->key) : std::string_view())) return HandleOutcome::not_owner;
-      if (auto rejection = traffic.conversation_outbound(rt, message)) {
+      if (auto rejection = traffic.conversation_outbound(rt, outbound_message)) {
         reject(*rejection, in_topic, body);
         return HandleOutcome::rejected;
       }
@@ -328,11 +330,11 @@ void Dispatcher::Impl::run_retry(const store::PendingRetry& retry) {
   }
   const Runtime& rt = *runtime;
   auto restored = rt.decoder().restore(retry.event);
-  if (auto* rejection = std::get_if<event::Rejection>(&restored)) {
-    abandon_retry(retry, "its stored event is unreadable: " + rejection->text());
+  if (!restored) {
+    abandon_retry(retry, "its stored event is unreadable: " + restored.error().text());
     return;
   }
-  const event::Envelope& event = std::get<event::Envelope>(restored);
+  const event::Envelope& event = *restored;
   outbound.set_account(event.account_key);
   const Account* account = rt.routes().account(event.account_key);
   const Route* route = account ? rt.routes().route_at_path(*account, retry.route) : nullptr;

@@ -177,16 +177,12 @@ class Report final : public ChainObserver {
 
 }  // namespace
 
-std::optional<bj::object> dry_run(const Runtime& runtime, std::string_view event_json,
-                                  store::StateStore* reads, std::string& why,
-                                  const std::shared_ptr<const AccountRoutes>& draft) {
+Expected<bj::object> dry_run(const Runtime& runtime, std::string_view event_json, store::StateStore* reads,
+                             const std::shared_ptr<const AccountRoutes>& draft) {
   boost::system::error_code ec;
   bj::value parsed = bj::parse(event_json, ec);
   const bj::object* body = parsed.if_object();
-  if (ec || !body) {
-    why = "the event is not a JSON object";
-    return std::nullopt;
-  }
+  if (ec || !body) return fail(ErrorCode::invalid, "the event is not a JSON object");
   auto field = [&](std::string_view key) -> std::string {
     const bj::value* v = body->if_contains(key);
     return v && v->is_string() ? std::string(v->get_string()) : std::string();
@@ -205,20 +201,17 @@ std::optional<bj::object> dry_run(const Runtime& runtime, std::string_view event
 
   bj::monotonic_resource arena;
   event::Decoded decoded = runtime.decoder().decode(topic, event_json, &arena);
-  if (const auto* rejection = std::get_if<event::Rejection>(&decoded)) {
-    why = "the event is refused (" + std::string(event::reason_code(rejection->reason)) +
-          "): " + rejection->message;
-    return std::nullopt;
-  }
-  const auto* envelope = std::get_if<event::Envelope>(&decoded);
+  if (!decoded)
+    return fail(ErrorCode::invalid, "the event is refused (" +
+                                        std::string(event::reason_code(decoded.error().reason)) +
+                                        "): " + decoded.error().message);
+  const auto* envelope = std::get_if<event::Envelope>(&*decoded);
   const Account* account = !envelope ? nullptr
                            : draft && draft->key == envelope->account_key
                                ? draft.get()
                                : runtime.routes().account(envelope->account_key);
-  if (!envelope || !account) {
-    why = "the event is not a VumiApiEvent of a known account";
-    return std::nullopt;
-  }
+  if (!envelope || !account)
+    return fail(ErrorCode::invalid, "the event is not a VumiApiEvent of a known account");
 
   SandboxStore sandbox(reads);
   RecordingSink sink(sandbox.effects["published"].as_array());

@@ -5,20 +5,20 @@
 #pragma once
 
 #include <boost/json/object.hpp>
-#include <optional>
 #include <string>
 #include <string_view>
 
+#include "common/expected.hpp"
 #include "dispatch/runtime.hpp"
 #include "store/state_store.hpp"
 
 namespace vumi::dispatch {
 
 // event_json is a VumiApiEvent body. reads, when given, answers the handlers' lookups (contacts)
-// and is never written. On a refused event returns nullopt with why. draft, when given, stands in
-// for its account (a changed document tried before it is saved).
-std::optional<boost::json::object> dry_run(const Runtime& runtime, std::string_view event_json,
-                                           store::StateStore* reads, std::string& why,
-                                           const std::shared_ptr<const AccountRoutes>& draft = nullptr);
+// and is never written. A refused event is ErrorCode::invalid saying why. draft, when given, stands
+// in for its account (a changed document tried before it is saved).
+Expected<boost::json::object> dry_run(const Runtime& runtime, std::string_view event_json,
+                                      store::StateStore* reads,
+                                      const std::shared_ptr<const AccountRoutes>& draft = nullptr);
 
 }  // namespace vumi::dispatch

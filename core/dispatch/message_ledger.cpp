@@ -48,7 +48,7 @@ std::optional<store::MessageLedgerEntry> ledger_entry_for_publish(std::string_vi
   const bj::object* helper = object_member(&body, "helper_metadata");
   if (helper && event::find_member(*helper, "tag", true)) {
     auto tag = event::read_message_tag(body);
-    if (auto* found = std::get_if<std::string>(&tag)) entry.tag = std::move(*found);
+    if (tag) entry.tag = std::move(tag).value();
   }
   if (topic.starts_with("conversation.")) {
     // conversation.<type>.<key>: an inbound message routed there; a reply names it in in_reply_to.

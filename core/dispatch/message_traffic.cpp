@@ -64,7 +64,7 @@ std::string MessageTraffic::transport_event_account(std::string_view user_messag
   return sent ? sent->account_key : std::string();
 }
 
-std::variant<event::Rejection, std::optional<event::Envelope>> MessageTraffic::transport_event(
+Expected<std::optional<event::Envelope>, event::Rejection> MessageTraffic::transport_event(
     const Runtime& runtime, event::TransportEvent&& event) {
   store::StoreStatus status;
   auto sent = store_.message_ledger_get(event.user_message_id, kMessageLedgerOutbound, status);
@@ -121,8 +121,8 @@ std::optional<event::Rejection> MessageTraffic::conversation_outbound(
   std::string_view message_id = event::string_of(body.at("message_id"));
   if (names_tag(body)) {
     auto read = event::read_message_tag(body);
-    if (auto* rejection = std::get_if<event::Rejection>(&read)) return std::move(*rejection);
-    tag = std::move(std::get<std::string>(read));
+    if (!read) return std::move(read).error();
+    tag = std::move(read).value();
   } else if (const bj::value* in_reply_to = event::find_member(body, "in_reply_to", true);
              in_reply_to && in_reply_to->is_string()) {
     store::StoreStatus status;

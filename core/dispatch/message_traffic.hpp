@@ -6,8 +6,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <variant>
 
+#include "common/expected.hpp"
 #include "dispatch/counters.hpp"
 #include "dispatch/outbound.hpp"
 #include "dispatch/runtime.hpp"
@@ -27,8 +27,8 @@ class MessageTraffic {
   // Finds the message a transport event is about in the ledger, forwards the event on
   // conversation.<type>.<key> of the conversation that sent it, and returns the event to dispatch
   // (nullopt when the message was sent for no account); unknown_message when the ledger lacks it.
-  std::variant<event::Rejection, std::optional<event::Envelope>> transport_event(
-      const Runtime& runtime, event::TransportEvent&& event);
+  Expected<std::optional<event::Envelope>, event::Rejection> transport_event(const Runtime& runtime,
+                                                                             event::TransportEvent&& event);
 
   // Sends a conversation's message on outbound.<pool's transport_name> after checking that the
   // conversation and its tag belong to one account; the refusal otherwise. Never routed inbound.

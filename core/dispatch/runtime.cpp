@@ -6,20 +6,36 @@
 
 namespace vumi::dispatch {
 
-std::unique_ptr<plugin::HandlerInstance> create_handler_instance(const config::HandlerSpec& spec,
-                                                                 const plugin::PluginRegistry& registry,
-                                                                 std::vector<config::ConfigError>& errors) {
-  std::string error;
+Expected<std::unique_ptr<plugin::HandlerInstance>, config::ConfigError> create_handler_instance(
+    const config::HandlerSpec& spec, const plugin::PluginRegistry& registry) {
   auto instance = plugin::HandlerInstance::create(registry.find(spec.type), spec.name,
-                                                  boost::json::serialize(spec.options), error);
-  if (!instance)
-    errors.push_back({json::child_path(spec.path, "options"),
-                      "handler \"" + spec.name + "\" (" + spec.type + ") refused its options: " + error});
-  return instance;
+                                                  boost::json::serialize(spec.options));
+  if (instance) return std::move(instance).value();
+  return Unexpected(config::ConfigError{
+      json::child_path(spec.path, "options"),
+      "handler \"" + spec.name + "\" (" + spec.type + ") refused its options: " + instance.error().message});
 }
 
-std::shared_ptr<Runtime> Runtime::build(config::Config config, std::vector<config::ConfigError>& errors) {
-  std::size_t errors_before = errors.size();
+namespace {
+
+// Creates the handler instances specs name into out; refusals are appended to errors.
+void create_handler_instances(const std::vector<config::HandlerSpec>& specs,
+                              const plugin::PluginRegistry& registry,
+                              StringMap<std::unique_ptr<plugin::HandlerInstance>>& out,
+                              std::vector<config::ConfigError>& errors) {
+  for (const config::HandlerSpec& spec : specs) {
+    auto instance = create_handler_instance(spec, registry);
+    if (instance)
+      out.emplace(spec.name, std::move(instance).value());
+    else
+      errors.push_back(std::move(instance).error());
+  }
+}
+
+}  // namespace
+
+config::Validated<std::shared_ptr<Runtime>> Runtime::build(config::Config config) {
+  std::vector<config::ConfigError> errors;
   // Not make_shared: the constructor is private.
   std::shared_ptr<Runtime> rt(new Runtime());
   rt->config_ = std::move(config);
@@ -30,24 +46,18 @@ std::shared_ptr<Runtime> Runtime::build(config::Config config, std::vector<confi
   for (const plugin::PluginRefusal& refusal : rt->registry_.refusals())
     errors.push_back({"plugin_path", "plugin refused: " + refusal.text()});
   config::validate_against_plugins(cfg, rt->registry_, errors);
-  if (errors.size() != errors_before) return nullptr;
+  if (!errors.empty()) return Unexpected(std::move(errors));
 
-  for (const config::HandlerSpec& spec : cfg.handlers) {
-    if (auto instance = create_handler_instance(spec, rt->registry_, errors))
-      rt->instances_.emplace(spec.name, std::move(instance));
-  }
+  create_handler_instances(cfg.handlers, rt->registry_, rt->instances_, errors);
   std::vector<std::shared_ptr<const AccountRoutes>> accounts;
   accounts.reserve(cfg.accounts.size());
   for (config::AccountSpec& spec : rt->config_.accounts) {
     StringMap<std::unique_ptr<plugin::HandlerInstance>> own;
-    for (const config::HandlerSpec& handler : spec.handlers) {
-      if (auto instance = create_handler_instance(handler, rt->registry_, errors))
-        own.emplace(handler.name, std::move(instance));
-    }
+    create_handler_instances(spec.handlers, rt->registry_, own, errors);
     accounts.push_back(AccountRoutes::index(std::move(spec), std::move(own), rt->instances_));
   }
   rt->config_.accounts = {};  // the moved-from specs and their storage (clear() would keep it)
-  if (errors.size() != errors_before) return nullptr;
+  if (!errors.empty()) return Unexpected(std::move(errors));
 
   rt->routes_ = std::make_unique<RouteIndex>(std::move(accounts));
   rt->routes_->set_tag_pools(rt->config_.tag_pools);
@@ -59,17 +69,13 @@ std::shared_ptr<Runtime> Runtime::build(config::Config config, std::vector<confi
   return rt;
 }
 
-std::shared_ptr<AccountRoutes> Runtime::build_account(config::AccountSpec account,
-                                                      std::vector<config::ConfigError>& errors) const {
-  std::size_t errors_before = errors.size();
+config::Validated<std::shared_ptr<AccountRoutes>> Runtime::build_account(config::AccountSpec account) const {
+  std::vector<config::ConfigError> errors;
   config::validate_account_against_plugins(account, config_.handlers, registry_, errors);
-  if (errors.size() != errors_before) return nullptr;
+  if (!errors.empty()) return Unexpected(std::move(errors));
   StringMap<std::unique_ptr<plugin::HandlerInstance>> own;
-  for (const config::HandlerSpec& handler : account.handlers) {
-    if (auto instance = create_handler_instance(handler, registry_, errors))
-      own.emplace(handler.name, std::move(instance));
-  }
-  if (errors.size() != errors_before) return nullptr;
+  create_handler_instances(account.handlers, registry_, own, errors);
+  if (!errors.empty()) return Unexpected(std::move(errors));
   return AccountRoutes::index(std::move(account), std::move(own), instances_);
 }
 

@@ -17,15 +17,14 @@ namespace vumi::dispatch {
 class Runtime {
  public:
   // Loads plugins from config.plugin_path, validates the config against them and creates every
-  // handler instance. On any error returns null with all errors appended (control plane). This is
-  // the one validation `check`, `run` and the admin API share.
-  static std::shared_ptr<Runtime> build(config::Config config, std::vector<config::ConfigError>& errors);
+  // handler instance; every error found otherwise (control plane). This is the one validation
+  // `check`, `run` and the admin API share.
+  static config::Validated<std::shared_ptr<Runtime>> build(config::Config config);
 
   // Validates one account against this runtime's plugins and global handlers, creates its own
-  // handler instances and indexes its routes; null with errors appended when anything is wrong.
+  // handler instances and indexes its routes; every error found when anything is wrong.
   // Does not touch the running index: swap the result in with routes().replace_account().
-  std::shared_ptr<AccountRoutes> build_account(config::AccountSpec account,
-                                               std::vector<config::ConfigError>& errors) const;
+  config::Validated<std::shared_ptr<AccountRoutes>> build_account(config::AccountSpec account) const;
 
   // The config; its accounts live in routes() (each account owns its spec, so it can be swapped).
   const config::Config& config() const { return config_; }
@@ -44,10 +43,9 @@ class Runtime {
   std::unique_ptr<event::EnvelopeDecoder> decoder_;
 };
 
-// Creates the handler instance spec names; on refusal appends "<path>.options: handler "<name>"
-// (<type>) refused its options: <why>" and returns null.
-std::unique_ptr<plugin::HandlerInstance> create_handler_instance(const config::HandlerSpec& spec,
-                                                                 const plugin::PluginRegistry& registry,
-                                                                 std::vector<config::ConfigError>& errors);
+// Creates the handler instance spec names; on refusal the error is "<path>.options: handler "<name>"
+// (<type>) refused its options: <why>".
+Expected<std::unique_ptr<plugin::HandlerInstance>, config::ConfigError> create_handler_instance(
+    const config::HandlerSpec& spec, const plugin::PluginRegistry& registry);
 
 }  // namespace vumi::dispatch

@@ -4,7 +4,6 @@
 
 #include <boost/json/serialize.hpp>
 #include <optional>
-#include <variant>
 
 #include "common/derived_id.hpp"
 #include "common/identifier.hpp"
@@ -131,12 +130,12 @@ vumi_status StepServices::emit_event(std::string_view event_json) {
   const std::string id = derived_id(
       {event_->event_id, route_path_, step_index_, "emit_event", std::to_string(events_emitted_++)});
   auto made = decoder_->make_emitted(*event_, event_json, id);
-  if (auto* rejection = std::get_if<event::Rejection>(&made)) {
-    spdlog::warn("emit_event refused for account {}: {}", event_->account_key, rejection->text());
+  if (!made) {
+    spdlog::warn("emit_event refused for account {}: {}", event_->account_key, made.error().text());
     return VUMI_ERR_INVALID_ARGUMENT;
   }
   // Depth is checked when the event's turn comes, so a refused event is one dead letter.
-  emitted_.push_back(std::move(std::get<event::Envelope>(made)));
+  emitted_.push_back(std::move(made).value());
   ++counters_.emitted;
   return VUMI_OK;
 }

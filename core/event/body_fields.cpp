@@ -64,12 +64,12 @@ std::optional<Rejection> expect_identifier(const bj::value& v, std::string_view 
   if (auto r = expect_string(v, path)) return r;
   std::string_view s = string_of(v);
   if (is_identifier(s)) return std::nullopt;  // the common case, without building a message
-  if (auto problem = identifier_problem(s)) {
+  if (auto checked = check_identifier(s); !checked) {
     std::string message(path);
     message += ' ';
     message += quoted_excerpt(s);
     message += ' ';
-    message += *problem;
+    message += checked.error().message;
     return Rejection{Reason::bad_identifier, std::move(message)};
   }
   return std::nullopt;

@@ -178,7 +178,7 @@ std::optional<Rejection> string_or_null(const bj::object& obj, std::string_view 
 
 }  // namespace
 
-std::variant<Rejection, std::string> read_message_tag(const bj::object& message) {
+Expected<std::string, Rejection> read_message_tag(const bj::object& message) {
   constexpr std::string_view path = "helper_metadata.tag.tag";
   const bj::value* helper_metadata = find_member(message, "helper_metadata");
   if (!helper_metadata) return missing_field(path);
@@ -198,10 +198,10 @@ std::variant<Rejection, std::string> read_message_tag(const bj::object& message)
     const bj::value& part = pair->get_array()[i];
     std::string part_path = json::index_path(path, i);
     if (!part.is_string()) return wrong_type(part_path, "a string", part);
-    auto problem = i == 0 ? tag_pool_problem(string_of(part)) : tag_name_problem(string_of(part));
-    if (problem)
+    auto checked = i == 0 ? check_tag_pool(string_of(part)) : check_tag_name(string_of(part));
+    if (!checked)
       return Rejection{Reason::bad_identifier,
-                       part_path + " " + quoted_excerpt(string_of(part)) + " " + *problem};
+                       part_path + " " + quoted_excerpt(string_of(part)) + " " + checked.error().message};
     if (i == 1) tag += ':';
     tag += string_of(part);
   }
@@ -227,7 +227,7 @@ Decoded decode_inbound(const IngestTopic& topic, std::string_view text, const De
       return topic_mismatch("transport_name", transport_name, string_of(*named));
   }
   auto tag = read_message_tag(obj);
-  if (auto* r = std::get_if<Rejection>(&tag)) return std::move(*r);
+  if (!tag) return std::move(tag).error();
 
   // The topic names the transport; a message without transport_name gets it in its body so the
   // view below never points into the caller's topic bytes.
@@ -236,7 +236,7 @@ Decoded decode_inbound(const IngestTopic& topic, std::string_view text, const De
   InboundMessage message(std::move(parsed));
   message.raw = text;
   message.transport_name = string_of(message.body.get_object().at("transport_name"));
-  message.tag = std::move(std::get<std::string>(tag));
+  message.tag = std::move(tag).value();
   return message;
 }
 
@@ -315,8 +315,8 @@ Decoded decode_unguarded(std::string_view topic_text, std::string_view body, con
                          const AccountDirectory* accounts, const bj::storage_ptr& storage,
                          std::string_view event_id_if_absent) {
   auto topic = parse_ingest_topic(topic_text);
-  if (auto* r = std::get_if<Rejection>(&topic)) return std::move(*r);
-  const IngestTopic& parsed = std::get<IngestTopic>(topic);
+  if (!topic) return std::move(topic).error();
+  const IngestTopic& parsed = *topic;
   switch (parsed.kind) {
     case IngestTopic::Kind::event:
       return decode_event(parsed, body, limits, accounts, storage, event_id_if_absent);
@@ -355,9 +355,9 @@ Decoded EnvelopeDecoder::decode(
   }
 }
 
-std::variant<Rejection, Envelope> EnvelopeDecoder::make_emitted(const Envelope& parent,
-                                                                std::string_view event_json,
-                                                                std::string_view event_id) const {
+Expected<Envelope, Rejection> EnvelopeDecoder::make_emitted(const Envelope& parent,
+                                                            std::string_view event_json,
+                                                            std::string_view event_id) const {
   try {
     bj::value parsed(parent.body.storage());
     if (auto r = parse_object(event_json, limits_, "emitted event", parsed, parent.body.storage())) return *r;
@@ -415,7 +415,7 @@ std::variant<Rejection, Envelope> EnvelopeDecoder::make_emitted(const Envelope& 
   }
 }
 
-std::variant<Rejection, Envelope> EnvelopeDecoder::restore(std::string_view normalised_json) const {
+Expected<Envelope, Rejection> EnvelopeDecoder::restore(std::string_view normalised_json) const {
   try {
     bj::value parsed;
     // Our own output, so only the shape is checked; normalising may have added a few fields.

@@ -7,6 +7,7 @@
 #include <string_view>
 #include <variant>
 
+#include "common/expected.hpp"
 #include "event/envelope.hpp"
 #include "event/rejection.hpp"
 
@@ -29,12 +30,14 @@ class AccountDirectory {
                                                             std::string_view conversation_key) const = 0;
 };
 
-using Decoded =
-    std::variant<Rejection, Envelope, InboundMessage, Command, TransportEvent, ConversationOutbound>;
+// What an accepted ingest message is, by its topic's kind.
+using DecodedMessage = std::variant<Envelope, InboundMessage, Command, TransportEvent, ConversationOutbound>;
+// An accepted message, or why it was refused.
+using Decoded = Expected<DecodedMessage, Rejection>;
 
 // The "pool:tag" of a user_message's helper_metadata.tag.tag = [pool, tag] (pool an identifier,
 // tag a vumi tag name: common/identifier.hpp), or why it has none.
-std::variant<Rejection, std::string> read_message_tag(const boost::json::object& message);
+Expected<std::string, Rejection> read_message_tag(const boost::json::object& message);
 
 // `accounts` may be null (client-side validation, e.g. the `publish` command): the account checks
 // are skipped and an event without conversation_type is refused (missing_field), since there is no
@@ -57,8 +60,8 @@ class EnvelopeDecoder {
   // (event_type, event_data, optional conversation_type/conversation_key); account, causation and
   // depth come from the parent. Validated like a worker's event; allocates from the parent's storage.
   // event_id: the new event's id (a fresh random one when empty).
-  std::variant<Rejection, Envelope> make_emitted(const Envelope& parent, std::string_view event_json,
-                                                 std::string_view event_id = {}) const;
+  Expected<Envelope, Rejection> make_emitted(const Envelope& parent, std::string_view event_json,
+                                             std::string_view event_id = {}) const;
 
   // Builds the synthetic inbound_message event for an account that owns the message's tag:
   // {conversation_type: "transport", conversation_key: tag, event_type: "inbound_message",
@@ -75,7 +78,7 @@ class EnvelopeDecoder {
 
   // Rebuilds the Envelope of a normalised body this host produced earlier (a pending retry's
   // stored event, depth and causation_id kept); a Rejection when the text is not one.
-  std::variant<Rejection, Envelope> restore(std::string_view normalised_json) const;
+  Expected<Envelope, Rejection> restore(std::string_view normalised_json) const;
 
   const DecodeLimits& limits() const { return limits_; }
 

@@ -44,7 +44,7 @@ Rejection bad_topic(std::string_view topic, std::string_view why) {
 
 }  // namespace
 
-std::variant<Rejection, IngestTopic> parse_ingest_topic(std::string_view topic) {
+Expected<IngestTopic, Rejection> parse_ingest_topic(std::string_view topic) {
   if (topic.empty()) return Rejection{Reason::bad_frames, "the topic frame is empty"};
   std::string_view prefix = topic.substr(0, topic.find('.'));
   const TopicForm* form = nullptr;
@@ -69,9 +69,9 @@ std::variant<Rejection, IngestTopic> parse_ingest_topic(std::string_view topic) 
                                   std::string(form->shape));
     if (is_identifier(part)) {
       // the common case, without building a message
-    } else if (auto problem = identifier_problem(part))
-      return bad_topic(
-          topic, "has " + std::string(form->part_names[count]) + " " + quoted_excerpt(part) + " " + *problem);
+    } else if (auto checked = check_identifier(part); !checked)
+      return bad_topic(topic, "has " + std::string(form->part_names[count]) + " " + quoted_excerpt(part) +
+                                  " " + checked.error().message);
     parsed.parts[count++] = part;
     rest = dot == std::string_view::npos ? std::string_view() : rest.substr(dot);
   }

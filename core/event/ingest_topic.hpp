@@ -2,8 +2,8 @@
 #pragma once
 
 #include <string_view>
-#include <variant>
 
+#include "common/expected.hpp"
 #include "event/rejection.hpp"
 
 namespace vumi::event {
@@ -20,6 +20,6 @@ struct IngestTopic {
 // anything that is not event.<account_key>.<conversation_type>.<event_type>,
 // inbound.<transport_name>, command.<worker_name>, transport_event.<transport_name> or
 // conversation_outbound.<conversation_type>.<conversation_key> with identifier parts.
-std::variant<Rejection, IngestTopic> parse_ingest_topic(std::string_view topic);
+Expected<IngestTopic, Rejection> parse_ingest_topic(std::string_view topic);
 
 }  // namespace vumi::event

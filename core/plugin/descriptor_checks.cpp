@@ -48,8 +48,8 @@ bool is_missing(const char* s) {
 
 void check_identity(const vumi_plugin_info& info) {
   if (is_missing(info.name)) throw Refused("plugin name is missing");
-  if (auto problem = identifier_problem(info.name))
-    throw Refused("plugin name " + json::quoted(info.name) + " " + *problem);
+  if (auto checked = check_identifier(info.name); !checked)
+    throw Refused("plugin name " + json::quoted(info.name) + " " + checked.error().message);
   if (is_missing(info.version)) throw Refused("plugin version is missing");
   if (is_missing(info.build_tag)) throw Refused("build_tag is missing");
 }
@@ -85,8 +85,8 @@ CheckedHandlerType read_handler_type(const vumi_handler_type* raw, std::uint32_t
   const vumi_handler_type& abi = type.abi;
 
   if (is_missing(abi.name)) throw Refused(position + " has no name");
-  if (auto problem = identifier_problem(abi.name))
-    throw Refused("handler name " + json::quoted(abi.name) + " " + *problem);
+  if (auto checked = check_identifier(abi.name); !checked)
+    throw Refused("handler name " + json::quoted(abi.name) + " " + checked.error().message);
   type.name = abi.name;
   const std::string where = "handler " + json::quoted(type.name) + ": ";
   if (!abi.handle) throw Refused(where + "handle() is NULL");

@@ -5,9 +5,9 @@
 
 namespace vumi::plugin {
 
-std::unique_ptr<HandlerInstance> HandlerInstance::create(std::shared_ptr<const HandlerType> type,
-                                                         std::string name, std::string_view options_json,
-                                                         std::string& error) {
+Expected<std::unique_ptr<HandlerInstance>> HandlerInstance::create(std::shared_ptr<const HandlerType> type,
+                                                                   std::string name,
+                                                                   std::string_view options_json) {
   void* instance = nullptr;
   if (type->abi.create) {
     vumi_call call;
@@ -18,17 +18,15 @@ std::unique_ptr<HandlerInstance> HandlerInstance::create(std::shared_ptr<const H
       status =
           type->abi.create(&call, host_api(), vumi_view{options_json.data(), options_json.size()}, &instance);
     } catch (const std::exception& e) {  // a plugin without the SDK's barrier
-      error = "create() threw an exception across the plugin boundary: " + std::string(e.what());
-      return nullptr;
+      return fail(ErrorCode::refused,
+                  "create() threw an exception across the plugin boundary: " + std::string(e.what()));
     } catch (...) {
-      error = "create() threw an exception across the plugin boundary";
-      return nullptr;
+      return fail(ErrorCode::refused, "create() threw an exception across the plugin boundary");
     }
-    if (status != VUMI_OK) {
-      error = call.error.empty() ? "create() failed with status " + std::to_string(static_cast<int>(status))
-                                 : std::move(call.error);
-      return nullptr;
-    }
+    if (status != VUMI_OK)
+      return fail(ErrorCode::refused, call.error.empty() ? "create() failed with status " +
+                                                               std::to_string(static_cast<int>(status))
+                                                         : std::move(call.error));
   }
   return std::unique_ptr<HandlerInstance>(new HandlerInstance(std::move(type), std::move(name), instance));
 }

@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/expected.hpp"
 #include "plugin/host_call.hpp"
 #include "plugin/plugin_registry.hpp"
 
@@ -14,10 +15,10 @@ namespace vumi::plugin {
 
 class HandlerInstance {
  public:
-  // Creates an instance through the type's create(); on refusal returns null and sets error to
-  // the plugin's message.
-  static std::unique_ptr<HandlerInstance> create(std::shared_ptr<const HandlerType> type, std::string name,
-                                                 std::string_view options_json, std::string& error);
+  // Creates an instance through the type's create(); on refusal the error (ErrorCode::refused)
+  // carries the plugin's message.
+  static Expected<std::unique_ptr<HandlerInstance>> create(std::shared_ptr<const HandlerType> type,
+                                                           std::string name, std::string_view options_json);
   ~HandlerInstance();
   HandlerInstance(const HandlerInstance&) = delete;
   HandlerInstance& operator=(const HandlerInstance&) = delete;

@@ -20,6 +20,7 @@
 #include <utility>
 #include <vumi/host_checks.hpp>
 
+#include "common/expected.hpp"
 #include "common/json.hpp"
 #include "plugin/host_call.hpp"
 #include "plugin/plugin_file_check.hpp"
@@ -36,10 +37,10 @@ namespace {
 
 using EntrySignature = const vumi_plugin_info*(const vumi_host_info*);
 
-// Why a plugin is refused; thrown only inside load_file and caught there.
-struct Refused {
-  std::string reason;
-};
+// Why a plugin is refused (the reason load_file records).
+Unexpected<Error> refuse(std::string reason) {
+  return fail(ErrorCode::refused, std::move(reason));
+}
 
 // The ABI's name for a status; a value outside the ABI's list is shown as its number.
 std::string status_text(vumi_status status) {
@@ -158,37 +159,44 @@ fs::path private_copy(const fs::path& file) {
   return copy;
 }
 
-boost::dll::shared_library open_library(const fs::path& file) {
+Expected<boost::dll::shared_library> open_library(const fs::path& file) {
   std::error_code exists_error;
-  if (!fs::exists(file, exists_error)) throw Refused{"does not exist"};
+  if (!fs::exists(file, exists_error)) return refuse("does not exist");
   boost::dll::shared_library library;
   std::error_code error;
   library.load(file, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local, error);
   if (error) {
     // Boost.DLL reports only an errno-style code; dlerror() still holds the loader's own words.
     const char* why = dlerror();
-    throw Refused{"not a loadable shared object: " + (why ? std::string(why) : error.message())};
+    return refuse("not a loadable shared object: " + (why ? std::string(why) : error.message()));
   }
   return library;
 }
 
-[[noreturn]] void refuse_missing_entry(const boost::dll::shared_library& library) {
-  throw Refused{
-      host_checks::missing_entry_reason([&](const std::string& symbol) { return library.has(symbol); })};
+// Opens file, or a private copy of it when another build of it was loaded before.
+Expected<boost::dll::shared_library> open_build(const fs::path& file, bool seen_other_build) {
+  if (!seen_other_build) return open_library(file);
+  const fs::path copy = private_copy(file);
+  Expected<boost::dll::shared_library> library = open_library(copy);
+  std::error_code error;
+  fs::remove(copy, error);  // mapped now (or refused); nothing else may open it
+  return library;
 }
 
-const vumi_plugin_info* call_entry(const boost::dll::shared_library& library) {
-  if (!library.has(VUMI_PLUGIN_ENTRY_NAME)) refuse_missing_entry(library);
+Expected<const vumi_plugin_info*> call_entry(const boost::dll::shared_library& library) {
+  if (!library.has(VUMI_PLUGIN_ENTRY_NAME))
+    return refuse(
+        host_checks::missing_entry_reason([&](const std::string& symbol) { return library.has(symbol); }));
   EntrySignature& entry = library.get<EntrySignature>(VUMI_PLUGIN_ENTRY_NAME);
   const vumi_plugin_info* raw = nullptr;
   try {
     raw = entry(host_info());
   } catch (const std::exception& e) {
-    throw Refused{"entry function " VUMI_PLUGIN_ENTRY_NAME " threw an exception: " + std::string(e.what())};
+    return refuse("entry function " VUMI_PLUGIN_ENTRY_NAME " threw an exception: " + std::string(e.what()));
   } catch (...) {
-    throw Refused{"entry function " VUMI_PLUGIN_ENTRY_NAME " threw an exception"};
+    return refuse("entry function " VUMI_PLUGIN_ENTRY_NAME " threw an exception");
   }
-  if (!raw) throw Refused{"entry function " VUMI_PLUGIN_ENTRY_NAME " returned NULL"};
+  if (!raw) return refuse("entry function " VUMI_PLUGIN_ENTRY_NAME " returned NULL");
   return raw;
 }
 
@@ -206,33 +214,25 @@ struct PluginRegistry::State {
     return nullptr;
   }
 
-  // Everything short of registering: throws Refused with the first reason found.
-  Entry load(const fs::path& file) const {
+  // Everything short of registering, or the first reason found to refuse the plugin. The SDK's
+  // descriptor checks (host_checks) still throw their Refused; load_file catches it.
+  Expected<Entry> load(const fs::path& file) const {
     // Before dlopen: a library's constructors run as soon as it is opened.
     if (!insecure_paths_ok)
-      if (auto problem = unsafe_plugin_path(file)) throw Refused{"refused: " + *problem};
+      if (auto safe = check_plugin_path(file); !safe) return refuse("refused: " + safe.error().message);
     std::error_code error;
     const fs::path canonical = fs::weakly_canonical(file, error);
     const std::string key = error ? file.string() : canonical.string();
     const std::optional<FileIdentity> identity = identity_of(file);
-    if (!identity) throw Refused{"does not exist"};
+    if (!identity) return refuse("does not exist");
     ImageCache::Lookup cached = ImageCache::instance().find(key, *identity);
     if (cached.same) return reuse(cached.same);
 
-    std::shared_ptr<LoadedLibrary> plugin;
-    if (cached.seen_other_build) {
-      const fs::path copy = private_copy(file);
-      try {
-        plugin = std::make_shared<LoadedLibrary>(file, open_library(copy));
-      } catch (...) {
-        fs::remove(copy, error);
-        throw;
-      }
-      fs::remove(copy, error);  // mapped now; nothing else may open it
-    } else {
-      plugin = std::make_shared<LoadedLibrary>(file, open_library(file));
-    }
-    Entry entry = load_image(plugin);
+    Expected<boost::dll::shared_library> library = open_build(file, cached.seen_other_build);
+    if (!library) return Unexpected(std::move(library).error());
+    auto plugin = std::make_shared<LoadedLibrary>(file, std::move(library).value());
+    Expected<Entry> entry = load_image(plugin);
+    if (!entry) return entry;
     if (cached.previous)
       spdlog::info("plugin {} {} -> {} ({} changed; the new image serves new handler instances)",
                    plugin->name_, cached.previous->version(), plugin->version_, file.string());
@@ -242,24 +242,33 @@ struct PluginRegistry::State {
 
   // An image another registry loaded from this very build of the file: no second entry call or
   // init; its checked handler types are registered here too.
-  Entry reuse(const std::shared_ptr<LoadedLibrary>& plugin) const {
-    refuse_duplicate_name(*plugin);
+  Expected<Entry> reuse(const std::shared_ptr<LoadedLibrary>& plugin) const {
+    if (auto unique = check_unique_name(*plugin); !unique) return Unexpected(std::move(unique).error());
+    return entry_of(plugin);
+  }
+
+  Expected<void> check_unique_name(const LoadedLibrary& plugin) const {
+    if (const Entry* other = plugin_named(plugin.name_))
+      return refuse("plugin " + json::quoted(plugin.name_) + " is already loaded from " +
+                    other->plugin->file().string());
+    return {};
+  }
+
+  // The plugin with its checked handler types as this registry keeps them.
+  Expected<Entry> entry_of(const std::shared_ptr<LoadedLibrary>& plugin) const {
     Entry entry;
     entry.plugin = plugin;
-    for (const host_checks::CheckedHandlerType& checked : plugin->checked_)
-      entry.types.push_back(register_type(plugin, host_checks::CheckedHandlerType(checked)));
+    for (const host_checks::CheckedHandlerType& checked : plugin->checked_) {
+      auto type = register_type(plugin, host_checks::CheckedHandlerType(checked));
+      if (!type) return Unexpected(std::move(type).error());
+      entry.types.push_back(std::move(type).value());
+    }
     return entry;
   }
 
-  void refuse_duplicate_name(const LoadedLibrary& plugin) const {
-    if (const Entry* other = plugin_named(plugin.name_))
-      throw Refused{"plugin " + json::quoted(plugin.name_) + " is already loaded from " +
-                    other->plugin->file().string()};
-  }
-
   // The handler type as this registry keeps it; refused when another plugin here offers it.
-  std::shared_ptr<HandlerType> register_type(const std::shared_ptr<LoadedLibrary>& plugin,
-                                             host_checks::CheckedHandlerType checked) const {
+  Expected<std::shared_ptr<HandlerType>> register_type(const std::shared_ptr<LoadedLibrary>& plugin,
+                                                       host_checks::CheckedHandlerType checked) const {
     auto type = std::make_shared<HandlerType>();
     type->name = std::move(checked.name);
     type->abi = checked.abi;
@@ -269,27 +278,27 @@ struct PluginRegistry::State {
     type->options_schema = std::move(checked.options_schema);
     type->step_schema = std::move(checked.step_schema);
     if (auto found = types.find(type->name); found != types.end())
-      throw Refused{"handler type " + json::quoted(type->name) + " is already registered by plugin " +
+      return refuse("handler type " + json::quoted(type->name) + " is already registered by plugin " +
                     json::quoted(found->second->plugin->name()) + " (" +
-                    found->second->plugin->file().string() + ")"};
+                    found->second->plugin->file().string() + ")");
     type->plugin = plugin;
     return type;
   }
 
   // A freshly opened image: entry, descriptor checks, init.
-  Entry load_image(const std::shared_ptr<LoadedLibrary>& plugin) const {
-    plugin->info_ = host_checks::read_plugin_info(call_entry(plugin->library_));
+  Expected<Entry> load_image(const std::shared_ptr<LoadedLibrary>& plugin) const {
+    Expected<const vumi_plugin_info*> raw = call_entry(plugin->library_);
+    if (!raw) return Unexpected(std::move(raw).error());
+    plugin->info_ = host_checks::read_plugin_info(*raw);
     const vumi_plugin_info& info = plugin->info_;
     plugin->name_ = info.name;
     plugin->version_ = info.version;
     plugin->build_tag_ = info.build_tag;
-    refuse_duplicate_name(*plugin);
+    if (auto unique = check_unique_name(*plugin); !unique) return Unexpected(std::move(unique).error());
 
-    Entry entry;
-    entry.plugin = plugin;
     plugin->checked_ = host_checks::read_handler_types(info);
-    for (const host_checks::CheckedHandlerType& checked : plugin->checked_)
-      entry.types.push_back(register_type(plugin, host_checks::CheckedHandlerType(checked)));
+    Expected<Entry> entry = entry_of(plugin);
+    if (!entry) return entry;
 
     if (info.init) {
       vumi_call call;
@@ -298,14 +307,14 @@ struct PluginRegistry::State {
       try {
         status = info.init(&call, host_api());
       } catch (const std::exception& e) {
-        throw Refused{"init failed: it threw an exception: " + std::string(e.what())};
+        return refuse("init failed: it threw an exception: " + std::string(e.what()));
       } catch (...) {
-        throw Refused{"init failed: it threw an exception"};
+        return refuse("init failed: it threw an exception");
       }
       if (status != VUMI_OK)
-        throw Refused{"init failed: " + (call.error.empty()
+        return refuse("init failed: " + (call.error.empty()
                                              ? "returned " + status_text(status) + " without a message"
-                                             : call.error)};
+                                             : call.error));
     }
     plugin->initialized_ = true;
     return entry;
@@ -334,8 +343,8 @@ void PluginRegistry::load_path(const std::vector<fs::path>& plugin_path) {
       continue;
     }
     if (!state_->insecure_paths_ok) {
-      if (auto problem = unsafe_plugin_path(path)) {
-        state_->refusals.push_back({path, "refused: " + *problem});
+      if (auto safe = check_plugin_path(path); !safe) {
+        state_->refusals.push_back({path, "refused: " + safe.error().message});
         continue;
       }
     }
@@ -355,13 +364,15 @@ void PluginRegistry::load_path(const std::vector<fs::path>& plugin_path) {
 
 bool PluginRegistry::load_file(const fs::path& file) {
   try {
-    Entry entry = state_->load(file);
-    for (const auto& type : entry.types) state_->types.emplace(type->name, type);
-    state_->plugins.push_back(std::move(entry));
+    Expected<Entry> entry = state_->load(file);
+    if (!entry) {
+      state_->refusals.push_back({file, std::move(entry).error().message});
+      return false;
+    }
+    for (const auto& type : entry->types) state_->types.emplace(type->name, type);
+    state_->plugins.push_back(std::move(entry).value());
     return true;
-  } catch (const Refused& refused) {
-    state_->refusals.push_back({file, refused.reason});
-  } catch (const host_checks::Refused& refused) {
+  } catch (const host_checks::Refused& refused) {  // the SDK's descriptor checks throw theirs
     state_->refusals.push_back({file, refused.what()});
   } catch (const std::exception& e) {
     state_->refusals.push_back({file, std::string("could not be loaded: ") + e.what()});

@@ -10,8 +10,8 @@ namespace vumi::transport {
 namespace {
 
 // The identifier at body[key], or the Rejection saying why it cannot be used in a topic.
-std::variant<std::string, event::Rejection> identifier_field(const boost::json::object& body, const char* key,
-                                                             const char* hint = "") {
+Expected<std::string, event::Rejection> identifier_field(const boost::json::object& body, const char* key,
+                                                         const char* hint = "") {
   const auto* v = body.if_contains(key);
   if (!v) return event::Rejection{event::Reason::missing_field, std::string(key) + hint};
   if (!v->is_string()) {
@@ -20,9 +20,9 @@ std::variant<std::string, event::Rejection> identifier_field(const boost::json::
         std::string(key) + " is " + std::string(json::type_name(*v)) + ", expected string"};
   }
   std::string_view s = v->get_string();
-  if (auto problem = identifier_problem(s)) {
+  if (auto checked = check_identifier(s); !checked) {
     return event::Rejection{event::Reason::bad_identifier,
-                            std::string(key) + " " + json::quoted(s) + " " + *problem};
+                            std::string(key) + " " + json::quoted(s) + " " + checked.error().message};
   }
   return std::string(s);
 }
@@ -40,22 +40,22 @@ bool is_user_message(const boost::json::object& body) {
 
 }  // namespace
 
-std::variant<std::string, event::Rejection> derive_topic(const boost::json::object& body) {
+Expected<std::string, event::Rejection> derive_topic(const boost::json::object& body) {
   if (body.contains("command") || body.contains("worker_name")) {
     auto worker = identifier_field(body, "worker_name");
-    if (auto* r = std::get_if<event::Rejection>(&worker)) return std::move(*r);
-    return "command." + std::get<std::string>(worker);
+    if (!worker) return std::move(worker).error();
+    return "command." + *worker;
   }
   if (const auto* type = body.if_contains("message_type");
       type && type->is_string() && type->get_string() == "event") {
     auto transport = identifier_field(body, "transport_name");
-    if (auto* r = std::get_if<event::Rejection>(&transport)) return std::move(*r);
-    return "transport_event." + std::get<std::string>(transport);
+    if (!transport) return std::move(transport).error();
+    return "transport_event." + *transport;
   }
   if (is_user_message(body)) {
     auto transport = identifier_field(body, "transport_name");
-    if (auto* r = std::get_if<event::Rejection>(&transport)) return std::move(*r);
-    return "inbound." + std::get<std::string>(transport);
+    if (!transport) return std::move(transport).error();
+    return "inbound." + *transport;
   }
   std::string topic = "event";
   for (const char* key : {"account_key", "conversation_type", "event_type"}) {
@@ -63,9 +63,9 @@ std::variant<std::string, event::Rejection> derive_topic(const boost::json::obje
                            ? " (publish needs it for the topic; put it in the body or pass --topic)"
                            : "";
     auto part = identifier_field(body, key, hint);
-    if (auto* r = std::get_if<event::Rejection>(&part)) return std::move(*r);
+    if (!part) return std::move(part).error();
     topic += '.';
-    topic += std::get<std::string>(part);
+    topic += *part;
   }
   return topic;
 }

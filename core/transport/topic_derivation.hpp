@@ -3,8 +3,8 @@
 
 #include <boost/json/object.hpp>
 #include <string>
-#include <variant>
 
+#include "common/expected.hpp"
 #include "event/rejection.hpp"
 
 namespace vumi::transport {
@@ -16,6 +16,6 @@ namespace vumi::transport {
 // - anything else is taken for an event                           ->
 // event.<account_key>.<conversation_type>.<event_type> A field the topic needs that is missing, not a string
 // or not an identifier is a Rejection worded like the decoder's ("missing_field: conversation_type").
-std::variant<std::string, event::Rejection> derive_topic(const boost::json::object& body);
+Expected<std::string, event::Rejection> derive_topic(const boost::json::object& body);
 
 }  // namespace vumi::transport

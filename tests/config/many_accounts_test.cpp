@@ -45,9 +45,9 @@ TEST_F(ManyAccounts, EveryAccountIsLoadedAndIndexed) {
   auto loaded = vumi::config::parse_config(text_, "many.json");
   ASSERT_TRUE(loaded.ok()) << (loaded.errors.empty() ? "" : loaded.errors[0].text());
   ASSERT_EQ(loaded.config->accounts.size(), kAccounts);
-  std::vector<vumi::config::ConfigError> errors;
-  auto runtime = vumi::dispatch::Runtime::build(std::move(*loaded.config), errors);
-  ASSERT_TRUE(runtime) << (errors.empty() ? "" : errors[0].text());
+  auto built = vumi::dispatch::Runtime::build(std::move(*loaded.config));
+  ASSERT_TRUE(built) << built.error().at(0).text();
+  const auto runtime = std::move(built).value();
   EXPECT_EQ(runtime->routes().account_count(), kAccounts);
   EXPECT_EQ(runtime->routes().route_count(), 2 * kAccounts);
   // The first and the last account are there, with their own tag and conversation.

@@ -37,14 +37,15 @@ class TemplateRender : public ::testing::Test {
   // Renders and returns the result parsed, so comparisons do not depend on spacing.
   bj::value render(const Template& t) {
     std::string out = "stale";
-    std::string error;
-    EXPECT_TRUE(t.render(context(), out, error)) << error;
+    auto rendered = t.render(context(), out);
+    EXPECT_TRUE(rendered) << rendered.error().message;
     return bj::parse(out);
   }
   std::string render_error(const Template& t) {
-    std::string out, error;
-    EXPECT_FALSE(t.render(context(), out, error));
-    return error;
+    std::string out;
+    auto rendered = t.render(context(), out);
+    EXPECT_FALSE(rendered);
+    return rendered ? "" : rendered.error().message;
   }
   RenderContext context() {
     RenderContext ctx;
@@ -105,8 +106,9 @@ TEST_F(TemplateRender, AccountObjectWhenGiven) {
   bj::value account = bj::parse(R"({"key": "acct1", "conversations": {"poll1": "vxpolls"}})");
   RenderContext ctx = context();
   ctx.account = &account;
-  std::string out, error;
-  ASSERT_TRUE(t.render(ctx, out, error)) << error;
+  std::string out;
+  auto rendered = t.render(ctx, out);
+  ASSERT_TRUE(rendered) << rendered.error().message;
   EXPECT_EQ(bj::parse(out), bj::parse(R"({"types": {"poll1": "vxpolls"}, "k": "acct1"})"));
 }
 
@@ -136,9 +138,10 @@ TEST_F(TemplateRender, NullsAndContainersCannotBeInterpolated) {
 TEST_F(TemplateRender, NoEventFailsInsteadOfCrashing) {
   Template t = compiled(R"({"x": "{{/event/event_type}}", "y": "{{/steps/c}}"})");
   RenderContext empty;
-  std::string out, error;
-  EXPECT_FALSE(t.render(empty, out, error));
-  EXPECT_THAT(error, HasSubstr("nothing at /event"));
+  std::string out;
+  auto rendered = t.render(empty, out);
+  ASSERT_FALSE(rendered);
+  EXPECT_THAT(rendered.error().message, HasSubstr("nothing at /event"));
 }
 
 TEST_F(TemplateRender, CopiesShareTheCompiledForm) {

@@ -69,10 +69,11 @@ class DispatchTest : public ::testing::Test {
     ASSERT_TRUE(loaded.errors.empty());
     loaded.config->plugin_path = plugins;
     loaded.config->state.dir = dir.path();
-    std::vector<config::ConfigError> errors;
-    runtime = dispatch::Runtime::build(std::move(*loaded.config), errors);
-    for (const auto& e : errors) ADD_FAILURE() << e.text();
-    ASSERT_TRUE(runtime);
+    auto built = dispatch::Runtime::build(std::move(*loaded.config));
+    if (!built)
+      for (const auto& e : built.error()) ADD_FAILURE() << e.text();
+    ASSERT_TRUE(built);
+    runtime = std::move(built).value();
     store = store::StateStore::open(dir.path());
     dispatcher = std::make_unique<dispatch::Dispatcher>(runtime, *store, sink);
   }

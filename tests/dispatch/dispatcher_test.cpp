@@ -305,10 +305,9 @@ TEST_F(DispatchTest, ReplacingTheRuntimeTakesEffectForTheNextMessage) {
                                      "reload");
   ASSERT_TRUE(loaded.ok());
   loaded.config->plugin_path = {VUMI_PLUGIN_DIR "/example.so"};
-  std::vector<config::ConfigError> errors;
-  auto next = dispatch::Runtime::build(std::move(*loaded.config), errors);
+  auto next = dispatch::Runtime::build(std::move(*loaded.config));
   ASSERT_TRUE(next);
-  dispatcher->replace_runtime(next);
+  dispatcher->replace_runtime(*next);
   send_event("acct1", "vxpolls", "poll1", "go");
 
   EXPECT_EQ(sink.with_prefix("event.acct1.vxpolls.old").size(), 1u);

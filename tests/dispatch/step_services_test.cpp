@@ -19,7 +19,7 @@ event::Envelope decode_event(const event::EnvelopeDecoder& decoder, std::string_
   std::string body = R"({"account_key":")" + std::string(account) +
                      R"(","conversation_key":"c1","conversation_type":"t","event_type":"e","event_data":{}})";
   auto decoded = decoder.decode("event." + std::string(account) + ".t.e", body);
-  return std::move(std::get<event::Envelope>(decoded));
+  return std::get<event::Envelope>(std::move(decoded).value());
 }
 
 // Step services over a temporary store and a recording outbound sink.
@@ -160,7 +160,7 @@ TEST_F(StepServices, NewIdIsDerivedFromEventRouteStepAndCallNumber) {
     std::string body =
         std::string(R"({"account_key":"acct1","conversation_key":"c1","conversation_type":"t",)") +
         R"("event_type":"e","event_data":{},"event_id":")" + id + R"("})";
-    return std::move(std::get<event::Envelope>(decoder.decode("event.acct1.t.e", body)));
+    return std::get<event::Envelope>(decoder.decode("event.acct1.t.e", body).value());
   };
   event::Envelope event = decode_with_id("ev-1");
   const auto first = draw(event, "accounts.acct1.routes[0]", 1, 2);
@@ -179,9 +179,12 @@ TEST_F(StepServices, EmittedEventIdsAreDerivedToo) {
   event::EnvelopeDecoder decoder({}, &accounts);
   dispatch::Account acct1;
   acct1.key = "acct1";
-  event::Envelope event = std::move(std::get<event::Envelope>(decoder.decode(
-      "event.acct1.t.e",
-      R"({"account_key":"acct1","conversation_key":"c1","conversation_type":"t","event_type":"e","event_data":{},"event_id":"ev-1"})")));
+  event::Envelope event = std::get<event::Envelope>(
+      decoder
+          .decode(
+              "event.acct1.t.e",
+              R"({"account_key":"acct1","conversation_key":"c1","conversation_type":"t","event_type":"e","event_data":{},"event_id":"ev-1"})")
+          .value());
   for (int run = 0; run < 2; ++run) {
     services.begin_event(decoder, event, acct1);
     services.begin_step("test", "accounts.acct1.routes[0]", 0);

@@ -112,10 +112,11 @@ class VumiGoTraffic : public ::testing::Test {
     ASSERT_TRUE(loaded.errors.empty());
     loaded.config->plugin_path = {VUMI_PLUGIN_DIR};
     loaded.config->state.dir = dir.path();
-    std::vector<config::ConfigError> errors;
-    runtime = dispatch::Runtime::build(std::move(*loaded.config), errors);
-    for (const auto& e : errors) ADD_FAILURE() << e.text();
-    ASSERT_TRUE(runtime);
+    auto built = dispatch::Runtime::build(std::move(*loaded.config));
+    if (!built)
+      for (const auto& e : built.error()) ADD_FAILURE() << e.text();
+    ASSERT_TRUE(built);
+    runtime = std::move(built).value();
     store = store::StateStore::open(dir.path());
     dispatcher = std::make_unique<dispatch::Dispatcher>(runtime, *store, sink);
   }
@@ -348,10 +349,11 @@ TEST(VumiGoSurveyConfig, ARealSurveyCompletedCreatesTheContactFromTheParticipant
   for (const auto& e : loaded.errors) ADD_FAILURE() << e.text();
   loaded.config->plugin_path = {VUMI_PLUGIN_DIR};
   loaded.config->state.dir = dir.path();
-  std::vector<config::ConfigError> errors;
-  auto runtime = dispatch::Runtime::build(std::move(*loaded.config), errors);
-  for (const auto& e : errors) ADD_FAILURE() << e.text();
-  ASSERT_TRUE(runtime);
+  auto built = dispatch::Runtime::build(std::move(*loaded.config));
+  if (!built)
+    for (const auto& e : built.error()) ADD_FAILURE() << e.text();
+  ASSERT_TRUE(built);
+  const auto runtime = std::move(built).value();
   auto store = store::StateStore::open(dir.path());
   RawSink sink;
   dispatch::Dispatcher dispatcher(runtime, *store, sink);

@@ -5,7 +5,9 @@
 
 #include <map>
 #include <string>
+#include <type_traits>
 #include <utility>
+#include <variant>
 
 #include "event/envelope_decoder.hpp"
 
@@ -38,27 +40,33 @@ inline std::string poll_body() {
          R"("event_data":{"from_addr":"+27831234567","answers":{"name":"Thandi"}}})";
 }
 
-// The value of a successful decode, or a test failure naming the rejection.
-template <class T, class Variant>
-T take(Variant&& decoded) {
-  if (auto* r = std::get_if<Rejection>(&decoded)) {
-    ADD_FAILURE() << "rejected: " << r->text();
+// The value of a successful decode (a DecodedMessage holding T, or the T itself), or a test
+// failure naming the rejection.
+template <class T, class Result>
+T take(Result&& decoded) {
+  if (!decoded) {
+    ADD_FAILURE() << "rejected: " << decoded.error().text();
     return T{};
   }
-  if (!std::holds_alternative<T>(decoded)) {
-    ADD_FAILURE() << "decoded to another kind (index " << decoded.index() << ")";
-    return T{};
+  if constexpr (std::is_same_v<typename std::remove_cvref_t<Result>::value_type, T>) {
+    return std::move(*decoded);
+  } else {
+    T* value = std::get_if<T>(&*decoded);
+    if (!value) {
+      ADD_FAILURE() << "decoded to another kind (index " << decoded->index() << ")";
+      return T{};
+    }
+    return std::move(*value);
   }
-  return std::get<T>(std::move(decoded));
 }
 
 // The reason rejection_of() reports for a message that was accepted.
 inline constexpr Reason kAccepted = Reason::count_;
 
 // The rejection of a failed decode (a Rejection with reason kAccepted when it was accepted).
-template <class Variant>
-Rejection rejection_of(const Variant& decoded) {
-  if (auto* r = std::get_if<Rejection>(&decoded)) return *r;
+template <class Result>
+Rejection rejection_of(const Result& decoded) {
+  if (!decoded) return decoded.error();
   return Rejection{kAccepted, "accepted"};
 }
 

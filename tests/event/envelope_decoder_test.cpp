@@ -202,7 +202,7 @@ TEST_F(EnvelopeDecoderTest, IsUsableFromSeveralThreads) {
     threads.emplace_back([&] {
       for (int i = 0; i < 200; ++i) {
         auto d = decoder.decode(kPollTopic, poll_body());
-        if (auto* e = std::get_if<Envelope>(&d); e && e->event_id == "ev1") ++ok;
+        if (const Envelope* e = d ? std::get_if<Envelope>(&*d) : nullptr; e && e->event_id == "ev1") ++ok;
       }
     });
   for (auto& t : threads) t.join();

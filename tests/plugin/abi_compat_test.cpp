@@ -58,9 +58,9 @@ TEST(AbiCompat, PluginBuiltFromTheFrozen1_0HeaderLoadsAndRuns) {
   EXPECT_EQ(type->abi.validate, nullptr);  // a field 1.0 did not have reads as NULL
   EXPECT_EQ(type->threading, VUMI_THREADING_SERIAL);
 
-  std::string error;
-  auto instance = HandlerInstance::create(type, "frozen", "{}", error);
-  ASSERT_NE(instance, nullptr) << error;
+  auto created = HandlerInstance::create(type, "frozen", "{}");
+  ASSERT_TRUE(created) << created.error().message;
+  const auto instance = std::move(created).value();
   testing::FakeServices services;
   const Ran ran = run(*instance, services, R"({"to":"x"})");
   EXPECT_EQ(ran.result, VUMI_STEP_CONTINUE) << ran.error;  // FAIL would mean init ran twice
@@ -82,9 +82,9 @@ TEST(AbiCompat, CppPluginCanTargetAnOlderMinor) {
   auto type = registry.find("targets_1_0");
   ASSERT_NE(type, nullptr);
   EXPECT_EQ(type->abi.struct_size, VUMI_HANDLER_TYPE_V1_0_SIZE);
-  std::string error;
-  auto instance = HandlerInstance::create(type, "old", "{}", error);
-  ASSERT_NE(instance, nullptr) << error;
+  auto created = HandlerInstance::create(type, "old", "{}");
+  ASSERT_TRUE(created) << created.error().message;
+  const auto instance = std::move(created).value();
   testing::FakeServices services;
   EXPECT_EQ(run(*instance, services, "{}").result, VUMI_STEP_CONTINUE);
   EXPECT_EQ(services.outputs, (std::vector<std::string>{R"({"ok":true})"}));
@@ -104,12 +104,14 @@ TEST(AbiCompat, MissingEntrySymbolHintsAtTheMacro) {
 TEST(AbiCompat, ExceptionsThrownAcrossTheRawAbiKeepTheirMessage) {
   PluginRegistry registry;
   ASSERT_TRUE(registry.load_file(fixture("raw_throw"))) << registry.refusals().at(0).text();
-  std::string error;
-  EXPECT_EQ(HandlerInstance::create(registry.find("raw_throw"), "raw", R"({"x":1})", error), nullptr);
-  EXPECT_EQ(error, "create() threw an exception across the plugin boundary: raw create refuses options");
+  auto refused = HandlerInstance::create(registry.find("raw_throw"), "raw", R"({"x":1})");
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().message,
+            "create() threw an exception across the plugin boundary: raw create refuses options");
 
-  auto instance = HandlerInstance::create(registry.find("raw_throw"), "raw", "{}", error);
-  ASSERT_NE(instance, nullptr) << error;
+  auto created = HandlerInstance::create(registry.find("raw_throw"), "raw", "{}");
+  ASSERT_TRUE(created) << created.error().message;
+  const auto instance = std::move(created).value();
   testing::FakeServices services;
   const Ran ran = run(*instance, services, "{}");
   EXPECT_EQ(ran.result, VUMI_STEP_FAIL);

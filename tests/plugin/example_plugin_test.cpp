@@ -31,10 +31,9 @@ class ExamplePlugin : public ::testing::Test {
   // Creates an instance of type_name with no options and runs one step with config_json.
   std::unique_ptr<StepRun> run(const std::string& type_name, const std::string& config_json) {
     auto step = std::make_unique<StepRun>();
-    std::string error;
-    auto instance = HandlerInstance::create(registry_.find(type_name), "instance", "{}", error);
-    if (!instance) {
-      ADD_FAILURE() << type_name << ": " << error;
+    auto created = HandlerInstance::create(registry_.find(type_name), "instance", "{}");
+    if (!created) {
+      ADD_FAILURE() << type_name << ": " << created.error().message;
       return step;
     }
     vumi_call call;
@@ -42,7 +41,7 @@ class ExamplePlugin : public ::testing::Test {
     call.handler_type = type_name;
     call.services = &step->services;
     const vumi_step_input input = testing::step_input(config_json);
-    step->result = instance->handle(call, input);
+    step->result = (*created)->handle(call, input);
     step->error = call.error;
     return step;
   }

@@ -22,9 +22,9 @@ TEST(HandlerInstance, LibraryOutlivesTheRegistryWhileAnInstanceLives) {
   {
     PluginRegistry registry;
     ASSERT_TRUE(registry.load_file(file)) << registry.refusals().at(0).text();
-    std::string error;
-    instance = HandlerInstance::create(registry.find("lifecycle"), "life", "{}", error);
-    ASSERT_NE(instance, nullptr) << error;
+    auto created = HandlerInstance::create(registry.find("lifecycle"), "life", "{}");
+    ASSERT_TRUE(created) << created.error().message;
+    instance = std::move(created).value();
   }
   EXPECT_TRUE(is_loaded(file));
   EXPECT_EQ(std::getenv("VUMI_FIXTURE_SHUTDOWN"), nullptr) << "shutdown ran while an instance lives";
@@ -65,17 +65,18 @@ TEST(HandlerInstance, RefusedPluginIsUnloaded) {
 TEST(HandlerInstance, CreateFailurePassesOnThePluginsMessage) {
   PluginRegistry registry;
   ASSERT_TRUE(registry.load_file(fixture("lifecycle")));
-  std::string error;
-  EXPECT_EQ(HandlerInstance::create(registry.find("lifecycle"), "life", R"({"fail":true})", error), nullptr);
-  EXPECT_EQ(error, "options refused: fail is set");
+  auto refused = HandlerInstance::create(registry.find("lifecycle"), "life", R"({"fail":true})");
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::refused);
+  EXPECT_EQ(refused.error().message, "options refused: fail is set");
 }
 
 TEST(HandlerInstance, OutOfRangeResultIsAFailure) {
   PluginRegistry registry;
   ASSERT_TRUE(registry.load_file(fixture("invalid_result")));
-  std::string error;
-  auto instance = HandlerInstance::create(registry.find("invalid_result"), "bad", "{}", error);
-  ASSERT_NE(instance, nullptr) << error;
+  auto created = HandlerInstance::create(registry.find("invalid_result"), "bad", "{}");
+  ASSERT_TRUE(created) << created.error().message;
+  const auto instance = std::move(created).value();
   testing::FakeServices services;
   vumi_call call;
   call.services = &services;
@@ -87,9 +88,9 @@ TEST(HandlerInstance, OutOfRangeResultIsAFailure) {
 TEST(HandlerInstance, HandlerWithoutCreateGetsNoInstance) {
   PluginRegistry registry;
   ASSERT_TRUE(registry.load_file(fixture("older_minor")));
-  std::string error;
-  auto instance = HandlerInstance::create(registry.find("older_minor_step"), "step", "{}", error);
-  ASSERT_NE(instance, nullptr) << error;
+  auto created = HandlerInstance::create(registry.find("older_minor_step"), "step", "{}");
+  ASSERT_TRUE(created) << created.error().message;
+  const auto instance = std::move(created).value();
   testing::FakeServices services;
   vumi_call call;
   call.services = &services;

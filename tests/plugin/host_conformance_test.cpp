@@ -57,11 +57,11 @@ class RealHost final : public HostUnderTest, event::AccountDirectory {
  public:
   RealHost() {
     EXPECT_TRUE(registry_.load_file(testing::fixture("conformance_probe")));
-    std::string error;
-    probe_ = HandlerInstance::create(registry_.find("conformance_probe"), "probe", "{}", error);
-    EXPECT_NE(probe_, nullptr) << error;
+    auto probe = HandlerInstance::create(registry_.find("conformance_probe"), "probe", "{}");
+    EXPECT_TRUE(probe) << probe.error().message;
+    if (probe) probe_ = std::move(probe).value();
     auto decoded = decoder_.decode("event.acct1.vxpolls.poll_complete", kEvent);
-    event_ = std::move(std::get<event::Envelope>(decoded));
+    event_ = std::move(std::get<event::Envelope>(std::move(decoded).value()));
     account_.key = "acct1";
     account_.context_json =
         R"({"key":"acct1","conversations":{"poll1":"vxpolls","survey1":"surveys"},"tags":[]})";

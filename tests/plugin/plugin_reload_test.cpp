@@ -56,10 +56,10 @@ class PluginReload : public ::testing::Test {
     return services.outputs.empty() ? boost::json::value() : boost::json::parse(services.outputs.back());
   }
   static std::unique_ptr<HandlerInstance> instantiate(const PluginRegistry& registry) {
-    std::string error;
-    auto instance = HandlerInstance::create(registry.find("versioned_step"), "v", "{}", error);
-    EXPECT_NE(instance, nullptr) << error;
-    return instance;
+    auto instance = HandlerInstance::create(registry.find("versioned_step"), "v", "{}");
+    EXPECT_TRUE(instance) << instance.error().message;
+    if (!instance) return nullptr;
+    return std::move(instance).value();
   }
   static std::string shutdowns() {
     const char* text = std::getenv("VUMI_VERSIONED_SHUTDOWN");

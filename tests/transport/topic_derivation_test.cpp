@@ -9,8 +9,8 @@ namespace {
 
 std::string topic_or_error(std::string_view body) {
   auto result = derive_topic(boost::json::parse(body).as_object());
-  if (auto* r = std::get_if<event::Rejection>(&result)) return "error " + r->text();
-  return std::get<std::string>(result);
+  if (!result) return "error " + result.error().text();
+  return *result;
 }
 
 TEST(DeriveTopic, EventFromItsFields) {
