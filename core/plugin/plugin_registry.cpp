@@ -154,7 +154,7 @@ fs::path private_copy(const fs::path& file) {
   const fs::path dir = fs::temp_directory_path() / ("vumi-plugin-images-" + std::to_string(::getpid()));
   fs::create_directories(dir);
   fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace);
-  const fs::path copy = dir / (file.stem().string() + "." + std::to_string(++counter) + ".so");
+  fs::path copy = dir / (file.stem().string() + "." + std::to_string(++counter) + ".so");
   fs::copy_file(file, copy, fs::copy_options::overwrite_existing);
   return copy;
 }
