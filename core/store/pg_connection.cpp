@@ -103,6 +103,8 @@ std::string PgResult::sqlstate() const {
 
 std::string PgResult::error() const {
   if (result_ == nullptr) return "no result (out of memory)";
+  if (PQresultStatus(result_.get()) == PGRES_PIPELINE_ABORTED)
+    return "not run: an earlier statement sent with it failed";
   return one_line(PQresultErrorMessage(result_.get()));
 }
 
@@ -123,7 +125,11 @@ PgConnection::~PgConnection() {
 
 PgResult PgConnection::result_of(PGresult* result) {
   ++round_trips_;
-  // libpq returns NULL only when out of memory; an empty fatal result keeps callers simple.
+  return wrapped(result);
+}
+
+PgResult PgConnection::wrapped(PGresult* result) {
+  // An empty fatal result (carrying the connection's error message) keeps callers simple.
   return PgResult(result != nullptr ? result : PQmakeEmptyPGresult(conn_, PGRES_FATAL_ERROR));
 }
 
@@ -136,19 +142,107 @@ void PgConnection::prepare(const std::string& name, const std::string& sql, int 
 PgResult PgConnection::run_prepared(const std::string& name, const PgParams& params) {
   const std::vector<const char*> values = params.pointers();
   const std::vector<int> lengths = params.lengths();
-  return result_of(PQexecPrepared(conn_, name.c_str(), static_cast<int>(values.size()), values.data(),
-                                  lengths.data(), params.formats().data(), 0));
+  const int count = static_cast<int>(values.size());
+  if (pipelining()) {
+    return read_pipelined(PQsendQueryPrepared(conn_, name.c_str(), count, values.data(), lengths.data(),
+                                              params.formats().data(), 0) == 1);
+  }
+  return result_of(
+      PQexecPrepared(conn_, name.c_str(), count, values.data(), lengths.data(), params.formats().data(), 0));
 }
 
 PgResult PgConnection::run(const std::string& sql, const PgParams& params) {
   const std::vector<const char*> values = params.pointers();
   const std::vector<int> lengths = params.lengths();
-  return result_of(PQexecParams(conn_, sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(),
-                                lengths.data(), params.formats().data(), 0));
+  const int count = static_cast<int>(values.size());
+  if (pipelining()) {
+    return read_pipelined(PQsendQueryParams(conn_, sql.c_str(), count, nullptr, values.data(), lengths.data(),
+                                            params.formats().data(), 0) == 1);
+  }
+  return result_of(PQexecParams(conn_, sql.c_str(), count, nullptr, values.data(), lengths.data(),
+                                params.formats().data(), 0));
 }
 
 PgResult PgConnection::run(const std::string& sql) {
+  if (pipelining()) return run(sql, PgParams());
   return result_of(PQexec(conn_, sql.c_str()));
+}
+
+bool PgConnection::begin_pipeline() {
+  unread_.clear();
+  unflushed_ = false;
+  deferred_failure_ = {};
+  return PQenterPipelineMode(conn_) == 1;
+}
+
+bool PgConnection::defer_prepared(const std::string& name, const PgParams& params, std::string what) {
+  if (!pipelining()) return false;
+  const std::vector<const char*> values = params.pointers();
+  const std::vector<int> lengths = params.lengths();
+  return PQsendQueryPrepared(conn_, name.c_str(), static_cast<int>(values.size()), values.data(),
+                             lengths.data(), params.formats().data(), 0) == 1 &&
+         deferred(std::move(what));
+}
+
+bool PgConnection::defer(const std::string& sql, std::string what) {
+  return pipelining() &&
+         PQsendQueryParams(conn_, sql.c_str(), 0, nullptr, nullptr, nullptr, nullptr, 0) == 1 &&
+         deferred(std::move(what));
+}
+
+bool PgConnection::deferred(std::string what) {
+  unflushed_ = true;
+  unread_.push_back(std::move(what));
+  if (unread_.size() >= kMaxUnread) read_deferred();
+  return true;
+}
+
+PGresult* PgConnection::next_pipelined() {
+  if (unflushed_) {
+    // The server holds its answers until asked (a flush request) or until a sync point.
+    unflushed_ = false;
+    ++round_trips_;
+    if (PQsendFlushRequest(conn_) != 1 || PQflush(conn_) != 0) return nullptr;
+  }
+  PGresult* result = PQgetResult(conn_);
+  // Each statement's answer is one result followed by a NULL (a sync point's has no NULL).
+  if (result != nullptr && PQresultStatus(result) != PGRES_PIPELINE_SYNC) PQclear(PQgetResult(conn_));
+  return result;
+}
+
+void PgConnection::read_deferred() {
+  while (!unread_.empty()) {
+    const std::string what = std::move(unread_.front());
+    unread_.pop_front();
+    PgResult result = wrapped(next_pipelined());
+    if (!result.ok() && deferred_failure_.error.empty())
+      deferred_failure_ = {what + ": " + result.error(), pg_transient(result, *this)};
+  }
+}
+
+PgResult PgConnection::read_pipelined(bool sent) {
+  if (sent) unflushed_ = true;
+  read_deferred();
+  return wrapped(sent ? next_pipelined() : nullptr);
+}
+
+void PgConnection::end_pipeline() {
+  if (!pipelining()) return;
+  // A sync point flushes the server's answers and ends the aborted stretch after a failure.
+  const bool synced = PQpipelineSync(conn_) == 1;
+  if (synced) {
+    unflushed_ = false;
+    ++round_trips_;
+  }
+  read_deferred();
+  if (synced) PQclear(PQgetResult(conn_));  // the sync point's own result
+  unread_.clear();
+  if (PQexitPipelineMode(conn_) != 1 && connected()) {
+    // Answers left unread (every one was read above): start a fresh session rather than keep one
+    // no later statement could use.
+    std::string why;
+    reconnect(why);
+  }
 }
 
 PgResult PgConnection::must_run(const std::string& sql, std::string_view what) {

@@ -1,13 +1,16 @@
-// Thin RAII over libpq: one connection, statements prepared by name, results that clear themselves.
+// Thin RAII over libpq: one connection, statements prepared by name, results that clear themselves,
+// and pipeline mode for writes whose answers nobody waits for.
 #pragma once
 
 #include <libpq-fe.h>
 
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "store/store_values.hpp"
@@ -63,7 +66,8 @@ class PgConnection {
   // Prepares a named statement on this session (again after every reconnect); throws StoreError.
   void prepare(const std::string& name, const std::string& sql, int params);
   PgResult run_prepared(const std::string& name, const PgParams& params);
-  // Runs SQL text with parameters (unnamed statement) or, without parameters, one or more statements.
+  // Runs SQL text with parameters (unnamed statement) or, without parameters, one or more statements
+  // (in a pipeline: exactly one).
   PgResult run(const std::string& sql, const PgParams& params);
   PgResult run(const std::string& sql);
   // Runs SQL text; throws StoreError naming what on failure (control plane).
@@ -76,8 +80,30 @@ class PgConnection {
   bool in_transaction() const;
   std::string error() const;                           // libpq's last message, one line
   const std::string& where() const { return where_; }  // "PostgreSQL <redacted url>"
-  // Statements sent since the connection opened: each one round trip to the server.
+  // Times the client waited for the server since the connection opened: one per statement outside
+  // a pipeline; in a pipeline, one per wait, however many statements it answered.
   std::uint64_t round_trips() const { return round_trips_; }
+
+  // Pipeline mode (libpq 14+, docs/state.md "Round trips"). While it is on, defer_prepared and
+  // defer send a statement without waiting for its answer; run_prepared and run send theirs, then
+  // read every deferred answer before it and its own in one round trip. The server runs them in the
+  // order sent; after a failure it skips the rest until end_pipeline.
+  // Starts a pipeline (the connection must be idle); false when libpq refuses.
+  bool begin_pipeline();
+  bool pipelining() const { return PQpipelineStatus(conn_) != PQ_PIPELINE_OFF; }
+  // Sends a statement whose answer is only checked later (what names it in an error). False when
+  // no pipeline is on or it could not be sent (the connection is lost).
+  bool defer_prepared(const std::string& name, const PgParams& params, std::string what);
+  bool defer(const std::string& sql, std::string what);
+  // Reads every answer not read yet and leaves pipeline mode (a sync point: one round trip).
+  void end_pipeline();
+  // The first deferred statement that failed since the last take: "what: error", and whether it
+  // may succeed later (pg_transient); empty when none failed.
+  struct DeferredFailure {
+    std::string error;
+    bool transient = false;
+  };
+  DeferredFailure take_deferred_failure() { return std::exchange(deferred_failure_, {}); }
 
  private:
   struct Prepared {
@@ -85,12 +111,25 @@ class PgConnection {
     std::string sql;
     int params;
   };
+  // At most this many deferred statements wait unread: the server's answers stay small, so
+  // neither side blocks writing to the other (libpq's warning for blocking connections).
+  static constexpr std::size_t kMaxUnread = 256;
+
   PgResult result_of(PGresult* result);  // counts the round trip
+  PgResult wrapped(PGresult* result);    // NULL (out of memory, connection lost) as a failed result
+  // In a pipeline: reads the deferred statements' answers, then (sent) the one sent last.
+  PgResult read_pipelined(bool sent);
+  void read_deferred();             // records the first failure among the deferred answers
+  PGresult* next_pipelined();       // the next statement's answer; NULL when the connection is lost
+  bool deferred(std::string what);  // a deferred statement was sent
 
   PGconn* conn_ = nullptr;
   std::string where_;
   std::vector<Prepared> prepared_;
   std::uint64_t round_trips_ = 0;
+  std::deque<std::string> unread_;  // what each deferred statement without its answer read does
+  bool unflushed_ = false;          // sent statements the server was not yet asked to answer
+  DeferredFailure deferred_failure_;
 };
 
 // True when a failed statement may succeed if tried again later: the connection was lost, the

@@ -1,5 +1,6 @@
 // The delivery tables (outbox, processed messages), pending retries and the message ledger of the
 // PostgreSQL store (docs/state.md).
+#include <algorithm>
 #include <chrono>
 #include <string>
 
@@ -23,6 +24,15 @@ std::int64_t unix_now_s() {
 void PgStateStore::prepare_delivery_statements() {
   connection_.prepare("outbox_insert",
                       "INSERT INTO outbox (topic, body, account_key) VALUES ($1, $2, $3) RETURNING id", 3);
+  // In a batch the ids come from the identity's sequence first, so the insert needs no answer.
+  connection_.prepare(
+      "outbox_reserve_ids",
+      "SELECT nextval(pg_get_serial_sequence('outbox', 'id')) FROM generate_series(1, $1::int) "
+      "ORDER BY 1",
+      1);
+  connection_.prepare(
+      "outbox_insert_with_id",
+      "INSERT INTO outbox (id, topic, body, account_key) OVERRIDING SYSTEM VALUE VALUES ($1, $2, $3, $4)", 4);
   connection_.prepare("outbox_pending", "SELECT id, topic, body, account_key FROM outbox ORDER BY id", 0);
   // One statement for every id: atomic without a transaction of its own.
   connection_.prepare("outbox_delete", "DELETE FROM outbox WHERE id = ANY($1::bigint[])", 1);
@@ -65,10 +75,29 @@ void PgStateStore::prepare_delivery_statements() {
 std::optional<std::int64_t> PgStateStore::outbox_put(std::string_view topic, std::string_view body,
                                                      std::string_view account, StoreStatus& status) {
   std::lock_guard lock(mutex_);
-  auto result = run("outbox_insert", PgParams().text(topic).text(body).text(account), status,
-                    "outbox put on \"" + std::string(topic.substr(0, 200)) + "\"");
-  if (!result) return std::nullopt;
-  return result->int64(0, 0);
+  const std::string what = "outbox put on \"" + std::string(topic.substr(0, 200)) + "\"";
+  if (!in_batch_ || !connection_.pipelining()) {
+    auto result = run("outbox_insert", PgParams().text(topic).text(body).text(account), status, what);
+    if (!result) return std::nullopt;
+    return result->int64(0, 0);
+  }
+  if (outbox_rows_in_batch_ == reserved_outbox_ids_.size() && !reserve_outbox_ids(status, what))
+    return std::nullopt;
+  const std::int64_t id = reserved_outbox_ids_[outbox_rows_in_batch_++];
+  status = write("outbox_insert_with_id", PgParams().int64(id).text(topic).text(body).text(account), what);
+  if (!status.ok) return std::nullopt;
+  return id;
+}
+
+bool PgStateStore::reserve_outbox_ids(StoreStatus& status, std::string_view what) {
+  // As many as the last batch wrote and some (twice this batch's so far when it writes more):
+  // usually one reservation per batch. Ids left over are gaps in the sequence, never reused.
+  const std::size_t count =
+      std::clamp<std::size_t>(std::max(outbox_rows_last_batch_, 2 * outbox_rows_in_batch_) + 16, 16, 4096);
+  auto result = run("outbox_reserve_ids", PgParams().int64(static_cast<std::int64_t>(count)), status, what);
+  if (!result) return false;
+  for (int row = 0; row < result->rows(); ++row) reserved_outbox_ids_.push_back(result->int64(row, 0));
+  return outbox_rows_in_batch_ < reserved_outbox_ids_.size();
 }
 
 std::vector<OutboxRow> PgStateStore::outbox_pending() {
@@ -88,9 +117,9 @@ StoreStatus PgStateStore::outbox_remove(const std::vector<std::int64_t>& ids) {
   for (std::int64_t id : ids) array += (array.size() > 1 ? "," : "") + std::to_string(id);
   array += "}";
   std::lock_guard lock(mutex_);
-  run("outbox_delete", PgParams().text(array), status,
+  return write(
+      "outbox_delete", PgParams().text(array),
       "outbox remove of " + std::to_string(ids.size()) + " rows from " + std::to_string(ids.front()));
-  return status;
 }
 
 std::optional<bool> PgStateStore::processed_claim(std::string_view account, std::string_view message_key,
@@ -112,10 +141,8 @@ std::optional<std::int64_t> PgStateStore::processed_prune(std::int64_t cutoff_un
 
 StoreStatus PgStateStore::processed_forget(std::string_view account, std::string_view message_key) {
   std::lock_guard lock(mutex_);
-  StoreStatus status;
-  run("processed_forget", PgParams().text(account).text(message_key), status,
-      "ledger forget for account " + std::string(account));
-  return status;
+  return write("processed_forget", PgParams().text(account).text(message_key),
+               "ledger forget for account " + std::string(account));
 }
 
 std::optional<std::int64_t> PgStateStore::pending_retry_put(const PendingRetry& retry, StoreStatus& status) {
@@ -131,9 +158,7 @@ std::optional<std::int64_t> PgStateStore::pending_retry_put(const PendingRetry& 
 
 StoreStatus PgStateStore::pending_retry_delete(std::int64_t id) {
   std::lock_guard lock(mutex_);
-  StoreStatus status;
-  run("pending_retry_delete", PgParams().int64(id), status, "deleting pending retry " + std::to_string(id));
-  return status;
+  return write("pending_retry_delete", PgParams().int64(id), "deleting pending retry " + std::to_string(id));
 }
 
 std::vector<PendingRetry> PgStateStore::pending_retries() {
@@ -168,11 +193,12 @@ StoreStatus PgStateStore::message_ledger_put(const MessageLedgerEntry& entry) {
   params.text(entry.message_id).text(entry.direction).text(entry.account_key).text(entry.conversation_type);
   params.text(entry.conversation_key).text(entry.tag).text(now_iso8601_utc_ms());
   std::lock_guard lock(mutex_);
-  if (!run("message_ledger_insert", params, status, what)) return status;
+  status = write("message_ledger_insert", params, what);
+  if (!status.ok) return status;
   if (++message_ledger_puts_ % kMessageLedgerPruneEvery == 0) {
     const std::string cutoff =
         iso8601_utc_ms(std::chrono::system_clock::now() - std::chrono::hours(kMessageLedgerRetentionHours));
-    run("message_ledger_prune", PgParams().text(cutoff), status, "message ledger prune");
+    status = write("message_ledger_prune", PgParams().text(cutoff), "message ledger prune");
   }
   return status;
 }

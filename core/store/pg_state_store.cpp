@@ -158,13 +158,38 @@ std::optional<PgResult> PgStateStore::run(const std::string& name, const PgParam
                                           StoreStatus& status, std::string_view what) {
   if (!ready(status, what)) return std::nullopt;
   PgResult result = connection_.run_prepared(name, params);
+  note_deferred_failure();
   if (result.ok()) return result;
+  if (in_batch_ && !batch_error_.empty()) {
+    // A deferred write before it failed, so the server skipped this statement.
+    ready(status, what);
+    return std::nullopt;
+  }
   status = {false, std::string(what) + ": " + result.error(), pg_transient(result, connection_)};
-  if (in_batch_ && batch_error_.empty()) {
+  if (in_batch_) {
     batch_error_ = status.error;
     batch_error_transient_ = status.transient;
   }
   return std::nullopt;
+}
+
+StoreStatus PgStateStore::write(const std::string& name, const PgParams& params, const std::string& what) {
+  StoreStatus status;
+  if (!in_batch_ || !connection_.pipelining()) {
+    run(name, params, status, what);
+  } else if (ready(status, what) && !connection_.defer_prepared(name, params, what)) {
+    status = {false, what + ": cannot send to " + connection_.where() + ": " + connection_.error(), true};
+    batch_error_ = status.error;
+    batch_error_transient_ = true;
+  }
+  return status;
+}
+
+void PgStateStore::note_deferred_failure() {
+  PgConnection::DeferredFailure failure = connection_.take_deferred_failure();
+  if (failure.error.empty() || !in_batch_ || !batch_error_.empty()) return;
+  batch_error_ = std::move(failure.error);
+  batch_error_transient_ = failure.transient;
 }
 
 PgResult PgStateStore::must_run(const std::string& name, const PgParams& params, std::string_view what) {
@@ -267,9 +292,7 @@ StoreStatus PgStateStore::dead_letter_put(const DeadLetter& letter) {
   params.bytes(letter.input).text_or_null(text(letter.source)).text_or_null(text(letter.topic));
   params.text_or_null(text(letter.attempts)).text_or_null(text(letter.coalesce_key));
   std::lock_guard lock(mutex_);
-  StoreStatus status;
-  run("dead_letter_put", params, status, "dead letter put (reason " + letter.reason + ")");
-  return status;
+  return write("dead_letter_put", params, "dead letter put (reason " + letter.reason + ")");
 }
 
 StoreStatus PgStateStore::quarantine_put(std::string_view message_key, std::string_view account,
@@ -278,9 +301,7 @@ StoreStatus PgStateStore::quarantine_put(std::string_view message_key, std::stri
   params.text(utf8::replace_invalid(message_key)).text_or_null(utf8::replace_invalid(account));
   params.text(now_iso8601_utc_ms()).text(utf8::replace_invalid(report));
   std::lock_guard lock(mutex_);
-  StoreStatus status;
-  run("quarantine_insert", params, status, "quarantine put (message " + std::string(message_key) + ")");
-  return status;
+  return write("quarantine_insert", params, "quarantine put (message " + std::string(message_key) + ")");
 }
 
 std::vector<std::string> PgStateStore::quarantined_keys() {
@@ -295,20 +316,16 @@ std::vector<std::string> PgStateStore::quarantined_keys() {
 StoreStatus PgStateStore::dead_letter_add_repeats(std::string_view coalesce_key, std::int64_t count,
                                                   std::string_view last_seen_at) {
   std::lock_guard lock(mutex_);
-  StoreStatus status;
   // The key as dead_letter_put stored it (text columns hold valid UTF-8 only).
-  run("dead_letter_repeats",
-      PgParams().text(utf8::replace_invalid(coalesce_key)).int64(count).text(last_seen_at), status,
-      "counting repeated dead letters");
-  return status;
+  return write("dead_letter_repeats",
+               PgParams().text(utf8::replace_invalid(coalesce_key)).int64(count).text(last_seen_at),
+               "counting repeated dead letters");
 }
 
 StoreStatus PgStateStore::dead_letter_mark_replayed(std::int64_t id, std::string_view when) {
   std::lock_guard lock(mutex_);
-  StoreStatus status;
-  run("dead_letter_replayed", PgParams().int64(id).text(when), status,
-      "marking dead letter " + std::to_string(id) + " replayed");
-  return status;
+  return write("dead_letter_replayed", PgParams().int64(id).text(when),
+               "marking dead letter " + std::to_string(id) + " replayed");
 }
 
 std::optional<std::int64_t> PgStateStore::dead_letters_prune(const DeadLetterRetention& retention,
@@ -468,10 +485,19 @@ StoreStatus PgStateStore::begin_batch() {
   std::lock_guard lock(mutex_);
   StoreStatus status;
   if (in_batch_) return {false, "begin batch: a batch is already open (nesting is not supported)"};
-  if (!ready(status, "begin batch") || !run_control("BEGIN", status, "begin batch")) return status;
+  if (!ready(status, "begin batch")) return status;
+  // A batch is one pipeline: its BEGIN and writes go out with the next statement whose answer is
+  // needed, or with the COMMIT (docs/state.md, "Round trips").
+  const bool pipelined = connection_.begin_pipeline() && connection_.defer("BEGIN", "begin batch");
+  if (!pipelined) {
+    connection_.end_pipeline();
+    if (!run_control("BEGIN", status, "begin batch")) return status;
+  }
   in_batch_ = true;
   batch_error_.clear();
   batch_error_transient_ = false;
+  reserved_outbox_ids_.clear();
+  outbox_rows_in_batch_ = 0;
   return status;
 }
 
@@ -480,6 +506,7 @@ StoreStatus PgStateStore::commit_batch() {
   StoreStatus status;
   if (!in_batch_) return {false, "commit batch: no batch is open"};
   in_batch_ = false;
+  outbox_rows_last_batch_ = outbox_rows_in_batch_;
   std::error_code ec;
   if (!fault_file_.empty() && std::filesystem::exists(fault_file_, ec)) {
     status = {false,
@@ -491,10 +518,27 @@ StoreStatus PgStateStore::commit_batch() {
     status = {false,
               "commit batch: the connection to " + connection_.where() + " was lost; the batch is lost",
               true};
+  } else if (connection_.pipelining()) {
+    // One round trip for the deferred writes and the COMMIT; a failed write makes the server skip
+    // the COMMIT, so nothing of the batch is committed.
+    const bool sent = connection_.defer("COMMIT", "commit batch");
+    connection_.end_pipeline();
+    const PgConnection::DeferredFailure failure = connection_.take_deferred_failure();
+    if (sent && failure.error.empty()) return status;
+    if (!sent) {
+      status = {false, "commit batch: cannot send to " + connection_.where() + ": " + connection_.error(),
+                true};
+    } else if (failure.error.starts_with("commit batch:")) {
+      status = {false, failure.error, failure.transient};
+    } else {
+      status = {false, "commit batch: refused, a statement in it failed (" + failure.error + ")",
+                failure.transient};
+    }
   } else {
     // A COMMIT that fails (a serialization failure, the connection lost) leaves nothing committed.
     if (run_control("COMMIT", status, "commit batch")) return status;
   }
+  connection_.end_pipeline();
   if (connection_.connected() && connection_.in_transaction()) {
     StoreStatus ignored;
     run_control("ROLLBACK", ignored, "rollback batch");
@@ -506,7 +550,10 @@ StoreStatus PgStateStore::rollback_batch() {
   std::lock_guard lock(mutex_);
   if (!in_batch_) return {false, "rollback batch: no batch is open"};
   in_batch_ = false;
+  outbox_rows_last_batch_ = outbox_rows_in_batch_;
   StoreStatus status;
+  connection_.end_pipeline();
+  connection_.take_deferred_failure();
   if (!connection_.connected() || !connection_.in_transaction()) return status;
   run_control("ROLLBACK", status, "rollback batch");
   return status;

@@ -1,9 +1,11 @@
 // The PostgreSQL implementation of StateStore over libpq: one connection, statements prepared by
-// name at open, one round trip per statement (docs/state.md, "PostgreSQL").
+// name at open. Outside a batch each statement is one round trip; a batch is one pipeline, in which
+// writes nobody needs the answer of wait for the next read or the COMMIT (docs/state.md).
 #pragma once
 
 #include <filesystem>
 #include <mutex>
+#include <vector>
 
 #include "store/pg_connection.hpp"
 #include "store/state_store.hpp"
@@ -78,6 +80,13 @@ class PgStateStore final : public StateStore {
   // breaks the batch, since PostgreSQL aborts its transaction.
   std::optional<PgResult> run(const std::string& name, const PgParams& params, StoreStatus& status,
                               std::string_view what);
+  // A write whose caller needs only its status: in a batch it is sent without waiting (its failure
+  // breaks the batch, and commit_batch reports it); outside one it runs at once.
+  StoreStatus write(const std::string& name, const PgParams& params, const std::string& what);
+  // Takes outbox ids for this batch from the sequence; false (status set) when it could not.
+  bool reserve_outbox_ids(StoreStatus& status, std::string_view what);
+  // Makes the first failed deferred write the open batch's failure.
+  void note_deferred_failure();
   // As run, for control-plane reads and writes: throws StoreError naming what.
   PgResult must_run(const std::string& name, const PgParams& params, std::string_view what);
   // False (status set) when the open batch is broken, or the connection is lost and cannot be
@@ -103,6 +112,10 @@ class PgStateStore final : public StateStore {
   // Fault injection for tests (env VUMI_STORE_FAULT_FILE): while this file exists, commits fail.
   std::filesystem::path fault_file_;
   std::uint64_t message_ledger_puts_ = 0;  // prune every kMessageLedgerPruneEvery puts
+  // Outbox ids taken from the table's sequence for this batch, so an outbox row is a deferred write.
+  std::vector<std::int64_t> reserved_outbox_ids_;
+  std::size_t outbox_rows_in_batch_ = 0;
+  std::size_t outbox_rows_last_batch_ = 0;  // sizes the next batch's reservation
 };
 
 }  // namespace vumi::store

@@ -190,7 +190,9 @@ class StateStore {
   virtual std::vector<PendingRetry> pending_retries() = 0;
 
   // Groups the writes that follow into one transaction until commit_batch (for throughput);
-  // nesting is not supported. Writes outside a batch commit one by one.
+  // nesting is not supported. Writes outside a batch commit one by one. In a batch, a write that
+  // returns only a status may be sent without waiting for its answer (PostgreSQL): its failure
+  // then refuses the batch's next read and fails commit_batch, as an immediate failure would.
   virtual StoreStatus begin_batch() = 0;
   // Commits the batch; on failure its writes are rolled back and the status says why. A batch in
   // which any write failed is rolled back, never committed in part.

@@ -112,7 +112,11 @@ TEST_P(Batch, ABatchWithAFailedWriteRefusesLaterWritesAndItsCommit) {
   DeadLetter letter;
   letter.reason = "step_failed";
   letter.input = "{}";
-  EXPECT_FALSE(store_->dead_letter_put(letter).ok);
+  const StoreStatus put = store_->dead_letter_put(letter);
+  // SQLite answers at once; PostgreSQL only sends the write, and the next read reports it.
+  if (GetParam() == "sqlite") {
+    EXPECT_FALSE(put.ok);
+  }
   // Later writes are refused, so none of them can commit on its own either.
   StoreStatus later;
   EXPECT_FALSE(store_->processed_claim("acct1", "m2", later));
