@@ -114,7 +114,8 @@ TEST_P(PgPipelineTest, ADeferredWriteThatFailsJustBeforeTheCommitKeepsNothing) {
   EXPECT_TRUE(store_->dead_letter_put(letter).ok);
   const StoreStatus commit = store_->commit_batch();
   EXPECT_FALSE(commit.ok);
-  EXPECT_THAT(commit.error, HasSubstr("(dead letter put (reason step_failed): ERROR:  refused by the test trigger"));
+  EXPECT_THAT(commit.error,
+              HasSubstr("(dead letter put (reason step_failed): ERROR:  refused by the test trigger"));
   EXPECT_TRUE(store_->outbox_pending().empty());
   EXPECT_FALSE(store_->message_ledger_get("m1", "outbound", status)) << "not committed";
   EXPECT_TRUE(status.ok) << status.error;
