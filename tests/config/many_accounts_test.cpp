@@ -59,6 +59,12 @@ TEST_F(ManyAccounts, EveryAccountIsLoadedAndIndexed) {
   }
 }
 
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kSanitized = true;
+#else
+constexpr bool kSanitized = false;
+#endif
+
 TEST_F(ManyAccounts, CheckAcceptsThemWithinAGenerousMemoryBound) {
   const fs::path config = dir_ / "many.json";
   std::ofstream(config) << text_;
@@ -82,7 +88,9 @@ TEST_F(ManyAccounts, CheckAcceptsThemWithinAGenerousMemoryBound) {
   ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << output;
   EXPECT_NE(output.find("accounts: 100000, routes: 200000, tags: 100000"), std::string::npos) << output;
   // Generous: the peak was 1.6 GB before step configs were shared and the document parsed into
-  // one arena; bench/README.md has the measured figures.
+  // one arena; bench/README.md has the measured figures. AddressSanitizer's shadow memory and
+  // redzones inflate every allocation, so the asan build checks only that it loads.
+  if (kSanitized) GTEST_SKIP() << "loaded; the memory bound is checked in builds without AddressSanitizer";
   EXPECT_LT(usage.ru_maxrss, 1024L * 1024L) << "peak resident set of check, KiB";
 }
 
