@@ -412,6 +412,27 @@ void install_crash_handler(CrashRecordLayout& record, const InFlight& in_flight,
   g_state.installed = true;
 }
 
+ThreadSignalStack::ThreadSignalStack() noexcept {
+  void* stack = ::mmap(nullptr, kAltStackBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (stack == MAP_FAILED) return;
+  stack_t alt{};
+  alt.ss_sp = stack;
+  alt.ss_size = kAltStackBytes;
+  if (::sigaltstack(&alt, nullptr) != 0) {
+    ::munmap(stack, kAltStackBytes);
+    return;
+  }
+  stack_ = stack;
+}
+
+ThreadSignalStack::~ThreadSignalStack() {
+  if (!stack_) return;
+  stack_t off{};
+  off.ss_flags = SS_DISABLE;
+  ::sigaltstack(&off, nullptr);
+  ::munmap(stack_, kAltStackBytes);
+}
+
 void uninstall_crash_handler() {
   if (!g_state.installed) return;
   for (std::size_t i = 0; i < kSignalCount; ++i) ::sigaction(kFatalSignals[i], &g_state.previous[i], nullptr);

@@ -34,6 +34,20 @@ class ThreadInFlight {
   const InFlight* previous_;
 };
 
+// Gives the calling thread an alternate signal stack of its own for the life of the object, so the
+// handler can run, and report, when that thread overflows its stack. The dispatch thread gets one
+// from install_crash_handler; each dispatch worker thread makes one of these.
+class ThreadSignalStack {
+ public:
+  ThreadSignalStack() noexcept;
+  ~ThreadSignalStack();
+  ThreadSignalStack(const ThreadSignalStack&) = delete;
+  ThreadSignalStack& operator=(const ThreadSignalStack&) = delete;
+
+ private:
+  void* stack_ = nullptr;  // null when mmap or sigaltstack failed (the thread then has none)
+};
+
 // Re-reads where the shared objects are loaded (after plugins were loaded or reloaded).
 void refresh_crash_modules();
 

@@ -1,5 +1,7 @@
 #include "dispatch/worker_threads.hpp"
 
+#include "crash/crash_handler.hpp"
+
 namespace vumi::dispatch {
 
 WorkerThreads::WorkerThreads(std::size_t workers) {
@@ -34,6 +36,8 @@ void WorkerThreads::run(const std::function<void(std::size_t)>& task) {
 }
 
 void WorkerThreads::serve(std::size_t worker) {
+  // A plugin that overflows this thread's stack is reported as on the dispatch thread.
+  const crash::ThreadSignalStack signal_stack;
   std::uint64_t seen = 0;
   std::unique_lock<std::mutex> lock(mutex_);
   for (;;) {

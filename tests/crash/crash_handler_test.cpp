@@ -83,14 +83,34 @@ TEST(CrashHandler, SegfaultInAStepIsLoggedAndRecorded) {
   EXPECT_FALSE(record.previous_crash());
 }
 
-// A dispatch worker's thread (workers: N) crashing while the loop's own record is idle: the
-// handler reports the message of the record that thread named with ThreadInFlight.
-[[noreturn]] void crash_on_worker_thread(const std::filesystem::path& dir) {
+volatile bool g_forever = true;
+
+void dereference_null() {
+  *g_null = 2;
+}
+
+// Uses a kilobyte of stack per call until the thread has none left.
+int recurse(int depth) {
+  volatile char pad[1024];
+  pad[0] = static_cast<char>(depth);
+  if (!g_forever) return 0;
+  return recurse(depth + 1) + pad[0];
+}
+
+void overflow_the_stack() {
+  recurse(0);
+}
+
+// A dispatch worker's thread (workers: N; with its own signal stack, as WorkerThreads gives each)
+// crashing in a step, the way `crash` does, while the loop's own record is idle: the handler
+// reports the message of the record that thread named with ThreadInFlight.
+[[noreturn]] void crash_on_worker_thread(const std::filesystem::path& dir, void (*crash)()) {
   static CrashRecordFile record(dir);
   static InFlight loop_in_flight;  // nothing in flight on the loop's thread
   static InFlight worker_in_flight;
   install_crash_handler(record.layout(), loop_in_flight, false);
-  std::thread worker([] {
+  std::thread worker([crash] {
+    const ThreadSignalStack signal_stack;
     const ThreadInFlight watched(&worker_in_flight);
     static const std::string topic = "event.acct2.survey.ping";
     static const std::string body = R"({"event_id":"e-2"})";
@@ -99,7 +119,7 @@ TEST(CrashHandler, SegfaultInAStepIsLoggedAndRecorded) {
     worker_in_flight.begin_event("acct2", "e-2");
     worker_in_flight.begin_step("some_plugin", "some_type", "boom2", "accounts.acct2.routes[0]",
                                 "accounts.acct2.routes[0].chain[0]");
-    *g_null = 2;
+    crash();
   });
   worker.join();
   std::abort();  // not reached
@@ -111,7 +131,7 @@ TEST(CrashHandler, ACrashOnAWorkerThreadReportsThatWorkersMessage) {
 #endif
   TempDir dir;
   EXPECT_EXIT(
-      crash_on_worker_thread(dir.path()), ::testing::KilledBySignal(SIGSEGV),
+      crash_on_worker_thread(dir.path(), dereference_null), ::testing::KilledBySignal(SIGSEGV),
       "critical crash: SIGSEGV \\(address 0x0\\) in plugin \"some_plugin\" handler type \"some_type\" "
       "handler \"boom2\" \\(account \"acct2\", event \"e-2\"");
   CrashRecordFile record(dir.path());
@@ -121,6 +141,22 @@ TEST(CrashHandler, ACrashOnAWorkerThreadReportsThatWorkersMessage) {
   EXPECT_EQ(crash->message_key, "event:e-2");
   EXPECT_EQ(crash->handler_name, "boom2");
   EXPECT_EQ(crash->body, R"({"event_id":"e-2"})");
+}
+
+TEST(CrashHandler, AStackOverflowOnAWorkerThreadIsReported) {
+#if defined(__SANITIZE_ADDRESS__)
+  GTEST_SKIP() << "AddressSanitizer handles SIGSEGV itself";
+#endif
+  TempDir dir;
+  // Without the thread's own signal stack the handler cannot run, and the child dies silently.
+  EXPECT_EXIT(crash_on_worker_thread(dir.path(), overflow_the_stack), ::testing::KilledBySignal(SIGSEGV),
+              "critical crash: SIGSEGV \\(address 0x[0-9a-f]+\\) in plugin \"some_plugin\" handler type "
+              "\"some_type\" handler \"boom2\" \\(account \"acct2\", event \"e-2\"");
+  CrashRecordFile record(dir.path());
+  const auto crash = record.previous_crash();
+  ASSERT_TRUE(crash);
+  EXPECT_EQ(crash->message_key, "event:e-2");
+  EXPECT_EQ(crash->handler_name, "boom2");
 }
 
 TEST(CrashHandler, JsonLogLinesAreJsonObjects) {

@@ -4,6 +4,7 @@
 #include "dispatch/dispatch_pool.hpp"
 
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include <map>
 #include <string>
@@ -96,6 +97,17 @@ TEST(WorkerThreads, RunReturnsOnlyWhenEveryWorkerRanItsTask) {
   std::vector<int> runs(3, 0);  // each slot written by its worker only
   for (int round = 0; round < 1000; ++round) threads.run([&](std::size_t w) { ++runs[w]; });
   EXPECT_EQ(runs, (std::vector<int>{1000, 1000, 1000}));
+}
+
+TEST(WorkerThreads, EachWorkerThreadHasAnAlternateSignalStack) {
+  dispatch::WorkerThreads threads(3);
+  std::vector<int> enabled(3, -1);  // each slot written by its worker only
+  threads.run([&](std::size_t w) {
+    stack_t current{};
+    if (w > 0 && ::sigaltstack(nullptr, &current) == 0) enabled[w] = (current.ss_flags & SS_DISABLE) == 0;
+  });
+  EXPECT_EQ(enabled[1], 1) << "so the crash handler can report a stack overflow there";
+  EXPECT_EQ(enabled[2], 1);
 }
 
 }  // namespace
