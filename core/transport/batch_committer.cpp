@@ -53,16 +53,16 @@ namespace {
 // is the same event to the ledger and yields the same derived ids.
 // An identifier msg_id is used as it is: a worker's increasing ids then land next to each other
 // in the ledger's index (cheap inserts), where hashed ones would be scattered.
-std::string event_id_of(std::string_view msg_id) {
-  if (msg_id.empty()) return {};
-  return is_identifier(msg_id) ? std::string(msg_id) : derived_id({"reliable", msg_id});
+// Made once, when the message arrives (it may run again on a retry): empty when msg_id serves.
+std::string derived_event_id(std::string_view msg_id) {
+  if (msg_id.empty() || is_identifier(msg_id)) return {};
+  return derived_id({"reliable", msg_id});
 }
 
 }  // namespace
 
 void BatchCommitter::run(Message& message) {
-  message.outcome =
-      dispatcher_.handle(message.topic, message.body, event_id_of(message.msg_id), message.source);
+  message.outcome = dispatcher_.handle(message.topic, message.body, message.event_id(), message.source);
 }
 
 void BatchCommitter::run_queued() {
@@ -72,12 +72,9 @@ void BatchCommitter::run_queued() {
     return;
   }
   jobs_.clear();
-  std::vector<std::string> event_ids;  // the jobs view them
-  event_ids.reserve(batch_.size() - run_upto_);
   for (std::size_t i = run_upto_; i < batch_.size(); ++i) {
     const Message& m = batch_[i];
-    const std::string& event_id = event_ids.emplace_back(event_id_of(m.msg_id));
-    jobs_.push_back({m.topic, m.body, event_id, m.source});
+    jobs_.push_back({m.topic, m.body, m.event_id(), m.source});
   }
   pool_->handle_all(jobs_);
   for (const auto& job : jobs_) batch_[run_upto_++].outcome = job.outcome;
@@ -87,21 +84,21 @@ dispatch::HandleOutcome BatchCommitter::add(std::string_view topic, std::string_
                                             std::string_view source) {
   run_queued();  // in order: what was queued before this message runs first
   Message& message =
-      batch_.emplace_back(Message{std::string(topic), std::string(body), {}, {}, std::string(source)});
+      batch_.emplace_back(Message{std::string(topic), std::string(body), {}, {}, std::string(source), {}});
   if (!begin_failed_) run(message);
   run_upto_ = batch_.size();
   return message.outcome;
 }
 
 void BatchCommitter::queue(std::string_view topic, std::string_view body, std::string_view source) {
-  batch_.emplace_back(Message{std::string(topic), std::string(body), {}, {}, std::string(source)});
+  batch_.emplace_back(Message{std::string(topic), std::string(body), {}, {}, std::string(source), {}});
   if (!pool_) run_queued();
 }
 
 void BatchCommitter::add_reliable(std::string_view topic, std::string_view body, std::string_view msg_id,
                                   std::string_view peer, std::string_view source) {
   batch_.emplace_back(Message{std::string(topic), std::string(body), std::string(msg_id), std::string(peer),
-                              std::string(source)});
+                              std::string(source), derived_event_id(msg_id)});
   if (!pool_) run_queued();
 }
 

@@ -88,8 +88,12 @@ class BatchCommitter {
     std::string body;
     std::string msg_id;  // empty for PUB/SUB
     std::string peer;
-    std::string source;  // where the message came from (dead letters)
+    std::string source;   // where the message came from (dead letters)
+    std::string derived;  // its event id when msg_id is not an identifier itself (batch_committer.cpp)
     dispatch::HandleOutcome outcome = dispatch::HandleOutcome::processed;
+
+    // The event id a reliable message gets when its body has none (empty for PUB/SUB).
+    std::string_view event_id() const { return derived.empty() ? std::string_view(msg_id) : derived; }
   };
 
   void run(Message& message);
