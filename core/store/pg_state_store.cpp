@@ -86,16 +86,16 @@ void PgStateStore::prepare_statements() {
       "inbox_insert",
       "INSERT INTO inbox (account_key, message, received_at) VALUES ($1, $2, $3) RETURNING id", 3);
   // An unreplayed row with the same coalesce_key takes the occurrence; else a new row. One
-  // statement, so one round trip.
+  // statement, so one round trip; the unique index on unreplayed keys (schema version 7) makes
+  // two dispatchers putting the same key at once meet on one row (the second waits, then adds).
   connection_.prepare(
       "dead_letter_put",
-      "WITH coalesced AS (UPDATE dead_letters SET count = count + 1, last_seen_at = $1::text "
-      "WHERE $11::text IS NOT NULL AND coalesce_key = $11::text AND replayed_at IS NULL "
-      "RETURNING id) "
       "INSERT INTO dead_letters (created_at, reason, message, account_key, route, step, input, "
       "last_seen_at, count, source, topic, attempts, coalesce_key) "
-      "SELECT $1::text, $2::text, $3::text, $4::text, $5::text, $6::text, $7::bytea, $1::text, 1, "
-      "$8::text, $9::text, $10::text, $11::text WHERE NOT EXISTS (SELECT 1 FROM coalesced)",
+      "VALUES ($1::text, $2::text, $3::text, $4::text, $5::text, $6::text, $7::bytea, $1::text, 1, "
+      "$8::text, $9::text, $10::text, $11::text) "
+      "ON CONFLICT (coalesce_key) WHERE coalesce_key IS NOT NULL AND replayed_at IS NULL "
+      "DO UPDATE SET count = dead_letters.count + 1, last_seen_at = excluded.last_seen_at",
       11);
   connection_.prepare("dead_letter_repeats",
                       "UPDATE dead_letters SET count = count + $2, last_seen_at = $3 "
