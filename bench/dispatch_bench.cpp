@@ -3,6 +3,7 @@
 #include <benchmark/benchmark.h>
 
 #include <boost/json/parse.hpp>
+#include <cstdint>
 #include <filesystem>
 #include <iostream>
 #include <string>
@@ -128,10 +129,16 @@ void BM_InboundRoutedByTag(benchmark::State& state) {
   if (!bench) return;
   vumi::dispatch::Dispatcher& dispatcher = bench->dispatcher;
   auto& store = bench->store;
-  const std::string body = kInbound;
+  // Each message needs its own message_id (the same one again is a redelivery, not run): the
+  // id's last 8 hex digits are rewritten in place with the iteration number.
+  std::string body = kInbound;
+  const std::size_t id_end = body.find("5f0c7a1e9b2d4c3a8e6f1d2c3b4a5968") + 32;
+  std::uint32_t n = 0;
   std::size_t in_batch = 0;
   store->begin_batch();
   for (auto _ : state) {
+    ++n;
+    for (std::size_t d = 0; d < 8; ++d) body[id_end - 1 - d] = "0123456789abcdef"[(n >> (4 * d)) & 0xf];
     dispatcher.handle("inbound.sms_transport", body);
     if (++in_batch == 256) {
       store->commit_batch();
