@@ -32,16 +32,22 @@ TEST_P(DeadLetterCoalescingTest, MigratingToVersion7MergesTheRowsOfAKeyThatDoubl
   store_.reset();
   state_.exec("DROP INDEX dead_letters_unreplayed_by_coalesce_key");
   state_.exec(
-      "CREATE INDEX dead_letters_by_coalesce_key ON dead_letters (coalesce_key) WHERE coalesce_key IS NOT NULL");
+      "CREATE INDEX dead_letters_by_coalesce_key ON dead_letters (coalesce_key) WHERE coalesce_key IS NOT "
+      "NULL");
   const std::string insert =
       "INSERT INTO dead_letters (created_at, reason, message, input, last_seen_at, count, replayed_at, "
       "coalesce_key) VALUES ";
-  state_.exec(insert + "('2026-01-01T00:00:01Z', 'invalid_json', 'first', 'a', '2026-01-01T00:00:05Z', 2, NULL, 'k')");
+  state_.exec(insert +
+              "('2026-01-01T00:00:01Z', 'invalid_json', 'first', 'a', '2026-01-01T00:00:05Z', 2, NULL, 'k')");
   state_.exec(insert + "('2026-01-01T00:00:02Z', 'invalid_json', 'second', 'b', NULL, 1, NULL, 'k')");
-  state_.exec(insert + "('2026-01-01T00:00:03Z', 'invalid_json', 'third', 'c', '2026-01-01T00:00:04Z', 4, NULL, 'k')");
-  state_.exec(insert + "('2026-01-01T00:00:00Z', 'invalid_json', 'replayed', 'd', NULL, 3, '2026-01-02T00:00:00Z', 'k')");
+  state_.exec(insert +
+              "('2026-01-01T00:00:03Z', 'invalid_json', 'third', 'c', '2026-01-01T00:00:04Z', 4, NULL, 'k')");
+  state_.exec(
+      insert +
+      "('2026-01-01T00:00:00Z', 'invalid_json', 'replayed', 'd', NULL, 3, '2026-01-02T00:00:00Z', 'k')");
   state_.exec(insert + "('2026-01-01T00:00:06Z', 'invalid_json', 'other', 'e', NULL, 1, NULL, 'other')");
-  state_.exec(state_.backend() == "sqlite" ? "PRAGMA user_version = 6" : "UPDATE vumi_schema_version SET version = 6");
+  state_.exec(state_.backend() == "sqlite" ? "PRAGMA user_version = 6"
+                                           : "UPDATE vumi_schema_version SET version = 6");
 
   store_ = state_.open();
   ASSERT_EQ(store_->schema_version(), latest_schema_version());
@@ -87,7 +93,8 @@ TEST_P(PgDeadLetterRaceTest, TwoStoresPuttingTheSameKeyAtOnceMeetOnOneRow) {
   bool other_waits = false;
   for (int i = 0; i < 1000 && !other_done && !other_waits; ++i) {
     PgResult waiting = watcher.must_run(
-        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = "
+        "'Lock'",
         "watching store B");
     other_waits = waiting.int64(0, 0) > 0;
     if (!other_waits) std::this_thread::sleep_for(std::chrono::milliseconds(10));
