@@ -3,6 +3,7 @@
 #include <array>
 #include <string>
 
+#include "store/shared_migrations.hpp"
 #include "store/state_store.hpp"
 
 namespace vumi::store {
@@ -136,28 +137,6 @@ constexpr const char* kVersion6 = R"sql(
 ALTER TABLE outbox ADD COLUMN account_key text NOT NULL DEFAULT '';
 )sql";
 
-// Same as SQLite's version 7: one unreplayed dead letter per coalesce key, so two dispatchers
-// recording the same refused input at once coalesce into one row (dead_letter_put's ON CONFLICT).
-constexpr const char* kVersion7 = R"sql(
-UPDATE dead_letters SET
-  count = (SELECT sum(d.count) FROM dead_letters d
-           WHERE d.coalesce_key = dead_letters.coalesce_key AND d.replayed_at IS NULL),
-  last_seen_at = (SELECT max(coalesce(d.last_seen_at, d.created_at)) FROM dead_letters d
-                  WHERE d.coalesce_key = dead_letters.coalesce_key AND d.replayed_at IS NULL)
-WHERE coalesce_key IS NOT NULL AND replayed_at IS NULL
-  AND id = (SELECT min(d.id) FROM dead_letters d
-            WHERE d.coalesce_key = dead_letters.coalesce_key AND d.replayed_at IS NULL)
-  AND EXISTS (SELECT 1 FROM dead_letters d
-              WHERE d.coalesce_key = dead_letters.coalesce_key AND d.replayed_at IS NULL AND d.id <> dead_letters.id);
-DELETE FROM dead_letters
-WHERE coalesce_key IS NOT NULL AND replayed_at IS NULL
-  AND id > (SELECT min(d.id) FROM dead_letters d
-            WHERE d.coalesce_key = dead_letters.coalesce_key AND d.replayed_at IS NULL);
-DROP INDEX dead_letters_by_coalesce_key;
-CREATE UNIQUE INDEX dead_letters_unreplayed_by_coalesce_key ON dead_letters (coalesce_key)
-  WHERE coalesce_key IS NOT NULL AND replayed_at IS NULL;
-)sql";
-
 // The summaries are SQLite's (schema_migrations.cpp): a test checks that both lists agree.
 constexpr std::array<Migration, 7> kMigrations{{
     {1, "contacts, inbox and dead_letters tables", kVersion1},
@@ -166,7 +145,7 @@ constexpr std::array<Migration, 7> kMigrations{{
     {4, "message_ledger table", kVersion4},
     {5, "dead letters coalesce and can be replayed; pending_retries table", kVersion5},
     {6, "outbox rows name their account", kVersion6},
-    {7, "one unreplayed dead letter per coalesce key (duplicates merged)", kVersion7},
+    {7, "one unreplayed dead letter per coalesce key (duplicates merged)", kOneUnreplayedDeadLetterPerKey},
 }};
 
 // Any constant shared by every vumi-dispatcher: the advisory lock that serialises migrations.

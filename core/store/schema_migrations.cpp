@@ -3,6 +3,7 @@
 #include <array>
 #include <string>
 
+#include "store/shared_migrations.hpp"
 #include "store/state_store.hpp"
 
 namespace vumi::store {
@@ -116,29 +117,6 @@ constexpr const char* kVersion6 = R"sql(
 ALTER TABLE outbox ADD COLUMN account_key TEXT NOT NULL DEFAULT '';
 )sql";
 
-// At most one unreplayed dead letter per coalesce key, kept by a unique index: PostgreSQL
-// dispatchers sharing one database could each insert a row for the same key (docs/state.md).
-// Rows that already doubled are merged first into the oldest (counts summed, last seen latest).
-constexpr const char* kVersion7 = R"sql(
-UPDATE dead_letters SET
-  count = (SELECT sum(d.count) FROM dead_letters d
-           WHERE d.coalesce_key = dead_letters.coalesce_key AND d.replayed_at IS NULL),
-  last_seen_at = (SELECT max(coalesce(d.last_seen_at, d.created_at)) FROM dead_letters d
-                  WHERE d.coalesce_key = dead_letters.coalesce_key AND d.replayed_at IS NULL)
-WHERE coalesce_key IS NOT NULL AND replayed_at IS NULL
-  AND id = (SELECT min(d.id) FROM dead_letters d
-            WHERE d.coalesce_key = dead_letters.coalesce_key AND d.replayed_at IS NULL)
-  AND EXISTS (SELECT 1 FROM dead_letters d
-              WHERE d.coalesce_key = dead_letters.coalesce_key AND d.replayed_at IS NULL AND d.id <> dead_letters.id);
-DELETE FROM dead_letters
-WHERE coalesce_key IS NOT NULL AND replayed_at IS NULL
-  AND id > (SELECT min(d.id) FROM dead_letters d
-            WHERE d.coalesce_key = dead_letters.coalesce_key AND d.replayed_at IS NULL);
-DROP INDEX dead_letters_by_coalesce_key;
-CREATE UNIQUE INDEX dead_letters_unreplayed_by_coalesce_key ON dead_letters (coalesce_key)
-  WHERE coalesce_key IS NOT NULL AND replayed_at IS NULL;
-)sql";
-
 constexpr std::array<Migration, 7> kMigrations{{
     {1, "contacts, inbox and dead_letters tables", kVersion1},
     {2, "outbox and processed_messages (delivery) tables", kVersion2},
@@ -146,7 +124,7 @@ constexpr std::array<Migration, 7> kMigrations{{
     {4, "message_ledger table", kMessageLedger},
     {5, "dead letters coalesce and can be replayed; pending_retries table", kVersion5},
     {6, "outbox rows name their account", kVersion6},
-    {7, "one unreplayed dead letter per coalesce key (duplicates merged)", kVersion7},
+    {7, "one unreplayed dead letter per coalesce key (duplicates merged)", kOneUnreplayedDeadLetterPerKey},
 }};
 
 }  // namespace
