@@ -18,7 +18,7 @@ namespace {
 
 constexpr std::size_t kZ85KeyLength = 40;
 
-std::string trimmed(std::string text) {
+std::string trimmed(const std::string& text) {
   const auto first = text.find_first_not_of(" \t\r\n");
   if (first == std::string::npos) return {};
   const auto last = text.find_last_not_of(" \t\r\n");

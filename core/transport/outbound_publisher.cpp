@@ -91,7 +91,7 @@ std::vector<std::string> OutboundPublisher::apply_subscription(const zmq::messag
   const std::string_view requested(static_cast<const char*>(msg.data()) + 1, msg.size() - 1);
   const char* user_id = zmq_msg_gets(msg.handle(), "User-Id");
   const std::string_view key = user_id ? std::string_view(user_id) : std::string_view();
-  const std::vector<std::string> granted =
+  std::vector<std::string> granted =
       filter_ ? filter_(key, requested) : std::vector<std::string>{std::string(requested)};
   if (filter_) {
     for (const std::string& prefix : granted) {
