@@ -130,16 +130,16 @@ void BM_InboundRoutedByTag(benchmark::State& state) {
   auto& store = bench->store;
   const std::string body = kInbound;
   std::size_t in_batch = 0;
-  store->begin_batch();
+  (void)store->begin_batch();
   for (auto _ : state) {
     dispatcher.handle("inbound.sms_transport", body);
     if (++in_batch == 256) {
-      store->commit_batch();
-      store->begin_batch();
+      (void)store->commit_batch();
+      (void)store->begin_batch();
       in_batch = 0;
     }
   }
-  store->commit_batch();
+  (void)store->commit_batch();
   if (dispatcher.counters().published != static_cast<std::uint64_t>(state.iterations()))
     state.SkipWithError("not every message was routed");
   state.SetItemsProcessed(state.iterations());
