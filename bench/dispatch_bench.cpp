@@ -135,18 +135,18 @@ void BM_InboundRoutedByTag(benchmark::State& state) {
   const std::size_t id_end = body.find("5f0c7a1e9b2d4c3a8e6f1d2c3b4a5968") + 32;
   std::uint32_t n = 0;
   std::size_t in_batch = 0;
-  store->begin_batch();
+  (void)store->begin_batch();
   for (auto _ : state) {
     ++n;
     for (std::size_t d = 0; d < 8; ++d) body[id_end - 1 - d] = "0123456789abcdef"[(n >> (4 * d)) & 0xf];
     dispatcher.handle("inbound.sms_transport", body);
     if (++in_batch == 256) {
-      store->commit_batch();
-      store->begin_batch();
+      (void)store->commit_batch();
+      (void)store->begin_batch();
       in_batch = 0;
     }
   }
-  store->commit_batch();
+  (void)store->commit_batch();
   if (dispatcher.counters().published != static_cast<std::uint64_t>(state.iterations()))
     state.SkipWithError("not every message was routed");
   state.SetItemsProcessed(state.iterations());

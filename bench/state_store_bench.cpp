@@ -34,11 +34,11 @@ class OutboxRowsSink : public vumi::dispatch::OutboundSink {
  public:
   explicit OutboxRowsSink(vumi::store::StateStore& store) : store_(store) {}
   void send(std::string_view topic, std::string_view body) override {
-    vumi::store::StoreStatus status;
-    if (auto id = store_.outbox_put(topic, body, "", status)) written_.push_back(*id);
+    if (const vumi::Expected<std::int64_t> id = store_.outbox_put(topic, body, "")) written_.push_back(*id);
   }
   void remove_sent() {
-    if (!written_.empty()) store_.outbox_remove(written_);
+    if (!written_.empty() && !store_.outbox_remove(written_))
+      throw std::runtime_error("outbox_remove failed");
     written_.clear();
   }
 
@@ -94,11 +94,12 @@ Result run_poll_chain(const vumi::StateConfig& state, int events, int batch, int
   const std::uint64_t trips_before = pg != nullptr ? pg->round_trips() : 0;
   const auto start = Clock::now();
   for (int i = 0; i < events; i += batch) {
-    if (!store->begin_batch().ok) throw std::runtime_error("begin_batch failed");
+    if (!store->begin_batch().has_value()) throw std::runtime_error("begin_batch failed");
     sink.remove_sent();
     for (int j = i; j < std::min(events, i + batch); ++j)
       dispatcher.handle(topic, bodies[static_cast<std::size_t>(j)]);
-    if (auto committed = store->commit_batch(); !committed.ok) throw std::runtime_error(committed.error);
+    if (auto committed = store->commit_batch(); !committed)
+      throw std::runtime_error(committed.error().message);
   }
   Result result;
   result.seconds = std::chrono::duration<double>(Clock::now() - start).count();

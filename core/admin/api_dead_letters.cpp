@@ -216,9 +216,9 @@ HttpResponse replay_dead_letters(transport::DaemonControl& daemon, const std::st
         const std::string now = store::now_iso8601_utc_ms();
         for (const auto* letter : chosen) {
           if (auto ledger = ledger_key(letter->input)) {
-            const store::StoreStatus forgot = state.processed_forget(ledger->first, ledger->second);
-            if (!forgot.ok) {
-              skip(letter->id, "the ledger could not forget its event: " + forgot.error);
+            const Expected<void> forgot = state.processed_forget(ledger->first, ledger->second);
+            if (!forgot) {
+              skip(letter->id, "the ledger could not forget its event: " + forgot.error().message);
               continue;
             }
           }
@@ -229,9 +229,10 @@ HttpResponse replay_dead_letters(transport::DaemonControl& daemon, const std::st
             skip(letter->id, "the dispatcher had already processed this event; not replayed");
             continue;
           }
-          const store::StoreStatus marked = state.dead_letter_mark_replayed(letter->id, now);
-          if (!marked.ok)
-            spdlog::error("admin: dead letter {} replayed but not marked: {}", letter->id, marked.error);
+          const Expected<void> marked = state.dead_letter_mark_replayed(letter->id, now);
+          if (!marked)
+            spdlog::error("admin: dead letter {} replayed but not marked: {}", letter->id,
+                          marked.error().message);
           replayed.push_back(letter->id);
         }
       });

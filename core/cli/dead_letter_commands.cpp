@@ -180,9 +180,9 @@ int dead_letters_replay_command(const DeadLetterOpArgs& args) {
       const boost::json::value* account = event ? event->if_contains("account_key") : nullptr;
       const boost::json::value* event_id = event ? event->if_contains("event_id") : nullptr;
       if (!account || !account->is_string() || !event_id || !event_id->is_string()) continue;
-      const store::StoreStatus forgot =
-          store->processed_forget(account->get_string(), event_id->get_string());
-      if (!forgot.ok) std::cerr << prefix << "dead letter " << letter->id << ": " << forgot.error << '\n';
+      const Expected<void> forgot = store->processed_forget(account->get_string(), event_id->get_string());
+      if (!forgot)
+        std::cerr << prefix << "dead letter " << letter->id << ": " << forgot.error().message << '\n';
     }
     // Through reliable ingest when the daemon has it: each letter is marked replayed only once the
     // dispatcher acknowledged it after its batch committed.
@@ -211,10 +211,11 @@ int dead_letters_replay_command(const DeadLetterOpArgs& args) {
                        args.json);
           continue;
         }
-        const store::StoreStatus marked =
+        const Expected<void> marked =
             store->dead_letter_mark_replayed(letter->id, store::now_iso8601_utc_ms());
-        if (!marked.ok)
-          std::cerr << prefix << "dead letter " << letter->id << " sent but " << marked.error << '\n';
+        if (!marked)
+          std::cerr << prefix << "dead letter " << letter->id << " sent but " << marked.error().message
+                    << '\n';
         print_action(*letter, "replayed",
                      progress.rejected == 1 ? "the dispatcher refused it again (a new dead letter says why)"
                                             : std::string(),
@@ -243,10 +244,9 @@ int dead_letters_replay_command(const DeadLetterOpArgs& args) {
                   << "stopping here (" << replayed << " replayed)\n";
         return 1;
       }
-      const store::StoreStatus marked =
-          store->dead_letter_mark_replayed(letter->id, store::now_iso8601_utc_ms());
-      if (!marked.ok)
-        std::cerr << prefix << "dead letter " << letter->id << " sent but " << marked.error << '\n';
+      const Expected<void> marked = store->dead_letter_mark_replayed(letter->id, store::now_iso8601_utc_ms());
+      if (!marked)
+        std::cerr << prefix << "dead letter " << letter->id << " sent but " << marked.error().message << '\n';
       print_action(*letter, "replayed", {}, args.json);
       ++replayed;
     }

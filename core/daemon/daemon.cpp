@@ -588,9 +588,8 @@ void Daemon::Impl::prune_dead_letters() {
   retention.max_rows = static_cast<std::int64_t>(limits.dead_letter_max_rows);
   retention.max_rows_per_account = static_cast<std::int64_t>(limits.dead_letter_max_rows_per_account);
   retention.max_age_s = static_cast<std::int64_t>(limits.dead_letter_max_age_s);
-  store::StoreStatus status;
-  const std::optional<std::int64_t> deleted = store_->dead_letters_prune(retention, kRowsPerChunk, status);
-  if (!deleted) spdlog::warn("dead letter retention: {}; trying again later", status.error);
+  const Expected<std::int64_t> deleted = store_->dead_letters_prune(retention, kRowsPerChunk);
+  if (!deleted) spdlog::warn("dead letter retention: {}; trying again later", deleted.error().message);
   if (deleted && *deleted > 0) spdlog::info("dead letter retention: deleted {} old row(s)", *deleted);
   const bool more = deleted && *deleted == kRowsPerChunk;
   arm_prune_timer(more ? std::chrono::milliseconds(20) : std::chrono::milliseconds(kPruneIntervalMs));

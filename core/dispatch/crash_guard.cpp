@@ -36,14 +36,14 @@ void CrashGuard::recover_previous_crash(DeadLetterRecorder& dead_letters) {
     letter.input = crash->body;
     // Dead letter and quarantine commit together, before the record is cleared: a crash in
     // between handles the same record again at the next start (the key is put once).
-    const store::StoreStatus begun = store_.begin_batch();
+    const Expected<void> begun = store_.begin_batch();
     dead_letters.record(std::move(letter));
-    const store::StoreStatus put = store_.quarantine_put(crash->message_key, crash->account, report);
-    const store::StoreStatus committed = begun.ok ? store_.commit_batch() : store::StoreStatus{};
-    if (!put.ok || !committed.ok) {
+    const Expected<void> put = store_.quarantine_put(crash->message_key, crash->account, report);
+    const Expected<void> committed = begun ? store_.commit_batch() : Expected<void>();
+    if (!put || !committed) {
       // Keep the record: the next start tries again. This run still refuses the message.
       spdlog::error("crash record {}: could not quarantine message {}: {}", record_.file().string(),
-                    crash->message_key, !put.ok ? put.error : committed.error);
+                    crash->message_key, !put ? put.error().message : committed.error().message);
       quarantine_.add(crash->message_key);
       return;
     }

@@ -45,22 +45,21 @@ void DeadLetterRecorder::record(store::DeadLetter letter) {
       return;
     }
   }
-  store::StoreStatus status = store_.dead_letter_put(letter);
-  if (status.ok && !letter.coalesce_key.empty()) repeats_.emplace(letter.coalesce_key, Repeats{});
+  const Expected<void> stored = store_.dead_letter_put(letter);
+  if (stored && !letter.coalesce_key.empty()) repeats_.emplace(letter.coalesce_key, Repeats{});
   // A refused input held back from the log stays held back here too: a locked database must not
   // turn a flood into one error line (with the input) per message. The count still shows it.
-  if (!status.ok && log_now)
+  if (!stored && log_now)
     spdlog::error("could not store dead letter ({}); letter was: reason={} message={} account={} input={}",
-                  status.error, letter.reason, letter.message, letter.account_key, letter.input);
+                  stored.error().message, letter.reason, letter.message, letter.account_key, letter.input);
 }
 
 void DeadLetterRecorder::flush_repeats() {
   for (const auto& [key, repeats] : repeats_) {
     if (repeats.count == 0) continue;
-    const store::StoreStatus status =
-        store_.dead_letter_add_repeats(key, repeats.count, repeats.last_seen_at);
-    if (!status.ok)
-      spdlog::error("could not count {} repeated dead letter(s): {}", repeats.count, status.error);
+    const Expected<void> added = store_.dead_letter_add_repeats(key, repeats.count, repeats.last_seen_at);
+    if (!added)
+      spdlog::error("could not count {} repeated dead letter(s): {}", repeats.count, added.error().message);
   }
   repeats_.clear();
 }

@@ -196,11 +196,10 @@ bool Dispatcher::Impl::mine(std::string_view account) {
 
 bool Dispatcher::Impl::first_delivery(const event::Envelope& event) {
   if (event.random_event_id) return true;  // nothing can repeat an id drawn here
-  store::StoreStatus status;
-  const std::optional<bool> claimed = state.processed_claim(event.account_key, event.event_id, status);
+  const Expected<bool> claimed = state.processed_claim(event.account_key, event.event_id);
   if (!claimed) {
     // The batch holding this event cannot commit now; run it, so a retry sees the same work.
-    spdlog::error("ledger: {} (event {})", status.error, event.event_id);
+    spdlog::error("ledger: {} (event {})", claimed.error().message, event.event_id);
     return true;
   }
   if (*claimed) return true;
@@ -325,8 +324,8 @@ void Dispatcher::Impl::abandon_retry(const store::PendingRetry& retry, const std
 void Dispatcher::Impl::run_retry(const store::PendingRetry& retry) {
   // Deleted in the same batch as the attempt's effects: a crash before the commit keeps both undone.
   if (retry.id != 0) {
-    store::StoreStatus status = state.pending_retry_delete(retry.id);
-    if (!status.ok) spdlog::error("retry {}: {}", retry.id, status.error);
+    const Expected<void> deleted = state.pending_retry_delete(retry.id);
+    if (!deleted) spdlog::error("retry {}: {}", retry.id, deleted.error().message);
   }
   const Runtime& rt = *runtime;
   auto restored = rt.decoder().restore(retry.event);

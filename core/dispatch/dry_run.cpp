@@ -22,25 +22,28 @@ class SandboxStore final : public store::StateStore {
   explicit SandboxStore(store::StateStore* reads) : reads_(reads) {}
 
   int schema_version() const override { return reads_ ? reads_->schema_version() : 0; }
-  std::optional<store::Contact> contact_get(std::string_view account, std::string_view key,
-                                            store::StoreStatus& status) override {
-    return reads_ ? reads_->contact_get(account, key, status) : std::nullopt;
+  Expected<std::optional<store::Contact>> contact_get(std::string_view account,
+                                                      std::string_view key) override {
+    if (!reads_) return std::optional<store::Contact>();
+    return reads_->contact_get(account, key);
   }
-  std::optional<store::Contact> contact_find_by_msisdn(std::string_view account, std::string_view msisdn,
-                                                       store::StoreStatus& status) override {
-    return reads_ ? reads_->contact_find_by_msisdn(account, msisdn, status) : std::nullopt;
+  Expected<std::optional<store::Contact>> contact_find_by_msisdn(std::string_view account,
+                                                                 std::string_view msisdn) override {
+    if (!reads_) return std::optional<store::Contact>();
+    return reads_->contact_find_by_msisdn(account, msisdn);
   }
-  std::optional<store::Contact> contact_upsert(std::string_view account, const bj::object& fields,
-                                               bool& created, store::StoreStatus& status) override {
+  Expected<store::UpsertedContact> contact_upsert(std::string_view account,
+                                                  const bj::object& fields) override {
     const bj::value* msisdn = fields.if_contains("msisdn");
-    if (!msisdn || !msisdn->is_string() || msisdn->get_string().empty()) {
-      status = {false, "contact fields need a non-empty string \"msisdn\""};
-      return std::nullopt;
-    }
-    std::optional<store::Contact> existing = contact_find_by_msisdn(account, msisdn->get_string(), status);
-    created = !existing;
-    store::Contact contact = existing ? *existing : store::Contact{};
-    if (!existing) {
+    if (!msisdn || !msisdn->is_string() || msisdn->get_string().empty())
+      return fail(ErrorCode::invalid, "contact fields need a non-empty string \"msisdn\"");
+    Expected<std::optional<store::Contact>> existing = contact_find_by_msisdn(account, msisdn->get_string());
+    if (!existing) return std::move(existing).error();
+    store::UpsertedContact upserted{.contact = {}, .created = !*existing};
+    store::Contact& contact = upserted.contact;
+    if (*existing) {
+      contact = std::move(**existing);
+    } else {
       contact.contact_key = "dry-run-contact";
       contact.account_key = std::string(account);
       contact.msisdn = std::string(msisdn->get_string());
@@ -52,14 +55,13 @@ class SandboxStore final : public store::StateStore {
     if (const bj::value* extra = fields.if_contains("extra"); extra && extra->is_object())
       for (const auto& [k, v] : extra->get_object()) contact.extra[k] = v;
     effects["contacts_upserted"].as_array().push_back(contact.to_json());
-    return contact;
+    return upserted;
   }
-  std::optional<std::int64_t> inbox_put(std::string_view, const bj::value& message,
-                                        store::StoreStatus&) override {
+  Expected<std::int64_t> inbox_put(std::string_view, const bj::value& message) override {
     effects["inbox"].as_array().push_back(message);
     return 0;
   }
-  store::StoreStatus dead_letter_put(const store::DeadLetter& letter) override {
+  Expected<void> dead_letter_put(const store::DeadLetter& letter) override {
     effects["dead_letters"].as_array().push_back(bj::object{{"reason", letter.reason},
                                                             {"message", letter.message},
                                                             {"route", letter.route},
@@ -69,51 +71,44 @@ class SandboxStore final : public store::StateStore {
   std::vector<store::Contact> contacts(std::string_view) override { return {}; }
   std::vector<store::InboxEntry> inbox(std::string_view) override { return {}; }
   std::vector<store::DeadLetter> dead_letters(std::string_view) override { return {}; }
-  store::StoreStatus quarantine_put(std::string_view, std::string_view, std::string_view) override {
-    return {};
-  }
+  Expected<void> quarantine_put(std::string_view, std::string_view, std::string_view) override { return {}; }
   std::vector<std::string> quarantined_keys() override {
     return reads_ ? reads_->quarantined_keys() : std::vector<std::string>{};
   }
-  store::StoreStatus message_ledger_put(const store::MessageLedgerEntry&) override { return {}; }
-  std::optional<store::MessageLedgerEntry> message_ledger_get(std::string_view message_id,
-                                                              std::string_view direction,
-                                                              store::StoreStatus& status) override {
-    return reads_ ? reads_->message_ledger_get(message_id, direction, status) : std::nullopt;
+  Expected<void> message_ledger_put(const store::MessageLedgerEntry&) override { return {}; }
+  Expected<std::optional<store::MessageLedgerEntry>> message_ledger_get(std::string_view message_id,
+                                                                        std::string_view direction) override {
+    if (!reads_) return std::optional<store::MessageLedgerEntry>();
+    return reads_->message_ledger_get(message_id, direction);
   }
-  store::StoreStatus dead_letter_add_repeats(std::string_view, std::int64_t, std::string_view) override {
+  Expected<void> dead_letter_add_repeats(std::string_view, std::int64_t, std::string_view) override {
     return {};
   }
-  store::StoreStatus dead_letter_mark_replayed(std::int64_t, std::string_view) override { return {}; }
-  std::optional<std::int64_t> dead_letters_prune(const store::DeadLetterRetention&, std::int64_t,
-                                                 store::StoreStatus&) override {
+  Expected<void> dead_letter_mark_replayed(std::int64_t, std::string_view) override { return {}; }
+  Expected<std::int64_t> dead_letters_prune(const store::DeadLetterRetention&, std::int64_t) override {
     return 0;
   }
-  std::optional<std::int64_t> pending_retry_put(const store::PendingRetry& retry,
-                                                store::StoreStatus&) override {
+  Expected<std::int64_t> pending_retry_put(const store::PendingRetry& retry) override {
     effects["retries"].as_array().push_back(
         bj::object{{"route", retry.route}, {"step_index", retry.step_index}, {"due_at_ms", retry.due_at_ms}});
     return 0;
   }
-  store::StoreStatus pending_retry_delete(std::int64_t) override { return {}; }
+  Expected<void> pending_retry_delete(std::int64_t) override { return {}; }
   std::vector<store::DeadLetter> dead_letters(const store::DeadLetterFilter&) override { return {}; }
   std::int64_t dead_letters_purge(const store::DeadLetterFilter&) override { return 0; }
   std::vector<store::PendingRetry> pending_retries() override { return {}; }
-  store::StoreStatus begin_batch() override { return {}; }
-  store::StoreStatus commit_batch() override { return {}; }
-  store::StoreStatus rollback_batch() override { return {}; }
-  std::optional<std::int64_t> outbox_put(std::string_view, std::string_view, std::string_view,
-                                         store::StoreStatus&) override {
+  Expected<void> begin_batch() override { return {}; }
+  Expected<void> commit_batch() override { return {}; }
+  Expected<void> rollback_batch() override { return {}; }
+  Expected<std::int64_t> outbox_put(std::string_view, std::string_view, std::string_view) override {
     return 0;
   }
   std::vector<store::OutboxRow> outbox_pending() override { return {}; }
-  store::StoreStatus outbox_remove(const std::vector<std::int64_t>&) override { return {}; }
+  Expected<void> outbox_remove(const std::vector<std::int64_t>&) override { return {}; }
   // A dry run is never a duplicate: it runs whatever the ledger holds.
-  std::optional<bool> processed_claim(std::string_view, std::string_view, store::StoreStatus&) override {
-    return true;
-  }
-  store::StoreStatus processed_forget(std::string_view, std::string_view) override { return {}; }
-  std::optional<std::int64_t> processed_prune(std::int64_t, store::StoreStatus&) override { return 0; }
+  Expected<bool> processed_claim(std::string_view, std::string_view) override { return true; }
+  Expected<void> processed_forget(std::string_view, std::string_view) override { return {}; }
+  Expected<std::int64_t> processed_prune(std::int64_t) override { return 0; }
 
   bj::object effects{{"published", bj::array{}},         {"emitted", bj::array{}},
                      {"contacts_upserted", bj::array{}}, {"inbox", bj::array{}},

@@ -28,12 +28,12 @@ const bj::object* object_member(const bj::object* obj, std::string_view key) {
 }  // namespace
 
 void record_message_ledger(store::StateStore& store, const store::MessageLedgerEntry& entry) {
-  store::StoreStatus status = store.message_ledger_put(entry);
-  if (!status.ok)
+  const Expected<void> recorded = store.message_ledger_put(entry);
+  if (!recorded)
     spdlog::error(
         "message ledger: cannot record {} message {}: {} (its transport events and replies will "
         "not find their conversation)",
-        entry.direction, entry.message_id, status.error);
+        entry.direction, entry.message_id, recorded.error().message);
 }
 
 std::optional<store::MessageLedgerEntry> ledger_entry_for_publish(std::string_view topic,

@@ -59,45 +59,46 @@ void MessageTraffic::send(std::string_view topic, std::string_view body) {
 }
 
 std::string MessageTraffic::transport_event_account(std::string_view user_message_id) {
-  store::StoreStatus status;
-  auto sent = store_.message_ledger_get(user_message_id, kMessageLedgerOutbound, status);
-  return sent ? sent->account_key : std::string();
+  Expected<std::optional<store::MessageLedgerEntry>> sent =
+      store_.message_ledger_get(user_message_id, kMessageLedgerOutbound);
+  return sent && *sent ? std::move((*sent)->account_key) : std::string();
 }
 
 Expected<std::optional<event::Envelope>, event::Rejection> MessageTraffic::transport_event(
     const Runtime& runtime, event::TransportEvent&& event) {
-  store::StoreStatus status;
-  auto sent = store_.message_ledger_get(event.user_message_id, kMessageLedgerOutbound, status);
-  if (!status.ok)
-    return event::Rejection{event::Reason::unknown_message, "cannot look up user_message_id " +
-                                                                quote(event.user_message_id) +
-                                                                " in the message ledger: " + status.error};
-  if (!sent)
+  Expected<std::optional<store::MessageLedgerEntry>> found =
+      store_.message_ledger_get(event.user_message_id, kMessageLedgerOutbound);
+  if (!found)
+    return event::Rejection{event::Reason::unknown_message,
+                            "cannot look up user_message_id " + quote(event.user_message_id) +
+                                " in the message ledger: " + found.error().message};
+  if (!*found)
     return event::Rejection{
         event::Reason::unknown_message,
         std::string(event.event_type) + " for user_message_id " + quote(event.user_message_id) +
             ", which the message ledger does not hold (not sent by this dispatcher, or sent more than " +
             std::to_string(store::kMessageLedgerRetentionHours) + " hours ago)"};
-  if (sent->account_key.empty()) {
+  const store::MessageLedgerEntry& sent = **found;
+  if (sent.account_key.empty()) {
     // A pool's reply to a tag no account owns: there is no conversation to tell.
     spdlog::debug("{} for unroutable reply {} dropped", event.event_type, event.user_message_id);
     ++counters_.unrouted;
     return std::optional<event::Envelope>();
   }
-  if (!runtime.routes().account(sent->account_key))
+  if (!runtime.routes().account(sent.account_key))
     return event::Rejection{event::Reason::unknown_account,
                             std::string(event.event_type) + " for user_message_id " +
-                                quote(event.user_message_id) + " of account " + quote(sent->account_key) +
+                                quote(event.user_message_id) + " of account " + quote(sent.account_key) +
                                 ", which is no longer configured"};
   // As vumi-go does, the conversation that sent the message hears about it; a message sent on a
   // "transport" event (an auto-reply) has no conversation worker, and a tag never goes in a topic.
-  if (sent->conversation_type != "transport" && is_identifier(sent->conversation_type) &&
-      is_identifier(sent->conversation_key)) {
-    topic_.assign("conversation.").append(sent->conversation_type).append(".").append(sent->conversation_key);
+  if (sent.conversation_type != "transport" && is_identifier(sent.conversation_type) &&
+      is_identifier(sent.conversation_key)) {
+    topic_.assign("conversation.").append(sent.conversation_type).append(".").append(sent.conversation_key);
     send(topic_, event.raw);
   }
   return std::optional<event::Envelope>(runtime.decoder().make_transport_event(
-      sent->account_key, sent->conversation_type, sent->conversation_key, std::move(event)));
+      sent.account_key, sent.conversation_type, sent.conversation_key, std::move(event)));
 }
 
 std::optional<event::Rejection> MessageTraffic::conversation_outbound(
@@ -125,19 +126,19 @@ std::optional<event::Rejection> MessageTraffic::conversation_outbound(
     tag = std::move(read).value();
   } else if (const bj::value* in_reply_to = event::find_member(body, "in_reply_to", true);
              in_reply_to && in_reply_to->is_string()) {
-    store::StoreStatus status;
-    auto answered = store_.message_ledger_get(event::string_of(*in_reply_to), kMessageLedgerInbound, status);
-    if (!status.ok)
-      return event::Rejection{event::Reason::unknown_message, "cannot look up in_reply_to " +
-                                                                  quote(event::string_of(*in_reply_to)) +
-                                                                  " in the message ledger: " + status.error};
-    if (!answered || answered->tag.empty())
+    Expected<std::optional<store::MessageLedgerEntry>> answered =
+        store_.message_ledger_get(event::string_of(*in_reply_to), kMessageLedgerInbound);
+    if (!answered)
+      return event::Rejection{event::Reason::unknown_message,
+                              "cannot look up in_reply_to " + quote(event::string_of(*in_reply_to)) +
+                                  " in the message ledger: " + answered.error().message};
+    if (!*answered || (*answered)->tag.empty())
       return event::Rejection{event::Reason::missing_field,
                               "helper_metadata.tag.tag: the message has no tag, and in_reply_to " +
                                   quote(event::string_of(*in_reply_to)) +
                                   " is no message routed to a conversation in the last " +
                                   std::to_string(store::kMessageLedgerRetentionHours) + " hours"};
-    tag = answered->tag;
+    tag = std::move((*answered)->tag);
   } else {
     return event::Rejection{event::Reason::missing_field,
                             "helper_metadata.tag.tag (a new message names the tag it is sent on; a reply "

@@ -74,13 +74,12 @@ void RetryScheduler::step_wants_retry(Request request) {
   retry.event = bj::serialize(event.body);
   retry.steps = request.outputs ? bj::serialize(*request.outputs) : "{}";
   retry.attempts = bj::serialize(request.attempts);
-  store::StoreStatus status;
-  if (auto id = store_.pending_retry_put(retry, status)) {
+  if (const Expected<std::int64_t> id = store_.pending_retry_put(retry)) {
     retry.id = *id;
   } else {
     // Still retried by this process; only a restart before then would lose it, so say so loudly.
     spdlog::error("retry of event {} ({} {}) is kept in memory only: {}", event.event_id, retry.route,
-                  request.step, status.error);
+                  request.step, id.error().message);
   }
   ++counters_.retries_scheduled;
   spdlog::info("event {}: step {} of {} asked for a retry (attempt {} of {}): {}; next attempt in {} ms",

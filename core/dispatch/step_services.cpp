@@ -166,31 +166,29 @@ vumi_status StepServices::publish(std::string_view topic, std::string_view body_
   return VUMI_OK;
 }
 
-vumi_status StepServices::contact_result(const std::optional<store::Contact>& contact,
-                                         const store::StoreStatus& status, std::string_view what,
-                                         vumi_view* out) {
-  if (!status.ok) {
-    spdlog::error("{} failed for account {}: {}", what, event_->account_key, status.error);
-    if (status.transient) store_failure_ = status.error;
-    return VUMI_ERR_INTERNAL;
-  }
-  if (!contact) return VUMI_ERR_NOT_FOUND;
-  *out = hand_back(boost::json::serialize(contact->to_json()));
+vumi_status StepServices::store_failed(const Error& error, std::string_view what) {
+  spdlog::error("{} failed for account {}: {}", what, event_->account_key, error.message);
+  if (store::is_transient(error)) store_failure_ = error.message;
+  return VUMI_ERR_INTERNAL;
+}
+
+vumi_status StepServices::contact_result(const Expected<std::optional<store::Contact>>& contact,
+                                         std::string_view what, vumi_view* out) {
+  if (!contact) return store_failed(contact.error(), what);
+  if (!*contact) return VUMI_ERR_NOT_FOUND;
+  *out = hand_back(boost::json::serialize((*contact)->to_json()));
   return VUMI_OK;
 }
 
 vumi_status StepServices::contact_get(std::string_view key, vumi_view* out) {
   if (!event_) return VUMI_ERR_UNAVAILABLE;
-  store::StoreStatus status;
-  auto contact = store_.contact_get(event_->account_key, key, status);
-  return contact_result(contact, status, "contact_get", out);
+  return contact_result(store_.contact_get(event_->account_key, key), "contact_get", out);
 }
 
 vumi_status StepServices::contact_find_by_msisdn(std::string_view msisdn, vumi_view* out) {
   if (!event_) return VUMI_ERR_UNAVAILABLE;
-  store::StoreStatus status;
-  auto contact = store_.contact_find_by_msisdn(event_->account_key, msisdn, status);
-  return contact_result(contact, status, "contact_find_by_msisdn", out);
+  return contact_result(store_.contact_find_by_msisdn(event_->account_key, msisdn), "contact_find_by_msisdn",
+                        out);
 }
 
 vumi_status StepServices::contact_upsert(std::string_view contact_json, vumi_view* out, int* created) {
@@ -202,25 +200,19 @@ vumi_status StepServices::contact_upsert(std::string_view contact_json, vumi_vie
     spdlog::warn("contact_upsert refused for account {}: {}", event_->account_key, problem);
     return VUMI_ERR_INVALID_ARGUMENT;
   }
-  store::StoreStatus status;
-  bool was_created = false;
-  auto contact = store_.contact_upsert(event_->account_key, fields.as_object(), was_created, status);
-  vumi_status s = contact_result(contact, status, "contact_upsert", out);
-  if (created) *created = was_created ? 1 : 0;
-  return s;
+  Expected<store::UpsertedContact> upserted = store_.contact_upsert(event_->account_key, fields.as_object());
+  if (created) *created = upserted && upserted->created ? 1 : 0;
+  if (!upserted) return store_failed(upserted.error(), "contact_upsert");
+  *out = hand_back(boost::json::serialize(upserted->contact.to_json()));
+  return VUMI_OK;
 }
 
 vumi_status StepServices::inbox_put(std::string_view message_json, std::int64_t* out_id) {
   if (!event_) return VUMI_ERR_UNAVAILABLE;
   boost::json::value message;
   if (!parse_object(message_json, message)) return VUMI_ERR_INVALID_ARGUMENT;
-  store::StoreStatus status;
-  auto id = store_.inbox_put(event_->account_key, message, status);
-  if (!id) {
-    spdlog::error("inbox_put failed for account {}: {}", event_->account_key, status.error);
-    if (status.transient) store_failure_ = status.error;
-    return VUMI_ERR_INTERNAL;
-  }
+  Expected<std::int64_t> id = store_.inbox_put(event_->account_key, message);
+  if (!id) return store_failed(id.error(), "inbox_put");
   *out_id = *id;
   return VUMI_OK;
 }

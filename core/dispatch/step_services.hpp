@@ -58,8 +58,11 @@ class StepServices final : public plugin::CallServices {
  private:
   // Keeps text alive until the step returns and gives the plugin a view of it.
   vumi_view hand_back(std::string text);
-  vumi_status contact_result(const std::optional<store::Contact>& contact, const store::StoreStatus& status,
-                             std::string_view what, vumi_view* out);
+  // Logs a failed store call; a transient failure also fails the event (store_failure_).
+  vumi_status store_failed(const Error& error, std::string_view what);
+  // A contact lookup's answer to the plugin: the contact, not found, or the store's failure.
+  vumi_status contact_result(const Expected<std::optional<store::Contact>>& contact, std::string_view what,
+                             vumi_view* out);
 
   store::StateStore& store_;
   OutboundSink& outbound_;

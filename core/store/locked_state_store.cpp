@@ -7,40 +7,37 @@ int LockedStateStore::schema_version() const {
   return inner_.schema_version();
 }
 
-std::optional<Contact> LockedStateStore::contact_get(std::string_view account, std::string_view contact_key,
-                                                     StoreStatus& status) {
+Expected<std::optional<Contact>> LockedStateStore::contact_get(std::string_view account,
+                                                               std::string_view contact_key) {
   const std::lock_guard<std::mutex> lock(mutex_);
-  return inner_.contact_get(account, contact_key, status);
+  return inner_.contact_get(account, contact_key);
 }
 
-std::optional<Contact> LockedStateStore::contact_find_by_msisdn(std::string_view account,
-                                                                std::string_view msisdn,
-                                                                StoreStatus& status) {
+Expected<std::optional<Contact>> LockedStateStore::contact_find_by_msisdn(std::string_view account,
+                                                                          std::string_view msisdn) {
   const std::lock_guard<std::mutex> lock(mutex_);
-  return inner_.contact_find_by_msisdn(account, msisdn, status);
+  return inner_.contact_find_by_msisdn(account, msisdn);
 }
 
-std::optional<Contact> LockedStateStore::contact_upsert(std::string_view account,
-                                                        const boost::json::object& fields, bool& created,
-                                                        StoreStatus& status) {
+Expected<UpsertedContact> LockedStateStore::contact_upsert(std::string_view account,
+                                                           const boost::json::object& fields) {
   const std::lock_guard<std::mutex> lock(mutex_);
-  return inner_.contact_upsert(account, fields, created, status);
+  return inner_.contact_upsert(account, fields);
 }
 
-std::optional<std::int64_t> LockedStateStore::inbox_put(std::string_view account,
-                                                        const boost::json::value& message,
-                                                        StoreStatus& status) {
+Expected<std::int64_t> LockedStateStore::inbox_put(std::string_view account,
+                                                   const boost::json::value& message) {
   const std::lock_guard<std::mutex> lock(mutex_);
-  return inner_.inbox_put(account, message, status);
+  return inner_.inbox_put(account, message);
 }
 
-StoreStatus LockedStateStore::dead_letter_put(const DeadLetter& letter) {
+Expected<void> LockedStateStore::dead_letter_put(const DeadLetter& letter) {
   const std::lock_guard<std::mutex> lock(mutex_);
   return inner_.dead_letter_put(letter);
 }
 
-StoreStatus LockedStateStore::quarantine_put(std::string_view message_key, std::string_view account,
-                                             std::string_view report) {
+Expected<void> LockedStateStore::quarantine_put(std::string_view message_key, std::string_view account,
+                                                std::string_view report) {
   const std::lock_guard<std::mutex> lock(mutex_);
   return inner_.quarantine_put(message_key, account, report);
 }
@@ -50,43 +47,40 @@ std::vector<std::string> LockedStateStore::quarantined_keys() {
   return inner_.quarantined_keys();
 }
 
-StoreStatus LockedStateStore::message_ledger_put(const MessageLedgerEntry& entry) {
+Expected<void> LockedStateStore::message_ledger_put(const MessageLedgerEntry& entry) {
   const std::lock_guard<std::mutex> lock(mutex_);
   return inner_.message_ledger_put(entry);
 }
 
-std::optional<MessageLedgerEntry> LockedStateStore::message_ledger_get(std::string_view message_id,
-                                                                       std::string_view direction,
-                                                                       StoreStatus& status) {
+Expected<std::optional<MessageLedgerEntry>> LockedStateStore::message_ledger_get(std::string_view message_id,
+                                                                                 std::string_view direction) {
   const std::lock_guard<std::mutex> lock(mutex_);
-  return inner_.message_ledger_get(message_id, direction, status);
+  return inner_.message_ledger_get(message_id, direction);
 }
 
-StoreStatus LockedStateStore::dead_letter_add_repeats(std::string_view coalesce_key, std::int64_t count,
-                                                      std::string_view last_seen_at) {
+Expected<void> LockedStateStore::dead_letter_add_repeats(std::string_view coalesce_key, std::int64_t count,
+                                                         std::string_view last_seen_at) {
   const std::lock_guard<std::mutex> lock(mutex_);
   return inner_.dead_letter_add_repeats(coalesce_key, count, last_seen_at);
 }
 
-StoreStatus LockedStateStore::dead_letter_mark_replayed(std::int64_t id, std::string_view when) {
+Expected<void> LockedStateStore::dead_letter_mark_replayed(std::int64_t id, std::string_view when) {
   const std::lock_guard<std::mutex> lock(mutex_);
   return inner_.dead_letter_mark_replayed(id, when);
 }
 
-std::optional<std::int64_t> LockedStateStore::dead_letters_prune(const DeadLetterRetention& retention,
-                                                                 std::int64_t max_deleted,
-                                                                 StoreStatus& status) {
+Expected<std::int64_t> LockedStateStore::dead_letters_prune(const DeadLetterRetention& retention,
+                                                            std::int64_t max_deleted) {
   const std::lock_guard<std::mutex> lock(mutex_);
-  return inner_.dead_letters_prune(retention, max_deleted, status);
+  return inner_.dead_letters_prune(retention, max_deleted);
 }
 
-std::optional<std::int64_t> LockedStateStore::pending_retry_put(const PendingRetry& retry,
-                                                                StoreStatus& status) {
+Expected<std::int64_t> LockedStateStore::pending_retry_put(const PendingRetry& retry) {
   const std::lock_guard<std::mutex> lock(mutex_);
-  return inner_.pending_retry_put(retry, status);
+  return inner_.pending_retry_put(retry);
 }
 
-StoreStatus LockedStateStore::pending_retry_delete(std::int64_t id) {
+Expected<void> LockedStateStore::pending_retry_delete(std::int64_t id) {
   const std::lock_guard<std::mutex> lock(mutex_);
   return inner_.pending_retry_delete(id);
 }
@@ -121,25 +115,25 @@ std::vector<PendingRetry> LockedStateStore::pending_retries() {
   return inner_.pending_retries();
 }
 
-StoreStatus LockedStateStore::begin_batch() {
+Expected<void> LockedStateStore::begin_batch() {
   const std::lock_guard<std::mutex> lock(mutex_);
   return inner_.begin_batch();
 }
 
-StoreStatus LockedStateStore::commit_batch() {
+Expected<void> LockedStateStore::commit_batch() {
   const std::lock_guard<std::mutex> lock(mutex_);
   return inner_.commit_batch();
 }
 
-StoreStatus LockedStateStore::rollback_batch() {
+Expected<void> LockedStateStore::rollback_batch() {
   const std::lock_guard<std::mutex> lock(mutex_);
   return inner_.rollback_batch();
 }
 
-std::optional<std::int64_t> LockedStateStore::outbox_put(std::string_view topic, std::string_view body,
-                                                         std::string_view account, StoreStatus& status) {
+Expected<std::int64_t> LockedStateStore::outbox_put(std::string_view topic, std::string_view body,
+                                                    std::string_view account) {
   const std::lock_guard<std::mutex> lock(mutex_);
-  return inner_.outbox_put(topic, body, account, status);
+  return inner_.outbox_put(topic, body, account);
 }
 
 std::vector<OutboxRow> LockedStateStore::outbox_pending() {
@@ -147,26 +141,24 @@ std::vector<OutboxRow> LockedStateStore::outbox_pending() {
   return inner_.outbox_pending();
 }
 
-StoreStatus LockedStateStore::outbox_remove(const std::vector<std::int64_t>& ids) {
+Expected<void> LockedStateStore::outbox_remove(const std::vector<std::int64_t>& ids) {
   const std::lock_guard<std::mutex> lock(mutex_);
   return inner_.outbox_remove(ids);
 }
 
-std::optional<bool> LockedStateStore::processed_claim(std::string_view account, std::string_view message_key,
-                                                      StoreStatus& status) {
+Expected<bool> LockedStateStore::processed_claim(std::string_view account, std::string_view message_key) {
   const std::lock_guard<std::mutex> lock(mutex_);
-  return inner_.processed_claim(account, message_key, status);
+  return inner_.processed_claim(account, message_key);
 }
 
-StoreStatus LockedStateStore::processed_forget(std::string_view account, std::string_view message_key) {
+Expected<void> LockedStateStore::processed_forget(std::string_view account, std::string_view message_key) {
   const std::lock_guard<std::mutex> lock(mutex_);
   return inner_.processed_forget(account, message_key);
 }
 
-std::optional<std::int64_t> LockedStateStore::processed_prune(std::int64_t cutoff_unix_s,
-                                                              StoreStatus& status) {
+Expected<std::int64_t> LockedStateStore::processed_prune(std::int64_t cutoff_unix_s) {
   const std::lock_guard<std::mutex> lock(mutex_);
-  return inner_.processed_prune(cutoff_unix_s, status);
+  return inner_.processed_prune(cutoff_unix_s);
 }
 
 }  // namespace vumi::store

@@ -72,32 +72,38 @@ void PgStateStore::prepare_delivery_statements() {
   connection_.prepare("message_ledger_prune", "DELETE FROM message_ledger WHERE created_at < $1", 1);
 }
 
-std::optional<std::int64_t> PgStateStore::outbox_put(std::string_view topic, std::string_view body,
-                                                     std::string_view account, StoreStatus& status) {
+Expected<std::int64_t> PgStateStore::outbox_put(std::string_view topic, std::string_view body,
+                                                std::string_view account) {
   std::lock_guard lock(mutex_);
   const std::string what = "outbox put on \"" + std::string(topic.substr(0, 200)) + "\"";
   if (!in_batch_ || !connection_.pipelining()) {
-    auto result = run("outbox_insert", PgParams().text(topic).text(body).text(account), status, what);
-    if (!result) return std::nullopt;
+    Expected<PgResult> result = run("outbox_insert", PgParams().text(topic).text(body).text(account), what);
+    if (!result) return std::move(result).error();
     return result->int64(0, 0);
   }
-  if (outbox_rows_in_batch_ == reserved_outbox_ids_.size() && !reserve_outbox_ids(status, what))
-    return std::nullopt;
+  if (outbox_rows_in_batch_ == reserved_outbox_ids_.size()) {
+    if (auto reserved = reserve_outbox_ids(what); !reserved) return std::move(reserved).error();
+  }
   const std::int64_t id = reserved_outbox_ids_[outbox_rows_in_batch_++];
-  status = write("outbox_insert_with_id", PgParams().int64(id).text(topic).text(body).text(account), what);
-  if (!status.ok) return std::nullopt;
+  if (auto written =
+          write("outbox_insert_with_id", PgParams().int64(id).text(topic).text(body).text(account), what);
+      !written)
+    return std::move(written).error();
   return id;
 }
 
-bool PgStateStore::reserve_outbox_ids(StoreStatus& status, std::string_view what) {
+Expected<void> PgStateStore::reserve_outbox_ids(std::string_view what) {
   // As many as the last batch wrote and some (twice this batch's so far when it writes more):
   // usually one reservation per batch. Ids left over are gaps in the sequence, never reused.
   const std::size_t count =
       std::clamp<std::size_t>(std::max(outbox_rows_last_batch_, 2 * outbox_rows_in_batch_) + 16, 16, 4096);
-  auto result = run("outbox_reserve_ids", PgParams().int64(static_cast<std::int64_t>(count)), status, what);
-  if (!result) return false;
+  Expected<PgResult> result =
+      run("outbox_reserve_ids", PgParams().int64(static_cast<std::int64_t>(count)), what);
+  if (!result) return std::move(result).error();
   for (int row = 0; row < result->rows(); ++row) reserved_outbox_ids_.push_back(result->int64(row, 0));
-  return outbox_rows_in_batch_ < reserved_outbox_ids_.size();
+  if (outbox_rows_in_batch_ >= reserved_outbox_ids_.size())
+    return store_failure(std::string(what) + ": the outbox sequence gave no ids");
+  return {};
 }
 
 std::vector<OutboxRow> PgStateStore::outbox_pending() {
@@ -110,9 +116,8 @@ std::vector<OutboxRow> PgStateStore::outbox_pending() {
   return rows;
 }
 
-StoreStatus PgStateStore::outbox_remove(const std::vector<std::int64_t>& ids) {
-  StoreStatus status;
-  if (ids.empty()) return status;
+Expected<void> PgStateStore::outbox_remove(const std::vector<std::int64_t>& ids) {
+  if (ids.empty()) return {};
   std::string array = "{";
   for (std::int64_t id : ids) array += (array.size() > 1 ? "," : "") + std::to_string(id);
   array += "}";
@@ -122,41 +127,41 @@ StoreStatus PgStateStore::outbox_remove(const std::vector<std::int64_t>& ids) {
       "outbox remove of " + std::to_string(ids.size()) + " rows from " + std::to_string(ids.front()));
 }
 
-std::optional<bool> PgStateStore::processed_claim(std::string_view account, std::string_view message_key,
-                                                  StoreStatus& status) {
+Expected<bool> PgStateStore::processed_claim(std::string_view account, std::string_view message_key) {
   PgParams params;
   params.text(account).text(message_key).int64(unix_now_s());
   std::lock_guard lock(mutex_);
-  auto result = run("processed_insert", params, status, "ledger claim for account " + std::string(account));
-  if (!result) return std::nullopt;
+  Expected<PgResult> result =
+      run("processed_insert", params, "ledger claim for account " + std::string(account));
+  if (!result) return std::move(result).error();
   return result->affected() == 1;
 }
 
-std::optional<std::int64_t> PgStateStore::processed_prune(std::int64_t cutoff_unix_s, StoreStatus& status) {
+Expected<std::int64_t> PgStateStore::processed_prune(std::int64_t cutoff_unix_s) {
   std::lock_guard lock(mutex_);
-  auto result = run("processed_prune", PgParams().int64(cutoff_unix_s), status, "ledger prune");
-  if (!result) return std::nullopt;
+  Expected<PgResult> result = run("processed_prune", PgParams().int64(cutoff_unix_s), "ledger prune");
+  if (!result) return std::move(result).error();
   return result->affected();
 }
 
-StoreStatus PgStateStore::processed_forget(std::string_view account, std::string_view message_key) {
+Expected<void> PgStateStore::processed_forget(std::string_view account, std::string_view message_key) {
   std::lock_guard lock(mutex_);
   return write("processed_forget", PgParams().text(account).text(message_key),
                "ledger forget for account " + std::string(account));
 }
 
-std::optional<std::int64_t> PgStateStore::pending_retry_put(const PendingRetry& retry, StoreStatus& status) {
+Expected<std::int64_t> PgStateStore::pending_retry_put(const PendingRetry& retry) {
   PgParams params;
   params.int64(retry.due_at_ms).text(retry.account_key).text(retry.route).int64(retry.step_index);
   params.text(retry.topic).text(retry.event).text(retry.steps).text(retry.attempts);
   std::lock_guard lock(mutex_);
-  auto result =
-      run("pending_retry_insert", params, status, "storing a pending retry for account " + retry.account_key);
-  if (!result) return std::nullopt;
+  Expected<PgResult> result =
+      run("pending_retry_insert", params, "storing a pending retry for account " + retry.account_key);
+  if (!result) return std::move(result).error();
   return result->int64(0, 0);
 }
 
-StoreStatus PgStateStore::pending_retry_delete(std::int64_t id) {
+Expected<void> PgStateStore::pending_retry_delete(std::int64_t id) {
   std::lock_guard lock(mutex_);
   return write("pending_retry_delete", PgParams().int64(id), "deleting pending retry " + std::to_string(id));
 }
@@ -181,37 +186,34 @@ std::vector<PendingRetry> PgStateStore::pending_retries() {
   return out;
 }
 
-StoreStatus PgStateStore::message_ledger_put(const MessageLedgerEntry& entry) {
-  StoreStatus status;
+Expected<void> PgStateStore::message_ledger_put(const MessageLedgerEntry& entry) {
   const std::string what = "message ledger put of " + entry.direction + " message " + entry.message_id;
   // Checked here rather than by the table's CHECK: a refused statement would break the open batch.
-  if (entry.direction != "outbound" && entry.direction != "inbound") {
-    status = {false, what + ": direction must be \"outbound\" or \"inbound\""};
-    return status;
-  }
+  if (entry.direction != "outbound" && entry.direction != "inbound")
+    return vumi::fail(ErrorCode::invalid, what + ": direction must be \"outbound\" or \"inbound\"");
   PgParams params;
   params.text(entry.message_id).text(entry.direction).text(entry.account_key).text(entry.conversation_type);
   params.text(entry.conversation_key).text(entry.tag).text(now_iso8601_utc_ms());
   std::lock_guard lock(mutex_);
-  status = write("message_ledger_insert", params, what);
-  if (!status.ok) return status;
+  if (auto written = write("message_ledger_insert", params, what); !written) return written;
   if (++message_ledger_puts_ % kMessageLedgerPruneEvery == 0) {
     const std::string cutoff =
         iso8601_utc_ms(std::chrono::system_clock::now() - std::chrono::hours(kMessageLedgerRetentionHours));
-    status = write("message_ledger_prune", PgParams().text(cutoff), "message ledger prune");
+    return write("message_ledger_prune", PgParams().text(cutoff), "message ledger prune");
   }
-  return status;
+  return {};
 }
 
-std::optional<MessageLedgerEntry> PgStateStore::message_ledger_get(std::string_view message_id,
-                                                                   std::string_view direction,
-                                                                   StoreStatus& status) {
+Expected<std::optional<MessageLedgerEntry>> PgStateStore::message_ledger_get(std::string_view message_id,
+                                                                             std::string_view direction) {
   std::lock_guard lock(mutex_);
-  auto result =
-      run("message_ledger_select", PgParams().text(message_id).text(direction), status,
+  Expected<PgResult> result =
+      run("message_ledger_select", PgParams().text(message_id).text(direction),
           "message ledger get of " + std::string(direction) + " message " + std::string(message_id));
-  if (!result || result->rows() == 0) return std::nullopt;
-  MessageLedgerEntry entry;
+  if (!result) return std::move(result).error();
+  if (result->rows() == 0) return std::optional<MessageLedgerEntry>();
+  std::optional<MessageLedgerEntry> found(std::in_place);
+  MessageLedgerEntry& entry = *found;
   entry.message_id = std::string(message_id);
   entry.direction = std::string(direction);
   entry.account_key = result->text(0, 0);
@@ -219,7 +221,7 @@ std::optional<MessageLedgerEntry> PgStateStore::message_ledger_get(std::string_v
   entry.conversation_key = result->text(0, 2);
   entry.tag = result->text(0, 3);
   entry.created_at = result->text(0, 4);
-  return entry;
+  return found;
 }
 
 }  // namespace vumi::store

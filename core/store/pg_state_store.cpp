@@ -60,8 +60,9 @@ PgStateStore::PgStateStore(const std::string& url, Mode mode) : connection_(url)
 }
 
 PgStateStore::~PgStateStore() {
-  // Writes in an open batch were reported as done to their callers: keep them.
-  if (in_batch_) commit_batch();
+  // Writes in an open batch were reported as done to their callers: keep them (nobody is left to
+  // tell when that fails).
+  if (in_batch_) (void)commit_batch();
 }
 
 void PgStateStore::prepare_statements() {
@@ -128,61 +129,54 @@ void PgStateStore::prepare_statements() {
                       6);
 }
 
-bool PgStateStore::ready(StoreStatus& status, std::string_view what) {
+Expected<void> PgStateStore::ready(std::string_view what) {
   if (in_batch_ && !batch_error_.empty()) {
-    status = {
-        false,
+    return store_failure(
         std::string(what) + ": refused, an earlier statement of this batch failed (" + batch_error_ + ")",
-        batch_error_transient_};
-    return false;
+        batch_error_transient_);
   }
-  if (connection_.connected()) return true;
+  if (connection_.connected()) return {};
   if (in_batch_) {
-    status = {
-        false,
-        std::string(what) + ": the connection to " + connection_.where() + " was lost; this batch is lost",
-        true};
-    batch_error_ = status.error;
+    batch_error_ =
+        std::string(what) + ": the connection to " + connection_.where() + " was lost; this batch is lost";
     batch_error_transient_ = true;
-    return false;
+    return store_failure(batch_error_, true);
   }
   std::string why;
-  if (!connection_.reconnect(why)) {
-    status = {false, std::string(what) + ": " + why, true};
-    return false;
-  }
-  return true;
+  if (!connection_.reconnect(why)) return store_failure(std::string(what) + ": " + why, true);
+  return {};
 }
 
-std::optional<PgResult> PgStateStore::run(const std::string& name, const PgParams& params,
-                                          StoreStatus& status, std::string_view what) {
-  if (!ready(status, what)) return std::nullopt;
+Expected<PgResult> PgStateStore::run(const std::string& name, const PgParams& params, std::string_view what) {
+  if (auto usable = ready(what); !usable) return std::move(usable).error();
   PgResult result = connection_.run_prepared(name, params);
   note_deferred_failure();
   if (result.ok()) return result;
   if (in_batch_ && !batch_error_.empty()) {
     // A deferred write before it failed, so the server skipped this statement.
-    ready(status, what);
-    return std::nullopt;
+    return ready(what).error();
   }
-  status = {false, std::string(what) + ": " + result.error(), pg_transient(result, connection_)};
+  const bool transient = pg_transient(result, connection_);
+  std::string error = std::string(what) + ": " + result.error();
   if (in_batch_) {
-    batch_error_ = status.error;
-    batch_error_transient_ = status.transient;
+    batch_error_ = error;
+    batch_error_transient_ = transient;
   }
-  return std::nullopt;
+  return store_failure(std::move(error), transient);
 }
 
-StoreStatus PgStateStore::write(const std::string& name, const PgParams& params, const std::string& what) {
-  StoreStatus status;
+Expected<void> PgStateStore::write(const std::string& name, const PgParams& params, const std::string& what) {
   if (!in_batch_ || !connection_.pipelining()) {
-    run(name, params, status, what);
-  } else if (ready(status, what) && !connection_.defer_prepared(name, params, what)) {
-    status = {false, what + ": cannot send to " + connection_.where() + ": " + connection_.error(), true};
-    batch_error_ = status.error;
-    batch_error_transient_ = true;
+    if (auto result = run(name, params, what); !result) return std::move(result).error();
+    return {};
   }
-  return status;
+  if (auto usable = ready(what); !usable) return usable;
+  if (!connection_.defer_prepared(name, params, what)) {
+    batch_error_ = what + ": cannot send to " + connection_.where() + ": " + connection_.error();
+    batch_error_transient_ = true;
+    return store_failure(batch_error_, true);
+  }
+  return {};
 }
 
 void PgStateStore::note_deferred_failure() {
@@ -193,13 +187,12 @@ void PgStateStore::note_deferred_failure() {
 }
 
 PgResult PgStateStore::must_run(const std::string& name, const PgParams& params, std::string_view what) {
-  StoreStatus status;
-  std::optional<PgResult> result = run(name, params, status, what);
-  if (!result) throw StoreError(status.error);
+  Expected<PgResult> result = run(name, params, what);
+  if (!result) throw StoreError(result.error().message);
   return std::move(*result);
 }
 
-bool PgStateStore::read_contact(const PgResult& result, int row, Contact& out, StoreStatus& status) {
+Expected<void> PgStateStore::read_contact(const PgResult& result, int row, Contact& out) {
   out.contact_key = result.text(row, 0);
   out.msisdn = result.text(row, 1);
   out.name = result.text(row, 2);
@@ -207,42 +200,37 @@ bool PgStateStore::read_contact(const PgResult& result, int row, Contact& out, S
   out.created_at = result.text(row, 5);
   out.updated_at = result.text(row, 6);
   out.account_key = result.text(row, 7);
-  return read_contact_extra(result.text(row, 4), out, status);
+  return read_contact_extra(result.text(row, 4), out);
 }
 
-std::optional<Contact> PgStateStore::contact_lookup(const std::string& statement, const PgParams& params,
-                                                    StoreStatus& status, std::string_view what) {
+Expected<std::optional<Contact>> PgStateStore::contact_lookup(const std::string& statement,
+                                                              const PgParams& params, std::string_view what) {
   std::lock_guard lock(mutex_);
-  auto result = run(statement, params, status, what);
-  Contact contact;
-  if (!result || result->rows() == 0 || !read_contact(*result, 0, contact, status)) return std::nullopt;
+  Expected<PgResult> result = run(statement, params, what);
+  if (!result) return std::move(result).error();
+  if (result->rows() == 0) return std::optional<Contact>();
+  std::optional<Contact> contact(std::in_place);
+  if (auto read = read_contact(*result, 0, *contact); !read) return std::move(read).error();
   return contact;
 }
 
-std::optional<Contact> PgStateStore::contact_get(std::string_view account, std::string_view contact_key,
-                                                 StoreStatus& status) {
-  return contact_lookup("contact_by_key", PgParams().text(contact_key).text(account), status,
+Expected<std::optional<Contact>> PgStateStore::contact_get(std::string_view account,
+                                                           std::string_view contact_key) {
+  return contact_lookup("contact_by_key", PgParams().text(contact_key).text(account),
                         "contact get for account " + std::string(account));
 }
 
-std::optional<Contact> PgStateStore::contact_find_by_msisdn(std::string_view account, std::string_view msisdn,
-                                                            StoreStatus& status) {
-  return contact_lookup("contact_by_msisdn", PgParams().text(account).text(msisdn), status,
+Expected<std::optional<Contact>> PgStateStore::contact_find_by_msisdn(std::string_view account,
+                                                                      std::string_view msisdn) {
+  return contact_lookup("contact_by_msisdn", PgParams().text(account).text(msisdn),
                         "contact find by msisdn for account " + std::string(account));
 }
 
-std::optional<Contact> PgStateStore::contact_upsert(std::string_view account, const bj::object& fields,
-                                                    bool& created, StoreStatus& status) {
-  created = false;
+Expected<UpsertedContact> PgStateStore::contact_upsert(std::string_view account, const bj::object& fields) {
   const std::string what = "contact upsert for account " + std::string(account);
-  if (account.empty()) {
-    status = {false, "contact upsert: account key is empty"};
-    return std::nullopt;
-  }
-  if (std::string problem = contact_fields_problem(fields); !problem.empty()) {
-    status = {false, what + ": " + problem};
-    return std::nullopt;
-  }
+  if (account.empty()) return vumi::fail(ErrorCode::invalid, "contact upsert: account key is empty");
+  if (std::string problem = contact_fields_problem(fields); !problem.empty())
+    return vumi::fail(ErrorCode::invalid, what + ": " + problem);
   const std::string new_key = random_contact_key();
   PgParams params;
   params.text(new_key).text(account).text(fields.at("msisdn").as_string());
@@ -257,29 +245,26 @@ std::optional<Contact> PgStateStore::contact_upsert(std::string_view account, co
   params.text(extra != nullptr ? bj::serialize(extra->as_object()) : "{}").text(now_iso8601_utc_ms());
 
   std::lock_guard lock(mutex_);
-  auto result = run("contact_upsert", params, status, what);
-  Contact contact;
-  if (!result || !read_contact(*result, 0, contact, status)) return std::nullopt;
+  Expected<PgResult> result = run("contact_upsert", params, what);
+  if (!result) return std::move(result).error();
+  UpsertedContact upserted;
+  if (auto read = read_contact(*result, 0, upserted.contact); !read) return std::move(read).error();
   // The row keeps its key on update, so the fresh key comes back only from an insert.
-  created = contact.contact_key == new_key;
-  return contact;
+  upserted.created = upserted.contact.contact_key == new_key;
+  return upserted;
 }
 
-std::optional<std::int64_t> PgStateStore::inbox_put(std::string_view account, const bj::value& message,
-                                                    StoreStatus& status) {
-  if (account.empty()) {
-    status = {false, "inbox put: account key is empty"};
-    return std::nullopt;
-  }
+Expected<std::int64_t> PgStateStore::inbox_put(std::string_view account, const bj::value& message) {
+  if (account.empty()) return vumi::fail(ErrorCode::invalid, "inbox put: account key is empty");
   PgParams params;
   params.text(account).text(json::to_text(message)).text(now_iso8601_utc_ms());
   std::lock_guard lock(mutex_);
-  auto result = run("inbox_insert", params, status, "inbox put for account " + std::string(account));
-  if (!result) return std::nullopt;
+  Expected<PgResult> result = run("inbox_insert", params, "inbox put for account " + std::string(account));
+  if (!result) return std::move(result).error();
   return result->int64(0, 0);
 }
 
-StoreStatus PgStateStore::dead_letter_put(const DeadLetter& letter) {
+Expected<void> PgStateStore::dead_letter_put(const DeadLetter& letter) {
   const std::string created_at = letter.created_at.empty() ? now_iso8601_utc_ms() : letter.created_at;
   // A letter may be about bytes that are not UTF-8: input keeps them (bytea); the text columns,
   // which PostgreSQL would refuse them in, get U+FFFD for each bad byte.
@@ -295,8 +280,8 @@ StoreStatus PgStateStore::dead_letter_put(const DeadLetter& letter) {
   return write("dead_letter_put", params, "dead letter put (reason " + letter.reason + ")");
 }
 
-StoreStatus PgStateStore::quarantine_put(std::string_view message_key, std::string_view account,
-                                         std::string_view report) {
+Expected<void> PgStateStore::quarantine_put(std::string_view message_key, std::string_view account,
+                                            std::string_view report) {
   PgParams params;
   params.text(utf8::replace_invalid(message_key)).text_or_null(utf8::replace_invalid(account));
   params.text(now_iso8601_utc_ms()).text(utf8::replace_invalid(report));
@@ -313,8 +298,8 @@ std::vector<std::string> PgStateStore::quarantined_keys() {
   return out;
 }
 
-StoreStatus PgStateStore::dead_letter_add_repeats(std::string_view coalesce_key, std::int64_t count,
-                                                  std::string_view last_seen_at) {
+Expected<void> PgStateStore::dead_letter_add_repeats(std::string_view coalesce_key, std::int64_t count,
+                                                     std::string_view last_seen_at) {
   std::lock_guard lock(mutex_);
   // The key as dead_letter_put stored it (text columns hold valid UTF-8 only).
   return write("dead_letter_repeats",
@@ -322,67 +307,68 @@ StoreStatus PgStateStore::dead_letter_add_repeats(std::string_view coalesce_key,
                "counting repeated dead letters");
 }
 
-StoreStatus PgStateStore::dead_letter_mark_replayed(std::int64_t id, std::string_view when) {
+Expected<void> PgStateStore::dead_letter_mark_replayed(std::int64_t id, std::string_view when) {
   std::lock_guard lock(mutex_);
   return write("dead_letter_replayed", PgParams().int64(id).text(when),
                "marking dead letter " + std::to_string(id) + " replayed");
 }
 
-std::optional<std::int64_t> PgStateStore::dead_letters_prune(const DeadLetterRetention& retention,
-                                                             std::int64_t max_deleted, StoreStatus& status) {
+Expected<std::int64_t> PgStateStore::dead_letters_prune(const DeadLetterRetention& retention,
+                                                        std::int64_t max_deleted) {
   std::lock_guard lock(mutex_);
   std::int64_t deleted = 0;
   // Each rule deletes the oldest rows (by id) beyond its limit, at most what is left of max_deleted.
-  auto run_rule = [&](const std::string& sql, PgParams params, std::string_view rule) {
-    if (deleted >= max_deleted) return true;
-    if (!ready(status, "pruning dead letters")) return false;
+  auto run_rule = [&](const std::string& sql, PgParams params, std::string_view rule) -> Expected<void> {
+    if (deleted >= max_deleted) return {};
+    if (auto usable = ready("pruning dead letters"); !usable) return usable;
     params.int64(max_deleted - deleted);
     PgResult result = connection_.run(sql, params);
     if (!result.ok()) {
-      status = {false, "pruning dead letters (" + std::string(rule) + "): " + result.error(),
-                pg_transient(result, connection_)};
-      return false;
+      return store_failure("pruning dead letters (" + std::string(rule) + "): " + result.error(),
+                           pg_transient(result, connection_));
     }
     deleted += result.affected();
-    return true;
+    return {};
   };
   if (retention.max_age_s > 0) {
     const std::string cutoff =
         iso8601_utc_ms(std::chrono::system_clock::now() - std::chrono::seconds(retention.max_age_s));
-    if (!run_rule("DELETE FROM dead_letters WHERE id IN (SELECT id FROM dead_letters WHERE "
-                  "coalesce(last_seen_at, created_at) < $1 ORDER BY id LIMIT $2)",
-                  PgParams().text(cutoff), "max_age_s"))
-      return std::nullopt;
+    if (auto ran = run_rule("DELETE FROM dead_letters WHERE id IN (SELECT id FROM dead_letters WHERE "
+                            "coalesce(last_seen_at, created_at) < $1 ORDER BY id LIMIT $2)",
+                            PgParams().text(cutoff), "max_age_s");
+        !ran)
+      return std::move(ran).error();
   }
   if (retention.max_rows_per_account > 0 && deleted < max_deleted) {
     // The accounts over their limit, counted on the account index; then each one's oldest rows.
-    if (!ready(status, "pruning dead letters")) return std::nullopt;
+    if (auto usable = ready("pruning dead letters"); !usable) return std::move(usable).error();
     PgResult over = connection_.run(
         "SELECT account_key, count(*) - $1 FROM dead_letters WHERE account_key IS NOT NULL "
         "GROUP BY account_key HAVING count(*) > $1",
         PgParams().int64(retention.max_rows_per_account));
     if (!over.ok()) {
-      status = {false, "pruning dead letters (max_rows_per_account): " + over.error(),
-                pg_transient(over, connection_)};
-      return std::nullopt;
+      return store_failure("pruning dead letters (max_rows_per_account): " + over.error(),
+                           pg_transient(over, connection_));
     }
     for (int row = 0; row < over.rows(); ++row) {
       const std::string account = over.text(row, 0);
       // At most the account's excess, and at most what is left of max_deleted (run_rule's $3).
-      if (!run_rule(
+      if (auto ran = run_rule(
               "DELETE FROM dead_letters WHERE id IN (SELECT id FROM dead_letters WHERE account_key = $1 "
               "ORDER BY id LIMIT least($2::bigint, $3::bigint))",
-              PgParams().text(account).int64(over.int64(row, 1)), "max_rows_per_account of " + account))
-        return std::nullopt;
+              PgParams().text(account).int64(over.int64(row, 1)), "max_rows_per_account of " + account);
+          !ran)
+        return std::move(ran).error();
     }
   }
   if (retention.max_rows > 0) {
     // Keeps the rows from the max_rows-th newest on.
-    if (!run_rule(
+    if (auto ran = run_rule(
             "DELETE FROM dead_letters WHERE id IN (SELECT id FROM dead_letters WHERE id < (SELECT id FROM "
             "dead_letters ORDER BY id DESC LIMIT 1 OFFSET $1) ORDER BY id LIMIT $2)",
-            PgParams().int64(retention.max_rows - 1), "max_rows"))
-      return std::nullopt;
+            PgParams().int64(retention.max_rows - 1), "max_rows");
+        !ran)
+      return std::move(ran).error();
   }
   return deleted;
 }
@@ -391,10 +377,9 @@ std::vector<Contact> PgStateStore::contacts(std::string_view account) {
   std::lock_guard lock(mutex_);
   PgResult result = must_run("contacts_list", PgParams().text(account), "listing contacts");
   std::vector<Contact> out(static_cast<std::size_t>(result.rows()));
-  StoreStatus status;
   for (int row = 0; row < result.rows(); ++row) {
-    if (!read_contact(result, row, out[static_cast<std::size_t>(row)], status))
-      throw StoreError("listing contacts: " + status.error);
+    if (auto read = read_contact(result, row, out[static_cast<std::size_t>(row)]); !read)
+      throw StoreError("listing contacts: " + read.error().message);
   }
   return out;
 }
@@ -474,89 +459,86 @@ std::int64_t PgStateStore::dead_letters_purge(const DeadLetterFilter& filter) {
   return must_run("dead_letters_purge", filter_params(filter), "purging dead letters").affected();
 }
 
-bool PgStateStore::run_control(const char* sql, StoreStatus& status, std::string_view what) {
+Expected<void> PgStateStore::run_control(const char* sql, std::string_view what) {
   PgResult result = connection_.run(sql);
-  if (result.ok()) return true;
-  status = {false, std::string(what) + ": " + result.error(), pg_transient(result, connection_)};
-  return false;
+  if (result.ok()) return {};
+  return store_failure(std::string(what) + ": " + result.error(), pg_transient(result, connection_));
 }
 
-StoreStatus PgStateStore::begin_batch() {
+Expected<void> PgStateStore::begin_batch() {
   std::lock_guard lock(mutex_);
-  StoreStatus status;
-  if (in_batch_) return {false, "begin batch: a batch is already open (nesting is not supported)"};
-  if (!ready(status, "begin batch")) return status;
+  if (in_batch_)
+    return vumi::fail(ErrorCode::internal, "begin batch: a batch is already open (nesting is not supported)");
+  if (auto usable = ready("begin batch"); !usable) return usable;
   // A batch is one pipeline: its BEGIN and writes go out with the next statement whose answer is
   // needed, or with the COMMIT (docs/state.md, "Round trips").
   const bool pipelined = connection_.begin_pipeline() && connection_.defer("BEGIN", "begin batch");
   if (!pipelined) {
     connection_.end_pipeline();
-    if (!run_control("BEGIN", status, "begin batch")) return status;
+    if (auto begun = run_control("BEGIN", "begin batch"); !begun) return begun;
   }
   in_batch_ = true;
   batch_error_.clear();
   batch_error_transient_ = false;
   reserved_outbox_ids_.clear();
   outbox_rows_in_batch_ = 0;
-  return status;
+  return {};
 }
 
-StoreStatus PgStateStore::commit_batch() {
+Expected<void> PgStateStore::commit_batch() {
   std::lock_guard lock(mutex_);
-  StoreStatus status;
-  if (!in_batch_) return {false, "commit batch: no batch is open"};
+  if (!in_batch_) return vumi::fail(ErrorCode::internal, "commit batch: no batch is open");
+  Expected<void> result;
   in_batch_ = false;
   outbox_rows_last_batch_ = outbox_rows_in_batch_;
   std::error_code ec;
   if (!fault_file_.empty() && std::filesystem::exists(fault_file_, ec)) {
-    status = {false,
-              "commit batch: database or disk is full (injected: " + fault_file_.string() + " exists)"};
+    result = store_failure("commit batch: database or disk is full (injected: " + fault_file_.string() +
+                           " exists)");
   } else if (!batch_error_.empty()) {
-    status = {false, "commit batch: refused, a statement in it failed (" + batch_error_ + ")",
-              batch_error_transient_};
+    result = store_failure("commit batch: refused, a statement in it failed (" + batch_error_ + ")",
+                           batch_error_transient_);
   } else if (!connection_.connected()) {
-    status = {false,
-              "commit batch: the connection to " + connection_.where() + " was lost; the batch is lost",
-              true};
+    result = store_failure(
+        "commit batch: the connection to " + connection_.where() + " was lost; the batch is lost", true);
   } else if (connection_.pipelining()) {
     // One round trip for the deferred writes and the COMMIT; a failed write makes the server skip
     // the COMMIT, so nothing of the batch is committed.
     const bool sent = connection_.defer("COMMIT", "commit batch");
     connection_.end_pipeline();
-    const PgConnection::DeferredFailure failure = connection_.take_deferred_failure();
-    if (sent && failure.error.empty()) return status;
+    PgConnection::DeferredFailure failure = connection_.take_deferred_failure();
+    if (sent && failure.error.empty()) return {};
     if (!sent) {
-      status = {false, "commit batch: cannot send to " + connection_.where() + ": " + connection_.error(),
-                true};
+      result = store_failure(
+          "commit batch: cannot send to " + connection_.where() + ": " + connection_.error(), true);
     } else if (failure.error.starts_with("commit batch:")) {
-      status = {false, failure.error, failure.transient};
+      result = store_failure(std::move(failure.error), failure.transient);
     } else {
-      status = {false, "commit batch: refused, a statement in it failed (" + failure.error + ")",
-                failure.transient};
+      result = store_failure("commit batch: refused, a statement in it failed (" + failure.error + ")",
+                             failure.transient);
     }
   } else {
     // A COMMIT that fails (a serialization failure, the connection lost) leaves nothing committed.
-    if (run_control("COMMIT", status, "commit batch")) return status;
+    result = run_control("COMMIT", "commit batch");
+    if (result) return result;
   }
   connection_.end_pipeline();
   if (connection_.connected() && connection_.in_transaction()) {
-    StoreStatus ignored;
-    run_control("ROLLBACK", ignored, "rollback batch");
+    // The batch failed already; a failed ROLLBACK adds nothing to say.
+    (void)run_control("ROLLBACK", "rollback batch");
   }
-  return status;
+  return result;
 }
 
-StoreStatus PgStateStore::rollback_batch() {
+Expected<void> PgStateStore::rollback_batch() {
   std::lock_guard lock(mutex_);
-  if (!in_batch_) return {false, "rollback batch: no batch is open"};
+  if (!in_batch_) return vumi::fail(ErrorCode::internal, "rollback batch: no batch is open");
   in_batch_ = false;
   outbox_rows_last_batch_ = outbox_rows_in_batch_;
-  StoreStatus status;
   connection_.end_pipeline();
   connection_.take_deferred_failure();
-  if (!connection_.connected() || !connection_.in_transaction()) return status;
-  run_control("ROLLBACK", status, "rollback batch");
-  return status;
+  if (!connection_.connected() || !connection_.in_transaction()) return {};
+  return run_control("ROLLBACK", "rollback batch");
 }
 
 }  // namespace vumi::store

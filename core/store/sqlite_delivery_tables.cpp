@@ -17,16 +17,15 @@ void SqliteStateStore::prepare_delivery_statements() {
   processed_prune_ = Statement(connection_, "DELETE FROM processed_messages WHERE processed_at < ?1");
 }
 
-std::optional<std::int64_t> SqliteStateStore::outbox_put(std::string_view topic, std::string_view body,
-                                                         std::string_view account, StoreStatus& status) {
+Expected<std::int64_t> SqliteStateStore::outbox_put(std::string_view topic, std::string_view body,
+                                                    std::string_view account) {
   std::lock_guard lock(mutex_);
   const std::string what = "outbox put on \"" + std::string(topic.substr(0, 200)) + "\"";
-  if (batch_broken(status, what)) return std::nullopt;
+  if (auto broken = batch_broken(what)) return std::move(*broken);
   StatementUse insert(outbox_insert_);
   if (!insert->bind_text(1, topic) || !insert->bind_text(2, body) || !insert->bind_text(3, account) ||
       insert->step() != SQLITE_DONE) {
-    write_failed(status, what);
-    return std::nullopt;
+    return write_failed(what);
   }
   return sqlite3_last_insert_rowid(connection_.handle());
 }
@@ -42,72 +41,64 @@ std::vector<OutboxRow> SqliteStateStore::outbox_pending() {
   return rows;
 }
 
-StoreStatus SqliteStateStore::outbox_remove(const std::vector<std::int64_t>& ids) {
+Expected<void> SqliteStateStore::outbox_remove(const std::vector<std::int64_t>& ids) {
   std::lock_guard lock(mutex_);
-  StoreStatus status;
-  if (ids.empty() || batch_broken(status, "outbox remove")) return status;
+  if (ids.empty()) return {};
+  if (auto broken = batch_broken("outbox remove")) return std::move(*broken);
   // One transaction for the lot unless a batch is open (then they join it).
   const bool own_transaction = !in_batch_ && !connection_.in_transaction();
   if (own_transaction) {
     StatementUse begin(begin_);
-    if (begin->step() != SQLITE_DONE) {
-      fail(status, "outbox remove: begin");
-      return status;
-    }
+    if (begin->step() != SQLITE_DONE) return sqlite_error("outbox remove: begin");
   }
+  Expected<void> result;
   for (std::int64_t id : ids) {
     StatementUse remove(outbox_delete_);
     if (!remove->bind_int64(1, id) || remove->step() != SQLITE_DONE) {
-      write_failed(status, "outbox remove of row " + std::to_string(id));
+      result = write_failed("outbox remove of row " + std::to_string(id));
       break;
     }
   }
   if (own_transaction && connection_.in_transaction()) {
-    StatementUse end(status.ok ? commit_ : rollback_);
-    if (end->step() != SQLITE_DONE && status.ok) fail(status, "outbox remove: commit");
+    StatementUse end(result ? commit_ : rollback_);
+    if (end->step() != SQLITE_DONE && result) result = sqlite_error("outbox remove: commit");
   }
-  return status;
+  return result;
 }
 
-std::optional<bool> SqliteStateStore::processed_claim(std::string_view account, std::string_view message_key,
-                                                      StoreStatus& status) {
+Expected<bool> SqliteStateStore::processed_claim(std::string_view account, std::string_view message_key) {
   const std::int64_t now =
       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
           .count();
   std::lock_guard lock(mutex_);
   const std::string what = "ledger claim for account " + std::string(account);
-  if (batch_broken(status, what)) return std::nullopt;
+  if (auto broken = batch_broken(what)) return std::move(*broken);
   StatementUse insert(processed_insert_);
   if (!insert->bind_text(1, account) || !insert->bind_text(2, message_key) || !insert->bind_int64(3, now) ||
       insert->step() != SQLITE_DONE) {
-    write_failed(status, what);
-    return std::nullopt;
+    return write_failed(what);
   }
   return sqlite3_changes(connection_.handle()) == 1;
 }
 
-std::optional<std::int64_t> SqliteStateStore::processed_prune(std::int64_t cutoff_unix_s,
-                                                              StoreStatus& status) {
+Expected<std::int64_t> SqliteStateStore::processed_prune(std::int64_t cutoff_unix_s) {
   std::lock_guard lock(mutex_);
-  if (batch_broken(status, "ledger prune")) return std::nullopt;
+  if (auto broken = batch_broken("ledger prune")) return std::move(*broken);
   StatementUse prune(processed_prune_);
-  if (!prune->bind_int64(1, cutoff_unix_s) || prune->step() != SQLITE_DONE) {
-    write_failed(status, "ledger prune");
-    return std::nullopt;
-  }
+  if (!prune->bind_int64(1, cutoff_unix_s) || prune->step() != SQLITE_DONE)
+    return write_failed("ledger prune");
   return sqlite3_changes(connection_.handle());
 }
 
-StoreStatus SqliteStateStore::processed_forget(std::string_view account, std::string_view message_key) {
+Expected<void> SqliteStateStore::processed_forget(std::string_view account, std::string_view message_key) {
   std::lock_guard lock(mutex_);
-  StoreStatus status;
   const std::string what = "ledger forget for account " + std::string(account);
-  if (batch_broken(status, what)) return status;
+  if (auto broken = batch_broken(what)) return std::move(*broken);
   Statement forget(connection_, "DELETE FROM processed_messages WHERE account_key = ?1 AND message_key = ?2");
   StatementUse use(forget);
   if (!use->bind_text(1, account) || !use->bind_text(2, message_key) || use->step() != SQLITE_DONE)
-    write_failed(status, what);
-  return status;
+    return write_failed(what);
+  return {};
 }
 
 }  // namespace vumi::store

@@ -29,45 +29,37 @@ void SqliteStateStore::prepare_message_ledger_statements() {
                                         std::to_string(kMessageLedgerRetentionHours) + " hours')");
 }
 
-StoreStatus SqliteStateStore::message_ledger_put(const MessageLedgerEntry& entry) {
+Expected<void> SqliteStateStore::message_ledger_put(const MessageLedgerEntry& entry) {
   const std::string now = now_iso8601_utc_ms();
   std::lock_guard lock(mutex_);
-  StoreStatus status;
   {
     StatementUse insert(message_ledger_insert_);
     if (!insert->bind_text(1, entry.message_id) || !insert->bind_text(2, entry.direction) ||
         !insert->bind_text(3, entry.account_key) || !insert->bind_text(4, entry.conversation_type) ||
         !insert->bind_text(5, entry.conversation_key) || !insert->bind_text(6, entry.tag) ||
         !insert->bind_text(7, now) || insert->step() != SQLITE_DONE) {
-      fail(status, "message ledger put of " + entry.direction + " message " + entry.message_id);
-      return status;
+      return sqlite_error("message ledger put of " + entry.direction + " message " + entry.message_id);
     }
   }
   if (++message_ledger_puts_ % kMessageLedgerPruneEvery == 0) {
     StatementUse prune(message_ledger_prune_);
-    if (prune->step() != SQLITE_DONE) fail(status, "message ledger prune");
+    if (prune->step() != SQLITE_DONE) return sqlite_error("message ledger prune");
   }
-  return status;
+  return {};
 }
 
-std::optional<MessageLedgerEntry> SqliteStateStore::message_ledger_get(std::string_view message_id,
-                                                                       std::string_view direction,
-                                                                       StoreStatus& status) {
+Expected<std::optional<MessageLedgerEntry>> SqliteStateStore::message_ledger_get(std::string_view message_id,
+                                                                                 std::string_view direction) {
   std::lock_guard lock(mutex_);
   StatementUse query(message_ledger_select_);
   const std::string what =
       "message ledger get of " + std::string(direction) + " message " + std::string(message_id);
-  if (!query->bind_text(1, message_id) || !query->bind_text(2, direction)) {
-    fail(status, what);
-    return std::nullopt;
-  }
+  if (!query->bind_text(1, message_id) || !query->bind_text(2, direction)) return sqlite_error(what);
   int rc = query->step();
-  if (rc == SQLITE_DONE) return std::nullopt;
-  if (rc != SQLITE_ROW) {
-    fail(status, what);
-    return std::nullopt;
-  }
-  MessageLedgerEntry entry;
+  if (rc == SQLITE_DONE) return std::optional<MessageLedgerEntry>();
+  if (rc != SQLITE_ROW) return sqlite_error(what);
+  std::optional<MessageLedgerEntry> found(std::in_place);
+  MessageLedgerEntry& entry = *found;
   entry.message_id = std::string(message_id);
   entry.direction = std::string(direction);
   entry.account_key = query->column_text(0);
@@ -75,7 +67,7 @@ std::optional<MessageLedgerEntry> SqliteStateStore::message_ledger_get(std::stri
   entry.conversation_key = query->column_text(2);
   entry.tag = query->column_text(3);
   entry.created_at = query->column_text(4);
-  return entry;
+  return found;
 }
 
 }  // namespace vumi::store

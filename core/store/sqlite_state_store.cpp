@@ -85,8 +85,9 @@ SqliteStateStore::SqliteStateStore(const std::filesystem::path& state_dir, Mode 
 }
 
 SqliteStateStore::~SqliteStateStore() {
-  // Writes in an open batch were reported as done to their callers: keep them.
-  if (in_batch_) commit_batch();
+  // Writes in an open batch were reported as done to their callers: keep them (nobody is left to
+  // tell when that fails).
+  if (in_batch_) (void)commit_batch();
 }
 
 void SqliteStateStore::configure_connection(Mode mode) {
@@ -187,9 +188,8 @@ void SqliteStateStore::prepare_statements() {
   rollback_ = Statement(connection_, "ROLLBACK");
 }
 
-void SqliteStateStore::fail(StoreStatus& status, std::string_view what) const {
-  status.ok = false;
-  status.error = std::string(what) + ": " + connection_.errmsg();
+Error SqliteStateStore::sqlite_error(std::string_view what) const {
+  bool transient = false;
   switch (connection_.errcode()) {
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
@@ -199,15 +199,15 @@ void SqliteStateStore::fail(StoreStatus& status, std::string_view what) const {
     case SQLITE_CANTOPEN:
     case SQLITE_READONLY:
     case SQLITE_PROTOCOL:
-      status.transient = true;
+      transient = true;
       break;
     default:
       break;
   }
+  return store_failure(std::string(what) + ": " + connection_.errmsg(), transient).error();
 }
 
-bool SqliteStateStore::read_contact(Statement& row, std::string_view account, Contact& out,
-                                    StoreStatus& status) {
+Expected<void> SqliteStateStore::read_contact(Statement& row, std::string_view account, Contact& out) {
   out.contact_key = row.column_text(0);
   out.msisdn = row.column_text(1);
   out.name = row.column_text(2);
@@ -215,66 +215,53 @@ bool SqliteStateStore::read_contact(Statement& row, std::string_view account, Co
   out.created_at = row.column_text(5);
   out.updated_at = row.column_text(6);
   out.account_key = account.empty() ? row.column_text(7) : std::string(account);
-  return read_contact_extra(row.column_text(4), out, status);
+  return read_contact_extra(row.column_text(4), out);
 }
 
-std::optional<Contact> SqliteStateStore::contact_get(std::string_view account, std::string_view contact_key,
-                                                     StoreStatus& status) {
+Expected<std::optional<Contact>> SqliteStateStore::contact_get(std::string_view account,
+                                                               std::string_view contact_key) {
   std::lock_guard lock(mutex_);
   StatementUse query(contact_by_key_);
   if (!query->bind_text(1, contact_key) || !query->bind_text(2, account)) {
-    fail(status, "contact get");
-    return std::nullopt;
+    return sqlite_error("contact get");
   }
   int rc = query->step();
-  if (rc == SQLITE_DONE) return std::nullopt;
-  if (rc != SQLITE_ROW) {
-    fail(status, "contact get for account " + std::string(account));
-    return std::nullopt;
-  }
-  Contact contact;
-  if (!read_contact(contact_by_key_, account, contact, status)) return std::nullopt;
+  if (rc == SQLITE_DONE) return std::optional<Contact>();
+  if (rc != SQLITE_ROW) return sqlite_error("contact get for account " + std::string(account));
+  std::optional<Contact> contact(std::in_place);
+  if (auto read = read_contact(contact_by_key_, account, *contact); !read) return std::move(read).error();
   return contact;
 }
 
-std::optional<Contact> SqliteStateStore::contact_find_by_msisdn(std::string_view account,
-                                                                std::string_view msisdn,
-                                                                StoreStatus& status) {
+Expected<std::optional<Contact>> SqliteStateStore::contact_find_by_msisdn(std::string_view account,
+                                                                          std::string_view msisdn) {
   std::lock_guard lock(mutex_);
   StatementUse query(contact_by_msisdn_);
   if (!query->bind_text(1, account) || !query->bind_text(2, msisdn)) {
-    fail(status, "contact find");
-    return std::nullopt;
+    return sqlite_error("contact find");
   }
   int rc = query->step();
-  if (rc == SQLITE_DONE) return std::nullopt;
-  if (rc != SQLITE_ROW) {
-    fail(status, "contact find by msisdn for account " + std::string(account));
-    return std::nullopt;
-  }
-  Contact contact;
-  if (!read_contact(contact_by_msisdn_, account, contact, status)) return std::nullopt;
+  if (rc == SQLITE_DONE) return std::optional<Contact>();
+  if (rc != SQLITE_ROW) return sqlite_error("contact find by msisdn for account " + std::string(account));
+  std::optional<Contact> contact(std::in_place);
+  if (auto read = read_contact(contact_by_msisdn_, account, *contact); !read) return std::move(read).error();
   return contact;
 }
 
-std::optional<Contact> SqliteStateStore::contact_upsert(std::string_view account, const bj::object& fields,
-                                                        bool& created, StoreStatus& status) {
-  created = false;
-  if (account.empty()) {
-    status = {false, "contact upsert: account key is empty"};
-    return std::nullopt;
-  }
-  if (std::string problem = contact_fields_problem(fields); !problem.empty()) {
-    status = {false, "contact upsert for account " + std::string(account) + ": " + problem};
-    return std::nullopt;
-  }
+Expected<UpsertedContact> SqliteStateStore::contact_upsert(std::string_view account,
+                                                           const bj::object& fields) {
+  if (account.empty()) return vumi::fail(ErrorCode::invalid, "contact upsert: account key is empty");
+  if (std::string problem = contact_fields_problem(fields); !problem.empty())
+    return vumi::fail(ErrorCode::invalid,
+                      "contact upsert for account " + std::string(account) + ": " + problem);
   const std::string new_key = random_contact_key();
   const std::string now = now_iso8601_utc_ms();
   const bj::value* extra = fields.if_contains("extra");
   const std::string extra_text = extra != nullptr ? serialize_object(extra->as_object()) : "{}";
 
   std::lock_guard lock(mutex_);
-  if (batch_broken(status, "contact upsert for account " + std::string(account))) return std::nullopt;
+  if (auto broken = batch_broken("contact upsert for account " + std::string(account)))
+    return std::move(*broken);
   StatementUse upsert(contact_upsert_);
   bool bound = upsert->bind_text(1, new_key) && upsert->bind_text(2, account) &&
                upsert->bind_text(3, fields.at("msisdn").as_string()) && upsert->bind_text(6, extra_text) &&
@@ -285,60 +272,45 @@ std::optional<Contact> SqliteStateStore::contact_upsert(std::string_view account
         bound && (value != nullptr ? upsert->bind_text(index, value->as_string()) : upsert->bind_null(index));
   }
   const std::string what = "contact upsert for account " + std::string(account);
-  if (!bound || upsert->step() != SQLITE_ROW) {
-    write_failed(status, what);
-    return std::nullopt;
-  }
-  Contact contact;
-  if (!read_contact(contact_upsert_, account, contact, status)) return std::nullopt;
-  if (upsert->step() != SQLITE_DONE) {
-    write_failed(status, what);
-    return std::nullopt;
-  }
+  if (!bound || upsert->step() != SQLITE_ROW) return write_failed(what);
+  UpsertedContact upserted;
+  if (auto read = read_contact(contact_upsert_, account, upserted.contact); !read)
+    return std::move(read).error();
+  if (upsert->step() != SQLITE_DONE) return write_failed(what);
   // The row keeps its key on update, so the fresh key comes back only from an insert.
-  created = contact.contact_key == new_key;
-  return contact;
+  upserted.created = upserted.contact.contact_key == new_key;
+  return upserted;
 }
 
-std::optional<std::int64_t> SqliteStateStore::inbox_put(std::string_view account, const bj::value& message,
-                                                        StoreStatus& status) {
-  if (account.empty()) {
-    status = {false, "inbox put: account key is empty"};
-    return std::nullopt;
-  }
+Expected<std::int64_t> SqliteStateStore::inbox_put(std::string_view account, const bj::value& message) {
+  if (account.empty()) return vumi::fail(ErrorCode::invalid, "inbox put: account key is empty");
   const std::string text = json::to_text(message);
   const std::string now = now_iso8601_utc_ms();
   std::lock_guard lock(mutex_);
-  if (batch_broken(status, "inbox put for account " + std::string(account))) return std::nullopt;
+  if (auto broken = batch_broken("inbox put for account " + std::string(account))) return std::move(*broken);
   StatementUse insert(inbox_insert_);
   const std::string what = "inbox put for account " + std::string(account);
   if (!insert->bind_text(1, account) || !insert->bind_text(2, text) || !insert->bind_text(3, now) ||
       insert->step() != SQLITE_ROW) {
-    write_failed(status, what);
-    return std::nullopt;
+    return write_failed(what);
   }
   std::int64_t id = insert->column_int64(0);
-  if (insert->step() != SQLITE_DONE) {
-    write_failed(status, what);
-    return std::nullopt;
-  }
+  if (insert->step() != SQLITE_DONE) return write_failed(what);
   return id;
 }
 
-StoreStatus SqliteStateStore::dead_letter_put(const DeadLetter& letter) {
+Expected<void> SqliteStateStore::dead_letter_put(const DeadLetter& letter) {
   const std::string created_at = letter.created_at.empty() ? now_iso8601_utc_ms() : letter.created_at;
   std::lock_guard lock(mutex_);
-  StoreStatus status;
   const std::string what = "dead letter put (reason " + letter.reason + ")";
-  if (batch_broken(status, what)) return status;
+  if (auto broken = batch_broken(what)) return std::move(*broken);
   if (!letter.coalesce_key.empty()) {
     StatementUse update(dead_letter_coalesce_);
     if (!update->bind_text(1, letter.coalesce_key) || !update->bind_text(2, created_at) ||
         update->step() != SQLITE_DONE) {
-      write_failed(status, what);
-      return status;
+      return write_failed(what);
     }
-    if (sqlite3_changes(connection_.handle()) > 0) return status;
+    if (sqlite3_changes(connection_.handle()) > 0) return {};
   }
   StatementUse insert(dead_letter_insert_);
   if (!insert->bind_text(1, created_at) || !insert->bind_text(2, letter.reason) ||
@@ -347,22 +319,21 @@ StoreStatus SqliteStateStore::dead_letter_put(const DeadLetter& letter) {
       !insert->bind_text(7, letter.input) || !insert->bind_text_or_null(8, letter.source) ||
       !insert->bind_text_or_null(9, letter.topic) || !insert->bind_text_or_null(10, letter.attempts) ||
       !insert->bind_text_or_null(11, letter.coalesce_key) || insert->step() != SQLITE_DONE) {
-    write_failed(status, what);
+    return write_failed(what);
   }
-  return status;
+  return {};
 }
 
-StoreStatus SqliteStateStore::quarantine_put(std::string_view message_key, std::string_view account,
-                                             std::string_view report) {
+Expected<void> SqliteStateStore::quarantine_put(std::string_view message_key, std::string_view account,
+                                                std::string_view report) {
   const std::string created_at = now_iso8601_utc_ms();
   std::lock_guard lock(mutex_);
   StatementUse insert(quarantine_insert_);
-  StoreStatus status;
   if (!insert->bind_text(1, message_key) || !insert->bind_text_or_null(2, account) ||
       !insert->bind_text(3, created_at) || !insert->bind_text(4, report) || insert->step() != SQLITE_DONE) {
-    fail(status, "quarantine put (message " + std::string(message_key) + ")");
+    return sqlite_error("quarantine put (message " + std::string(message_key) + ")");
   }
-  return status;
+  return {};
 }
 
 std::vector<std::string> SqliteStateStore::quarantined_keys() {
@@ -372,43 +343,39 @@ std::vector<std::string> SqliteStateStore::quarantined_keys() {
   int rc = query->step();
   for (; rc == SQLITE_ROW; rc = query->step()) out.push_back(query->column_text(0));
   if (rc != SQLITE_DONE) {
-    StoreStatus status;
-    fail(status, "listing quarantined messages");
-    throw StoreError(status.error);
+    throw StoreError(sqlite_error("listing quarantined messages").message);
   }
   return out;
 }
 
-StoreStatus SqliteStateStore::dead_letter_add_repeats(std::string_view coalesce_key, std::int64_t count,
-                                                      std::string_view last_seen_at) {
+Expected<void> SqliteStateStore::dead_letter_add_repeats(std::string_view coalesce_key, std::int64_t count,
+                                                         std::string_view last_seen_at) {
   std::lock_guard lock(mutex_);
   StatementUse update(dead_letter_repeats_);
-  StoreStatus status;
   if (!update->bind_text(1, coalesce_key) || !update->bind_int64(2, count) ||
       !update->bind_text(3, last_seen_at) || update->step() != SQLITE_DONE)
-    write_failed(status, "counting repeated dead letters");
-  return status;
+    return write_failed("counting repeated dead letters");
+  return {};
 }
 
-StoreStatus SqliteStateStore::dead_letter_mark_replayed(std::int64_t id, std::string_view when) {
+Expected<void> SqliteStateStore::dead_letter_mark_replayed(std::int64_t id, std::string_view when) {
   std::lock_guard lock(mutex_);
   StatementUse update(dead_letter_replayed_);
-  StoreStatus status;
   if (!update->bind_int64(1, id) || !update->bind_text(2, when) || update->step() != SQLITE_DONE)
-    write_failed(status, "marking dead letter " + std::to_string(id) + " replayed");
-  return status;
+    return write_failed("marking dead letter " + std::to_string(id) + " replayed");
+  return {};
 }
 
-std::optional<std::int64_t> SqliteStateStore::dead_letters_prune(const DeadLetterRetention& retention,
-                                                                 std::int64_t max_deleted,
-                                                                 StoreStatus& status) {
+Expected<std::int64_t> SqliteStateStore::dead_letters_prune(const DeadLetterRetention& retention,
+                                                            std::int64_t max_deleted) {
   std::lock_guard lock(mutex_);
   std::int64_t deleted = 0;
+  std::optional<Error> failed;
   // Each rule deletes the oldest rows (by id) beyond its limit, at most what is left of max_deleted.
   auto run = [&](const std::string& sql, std::string_view rule) {
     if (deleted >= max_deleted) return true;
     if (auto failure = connection_.try_exec(sql + " LIMIT " + std::to_string(max_deleted - deleted) + ")")) {
-      status = {false, "pruning dead letters (" + std::string(rule) + "): " + *failure};
+      failed = store_failure("pruning dead letters (" + std::string(rule) + "): " + *failure).error();
       return false;
     }
     deleted += sqlite3_changes(connection_.handle());
@@ -421,7 +388,7 @@ std::optional<std::int64_t> SqliteStateStore::dead_letters_prune(const DeadLette
              "coalesce(last_seen_at, created_at) < '" +
                  cutoff + "' ORDER BY id",
              "max_age_s"))
-      return std::nullopt;
+      return std::move(*failed);
   }
   if (retention.max_rows_per_account > 0) {
     // The accounts over their limit, counted on the account index; then each one's oldest rows.
@@ -434,10 +401,7 @@ std::optional<std::int64_t> SqliteStateStore::dead_letters_prune(const DeadLette
       int rc = counts.step();
       for (; rc == SQLITE_ROW; rc = counts.step())
         over.emplace_back(counts.column_text(0), counts.column_int64(1) - retention.max_rows_per_account);
-      if (rc != SQLITE_DONE) {
-        fail(status, "pruning dead letters (max_rows_per_account)");
-        return std::nullopt;
-      }
+      if (rc != SQLITE_DONE) return sqlite_error("pruning dead letters (max_rows_per_account)");
     }
     for (const auto& [account, excess] : over) {
       if (deleted >= max_deleted) break;
@@ -447,8 +411,7 @@ std::optional<std::int64_t> SqliteStateStore::dead_letters_prune(const DeadLette
           "ORDER BY id LIMIT ?2)");
       if (!del.bind_text(1, account) || !del.bind_int64(2, std::min(excess, max_deleted - deleted)) ||
           del.step() != SQLITE_DONE) {
-        fail(status, "pruning dead letters of account " + account + " (max_rows_per_account)");
-        return std::nullopt;
+        return sqlite_error("pruning dead letters of account " + account + " (max_rows_per_account)");
       }
       deleted += sqlite3_changes(connection_.handle());
     }
@@ -459,13 +422,12 @@ std::optional<std::int64_t> SqliteStateStore::dead_letters_prune(const DeadLette
              "dead_letters ORDER BY id DESC LIMIT 1 OFFSET " +
                  std::to_string(retention.max_rows - 1) + ") ORDER BY id",
              "max_rows"))
-      return std::nullopt;
+      return std::move(*failed);
   }
   return deleted;
 }
 
-std::optional<std::int64_t> SqliteStateStore::pending_retry_put(const PendingRetry& retry,
-                                                                StoreStatus& status) {
+Expected<std::int64_t> SqliteStateStore::pending_retry_put(const PendingRetry& retry) {
   std::lock_guard lock(mutex_);
   StatementUse insert(pending_retry_insert_);
   if (!insert->bind_int64(1, retry.due_at_ms) || !insert->bind_text(2, retry.account_key) ||
@@ -473,35 +435,31 @@ std::optional<std::int64_t> SqliteStateStore::pending_retry_put(const PendingRet
       !insert->bind_text(5, retry.topic) || !insert->bind_text(6, retry.event) ||
       !insert->bind_text(7, retry.steps) || !insert->bind_text(8, retry.attempts) ||
       insert->step() != SQLITE_ROW) {
-    write_failed(status, "storing a pending retry for account " + retry.account_key);
-    return std::nullopt;
+    return write_failed("storing a pending retry for account " + retry.account_key);
   }
   return insert->column_int64(0);
 }
 
-StoreStatus SqliteStateStore::pending_retry_delete(std::int64_t id) {
+Expected<void> SqliteStateStore::pending_retry_delete(std::int64_t id) {
   std::lock_guard lock(mutex_);
   StatementUse del(pending_retry_delete_);
-  StoreStatus status;
   if (!del->bind_int64(1, id) || del->step() != SQLITE_DONE)
-    write_failed(status, "deleting pending retry " + std::to_string(id));
-  return status;
+    return write_failed("deleting pending retry " + std::to_string(id));
+  return {};
 }
 
 std::vector<Contact> SqliteStateStore::contacts(std::string_view account) {
   std::lock_guard lock(mutex_);
   StatementUse query(contacts_list_);
   std::vector<Contact> out;
-  StoreStatus status;
   int rc = query->bind_text(1, account) ? query->step() : SQLITE_ERROR;
   for (; rc == SQLITE_ROW; rc = query->step()) {
     Contact contact;
-    if (!read_contact(contacts_list_, {}, contact, status))
-      throw StoreError("listing contacts: " + status.error);
+    if (auto read = read_contact(contacts_list_, {}, contact); !read)
+      throw StoreError("listing contacts: " + read.error().message);
     out.push_back(std::move(contact));
   }
-  if (rc != SQLITE_DONE) fail(status, "listing contacts");
-  if (!status.ok) throw StoreError(status.error);
+  if (rc != SQLITE_DONE) throw StoreError(sqlite_error("listing contacts").message);
   return out;
 }
 
@@ -522,9 +480,7 @@ std::vector<InboxEntry> SqliteStateStore::inbox(std::string_view account) {
     out.push_back(std::move(entry));
   }
   if (rc != SQLITE_DONE) {
-    StoreStatus status;
-    fail(status, "listing inbox");
-    throw StoreError(status.error);
+    throw StoreError(sqlite_error("listing inbox").message);
   }
   return out;
 }
@@ -536,9 +492,7 @@ std::vector<DeadLetter> SqliteStateStore::dead_letters(std::string_view account)
   int rc = query->bind_text(1, account) ? query->step() : SQLITE_ERROR;
   for (; rc == SQLITE_ROW; rc = query->step()) out.push_back(read_dead_letter(dead_letters_list_));
   if (rc != SQLITE_DONE) {
-    StoreStatus status;
-    fail(status, "listing dead letters");
-    throw StoreError(status.error);
+    throw StoreError(sqlite_error("listing dead letters").message);
   }
   return out;
 }
@@ -617,75 +571,72 @@ std::vector<PendingRetry> SqliteStateStore::pending_retries() {
   return out;
 }
 
-StoreStatus SqliteStateStore::begin_batch() {
+Expected<void> SqliteStateStore::begin_batch() {
   std::lock_guard lock(mutex_);
-  StoreStatus status;
-  if (in_batch_) return {false, "begin batch: a batch is already open (nesting is not supported)"};
+  if (in_batch_)
+    return vumi::fail(ErrorCode::internal, "begin batch: a batch is already open (nesting is not supported)");
   StatementUse begin(begin_);
-  if (begin->step() != SQLITE_DONE) {
-    fail(status, "begin batch");
-    return status;
-  }
+  if (begin->step() != SQLITE_DONE) return sqlite_error("begin batch");
   in_batch_ = true;
   batch_write_error_.clear();
-  return status;
+  return {};
 }
 
-StoreStatus SqliteStateStore::commit_batch() {
+Expected<void> SqliteStateStore::commit_batch() {
   std::lock_guard lock(mutex_);
-  StoreStatus status;
-  if (!in_batch_) return {false, "commit batch: no batch is open"};
+  if (!in_batch_) return vumi::fail(ErrorCode::internal, "commit batch: no batch is open");
   in_batch_ = false;
   if (!connection_.in_transaction()) {
     // SQLite rolls a transaction back by itself after some errors (disk full, I/O error).
-    return {false, "commit batch: SQLite rolled the batch back after an earlier error; its writes are lost"};
+    return store_failure(
+        "commit batch: SQLite rolled the batch back after an earlier error; its writes are lost");
   }
+  Expected<void> result;
   std::error_code ec;
   if (!fault_file_.empty() && std::filesystem::exists(fault_file_, ec)) {
-    status = {false,
-              "commit batch: database or disk is full (injected: " + fault_file_.string() + " exists)"};
+    result = store_failure("commit batch: database or disk is full (injected: " + fault_file_.string() +
+                           " exists)");
   } else if (!batch_write_error_.empty()) {
-    status = {false, "commit batch: refused, a write in it failed (" + batch_write_error_ + ")"};
+    result = store_failure("commit batch: refused, a write in it failed (" + batch_write_error_ + ")");
   } else {
     StatementUse commit(commit_);
-    if (commit->step() == SQLITE_DONE) return status;
-    fail(status, "commit batch");
+    if (commit->step() == SQLITE_DONE) return {};
+    result = sqlite_error("commit batch");
   }
   if (connection_.in_transaction()) {
     StatementUse rollback(rollback_);
     rollback->step();
   }
-  return status;
+  return result;
 }
 
-StoreStatus SqliteStateStore::rollback_batch() {
+Expected<void> SqliteStateStore::rollback_batch() {
   std::lock_guard lock(mutex_);
-  if (!in_batch_) return {false, "rollback batch: no batch is open"};
+  if (!in_batch_) return vumi::fail(ErrorCode::internal, "rollback batch: no batch is open");
   in_batch_ = false;
-  StoreStatus status;
-  if (!connection_.in_transaction()) return status;
+  if (!connection_.in_transaction()) return {};
   StatementUse rollback(rollback_);
-  if (rollback->step() != SQLITE_DONE) fail(status, "rollback batch");
-  return status;
+  if (rollback->step() != SQLITE_DONE) return sqlite_error("rollback batch");
+  return {};
 }
 
-void SqliteStateStore::write_failed(StoreStatus& status, std::string_view what) {
-  fail(status, what);
-  if (in_batch_ && batch_write_error_.empty()) batch_write_error_ = status.error;
+Error SqliteStateStore::write_failed(std::string_view what) {
+  Error error = sqlite_error(what);
+  if (in_batch_ && batch_write_error_.empty()) batch_write_error_ = error.message;
+  return error;
 }
 
-bool SqliteStateStore::batch_broken(StoreStatus& status, std::string_view what) const {
-  if (!in_batch_) return false;
+std::optional<Error> SqliteStateStore::batch_broken(std::string_view what) const {
+  if (!in_batch_) return std::nullopt;
   if (!batch_write_error_.empty()) {
-    status = {false, std::string(what) + ": refused, an earlier write of this batch failed (" +
-                         batch_write_error_ + ")"};
-    return true;
+    return store_failure(std::string(what) + ": refused, an earlier write of this batch failed (" +
+                         batch_write_error_ + ")")
+        .error();
   }
-  if (!connection_.in_transaction()) {
-    status = {false, std::string(what) + ": refused, SQLite rolled this batch back after an error"};
-    return true;
-  }
-  return false;
+  if (!connection_.in_transaction())
+    return store_failure(std::string(what) + ": refused, SQLite rolled this batch back after an error")
+        .error();
+  return std::nullopt;
 }
 
 }  // namespace vumi::store

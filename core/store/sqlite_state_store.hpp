@@ -21,29 +21,27 @@ class SqliteStateStore final : public StateStore {
 
   int schema_version() const override { return schema_version_; }
 
-  std::optional<Contact> contact_get(std::string_view account, std::string_view contact_key,
-                                     StoreStatus& status) override;
-  std::optional<Contact> contact_find_by_msisdn(std::string_view account, std::string_view msisdn,
-                                                StoreStatus& status) override;
-  std::optional<Contact> contact_upsert(std::string_view account, const boost::json::object& fields,
-                                        bool& created, StoreStatus& status) override;
-  std::optional<std::int64_t> inbox_put(std::string_view account, const boost::json::value& message,
-                                        StoreStatus& status) override;
-  StoreStatus dead_letter_put(const DeadLetter& letter) override;
-  StoreStatus quarantine_put(std::string_view message_key, std::string_view account,
-                             std::string_view report) override;
+  Expected<std::optional<Contact>> contact_get(std::string_view account,
+                                               std::string_view contact_key) override;
+  Expected<std::optional<Contact>> contact_find_by_msisdn(std::string_view account,
+                                                          std::string_view msisdn) override;
+  Expected<UpsertedContact> contact_upsert(std::string_view account,
+                                           const boost::json::object& fields) override;
+  Expected<std::int64_t> inbox_put(std::string_view account, const boost::json::value& message) override;
+  Expected<void> dead_letter_put(const DeadLetter& letter) override;
+  Expected<void> quarantine_put(std::string_view message_key, std::string_view account,
+                                std::string_view report) override;
   std::vector<std::string> quarantined_keys() override;
-  StoreStatus message_ledger_put(const MessageLedgerEntry& entry) override;
-  std::optional<MessageLedgerEntry> message_ledger_get(std::string_view message_id,
-                                                       std::string_view direction,
-                                                       StoreStatus& status) override;
-  StoreStatus dead_letter_add_repeats(std::string_view coalesce_key, std::int64_t count,
-                                      std::string_view last_seen_at) override;
-  StoreStatus dead_letter_mark_replayed(std::int64_t id, std::string_view when) override;
-  std::optional<std::int64_t> dead_letters_prune(const DeadLetterRetention& retention,
-                                                 std::int64_t max_deleted, StoreStatus& status) override;
-  std::optional<std::int64_t> pending_retry_put(const PendingRetry& retry, StoreStatus& status) override;
-  StoreStatus pending_retry_delete(std::int64_t id) override;
+  Expected<void> message_ledger_put(const MessageLedgerEntry& entry) override;
+  Expected<std::optional<MessageLedgerEntry>> message_ledger_get(std::string_view message_id,
+                                                                 std::string_view direction) override;
+  Expected<void> dead_letter_add_repeats(std::string_view coalesce_key, std::int64_t count,
+                                         std::string_view last_seen_at) override;
+  Expected<void> dead_letter_mark_replayed(std::int64_t id, std::string_view when) override;
+  Expected<std::int64_t> dead_letters_prune(const DeadLetterRetention& retention,
+                                            std::int64_t max_deleted) override;
+  Expected<std::int64_t> pending_retry_put(const PendingRetry& retry) override;
+  Expected<void> pending_retry_delete(std::int64_t id) override;
 
   std::vector<Contact> contacts(std::string_view account) override;
   std::vector<InboxEntry> inbox(std::string_view account) override;
@@ -52,36 +50,35 @@ class SqliteStateStore final : public StateStore {
   std::int64_t dead_letters_purge(const DeadLetterFilter& filter) override;
   std::vector<PendingRetry> pending_retries() override;
 
-  StoreStatus begin_batch() override;
-  StoreStatus commit_batch() override;
-  StoreStatus rollback_batch() override;
+  Expected<void> begin_batch() override;
+  Expected<void> commit_batch() override;
+  Expected<void> rollback_batch() override;
 
   // Delivery tables (sqlite_delivery_tables.cpp).
-  std::optional<std::int64_t> outbox_put(std::string_view topic, std::string_view body,
-                                         std::string_view account, StoreStatus& status) override;
+  Expected<std::int64_t> outbox_put(std::string_view topic, std::string_view body,
+                                    std::string_view account) override;
   std::vector<OutboxRow> outbox_pending() override;
-  StoreStatus outbox_remove(const std::vector<std::int64_t>& ids) override;
-  std::optional<bool> processed_claim(std::string_view account, std::string_view message_key,
-                                      StoreStatus& status) override;
-  std::optional<std::int64_t> processed_prune(std::int64_t cutoff_unix_s, StoreStatus& status) override;
-  StoreStatus processed_forget(std::string_view account, std::string_view message_key) override;
+  Expected<void> outbox_remove(const std::vector<std::int64_t>& ids) override;
+  Expected<bool> processed_claim(std::string_view account, std::string_view message_key) override;
+  Expected<std::int64_t> processed_prune(std::int64_t cutoff_unix_s) override;
+  Expected<void> processed_forget(std::string_view account, std::string_view message_key) override;
 
  private:
   void configure_connection(Mode mode);
   void check_read_only_version();
   void prepare_statements();
   void prepare_message_ledger_statements();  // sqlite_message_ledger.cpp
-  // Reads a contact from a row laid out as kContactColumns; false (status set) if extra is not an object.
-  bool read_contact(Statement& row, std::string_view account, Contact& out, StoreStatus& status);
+  // Reads a contact from a row laid out as kContactColumns; fails if extra is not an object.
+  Expected<void> read_contact(Statement& row, std::string_view account, Contact& out);
   static DeadLetter read_dead_letter(Statement& row);  // a row laid out as VUMI_DEAD_LETTER_COLUMNS
   void bind_filter(Statement& query, const DeadLetterFilter& filter);  // throws StoreError
-  // Fails status with "<what>: <SQLite's message>".
-  void fail(StoreStatus& status, std::string_view what) const;
-  // As fail, for a write: the open batch can then only be rolled back.
-  void write_failed(StoreStatus& status, std::string_view what);
-  // True (status set) when the open batch can no longer commit: a write failed, or SQLite rolled
-  // the transaction back by itself. Writes refuse then, so none commits on its own.
-  bool batch_broken(StoreStatus& status, std::string_view what) const;
+  // "<what>: <SQLite's message>", unavailable when SQLite's error is transient (busy, full, I/O).
+  Error sqlite_error(std::string_view what) const;
+  // As sqlite_error, for a write: the open batch can then only be rolled back.
+  Error write_failed(std::string_view what);
+  // The error when the open batch can no longer commit: a write failed, or SQLite rolled the
+  // transaction back by itself. Writes refuse then, so none commits on its own.
+  std::optional<Error> batch_broken(std::string_view what) const;
   void prepare_delivery_statements();
 
   std::mutex mutex_;

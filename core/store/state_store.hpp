@@ -12,6 +12,8 @@
 #include <string_view>
 #include <vector>
 
+#include "common/expected.hpp"
+
 namespace vumi::store {
 
 // Opening or migrating the database failed (control plane: thrown, with path and reason).
@@ -103,13 +105,19 @@ struct MessageLedgerEntry {
   std::string created_at;  // set by the store
 };
 
-// Result of a data-path operation: never throws; error says what failed.
-struct StoreStatus {
-  bool ok = true;
-  std::string error;
-  // The database could not do it now (locked, busy, full, I/O error): the same write may succeed
-  // later. False for refused values (a bad contact field, a constraint).
-  bool transient = false;
+// Data-path operations never throw: they return Expected<T> (Expected<void> when there is no
+// value), the Error's message saying what failed. Its code is unavailable when the database could
+// not do it now (busy, locked, full, I/O error, connection lost): the same write may succeed later;
+// refused for refused values (a constraint, a refused batch) and invalid for bad arguments (a bad
+// contact field, an empty account key).
+inline bool is_transient(const Error& error) {
+  return error.code == ErrorCode::unavailable;
+}
+
+// What contact_upsert stored, and whether it inserted (true) or updated (false) it.
+struct UpsertedContact {
+  Contact contact;
+  bool created = false;
 };
 
 // An outbound message written in a batch's transaction, sent only after that batch committed
@@ -135,49 +143,49 @@ class StateStore {
 
   virtual int schema_version() const = 0;
 
-  // Contacts of one account. Lookups return nullopt when absent (or on error, with status set).
-  virtual std::optional<Contact> contact_get(std::string_view account, std::string_view contact_key,
-                                             StoreStatus& status) = 0;
-  virtual std::optional<Contact> contact_find_by_msisdn(std::string_view account, std::string_view msisdn,
-                                                        StoreStatus& status) = 0;
+  // Contacts of one account. Lookups return an empty optional when absent, an error on failure.
+  virtual Expected<std::optional<Contact>> contact_get(std::string_view account,
+                                                       std::string_view contact_key) = 0;
+  virtual Expected<std::optional<Contact>> contact_find_by_msisdn(std::string_view account,
+                                                                  std::string_view msisdn) = 0;
   // Inserts, or updates the contact with the same msisdn in the account: fields present in
   // `fields` (msisdn required; name, surname, extra) replace stored ones, others are kept.
-  // `created` tells which happened.
-  virtual std::optional<Contact> contact_upsert(std::string_view account, const boost::json::object& fields,
-                                                bool& created, StoreStatus& status) = 0;
-  virtual std::optional<std::int64_t> inbox_put(std::string_view account, const boost::json::value& message,
-                                                StoreStatus& status) = 0;
+  // Returns the stored contact and which happened; invalid for bad fields, else a store error.
+  virtual Expected<UpsertedContact> contact_upsert(std::string_view account,
+                                                   const boost::json::object& fields) = 0;
+  // Stores a message in the account's inbox; returns its id.
+  virtual Expected<std::int64_t> inbox_put(std::string_view account, const boost::json::value& message) = 0;
   // Records one occurrence: coalesced into the unreplayed row with the same coalesce_key when
   // there is one, else a new row.
-  virtual StoreStatus dead_letter_put(const DeadLetter& letter) = 0;
+  virtual Expected<void> dead_letter_put(const DeadLetter& letter) = 0;
   // Remembers a message that crashed the daemon by its key (crash::event_key / body_key), so a
   // resent copy is refused; putting a key again keeps the first report.
-  virtual StoreStatus quarantine_put(std::string_view message_key, std::string_view account,
-                                     std::string_view report) = 0;
+  virtual Expected<void> quarantine_put(std::string_view message_key, std::string_view account,
+                                        std::string_view report) = 0;
   // Every quarantined message key. Control plane: throws StoreError.
   virtual std::vector<std::string> quarantined_keys() = 0;
   // The Vumi Go message ledger (table message_ledger; not the processed-message record below).
   // Records a message in the ledger (replacing an entry with the same message_id and direction);
   // entries older than kMessageLedgerRetentionHours are pruned as new ones arrive.
-  virtual StoreStatus message_ledger_put(const MessageLedgerEntry& entry) = 0;
-  // The ledger entry of message_id in direction, or nullopt (absent, or on error with status set).
-  virtual std::optional<MessageLedgerEntry> message_ledger_get(std::string_view message_id,
-                                                               std::string_view direction,
-                                                               StoreStatus& status) = 0;
+  virtual Expected<void> message_ledger_put(const MessageLedgerEntry& entry) = 0;
+  // The ledger entry of message_id in direction, an empty optional when absent, an error on failure.
+  virtual Expected<std::optional<MessageLedgerEntry>> message_ledger_get(std::string_view message_id,
+                                                                         std::string_view direction) = 0;
   // Adds `count` occurrences seen until last_seen_at to the unreplayed row with that coalesce_key
   // (a no-op when there is none: it was purged meanwhile).
-  virtual StoreStatus dead_letter_add_repeats(std::string_view coalesce_key, std::int64_t count,
-                                              std::string_view last_seen_at) = 0;
+  virtual Expected<void> dead_letter_add_repeats(std::string_view coalesce_key, std::int64_t count,
+                                                 std::string_view last_seen_at) = 0;
   // Marks a dead letter replayed at `when` (ISO-8601 UTC).
-  virtual StoreStatus dead_letter_mark_replayed(std::int64_t id, std::string_view when) = 0;
+  virtual Expected<void> dead_letter_mark_replayed(std::int64_t id, std::string_view when) = 0;
   // Deletes at most max_deleted rows beyond the retention limits, oldest first; returns how many
   // it deleted (small chunks, so the data path never waits long for the lock).
-  virtual std::optional<std::int64_t> dead_letters_prune(const DeadLetterRetention& retention,
-                                                         std::int64_t max_deleted, StoreStatus& status) = 0;
+  virtual Expected<std::int64_t> dead_letters_prune(const DeadLetterRetention& retention,
+                                                    std::int64_t max_deleted) = 0;
 
-  // Pending retries: stored when a step asks for another attempt, deleted when it runs.
-  virtual std::optional<std::int64_t> pending_retry_put(const PendingRetry& retry, StoreStatus& status) = 0;
-  virtual StoreStatus pending_retry_delete(std::int64_t id) = 0;
+  // Pending retries: stored when a step asks for another attempt (returns its id), deleted when it
+  // runs.
+  virtual Expected<std::int64_t> pending_retry_put(const PendingRetry& retry) = 0;
+  virtual Expected<void> pending_retry_delete(std::int64_t id) = 0;
 
   // Inspection (oldest first); account empty = all accounts. Control plane: throws StoreError.
   virtual std::vector<Contact> contacts(std::string_view account) = 0;
@@ -191,33 +199,32 @@ class StateStore {
 
   // Groups the writes that follow into one transaction until commit_batch (for throughput);
   // nesting is not supported. Writes outside a batch commit one by one. In a batch, a write that
-  // returns only a status may be sent without waiting for its answer (PostgreSQL): its failure
-  // then refuses the batch's next read and fails commit_batch, as an immediate failure would.
-  virtual StoreStatus begin_batch() = 0;
-  // Commits the batch; on failure its writes are rolled back and the status says why. A batch in
+  // returns no value may be sent without waiting for its answer (PostgreSQL): its failure then
+  // refuses the batch's next read and fails commit_batch, as an immediate failure would.
+  virtual Expected<void> begin_batch() = 0;
+  // Commits the batch; on failure its writes are rolled back and the error says why. A batch in
   // which any write failed is rolled back, never committed in part.
-  virtual StoreStatus commit_batch() = 0;
+  virtual Expected<void> commit_batch() = 0;
   // Abandons the open batch: every write made since begin_batch is undone.
-  virtual StoreStatus rollback_batch() = 0;
+  virtual Expected<void> rollback_batch() = 0;
 
   // The transactional outbox. outbox_put adds a row sent for account ("" for none) in the open
-  // batch; outbox_pending lists the rows not yet removed, oldest first (control plane: throws
-  // StoreError); outbox_remove deletes rows that were sent.
-  virtual std::optional<std::int64_t> outbox_put(std::string_view topic, std::string_view body,
-                                                 std::string_view account, StoreStatus& status) = 0;
+  // batch and returns its id; outbox_pending lists the rows not yet removed, oldest first (control
+  // plane: throws StoreError); outbox_remove deletes rows that were sent.
+  virtual Expected<std::int64_t> outbox_put(std::string_view topic, std::string_view body,
+                                            std::string_view account) = 0;
   virtual std::vector<OutboxRow> outbox_pending() = 0;
-  virtual StoreStatus outbox_remove(const std::vector<std::int64_t>& ids) = 0;
+  virtual Expected<void> outbox_remove(const std::vector<std::int64_t>& ids) = 0;
 
   // The processed-message record (table processed_messages: redelivery detection, not the message
   // ledger above): records message_key for account and returns true, or false
-  // when it was already there (a redelivery); nullopt with status set on failure.
-  virtual std::optional<bool> processed_claim(std::string_view account, std::string_view message_key,
-                                              StoreStatus& status) = 0;
+  // when it was already there (a redelivery); an error on failure.
+  virtual Expected<bool> processed_claim(std::string_view account, std::string_view message_key) = 0;
   // Forgets one message key of an account, so the message runs again when it comes back
   // (dead-letters replay of an event whose chain failed).
-  virtual StoreStatus processed_forget(std::string_view account, std::string_view message_key) = 0;
+  virtual Expected<void> processed_forget(std::string_view account, std::string_view message_key) = 0;
   // Forgets processed-message keys recorded before cutoff_unix_s; returns how many went.
-  virtual std::optional<std::int64_t> processed_prune(std::int64_t cutoff_unix_s, StoreStatus& status) = 0;
+  virtual Expected<std::int64_t> processed_prune(std::int64_t cutoff_unix_s) = 0;
 };
 
 }  // namespace vumi::store

@@ -92,16 +92,13 @@ std::string random_contact_key() {
   return key;
 }
 
-bool read_contact_extra(std::string_view stored, Contact& contact, StoreStatus& status) {
+Expected<void> read_contact_extra(std::string_view stored, Contact& contact) {
   boost::json::value extra;
   json::ParseError error;
-  if (!json::parse(stored, {}, extra, error) || !extra.is_object()) {
-    status.ok = false;
-    status.error = "contact " + contact.contact_key + " has a stored extra that is not a JSON object";
-    return false;
-  }
+  if (!json::parse(stored, {}, extra, error) || !extra.is_object())
+    return store_failure("contact " + contact.contact_key + " has a stored extra that is not a JSON object");
   contact.extra = std::move(extra.as_object());
-  return true;
+  return {};
 }
 
 std::string redacted_url(std::string_view url) {

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "store/state_store.hpp"
 
@@ -22,8 +23,14 @@ std::string time_bound(std::string_view text, std::string& why);
 // 32 random lowercase hex characters (128 bits from SQLite's CSPRNG).
 std::string random_contact_key();
 
-// Sets contact.extra from its stored JSON text; false (status set) when that is not a JSON object.
-bool read_contact_extra(std::string_view stored, Contact& contact, StoreStatus& status);
+// A failed data-path operation saying message: ErrorCode::unavailable when transient (the same
+// call may succeed later, is_transient), else ErrorCode::refused.
+inline Unexpected<Error> store_failure(std::string message, bool transient = false) {
+  return fail(transient ? ErrorCode::unavailable : ErrorCode::refused, std::move(message));
+}
+
+// Sets contact.extra from its stored JSON text; fails (refused) when that is not a JSON object.
+Expected<void> read_contact_extra(std::string_view stored, Contact& contact);
 
 // A database URL with any password replaced by "***", for messages and logs.
 std::string redacted_url(std::string_view url);

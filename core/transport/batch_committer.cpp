@@ -40,9 +40,9 @@ BatchCommitter::BatchCommitter(boost::asio::io_context& io, store::StateStore& s
 void BatchCommitter::begin() {
   batch_.clear();
   run_upto_ = 0;
-  const store::StoreStatus status = store_.begin_batch();
-  begin_failed_ = !status.ok;
-  begin_error_ = status.error;
+  const Expected<void> begun = store_.begin_batch();
+  begin_failed_ = !begun;
+  begin_error_ = begun ? std::string() : begun.error().message;
   if (begin_failed_) return;  // the messages are only held, and run when a retry can begin
   outbox_.batch_begun();
 }
@@ -103,10 +103,10 @@ void BatchCommitter::add_reliable(std::string_view topic, std::string_view body,
 }
 
 bool BatchCommitter::commit(std::vector<Message>& batch, std::string& error) {
-  const store::StoreStatus status = store_.commit_batch();
-  if (!status.ok) {
+  const Expected<void> committed = store_.commit_batch();
+  if (!committed) {
     outbox_.batch_rolled_back();
-    error = status.error;
+    error = committed.error().message;
     return false;
   }
   outbox_.batch_committed();
@@ -154,10 +154,10 @@ void BatchCommitter::schedule_retry() {
 
 void BatchCommitter::retry() {
   ++attempts_;
-  store::StoreStatus status = store_.begin_batch();
-  std::string error = status.error;
+  const Expected<void> begun = store_.begin_batch();
+  std::string error = begun ? std::string() : begun.error().message;
   bool committed = false;
-  if (status.ok) {
+  if (begun) {
     outbox_.batch_begun();
     for (Message& message : held_) run(message);
     committed = commit(held_, error);
@@ -193,7 +193,7 @@ void BatchCommitter::give_up() {
     std::vector<Message> single;
     single.push_back(std::move(message));
     std::string error;
-    if (store_.begin_batch().ok) {
+    if (store_.begin_batch()) {
       outbox_.batch_begun();
       run(single.front());
       if (commit(single, error)) {
@@ -222,7 +222,7 @@ void BatchCommitter::give_up() {
         reliable);
   if (unreliable.empty()) return;
   // PUB/SUB messages cannot be resent by anyone: keep them as dead letters if the store takes that.
-  bool stored = store_.begin_batch().ok;
+  bool stored = store_.begin_batch().has_value();
   for (const Message* message : unreliable) {
     if (!stored) break;
     store::DeadLetter letter;
@@ -231,9 +231,9 @@ void BatchCommitter::give_up() {
                      " commits of the batch holding this message (topic \"" + message->topic.substr(0, 300) +
                      "\")";
     letter.input = dispatch::DeadLetterRecorder::input_excerpt(message->body);
-    stored = store_.dead_letter_put(letter).ok;
+    stored = store_.dead_letter_put(letter).has_value();
   }
-  stored = stored ? store_.commit_batch().ok : (store_.rollback_batch(), false);
+  stored = stored ? store_.commit_batch().has_value() : ((void)store_.rollback_batch(), false);
   if (stored) {
     spdlog::error("state: {} PUB/SUB message(s) of the given-up batch kept as store_unavailable dead letters",
                   unreliable.size());
@@ -276,11 +276,10 @@ void BatchCommitter::housekeeping() {
     const auto cutoff = std::chrono::duration_cast<std::chrono::seconds>(
                             (std::chrono::system_clock::now() - kProcessedRetention).time_since_epoch())
                             .count();
-    store::StoreStatus status;
-    if (auto pruned = store_.processed_prune(cutoff, status)) {
+    if (const Expected<std::int64_t> pruned = store_.processed_prune(cutoff)) {
       counters_.processed_pruned += static_cast<std::uint64_t>(*pruned);
     } else {
-      spdlog::error("ledger: {}", status.error);
+      spdlog::error("ledger: {}", pruned.error().message);
     }
   }
   update_reading();

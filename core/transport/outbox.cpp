@@ -55,11 +55,10 @@ void Outbox::send(std::string_view topic, std::string_view body) {
     publisher_.send(topic, body);
     return;
   }
-  store::StoreStatus status;
-  const auto id = store_.outbox_put(topic, body, account_, status);
+  const Expected<std::int64_t> id = store_.outbox_put(topic, body, account_);
   if (!id) {
     // The store refuses the batch's commit after a failed write, so nothing of it goes out.
-    spdlog::error("outbox: {}", status.error);
+    spdlog::error("outbox: {}", id.error().message);
     return;
   }
   batch_rows_.push_back({*id, std::string(topic), std::string(body), account_});
@@ -71,8 +70,8 @@ void Outbox::batch_begun() {
   removing_ = std::move(sent_ids_);
   sent_ids_.clear();
   if (removing_.empty()) return;
-  const store::StoreStatus status = store_.outbox_remove(removing_);
-  if (!status.ok) spdlog::error("outbox: {}", status.error);
+  const Expected<void> removed = store_.outbox_remove(removing_);
+  if (!removed) spdlog::error("outbox: {}", removed.error().message);
 }
 
 void Outbox::batch_committed() {
@@ -120,9 +119,9 @@ void Outbox::flush() {
 
 void Outbox::remove_sent() {
   if (in_batch_ || sent_ids_.empty()) return;
-  const store::StoreStatus status = store_.outbox_remove(sent_ids_);
-  if (!status.ok) {
-    spdlog::error("outbox: {}", status.error);
+  const Expected<void> removed = store_.outbox_remove(sent_ids_);
+  if (!removed) {
+    spdlog::error("outbox: {}", removed.error().message);
     return;
   }
   sent_ids_.clear();

@@ -54,10 +54,10 @@ TEST_F(DispatchPoolTest, EachAccountKeepsItsOrderAndACommandRunsBetweenTheOthers
   }
   std::vector<dispatch::DispatchPool::Job> jobs;
   for (std::size_t i = 0; i < topics.size(); ++i) jobs.push_back({topics[i], bodies[i], {}, "test"});
-  store->begin_batch();
+  ASSERT_TRUE(store->begin_batch().has_value());
   pool.handle_all(jobs);
   pool.end_batch();
-  ASSERT_TRUE(store->commit_batch().ok);
+  ASSERT_TRUE(store->commit_batch().has_value());
 
   for (const auto& job : jobs) EXPECT_EQ(job.outcome, dispatch::HandleOutcome::processed) << job.topic;
   std::map<std::string, std::vector<std::int64_t>> pongs;  // per account, in the order sent

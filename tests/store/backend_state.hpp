@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "pg_cluster.hpp"
@@ -16,6 +17,22 @@
 #include "temp_dir.hpp"
 
 namespace vumi::store::testing {
+
+// The value of a store result; nullopt, failing the test with the error, when it failed.
+template <typename T>
+std::optional<T> value_of(Expected<T> result) {
+  EXPECT_TRUE(result.has_value()) << result.error().message;
+  if (!result) return std::nullopt;
+  return std::move(*result);
+}
+
+// What a lookup found (nullopt when absent); a failure fails the test and reads as absent.
+template <typename T>
+std::optional<T> found(Expected<std::optional<T>> result) {
+  EXPECT_TRUE(result.has_value()) << "absent is not an error: " << result.error().message;
+  if (!result) return std::nullopt;
+  return std::move(*result);
+}
 
 // A fresh state of one backend and the ways tests reach it. skip_reason() is set when the backend
 // cannot run here (PostgreSQL's server binaries are missing).

@@ -41,15 +41,15 @@ using DeadLetterStoreTest = store::testing::StoreBackendTest;
 TEST_P(DeadLetterStoreTest, RepeatsWithTheSameKeyCoalesceIntoOneRowWithCountAndFirstSample) {
   auto first = letter("invalid_json", "", "invalid_json\x1fsrc");
   first.input = "first sample";
-  ASSERT_TRUE(store_->dead_letter_put(first).ok);
+  ASSERT_TRUE(store_->dead_letter_put(first).has_value());
   for (int i = 0; i < 999; ++i) {
     auto again = letter("invalid_json", "", "invalid_json\x1fsrc");
     again.input = "later " + std::to_string(i);
-    ASSERT_TRUE(store_->dead_letter_put(again).ok);
+    ASSERT_TRUE(store_->dead_letter_put(again).has_value());
   }
-  ASSERT_TRUE(store_->dead_letter_put(letter("invalid_json", "", "invalid_json\x1fother")).ok);
-  ASSERT_TRUE(store_->dead_letter_put(letter("step_failed", "acct1")).ok);
-  ASSERT_TRUE(store_->dead_letter_put(letter("step_failed", "acct1")).ok);
+  ASSERT_TRUE(store_->dead_letter_put(letter("invalid_json", "", "invalid_json\x1fother")).has_value());
+  ASSERT_TRUE(store_->dead_letter_put(letter("step_failed", "acct1")).has_value());
+  ASSERT_TRUE(store_->dead_letter_put(letter("step_failed", "acct1")).has_value());
   auto all = store_->dead_letters("");
   ASSERT_EQ(all.size(), 4u);
   EXPECT_EQ(all[0].count, 1000);
@@ -61,8 +61,8 @@ TEST_P(DeadLetterStoreTest, RepeatsWithTheSameKeyCoalesceIntoOneRowWithCountAndF
   EXPECT_EQ(all[3].count, 1);
 
   // A replayed row takes no more repeats: the next one starts a new row.
-  ASSERT_TRUE(store_->dead_letter_mark_replayed(all[0].id, "2026-12-02T05:00:00.000Z").ok);
-  ASSERT_TRUE(store_->dead_letter_put(letter("invalid_json", "", "invalid_json\x1fsrc")).ok);
+  ASSERT_TRUE(store_->dead_letter_mark_replayed(all[0].id, "2026-12-02T05:00:00.000Z").has_value());
+  ASSERT_TRUE(store_->dead_letter_put(letter("invalid_json", "", "invalid_json\x1fsrc")).has_value());
   all = store_->dead_letters("");
   ASSERT_EQ(all.size(), 5u);
   EXPECT_EQ(all[0].replayed_at, "2026-12-02T05:00:00.000Z");
@@ -70,9 +70,12 @@ TEST_P(DeadLetterStoreTest, RepeatsWithTheSameKeyCoalesceIntoOneRowWithCountAndF
 }
 
 TEST_P(DeadLetterStoreTest, FiltersSelectByIdReasonAccountAndTime) {
-  ASSERT_TRUE(store_->dead_letter_put(letter("step_failed", "acct1", "", "2026-01-01T00:00:00.000Z")).ok);
-  ASSERT_TRUE(store_->dead_letter_put(letter("step_failed", "acct2", "", "2026-06-01T00:00:00.000Z")).ok);
-  ASSERT_TRUE(store_->dead_letter_put(letter("no_route", "acct1", "", "2026-09-01T00:00:00.000Z")).ok);
+  ASSERT_TRUE(
+      store_->dead_letter_put(letter("step_failed", "acct1", "", "2026-01-01T00:00:00.000Z")).has_value());
+  ASSERT_TRUE(
+      store_->dead_letter_put(letter("step_failed", "acct2", "", "2026-06-01T00:00:00.000Z")).has_value());
+  ASSERT_TRUE(
+      store_->dead_letter_put(letter("no_route", "acct1", "", "2026-09-01T00:00:00.000Z")).has_value());
   store::DeadLetterFilter by_reason;
   by_reason.reason = "step_failed";
   EXPECT_EQ(store_->dead_letters(by_reason).size(), 2u);
@@ -97,22 +100,23 @@ TEST_P(DeadLetterStoreTest, FiltersSelectByIdReasonAccountAndTime) {
 }
 
 TEST_P(DeadLetterStoreTest, RetentionDeletesOldestBeyondEachLimitInBoundedChunks) {
-  for (int i = 0; i < 30; ++i) ASSERT_TRUE(store_->dead_letter_put(letter("step_failed", "acct1")).ok);
-  for (int i = 0; i < 5; ++i) ASSERT_TRUE(store_->dead_letter_put(letter("step_failed", "acct2")).ok);
-  ASSERT_TRUE(store_->dead_letter_put(letter("old", "acct2", "", "2000-01-01T00:00:00.000Z")).ok);
+  for (int i = 0; i < 30; ++i)
+    ASSERT_TRUE(store_->dead_letter_put(letter("step_failed", "acct1")).has_value());
+  for (int i = 0; i < 5; ++i)
+    ASSERT_TRUE(store_->dead_letter_put(letter("step_failed", "acct2")).has_value());
+  ASSERT_TRUE(store_->dead_letter_put(letter("old", "acct2", "", "2000-01-01T00:00:00.000Z")).has_value());
   store::DeadLetterRetention retention;
   retention.max_rows_per_account = 10;
   retention.max_rows = 12;
   retention.max_age_s = 24 * 3600;
-  store::StoreStatus status;
   // At most 7 rows per call: the backlog goes in several small steps.
-  auto deleted = store_->dead_letters_prune(retention, 7, status);
-  ASSERT_TRUE(deleted) << status.error;
+  auto deleted = store::testing::value_of(store_->dead_letters_prune(retention, 7));
+  ASSERT_TRUE(deleted);
   EXPECT_EQ(*deleted, 7);
   std::int64_t total = *deleted;
   for (int i = 0; i < 10; ++i) {
-    deleted = store_->dead_letters_prune(retention, 7, status);
-    ASSERT_TRUE(deleted) << status.error;
+    deleted = store::testing::value_of(store_->dead_letters_prune(retention, 7));
+    ASSERT_TRUE(deleted);
     total += *deleted;
     if (*deleted == 0) break;
   }
@@ -135,14 +139,13 @@ TEST_P(DeadLetterStoreTest, PendingRetriesAreKeptEarliestFirstAndDeleted) {
   later.steps = sooner.steps = "{}";
   later.attempts = sooner.attempts = "[]";
   sooner.due_at_ms = 1000;
-  store::StoreStatus status;
-  auto later_id = store_->pending_retry_put(later, status);
-  auto sooner_id = store_->pending_retry_put(sooner, status);
-  ASSERT_TRUE(later_id && sooner_id) << status.error;
+  auto later_id = store::testing::value_of(store_->pending_retry_put(later));
+  auto sooner_id = store::testing::value_of(store_->pending_retry_put(sooner));
+  ASSERT_TRUE(later_id && sooner_id);
   auto pending = store_->pending_retries();
   ASSERT_EQ(pending.size(), 2u);
   EXPECT_EQ(pending[0].id, *sooner_id);
-  ASSERT_TRUE(store_->pending_retry_delete(*sooner_id).ok);
+  ASSERT_TRUE(store_->pending_retry_delete(*sooner_id).has_value());
   ASSERT_EQ(store_->pending_retries().size(), 1u);
   EXPECT_EQ(store_->pending_retries()[0].id, *later_id);
 }
@@ -195,8 +198,8 @@ TEST_P(DeadLetterCommandsTest, JsonListingIsValidJsonForInputThatIsNotUtf8) {
     auto bad = letter("invalid_utf8", "", "k");
     bad.input = "{\"account_key\":\"acct1\xff\"}";
     bad.message = "bad byte \xff in \"account_key\"";
-    ASSERT_TRUE(store->dead_letter_put(bad).ok);
-    ASSERT_TRUE(store->dead_letter_put(letter("step_failed", "acct1")).ok);
+    ASSERT_TRUE(store->dead_letter_put(bad).has_value());
+    ASSERT_TRUE(store->dead_letter_put(letter("step_failed", "acct1")).has_value());
   }
   auto result = list_json();
   ASSERT_EQ(result.code, 0) << result.err;
@@ -222,9 +225,10 @@ TEST_P(DeadLetterCommandsTest, JsonListingIsValidJsonForInputThatIsNotUtf8) {
 TEST_P(DeadLetterCommandsTest, PurgeNeedsASelectorAndDeletesOnlyWhatMatches) {
   {
     auto store = daemon_store();
-    ASSERT_TRUE(store->dead_letter_put(letter("step_failed", "acct1")).ok);
-    ASSERT_TRUE(store->dead_letter_put(letter("step_failed", "acct2")).ok);
-    ASSERT_TRUE(store->dead_letter_put(letter("no_route", "acct1", "", "2000-01-01T00:00:00.000Z")).ok);
+    ASSERT_TRUE(store->dead_letter_put(letter("step_failed", "acct1")).has_value());
+    ASSERT_TRUE(store->dead_letter_put(letter("step_failed", "acct2")).has_value());
+    ASSERT_TRUE(
+        store->dead_letter_put(letter("no_route", "acct1", "", "2000-01-01T00:00:00.000Z")).has_value());
   }
   auto refused = run(cli::dead_letters_purge_command, {});
   EXPECT_EQ(refused.code, 2);
@@ -263,16 +267,17 @@ TEST_P(DeadLetterCommandsTest, PurgeNeedsASelectorAndDeletesOnlyWhatMatches) {
 TEST_P(DeadLetterCommandsTest, ReplayDryRunSelectsUnreplayedLettersItCanResubmit) {
   {
     auto store = daemon_store();
-    ASSERT_TRUE(store->dead_letter_put(letter("step_failed", "acct1")).ok);
+    ASSERT_TRUE(store->dead_letter_put(letter("step_failed", "acct1")).has_value());
     auto cut = letter("step_failed", "acct1");
     cut.input = "{\"n\":1...(truncated)";
-    ASSERT_TRUE(store->dead_letter_put(cut).ok);
+    ASSERT_TRUE(store->dead_letter_put(cut).has_value());
     auto old = letter("step_failed", "acct1");
     old.topic.clear();
-    ASSERT_TRUE(store->dead_letter_put(old).ok);
-    ASSERT_TRUE(store->dead_letter_put(letter("step_failed", "acct1")).ok);
+    ASSERT_TRUE(store->dead_letter_put(old).has_value());
+    ASSERT_TRUE(store->dead_letter_put(letter("step_failed", "acct1")).has_value());
     ASSERT_TRUE(
-        store->dead_letter_mark_replayed(store->dead_letters("").back().id, "2026-01-01T00:00:00.000Z").ok);
+        store->dead_letter_mark_replayed(store->dead_letters("").back().id, "2026-01-01T00:00:00.000Z")
+            .has_value());
   }
   cli::DeadLetterOpArgs args;
   args.reason = "step_failed";

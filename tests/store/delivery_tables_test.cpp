@@ -24,12 +24,11 @@ std::int64_t unix_now() {
 }
 
 TEST_P(OutboxTable, RowsOfACommittedBatchAreListedInOrderUntilRemoved) {
-  ASSERT_TRUE(store_->begin_batch().ok);
-  StoreStatus status;
-  auto first = store_->outbox_put("outbound.sms", R"({"n":1})", "acct1", status);
-  auto second = store_->outbox_put("outbound.sms", R"({"n":2})", "", status);
-  ASSERT_TRUE(first && second) << status.error;
-  ASSERT_TRUE(store_->commit_batch().ok);
+  ASSERT_TRUE(store_->begin_batch().has_value());
+  auto first = testing::value_of(store_->outbox_put("outbound.sms", R"({"n":1})", "acct1"));
+  auto second = testing::value_of(store_->outbox_put("outbound.sms", R"({"n":2})", ""));
+  ASSERT_TRUE(first && second);
+  ASSERT_TRUE(store_->commit_batch().has_value());
 
   auto rows = store_->outbox_pending();
   ASSERT_EQ(rows.size(), 2u);
@@ -37,43 +36,38 @@ TEST_P(OutboxTable, RowsOfACommittedBatchAreListedInOrderUntilRemoved) {
   EXPECT_EQ(rows[0].topic, "outbound.sms");
   EXPECT_EQ(rows[1].body, R"({"n":2})");
 
-  ASSERT_TRUE(store_->outbox_remove({*first}).ok);
+  ASSERT_TRUE(store_->outbox_remove({*first}).has_value());
   rows = store_->outbox_pending();
   ASSERT_EQ(rows.size(), 1u);
   EXPECT_EQ(rows[0].id, *second);
 }
 
 TEST_P(OutboxTable, RowsOfARolledBackBatchNeverExisted) {
-  ASSERT_TRUE(store_->begin_batch().ok);
-  StoreStatus status;
-  ASSERT_TRUE(store_->outbox_put("outbound.sms", "{}", "", status));
-  ASSERT_TRUE(store_->rollback_batch().ok);
+  ASSERT_TRUE(store_->begin_batch().has_value());
+  ASSERT_TRUE(store_->outbox_put("outbound.sms", "{}", "").has_value());
+  ASSERT_TRUE(store_->rollback_batch().has_value());
   EXPECT_TRUE(store_->outbox_pending().empty());
 }
 
 TEST_P(ProcessedMessages, ASecondClaimOfTheSameIdInTheSameAccountIsADuplicate) {
-  StoreStatus status;
-  EXPECT_EQ(store_->processed_claim("acct1", "m1", status), std::optional<bool>(true));
-  EXPECT_EQ(store_->processed_claim("acct1", "m1", status), std::optional<bool>(false));
+  EXPECT_EQ(testing::value_of(store_->processed_claim("acct1", "m1")), std::optional<bool>(true));
+  EXPECT_EQ(testing::value_of(store_->processed_claim("acct1", "m1")), std::optional<bool>(false));
   // Per account: the same id in another account is another message.
-  EXPECT_EQ(store_->processed_claim("acct2", "m1", status), std::optional<bool>(true));
-  EXPECT_TRUE(status.ok) << status.error;
+  EXPECT_EQ(testing::value_of(store_->processed_claim("acct2", "m1")), std::optional<bool>(true));
 }
 
 TEST_P(ProcessedMessages, AClaimRolledBackWithItsBatchIsForgotten) {
-  StoreStatus status;
-  ASSERT_TRUE(store_->begin_batch().ok);
-  EXPECT_EQ(store_->processed_claim("acct1", "m1", status), std::optional<bool>(true));
-  ASSERT_TRUE(store_->rollback_batch().ok);
-  EXPECT_EQ(store_->processed_claim("acct1", "m1", status), std::optional<bool>(true));
+  ASSERT_TRUE(store_->begin_batch().has_value());
+  EXPECT_EQ(testing::value_of(store_->processed_claim("acct1", "m1")), std::optional<bool>(true));
+  ASSERT_TRUE(store_->rollback_batch().has_value());
+  EXPECT_EQ(testing::value_of(store_->processed_claim("acct1", "m1")), std::optional<bool>(true));
 }
 
 TEST_P(ProcessedMessages, PruneForgetsEntriesOlderThanTheCutoffOnly) {
-  StoreStatus status;
-  ASSERT_TRUE(store_->processed_claim("acct1", "m1", status));
-  EXPECT_EQ(store_->processed_prune(unix_now() - 3600, status), std::optional<std::int64_t>(0));
-  EXPECT_EQ(store_->processed_prune(unix_now() + 10, status), std::optional<std::int64_t>(1));
-  EXPECT_EQ(store_->processed_claim("acct1", "m1", status), std::optional<bool>(true));
+  ASSERT_TRUE(store_->processed_claim("acct1", "m1").has_value());
+  EXPECT_EQ(testing::value_of(store_->processed_prune(unix_now() - 3600)), std::optional<std::int64_t>(0));
+  EXPECT_EQ(testing::value_of(store_->processed_prune(unix_now() + 10)), std::optional<std::int64_t>(1));
+  EXPECT_EQ(testing::value_of(store_->processed_claim("acct1", "m1")), std::optional<bool>(true));
 }
 
 TEST_P(Batch, CommitFailsWhileTheFaultFileExistsAndNothingOfTheBatchIsKept) {
@@ -83,49 +77,48 @@ TEST_P(Batch, CommitFailsWhileTheFaultFileExistsAndNothingOfTheBatchIsKept) {
   ::unsetenv("VUMI_STORE_FAULT_FILE");
   std::ofstream(fault) << "full\n";
 
-  ASSERT_TRUE(store->begin_batch().ok);
-  bool created = false;
-  StoreStatus status;
+  ASSERT_TRUE(store->begin_batch().has_value());
   ASSERT_TRUE(
-      store->contact_upsert("acct1", boost::json::parse(R"({"msisdn":"+1"})").as_object(), created, status));
-  ASSERT_TRUE(store->outbox_put("outbound.sms", "{}", "", status));
-  const StoreStatus commit = store->commit_batch();
-  EXPECT_FALSE(commit.ok);
-  EXPECT_NE(commit.error.find("disk is full (injected"), std::string::npos) << commit.error;
+      store->contact_upsert("acct1", boost::json::parse(R"({"msisdn":"+1"})").as_object()).has_value());
+  ASSERT_TRUE(store->outbox_put("outbound.sms", "{}", "").has_value());
+  const Expected<void> commit = store->commit_batch();
+  ASSERT_FALSE(commit.has_value());
+  EXPECT_NE(commit.error().message.find("disk is full (injected"), std::string::npos)
+      << commit.error().message;
+  EXPECT_FALSE(is_transient(commit.error()));
   EXPECT_TRUE(store->contacts("acct1").empty());
   EXPECT_TRUE(store->outbox_pending().empty());
 
   std::filesystem::remove(fault);  // the store recovers
-  ASSERT_TRUE(store->begin_batch().ok);
+  ASSERT_TRUE(store->begin_batch().has_value());
   ASSERT_TRUE(
-      store->contact_upsert("acct1", boost::json::parse(R"({"msisdn":"+1"})").as_object(), created, status));
-  EXPECT_TRUE(store->commit_batch().ok);
+      store->contact_upsert("acct1", boost::json::parse(R"({"msisdn":"+1"})").as_object()).has_value());
+  EXPECT_TRUE(store->commit_batch().has_value());
   EXPECT_EQ(store->contacts("acct1").size(), 1u);
 }
 
 TEST_P(Batch, ABatchWithAFailedWriteRefusesLaterWritesAndItsCommit) {
   // Another connection takes the dead_letters table away, so the next dead letter write fails.
   state_.exec("DROP TABLE dead_letters");
-  ASSERT_TRUE(store_->begin_batch().ok);
-  StoreStatus status;
-  ASSERT_EQ(store_->processed_claim("acct1", "m1", status), std::optional<bool>(true));
+  ASSERT_TRUE(store_->begin_batch().has_value());
+  ASSERT_EQ(testing::value_of(store_->processed_claim("acct1", "m1")), std::optional<bool>(true));
   DeadLetter letter;
   letter.reason = "step_failed";
   letter.input = "{}";
-  const StoreStatus put = store_->dead_letter_put(letter);
+  const Expected<void> put = store_->dead_letter_put(letter);
   // SQLite answers at once; PostgreSQL only sends the write, and the next read reports it.
   if (GetParam() == "sqlite") {
-    EXPECT_FALSE(put.ok);
+    EXPECT_FALSE(put.has_value());
   }
   // Later writes are refused, so none of them can commit on its own either.
-  StoreStatus later;
-  EXPECT_FALSE(store_->processed_claim("acct1", "m2", later));
-  EXPECT_NE(later.error.find("of this batch failed"), std::string::npos) << later.error;
-  const StoreStatus commit = store_->commit_batch();
-  EXPECT_FALSE(commit.ok);
-  EXPECT_NE(commit.error.find("in it failed"), std::string::npos) << commit.error;
+  const Expected<bool> later = store_->processed_claim("acct1", "m2");
+  ASSERT_FALSE(later.has_value());
+  EXPECT_NE(later.error().message.find("of this batch failed"), std::string::npos) << later.error().message;
+  const Expected<void> commit = store_->commit_batch();
+  ASSERT_FALSE(commit.has_value());
+  EXPECT_NE(commit.error().message.find("in it failed"), std::string::npos) << commit.error().message;
   // The claim made before the failure was rolled back with the batch.
-  EXPECT_EQ(store_->processed_claim("acct1", "m1", status), std::optional<bool>(true));
+  EXPECT_EQ(testing::value_of(store_->processed_claim("acct1", "m1")), std::optional<bool>(true));
 }
 
 VUMI_STORE_ON_EVERY_BACKEND(OutboxTable);

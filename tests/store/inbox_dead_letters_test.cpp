@@ -27,11 +27,11 @@ DeadLetter letter(std::string reason, std::string message, std::string account) 
 using StoreTest = testing::StoreBackendTest;
 
 TEST_P(StoreTest, InboxPutReturnsIncreasingIdsAndListsOldestFirst) {
-  StoreStatus status;
-  auto first = store_->inbox_put("acct1", bj::parse(R"({"content": "hello", "to_addr": "12345"})"), status);
-  auto second = store_->inbox_put("acct2", bj::parse(R"({"content": "other account"})"), status);
-  auto third = store_->inbox_put("acct1", bj::parse(R"({"content": "again", "n": [1, 2.5, null]})"), status);
-  ASSERT_TRUE(status.ok) << status.error;
+  auto first =
+      testing::value_of(store_->inbox_put("acct1", bj::parse(R"({"content": "hello", "to_addr": "12345"})")));
+  auto second = testing::value_of(store_->inbox_put("acct2", bj::parse(R"({"content": "other account"})")));
+  auto third = testing::value_of(
+      store_->inbox_put("acct1", bj::parse(R"({"content": "again", "n": [1, 2.5, null]})")));
   ASSERT_TRUE(first && second && third);
   EXPECT_LT(*first, *second);
   EXPECT_LT(*second, *third);
@@ -49,9 +49,9 @@ TEST_P(StoreTest, InboxPutReturnsIncreasingIdsAndListsOldestFirst) {
 }
 
 TEST_P(StoreTest, InboxPutWithoutAccountFails) {
-  StoreStatus status;
-  EXPECT_FALSE(store_->inbox_put("", bj::object{}, status));
-  EXPECT_THAT(status.error, HasSubstr("account key is empty"));
+  const Expected<std::int64_t> put = store_->inbox_put("", bj::object{});
+  ASSERT_FALSE(put.has_value());
+  EXPECT_THAT(put.error().message, HasSubstr("account key is empty"));
 }
 
 TEST_P(StoreTest, DeadLettersKeepEveryFieldAndFilterByAccount) {
@@ -65,8 +65,8 @@ TEST_P(StoreTest, DeadLettersKeepEveryFieldAndFilterByAccount) {
   DeadLetter other = step_failed;
   other.account_key = "acct2";
   for (const auto& letter : {step_failed, unowned, other}) {
-    auto status = store_->dead_letter_put(letter);
-    ASSERT_TRUE(status.ok) << status.error;
+    auto put = store_->dead_letter_put(letter);
+    ASSERT_TRUE(put.has_value()) << put.error().message;
   }
 
   auto all = store_->dead_letters("");
@@ -94,60 +94,51 @@ TEST_P(StoreTest, DeadLettersKeepEveryFieldAndFilterByAccount) {
 
 TEST_P(StoreTest, BatchWritesBecomeVisibleToOthersOnlyAtCommit) {
   auto reader = state_.open_read_only();
-  ASSERT_TRUE(store_->begin_batch().ok);
-  StoreStatus status;
-  bool created = false;
+  ASSERT_TRUE(store_->begin_batch().has_value());
   for (int i = 0; i < 100; ++i) {
-    store_->contact_upsert("acct1", {{"msisdn", std::to_string(1000 + i)}}, created, status);
-    store_->inbox_put("acct1", bj::object{{"n", i}}, status);
+    ASSERT_TRUE(testing::value_of(store_->contact_upsert("acct1", {{"msisdn", std::to_string(1000 + i)}})));
+    ASSERT_TRUE(testing::value_of(store_->inbox_put("acct1", bj::object{{"n", i}})));
   }
-  ASSERT_TRUE(store_->dead_letter_put(letter("max_depth", "depth 9 > 8", "acct1")).ok);
-  ASSERT_TRUE(status.ok) << status.error;
+  ASSERT_TRUE(store_->dead_letter_put(letter("max_depth", "depth 9 > 8", "acct1")).has_value());
   // The batch's own connection reads its writes; another connection does not see them yet.
   EXPECT_EQ(store_->contacts("acct1").size(), 100u);
   EXPECT_TRUE(reader->contacts("acct1").empty());
   EXPECT_TRUE(reader->inbox("acct1").empty());
 
   auto committed = store_->commit_batch();
-  ASSERT_TRUE(committed.ok) << committed.error;
+  ASSERT_TRUE(committed.has_value()) << committed.error().message;
   EXPECT_EQ(reader->contacts("acct1").size(), 100u);
   EXPECT_EQ(reader->inbox("acct1").size(), 100u);
   EXPECT_EQ(reader->dead_letters("acct1").size(), 1u);
 }
 
 TEST_P(StoreTest, AFailedWriteInsideABatchDoesNotLoseTheOthers) {
-  ASSERT_TRUE(store_->begin_batch().ok);
-  StoreStatus status;
-  bool created = false;
-  store_->contact_upsert("acct1", {{"msisdn", "1"}}, created, status);
-  StoreStatus bad;
-  EXPECT_FALSE(store_->contact_upsert("acct1", {{"msisdn", 1}}, created, bad));
-  store_->contact_upsert("acct1", {{"msisdn", "2"}}, created, status);
-  ASSERT_TRUE(store_->commit_batch().ok);
+  ASSERT_TRUE(store_->begin_batch().has_value());
+  EXPECT_TRUE(store_->contact_upsert("acct1", {{"msisdn", "1"}}).has_value());
+  EXPECT_FALSE(store_->contact_upsert("acct1", {{"msisdn", 1}}).has_value());
+  EXPECT_TRUE(store_->contact_upsert("acct1", {{"msisdn", "2"}}).has_value());
+  ASSERT_TRUE(store_->commit_batch().has_value());
   EXPECT_EQ(state_.open_read_only()->contacts("acct1").size(), 2u);
 }
 
 TEST_P(StoreTest, BatchMisuseIsReportedNotThrown) {
-  EXPECT_THAT(store_->commit_batch().error, HasSubstr("no batch is open"));
-  ASSERT_TRUE(store_->begin_batch().ok);
-  EXPECT_THAT(store_->begin_batch().error, HasSubstr("already open"));
-  EXPECT_TRUE(store_->commit_batch().ok);
-  EXPECT_TRUE(store_->begin_batch().ok) << "a new batch can start after a commit";
-  EXPECT_TRUE(store_->commit_batch().ok);
+  EXPECT_THAT(store_->commit_batch().error().message, HasSubstr("no batch is open"));
+  ASSERT_TRUE(store_->begin_batch().has_value());
+  EXPECT_THAT(store_->begin_batch().error().message, HasSubstr("already open"));
+  EXPECT_TRUE(store_->commit_batch().has_value());
+  EXPECT_TRUE(store_->begin_batch().has_value()) << "a new batch can start after a commit";
+  EXPECT_TRUE(store_->commit_batch().has_value());
 }
 
 TEST_P(StoreTest, WritesOutsideABatchAreVisibleAtOnce) {
   auto reader = state_.open_read_only();
-  StoreStatus status;
-  store_->inbox_put("acct1", bj::object{{"n", 1}}, status);
-  ASSERT_TRUE(status.ok) << status.error;
+  ASSERT_TRUE(testing::value_of(store_->inbox_put("acct1", bj::object{{"n", 1}})));
   EXPECT_EQ(reader->inbox("acct1").size(), 1u);
 }
 
 TEST_P(StoreTest, ClosingWithAnOpenBatchKeepsItsWrites) {
-  ASSERT_TRUE(store_->begin_batch().ok);
-  StoreStatus status;
-  store_->inbox_put("acct1", bj::object{{"n", 1}}, status);
+  ASSERT_TRUE(store_->begin_batch().has_value());
+  ASSERT_TRUE(testing::value_of(store_->inbox_put("acct1", bj::object{{"n", 1}})));
   store_.reset();
   EXPECT_EQ(state_.open_read_only()->inbox("acct1").size(), 1u);
 }

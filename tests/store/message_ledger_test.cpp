@@ -23,47 +23,44 @@ MessageLedgerEntry entry(std::string id, std::string direction, std::string conv
 }
 
 TEST_P(MessageLedger, KeepsEachDirectionApartAndFindsEntriesById) {
-  ASSERT_TRUE(store_->message_ledger_put(entry("m1", "outbound", "survey1", "ussd:*120*10001#")).ok);
-  ASSERT_TRUE(store_->message_ledger_put(entry("m1", "inbound", "survey2", "longcode:+2782")).ok);
+  ASSERT_TRUE(store_->message_ledger_put(entry("m1", "outbound", "survey1", "ussd:*120*10001#")).has_value());
+  ASSERT_TRUE(store_->message_ledger_put(entry("m1", "inbound", "survey2", "longcode:+2782")).has_value());
 
-  StoreStatus status;
-  auto out = store_->message_ledger_get("m1", "outbound", status);
-  ASSERT_TRUE(status.ok) << status.error;
+  auto out = testing::found(store_->message_ledger_get("m1", "outbound"));
   ASSERT_TRUE(out);
   EXPECT_EQ(out->account_key, "acct1");
   EXPECT_EQ(out->conversation_type, "surveys");
   EXPECT_EQ(out->conversation_key, "survey1");
   EXPECT_EQ(out->tag, "ussd:*120*10001#");
   EXPECT_FALSE(out->created_at.empty());
-  auto in = store_->message_ledger_get("m1", "inbound", status);
+  auto in = testing::found(store_->message_ledger_get("m1", "inbound"));
   ASSERT_TRUE(in);
   EXPECT_EQ(in->conversation_key, "survey2");
-  EXPECT_FALSE(store_->message_ledger_get("m2", "outbound", status));
-  EXPECT_TRUE(status.ok);
+  EXPECT_FALSE(testing::found(store_->message_ledger_get("m2", "outbound")));
 
   // The same message recorded again replaces its entry.
-  ASSERT_TRUE(store_->message_ledger_put(entry("m1", "outbound", "survey3", "")).ok);
-  EXPECT_EQ(store_->message_ledger_get("m1", "outbound", status)->conversation_key, "survey3");
+  ASSERT_TRUE(store_->message_ledger_put(entry("m1", "outbound", "survey3", "")).has_value());
+  auto replaced = testing::found(store_->message_ledger_get("m1", "outbound"));
+  ASSERT_TRUE(replaced);
+  EXPECT_EQ(replaced->conversation_key, "survey3");
 }
 
 TEST_P(MessageLedger, EntriesPastRetentionArePrunedAsNewOnesArrive) {
-  ASSERT_TRUE(store_->message_ledger_put(entry("old", "outbound", "survey1", "")).ok);
-  ASSERT_TRUE(store_->message_ledger_put(entry("recent", "outbound", "survey1", "")).ok);
+  ASSERT_TRUE(store_->message_ledger_put(entry("old", "outbound", "survey1", "")).has_value());
+  ASSERT_TRUE(store_->message_ledger_put(entry("recent", "outbound", "survey1", "")).has_value());
   // Age one entry past the retention, as if written 8 days ago.
   const auto eight_days_ago =
       std::chrono::system_clock::now() - std::chrono::hours(kMessageLedgerRetentionHours + 24);
   state_.exec("UPDATE message_ledger SET created_at = '" + iso8601_utc_ms(eight_days_ago) +
               "' WHERE message_id = 'old'");
   // Pruning runs every 1024 puts; write enough to pass one.
-  ASSERT_TRUE(store_->begin_batch().ok);
+  ASSERT_TRUE(store_->begin_batch().has_value());
   for (int i = 0; i < 1024; ++i)
-    ASSERT_TRUE(store_->message_ledger_put(entry("n" + std::to_string(i), "outbound", "s", "")).ok);
-  ASSERT_TRUE(store_->commit_batch().ok);
+    ASSERT_TRUE(store_->message_ledger_put(entry("n" + std::to_string(i), "outbound", "s", "")).has_value());
+  ASSERT_TRUE(store_->commit_batch().has_value());
 
-  StoreStatus status;
-  EXPECT_FALSE(store_->message_ledger_get("old", "outbound", status));
-  EXPECT_TRUE(store_->message_ledger_get("recent", "outbound", status));
-  EXPECT_TRUE(status.ok) << status.error;
+  EXPECT_FALSE(testing::found(store_->message_ledger_get("old", "outbound")));
+  EXPECT_TRUE(testing::found(store_->message_ledger_get("recent", "outbound")));
 }
 
 VUMI_STORE_ON_EVERY_BACKEND(MessageLedger);

@@ -31,15 +31,14 @@ class PgPipelineTest : public testing::StoreBackendTest {
   // round trips it took.
   std::uint64_t write_batch(int first, int rows) {
     const std::uint64_t before = round_trips();
-    EXPECT_TRUE(store_->begin_batch().ok);
+    EXPECT_TRUE(store_->begin_batch().has_value());
     for (int n = first; n < first + rows; ++n) {
-      StoreStatus status;
-      EXPECT_TRUE(store_->outbox_put("outbound.sms", "body " + std::to_string(n), "acct1", status))
-          << status.error;
-      EXPECT_TRUE(store_->message_ledger_put(ledger_entry(n)).ok);
+      EXPECT_TRUE(
+          testing::value_of(store_->outbox_put("outbound.sms", "body " + std::to_string(n), "acct1")));
+      EXPECT_TRUE(store_->message_ledger_put(ledger_entry(n)).has_value());
     }
-    const StoreStatus committed = store_->commit_batch();
-    EXPECT_TRUE(committed.ok) << committed.error;
+    const Expected<void> committed = store_->commit_batch();
+    EXPECT_TRUE(committed.has_value()) << committed.error().message;
     return round_trips() - before;
   }
 
@@ -64,83 +63,80 @@ TEST_P(PgPipelineTest, ABatchsWritesTakeOneRoundTripForTheirIdsAndOneForTheCommi
       EXPECT_GT(rows[i].id, rows[i - 1].id);
     }
   }
-  StoreStatus status;
-  auto entry = store_->message_ledger_get("m199", "outbound", status);
-  ASSERT_TRUE(entry) << status.error;
+  auto entry = testing::found(store_->message_ledger_get("m199", "outbound"));
+  ASSERT_TRUE(entry);
   EXPECT_EQ(entry->conversation_key, "survey1");
 }
 
 TEST_P(PgPipelineTest, AReadInABatchSeesTheDeferredWritesBeforeIt) {
-  ASSERT_TRUE(store_->begin_batch().ok);
-  ASSERT_TRUE(store_->message_ledger_put(ledger_entry(1)).ok);
-  StoreStatus status;
-  auto entry = store_->message_ledger_get("m1", "outbound", status);
-  ASSERT_TRUE(entry) << status.error;
+  ASSERT_TRUE(store_->begin_batch().has_value());
+  ASSERT_TRUE(store_->message_ledger_put(ledger_entry(1)).has_value());
+  auto entry = testing::found(store_->message_ledger_get("m1", "outbound"));
+  ASSERT_TRUE(entry);
   EXPECT_EQ(entry->account_key, "acct1");
-  ASSERT_TRUE(store_->commit_batch().ok);
+  ASSERT_TRUE(store_->commit_batch().has_value());
 }
 
 TEST_P(PgPipelineTest, ADeferredWriteThatFailsRefusesTheNextReadAndRollsTheBatchBack) {
   refuse_inserts_into("message_ledger");
-  ASSERT_TRUE(store_->begin_batch().ok);
-  StoreStatus status;
-  ASSERT_TRUE(store_->inbox_put("acct1", boost::json::object{{"n", 1}}, status)) << status.error;
-  EXPECT_TRUE(store_->message_ledger_put(ledger_entry(1)).ok) << "sent, not answered yet";
-  StoreStatus refused;
-  EXPECT_FALSE(store_->processed_claim("acct1", "k1", refused));
-  EXPECT_THAT(refused.error, HasSubstr("refused, an earlier statement of this batch failed (message ledger "
-                                       "put of outbound message m1: ERROR:  refused by the test trigger"));
-  EXPECT_FALSE(refused.transient);
-  const StoreStatus commit = store_->commit_batch();
-  EXPECT_FALSE(commit.ok);
-  EXPECT_THAT(commit.error, HasSubstr("commit batch: refused, a statement in it failed (message ledger put"));
+  ASSERT_TRUE(store_->begin_batch().has_value());
+  ASSERT_TRUE(testing::value_of(store_->inbox_put("acct1", boost::json::object{{"n", 1}})));
+  EXPECT_TRUE(store_->message_ledger_put(ledger_entry(1)).has_value()) << "sent, not answered yet";
+  const Expected<bool> refused = store_->processed_claim("acct1", "k1");
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_THAT(refused.error().message,
+              HasSubstr("refused, an earlier statement of this batch failed (message ledger "
+                        "put of outbound message m1: ERROR:  refused by the test trigger"));
+  EXPECT_FALSE(is_transient(refused.error()));
+  const Expected<void> commit = store_->commit_batch();
+  ASSERT_FALSE(commit.has_value());
+  EXPECT_THAT(commit.error().message,
+              HasSubstr("commit batch: refused, a statement in it failed (message ledger put"));
   EXPECT_TRUE(store_->inbox("acct1").empty()) << "the write before the failure is rolled back too";
   // The next batch starts clean.
-  ASSERT_TRUE(store_->begin_batch().ok);
-  ASSERT_TRUE(store_->inbox_put("acct1", boost::json::object{{"n", 2}}, status)) << status.error;
-  ASSERT_TRUE(store_->commit_batch().ok);
+  ASSERT_TRUE(store_->begin_batch().has_value());
+  ASSERT_TRUE(testing::value_of(store_->inbox_put("acct1", boost::json::object{{"n", 2}})));
+  ASSERT_TRUE(store_->commit_batch().has_value());
   EXPECT_EQ(store_->inbox("acct1").size(), 1u);
 }
 
 TEST_P(PgPipelineTest, ADeferredWriteThatFailsJustBeforeTheCommitKeepsNothing) {
   refuse_inserts_into("dead_letters");
-  ASSERT_TRUE(store_->begin_batch().ok);
-  StoreStatus status;
-  ASSERT_TRUE(store_->outbox_put("outbound.sms", "hello", "acct1", status)) << status.error;
-  ASSERT_TRUE(store_->message_ledger_put(ledger_entry(1)).ok);
+  ASSERT_TRUE(store_->begin_batch().has_value());
+  ASSERT_TRUE(testing::value_of(store_->outbox_put("outbound.sms", "hello", "acct1")));
+  ASSERT_TRUE(store_->message_ledger_put(ledger_entry(1)).has_value());
   DeadLetter letter;
   letter.reason = "step_failed";
   letter.message = "a sentinel";
-  EXPECT_TRUE(store_->dead_letter_put(letter).ok);
-  const StoreStatus commit = store_->commit_batch();
-  EXPECT_FALSE(commit.ok);
-  EXPECT_THAT(commit.error,
+  EXPECT_TRUE(store_->dead_letter_put(letter).has_value());
+  const Expected<void> commit = store_->commit_batch();
+  ASSERT_FALSE(commit.has_value());
+  EXPECT_THAT(commit.error().message,
               HasSubstr("(dead letter put (reason step_failed): ERROR:  refused by the test trigger"));
   EXPECT_TRUE(store_->outbox_pending().empty());
-  EXPECT_FALSE(store_->message_ledger_get("m1", "outbound", status)) << "not committed";
-  EXPECT_TRUE(status.ok) << status.error;
+  EXPECT_FALSE(testing::found(store_->message_ledger_get("m1", "outbound"))) << "not committed";
 }
 
 TEST_P(PgPipelineTest, ALostConnectionWithOnlyDeferredWritesFailsTheCommitAsTransient) {
-  ASSERT_TRUE(store_->begin_batch().ok);
-  StoreStatus status;
-  ASSERT_TRUE(store_->outbox_put("outbound.sms", "hello", "acct1", status)) << status.error;
-  ASSERT_TRUE(store_->message_ledger_put(ledger_entry(1)).ok);
+  ASSERT_TRUE(store_->begin_batch().has_value());
+  ASSERT_TRUE(testing::value_of(store_->outbox_put("outbound.sms", "hello", "acct1")));
+  ASSERT_TRUE(store_->message_ledger_put(ledger_entry(1)).has_value());
   state_.exec(
       "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() "
       "AND pid <> pg_backend_pid()");
-  ASSERT_TRUE(store_->message_ledger_put(ledger_entry(2)).ok) << "only sent: the loss is not known yet";
-  const StoreStatus commit = store_->commit_batch();
-  EXPECT_FALSE(commit.ok);
-  EXPECT_TRUE(commit.transient) << commit.error;
+  ASSERT_TRUE(store_->message_ledger_put(ledger_entry(2)).has_value())
+      << "only sent: the loss is not known yet";
+  const Expected<void> commit = store_->commit_batch();
+  ASSERT_FALSE(commit.has_value());
+  EXPECT_TRUE(is_transient(commit.error())) << commit.error().message;
   // The next batch reconnects and commits.
-  ASSERT_TRUE(store_->begin_batch().ok);
-  ASSERT_TRUE(store_->message_ledger_put(ledger_entry(3)).ok);
-  const StoreStatus again = store_->commit_batch();
-  ASSERT_TRUE(again.ok) << again.error;
+  ASSERT_TRUE(store_->begin_batch().has_value());
+  ASSERT_TRUE(store_->message_ledger_put(ledger_entry(3)).has_value());
+  const Expected<void> again = store_->commit_batch();
+  ASSERT_TRUE(again.has_value()) << again.error().message;
   EXPECT_TRUE(store_->outbox_pending().empty()) << "the lost batch's row is not there";
-  EXPECT_FALSE(store_->message_ledger_get("m1", "outbound", status));
-  EXPECT_TRUE(store_->message_ledger_get("m3", "outbound", status)) << status.error;
+  EXPECT_FALSE(testing::found(store_->message_ledger_get("m1", "outbound")));
+  EXPECT_TRUE(testing::found(store_->message_ledger_get("m3", "outbound")));
 }
 
 VUMI_STORE_ON_BACKENDS(PgPipelineTest, std::string("postgresql"));

@@ -46,9 +46,7 @@ TEST(RedactedUrl, HidesPasswordsInEveryForm) {
 
 TEST_P(PgStoreTest, OpenRecordsTheLatestSchemaVersionAndReopenKeepsData) {
   EXPECT_EQ(store_->schema_version(), latest_schema_version());
-  StoreStatus status;
-  bool created = false;
-  ASSERT_TRUE(store_->contact_upsert("acct1", {{"msisdn", "+1"}}, created, status)) << status.error;
+  ASSERT_TRUE(testing::value_of(store_->contact_upsert("acct1", {{"msisdn", "+1"}})));
   store_.reset();
   auto again = state_.open();
   EXPECT_EQ(again->schema_version(), latest_schema_version());
@@ -58,10 +56,10 @@ TEST_P(PgStoreTest, OpenRecordsTheLatestSchemaVersionAndReopenKeepsData) {
 
 TEST_P(PgStoreTest, ReadOnlyStoresCannotWrite) {
   auto reader = state_.open_read_only();
-  StoreStatus status;
-  EXPECT_FALSE(reader->inbox_put("acct1", boost::json::object{{"n", 1}}, status));
-  EXPECT_THAT(status.error, HasSubstr("read-only transaction"));
-  EXPECT_FALSE(status.transient);
+  const Expected<std::int64_t> put = reader->inbox_put("acct1", boost::json::object{{"n", 1}});
+  ASSERT_FALSE(put.has_value());
+  EXPECT_THAT(put.error().message, HasSubstr("read-only transaction"));
+  EXPECT_FALSE(is_transient(put.error()));
 }
 
 TEST_P(PgStoreTest, ADatabaseNewerThanThisBuildIsRefused) {
@@ -74,21 +72,20 @@ TEST_P(PgStoreTest, ADatabaseNewerThanThisBuildIsRefused) {
 }
 
 TEST_P(PgStoreTest, ALostConnectionFailsTheBatchAsTransientAndTheNextWriteReconnects) {
-  StoreStatus status;
-  ASSERT_TRUE(store_->begin_batch().ok);
-  ASSERT_TRUE(store_->inbox_put("acct1", boost::json::object{{"n", 1}}, status)) << status.error;
+  ASSERT_TRUE(store_->begin_batch().has_value());
+  ASSERT_TRUE(testing::value_of(store_->inbox_put("acct1", boost::json::object{{"n", 1}})));
   // The server ends the store's session, as a restart or a network cut would.
   state_.exec(
       "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() "
       "AND pid <> pg_backend_pid()");
-  StoreStatus lost;
-  EXPECT_FALSE(store_->inbox_put("acct1", boost::json::object{{"n", 2}}, lost));
-  EXPECT_TRUE(lost.transient) << lost.error;
-  const StoreStatus commit = store_->commit_batch();
-  EXPECT_FALSE(commit.ok);
-  EXPECT_TRUE(commit.transient) << commit.error;
+  const Expected<std::int64_t> lost = store_->inbox_put("acct1", boost::json::object{{"n", 2}});
+  ASSERT_FALSE(lost.has_value());
+  EXPECT_TRUE(is_transient(lost.error())) << lost.error().message;
+  const Expected<void> commit = store_->commit_batch();
+  ASSERT_FALSE(commit.has_value());
+  EXPECT_TRUE(is_transient(commit.error())) << commit.error().message;
   // Outside a batch the store reconnects (and prepares its statements again) by itself.
-  ASSERT_TRUE(store_->inbox_put("acct1", boost::json::object{{"n", 3}}, status)) << status.error;
+  ASSERT_TRUE(testing::value_of(store_->inbox_put("acct1", boost::json::object{{"n", 3}})));
   auto inbox = store_->inbox("acct1");
   ASSERT_EQ(inbox.size(), 1u) << "the lost batch's write is not there";
   EXPECT_EQ(inbox[0].message.at("n"), 3);

@@ -46,13 +46,10 @@ class StateCommandsTest : public ::testing::TestWithParam<std::string> {
 
   void add_contacts() {
     auto store = daemon_store();
-    store::StoreStatus status;
-    bool created = false;
-    store->contact_upsert("acct1",
-                          {{"msisdn", "+27821234567"}, {"name", "Thandi"}, {"extra", {{"lang", "zu"}}}},
-                          created, status);
-    store->contact_upsert("acct2", {{"msisdn", "+27820000002"}, {"surname", "Mokoena"}}, created, status);
-    ASSERT_TRUE(status.ok) << status.error;
+    ASSERT_TRUE(store::testing::value_of(store->contact_upsert(
+        "acct1", {{"msisdn", "+27821234567"}, {"name", "Thandi"}, {"extra", {{"lang", "zu"}}}})));
+    ASSERT_TRUE(store::testing::value_of(
+        store->contact_upsert("acct2", {{"msisdn", "+27820000002"}, {"surname", "Mokoena"}})));
   }
 
   store::testing::BackendState state_{GetParam()};
@@ -120,13 +117,11 @@ TEST_P(StateCommandsTest, EmptyStateSaysSo) {
 TEST_P(StateCommandsTest, InboxTableShowsAddressesAndTruncatesContent) {
   {
     auto store = daemon_store();
-    store::StoreStatus status;
-    store->inbox_put("acct1",
-                     bj::parse(R"({"from_addr": "+27821234567", "to_addr": "12345", "content": ")" +
-                               std::string(100, 'x') + R"("})"),
-                     status);
-    store->inbox_put("acct1", bj::parse(R"({"content": "line one\nline two", "to_addr": null})"), status);
-    ASSERT_TRUE(status.ok) << status.error;
+    ASSERT_TRUE(store::testing::value_of(store->inbox_put(
+        "acct1", bj::parse(R"({"from_addr": "+27821234567", "to_addr": "12345", "content": ")" +
+                           std::string(100, 'x') + R"("})"))));
+    ASSERT_TRUE(store::testing::value_of(
+        store->inbox_put("acct1", bj::parse(R"({"content": "line one\nline two", "to_addr": null})"))));
   }
   auto result = run(inbox_command);
   EXPECT_EQ(result.code, 0) << result.err;
@@ -157,12 +152,12 @@ TEST_P(StateCommandsTest, DeadLettersTableAndJson) {
     failed.route = "accounts.acct1.routes[0]";
     failed.step = "chain[1]";
     failed.input = R"({"event_type":"poll_complete"})";
-    ASSERT_TRUE(store->dead_letter_put(failed).ok);
+    ASSERT_TRUE(store->dead_letter_put(failed).has_value());
     store::DeadLetter unowned;
     unowned.reason = "unowned_tag";
     unowned.message = "no account owns tag longcode:999";
     unowned.input = "{}";
-    ASSERT_TRUE(store->dead_letter_put(unowned).ok);
+    ASSERT_TRUE(store->dead_letter_put(unowned).has_value());
   }
   auto result = run(dead_letters_command);
   EXPECT_EQ(result.code, 0) << result.err;

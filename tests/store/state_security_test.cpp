@@ -35,11 +35,8 @@ TEST(StateSecurity, FolderAndDatabaseFilesArePrivateWhateverTheUmask) {
   ScopedUmask open_umask(0);
   {
     auto store = StateStore::open(state);
-    StoreStatus status;
-    bool created = false;
-    ASSERT_TRUE(
-        store->contact_upsert("acct1", boost::json::object{{"msisdn", "+27831234567"}}, created, status))
-        << status.error;
+    auto upserted = store->contact_upsert("acct1", boost::json::object{{"msisdn", "+27831234567"}});
+    ASSERT_TRUE(upserted.has_value()) << upserted.error().message;
     // While the store is open the WAL and shared-memory files exist: they must be private too.
     ASSERT_TRUE(std::filesystem::exists(state / "vumi.db-wal"));
     EXPECT_EQ(mode_of(state / "vumi.db-wal"), 0600u);
@@ -65,9 +62,7 @@ TEST(StateSecurity, ReadOnlyInspectionWorksWhileTheLockIsHeld) {
   const auto state = dir / "state";
   StateDirLock lock(state);
   auto writer = StateStore::open(state);
-  StoreStatus status;
-  bool created = false;
-  ASSERT_TRUE(writer->contact_upsert("acct1", boost::json::object{{"msisdn", "+1"}}, created, status));
+  ASSERT_TRUE(writer->contact_upsert("acct1", boost::json::object{{"msisdn", "+1"}}).has_value());
   auto reader = StateStore::open_read_only(state);
   EXPECT_EQ(reader->contacts("acct1").size(), 1u);
 }

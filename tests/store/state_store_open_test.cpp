@@ -96,21 +96,16 @@ TEST(StateStoreOpen, ReopenKeepsDataAndSchemaVersion) {
   std::string key;
   {
     auto store = StateStore::open(tmp.path());
-    StoreStatus status;
-    bool created = false;
-    auto contact =
-        store->contact_upsert("acct1", {{"msisdn", "+27821234567"}, {"name", "Thandi"}}, created, status);
-    ASSERT_TRUE(status.ok) << status.error;
-    ASSERT_TRUE(contact);
-    key = contact->contact_key;
+    auto upserted = store->contact_upsert("acct1", {{"msisdn", "+27821234567"}, {"name", "Thandi"}});
+    ASSERT_TRUE(upserted.has_value()) << upserted.error().message;
+    key = upserted->contact.contact_key;
   }
   auto store = StateStore::open(tmp.path());
   EXPECT_EQ(store->schema_version(), latest_schema_version());
-  StoreStatus status;
-  auto again = store->contact_get("acct1", key, status);
-  ASSERT_TRUE(status.ok) << status.error;
-  ASSERT_TRUE(again);
-  EXPECT_EQ(again->name, "Thandi");
+  auto again = store->contact_get("acct1", key);
+  ASSERT_TRUE(again.has_value()) << again.error().message;
+  ASSERT_TRUE(*again);
+  EXPECT_EQ((*again)->name, "Thandi");
   EXPECT_EQ(store->contacts("").size(), 1u);
 }
 
@@ -201,17 +196,15 @@ TEST(StateStoreOpen, ReadOnlyStoreReadsButDoesNotWrite) {
   TempDir tmp;
   {
     auto store = StateStore::open(tmp.path());
-    StoreStatus status;
-    store->inbox_put("acct1", boost::json::object{{"content", "hi"}}, status);
-    ASSERT_TRUE(status.ok) << status.error;
+    auto put = store->inbox_put("acct1", boost::json::object{{"content", "hi"}});
+    ASSERT_TRUE(put.has_value()) << put.error().message;
   }
   auto reader = StateStore::open_read_only(tmp.path());
   EXPECT_EQ(reader->schema_version(), latest_schema_version());
   EXPECT_EQ(reader->inbox("").size(), 1u);
-  StoreStatus status;
-  EXPECT_FALSE(reader->inbox_put("acct1", boost::json::object{}, status));
-  EXPECT_FALSE(status.ok);
-  EXPECT_THAT(status.error, HasSubstr("readonly"));
+  auto put = reader->inbox_put("acct1", boost::json::object{});
+  ASSERT_FALSE(put.has_value());
+  EXPECT_THAT(put.error().message, HasSubstr("readonly"));
 }
 
 TEST(StateStoreOpen, ReaderSeesWritesOfARunningDaemon) {
@@ -222,7 +215,7 @@ TEST(StateStoreOpen, ReaderSeesWritesOfARunningDaemon) {
   DeadLetter letter;
   letter.reason = "unowned_tag";
   letter.message = "no account owns pool:x";
-  EXPECT_TRUE(writer->dead_letter_put(letter).ok);
+  EXPECT_TRUE(writer->dead_letter_put(letter).has_value());
   EXPECT_EQ(reader->dead_letters("").size(), 1u);
 }
 

@@ -343,7 +343,7 @@ TEST_F(SecureStory, DeadLetterReplayTakesKeyFilesAndWithoutThemReplaysNothing) {
   letter.input = poll_complete("acct1", "poll1", "+27000000031");
   {
     auto store = store::StateStore::open(dir.path() / "state");
-    ASSERT_TRUE(store->dead_letter_put(letter).ok);
+    ASSERT_TRUE(store->dead_letter_put(letter).has_value());
   }
   const std::string config = (dir.path() / "config.json").string();
   ChildProcess keyless({VUMI_DISPATCHER_EXE, "dead-letters", "replay", "-c", config, "--reason",
