@@ -380,8 +380,8 @@ HttpResponse AdminApi::Impl::change(
   bj::array diff;
   json_diff(current ? bj::value(current->document) : bj::value(nullptr), document, "", diff);
   entry.diff = bj::serialize(diff);
-  std::string why;
-  if (!store.put_account(key, entry.document, version, entry, why)) return error(status::conflict, why);
+  if (Expected<void> put = store.put_account(key, entry.document, version, entry); !put)
+    return error(status::conflict, put.error().message);
 
   // Between two events of the loop: the account's next event sees the new routes, no other
   // account is touched.

@@ -102,9 +102,9 @@ HttpResponse list_dead_letters(transport::DaemonControl& daemon, const std::stri
   filter.account = key;
   if (auto reason = param("reason")) filter.reason = *reason;
   if (auto since = param("since")) {
-    std::string why;
-    filter.since = store::time_bound(*since, why);
-    if (filter.since.empty()) return error(status::bad_request, "since " + why, "?since");
+    Expected<std::string> bound = store::time_bound(*since);
+    if (!bound) return error(status::bad_request, "since " + bound.error().message, "?since");
+    filter.since = std::move(*bound);
   }
   if (auto n = param("limit")) {
     if (n->empty() || n->size() > 6 || n->find_first_not_of("0123456789") != std::string::npos || *n == "0")
@@ -183,9 +183,9 @@ HttpResponse replay_dead_letters(transport::DaemonControl& daemon, const std::st
     if (since) {
       if (!since->is_string())
         return error(status::unprocessable_entity, "expected a time or duration", "/since");
-      std::string why;
-      filter.since = store::time_bound(since->get_string(), why);
-      if (filter.since.empty()) return error(status::unprocessable_entity, why, "/since");
+      Expected<std::string> bound = store::time_bound(since->get_string());
+      if (!bound) return error(status::unprocessable_entity, bound.error().message, "/since");
+      filter.since = std::move(*bound);
     }
     candidates = store.dead_letters(filter);
   }

@@ -73,7 +73,7 @@ Expected<std::string> create_account_token(daemon::AdminStore& store, const std:
     return fail(ErrorCode::invalid, "account key \"" + account + "\" " + checked.error().message);
   std::string secret = new_token_secret();
   daemon::StoredToken token{name, account, sha256_hex(secret), daemon::utc_now_iso8601()};
-  if (std::string why; !store.add_token(token, why)) return fail(ErrorCode::refused, std::move(why));
+  if (Expected<void> added = store.add_token(token); !added) return std::move(added).error();
   return secret;
 }
 

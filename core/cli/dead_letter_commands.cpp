@@ -23,12 +23,15 @@ namespace vumi::cli {
 
 namespace {
 
-// A time bound as the store compares it; empty after setting error.
-std::string time_bound(std::string_view text, std::string_view option, std::string& error) {
-  std::string why;
-  std::string bound = store::time_bound(text, why);
-  if (bound.empty()) error = std::string(option) + " " + why;
-  return bound;
+// A time bound as the store compares it; nullopt after a message on stderr.
+std::optional<std::string> time_bound(std::string_view prefix, std::string_view text,
+                                      std::string_view option) {
+  Expected<std::string> bound = store::time_bound(text);
+  if (!bound) {
+    std::cerr << prefix << option << ' ' << bound.error().message << '\n';
+    return std::nullopt;
+  }
+  return std::move(*bound);
 }
 
 // Builds the filter from the args; false (after a message on stderr) when they are unusable.
@@ -52,15 +55,15 @@ bool make_filter(const DeadLetterOpArgs& args, std::string_view command, bool al
   filter.id = args.id;
   filter.reason = args.reason;
   filter.account = args.account;
-  std::string error;
-  if (!args.since.empty() && (filter.since = time_bound(args.since, "--since", error)).empty()) {
-    std::cerr << prefix << error << '\n';
-    return false;
+  if (!args.since.empty()) {
+    std::optional<std::string> since = time_bound(prefix, args.since, "--since");
+    if (!since) return false;
+    filter.since = std::move(*since);
   }
-  if (!args.older_than.empty() &&
-      (filter.older_than = time_bound(args.older_than, "--older-than", error)).empty()) {
-    std::cerr << prefix << error << '\n';
-    return false;
+  if (!args.older_than.empty()) {
+    std::optional<std::string> older_than = time_bound(prefix, args.older_than, "--older-than");
+    if (!older_than) return false;
+    filter.older_than = std::move(*older_than);
   }
   return true;
 }

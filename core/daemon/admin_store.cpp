@@ -78,8 +78,8 @@ class SqliteAdminStore final : public AdminStore {
     return out;
   }
 
-  bool put_account(const std::string& key, const std::string& document, std::uint64_t expected_version,
-                   const AccountVersion& entry, std::string& why) override {
+  Expected<void> put_account(const std::string& key, const std::string& document,
+                             std::uint64_t expected_version, const AccountVersion& entry) override {
     db_.exec("BEGIN IMMEDIATE");
     try {
       store::Statement read(db_, "SELECT version FROM api_accounts WHERE key = ?1");
@@ -88,9 +88,8 @@ class SqliteAdminStore final : public AdminStore {
       if (read.step() == SQLITE_ROW) stored = static_cast<std::uint64_t>(read.column_int64(0));
       if (stored != expected_version) {
         db_.exec("ROLLBACK");
-        why = "account \"" + key + "\" is at version " + std::to_string(stored) + ", not " +
-              std::to_string(expected_version);
-        return false;
+        return fail(ErrorCode::refused, "account \"" + key + "\" is at version " + std::to_string(stored) +
+                                            ", not " + std::to_string(expected_version));
       }
       store::Statement write(db_,
                              "INSERT INTO api_accounts (key, document, version) VALUES (?1, ?2, ?3) "
@@ -111,7 +110,7 @@ class SqliteAdminStore final : public AdminStore {
       check(log.step(), "write account version");
       db_.exec("COMMIT");
       wrote();
-      return true;
+      return {};
     } catch (...) {
       db_.try_exec("ROLLBACK");
       throw;
@@ -164,7 +163,7 @@ class SqliteAdminStore final : public AdminStore {
     return std::nullopt;
   }
 
-  bool add_token(const StoredToken& token, std::string& why) override {
+  Expected<void> add_token(const StoredToken& token) override {
     store::Statement st(db_, "INSERT INTO api_tokens (name, account, hash, created) VALUES (?1, ?2, ?3, ?4)");
     st.bind_text(1, token.name);
     st.bind_text(2, token.account);
@@ -172,12 +171,11 @@ class SqliteAdminStore final : public AdminStore {
     st.bind_text(4, token.created);
     int rc = st.step();
     if ((rc & 0xff) == SQLITE_CONSTRAINT) {
-      why = "a token named \"" + token.name + "\" exists already";
-      return false;
+      return fail(ErrorCode::refused, "a token named \"" + token.name + "\" exists already");
     }
     check(rc, "write token");
     wrote();
-    return true;
+    return {};
   }
 
   bool remove_token(const std::string& name) override {

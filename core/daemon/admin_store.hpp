@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "common/expected.hpp"
 #include "common/state_backends.hpp"
 
 namespace vumi::daemon {
@@ -48,17 +49,18 @@ class AdminStore {
   // Current (not deleted) accounts.
   virtual std::vector<StoredAccount> accounts() = 0;
   // Writes a new version of an account (document "null": deleted) with its history entry, in one
-  // transaction; false with why when the stored version is no longer expected_version.
-  virtual bool put_account(const std::string& key, const std::string& document,
-                           std::uint64_t expected_version, const AccountVersion& entry, std::string& why) = 0;
+  // transaction; fails (refused) saying why when the stored version is no longer expected_version.
+  // Throws store::StoreError when the database fails (control plane).
+  virtual Expected<void> put_account(const std::string& key, const std::string& document,
+                                     std::uint64_t expected_version, const AccountVersion& entry) = 0;
   // Versions of one account, newest first, at most limit.
   virtual std::vector<AccountVersion> history(const std::string& key, std::size_t limit) = 0;
   virtual std::optional<AccountVersion> version(const std::string& key, std::uint64_t version) = 0;
 
   virtual std::vector<StoredToken> tokens() = 0;
   virtual std::optional<StoredToken> token_by_hash(const std::string& hash) = 0;
-  // False with why when the name is taken.
-  virtual bool add_token(const StoredToken& token, std::string& why) = 0;
+  // Fails (refused) saying why when the name is taken.
+  virtual Expected<void> add_token(const StoredToken& token) = 0;
   // False when there was no such token.
   virtual bool remove_token(const std::string& name) = 0;
 };

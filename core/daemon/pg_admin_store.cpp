@@ -60,8 +60,8 @@ class PgAdminStore final : public AdminStore {
     return out;
   }
 
-  bool put_account(const std::string& key, const std::string& document, std::uint64_t expected_version,
-                   const AccountVersion& entry, std::string& why) override {
+  Expected<void> put_account(const std::string& key, const std::string& document,
+                             std::uint64_t expected_version, const AccountVersion& entry) override {
     std::lock_guard lock(mutex_);
     run("BEGIN", {}, "begin an account write");
     try {
@@ -72,9 +72,8 @@ class PgAdminStore final : public AdminStore {
       const std::uint64_t stored = read.rows() > 0 ? static_cast<std::uint64_t>(read.int64(0, 0)) : 0;
       if (stored != expected_version) {
         run("ROLLBACK", {}, "roll back an account write");
-        why = "account \"" + key + "\" is at version " + std::to_string(stored) + ", not " +
-              std::to_string(expected_version);
-        return false;
+        return fail(ErrorCode::refused, "account \"" + key + "\" is at version " + std::to_string(stored) +
+                                            ", not " + std::to_string(expected_version));
       }
       const auto version = static_cast<std::int64_t>(entry.version);
       run("INSERT INTO api_accounts (key, document, version) VALUES ($1, $2, $3) "
@@ -91,7 +90,7 @@ class PgAdminStore final : public AdminStore {
               .text(entry.diff),
           "write account version");
       run("COMMIT", {}, "commit an account write");
-      return true;
+      return {};
     } catch (...) {
       db_.run("ROLLBACK");
       throw;
@@ -138,18 +137,17 @@ class PgAdminStore final : public AdminStore {
     return token_row(result, 0);
   }
 
-  bool add_token(const StoredToken& token, std::string& why) override {
+  Expected<void> add_token(const StoredToken& token) override {
     std::lock_guard lock(mutex_);
     reconnect_if_lost();
     PgResult result =
         db_.run("INSERT INTO api_tokens (name, account, hash, created) VALUES ($1, $2, $3, $4)",
                 PgParams().text(token.name).text(token.account).text(token.hash).text(token.created));
     if (!result.ok() && result.sqlstate() == kUniqueViolation) {
-      why = "a token named \"" + token.name + "\" exists already";
-      return false;
+      return fail(ErrorCode::refused, "a token named \"" + token.name + "\" exists already");
     }
     if (!result.ok()) throw store::StoreError(db_.where() + ": cannot write token: " + result.error());
-    return true;
+    return {};
   }
 
   bool remove_token(const std::string& name) override {
@@ -169,8 +167,9 @@ class PgAdminStore final : public AdminStore {
 
   // A session the server or network ended is opened again before the next request.
   void reconnect_if_lost() {
-    std::string why;
-    if (!db_.connected() && !db_.reconnect(why)) throw store::StoreError(why);
+    if (db_.connected()) return;
+    if (Expected<void> reconnected = db_.reconnect(); !reconnected)
+      throw store::StoreError(reconnected.error().message);
   }
 
   // Runs one statement; throws StoreError naming what (the admin API answers 500 with it).

@@ -240,8 +240,7 @@ void PgConnection::end_pipeline() {
   if (PQexitPipelineMode(conn_) != 1 && connected()) {
     // Answers left unread (every one was read above): start a fresh session rather than keep one
     // no later statement could use.
-    std::string why;
-    reconnect(why);
+    (void)reconnect();  // a failure shows as a lost connection at the next statement
   }
 }
 
@@ -251,21 +250,19 @@ PgResult PgConnection::must_run(const std::string& sql, std::string_view what) {
   return result;
 }
 
-bool PgConnection::reconnect(std::string& why) {
+Expected<void> PgConnection::reconnect() {
   PQreset(conn_);
-  if (PQstatus(conn_) != CONNECTION_OK) {
-    why = "cannot reconnect to " + where_ + ": " + error();
-    return false;
-  }
+  if (PQstatus(conn_) != CONNECTION_OK)
+    return store_failure("cannot reconnect to " + where_ + ": " + error(), true);
   for (const Prepared& statement : prepared_) {
     PgResult result =
         result_of(PQprepare(conn_, statement.name.c_str(), statement.sql.c_str(), statement.params, nullptr));
     if (!result.ok()) {
-      why = where_ + ": cannot prepare \"" + statement.sql + "\" after reconnecting: " + result.error();
-      return false;
+      return store_failure(
+          where_ + ": cannot prepare \"" + statement.sql + "\" after reconnecting: " + result.error(), true);
     }
   }
-  return true;
+  return {};
 }
 
 bool PgConnection::in_transaction() const {

@@ -75,8 +75,8 @@ class PgConnection {
 
   // False once the server or network went away.
   bool connected() const { return PQstatus(conn_) == CONNECTION_OK; }
-  // Reconnects with the same URL and prepares every statement again; false with why on failure.
-  bool reconnect(std::string& why);
+  // Reconnects with the same URL and prepares every statement again; fails (unavailable) saying why.
+  Expected<void> reconnect();
   bool in_transaction() const;
   std::string error() const;                           // libpq's last message, one line
   const std::string& where() const { return where_; }  // "PostgreSQL <redacted url>"

@@ -101,8 +101,12 @@ Expected<void> PgStateStore::reserve_outbox_ids(std::string_view what) {
       run("outbox_reserve_ids", PgParams().int64(static_cast<std::int64_t>(count)), what);
   if (!result) return std::move(result).error();
   for (int row = 0; row < result->rows(); ++row) reserved_outbox_ids_.push_back(result->int64(row, 0));
-  if (outbox_rows_in_batch_ >= reserved_outbox_ids_.size())
-    return store_failure(std::string(what) + ": the outbox sequence gave no ids");
+  if (outbox_rows_in_batch_ >= reserved_outbox_ids_.size()) {
+    // The row cannot be written, so the batch must not commit without it (a message lost).
+    batch_error_ = std::string(what) + ": the outbox sequence gave no ids";
+    batch_error_transient_ = false;
+    return store_failure(batch_error_, false);
+  }
   return {};
 }
 

@@ -142,8 +142,8 @@ Expected<void> PgStateStore::ready(std::string_view what) {
     batch_error_transient_ = true;
     return store_failure(batch_error_, true);
   }
-  std::string why;
-  if (!connection_.reconnect(why)) return store_failure(std::string(what) + ": " + why, true);
+  if (Expected<void> reconnected = connection_.reconnect(); !reconnected)
+    return store_failure(std::string(what) + ": " + reconnected.error().message, true);
   return {};
 }
 

@@ -58,7 +58,7 @@ std::int64_t duration_s(std::string_view text) {
 
 }  // namespace
 
-std::string time_bound(std::string_view text, std::string& why) {
+Expected<std::string> time_bound(std::string_view text) {
   if (const std::int64_t seconds = duration_s(text); seconds >= 0)
     return iso8601_utc_ms(std::chrono::system_clock::now() - std::chrono::seconds(seconds));
   // Times are stored as "YYYY-MM-DDTHH:MM:SS.mmmZ" and compared as text.
@@ -70,9 +70,10 @@ std::string time_bound(std::string_view text, std::string& why) {
   const bool looks_iso = text.size() >= 10 && text.size() <= 30 && digits(0, 4) && text[4] == '-' &&
                          digits(5, 2) && text[7] == '-' && digits(8, 2);
   if (!looks_iso) {
-    why = "\"" + std::string(text.substr(0, 64)) +
-          "\" is neither a duration (30s, 10m, 2h, 7d) nor an ISO-8601 UTC time (2026-12-02T05:00:00Z)";
-    return {};
+    return fail(
+        ErrorCode::invalid,
+        "\"" + std::string(text.substr(0, 64)) +
+            "\" is neither a duration (30s, 10m, 2h, 7d) nor an ISO-8601 UTC time (2026-12-02T05:00:00Z)");
   }
   std::string bound(text);
   if (bound.back() == 'Z') bound.pop_back();

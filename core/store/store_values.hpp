@@ -17,8 +17,8 @@ std::string now_iso8601_utc_ms();
 
 // A time bound for dead-letter filters as the text the store compares: a duration ("30s", "10m",
 // "2h", "7d") is taken as that long ago; an ISO-8601 UTC time ("2026-12-02T05:00:00Z", with or
-// without milliseconds) is kept. Empty, with why set, when text is neither.
-std::string time_bound(std::string_view text, std::string& why);
+// without milliseconds) is kept. Fails (invalid) saying why when text is neither.
+Expected<std::string> time_bound(std::string_view text);
 
 // 32 random lowercase hex characters (128 bits from SQLite's CSPRNG).
 std::string random_contact_key();

@@ -102,29 +102,27 @@ void BatchCommitter::add_reliable(std::string_view topic, std::string_view body,
   if (!pool_) run_queued();
 }
 
-bool BatchCommitter::commit(std::vector<Message>& batch, std::string& error) {
-  const Expected<void> committed = store_.commit_batch();
+Expected<void> BatchCommitter::commit(const std::vector<Message>& batch) {
+  Expected<void> committed = store_.commit_batch();
   if (!committed) {
     outbox_.batch_rolled_back();
-    error = committed.error().message;
-    return false;
+    return committed;
   }
   outbox_.batch_committed();
   if (acks_) {
     for (const Message& message : batch)
       if (!message.msg_id.empty()) acks_->acknowledge(message.peer, message.msg_id, ack_of(message.outcome));
   }
-  return true;
+  return {};
 }
 
 void BatchCommitter::end() {
   run_queued();
-  std::string error;
   if (begin_failed_) {
     begin_failed_ = false;
     hold(std::move(batch_), begin_error_);
-  } else if (!commit(batch_, error)) {
-    hold(std::move(batch_), error);
+  } else if (Expected<void> committed = commit(batch_); !committed) {
+    hold(std::move(batch_), committed.error().message);
   }
   batch_.clear();
   update_reading();
@@ -154,15 +152,13 @@ void BatchCommitter::schedule_retry() {
 
 void BatchCommitter::retry() {
   ++attempts_;
-  const Expected<void> begun = store_.begin_batch();
-  std::string error = begun ? std::string() : begun.error().message;
-  bool committed = false;
-  if (begun) {
+  Expected<void> outcome = store_.begin_batch();
+  if (outcome) {
     outbox_.batch_begun();
     for (Message& message : held_) run(message);
-    committed = commit(held_, error);
+    outcome = commit(held_);
   }
-  if (committed) {
+  if (outcome) {
     ++counters_.batches_recovered;
     spdlog::info(
         "state: recovered; the held batch of {} message(s) committed on attempt {}, its effects sent",
@@ -173,12 +169,14 @@ void BatchCommitter::retry() {
   }
   ++counters_.commits_failed;
   if (attempts_ >= kMaxAttempts) {
-    spdlog::error("state: {}; attempt {} of {} failed, giving the batch up", error, attempts_, kMaxAttempts);
+    spdlog::error("state: {}; attempt {} of {} failed, giving the batch up", outcome.error().message,
+                  attempts_, kMaxAttempts);
     give_up();
     update_reading();
     return;
   }
-  spdlog::error("state: {}; attempt {} of {} failed, retrying", error, attempts_, kMaxAttempts);
+  spdlog::error("state: {}; attempt {} of {} failed, retrying", outcome.error().message, attempts_,
+                kMaxAttempts);
   schedule_retry();
 }
 
@@ -192,11 +190,10 @@ void BatchCommitter::give_up() {
   for (Message& message : batch) {
     std::vector<Message> single;
     single.push_back(std::move(message));
-    std::string error;
     if (store_.begin_batch()) {
       outbox_.batch_begun();
       run(single.front());
-      if (commit(single, error)) {
+      if (commit(single)) {
         ++committed_alone;
         continue;
       }

@@ -97,8 +97,9 @@ class BatchCommitter {
   };
 
   void run(Message& message);
-  // Commits the open batch; on success sends its outbox rows and acknowledgements.
-  bool commit(std::vector<Message>& batch, std::string& error);
+  // Commits the open batch; on success sends its outbox rows and acknowledgements, on failure
+  // (its writes rolled back) says why.
+  Expected<void> commit(const std::vector<Message>& batch);
   void hold(std::vector<Message>&& batch, const std::string& error);
   void schedule_retry();
   void retry();
