@@ -1,10 +1,8 @@
 #include "dispatch/dispatch_pool.hpp"
 
-#include <boost/json/monotonic_resource.hpp>
 #include <functional>
 #include <string>
 #include <utility>
-#include <variant>
 
 #include "crash/crash_handler.hpp"
 #include "dispatch/crash_guard.hpp"
@@ -103,15 +101,11 @@ std::optional<std::size_t> DispatchPool::worker_of(const Job& job) {
   if (std::string_view account = event_topic_account(job.topic); !account.empty())
     return std::hash<std::string_view>{}(account) % n;
   if (!job.topic.starts_with("inbound.")) return std::nullopt;
-  // An inbound message's account owns its tag: decoded here for the tag alone (the worker
-  // decodes it again), into an arena freed when this returns.
-  unsigned char buffer[4096];
-  boost::json::monotonic_resource arena(buffer, sizeof(buffer));
-  const event::Decoded decoded = runtime_->decoder().decode(job.topic, job.body, &arena);
-  const auto* message = decoded ? std::get_if<event::InboundMessage>(&*decoded) : nullptr;
-  const Account* owner = message ? runtime_->routes().tag_owner(message->tag) : nullptr;
-  if (!owner) return std::nullopt;
-  return std::hash<std::string_view>{}(owner->key) % n;
+  // An inbound message's account owns its tag: the first worker decodes it for the tag (on this
+  // thread, watched by the crash guard; the worker decodes it again).
+  const std::string_view owner = first().inbound_owner(job.topic, job.body);
+  if (owner.empty()) return std::nullopt;
+  return std::hash<std::string_view>{}(owner) % n;
 }
 
 void DispatchPool::handle_all(std::span<Job> jobs) {

@@ -61,6 +61,21 @@ struct Dispatcher::Impl {
         traffic(store_ref, out, counters) {}
   ~Impl() { dead_letters.flush_repeats(); }
 
+  // The message being handled, for the crash guard, and the arena its values live in: both end
+  // when the scope does (declared before those values, so it ends after them).
+  struct MessageScope {
+    MessageScope(Impl& owner, std::string_view topic, std::string_view body) : impl(owner) {
+      if (impl.in_flight) impl.in_flight->begin_message(topic, body);
+    }
+    MessageScope(const MessageScope&) = delete;
+    MessageScope& operator=(const MessageScope&) = delete;
+    ~MessageScope() {
+      if (impl.in_flight) impl.in_flight->end_message();
+      impl.arena.reset();
+    }
+    Impl& impl;
+  };
+
   HandleOutcome handle(std::string_view topic, std::string_view body, std::string_view event_id_if_absent);
   // Whether account's messages ("" for messages of no account) are handled here; counts a miss.
   bool mine(std::string_view account);
@@ -368,15 +383,7 @@ HandleOutcome Dispatcher::handle(std::string_view topic, std::string_view body,
                                  std::string_view event_id_if_absent, std::string_view source) {
   impl_->source.assign(source);
   impl_->dead_letters.set_source(source);
-  // Runs after every value made for this message is gone (they all live inside Impl::handle).
-  struct EndMessage {
-    Impl& impl;
-    ~EndMessage() {
-      if (impl.in_flight) impl.in_flight->end_message();
-      impl.arena.reset();
-    }
-  } end{*impl_};
-  if (impl_->in_flight) impl_->in_flight->begin_message(topic, body);
+  const Impl::MessageScope scope(*impl_, topic, body);  // ends after every value made for it is gone
   try {
     return impl_->handle(topic, body, event_id_if_absent);
   } catch (const std::exception& e) {
@@ -390,6 +397,18 @@ HandleOutcome Dispatcher::handle(std::string_view topic, std::string_view body,
     impl_->dead_letters.record(std::move(letter));
     return HandleOutcome::rejected;
   }
+}
+
+std::string_view Dispatcher::inbound_owner(std::string_view topic, std::string_view body) {
+  Impl& impl = *impl_;
+  // A quarantined message is not decoded here either: it runs alone, and handle refuses it.
+  if (impl.quarantine && impl.quarantine->match_body(topic, body)) return {};
+  const Impl::MessageScope scope(impl, topic, body);
+  const Runtime& rt = *impl.runtime;
+  const event::Decoded decoded = rt.decoder().decode(topic, body, impl.arena.get());
+  const auto* message = decoded ? std::get_if<event::InboundMessage>(&*decoded) : nullptr;
+  const Account* owner = message ? rt.routes().tag_owner(message->tag) : nullptr;
+  return owner ? std::string_view(owner->key) : std::string_view();
 }
 
 void Dispatcher::refuse(const event::Rejection& rejection, std::string_view topic, std::string_view body,

@@ -43,6 +43,11 @@ class Dispatcher {
   // `source` names where it came from in dead letters (e.g. "ingest tcp://... from 10.0.0.5").
   HandleOutcome handle(std::string_view topic, std::string_view body,
                        std::string_view event_id_if_absent = {}, std::string_view source = {});
+  // The account owning an inbound message's tag ("" when no account owns it, when it does not
+  // decode, or when it is quarantined): how the worker pool picks the message's worker. Decoded as
+  // handle decodes, after the same quarantine check and watched by the crash guard, so a message
+  // whose decoding crashes is named in the report and refused when it comes back.
+  std::string_view inbound_owner(std::string_view topic, std::string_view body);
   // Refuses an ingest message without decoding it (e.g. forbidden to its publisher): counted
   // under the rejection's reason and dead-lettered like a message the decoder refused.
   void refuse(const event::Rejection& rejection, std::string_view topic, std::string_view body,

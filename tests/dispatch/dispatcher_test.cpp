@@ -6,6 +6,8 @@
 #include <memory>
 #include <sstream>
 
+#include "crash/message_key.hpp"
+#include "dispatch/crash_guard.hpp"
 #include "dispatch_fixture.hpp"
 
 namespace vumi::testing_support {
@@ -291,6 +293,31 @@ TEST_F(DispatchTest, UnownedTagAndUnroutedInboundAreDeadLetters) {
   EXPECT_THAT(letters[0].message, HasSubstr("longcode:555"));
   EXPECT_EQ(letters[1].reason, "no_route");
   EXPECT_EQ(letters[1].account_key, "acct2");
+}
+
+// How the worker pool picks an inbound message's worker: by the account owning its tag, decoded
+// after the quarantine check (a quarantined message is not decoded: it runs alone and is refused).
+TEST_F(DispatchTest, InboundOwnerIsTheTagsAccountAndNoneForAQuarantinedMessage) {
+  start(config_with(R"(
+    "accounts": { "acct2": { "tags": ["longcode:999"], "routes": [] } })"));
+  const std::string owned = boost::json::serialize(user_message("longcode", "999", "hi"));
+  const std::string poison = boost::json::serialize(user_message("longcode", "999", "crashed us before"));
+  ASSERT_TRUE(
+      store->quarantine_put(crash::body_key("inbound.sms_transport", poison), "", "report").has_value());
+  dispatch::CrashGuard guard(dir.path(), *store);
+  dispatcher->guard_crashes(guard);
+
+  EXPECT_EQ(dispatcher->inbound_owner("inbound.sms_transport", owned), "acct2");
+  EXPECT_EQ(dispatcher->inbound_owner("inbound.sms_transport", poison), "");
+  EXPECT_EQ(dispatcher->inbound_owner("inbound.sms_transport",
+                                      boost::json::serialize(user_message("longcode", "555", "hi"))),
+            "");                                                               // a tag no account owns
+  EXPECT_EQ(dispatcher->inbound_owner("inbound.sms_transport", "{oops"), "");  // does not decode
+  // Nothing was handled: the check neither counts nor dead-letters.
+  EXPECT_EQ(dispatcher->counters().received, 0u);
+  EXPECT_TRUE(dead_letters().empty());
+  EXPECT_EQ(dispatcher->handle("inbound.sms_transport", poison), dispatch::HandleOutcome::rejected);
+  EXPECT_EQ(dispatcher->counters().quarantined, 1u);
 }
 
 TEST_F(DispatchTest, ReplacingTheRuntimeTakesEffectForTheNextMessage) {
