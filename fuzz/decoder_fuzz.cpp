@@ -4,7 +4,9 @@
 // and, when it decodes as an inbound message or a transport event, through make_inbound_event() or
 // make_transport_event(). Whatever is accepted
 // must satisfy the Envelope invariants and decode again to the same fields; whatever is refused
-// must carry a known reason and a printable message. A violation aborts, so libFuzzer reports it.
+// must carry a known reason and a printable message. Whatever the fast path (event_scan.hpp)
+// accepts, the full parser must accept with the same fields. A violation aborts, so libFuzzer
+// reports it.
 #include <boost/json/serialize.hpp>
 #include <cstdint>
 #include <cstdio>
@@ -14,7 +16,9 @@
 #include <string_view>
 
 #include "common/identifier.hpp"
+#include "event/body_parser.hpp"
 #include "event/envelope_decoder.hpp"
+#include "event/event_scan.hpp"
 
 namespace {
 
@@ -43,11 +47,10 @@ std::string_view view_of(const boost::json::value& v) {
 }
 
 void check_view(const Envelope& e, const char* key, std::string_view view, bool is_tag = false) {
-  const boost::json::value* v = e.body.get_object().if_contains(key);
+  const boost::json::value* v = e.body().get_object().if_contains(key);
   require(v != nullptr, "envelope body lacks a field");
   std::string_view stored = view_of(*v);
-  require(stored.data() == view.data() && stored.size() == view.size(),
-          "envelope view does not point into body");
+  require(stored == view, "envelope view differs from its body's field");
   if (is_tag)
     require(static_cast<bool>(vumi::check_tag(view)), "envelope conversation_key is not a vumi tag");
   else
@@ -56,8 +59,8 @@ void check_view(const Envelope& e, const char* key, std::string_view view, bool 
 
 // key_is_tag: an inbound message's event, whose conversation_key is its "pool:tag".
 void check_envelope(const Envelope& e, bool emitted, bool key_is_tag = false) {
-  require(e.body.is_object(), "envelope body is not an object");
-  const auto& body = e.body.get_object();
+  require(e.body().is_object(), "envelope body is not an object");
+  const auto& body = e.body().get_object();
   static const std::set<std::string_view> worker_keys{"account_key", "conversation_key", "conversation_type",
                                                       "event_type",  "event_data",       "event_id",
                                                       "timestamp"};
@@ -73,7 +76,7 @@ void check_envelope(const Envelope& e, bool emitted, bool key_is_tag = false) {
   check_view(e, "conversation_type", e.conversation_type);
   check_view(e, "event_type", e.event_type);
   check_view(e, "event_id", e.event_id);
-  require(e.event_data == &body.at("event_data").get_object(), "event_data does not point into body");
+  require(&e.event_data() == &body.at("event_data").get_object(), "event_data does not point into body");
   view_of(body.at("timestamp"));
   if (emitted) require(body.at("depth").to_number<std::uint64_t>() == e.depth, "depth field differs");
 }
@@ -85,14 +88,14 @@ void check_rejection(const Rejection& r) {
 
 // A decoded worker event must decode again, from its normalised body, to the same fields.
 void check_redecodes(const EnvelopeDecoder& decoder, const Envelope& e) {
-  std::string body = boost::json::serialize(e.body);
+  std::string body = boost::json::serialize(e.body());
   if (body.size() > decoder.limits().max_body_bytes) return;
   std::string topic = "event." + std::string(e.account_key) + "." + std::string(e.conversation_type) + "." +
                       std::string(e.event_type);
   Decoded again = decoder.decode(topic, body);
   const Envelope* same = again ? std::get_if<Envelope>(&*again) : nullptr;
   require(same != nullptr, "normalised envelope does not decode again");
-  require(same->body == e.body, "normalised envelope decodes to a different body");
+  require(same->body() == e.body(), "normalised envelope decodes to a different body");
 }
 
 const EnvelopeDecoder& full_decoder() {
@@ -153,6 +156,37 @@ void exercise(const EnvelopeDecoder& decoder, std::string_view topic, std::strin
   }
 }
 
+// The fast path may give up on anything, but what it accepts the full parser must accept too,
+// with the same fields and the same event_data.
+void check_scan_agrees(std::string_view body, const DecodeLimits& limits) {
+  auto scanned = scan_worker_event(body, limits);
+  if (!scanned) return;
+  boost::json::value full;
+  require(!parse_body(body, limits, full), "the fast path accepted what the full parser refuses");
+  require(full.is_object(), "the fast path accepted a body that is not an object");
+  const boost::json::object& obj = full.get_object();
+  auto same_string = [&](const char* key, std::string_view scanned_value) {
+    const boost::json::value* v = obj.if_contains(key);
+    if (scanned_value.data() == nullptr) {
+      require(v == nullptr || v->is_null(), "the fast path missed a field");
+      return;
+    }
+    require(v != nullptr && view_of(*v) == scanned_value, "the fast path read a field differently");
+  };
+  same_string("account_key", scanned->account_key);
+  same_string("conversation_key", scanned->conversation_key);
+  same_string("event_type", scanned->event_type);
+  same_string("conversation_type", scanned->conversation_type);
+  same_string("event_id", scanned->event_id);
+  same_string("timestamp", scanned->timestamp);
+  const boost::json::value* data = obj.if_contains("event_data");
+  if (!data) data = obj.if_contains("content");
+  require(data != nullptr, "the fast path found event_data where there is none");
+  boost::json::value sliced;
+  require(!parse_body(scanned->event_data, limits, sliced), "the fast path's event_data text does not parse");
+  require(sliced == *data, "the fast path's event_data text is not event_data");
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -165,6 +199,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   exercise(full_decoder(), topic, body);
   exercise(tight_decoder(), topic, body);
+  check_scan_agrees(body, full_decoder().limits());
+  check_scan_agrees(body, tight_decoder().limits());
 
   auto emitted = full_decoder().make_emitted(parent_event(), body);
   if (!emitted) {

@@ -3,7 +3,6 @@
 #include <spdlog/spdlog.h>
 
 #include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
 #include <chrono>
 #include <memory>
 
@@ -43,7 +42,6 @@ std::string ChainRunner::step_name(const Step& step, std::size_t index) {
 
 bool ChainRunner::run_from(const Route& route, const Account& account, const event::Envelope& event,
                            std::size_t first, boost::json::array attempts) {
-  config::RenderContext context{&event.body, &steps_, account.key, &account.context};
   if (observer_) observer_->route_started(route, account, event);
 
   for (std::size_t i = first; i < route.chain.size(); ++i) {
@@ -54,6 +52,8 @@ bool ChainRunner::run_from(const Route& route, const Account& account, const eve
     if (spec.compiled.is_static()) {
       config_text = spec.compiled.static_text();
     } else {
+      // Only a templated step reads the event's body, so only it has the body built (envelope.hpp).
+      const config::RenderContext context{&event.body(), &steps_, account.key, &account.context};
       if (auto rendered = spec.compiled.render(context, rendered_); !rendered) {
         fail(route, step, i, event, "template: " + rendered.error().message);
         if (observer_) {
@@ -185,7 +185,7 @@ void ChainRunner::fail(const Route& route, const Step& step, std::size_t index, 
   letter.route = route.spec->path;
   letter.step = step_name(step, index);
   letter.topic = event_topic(event);
-  letter.input = boost::json::serialize(event.body);
+  letter.input = event.json();
   dead_letters_.record(std::move(letter));
 }
 

@@ -39,10 +39,10 @@ class MessageArena {
 // An emitted event as published on event.*: the envelope plus `content`, vumi-go's name for
 // event_data (VumiApiEvent), so vumi-go consumers and ours both read it.
 std::string vumi_api_event_text(const event::Envelope& e) {
-  std::string text = boost::json::serialize(e.body);
+  std::string text = boost::json::serialize(e.body());
   text.pop_back();  // the object's closing '}'
   text += R"(,"content":)";
-  text += boost::json::serialize(e.body.get_object().at("event_data"));
+  text += boost::json::serialize(e.body().get_object().at("event_data"));
   text += '}';
   return text;
 }
@@ -272,7 +272,7 @@ void Dispatcher::Impl::dispatch_emitted() {
                        std::to_string(next.depth) + ", past max_emit_depth " + std::to_string(max_depth);
       letter.account_key = next.account_key;
       letter.topic = event_topic(next);
-      letter.input = boost::json::serialize(next.body);
+      letter.input = next.json();
       dead_letters.record(std::move(letter));
       continue;
     }
@@ -310,7 +310,7 @@ void Dispatcher::Impl::run_event(const event::Envelope& event) {
       letter.account_key = account->key;
       letter.topic = event_topic(event);
       letter.source = source;
-      letter.input = boost::json::serialize(event.body);
+      letter.input = event.json();
       dead_letters.record(std::move(letter));
     } else {
       spdlog::debug("event {} {}.{}.{} matched no route", event.event_id, event.account_key,

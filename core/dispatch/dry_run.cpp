@@ -224,9 +224,9 @@ Expected<bj::object> dry_run(const Runtime& runtime, std::string_view event_json
                          envelope->event_type, matched);
   services.begin_event(runtime.decoder(), *envelope, *account);
   for (const Route* route : matched) chains.run(*route, *account, *envelope);
-  for (const auto& e : emitted) sandbox.effects["emitted"].as_array().push_back(e.body);
+  for (const auto& e : emitted) sandbox.effects["emitted"].as_array().push_back(e.body());
 
-  return bj::object{{"event", envelope->body},
+  return bj::object{{"event", envelope->body()},
                     {"routes", std::move(report.routes)},
                     {"effects", std::move(sandbox.effects)}};
 }

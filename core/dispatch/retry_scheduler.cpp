@@ -59,7 +59,7 @@ void RetryScheduler::step_wants_retry(Request request) {
     letter.step = request.step;
     letter.topic = event_topic(event);
     letter.attempts = bj::serialize(request.attempts);
-    letter.input = bj::serialize(event.body);
+    letter.input = event.json();
     dead_letters_.record(std::move(letter));
     return;
   }
@@ -71,7 +71,7 @@ void RetryScheduler::step_wants_retry(Request request) {
   retry.route = request.route->spec->path;
   retry.step_index = static_cast<std::int64_t>(request.step_index);
   retry.topic = event_topic(event);
-  retry.event = bj::serialize(event.body);
+  retry.event = event.json();
   retry.steps = request.outputs ? bj::serialize(*request.outputs) : "{}";
   retry.attempts = bj::serialize(request.attempts);
   if (const Expected<std::int64_t> id = store_.pending_retry_put(retry)) {

@@ -1,7 +1,6 @@
 #include "dispatch/run_history.hpp"
 
 #include <boost/json/array.hpp>
-#include <boost/json/serialize.hpp>
 #include <chrono>
 #include <ctime>
 #include <thread>
@@ -48,7 +47,7 @@ Run& RunHistory::begin(const Account& account, const event::Envelope& event) {
   run.conversation_type = std::string(event.conversation_type);
   run.conversation_key = std::string(event.conversation_key);
   run.event_type = std::string(event.event_type);
-  std::string text = bj::serialize(event.body);
+  std::string text = event.json();
   if (text.size() <= kMaxEventBytes) run.event = std::move(text);
   order_.push_back(account.key);
   ++total_;

@@ -118,7 +118,7 @@ vumi_status StepServices::set_output(std::string_view json) {
 vumi_status StepServices::event_json(vumi_view* out) {
   if (!event_) return VUMI_ERR_UNAVAILABLE;
   if (!event_json_ready_) {
-    event_json_ = boost::json::serialize(event_->body);
+    event_json_ = event_->json();
     event_json_ready_ = true;
   }
   *out = vumi_view{event_json_.data(), event_json_.size()};
@@ -154,8 +154,8 @@ vumi_status StepServices::publish(std::string_view topic, std::string_view body_
   // A step passing on the message it handles (tag_router) gets it back byte for byte apart from what
   // it changed: the plugin saw Boost.JSON's spelling of numbers, the transport sees the sender's.
   std::string respelled;
-  if (user_message && event_ && !event_->raw_event_data.empty() && same_message(body, *event_->event_data)) {
-    respelled = json::respell(body, event_->body.get_object().at("event_data"), event_->raw_event_data);
+  if (user_message && event_ && !event_->raw_event_data.empty() && same_message(body, event_->event_data())) {
+    respelled = json::respell(body, event_->body().get_object().at("event_data"), event_->raw_event_data);
     body_json = respelled;
   }
   if (user_message && event_ && account_)

@@ -2,7 +2,9 @@
 #pragma once
 
 #include <boost/json/object.hpp>
+#include <boost/json/string.hpp>
 #include <boost/json/value.hpp>
+#include <chrono>
 #include <cstdint>
 #include <new>
 #include <string>
@@ -10,18 +12,31 @@
 
 namespace vumi::event {
 
-// A VumiApiEvent. `body` is the normalised envelope object: it always holds account_key,
-// conversation_key, conversation_type, event_type, event_data (object), event_id and timestamp
-// (strings), plus causation_id and depth for emitted events. The views below point into `body`,
-// which is never modified after decoding (moving an Envelope keeps them valid).
-struct Envelope {
-  boost::json::value body;
+// The envelope fields of a worker event decoded on the fast path (event_scan.hpp), as views the
+// Envelope copies: it keeps them, and event_data's text, and builds its body only when asked.
+struct EnvelopeParts {
   std::string_view account_key;
   std::string_view conversation_key;
   std::string_view conversation_type;
   std::string_view event_type;
   std::string_view event_id;
-  const boost::json::object* event_data = nullptr;
+  std::string_view timestamp;   // null data(): none given, so `arrived` is written instead
+  std::string_view event_data;  // the JSON text of the object, already checked
+  std::chrono::system_clock::time_point arrived;
+};
+
+// A VumiApiEvent. body() is the normalised envelope object: it always holds account_key,
+// conversation_key, conversation_type, event_type, event_id, timestamp (strings) and event_data
+// (object), in that order, plus causation_id and depth for emitted events. The views below stay
+// valid while the Envelope lives, moves included. An event decoded on the fast path builds its body
+// on the first call of body() or event_data(), so one that no template, plugin or record reads
+// never has one; an Envelope is used by one thread at a time.
+struct Envelope {
+  std::string_view account_key;
+  std::string_view conversation_key;
+  std::string_view conversation_type;
+  std::string_view event_type;
+  std::string_view event_id;
   std::uint32_t depth = 0;  // 0 from a worker, parent + 1 when emitted by a handler
   // The event_id was drawn at random on arrival (none given or derivable): a redelivery of the same
   // message cannot carry it, so the processed-message ledger does not record it.
@@ -32,8 +47,11 @@ struct Envelope {
   std::string_view raw_event_data;
 
   Envelope() = default;
-  // Takes the value itself (with its memory resource): no copy, whatever resource it uses.
-  explicit Envelope(boost::json::value&& normalised) : body(std::move(normalised)) {}
+  // Takes the built body itself (with its memory resource): no copy, whatever resource it uses.
+  // The decoder points the views into it.
+  explicit Envelope(boost::json::value&& normalised) : body_(std::move(normalised)), text_(body_.storage()) {}
+  // Copies the parts into one string from storage; the body is built from them when first asked.
+  Envelope(const EnvelopeParts& parts, boost::json::storage_ptr storage);
   Envelope(Envelope&&) noexcept = default;
   // Re-constructs rather than assigns: assigning a json::value from another memory resource
   // copies it, which would leave the views pointing into the source.
@@ -46,6 +64,35 @@ struct Envelope {
   }
   Envelope(const Envelope&) = delete;
   Envelope& operator=(const Envelope&) = delete;
+
+  // The normalised body (above); built on first use for an event decoded on the fast path.
+  const boost::json::value& body() const {
+    if (!built_) build_body();
+    return body_;
+  }
+  // The body's event_data.
+  const boost::json::object& event_data() const {
+    if (!event_data_) event_data_ = &body().get_object().at("event_data").get_object();
+    return *event_data_;
+  }
+  // The normalised body as JSON text. Once the body is built, its serialisation; before, written
+  // from the parts without building it, event_data spelt as it arrived (the same JSON).
+  std::string json() const;
+  // Where the body's values are allocated (a per-message arena, or the default resource).
+  const boost::json::storage_ptr& storage() const { return text_.storage(); }
+  // True until the body of a fast-path event is built (for tests and benchmarks).
+  bool body_pending() const { return !built_; }
+
+ private:
+  void build_body() const;
+
+  mutable boost::json::value body_;
+  mutable const boost::json::object* event_data_ = nullptr;
+  mutable bool built_ = true;
+  boost::json::string text_;          // the fast path's copies: event_data's text, then the fields
+  std::string_view event_data_text_;  // views text_
+  std::string_view timestamp_;        // views text_; null data() when arrived_ is written
+  std::chrono::system_clock::time_point arrived_;
 };
 
 // A Vumi user_message from a transport (topic inbound.<transport_name>).

@@ -2,6 +2,7 @@
 
 #include <boost/json/array.hpp>
 #include <boost/json/string.hpp>
+#include <chrono>
 #include <exception>
 #include <string>
 #include <utility>
@@ -11,6 +12,7 @@
 #include "event/body_fields.hpp"
 #include "event/body_parser.hpp"
 #include "event/event_identity.hpp"
+#include "event/event_scan.hpp"
 #include "event/ingest_topic.hpp"
 
 namespace vumi::event {
@@ -82,33 +84,16 @@ std::optional<Rejection> read_event_fields(bj::object& obj, EventFields& f) {
   return std::nullopt;
 }
 
-// The fields a worker event's normalised body holds (envelope.hpp).
-bool is_worker_event_field(bj::string_view key) {
-  return key == "account_key" || key == "conversation_key" || key == "conversation_type" ||
-         key == "event_type" || key == "event_data" || key == "event_id" || key == "timestamp";
-}
-
-// Erases every member that is not a worker event field (content, causation_id, depth, extras).
-void keep_worker_event_fields(bj::object& obj) {
-  for (auto it = obj.begin(); it != obj.end();) {
-    if (is_worker_event_field(it->key()))
-      ++it;
-    else
-      it = obj.erase(it);
-  }
-}
-
 // Wraps a normalised body (the fields of envelope.hpp) and points the views into it. The body is
 // final here: the views stay valid because nothing mutates it afterwards.
 Envelope seal(bj::value&& normalised, std::uint32_t depth) {
   Envelope envelope(std::move(normalised));
-  const bj::object& body = envelope.body.get_object();
+  const bj::object& body = envelope.body().get_object();
   envelope.account_key = string_of(body.at("account_key"));
   envelope.conversation_key = string_of(body.at("conversation_key"));
   envelope.conversation_type = string_of(body.at("conversation_type"));
   envelope.event_type = string_of(body.at("event_type"));
   envelope.event_id = string_of(body.at("event_id"));
-  envelope.event_data = &body.at("event_data").get_object();
   envelope.depth = depth;
   return envelope;
 }
@@ -146,27 +131,67 @@ Decoded decode_event(const IngestTopic& topic, std::string_view text, const Deco
   if (string_of(*f.event_type) != topic.parts[2])
     return topic_mismatch("event_type", topic.parts[2], string_of(*f.event_type));
 
-  // Normalise in place (a body holding exactly the envelope's fields is left as it is, no copies).
-  // Values to add are taken out first, since changing obj invalidates the pointers in f.
-  const bool data_from_content = !obj.contains("event_data");
-  bj::value content(obj.storage());  // same resource: moved, not copied
-  if (data_from_content) content = std::move(*f.event_data);
-  const bool add_conversation_type = f.conversation_type == nullptr;
-  const bool add_event_id = f.event_id == nullptr;
-  const bool add_timestamp = f.timestamp == nullptr;
-  keep_worker_event_fields(obj);
-  if (data_from_content) obj.emplace("event_data", std::move(content));
-  if (add_conversation_type) obj.insert_or_assign("conversation_type", std::move(conversation_type));
-  if (add_event_id) {
-    if (event_id_if_absent.empty())
-      obj.insert_or_assign("event_id", fresh_event_id());
-    else
-      obj.insert_or_assign("event_id", bj::string_view(event_id_if_absent.data(), event_id_if_absent.size()));
-  }
-  if (add_timestamp) obj.insert_or_assign("timestamp", vumi_timestamp_now());
-  Envelope sealed = seal(std::move(parsed), 0);
-  sealed.random_event_id = add_event_id && event_id_if_absent.empty();
+  // The normalised body, in the order of envelope.hpp; values move (the same resource), no copies.
+  bj::object normalised(obj.storage());
+  normalised.reserve(7);
+  normalised.emplace("account_key", std::move(*f.account_key));
+  normalised.emplace("conversation_key", std::move(*f.conversation_key));
+  normalised.emplace("conversation_type",
+                     f.conversation_type ? std::move(*f.conversation_type) : std::move(conversation_type));
+  normalised.emplace("event_type", std::move(*f.event_type));
+  const bool random_event_id = f.event_id == nullptr && event_id_if_absent.empty();
+  if (f.event_id)
+    normalised.emplace("event_id", std::move(*f.event_id));
+  else if (random_event_id)
+    normalised.emplace("event_id", fresh_event_id());
+  else
+    normalised.emplace("event_id", bj::string_view(event_id_if_absent.data(), event_id_if_absent.size()));
+  if (f.timestamp)
+    normalised.emplace("timestamp", std::move(*f.timestamp));
+  else
+    normalised.emplace("timestamp", vumi_timestamp_now());
+  normalised.emplace("event_data", std::move(*f.event_data));
+  Envelope sealed = seal(bj::value(std::move(normalised)), 0);
+  sealed.random_event_id = random_event_id;
   return sealed;
+}
+
+// The fast path (event_scan.hpp): a worker event with nothing the scan gave up on, and that passes
+// every check below, becomes an Envelope whose body is built only if something reads it. nullopt:
+// the full path decides, with the same checks and their rejections.
+std::optional<Envelope> decode_event_fast(const IngestTopic& topic, std::string_view text,
+                                          const DecodeLimits& limits, const AccountDirectory* accounts,
+                                          const bj::storage_ptr& storage,
+                                          std::string_view event_id_if_absent) {
+  if (text.empty() || text.size() > limits.max_body_bytes) return std::nullopt;
+  // Envelope::json() writes the parts as they are; an id that is not an identifier takes the full path.
+  if (!event_id_if_absent.empty() && !is_identifier(event_id_if_absent)) return std::nullopt;
+  std::optional<ScannedEvent> scanned = scan_worker_event(text, limits);
+  if (!scanned) return std::nullopt;
+  const ScannedEvent& s = *scanned;
+  if (s.account_key != topic.parts[0]) return std::nullopt;
+  if (accounts && !accounts->has_account(s.account_key)) return std::nullopt;
+  std::string_view type = s.conversation_type;
+  if (!type.data()) {
+    auto declared = accounts ? accounts->conversation_type(s.account_key, s.conversation_key) : std::nullopt;
+    type = declared ? *declared : topic.parts[1];
+  }
+  if (type != topic.parts[1] || s.event_type != topic.parts[2]) return std::nullopt;
+
+  EnvelopeParts parts{s.account_key, s.conversation_key, type,         s.event_type,
+                      s.event_id,    s.timestamp,        s.event_data, {}};
+  char fresh_id[32];
+  const bool random_event_id = !s.event_id.data() && event_id_if_absent.empty();
+  if (random_event_id) {
+    write_fresh_event_id(fresh_id);
+    parts.event_id = {fresh_id, sizeof fresh_id};
+  } else if (!s.event_id.data()) {
+    parts.event_id = event_id_if_absent;
+  }
+  if (!s.timestamp.data()) parts.arrived = std::chrono::system_clock::now();
+  Envelope envelope(parts, storage);
+  envelope.random_event_id = random_event_id;
+  return envelope;
 }
 
 std::optional<Rejection> string_or_null(const bj::object& obj, std::string_view name) {
@@ -319,6 +344,8 @@ Decoded decode_unguarded(std::string_view topic_text, std::string_view body, con
   const IngestTopic& parsed = *topic;
   switch (parsed.kind) {
     case IngestTopic::Kind::event:
+      if (auto fast = decode_event_fast(parsed, body, limits, accounts, storage, event_id_if_absent))
+        return std::move(*fast);
       return decode_event(parsed, body, limits, accounts, storage, event_id_if_absent);
     case IngestTopic::Kind::inbound:
       return decode_inbound(parsed, body, limits, storage);
@@ -359,8 +386,8 @@ Expected<Envelope, Rejection> EnvelopeDecoder::make_emitted(const Envelope& pare
                                                             std::string_view event_json,
                                                             std::string_view event_id) const {
   try {
-    bj::value parsed(parent.body.storage());
-    if (auto r = parse_object(event_json, limits_, "emitted event", parsed, parent.body.storage())) return *r;
+    bj::value parsed(parent.storage());
+    if (auto r = parse_object(event_json, limits_, "emitted event", parsed, parent.storage())) return *r;
     bj::object& obj = parsed.get_object();
     bj::value* event_type = nullptr;
     bj::value* conversation_key = nullptr;
@@ -395,7 +422,7 @@ Expected<Envelope, Rejection> EnvelopeDecoder::make_emitted(const Envelope& pare
     }
 
     const std::uint32_t depth = parent.depth + 1;
-    bj::object normalised(parent.body.storage());
+    bj::object normalised(parent.storage());
     normalised.reserve(9);
     normalised.emplace("account_key", bj::string_view(parent.account_key.data(), parent.account_key.size()));
     normalised.emplace("conversation_key", bj::string_view(key.data(), key.size()));

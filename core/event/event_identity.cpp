@@ -7,19 +7,23 @@
 
 namespace vumi::event {
 
-std::string fresh_event_id() {
+void write_fresh_event_id(char (&out)[32]) {
   thread_local std::mt19937_64 generator = [] {
     std::random_device device;
     std::seed_seq seed{device(), device(), device(), device(), device(), device(), device(), device()};
     return std::mt19937_64(seed);
   }();
   static const char* hex = "0123456789abcdef";
-  std::string id(32, '0');
   for (std::size_t half = 0; half < 2; ++half) {
     std::uint64_t bits = generator();
-    for (std::size_t i = 0; i < 16; ++i) id[half * 16 + i] = hex[(bits >> (4 * i)) & 15];
+    for (std::size_t i = 0; i < 16; ++i) out[half * 16 + i] = hex[(bits >> (4 * i)) & 15];
   }
-  return id;
+}
+
+std::string fresh_event_id() {
+  char id[32];
+  write_fresh_event_id(id);
+  return {id, sizeof id};
 }
 
 std::string vumi_timestamp(std::chrono::system_clock::time_point t) {

@@ -38,7 +38,7 @@ TEST_F(TrafficDecodeTest, ATransportEventKeepsItsBodyAndNamesItsMessage) {
   EXPECT_EQ(routed.event_type, "ack");
   EXPECT_EQ(routed.event_id, "e1");
   EXPECT_EQ(routed.conversation_key, "poll1");
-  EXPECT_EQ(routed.event_data->at("sent_message_id"), "smsc-1");
+  EXPECT_EQ(routed.event_data().at("sent_message_id"), "smsc-1");
   EXPECT_EQ(routed.raw_event_data, body);
 }
 

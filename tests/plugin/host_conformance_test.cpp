@@ -91,7 +91,7 @@ class RealHost final : public HostUnderTest, event::AccountDirectory {
     for (std::size_t i = sent_before; i < sink_.sent.size(); ++i)
       run.published_topics.push_back(sink_.sent[i].topic);
     for (std::size_t i = emitted_before; i < emitted_.size(); ++i)
-      run.emitted.push_back(emitted_[i].body.as_object());
+      run.emitted.push_back(emitted_[i].body().as_object());
     return run;
   }
   std::int64_t metric(const std::string& full_name) override {
