@@ -24,10 +24,10 @@ HttpResponse sample_event(const dispatch::RunHistory& runs, const std::string& k
     bj::value event;
     json::ParseError ignored;
     if (!json::parse(run->event, {}, event, ignored)) continue;
-    return json_response(
-        http::status::ok,
-        bj::object{
-            {"key", key}, {"event_id", run->event_id}, {"time", run->time}, {"event", std::move(event)}});
+    return json_response(http::status::ok, bj::object{{"key", key},
+                                                      {"event_id", run->event_id},
+                                                      {"time", run->time_text()},
+                                                      {"event", std::move(event)}});
   }
   return error_response(http::status::not_found,
                         "no recent " + *filter.event_type + " event of account \"" + key +

@@ -11,8 +11,8 @@ namespace bj = boost::json;
 
 namespace {
 
-std::string now_iso8601_ms() {
-  auto now = std::chrono::system_clock::now();
+// Formatted when asked for (the admin API), not per event.
+std::string iso8601_ms(std::chrono::system_clock::time_point now) {
   std::time_t seconds = std::chrono::system_clock::to_time_t(now);
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
   std::tm tm{};
@@ -29,6 +29,10 @@ const char* result_name(int result) {
 
 }  // namespace
 
+std::string Run::time_text() const {
+  return iso8601_ms(time);
+}
+
 bool Run::ok() const {
   for (const auto& r : routes)
     if (!r.ok) return false;
@@ -42,7 +46,7 @@ Run& RunHistory::begin(const Account& account, const event::Envelope& event) {
   auto& runs = by_account_[account.key];
   Run& run = runs.emplace_back();
   run.sequence = ++sequence_;
-  run.time = now_iso8601_ms();
+  run.time = std::chrono::system_clock::now();
   run.event_id = std::string(event.event_id);
   run.conversation_type = std::string(event.conversation_type);
   run.conversation_key = std::string(event.conversation_key);
@@ -160,7 +164,7 @@ bj::object RunHistory::to_json(const Run& run) {
     routes.push_back(bj::object{{"route", r.route}, {"ok", r.ok}, {"steps", std::move(steps)}});
   }
   return bj::object{{"sequence", run.sequence},
-                    {"time", run.time},
+                    {"time", run.time_text()},
                     {"event_id", run.event_id},
                     {"conversation_type", run.conversation_type},
                     {"conversation_key", run.conversation_key},

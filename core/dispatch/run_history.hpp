@@ -4,6 +4,7 @@
 #pragma once
 
 #include <boost/json/object.hpp>
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <mutex>
@@ -33,12 +34,13 @@ struct RunRoute {
 };
 
 struct Run {
-  std::uint64_t sequence = 0;  // increasing over all runs
-  std::string time;            // UTC, ISO 8601 with milliseconds
+  std::uint64_t sequence = 0;                  // increasing over all runs
+  std::chrono::system_clock::time_point time;  // when it began
   std::string event_id, conversation_type, conversation_key, event_type;
   std::string event;             // the event's JSON (empty when larger than kMaxEventBytes)
   std::vector<RunRoute> routes;  // empty: matched no route
   bool ok() const;
+  std::string time_text() const;  // time as ISO 8601, UTC, with milliseconds
 };
 
 // The observer calls may come from several dispatch threads at once (docs/workers.md): each
