@@ -33,7 +33,8 @@ std::string event_with_data(const std::string& event_data) {
 }
 
 TEST(EventScan, ReadsTheEnvelopeFieldsAndTheTextOfEventData) {
-  auto scanned = scan_worker_event(poll_body(), DecodeLimits{});
+  const std::string body = poll_body();  // the views point into it
+  auto scanned = scan_worker_event(body, DecodeLimits{});
   ASSERT_TRUE(scanned);
   EXPECT_EQ(scanned->account_key, "acct1");
   EXPECT_EQ(scanned->conversation_key, "poll1");
