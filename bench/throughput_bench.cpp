@@ -16,7 +16,8 @@
 //       20,000 in flight), timed until the last one is acknowledged, i.e. committed: the cost of
 //       durability is (e)/(b). Both paths write the processed-message ledger and the outbox.
 //   Then the state database's size per event handled (the ledger's disk cost).
-// Usage: throughput_bench [--messages N] [--latency-seconds S]   (scripts/bench runs it)
+// Usage: throughput_bench [--messages N] [--latency-seconds S] [--latency-rate EVENTS_PER_S]
+//   (scripts/bench runs it; --latency-rate fixes (c)'s offered rate, by default 10% of (b))
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
@@ -255,7 +256,7 @@ double curve_daemon_throughput(const fs::path& dir, std::uint64_t count, const s
   return rate;
 }
 
-int run(std::uint64_t count, double latency_seconds) {
+int run(std::uint64_t count, double latency_seconds, double latency_rate) {
   const fs::path dir = fs::temp_directory_path() / ("vumi-throughput-bench-" + std::to_string(getpid()));
   fs::create_directories(dir);
   const fs::path config = dir / "bench.json";
@@ -316,7 +317,7 @@ int run(std::uint64_t count, double latency_seconds) {
   std::printf("ratio (b)/(a): %.2f\n", daemon_rate / raw);
 
   // (c) fixed offered rate; each event carries its send time, echoed by emit_event.
-  const double rate = daemon_rate * 0.10;
+  const double rate = latency_rate > 0 ? latency_rate : daemon_rate * 0.10;
   const auto latency_count = static_cast<std::uint64_t>(std::max(1000.0, rate * latency_seconds));
   std::vector<std::int64_t> latencies;
   latencies.reserve(latency_count);
@@ -344,9 +345,10 @@ int run(std::uint64_t count, double latency_seconds) {
   } else {
     const auto p = percentiles(latencies);
     std::printf(
-        "(c) latency at %.0f events/s offered (10%% of (b)), %llu events, [noop, emit_event]:\n"
+        "(c) latency at %.0f events/s offered (%.0f%% of (b)), %llu events, [noop, emit_event]:\n"
         "    p50 %.0f us, p99 %.0f us, p99.9 %.0f us\n",
-        rate, static_cast<unsigned long long>(latency_count), p.p50_us, p.p99_us, p.p999_us);
+        rate, 100 * rate / daemon_rate, static_cast<unsigned long long>(latency_count), p.p50_us, p.p99_us,
+        p.p999_us);
   }
 
   // (e) the same events through reliable ingest, until every one is acknowledged (committed).
@@ -412,19 +414,23 @@ int main(int argc, char** argv) {
   if (argc > 1 && std::string(argv[1]) == "--publisher") return publisher_main(argc, argv);
   std::uint64_t count = 500'000;
   double latency_seconds = 5;
+  double latency_rate = 0;  // 0: 10% of (b)
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
     if (flag == "--messages") {
       count = std::stoull(argv[i + 1]);
     } else if (flag == "--latency-seconds") {
       latency_seconds = std::stod(argv[i + 1]);
+    } else if (flag == "--latency-rate") {
+      latency_rate = std::stod(argv[i + 1]);
     } else {
-      std::cerr << "usage: throughput_bench [--messages N] [--latency-seconds S]\n";
+      std::cerr
+          << "usage: throughput_bench [--messages N] [--latency-seconds S] [--latency-rate EVENTS_PER_S]\n";
       return 2;
     }
   }
   try {
-    return run(count, latency_seconds);
+    return run(count, latency_seconds, latency_rate);
   } catch (const std::exception& e) {
     std::cerr << "throughput_bench: " << e.what() << "\n";
     return 1;
