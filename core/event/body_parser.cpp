@@ -9,6 +9,7 @@
 
 #include "common/identifier.hpp"
 #include "common/json.hpp"
+#include "common/utf8.hpp"
 #include "event/body_fields.hpp"
 
 namespace vumi::event {
@@ -221,36 +222,10 @@ std::optional<Rejection> parse_body(std::string_view text, const DecodeLimits& l
 }
 
 std::optional<std::size_t> first_invalid_utf8(std::string_view text) {
-  const auto* bytes = reinterpret_cast<const unsigned char*>(text.data());
-  const std::size_t size = text.size();
-  std::size_t i = 0;
-  while (i < size) {
-    unsigned char b = bytes[i];
-    if (b < 0x80) {
-      ++i;
-      continue;
-    }
-    std::size_t length = 0;
-    unsigned char low = 0x80;  // allowed range of the second byte (excludes overlongs and surrogates)
-    unsigned char high = 0xbf;
-    if (b >= 0xc2 && b <= 0xdf) {
-      length = 2;
-    } else if (b >= 0xe0 && b <= 0xef) {
-      length = 3;
-      if (b == 0xe0) low = 0xa0;
-      if (b == 0xed) high = 0x9f;
-    } else if (b >= 0xf0 && b <= 0xf4) {
-      length = 4;
-      if (b == 0xf0) low = 0x90;
-      if (b == 0xf4) high = 0x8f;
-    } else {
-      return i;
-    }
-    if (i + length > size) return i;
-    if (bytes[i + 1] < low || bytes[i + 1] > high) return i;
-    for (std::size_t k = 2; k < length; ++k)
-      if (bytes[i + k] < 0x80 || bytes[i + k] > 0xbf) return i;
-    i += length;
+  for (std::size_t i = 0; i < text.size();) {
+    const std::size_t n = utf8::sequence_length(text, i);
+    if (n == 0) return i;
+    i += n;
   }
   return std::nullopt;
 }

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "common/identifier.hpp"
+#include "common/utf8.hpp"
 
 namespace vumi::event {
 
@@ -156,33 +157,12 @@ class Scanner {
     }
   }
 
-  // p_ at a byte >= 0x80 inside a string: one well-formed UTF-8 sequence (no overlong forms, no
-  // surrogates, nothing above U+10FFFF), the same rules as first_invalid_utf8.
+  // p_ at a byte >= 0x80 inside a string: one well-formed UTF-8 sequence (common/utf8.hpp).
   bool utf8_sequence() {
-    const auto* bytes = reinterpret_cast<const unsigned char*>(p_);
-    const unsigned char lead = bytes[0];
-    std::ptrdiff_t length = 0;
-    unsigned char low = 0x80;
-    unsigned char high = 0xbf;
-    if (lead >= 0xc2 && lead <= 0xdf) {
-      length = 2;
-    } else if (lead >= 0xe0 && lead <= 0xef) {
-      length = 3;
-      if (lead == 0xe0) low = 0xa0;
-      if (lead == 0xed) high = 0x9f;
-    } else if (lead >= 0xf0 && lead <= 0xf4) {
-      length = 4;
-      if (lead == 0xf0) low = 0x90;
-      if (lead == 0xf4) high = 0x8f;
-    } else {
-      return false;
-    }
-    if (end_ - p_ < length) return false;
-    if (bytes[1] < low || bytes[1] > high) return false;
-    for (std::ptrdiff_t k = 2; k < length; ++k)
-      if (bytes[k] < 0x80 || bytes[k] > 0xbf) return false;
+    const std::size_t length =
+        utf8::sequence_length(std::string_view(p_, static_cast<std::size_t>(end_ - p_)), 0);
     p_ += length;
-    return true;
+    return length != 0;
   }
 
   // p_ at the opening quote. content: the bytes between the quotes, as written.
