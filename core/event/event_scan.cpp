@@ -5,6 +5,10 @@
 #include <cstring>
 #include <vector>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "common/identifier.hpp"
 #include "common/utf8.hpp"
 
@@ -165,12 +169,36 @@ class Scanner {
     return length != 0;
   }
 
+  // Moves p_ past the bytes a string holds as they are (kPlainStringByte): 16 at a time with SSE2
+  // (every x86-64 has it), the rest one at a time.
+  void skip_plain_bytes() {
+#if defined(__SSE2__)
+    const __m128i quote = _mm_set1_epi8('"');
+    const __m128i backslash = _mm_set1_epi8('\\');
+    const __m128i space = _mm_set1_epi8(0x20);
+    while (end_ - p_ >= 16) {
+      const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p_));
+      // Compared as signed bytes, control bytes and bytes from 0x80 up are both below a space.
+      const __m128i stops =
+          _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(bytes, quote), _mm_cmpeq_epi8(bytes, backslash)),
+                       _mm_cmplt_epi8(bytes, space));
+      const auto mask = static_cast<unsigned>(_mm_movemask_epi8(stops));
+      if (mask != 0) {
+        p_ += __builtin_ctz(mask);
+        return;
+      }
+      p_ += 16;
+    }
+#endif
+    while (p_ != end_ && kPlainStringByte[static_cast<unsigned char>(*p_)]) ++p_;
+  }
+
   // p_ at the opening quote. content: the bytes between the quotes, as written.
   bool string(std::string_view& content, bool& escaped) {
     const char* start = ++p_;
     escaped = false;
     while (true) {
-      while (p_ != end_ && kPlainStringByte[static_cast<unsigned char>(*p_)]) ++p_;
+      skip_plain_bytes();
       if (p_ == end_) return false;
       const auto c = static_cast<unsigned char>(*p_);
       if (c == '"') break;
