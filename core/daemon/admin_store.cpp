@@ -1,17 +1,14 @@
 #include "daemon/admin_store.hpp"
 
-#include <spdlog/spdlog.h>
-
 #include <chrono>
-#include <condition_variable>
 #include <ctime>
-#include <mutex>
-#include <thread>
+#include <optional>
 
 #include "daemon/pg_admin_store.hpp"
 #include "store/sqlite_connection.hpp"
 #include "store/state_dir_lock.hpp"
 #include "store/state_store.hpp"
+#include "store/wal_checkpointer.hpp"
 
 namespace vumi::daemon {
 
@@ -51,20 +48,7 @@ class SqliteAdminStore final : public AdminStore {
     db_.exec("PRAGMA journal_mode = WAL");
     db_.exec("PRAGMA synchronous = NORMAL");
     db_.exec(kSchema);
-    // A checkpoint copies the WAL into the database and syncs both: tens of ms on a busy disk, and
-    // SQLite would run it inside whichever commit crosses 1000 WAL pages, on the dispatch loop.
-    // The checkpointer thread does it instead, on a connection of its own.
-    db_.exec("PRAGMA wal_autocheckpoint = 0");
-    checkpointer_ = std::thread([this, file] { checkpoint_loop(file); });
-  }
-
-  ~SqliteAdminStore() override {
-    {
-      std::lock_guard lock(checkpoint_mutex_);
-      stopping_ = true;
-    }
-    checkpoint_wanted_.notify_one();
-    checkpointer_.join();
+    checkpointer_.emplace(db_, "admin database");
   }
 
   std::vector<StoredAccount> accounts() override {
@@ -109,7 +93,6 @@ class SqliteAdminStore final : public AdminStore {
       log.bind_text(6, entry.diff);
       check(log.step(), "write account version");
       db_.exec("COMMIT");
-      wrote();
       return {};
     } catch (...) {
       db_.try_exec("ROLLBACK");
@@ -174,7 +157,6 @@ class SqliteAdminStore final : public AdminStore {
       return fail(ErrorCode::refused, "a token named \"" + token.name + "\" exists already");
     }
     check(rc, "write token");
-    wrote();
     return {};
   }
 
@@ -182,7 +164,6 @@ class SqliteAdminStore final : public AdminStore {
     store::Statement st(db_, "DELETE FROM api_tokens WHERE name = ?1");
     st.bind_text(1, name);
     check(st.step(), "delete token");
-    wrote();
     return sqlite3_changes(db_.handle()) > 0;
   }
 
@@ -198,50 +179,9 @@ class SqliteAdminStore final : public AdminStore {
                               db_.errmsg());
   }
 
-  // After each write: a checkpoint when enough was written since the last one.
-  void wrote() {
-    {
-      std::lock_guard lock(checkpoint_mutex_);
-      ++writes_since_checkpoint_;
-    }
-    checkpoint_wanted_.notify_one();
-  }
-
-  void checkpoint_loop(const std::filesystem::path& file) {
-    try {
-      store::SqliteConnection checkpoints(file, SQLITE_OPEN_READWRITE);
-      checkpoints.exec("PRAGMA busy_timeout = " + std::to_string(kBusyTimeoutMs));
-      std::unique_lock lock(checkpoint_mutex_);
-      while (!stopping_) {
-        checkpoint_wanted_.wait_for(lock, kCheckpointInterval, [this] {
-          return stopping_ || writes_since_checkpoint_ >= kWritesPerCheckpoint;
-        });
-        if (writes_since_checkpoint_ == 0) continue;
-        writes_since_checkpoint_ = 0;
-        lock.unlock();
-        try {
-          // PASSIVE: never waits for (nor blocks) the loop's writes; what it cannot copy now waits.
-          checkpoints.exec("PRAGMA wal_checkpoint(PASSIVE)");
-        } catch (const std::exception& e) {
-          spdlog::warn("admin database {}: checkpoint: {}", file.string(), e.what());
-        }
-        lock.lock();
-      }
-    } catch (const std::exception& e) {
-      spdlog::error("admin database {}: the checkpointer stopped ({}); the WAL grows until restart",
-                    file.string(), e.what());
-    }
-  }
-
-  static constexpr std::uint64_t kWritesPerCheckpoint = 64;
-  static constexpr std::chrono::seconds kCheckpointInterval{10};
-
   store::SqliteConnection db_;
-  std::mutex checkpoint_mutex_;
-  std::condition_variable checkpoint_wanted_;
-  std::uint64_t writes_since_checkpoint_ = 0;
-  bool stopping_ = false;
-  std::thread checkpointer_;  // last: starts after, and is joined before, everything it uses
+  // A checkpoint never runs inside a commit on the loop (store/wal_checkpointer.hpp).
+  std::optional<store::WalCheckpointer> checkpointer_;
 };
 
 }  // namespace

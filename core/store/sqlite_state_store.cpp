@@ -80,7 +80,10 @@ SqliteStateStore::SqliteStateStore(const std::filesystem::path& state_dir, Mode 
     check_read_only_version();
   }
   prepare_statements();
-  if (mode == Mode::read_write) prepare_delivery_statements();
+  if (mode == Mode::read_write) {
+    prepare_delivery_statements();
+    checkpointer_.emplace(connection_, "state database");
+  }
   if (const char* fault = std::getenv("VUMI_STORE_FAULT_FILE"); fault && *fault) fault_file_ = fault;
 }
 

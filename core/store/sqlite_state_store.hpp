@@ -6,6 +6,7 @@
 
 #include "store/sqlite_connection.hpp"
 #include "store/state_store.hpp"
+#include "store/wal_checkpointer.hpp"
 
 namespace vumi::store {
 
@@ -116,6 +117,7 @@ class SqliteStateStore final : public StateStore {
   Statement outbox_delete_;
   Statement processed_insert_;
   Statement processed_prune_;
+  std::optional<WalCheckpointer> checkpointer_;  // read_write only; last: stops before the rest goes
 };
 
 }  // namespace vumi::store

@@ -1,0 +1,112 @@
+#include "store/wal_checkpointer.hpp"
+
+#include <fcntl.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <utility>
+
+#include "store/sqlite_connection.hpp"
+
+namespace vumi::store {
+
+namespace {
+
+constexpr int kBusyTimeoutMs = 5000;
+
+// The WAL file, opened read-only to sync it (any descriptor of a file syncs all of it).
+class WalFile {
+ public:
+  explicit WalFile(const std::string& path) : fd_(::open(path.c_str(), O_RDONLY | O_CLOEXEC)) {}
+  WalFile(const WalFile&) = delete;
+  WalFile& operator=(const WalFile&) = delete;
+  ~WalFile() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  void sync() const {
+    if (fd_ >= 0) ::fdatasync(fd_);  // best effort: SQLite's checkpoint syncs it again anyway
+  }
+
+ private:
+  int fd_;
+};
+
+}  // namespace
+
+WalCheckpointer::WalCheckpointer(SqliteConnection& writer, std::string what, Limits limits)
+    : writer_(writer), what_(std::move(what)), limits_(limits) {
+  // Replaces SQLite's automatic checkpoint, which is itself a WAL hook.
+  sqlite3_wal_hook(writer_.handle(), &WalCheckpointer::on_commit, this);
+  thread_ = std::thread([this, file = writer_.file()] { run(file); });
+}
+
+WalCheckpointer::~WalCheckpointer() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wanted_.notify_one();
+  thread_.join();
+  sqlite3_wal_autocheckpoint(writer_.handle(), limits_.checkpoint_at_pages);
+}
+
+// Called by SQLite on the writer's thread after each commit, with the WAL's length in pages.
+int WalCheckpointer::on_commit(void* self, sqlite3* db, const char* schema, int wal_pages) {
+  auto& checkpointer = *static_cast<WalCheckpointer*>(self);
+  checkpointer.last_wal_pages_.store(wal_pages, std::memory_order_relaxed);
+  if (wal_pages >= checkpointer.limits_.writer_checkpoint_at_pages) {
+    // No checkpoint completed between two commits for this long (under steady load, or the thread
+    // is stuck): the writer checkpoints, as SQLite would. The thread has copied most of it.
+    ++checkpointer.writer_checkpoints_;
+    sqlite3_wal_checkpoint_v2(db, schema, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    return SQLITE_OK;
+  }
+  if (wal_pages < checkpointer.asked_at_pages_) checkpointer.asked_at_pages_ = 0;  // the WAL restarted
+  if (wal_pages >= checkpointer.asked_at_pages_ + checkpointer.limits_.checkpoint_at_pages) {
+    // Once per checkpoint_at_pages of growth, as SQLite would; not after every commit past it,
+    // which under load would keep the thread copying (and syncing) back to back.
+    checkpointer.asked_at_pages_ = wal_pages;
+    {
+      std::lock_guard lock(checkpointer.mutex_);
+      checkpointer.checkpoint_wanted_ = true;
+    }
+    checkpointer.wanted_.notify_one();
+  }
+  return SQLITE_OK;
+}
+
+void WalCheckpointer::run(const std::filesystem::path& file) {
+  try {
+    SqliteConnection connection(file, SQLITE_OPEN_READWRITE);
+    connection.exec("PRAGMA busy_timeout = " + std::to_string(kBusyTimeoutMs));
+    // PASSIVE: copies what no reader still needs, without waiting for (or blocking) the writer;
+    // the rest waits for the next one. The first commit after a complete one restarts the WAL.
+    // (A statement, not sqlite3_wal_checkpoint_v2: preparing it reads the schema, which is what
+    // opens the WAL on a fresh connection; before that a checkpoint does nothing.)
+    Statement checkpoint(connection, "PRAGMA wal_checkpoint(PASSIVE)");
+    const WalFile wal(file.string() + "-wal");
+    std::unique_lock lock(mutex_);
+    while (true) {
+      wanted_.wait(lock, [this] { return stopping_ || checkpoint_wanted_; });
+      if (stopping_) return;
+      checkpoint_wanted_ = false;
+      lock.unlock();
+      // The checkpoint's first step is syncing the WAL; doing it here first, through a descriptor
+      // of our own, leaves little for the writer's own checkpoint to sync should it need one.
+      wal.sync();
+      if (checkpoint.step() == SQLITE_ROW) {
+        ++thread_checkpoints_;
+      } else if (connection.errcode() != SQLITE_BUSY) {
+        spdlog::warn("{} {}: checkpoint failed: {}; the WAL grows until one succeeds", what_, file.string(),
+                     connection.errmsg());
+      }
+      checkpoint.reset();
+      lock.lock();
+    }
+  } catch (const std::exception& e) {
+    spdlog::error("{} {}: the checkpoint thread stopped ({}); commits checkpoint past {} WAL pages", what_,
+                  file.string(), e.what(), limits_.writer_checkpoint_at_pages);
+  }
+}
+
+}  // namespace vumi::store
