@@ -53,7 +53,7 @@ bool ChainRunner::run_from(const Route& route, const Account& account, const eve
       config_text = spec.compiled.static_text();
     } else {
       // Only a templated step reads the event's body, so only it has the body built (envelope.hpp).
-      const config::RenderContext context{&event.body(), &steps_, account.key, &account.context};
+      const config::RenderContext context{&event.body(), &steps_, account.key, &account.context()};
       if (auto rendered = spec.compiled.render(context, rendered_); !rendered) {
         fail(route, step, i, event, "template: " + rendered.error().message);
         if (observer_) {

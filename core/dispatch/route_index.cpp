@@ -26,6 +26,29 @@ std::size_t RouteKeyHash::operator()(const RouteKeyView& k) const noexcept {
   return seed;
 }
 
+const boost::json::value& Account::context() const {
+  std::call_once(context_built_, [this] { build_context(); });
+  return context_;
+}
+
+const std::string& Account::context_json() const {
+  std::call_once(context_built_, [this] { build_context(); });
+  return context_json_;
+}
+
+void Account::build_context() const {
+  std::vector<const std::pair<const std::string, std::string>*> sorted;
+  sorted.reserve(conversations.size());
+  for (const auto& conversation : conversations) sorted.push_back(&conversation);
+  std::sort(sorted.begin(), sorted.end(), [](const auto* a, const auto* b) { return a->first < b->first; });
+  boost::json::object by_key;
+  for (const auto* conversation : sorted) by_key[conversation->first] = conversation->second;
+  context_ = boost::json::object{{"key", key},
+                                 {"conversations", std::move(by_key)},
+                                 {"tags", boost::json::array(tags.begin(), tags.end())}};
+  context_json_ = boost::json::serialize(context_);
+}
+
 std::shared_ptr<AccountRoutes> AccountRoutes::index(
     config::AccountSpec account_spec, StringMap<std::unique_ptr<plugin::HandlerInstance>> own_instances,
     const StringMap<std::unique_ptr<plugin::HandlerInstance>>& global_instances) {
@@ -34,18 +57,11 @@ std::shared_ptr<AccountRoutes> AccountRoutes::index(
   entry->instances = std::move(own_instances);
   const config::AccountSpec& spec = entry->spec;
   entry->key = spec.key;
-  boost::json::object conversations;
+  entry->tags = spec.tags;
   // Sized to what they hold: with 100,000 accounts, default bucket arrays cost megabytes.
   entry->conversations.reserve(spec.conversations.size());
   entry->by_key.reserve(spec.routes.size());
-  for (const auto& [key, type] : spec.conversations) {
-    entry->conversations.emplace(key, type);
-    conversations[key] = type;
-  }
-  boost::json::array tags(spec.tags.begin(), spec.tags.end());
-  entry->context = boost::json::object{
-      {"key", spec.key}, {"conversations", std::move(conversations)}, {"tags", std::move(tags)}};
-  entry->context_json = boost::json::serialize(entry->context);
+  for (const auto& [key, type] : spec.conversations) entry->conversations.emplace(key, type);
 
   for (std::size_t i = 0; i < spec.routes.size(); ++i) {
     const config::RouteSpec& route_spec = spec.routes[i];

@@ -219,7 +219,8 @@ vumi_status StepServices::inbox_put(std::string_view message_json, std::int64_t*
 
 vumi_status StepServices::account_json(vumi_view* out) {
   if (!account_) return VUMI_ERR_UNAVAILABLE;
-  *out = vumi_view{account_->context_json.data(), account_->context_json.size()};
+  const std::string& text = account_->context_json();
+  *out = vumi_view{text.data(), text.size()};
   return VUMI_OK;
 }
 

@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/json/serialize.hpp>
+#include <thread>
+#include <vector>
+
 #include "config/config.hpp"
 
 namespace vumi::dispatch {
@@ -55,6 +59,34 @@ TEST(RouteIndex, WildcardsMatchAnyValueAndResultsKeepConfigOrder) {
   EXPECT_EQ(index.conversation_type("acct1", "nope"), std::nullopt);
   EXPECT_TRUE(index.has_account("acct1"));
   EXPECT_FALSE(index.has_account("acct2"));
+}
+
+TEST(RouteIndex, AnAccountsContextIsBuiltOnFirstUseOnceWhicheverThreadsAsk) {
+  config::Config cfg;
+  config::AccountSpec acct;
+  acct.key = "acct1";
+  acct.conversations = {{"survey1", "surveys"}, {"poll1", "vxpolls"}, {"b", "bulk"}};
+  acct.tags = {"longcode:12345", "ussd:*120#"};
+  cfg.accounts.push_back(acct);
+  StringMap<std::unique_ptr<plugin::HandlerInstance>> none;
+  RouteIndex index(cfg, none);
+  const Account* account = index.account("acct1");
+  ASSERT_NE(account, nullptr);
+
+  // Four threads ask at once: one builds, all see the same object (TSan/ASan would flag a race).
+  std::vector<const boost::json::value*> seen(4);
+  std::vector<std::thread> threads;
+  for (std::size_t i = 0; i < seen.size(); ++i)
+    threads.emplace_back([&, i] { seen[i] = &account->context(); });
+  for (auto& t : threads) t.join();
+  for (const auto* value : seen) EXPECT_EQ(value, &account->context());
+
+  // Conversations in key order, whatever the hash map's order; the text is the same document.
+  const std::string expected =
+      R"({"key":"acct1","conversations":{"b":"bulk","poll1":"vxpolls","survey1":"surveys"},)"
+      R"("tags":["longcode:12345","ussd:*120#"]})";
+  EXPECT_EQ(account->context_json(), expected);
+  EXPECT_EQ(boost::json::serialize(account->context()), expected);
 }
 
 TEST(RouteIndex, ManyAccountsEachFindOnlyTheirOwnRoutes) {

@@ -63,10 +63,8 @@ class RealHost final : public HostUnderTest, event::AccountDirectory {
     auto decoded = decoder_.decode("event.acct1.vxpolls.poll_complete", kEvent);
     event_ = std::move(std::get<event::Envelope>(std::move(decoded).value()));
     account_.key = "acct1";
-    account_.context_json =
-        R"({"key":"acct1","conversations":{"poll1":"vxpolls","survey1":"surveys"},"tags":[]})";
-    account_.conversations.emplace("poll1", "vxpolls");
     account_.conversations.emplace("survey1", "surveys");
+    account_.conversations.emplace("poll1", "vxpolls");
   }
   bool has_account(std::string_view a) const override { return a == "acct1"; }
   std::optional<std::string_view> conversation_type(std::string_view, std::string_view key) const override {
