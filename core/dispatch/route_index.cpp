@@ -60,14 +60,15 @@ std::shared_ptr<AccountRoutes> AccountRoutes::index(
   entry->tags = spec.tags;
   // Sized to what they hold: with 100,000 accounts, default bucket arrays cost megabytes.
   entry->conversations.reserve(spec.conversations.size());
-  entry->by_key.reserve(spec.routes.size());
   for (const auto& [key, type] : spec.conversations) entry->conversations.emplace(key, type);
 
+  entry->routes.resize(spec.routes.size());
   for (std::size_t i = 0; i < spec.routes.size(); ++i) {
     const config::RouteSpec& route_spec = spec.routes[i];
-    auto route = std::make_unique<Route>();
-    route->spec = &route_spec;
-    route->order = i;
+    Route& route = entry->routes[i];
+    route.spec = &route_spec;
+    route.order = i;
+    route.chain.reserve(route_spec.chain.size());
     for (const config::StepSpec& step : route_spec.chain) {
       const plugin::HandlerInstance* handler = nullptr;
       if (auto own = entry->instances.find(step.handler); own != entry->instances.end())
@@ -75,19 +76,20 @@ std::shared_ptr<AccountRoutes> AccountRoutes::index(
       else if (auto global = global_instances.find(step.handler); global != global_instances.end())
         handler = global->second.get();
       // Runtime validates handler names before indexing; a miss here is a programming error.
-      route->chain.push_back(Step{handler, &step});
+      route.chain.push_back(Step{handler, &step});
     }
-    if (!route_spec.enabled) {  // kept for route_at_path (a retry in flight), never matched
-      entry->routes.push_back(std::move(route));
-      continue;
-    }
-    const config::RouteMatch& on = route_spec.on;
-    unsigned mask = mask_of(on);
-    entry->mask_used[mask] = true;
+  }
+  // A disabled route is kept for route_at_path (a retry in flight) but never matched.
+  entry->scanned = spec.routes.size() <= kScannedRoutes;
+  if (entry->scanned) return entry;
+  entry->by_key.reserve(spec.routes.size());
+  for (const Route& route : entry->routes) {
+    if (!route.spec->enabled) continue;
+    const config::RouteMatch& on = route.spec->on;
+    entry->mask_used[mask_of(on)] = true;
     RouteKey key{on.conversation_type.value_or(""), on.conversation_key.value_or(""),
                  on.event_type.value_or("")};
-    entry->by_key[std::move(key)].push_back(route.get());
-    entry->routes.push_back(std::move(route));
+    entry->by_key[std::move(key)].push_back(&route);
   }
   return entry;
 }
@@ -169,7 +171,20 @@ void RouteIndex::match(const Account& account, std::string_view conversation_typ
                        std::string_view conversation_key, std::string_view event_type,
                        std::vector<const Route*>& out) const {
   out.clear();
+  // Only AccountRoutes are handed out as Accounts.
   const auto& routes = static_cast<const AccountRoutes&>(account);
+  if (routes.scanned) {
+    const auto matches = [](const std::optional<std::string>& wanted, std::string_view value) {
+      return !wanted || *wanted == value;  // identifiers are never empty: no "" wildcard here
+    };
+    for (const Route& route : routes.routes) {
+      const config::RouteMatch& on = route.spec->on;
+      if (route.spec->enabled && matches(on.conversation_type, conversation_type) &&
+          matches(on.conversation_key, conversation_key) && matches(on.event_type, event_type))
+        out.push_back(&route);
+    }
+    return;
+  }
   unsigned buckets = 0;
   for (unsigned mask = 0; mask < 8; ++mask) {
     if (!routes.mask_used[mask]) continue;
@@ -189,8 +204,8 @@ void RouteIndex::match(const Account& account, std::string_view conversation_typ
 const Route* RouteIndex::route_at_path(const Account& account, std::string_view path) const {
   // Only AccountRoutes are handed out as Accounts (see match()).
   const auto& routes = static_cast<const AccountRoutes&>(account).routes;
-  for (const auto& route : routes)
-    if (route->spec->path == path) return route.get();
+  for (const Route& route : routes)
+    if (route.spec->path == path) return &route;
   return nullptr;
 }
 

@@ -80,9 +80,14 @@ struct RouteKeyEqual {
 struct AccountRoutes : Account {
   config::AccountSpec spec;
   StringMap<std::unique_ptr<plugin::HandlerInstance>> instances;
-  std::vector<std::unique_ptr<Route>> routes;
+  std::vector<Route> routes;  // config order; sized once, so pointers to them stay valid
+  // An account with up to kScannedRoutes routes is matched by comparing each route's "on" in
+  // turn: faster than hashing the event's fields, and no index to keep (most accounts have a
+  // few). Past that, its routes are indexed by key and only the wildcard shapes used are probed.
+  static constexpr std::size_t kScannedRoutes = 8;
+  bool scanned = true;
   std::unordered_map<RouteKey, std::vector<const Route*>, RouteKeyHash, RouteKeyEqual> by_key;
-  std::array<bool, 8> mask_used{};  // only the wildcard shapes this account uses are probed
+  std::array<bool, 8> mask_used{};
 
   // Indexes spec's routes; steps name the account's own instances first, then global ones.
   // Every step's handler must exist (validated before).

@@ -61,6 +61,52 @@ TEST(RouteIndex, WildcardsMatchAnyValueAndResultsKeepConfigOrder) {
   EXPECT_FALSE(index.has_account("acct2"));
 }
 
+// Up to AccountRoutes::kScannedRoutes routes an account's routes are compared in turn, past it
+// they are indexed by key: both must match exactly what the routes say, in config order.
+TEST(RouteIndex, ScannedAndIndexedAccountsMatchTheSameRoutesInConfigOrder) {
+  const std::vector<std::optional<std::string>> types{std::nullopt, "vxpolls", "survey"};
+  const std::vector<std::optional<std::string>> keys{std::nullopt, "poll1", "poll2"};
+  const std::vector<std::optional<std::string>> events{std::nullopt, "poll_complete", "opted_out"};
+  std::vector<config::RouteSpec> all;
+  for (std::size_t i = 0; i < 14; ++i) {  // every shape of wildcard, some twice
+    all.push_back(route(types[i % 3], keys[(i / 3) % 3], events[(i * 7 + 1) % 3], "r" + std::to_string(i)));
+  }
+  all[5].enabled = false;
+  config::Config cfg;
+  for (std::size_t count :
+       {std::size_t{3}, AccountRoutes::kScannedRoutes, AccountRoutes::kScannedRoutes + 1, all.size()}) {
+    config::AccountSpec acct;
+    acct.key = "a" + std::to_string(count);
+    acct.routes.assign(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(count));
+    cfg.accounts.push_back(acct);
+  }
+  StringMap<std::unique_ptr<plugin::HandlerInstance>> none;
+  RouteIndex index(cfg, none);
+
+  const auto wanted = [](const std::optional<std::string>& on, std::string_view value) {
+    return !on || *on == value;
+  };
+  int checked = 0;
+  for (const config::AccountSpec& acct : cfg.accounts) {
+    for (std::string_view type : {"vxpolls", "survey", "bulk"}) {
+      for (std::string_view key : {"poll1", "poll2", "poll3"}) {
+        for (std::string_view event : {"poll_complete", "opted_out", "other"}) {
+          std::vector<std::string> expected;
+          for (const config::RouteSpec& r : acct.routes) {
+            if (r.enabled && wanted(r.on.conversation_type, type) && wanted(r.on.conversation_key, key) &&
+                wanted(r.on.event_type, event))
+              expected.push_back(r.path);
+          }
+          EXPECT_EQ(matched_paths(index, acct.key, type, key, event), expected)
+              << acct.key << " " << type << " " << key << " " << event;
+          ++checked;
+        }
+      }
+    }
+  }
+  EXPECT_EQ(checked, 4 * 27);
+}
+
 TEST(RouteIndex, AnAccountsContextIsBuiltOnFirstUseOnceWhicheverThreadsAsk) {
   config::Config cfg;
   config::AccountSpec acct;
