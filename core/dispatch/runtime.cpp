@@ -56,7 +56,9 @@ config::Validated<std::shared_ptr<Runtime>> Runtime::build(config::Config config
     create_handler_instances(spec.handlers, rt->registry_, own, errors);
     accounts.push_back(AccountRoutes::index(std::move(spec), std::move(own), rt->instances_));
   }
-  rt->config_.accounts = {};  // the moved-from specs and their storage (clear() would keep it)
+  // The moved-from specs and their storage: clear(), and assigning {} (an empty initializer
+  // list), would both keep the capacity (21 MB for 100,000 accounts).
+  std::vector<config::AccountSpec>().swap(rt->config_.accounts);
   if (!errors.empty()) return Unexpected(std::move(errors));
 
   rt->routes_ = std::make_unique<RouteIndex>(std::move(accounts));

@@ -50,6 +50,8 @@ TEST_F(ManyAccounts, EveryAccountIsLoadedAndIndexed) {
   const auto runtime = std::move(built).value();
   EXPECT_EQ(runtime->routes().account_count(), kAccounts);
   EXPECT_EQ(runtime->routes().route_count(), 2 * kAccounts);
+  // The specs moved into the index; the Config keeps no storage for them (21 MB here).
+  EXPECT_EQ(runtime->config().accounts.capacity(), 0u);
   // The first and the last account are there, with their own tag and conversation.
   for (const std::string n : {"0", "99999"}) {
     const auto* owner = runtime->routes().tag_owner("longcode:" + n);
