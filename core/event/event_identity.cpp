@@ -1,9 +1,9 @@
 #include "event/event_identity.hpp"
 
+#include <chrono>
 #include <cstdint>
-#include <cstdio>
-#include <ctime>
 #include <random>
+#include <type_traits>
 
 namespace vumi::event {
 
@@ -26,18 +26,44 @@ std::string fresh_event_id() {
   return {id, sizeof id};
 }
 
+namespace {
+
+// Writes value as exactly width decimal digits (value < 10^width).
+char* put_digits(char* out, unsigned value, int width) {
+  for (int i = width - 1; i >= 0; --i) {
+    out[i] = static_cast<char>('0' + value % 10);
+    value /= 10;
+  }
+  return out + width;
+}
+
+}  // namespace
+
+// With std::chrono's civil calendar, not gmtime_r + snprintf: glibc's gmtime_r takes the time
+// zone lock, and this runs for every emitted event and every event without a timestamp.
 std::string vumi_timestamp(std::chrono::system_clock::time_point t) {
   using namespace std::chrono;
-  auto since_epoch = duration_cast<microseconds>(t.time_since_epoch());
-  auto seconds = floor<std::chrono::seconds>(since_epoch);
-  auto micros = (since_epoch - seconds).count();
-  std::time_t whole = static_cast<std::time_t>(seconds.count());
-  std::tm parts{};
-  gmtime_r(&whole, &parts);
-  char text[96];  // room for any int fields, so the compiler can prove no truncation
-  std::snprintf(text, sizeof text, "%04d-%02d-%02d %02d:%02d:%02d.%06d", parts.tm_year + 1900,
-                parts.tm_mon + 1, parts.tm_mday, parts.tm_hour, parts.tm_min, parts.tm_sec,
-                static_cast<int>(micros));
+  const auto since_epoch = floor<microseconds>(t.time_since_epoch());
+  const auto day = floor<days>(since_epoch);
+  const year_month_day date{sys_days{day}};
+  const hh_mm_ss time{since_epoch - day};
+  // Always four digits of year: system_clock counts 64-bit nanoseconds, 1677 to 2262.
+  static_assert(std::is_same_v<system_clock::duration, nanoseconds>);
+  const int year = static_cast<int>(date.year());
+  std::string text(26, '\0');  // "YYYY-MM-DD HH:MM:SS.ffffff"
+  char* out = put_digits(text.data(), static_cast<unsigned>(year), 4);
+  *out++ = '-';
+  out = put_digits(out, static_cast<unsigned>(date.month()), 2);
+  *out++ = '-';
+  out = put_digits(out, static_cast<unsigned>(date.day()), 2);
+  *out++ = ' ';
+  out = put_digits(out, static_cast<unsigned>(time.hours().count()), 2);
+  *out++ = ':';
+  out = put_digits(out, static_cast<unsigned>(time.minutes().count()), 2);
+  *out++ = ':';
+  out = put_digits(out, static_cast<unsigned>(time.seconds().count()), 2);
+  *out++ = '.';
+  put_digits(out, static_cast<unsigned>(time.subseconds().count()), 6);
   return text;
 }
 

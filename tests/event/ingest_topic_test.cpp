@@ -4,6 +4,10 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <random>
+#include <vector>
 
 #include "event/body_fields.hpp"
 #include "event/body_parser.hpp"
@@ -62,6 +66,36 @@ TEST(EventIdentityTest, TimestampsAreVumiFormatInUtc) {
   using namespace std::chrono;
   system_clock::time_point t{seconds{1767323045} + microseconds{6}};  // 2026-01-02 03:04:05.000006 UTC
   EXPECT_EQ(vumi_timestamp(t), "2026-01-02 03:04:05.000006");
+}
+
+// The same text as gmtime_r + snprintf (what it replaced) from 1970 to 2100.
+TEST(EventIdentityTest, TimestampsMatchTheCLibrarysCalendar) {
+  using namespace std::chrono;
+  const auto reference = [](system_clock::time_point t) {
+    const auto us = duration_cast<microseconds>(t.time_since_epoch()).count();
+    const std::time_t whole = static_cast<std::time_t>(us / 1'000'000);
+    std::tm parts{};
+    gmtime_r(&whole, &parts);
+    char text[96];
+    std::snprintf(text, sizeof text, "%04d-%02d-%02d %02d:%02d:%02d.%06d", parts.tm_year + 1900,
+                  parts.tm_mon + 1, parts.tm_mday, parts.tm_hour, parts.tm_min, parts.tm_sec,
+                  static_cast<int>(us % 1'000'000));
+    return std::string(text);
+  };
+  std::mt19937_64 random(15);
+  const std::int64_t end_us = 4'102'444'800LL * 1'000'000;  // 2100-01-01
+  std::vector<std::int64_t> times{0, 951'782'400LL * 1'000'000 + 999'999 /* 2000-02-29 */,
+                                  1'709'251'199LL * 1'000'000 /* 2024-02-29 23:59:59 */,
+                                  1'735'689'599LL * 1'000'000 + 999'999 /* 2024-12-31 23:59:59.999999 */,
+                                  end_us - 1};
+  for (int i = 0; i < 20'000; ++i) times.push_back(static_cast<std::int64_t>(random() % end_us));
+  for (std::int64_t us : times) {
+    const system_clock::time_point t{microseconds{us}};
+    ASSERT_EQ(vumi_timestamp(t), reference(t)) << us;
+  }
+  // The ends of what system_clock can hold (64-bit nanoseconds).
+  EXPECT_EQ(vumi_timestamp(system_clock::time_point::min()), "1677-09-21 00:12:43.145224");
+  EXPECT_EQ(vumi_timestamp(system_clock::time_point::max()), "2262-04-11 23:47:16.854775");
 }
 
 TEST(EventIdentityTest, FreshIdsAreHexAndDistinct) {
