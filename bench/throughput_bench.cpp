@@ -408,6 +408,11 @@ int run(std::uint64_t count, double latency_seconds, double latency_rate) {
   return 0;
 }
 
+int usage() {
+  std::cerr << "usage: throughput_bench [--messages N] [--latency-seconds S] [--latency-rate EVENTS_PER_S]\n";
+  return 2;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -415,8 +420,11 @@ int main(int argc, char** argv) {
   std::uint64_t count = 500'000;
   double latency_seconds = 5;
   double latency_rate = 0;  // 0: 10% of (b)
-  for (int i = 1; i + 1 < argc; i += 2) {
+  for (int i = 1; i < argc; i += 2) {
     const std::string flag = argv[i];
+    if (i + 1 == argc) {  // every flag takes a value: a lone one (--help) must not run the bench
+      return usage();
+    }
     if (flag == "--messages") {
       count = std::stoull(argv[i + 1]);
     } else if (flag == "--latency-seconds") {
@@ -424,9 +432,7 @@ int main(int argc, char** argv) {
     } else if (flag == "--latency-rate") {
       latency_rate = std::stod(argv[i + 1]);
     } else {
-      std::cerr
-          << "usage: throughput_bench [--messages N] [--latency-seconds S] [--latency-rate EVENTS_PER_S]\n";
-      return 2;
+      return usage();
     }
   }
   try {
