@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <utility>
 
 #include "store/sqlite_connection.hpp"
@@ -50,6 +51,16 @@ WalCheckpointer::~WalCheckpointer() {
   sqlite3_wal_autocheckpoint(writer_.handle(), limits_.checkpoint_at_pages);
 }
 
+bool WalCheckpointer::Limits::thread_asked(int wal_pages, int asked_at_pages) const {
+  // Once per checkpoint_at_pages of growth, as SQLite would; not after every commit past it,
+  // which under load would keep the thread copying (and syncing) back to back. Within the last
+  // checkpoint_at_pages before the writer's own checkpoint, ten times as often: what the writer
+  // then syncs is only what was written since the thread's last sync.
+  const bool near_the_limit = wal_pages + checkpoint_at_pages >= writer_checkpoint_at_pages;
+  const int growth = near_the_limit ? std::max(1, checkpoint_at_pages / 10) : checkpoint_at_pages;
+  return wal_pages >= asked_at_pages + growth;
+}
+
 // Called by SQLite on the writer's thread after each commit, with the WAL's length in pages.
 int WalCheckpointer::on_commit(void* self, sqlite3* db, const char* schema, int wal_pages) {
   auto& checkpointer = *static_cast<WalCheckpointer*>(self);
@@ -62,9 +73,7 @@ int WalCheckpointer::on_commit(void* self, sqlite3* db, const char* schema, int 
     return SQLITE_OK;
   }
   if (wal_pages < checkpointer.asked_at_pages_) checkpointer.asked_at_pages_ = 0;  // the WAL restarted
-  if (wal_pages >= checkpointer.asked_at_pages_ + checkpointer.limits_.checkpoint_at_pages) {
-    // Once per checkpoint_at_pages of growth, as SQLite would; not after every commit past it,
-    // which under load would keep the thread copying (and syncing) back to back.
+  if (checkpointer.limits_.thread_asked(wal_pages, checkpointer.asked_at_pages_)) {
     checkpointer.asked_at_pages_ = wal_pages;
     {
       std::lock_guard lock(checkpointer.mutex_);

@@ -23,11 +23,15 @@ class WalCheckpointer {
  public:
   struct Limits {
     // The thread checkpoints each time the WAL has grown by this many pages (SQLite's default
-    // automatic checkpoint is at 1000).
+    // automatic checkpoint is at 1000), and ten times as often just before the writer's limit.
     int checkpoint_at_pages = 1000;
     // Past this length the writer checkpoints itself after its commit, as SQLite would: the WAL
     // stays bounded even when the thread cannot keep up with the writes (or is stuck).
     int writer_checkpoint_at_pages = 16000;
+
+    // Whether a commit leaving the WAL wal_pages long asks the thread for a checkpoint, when it
+    // was last asked at asked_at_pages (0 after a restart).
+    bool thread_asked(int wal_pages, int asked_at_pages) const;
   };
 
   // Takes over writer's automatic checkpoints (its WAL hook). writer must be in WAL mode and must

@@ -63,6 +63,21 @@ TEST_F(WalCheckpointerTest, TheThreadCheckpointsAndTheWalRestartsWithoutTheWrite
   EXPECT_EQ(rows(), commits);
 }
 
+TEST(WalCheckpointerLimits, TheThreadIsAskedPerGrowthAndTenTimesAsOftenNearTheWritersLimit) {
+  const WalCheckpointer::Limits limits{.checkpoint_at_pages = 1000, .writer_checkpoint_at_pages = 16000};
+  EXPECT_FALSE(limits.thread_asked(999, 0));
+  EXPECT_TRUE(limits.thread_asked(1000, 0));
+  EXPECT_FALSE(limits.thread_asked(1999, 1000));  // not after every commit past the mark
+  EXPECT_TRUE(limits.thread_asked(2003, 1000));
+  EXPECT_FALSE(limits.thread_asked(14999, 14000));
+  // Within the last 1000 pages before 16,000: every 100 pages.
+  EXPECT_FALSE(limits.thread_asked(15099, 15000));
+  EXPECT_TRUE(limits.thread_asked(15100, 15000));
+  EXPECT_TRUE(limits.thread_asked(15900, 15800));
+  // A restarted WAL (asked at 0 again) starts over.
+  EXPECT_FALSE(limits.thread_asked(30, 0));
+}
+
 TEST_F(WalCheckpointerTest, TheWriterCheckpointsPastTheHardLimitSoTheWalStaysBounded) {
   // The thread is never asked (its threshold is out of reach): only the hard limit bounds the WAL.
   WalCheckpointer checkpointer(writer_, "test database",
