@@ -76,7 +76,7 @@ struct RouteKeyEqual {
 };
 
 // Everything one account needs to run, built aside and swapped in as a whole: its spec (owned),
-// its own handler instances (accounts.<key>.handlers), and its routes indexed by key.
+// its own handler instances (accounts.<key>.handlers), and its routes.
 struct AccountRoutes : Account {
   config::AccountSpec spec;
   StringMap<std::unique_ptr<plugin::HandlerInstance>> instances;
