@@ -34,11 +34,32 @@ class WalFile {
 
 }  // namespace
 
+// The thread's own connection, ready before the thread starts: opening it reads the schema,
+// and while it reads it holds a snapshot that keeps the writer's WAL from restarting.
+struct WalCheckpointer::Session {
+  explicit Session(const std::filesystem::path& file)
+      : connection(file, SQLITE_OPEN_READWRITE), wal(file.string() + "-wal") {
+    connection.exec("PRAGMA busy_timeout = " + std::to_string(kBusyTimeoutMs));
+    // PASSIVE: copies what no reader still needs, without waiting for (or blocking) the writer;
+    // the rest waits for the next one. The first commit after a complete one restarts the WAL.
+    // (A statement, not sqlite3_wal_checkpoint_v2: preparing it reads the schema, which is what
+    // opens the WAL on a fresh connection; before that a checkpoint does nothing.)
+    checkpoint = Statement(connection, "PRAGMA wal_checkpoint(PASSIVE)");
+  }
+
+  SqliteConnection connection;
+  Statement checkpoint;
+  WalFile wal;
+};
+
 WalCheckpointer::WalCheckpointer(SqliteConnection& writer, std::string what, Limits limits)
-    : writer_(writer), what_(std::move(what)), limits_(limits) {
+    : writer_(writer),
+      what_(std::move(what)),
+      limits_(limits),
+      session_(std::make_unique<Session>(writer.file())) {  // throws StoreError naming the file
   // Replaces SQLite's automatic checkpoint, which is itself a WAL hook.
   sqlite3_wal_hook(writer_.handle(), &WalCheckpointer::on_commit, this);
-  thread_ = std::thread([this, file = writer_.file()] { run(file); });
+  thread_ = std::thread([this] { run(); });
 }
 
 WalCheckpointer::~WalCheckpointer() {
@@ -84,37 +105,26 @@ int WalCheckpointer::on_commit(void* self, sqlite3* db, const char* schema, int 
   return SQLITE_OK;
 }
 
-void WalCheckpointer::run(const std::filesystem::path& file) {
-  try {
-    SqliteConnection connection(file, SQLITE_OPEN_READWRITE);
-    connection.exec("PRAGMA busy_timeout = " + std::to_string(kBusyTimeoutMs));
-    // PASSIVE: copies what no reader still needs, without waiting for (or blocking) the writer;
-    // the rest waits for the next one. The first commit after a complete one restarts the WAL.
-    // (A statement, not sqlite3_wal_checkpoint_v2: preparing it reads the schema, which is what
-    // opens the WAL on a fresh connection; before that a checkpoint does nothing.)
-    Statement checkpoint(connection, "PRAGMA wal_checkpoint(PASSIVE)");
-    const WalFile wal(file.string() + "-wal");
-    std::unique_lock lock(mutex_);
-    while (true) {
-      wanted_.wait(lock, [this] { return stopping_ || checkpoint_wanted_; });
-      if (stopping_) return;
-      checkpoint_wanted_ = false;
-      lock.unlock();
-      // The checkpoint's first step is syncing the WAL; doing it here first, through a descriptor
-      // of our own, leaves little for the writer's own checkpoint to sync should it need one.
-      wal.sync();
-      if (checkpoint.step() == SQLITE_ROW) {
-        ++thread_checkpoints_;
-      } else if (connection.errcode() != SQLITE_BUSY) {
-        spdlog::warn("{} {}: checkpoint failed: {}; the WAL grows until one succeeds", what_, file.string(),
-                     connection.errmsg());
-      }
-      checkpoint.reset();
-      lock.lock();
+void WalCheckpointer::run() {
+  Session& session = *session_;
+  const std::string file = writer_.file().string();
+  std::unique_lock lock(mutex_);
+  while (true) {
+    wanted_.wait(lock, [this] { return stopping_ || checkpoint_wanted_; });
+    if (stopping_) return;
+    checkpoint_wanted_ = false;
+    lock.unlock();
+    // The checkpoint's first step is syncing the WAL; doing it here first, through a descriptor
+    // of our own, leaves little for the writer's own checkpoint to sync should it need one.
+    session.wal.sync();
+    if (session.checkpoint.step() == SQLITE_ROW) {
+      ++thread_checkpoints_;
+    } else if (session.connection.errcode() != SQLITE_BUSY) {
+      spdlog::warn("{} {}: checkpoint failed: {}; the WAL grows until one succeeds", what_, file,
+                   session.connection.errmsg());
     }
-  } catch (const std::exception& e) {
-    spdlog::error("{} {}: the checkpoint thread stopped ({}); commits checkpoint past {} WAL pages", what_,
-                  file.string(), e.what(), limits_.writer_checkpoint_at_pages);
+    session.checkpoint.reset();
+    lock.lock();
   }
 }
 

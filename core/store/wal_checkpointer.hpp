@@ -10,6 +10,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -35,7 +36,8 @@ class WalCheckpointer {
   };
 
   // Takes over writer's automatic checkpoints (its WAL hook). writer must be in WAL mode and must
-  // outlive this object. what names the database in log lines ("state database").
+  // outlive this object. what names the database in log lines ("state database"). Throws
+  // StoreError when the thread's own connection to the file cannot be opened.
   WalCheckpointer(SqliteConnection& writer, std::string what, Limits limits);
   WalCheckpointer(SqliteConnection& writer, std::string what)
       : WalCheckpointer(writer, std::move(what), Limits{}) {}
@@ -50,8 +52,10 @@ class WalCheckpointer {
   int last_wal_pages() const { return last_wal_pages_.load(); }  // the WAL's length after the last commit
 
  private:
+  struct Session;  // the thread's connection
+
   static int on_commit(void* self, sqlite3* db, const char* schema, int wal_pages);
-  void run(const std::filesystem::path& file);
+  void run();
 
   SqliteConnection& writer_;
   const std::string what_;
@@ -64,6 +68,7 @@ class WalCheckpointer {
   std::condition_variable wanted_;
   bool checkpoint_wanted_ = false;
   bool stopping_ = false;
+  std::unique_ptr<Session> session_;
   std::thread thread_;  // last: starts after, and is joined before, everything it uses
 };
 
