@@ -7,6 +7,8 @@
 //       decode -> route -> a two-step chain of `noop` handlers (the example plugin, through the
 //       ABI), then a marker event; timed until the marker comes back on outbound, and checked
 //       against the daemon's own counters;
+//   (c0) the floor for (c): the same paced events through a bare ZeroMQ relay thread (SUB -> PUB),
+//       what the machine and two ZeroMQ hops cost without the daemon;
 //   (c) end-to-end latency (publish -> outbound) at a fixed offered rate, 10% of (b), through the
 //       chain [noop, emit_event];
 //   (d) (a) and (b) again with CURVE (docs/security.md): raw CURVE sockets, then a daemon with
@@ -17,7 +19,9 @@
 //       durability is (e)/(b). Both paths write the processed-message ledger and the outbox.
 //   Then the state database's size per event handled (the ledger's disk cost).
 // Usage: throughput_bench [--messages N] [--latency-seconds S] [--latency-rate EVENTS_PER_S]
-//   (scripts/bench runs it; --latency-rate fixes (c)'s offered rate, by default 10% of (b))
+//                         [--latency-dump FILE]
+//   (scripts/bench runs it; --latency-rate fixes (c)'s offered rate, by default 10% of (b);
+//   --latency-dump writes every echo of (c0) and (c): "<c0|c> <sent us> <latency us>" per line)
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
@@ -256,7 +260,105 @@ double curve_daemon_throughput(const fs::path& dir, std::uint64_t count, const s
   return rate;
 }
 
-int run(std::uint64_t count, double latency_seconds, double latency_rate) {
+// One echo of a paced event: when it was sent (steady clock, ns) and how long it took to come back.
+struct Echo {
+  std::int64_t sent_ns;
+  std::int64_t latency_ns;
+};
+
+// Sends count events of event_type on topic at a fixed rate, each carrying its send time in
+// event_data.t, and times their echoes on `echoes` (which must carry t back). Stops early when
+// no echo comes for 10 s.
+std::vector<Echo> paced_latencies(vumi::transport::WorkerPublisher& pub,
+                                  vumi::transport::TopicSubscriber& echoes, const std::string& topic,
+                                  const std::string& event_type, double rate, std::uint64_t count) {
+  std::vector<Echo> out;
+  out.reserve(count);
+  std::thread receiver([&] {
+    while (out.size() < count) {
+      auto got = echoes.receive(10s);
+      if (!got) break;
+      const auto now = clock_type::now().time_since_epoch().count();
+      const auto t = std::stoll(after(got->body, "\"t\":", '}'));
+      out.push_back({t, now - t});
+    }
+  });
+  const auto paced_start = clock_type::now();
+  for (std::uint64_t i = 0; i < count; ++i) {
+    const auto due = paced_start + std::chrono::nanoseconds(static_cast<std::int64_t>(1e9 * i / rate));
+    std::this_thread::sleep_until(due);
+    const auto t = clock_type::now().time_since_epoch().count();
+    pub.send(topic, event_body(event_type, R"({"from_addr":"+27831234567","t":)" + std::to_string(t) + "}"));
+  }
+  receiver.join();
+  return out;
+}
+
+// (c0): paced events through a relay thread with a ZeroMQ context of its own (like the daemon's
+// process): a SUB bound like ingest, forwarding each message unchanged on a bound PUB. Its
+// latencies are what the machine, the scheduler and two ZeroMQ hops cost without any dispatching.
+std::vector<Echo> raw_relay_latencies(double rate, std::uint64_t count) {
+  zmq::context_t relay_context(1);
+  zmq::socket_t in(relay_context, zmq::socket_type::sub);
+  zmq::socket_t out(relay_context, zmq::socket_type::pub);
+  in.set(zmq::sockopt::subscribe, "event.");
+  in.set(zmq::sockopt::rcvtimeo, 100);
+  in.bind("tcp://127.0.0.1:*");
+  out.bind("tcp://127.0.0.1:*");
+  std::atomic<bool> relaying{true};
+  std::thread relay([&] {
+    zmq::message_t topic, body;
+    while (relaying.load(std::memory_order_relaxed)) {
+      if (!in.recv(topic) || !topic.more() || !in.recv(body)) continue;
+      out.send(topic, zmq::send_flags::sndmore);
+      out.send(body, zmq::send_flags::none);
+    }
+  });
+  zmq::context_t context(1);
+  vumi::transport::WorkerPublisher pub(context, in.get(zmq::sockopt::last_endpoint));
+  vumi::transport::TopicSubscriber echoes(context, out.get(zmq::sockopt::last_endpoint), {"event."});
+  std::vector<Echo> echoed;
+  if (pub.wait_for_subscriptions({kTopic}, 10s)) {
+    const std::string probe = event_body("probe", R"({"t":0})");
+    bool seen = false;
+    for (int i = 0; i < 100 && !seen; ++i) {  // until the relay's PUB has the subscription
+      pub.send(kTopic, probe);
+      seen = echoes.receive(100ms).has_value();
+    }
+    while (echoes.receive(200ms)) {
+    }
+    if (seen) echoed = paced_latencies(pub, echoes, kTopic, "lat", rate, count);
+  }
+  relaying = false;
+  relay.join();
+  return echoed;
+}
+
+// Prints p50/p99/p99.9 of one latency case; with dump open, writes each echo to it as
+// "<case> <sent, us since the case's first send> <latency us>".
+void report_latencies(const std::string& name, const std::string& path, double rate, double daemon_rate,
+                      std::uint64_t count, const std::vector<Echo>& echoes, std::ofstream& dump) {
+  if (echoes.size() < count) {
+    std::printf("%s: only %zu of %llu echoes arrived\n", name.c_str(), echoes.size(),
+                static_cast<unsigned long long>(count));
+    return;
+  }
+  std::vector<std::int64_t> ns;
+  ns.reserve(echoes.size());
+  for (const Echo& e : echoes) ns.push_back(e.latency_ns);
+  const auto p = percentiles(std::move(ns));
+  std::printf(
+      "%s at %.0f events/s offered (%.0f%% of (b)), %llu events, %s:\n"
+      "    p50 %.0f us, p99 %.0f us, p99.9 %.0f us\n",
+      name.c_str(), rate, 100 * rate / daemon_rate, static_cast<unsigned long long>(count), path.c_str(),
+      p.p50_us, p.p99_us, p.p999_us);
+  if (!dump.is_open()) return;
+  const std::string label = name.substr(1, name.find(')') - 1);
+  for (const Echo& e : echoes)
+    dump << label << ' ' << (e.sent_ns - echoes.front().sent_ns) / 1000 << ' ' << e.latency_ns / 1000 << '\n';
+}
+
+int run(std::uint64_t count, double latency_seconds, double latency_rate, const std::string& latency_dump) {
   const fs::path dir = fs::temp_directory_path() / ("vumi-throughput-bench-" + std::to_string(getpid()));
   fs::create_directories(dir);
   const fs::path config = dir / "bench.json";
@@ -316,40 +418,17 @@ int run(std::uint64_t count, double latency_seconds, double latency_rate) {
   std::printf("(b) same publisher -> daemon -> [noop, noop]:             %10.0f events/s\n", daemon_rate);
   std::printf("ratio (b)/(a): %.2f\n", daemon_rate / raw);
 
-  // (c) fixed offered rate; each event carries its send time, echoed by emit_event.
+  // (c0) the machine's own floor: the same paced events through a bare ZeroMQ relay; then (c).
   const double rate = latency_rate > 0 ? latency_rate : daemon_rate * 0.10;
   const auto latency_count = static_cast<std::uint64_t>(std::max(1000.0, rate * latency_seconds));
-  std::vector<std::int64_t> latencies;
-  latencies.reserve(latency_count);
-  std::thread receiver([&] {
-    while (latencies.size() < latency_count) {
-      auto got = lat_sub.receive(10s);
-      if (!got) break;
-      const auto now = clock_type::now().time_since_epoch().count();
-      const auto t = std::stoll(after(got->body, "\"t\":", '}'));
-      latencies.push_back(now - t);
-    }
-  });
-  const auto paced_start = clock_type::now();
-  for (std::uint64_t i = 0; i < latency_count; ++i) {
-    const auto due = paced_start + std::chrono::nanoseconds(static_cast<std::int64_t>(1e9 * i / rate));
-    std::this_thread::sleep_until(due);
-    const auto t = clock_type::now().time_since_epoch().count();
-    pub.send("event.acct1.survey.lat",
-             event_body("lat", R"({"from_addr":"+27831234567","t":)" + std::to_string(t) + "}"));
-  }
-  receiver.join();
-  if (latencies.size() < latency_count) {
-    std::printf("(c) latency: only %zu of %llu echoes arrived\n", latencies.size(),
-                static_cast<unsigned long long>(latency_count));
-  } else {
-    const auto p = percentiles(latencies);
-    std::printf(
-        "(c) latency at %.0f events/s offered (%.0f%% of (b)), %llu events, [noop, emit_event]:\n"
-        "    p50 %.0f us, p99 %.0f us, p99.9 %.0f us\n",
-        rate, 100 * rate / daemon_rate, static_cast<unsigned long long>(latency_count), p.p50_us, p.p99_us,
-        p.p999_us);
-  }
+  std::ofstream dump;
+  if (!latency_dump.empty()) dump.open(latency_dump);
+  const auto relayed = raw_relay_latencies(rate, latency_count);
+  report_latencies("(c0) raw ZeroMQ floor", "publisher -> SUB -> relay thread -> PUB -> SUB", rate,
+                   daemon_rate, latency_count, relayed, dump);
+  // (c) each event carries its send time, echoed by emit_event.
+  const auto latencies = paced_latencies(pub, lat_sub, "event.acct1.survey.lat", "lat", rate, latency_count);
+  report_latencies("(c) latency", "[noop, emit_event]", rate, daemon_rate, latency_count, latencies, dump);
 
   // (e) the same events through reliable ingest, until every one is acknowledged (committed).
   std::vector<vumi::transport::ReliableMessage> reliable_events;
@@ -409,7 +488,8 @@ int run(std::uint64_t count, double latency_seconds, double latency_rate) {
 }
 
 int usage() {
-  std::cerr << "usage: throughput_bench [--messages N] [--latency-seconds S] [--latency-rate EVENTS_PER_S]\n";
+  std::cerr << "usage: throughput_bench [--messages N] [--latency-seconds S] [--latency-rate EVENTS_PER_S]\n"
+               "                        [--latency-dump FILE]\n";
   return 2;
 }
 
@@ -420,6 +500,7 @@ int main(int argc, char** argv) {
   std::uint64_t count = 500'000;
   double latency_seconds = 5;
   double latency_rate = 0;  // 0: 10% of (b)
+  std::string latency_dump;
   for (int i = 1; i < argc; i += 2) {
     const std::string flag = argv[i];
     if (i + 1 == argc) {  // every flag takes a value: a lone one (--help) must not run the bench
@@ -431,12 +512,14 @@ int main(int argc, char** argv) {
       latency_seconds = std::stod(argv[i + 1]);
     } else if (flag == "--latency-rate") {
       latency_rate = std::stod(argv[i + 1]);
+    } else if (flag == "--latency-dump") {
+      latency_dump = argv[i + 1];
     } else {
       return usage();
     }
   }
   try {
-    return run(count, latency_seconds, latency_rate);
+    return run(count, latency_seconds, latency_rate, latency_dump);
   } catch (const std::exception& e) {
     std::cerr << "throughput_bench: " << e.what() << "\n";
     return 1;
