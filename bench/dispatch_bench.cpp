@@ -11,6 +11,7 @@
 #include "config/config.hpp"
 #include "dispatch/crash_guard.hpp"
 #include "dispatch/dispatcher.hpp"
+#include "dispatch/run_history.hpp"
 #include "plugin/schema.hpp"
 #include "store/state_store.hpp"
 
@@ -78,8 +79,10 @@ constexpr const char* kEvent =
     R"("answers":{"name":"Thandi","age":"29","favourite":"blue"},"poll_id":"poll1"}})";
 
 // crash_guard: the daemon's in-flight context for crash reports is kept (its cost per event).
+// run_history: every run is recorded as the daemon's admin API records it (its defaults: 1,000
+// runs per account, 20,000 in all), so the history is full and each run replaces the oldest.
 void BM_DispatchTwoStepNoopChain(benchmark::State& state, std::size_t extra_accounts,
-                                 bool crash_guard = false) {
+                                 bool crash_guard = false, bool run_history = false) {
   std::string config_text = kConfig;
   if (extra_accounts > 0) {  // same routes for many more accounts: lookup cost must not grow
     std::string more;
@@ -98,9 +101,12 @@ void BM_DispatchTwoStepNoopChain(benchmark::State& state, std::size_t extra_acco
     guard = std::make_unique<vumi::dispatch::CrashGuard>(bench->dir.path, *bench->store);
     dispatcher.guard_crashes(*guard);
   }
+  vumi::dispatch::RunHistory history(1000, 20000);
+  if (run_history) dispatcher.set_observer(&history);
   const std::string topic = "event.acct1.vxpolls.poll_complete";
   const std::string body = kEvent;
   for (auto _ : state) dispatcher.handle(topic, body);
+  dispatcher.set_observer(nullptr);  // history goes before the dispatcher
   if (dispatcher.counters().chains_run != static_cast<std::uint64_t>(state.iterations()))
     state.SkipWithError("not every event ran its chain");
   state.SetItemsProcessed(state.iterations());
@@ -157,6 +163,7 @@ BENCHMARK(BM_InboundRoutedByTag);
 BENCHMARK_CAPTURE(BM_DispatchTwoStepNoopChain, one_account, 0);
 BENCHMARK_CAPTURE(BM_DispatchTwoStepNoopChain, ten_thousand_accounts, 10000);
 BENCHMARK_CAPTURE(BM_DispatchTwoStepNoopChain, one_account_crash_guard, 0, true);
+BENCHMARK_CAPTURE(BM_DispatchTwoStepNoopChain, one_account_run_history, 0, false, true);
 
 // A chain whose step config has templates: rendered per event, then checked against the step
 // schema (parse + validate) before the plugin sees it.

@@ -40,29 +40,61 @@ bool Run::ok() const {
 }
 
 RunHistory::RunHistory(std::size_t per_account, std::size_t in_all)
-    : per_account_(per_account), in_all_(in_all) {}
+    : per_account_(per_account), in_all_(in_all) {
+  spare_runs_.reserve(kSpares);
+  spare_routes_.reserve(kSpares);
+}
 
 Run& RunHistory::begin(const Account& account, const event::Envelope& event) {
   auto& runs = by_account_[account.key];
-  Run& run = runs.emplace_back();
-  run.sequence = ++sequence_;
-  run.time = std::chrono::system_clock::now();
-  run.event_id = std::string(event.event_id);
-  run.conversation_type = std::string(event.conversation_type);
-  run.conversation_key = std::string(event.conversation_key);
-  run.event_type = std::string(event.event_type);
-  std::string text = event.json();
-  if (text.size() <= kMaxEventBytes) run.event = std::move(text);
-  order_.push_back(account.key);
-  ++total_;
-  if (runs.size() > per_account_) {
+  if (runs.size() >= per_account_) {
     // This account's oldest goes; its entry in order_ is dropped when it comes up in evict().
+    retire(std::move(runs.front()));
     runs.pop_front();
     --total_;
   }
+  Run& run = *runs.emplace_back(take_spare());
+  run.sequence = ++sequence_;
+  run.time = std::chrono::system_clock::now();
+  run.event_id.assign(event.event_id);
+  run.conversation_type.assign(event.conversation_type);
+  run.conversation_key.assign(event.conversation_key);
+  run.event_type.assign(event.event_type);
+  event.write_json(run.event);
+  if (run.event.size() > kMaxEventBytes) {
+    run.event.clear();
+    if (run.event.capacity() > 2 * kMaxEventBytes) run.event.shrink_to_fit();  // a spare stays small
+  }
+  order_.push_back(account.key);
+  ++total_;
   open_run() = &run;
   evict();
   return run;
+}
+
+void RunHistory::retire(std::unique_ptr<Run> run) {
+  for (RunRoute& route : run->routes) {
+    if (spare_routes_.size() == kSpares) break;
+    spare_routes_.push_back(std::move(route));
+  }
+  run->routes.clear();
+  if (spare_runs_.size() < kSpares) spare_runs_.push_back(std::move(run));
+}
+
+std::unique_ptr<Run> RunHistory::take_spare() {
+  if (spare_runs_.empty()) return std::make_unique<Run>();
+  std::unique_ptr<Run> run = std::move(spare_runs_.back());
+  spare_runs_.pop_back();
+  return run;  // begin() writes every field; routes is empty
+}
+
+RunRoute RunHistory::take_spare_route() {
+  if (spare_routes_.empty()) return RunRoute{};
+  RunRoute route = std::move(spare_routes_.back());
+  spare_routes_.pop_back();
+  route.ok = true;
+  route.steps.clear();
+  return route;
 }
 
 Run*& RunHistory::open_run() {
@@ -83,7 +115,8 @@ void RunHistory::evict() {
     auto it = by_account_.find(order_.front());
     order_.pop_front();
     if (it == by_account_.end() || it->second.empty()) continue;
-    if (is_open(&it->second.front())) break;  // never a run being written
+    if (is_open(it->second.front().get())) break;  // never a run being written
+    retire(std::move(it->second.front()));
     it->second.pop_front();
     --total_;
     if (it->second.empty()) by_account_.erase(it);
@@ -106,15 +139,22 @@ void RunHistory::event_started(const Account& account, const event::Envelope& ev
 
 void RunHistory::route_started(const Route& route, const Account&, const event::Envelope&) {
   const std::lock_guard<std::mutex> lock(mutex_);
-  if (Run* open = open_run()) open->routes.push_back(RunRoute{route.spec->path, true, {}});
+  if (Run* open = open_run()) {
+    RunRoute& recorded = open->routes.emplace_back(take_spare_route());
+    recorded.route.assign(route.spec->path);
+  }
 }
 
 void RunHistory::step_done(const StepRecord& step) {
   const std::lock_guard<std::mutex> lock(mutex_);
   Run* open = open_run();
   if (!open || open->routes.empty()) return;
-  open->routes.back().steps.push_back(RunStep{step.index, step.step->spec->handler, step.result,
-                                              step.seconds * 1000, std::string(step.error)});
+  RunStep& recorded = open->routes.back().steps.emplace_back();
+  recorded.index = step.index;
+  recorded.handler.assign(step.step->spec->handler);
+  recorded.result = step.result;
+  recorded.duration_ms = step.seconds * 1000;
+  recorded.error.assign(step.error);
 }
 
 void RunHistory::route_done(bool ok) {
@@ -128,15 +168,16 @@ std::vector<const Run*> RunHistory::runs(std::string_view account, const Filter&
   std::vector<const Run*> out;
   auto it = by_account_.find(account);
   if (it == by_account_.end()) return out;
-  for (auto run = it->second.rbegin(); run != it->second.rend() && out.size() < filter.limit; ++run) {
-    if (filter.event_type && run->event_type != *filter.event_type) continue;
-    if (filter.conversation_key && run->conversation_key != *filter.conversation_key) continue;
-    if (filter.event_id && run->event_id != *filter.event_id) continue;
+  for (auto at = it->second.rbegin(); at != it->second.rend() && out.size() < filter.limit; ++at) {
+    const Run& run = **at;
+    if (filter.event_type && run.event_type != *filter.event_type) continue;
+    if (filter.conversation_key && run.conversation_key != *filter.conversation_key) continue;
+    if (filter.event_id && run.event_id != *filter.event_id) continue;
     if (filter.status) {
-      const std::string status = run->routes.empty() ? "unrouted" : run->ok() ? "ok" : "failed";
+      const std::string status = run.routes.empty() ? "unrouted" : run.ok() ? "ok" : "failed";
       if (status != *filter.status) continue;
     }
-    out.push_back(&*run);
+    out.push_back(&run);
   }
   return out;
 }

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -71,18 +72,27 @@ class RunHistory final : public ChainObserver {
   static boost::json::object to_json(const Run& run);
 
  private:
+  // Runs and routes that left the history, kept to be written over: once the history is full,
+  // recording a run reuses their strings and vectors instead of allocating new ones.
+  static constexpr std::size_t kSpares = 64;
+
   Run& begin(const Account& account, const event::Envelope& event);
   void evict();
+  void retire(std::unique_ptr<Run> run);
+  std::unique_ptr<Run> take_spare();
+  RunRoute take_spare_route();
   Run*& open_run();  // the calling thread's run being written (null: none); mutex_ held
   bool is_open(const Run* run) const;
 
   std::size_t per_account_, in_all_;
   std::size_t total_ = 0;
   std::uint64_t sequence_ = 0;
-  StringMap<std::deque<Run>> by_account_;
-  std::deque<std::string> order_;  // account of each kept run, oldest first
+  StringMap<std::deque<std::unique_ptr<Run>>> by_account_;  // held by pointer: reused, never moved
+  std::deque<std::string> order_;                           // account of each kept run, oldest first
   std::mutex mutex_;
   std::vector<std::pair<std::thread::id, Run*>> open_;  // per dispatch thread, its event's run
+  std::vector<std::unique_ptr<Run>> spare_runs_;        // at most kSpares
+  std::vector<RunRoute> spare_routes_;                  // at most kSpares
 };
 
 }  // namespace vumi::dispatch

@@ -85,12 +85,21 @@ void Envelope::build_body() const {
 }
 
 std::string Envelope::json() const {
-  if (built_) return bj::serialize(body_);
+  std::string out;
+  write_json(out);
+  return out;
+}
+
+void Envelope::write_json(std::string& out) const {
+  if (built_) {
+    out = bj::serialize(body_);
+    return;
+  }
   // Every part is an identifier, or a string or object the fast path checked was written without
   // anything a JSON string would need escaped (event_scan.hpp), so each goes in as it is.
   const std::string arrived = timestamp_.data() ? std::string() : vumi_timestamp(arrived_);
   const std::string_view timestamp = timestamp_.data() ? timestamp_ : std::string_view(arrived);
-  std::string out;
+  out.clear();
   out.reserve(text_.size() + arrived.size() + 128);
   out.append(R"({"account_key":")").append(account_key);
   out.append(R"(","conversation_key":")").append(conversation_key);
@@ -100,7 +109,6 @@ std::string Envelope::json() const {
   out.append(R"(","timestamp":")").append(timestamp);
   out.append(R"(","event_data":)").append(event_data_text_);
   out.append("}");
-  return out;
 }
 
 }  // namespace vumi::event

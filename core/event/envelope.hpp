@@ -78,6 +78,8 @@ struct Envelope {
   // The normalised body as JSON text. Once the body is built, its serialisation; before, written
   // from the parts without building it, event_data spelt as it arrived (the same JSON).
   std::string json() const;
+  // json() written into out, replacing what it held; out's memory is reused (the run history).
+  void write_json(std::string& out) const;
   // Where the body's values are allocated (a per-message arena, or the default resource).
   const boost::json::storage_ptr& storage() const { return text_.storage(); }
   // True until the body of a fast-path event is built (for tests and benchmarks).
