@@ -14,8 +14,6 @@ namespace vumi::daemon {
 
 namespace {
 
-constexpr int kBusyTimeoutMs = 5000;
-
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS api_accounts (
   key TEXT PRIMARY KEY,
@@ -43,7 +41,6 @@ class SqliteAdminStore final : public AdminStore {
  public:
   explicit SqliteAdminStore(const std::filesystem::path& file)
       : db_(file, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) {
-    db_.exec("PRAGMA busy_timeout = " + std::to_string(kBusyTimeoutMs));
     // As vumi.db (docs/state.md): a commit survives a process crash without an fsync on the loop.
     db_.exec("PRAGMA journal_mode = WAL");
     db_.exec("PRAGMA synchronous = NORMAL");

@@ -80,8 +80,7 @@ std::shared_ptr<AccountRoutes> AccountRoutes::index(
     }
   }
   // A disabled route is kept for route_at_path (a retry in flight) but never matched.
-  entry->scanned = spec.routes.size() <= kScannedRoutes;
-  if (entry->scanned) return entry;
+  if (entry->scanned()) return entry;
   entry->by_key.reserve(spec.routes.size());
   for (const Route& route : entry->routes) {
     if (!route.spec->enabled) continue;
@@ -173,7 +172,7 @@ void RouteIndex::match(const Account& account, std::string_view conversation_typ
   out.clear();
   // Only AccountRoutes are handed out as Accounts.
   const auto& routes = static_cast<const AccountRoutes&>(account);
-  if (routes.scanned) {
+  if (routes.scanned()) {
     const auto matches = [](const std::optional<std::string>& wanted, std::string_view value) {
       return !wanted || *wanted == value;  // identifiers are never empty: no "" wildcard here
     };

@@ -85,7 +85,7 @@ struct AccountRoutes : Account {
   // turn: faster than hashing the event's fields, and no index to keep (most accounts have a
   // few). Past that, its routes are indexed by key and only the wildcard shapes used are probed.
   static constexpr std::size_t kScannedRoutes = 8;
-  bool scanned = true;
+  bool scanned() const { return routes.size() <= kScannedRoutes; }
   std::unordered_map<RouteKey, std::vector<const Route*>, RouteKeyHash, RouteKeyEqual> by_key;
   std::array<bool, 8> mask_used{};
 

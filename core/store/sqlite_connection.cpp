@@ -76,6 +76,7 @@ SqliteConnection::SqliteConnection(const std::filesystem::path& file, int flags)
     throw StoreError("cannot open state database " + file.string() + ": " + why);
   }
   sqlite3_extended_result_codes(db_, 1);
+  sqlite3_busy_timeout(db_, kBusyTimeoutMs);
 }
 
 SqliteConnection::~SqliteConnection() {

@@ -59,7 +59,11 @@ class StatementUse {
 
 class SqliteConnection {
  public:
-  // Opens the file with the given sqlite3_open_v2 flags; throws StoreError naming the path.
+  // How long a statement waits for another connection's lock before it fails with SQLITE_BUSY.
+  static constexpr int kBusyTimeoutMs = 5000;
+
+  // Opens the file with the given sqlite3_open_v2 flags, waiting up to kBusyTimeoutMs for locks;
+  // throws StoreError naming the path.
   SqliteConnection(const std::filesystem::path& file, int flags);
   SqliteConnection(const SqliteConnection&) = delete;
   SqliteConnection& operator=(const SqliteConnection&) = delete;

@@ -19,8 +19,6 @@ namespace {
 
 namespace bj = boost::json;
 
-constexpr int kBusyTimeoutMs = 5000;
-
 // Column order every contact query returns (read_contact depends on it).
 #define VUMI_CONTACT_COLUMNS "contact_key, msisdn, name, surname, extra, created_at, updated_at, account_key"
 // Column order every dead letter query returns (read_dead_letter depends on it).
@@ -94,7 +92,6 @@ SqliteStateStore::~SqliteStateStore() {
 }
 
 void SqliteStateStore::configure_connection(Mode mode) {
-  connection_.exec("PRAGMA busy_timeout = " + std::to_string(kBusyTimeoutMs));
   // SQLite opens lazily: the first read of the schema is where a file that is not a database fails.
   if (auto failure = connection_.try_exec("SELECT count(*) FROM sqlite_schema")) {
     throw StoreError("cannot open state database " + connection_.file().string() + ": " + *failure);

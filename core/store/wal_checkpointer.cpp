@@ -13,8 +13,6 @@ namespace vumi::store {
 
 namespace {
 
-constexpr int kBusyTimeoutMs = 5000;
-
 // The WAL file, opened read-only to sync it (any descriptor of a file syncs all of it).
 class WalFile {
  public:
@@ -39,7 +37,6 @@ class WalFile {
 struct WalCheckpointer::Session {
   explicit Session(const std::filesystem::path& file)
       : connection(file, SQLITE_OPEN_READWRITE), wal(file.string() + "-wal") {
-    connection.exec("PRAGMA busy_timeout = " + std::to_string(kBusyTimeoutMs));
     // PASSIVE: copies what no reader still needs, without waiting for (or blocking) the writer;
     // the rest waits for the next one. The first commit after a complete one restarts the WAL.
     // (A statement, not sqlite3_wal_checkpoint_v2: preparing it reads the schema, which is what
