@@ -90,15 +90,14 @@ void StepServices::begin_event(const event::EnvelopeDecoder& decoder, const even
 
 void StepServices::begin_step(std::string_view handler_type, std::string_view route_path,
                               std::size_t step_index) {
-  route_path_.assign(route_path);
-  step_index_ = std::to_string(step_index);
+  route_path_ = route_path;
+  step_index_ = step_index;
   ids_drawn_ = 0;
   events_emitted_ = 0;
   has_output_ = false;
   store_failure_.clear();
   returned_.clear();
-  metric_name_.assign(handler_type);
-  metric_name_ += '.';
+  handler_type_ = handler_type;
 }
 
 vumi_view StepServices::hand_back(std::string text) {
@@ -127,8 +126,8 @@ vumi_status StepServices::event_json(vumi_view* out) {
 
 vumi_status StepServices::emit_event(std::string_view event_json) {
   if (!event_) return VUMI_ERR_UNAVAILABLE;
-  const std::string id = derived_id(
-      {event_->event_id, route_path_, step_index_, "emit_event", std::to_string(events_emitted_++)});
+  const std::string id = derived_id({event_->event_id, route_path_, std::to_string(step_index_), "emit_event",
+                                     std::to_string(events_emitted_++)});
   auto made = decoder_->make_emitted(*event_, event_json, id);
   if (!made) {
     spdlog::warn("emit_event refused for account {}: {}", event_->account_key, made.error().text());
@@ -226,24 +225,25 @@ vumi_status StepServices::account_json(vumi_view* out) {
 
 bool StepServices::new_id(char out[33]) {
   if (!event_) return false;
-  const std::string id =
-      derived_id({event_->event_id, route_path_, step_index_, "new_id", std::to_string(ids_drawn_++)});
+  const std::string id = derived_id(
+      {event_->event_id, route_path_, std::to_string(step_index_), "new_id", std::to_string(ids_drawn_++)});
   id.copy(out, 32);
   out[32] = '\0';
   return true;
 }
 
 void StepServices::metric_add(std::string_view name, std::int64_t delta) {
-  std::string key = metric_name_;
+  std::string key(handler_type_);
+  key += '.';
   key += name;
   metrics_[std::move(key)] += delta;
-  counters_.plugin_metrics[{metric_plugin_, metric_handler_, account_ ? account_->key : std::string(),
-                            std::string(name)}] += delta;
+  counters_.plugin_metrics[{std::string(metric_plugin_), std::string(metric_handler_),
+                            account_ ? account_->key : std::string(), std::string(name)}] += delta;
 }
 
 void StepServices::label_step(std::string_view plugin, std::string_view handler) {
-  metric_plugin_.assign(plugin);
-  metric_handler_.assign(handler);
+  metric_plugin_ = plugin;
+  metric_handler_ = handler;
 }
 
 }  // namespace vumi::dispatch

@@ -28,9 +28,11 @@ class StepServices final : public plugin::CallServices {
   // Clears what the previous step left (output, returned views); metrics the step adds are
   // named "<handler_type>.<name>". Ids the step draws (new_id, emitted events) are derived from
   // the event id, route_path, step_index and the call's number within the step.
+  // The views are kept, not copied: they must outlive the step (the runtime's names do).
   void begin_step(std::string_view handler_type, std::string_view route_path = {},
                   std::size_t step_index = 0);
-  // Names the running step's plugin and handler instance, the labels of its metric_add counters.
+  // Names the running step's plugin and handler instance, the labels of its metric_add counters
+  // (kept as views, like begin_step's).
   void label_step(std::string_view plugin, std::string_view handler);
 
   // The output the step set, if any.
@@ -78,10 +80,12 @@ class StepServices final : public plugin::CallServices {
   boost::json::value output_;
   std::deque<std::string> returned_;  // texts whose views the plugin holds during the step
   std::unordered_map<std::string, std::int64_t> metrics_;
-  std::string metric_plugin_, metric_handler_;
-  std::string metric_name_;  // "<handler_type>." of the running step, name appended per call
-  std::string route_path_;   // of the running step, for derived ids
-  std::string step_index_;
+  // The running step's names (begin_step, label_step): set per step, read only when a plugin
+  // draws an id or adds a metric, so they are views rather than copies.
+  std::string_view metric_plugin_, metric_handler_;
+  std::string_view handler_type_;  // metrics are named "<handler_type>.<name>"
+  std::string_view route_path_;    // for derived ids
+  std::size_t step_index_ = 0;
   std::uint32_t ids_drawn_ = 0;       // new_id calls of the running step
   std::uint32_t events_emitted_ = 0;  // emit_event calls of the running step
 };
