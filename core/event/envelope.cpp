@@ -4,6 +4,7 @@
 #include <array>
 #include <boost/json/parser.hpp>
 #include <boost/json/serialize.hpp>
+#include <cstring>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -45,15 +46,16 @@ Envelope::Envelope(const EnvelopeParts& parts,
   std::size_t total = 0;
   for (std::string_view piece : pieces) total += piece.size();
   text_.reserve(std::max(total, kMinTextCapacity));
-  std::array<std::size_t, 7> offsets{};
-  for (std::size_t i = 0; i < pieces.size(); ++i) {
-    offsets[i] = text_.size();
-    text_.append(json_view(pieces[i]));
-  }
+  text_.grow(total);  // sized once and filled below: one call into Boost.JSON, not one per piece
   const std::array<std::string_view*, 7> views{&event_data_text_,  &account_key, &conversation_key,
                                                &conversation_type, &event_type,  &event_id,
                                                &timestamp_};
-  for (std::size_t i = 0; i < views.size(); ++i) *views[i] = {text_.data() + offsets[i], pieces[i].size()};
+  char* at = text_.data();
+  for (std::size_t i = 0; i < pieces.size(); ++i) {
+    if (!pieces[i].empty()) std::memcpy(at, pieces[i].data(), pieces[i].size());
+    *views[i] = {at, pieces[i].size()};
+    at += pieces[i].size();
+  }
   if (parts.timestamp.data() == nullptr) timestamp_ = {};
 }
 
