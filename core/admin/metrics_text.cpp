@@ -158,9 +158,10 @@ std::string metrics_text(transport::DaemonControl& daemon, bool account_labels) 
   w.family("vumi_step_duration_seconds", "histogram", "Time a handler took for one step, by handler type.");
   for (const auto& [type, t] : c.step_timings) {
     std::string base = "handler_type=\"" + label(type) + "\"";
-    for (std::size_t i = 0; i < t.buckets.size(); ++i)
+    const auto at_most = t.cumulative();
+    for (std::size_t i = 0; i < at_most.size(); ++i)
       w.sample("vumi_step_duration_seconds_bucket", base + ",le=\"" + number(t.kBucketSeconds[i]) + "\"",
-               static_cast<double>(t.buckets[i]));
+               static_cast<double>(at_most[i]));
     w.sample("vumi_step_duration_seconds_bucket", base + ",le=\"+Inf\"", static_cast<double>(t.count));
     w.sample("vumi_step_duration_seconds_sum", base, t.sum_seconds);
     w.sample("vumi_step_duration_seconds_count", base, static_cast<double>(t.count));

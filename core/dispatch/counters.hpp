@@ -16,15 +16,28 @@ namespace vumi::dispatch {
 struct StepTimings {
   static constexpr std::array<double, 11> kBucketSeconds{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
                                                          0.01,   0.025,   0.05,   0.1,   1.0};
-  std::array<std::uint64_t, kBucketSeconds.size()> buckets{};  // count of steps <= each bound
+  // Steps in each bucket alone: (previous bound, bound]. One increment per step; cumulative()
+  // gives Prometheus's counts of steps <= each bound.
+  std::array<std::uint64_t, kBucketSeconds.size()> buckets{};
   std::uint64_t count = 0;
   double sum_seconds = 0;
   std::uint64_t failed = 0;
   void add(double seconds) {
-    for (std::size_t i = 0; i < kBucketSeconds.size(); ++i)
-      if (seconds <= kBucketSeconds[i]) ++buckets[i];
+    for (std::size_t i = 0; i < kBucketSeconds.size(); ++i) {
+      if (seconds <= kBucketSeconds[i]) {
+        ++buckets[i];
+        break;
+      }
+    }
     ++count;
     sum_seconds += seconds;
+  }
+  // Steps that took at most each bound.
+  std::array<std::uint64_t, kBucketSeconds.size()> cumulative() const {
+    std::array<std::uint64_t, kBucketSeconds.size()> out{};
+    std::uint64_t below = 0;
+    for (std::size_t i = 0; i < buckets.size(); ++i) out[i] = below += buckets[i];
+    return out;
   }
 };
 

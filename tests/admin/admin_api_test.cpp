@@ -488,6 +488,11 @@ for name in ["vumi_messages_received", "vumi_messages_rejected", "vumi_chains_ru
 steps = [s for s in families["vumi_step_duration_seconds"].samples
          if s.name == "vumi_step_duration_seconds_count" and s.labels["handler_type"] == "send_sms"]
 assert steps and steps[0].value >= 1, steps
+buckets = [s for s in families["vumi_step_duration_seconds"].samples
+           if s.name == "vumi_step_duration_seconds_bucket" and s.labels["handler_type"] == "send_sms"]
+finite = [s.value for s in buckets if s.labels["le"] != "+Inf"]
+assert len(finite) == 11 and finite == sorted(finite), buckets  # each counts the steps <= its bound
+assert [s.value for s in buckets if s.labels["le"] == "+Inf"] == [steps[0].value], buckets
 assert families["vumi_chains_run"].type == "counter"
 for name in ["vumi_ingest_held_messages", "vumi_retries_pending", "vumi_outbox_unsent"]:
     assert families[name].type == "gauge", name
