@@ -6,15 +6,26 @@
 
 #include <boost/json.hpp>
 #include <filesystem>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "config/config.hpp"
 #include "dispatch/dispatcher.hpp"
+#include "event/envelope_decoder.hpp"
 #include "store/state_store.hpp"
 
 namespace vumi::testing_support {
+
+// Decoder account view: acct1 and acct2, each with conversation c1 of type t.
+class TwoAccounts : public event::AccountDirectory {
+ public:
+  bool has_account(std::string_view a) const override { return a == "acct1" || a == "acct2"; }
+  std::optional<std::string_view> conversation_type(std::string_view, std::string_view) const override {
+    return "t";
+  }
+};
 
 struct SentMessage {
   std::string topic;

@@ -8,19 +8,11 @@
 #include <vector>
 
 #include "config/config.hpp"
+#include "dispatch_fixture.hpp"
 #include "event/envelope_decoder.hpp"
 
 namespace vumi::dispatch {
 namespace {
-
-// Decoder account view: acct1 and acct2, each with conversation c1 of type t.
-class TwoAccounts : public event::AccountDirectory {
- public:
-  bool has_account(std::string_view a) const override { return a == "acct1" || a == "acct2"; }
-  std::optional<std::string_view> conversation_type(std::string_view, std::string_view) const override {
-    return "t";
-  }
-};
 
 // Records runs as the chain runner reports them, for events of acct1 and acct2.
 class RunHistoryTest : public ::testing::Test {
@@ -70,7 +62,7 @@ class RunHistoryTest : public ::testing::Test {
     }
   }
 
-  TwoAccounts directory;
+  testing_support::TwoAccounts directory;
   event::EnvelopeDecoder decoder{{}, &directory};
   config::RouteSpec route_specs[2];
   Route routes[2];

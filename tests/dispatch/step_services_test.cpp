@@ -6,15 +6,6 @@
 namespace vumi::testing_support {
 namespace {
 
-// Decoder account view: two accounts, each with conversation c1 of type t.
-class TwoAccounts : public event::AccountDirectory {
- public:
-  bool has_account(std::string_view a) const override { return a == "acct1" || a == "acct2"; }
-  std::optional<std::string_view> conversation_type(std::string_view, std::string_view) const override {
-    return "t";
-  }
-};
-
 event::Envelope decode_event(const event::EnvelopeDecoder& decoder, std::string_view account) {
   std::string body = R"({"account_key":")" + std::string(account) +
                      R"(","conversation_key":"c1","conversation_type":"t","event_type":"e","event_data":{}})";
