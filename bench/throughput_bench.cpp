@@ -210,6 +210,26 @@ Percentiles percentiles(std::vector<std::int64_t> ns) {
   return {at(0.5), at(0.99), at(0.999)};
 }
 
+// Sends body on topic until it comes back on `echoes` (at most 100 tries, 100 ms apart: the
+// subscription must reach the far PUB first), then drains what else came back. Returns how
+// many were sent (each one the daemon runs as a chain) and whether one came back.
+struct Probed {
+  std::uint64_t sent = 0;
+  bool seen = false;
+};
+Probed probe_until_echoed(vumi::transport::WorkerPublisher& pub, const std::string& topic,
+                          const std::string& body, vumi::transport::TopicSubscriber& echoes) {
+  Probed probed;
+  while (!probed.seen && probed.sent < 100) {
+    pub.send(topic, body);
+    ++probed.sent;
+    probed.seen = echoes.receive(100ms).has_value();
+  }
+  while (echoes.receive(200ms)) {
+  }
+  return probed;
+}
+
 // (d) the daemon with CURVE on both sockets: events/s through the same chain, publisher's rights
 // checked per message. Throws unless the daemon's counters account for every event.
 double curve_daemon_throughput(const fs::path& dir, std::uint64_t count, const std::string& plain_config) {
@@ -238,14 +258,8 @@ double curve_daemon_throughput(const fs::path& dir, std::uint64_t count, const s
   vumi::transport::TopicSubscriber marks(
       context, after(*listening, ", outbound ", '\n'), {"event.acct1.survey.marked"},
       vumi::transport::CurveClientKeys{listener_keys, daemon_keys.public_key});
-  const std::string mark = event_body("mark", "{}");
-  std::uint64_t probes = 0;
-  for (bool seen = false; !seen && probes < 100; ++probes) {
-    pub.send("event.acct1.survey.mark", mark);
-    seen = marks.receive(100ms).has_value();
-  }
-  while (marks.receive(200ms)) {
-  }
+  const std::uint64_t probes =
+      probe_until_echoed(pub, "event.acct1.survey.mark", event_body("mark", "{}"), marks).sent;
   PublisherChild publisher(after(*listening, "listening: ingest ", ','), count, true,
                            vumi::transport::CurveClientKeys{worker_keys, daemon_keys.public_key});
   if (!marks.receive(120s)) throw std::runtime_error("CURVE daemon: marker never came back");
@@ -319,15 +333,8 @@ std::vector<Echo> raw_relay_latencies(double rate, std::uint64_t count) {
   vumi::transport::TopicSubscriber echoes(context, out.get(zmq::sockopt::last_endpoint), {"event."});
   std::vector<Echo> echoed;
   if (pub.wait_for_subscriptions({kTopic}, 10s)) {
-    const std::string probe = event_body("probe", R"({"t":0})");
-    bool seen = false;
-    for (int i = 0; i < 100 && !seen; ++i) {  // until the relay's PUB has the subscription
-      pub.send(kTopic, probe);
-      seen = echoes.receive(100ms).has_value();
-    }
-    while (echoes.receive(200ms)) {
-    }
-    if (seen) echoed = paced_latencies(pub, echoes, kTopic, "lat", rate, count);
+    if (probe_until_echoed(pub, kTopic, event_body("probe", R"({"t":0})"), echoes).seen)
+      echoed = paced_latencies(pub, echoes, kTopic, "lat", rate, count);
   }
   relaying = false;
   relay.join();
@@ -400,14 +407,8 @@ int run(std::uint64_t count, double latency_seconds, double latency_rate, const 
   if (!pub.wait_for_subscriptions({kTopic}, 10s)) throw std::runtime_error("daemon: no subscription");
   vumi::transport::TopicSubscriber marks(context, outbound, {"event.acct1.survey.marked"});
   vumi::transport::TopicSubscriber lat_sub(context, outbound, {"event.acct1.survey.lat_out"});
-  const std::string mark = event_body("mark", "{}");
-  std::uint64_t probes = 0;
-  for (bool seen = false; !seen && probes < 100; ++probes) {  // until the outbound subscription is in place
-    pub.send("event.acct1.survey.mark", mark);
-    seen = marks.receive(100ms).has_value();
-  }
-  while (marks.receive(200ms)) {
-  }
+  const std::uint64_t probes =
+      probe_until_echoed(pub, "event.acct1.survey.mark", event_body("mark", "{}"), marks).sent;
 
   // (b) full speed, then one marker: handled in order, so its echo means all were dispatched.
   PublisherChild publisher(ingest, count, true);
@@ -422,7 +423,10 @@ int run(std::uint64_t count, double latency_seconds, double latency_rate, const 
   const double rate = latency_rate > 0 ? latency_rate : daemon_rate * 0.10;
   const auto latency_count = static_cast<std::uint64_t>(std::max(1000.0, rate * latency_seconds));
   std::ofstream dump;
-  if (!latency_dump.empty()) dump.open(latency_dump);
+  if (!latency_dump.empty()) {
+    dump.open(latency_dump);
+    if (!dump) throw std::runtime_error("--latency-dump: cannot write " + latency_dump);
+  }
   const auto relayed = raw_relay_latencies(rate, latency_count);
   report_latencies("(c0) raw ZeroMQ floor", "publisher -> SUB -> relay thread -> PUB -> SUB", rate,
                    daemon_rate, latency_count, relayed, dump);
