@@ -3,7 +3,9 @@
 #include <boost/json/parser.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/string.hpp>
+#include <charconv>
 #include <cstdio>
+#include <iterator>
 #include <memory>
 
 namespace vumi::json {
@@ -154,17 +156,24 @@ std::string_view type_name(const bj::value& v) {
   return "unknown";
 }
 
+// Both are called for every account, route and step of a config: one allocation each.
 std::string child_path(std::string_view path, std::string_view key) {
-  std::string out(path);
+  std::string out;
+  out.reserve(path.size() + 1 + key.size());
+  out += path;
   if (!out.empty()) out += '.';
   out += key;
   return out;
 }
 
 std::string index_path(std::string_view path, std::size_t index) {
-  std::string out(path);
+  char digits[24];
+  const char* end = std::to_chars(std::begin(digits), std::end(digits), index).ptr;
+  std::string out;
+  out.reserve(path.size() + 2 + static_cast<std::size_t>(end - digits));
+  out += path;
   out += '[';
-  out += std::to_string(index);
+  out.append(digits, static_cast<std::size_t>(end - digits));
   out += ']';
   return out;
 }

@@ -8,7 +8,6 @@
 #include "common/closest_name.hpp"
 #include "common/identifier.hpp"
 #include "common/json.hpp"
-#include "config/json_pointer.hpp"
 
 namespace vumi::config {
 
@@ -170,13 +169,14 @@ class AccountReader {
     if (!obj) return false;
     reader_.allowed_keys(*obj, {"handler", "as", "config"}, step.path);
     if (const bj::value* h = obj->if_contains("handler")) {
-      std::string path = json::child_path(step.path, "handler");
-      if (auto name = reader_.string(*h, path)) {
+      if (const bj::string* name = h->if_string()) {
         step.handler = *name;
-        if (std::find(handler_names_.begin(), handler_names_.end(), *name) == handler_names_.end() &&
-            std::find(account_handler_names_.begin(), account_handler_names_.end(), *name) ==
+        if (std::find(handler_names_.begin(), handler_names_.end(), step.handler) == handler_names_.end() &&
+            std::find(account_handler_names_.begin(), account_handler_names_.end(), step.handler) ==
                 account_handler_names_.end())
-          unknown_handler(*name, path);
+          unknown_handler(step.handler, json::child_path(step.path, "handler"));
+      } else {
+        reader_.error(json::child_path(step.path, "handler"), expected("string", *h));
       }
     } else {
       reader_.error(step.path, "missing required key \"handler\"");
@@ -193,10 +193,12 @@ class AccountReader {
       }
     }
     if (const bj::value* config = obj->if_contains("config")) {
-      std::string path = json::child_path(step.path, "config");
-      if (const bj::object* c = reader_.object(*config, path)) compile(step, *c, path, earlier);
+      if (const bj::object* c = config->if_object())
+        compile(step, *c, earlier);
+      else
+        reader_.error(json::child_path(step.path, "config"), expected("object", *config));
     } else {
-      compile(step, bj::object(), json::child_path(step.path, "config"), earlier);
+      compile(step, bj::object(), earlier);
     }
     if (!step.as.empty()) earlier.push_back(step.as);
     return true;
@@ -211,25 +213,25 @@ class AccountReader {
   }
 
   // Compiles the step's templates and checks where their pointers lead.
-  void compile(StepSpec& step, const bj::object& config, const std::string& config_path,
-               const std::vector<std::string>& earlier) {
+  void compile(StepSpec& step, const bj::object& config, const std::vector<std::string>& earlier) {
     std::vector<std::pair<std::string, std::string>> problems;
     step.compiled.compile(config, problems, &templates_);
-    for (auto& [where, why] : problems) reader_.error(json::child_path(config_path, where), std::move(why));
+    // Built only for a message: most steps have none.
+    auto config_path = [&] { return json::child_path(step.path, "config"); };
+    for (auto& [where, why] : problems) reader_.error(json::child_path(config_path(), where), std::move(why));
     for (const auto& use : step.compiled.uses()) {
-      auto pointer = JsonPointer::parse(use.pointer);
-      if (!pointer || pointer->tokens().size() < 2) continue;
-      const auto& tokens = pointer->tokens();
-      std::string here = json::child_path(config_path, use.where);
-      if (tokens[0] == "steps" && std::find(earlier.begin(), earlier.end(), tokens[1]) == earlier.end()) {
-        reader_.error(here, "template {{" + use.pointer + "}} refers to step " + json::quoted(tokens[1]) +
-                                ", which is not an earlier step of this chain (earlier named steps: " +
-                                join_names(earlier) + ")");
-      } else if (tokens[0] == "account" && tokens[1] != "key" && tokens[1] != "conversations" &&
-                 tokens[1] != "tags") {
-        reader_.error(here, "template {{" + use.pointer +
-                                "}}: /account has only /account/key, /account/conversations and "
-                                "/account/tags");
+      if (use.name.empty()) continue;
+      if (use.root == "steps" && std::find(earlier.begin(), earlier.end(), use.name) == earlier.end()) {
+        reader_.error(json::child_path(config_path(), use.where),
+                      "template {{" + use.pointer + "}} refers to step " + json::quoted(use.name) +
+                          ", which is not an earlier step of this chain (earlier named steps: " +
+                          join_names(earlier) + ")");
+      } else if (use.root == "account" && use.name != "key" && use.name != "conversations" &&
+                 use.name != "tags") {
+        reader_.error(json::child_path(config_path(), use.where),
+                      "template {{" + use.pointer +
+                          "}}: /account has only /account/key, /account/conversations and "
+                          "/account/tags");
       }
     }
   }

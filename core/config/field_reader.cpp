@@ -63,10 +63,10 @@ std::optional<std::uint64_t> FieldReader::integer(const bj::value& v, const std:
 
 void FieldReader::allowed_keys(const bj::object& obj, std::initializer_list<std::string_view> allowed,
                                const std::string& path) {
-  std::vector<std::string> names(allowed.begin(), allowed.end());
   for (const auto& member : obj) {
     std::string_view key = member.key();
-    if (std::find(names.begin(), names.end(), key) != names.end()) continue;
+    if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
+    std::vector<std::string> names(allowed.begin(), allowed.end());  // built only for the message
     std::string message = "unknown key " + json::quoted(key) + " (allowed: " + join_names(names) + ")";
     if (auto guess = closest_name(key, names)) message += "; did you mean " + json::quoted(*guess) + "?";
     error(path, std::move(message));

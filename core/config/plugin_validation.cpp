@@ -3,7 +3,10 @@
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
+#include <optional>
 #include <set>
+#include <string_view>
+#include <unordered_map>
 
 #include "common/closest_name.hpp"
 #include "common/json.hpp"
@@ -64,54 +67,107 @@ std::shared_ptr<const plugin::HandlerType> handler_type(const HandlerSpec& handl
 
 }  // namespace
 
+namespace {
+
+// The checks of one pass over a config, with what they learn once and reuse for every account: the
+// global handlers' types, whether their options pass and their options as text, and which step
+// configs a type's step schema already accepted (equal configs share one Template program, so a
+// config repeated by many accounts is checked once).
+class PluginChecks {
+ public:
+  PluginChecks(const std::vector<HandlerSpec>& handlers, const plugin::PluginRegistry& registry)
+      : registry_(registry) {
+    globals_.reserve(handlers.size());
+    for (const auto& h : handlers) globals_.try_emplace(h.name, &h);
+  }
+
+  void account(const AccountSpec& account, std::vector<ConfigError>& errors) {
+    own_.clear();
+    for (const auto& handler : account.handlers) {
+      Handler& own = own_.try_emplace(handler.name, &handler).first->second;
+      bool options_ok = false;
+      own.type = handler_type(handler, registry_, errors, options_ok);
+      own.options_ok = options_ok;
+    }
+    std::string account_text;  // built once per account, for the first step that wants it
+    for (const auto& route : account.routes) {
+      for (const auto& step : route.chain) {
+        // The account's own handlers come first: they may shadow a global one of the same name.
+        Handler* handler = find(own_, step.handler);
+        if (!handler) handler = global(step.handler);
+        if (!handler || !handler->type) continue;  // unknown handler or type: reported already
+        const plugin::HandlerType& type = *handler->type;
+        const bj::value& config = step.compiled.config_value();
+        bool config_ok = accepted_.contains({&type, &config});
+        if (!config_ok) {
+          plugin::validate_against_schema(config, type.step_schema, step.path + ".config", step_options(),
+                                          found_);
+          config_ok = found_.empty();
+          if (config_ok) accepted_.insert({&type, &config});
+          add_schema_errors(found_, errors);
+        }
+        // The plugin's own checks (ABI 1.1 validate) see only configs its schemas accept.
+        if (!config_ok || !*handler->options_ok || !type.abi.validate) continue;
+        if (account_text.empty()) account_text = account_json(account);
+        if (handler->options_text.empty()) handler->options_text = bj::serialize(handler->spec->options);
+        const std::string config_text =
+            step.compiled.is_static() ? step.compiled.static_text() : bj::serialize(step.config());
+        for (plugin::StepProblem& problem :
+             plugin::validate_step(type, handler->options_text, config_text, account_text))
+          errors.push_back(
+              {plugin::step_problem_path(step.path + ".config", problem.path), std::move(problem.message)});
+      }
+    }
+  }
+
+ private:
+  struct Handler {
+    explicit Handler(const HandlerSpec* handler_spec) : spec(handler_spec) {}
+    const HandlerSpec* spec;
+    std::shared_ptr<const plugin::HandlerType> type;
+    std::optional<bool> options_ok;  // whether spec->options pass the type's options schema
+    std::string options_text;        // spec->options as JSON text, once a plugin's validate wants it
+  };
+  using Handlers = std::unordered_map<std::string_view, Handler>;
+
+  static Handler* find(Handlers& handlers, std::string_view name) {
+    auto it = handlers.find(name);
+    return it == handlers.end() ? nullptr : &it->second;
+  }
+
+  // A global handler, its type and options checked quietly on first use (their errors are
+  // reported once, at the handler).
+  Handler* global(std::string_view name) {
+    Handler* handler = find(globals_, name);
+    if (!handler || handler->options_ok) return handler;
+    handler->options_ok = false;
+    if (handler->spec->type.empty()) return handler;
+    handler->type = registry_.find(handler->spec->type);
+    if (!handler->type) return handler;
+    std::vector<std::pair<std::string, std::string>> quiet;
+    plugin::validate_against_schema(handler->spec->options, handler->type->options_schema, "", {}, quiet);
+    handler->options_ok = quiet.empty();
+    return handler;
+  }
+
+  static const plugin::SchemaOptions& step_options() {
+    static const plugin::SchemaOptions options{.allow_templates = true};
+    return options;
+  }
+
+  const plugin::PluginRegistry& registry_;
+  Handlers globals_;
+  Handlers own_;  // the account being checked: accounts.<key>.handlers
+  std::set<std::pair<const plugin::HandlerType*, const bj::value*>> accepted_;
+  std::vector<std::pair<std::string, std::string>> found_;
+};
+
+}  // namespace
+
 void validate_account_against_plugins(const AccountSpec& account, const std::vector<HandlerSpec>& handlers,
                                       const plugin::PluginRegistry& registry,
                                       std::vector<ConfigError>& errors) {
-  std::set<std::string, std::less<>> options_refused;  // the account's handlers whose options failed
-  for (const auto& handler : account.handlers) {
-    bool options_ok = false;
-    handler_type(handler, registry, errors, options_ok);
-    if (!options_ok) options_refused.insert(handler.name);
-  }
-  std::vector<std::pair<std::string, std::string>> found;
-  plugin::SchemaOptions step_options;
-  step_options.allow_templates = true;
-  std::string account_text;  // built once per account, for the first step that wants it
-  for (const auto& route : account.routes) {
-    for (const auto& step : route.chain) {
-      auto named = [&](const HandlerSpec& h) { return h.name == step.handler; };
-      // The account's own handlers come first: they may shadow a global one of the same name.
-      const HandlerSpec* spec = nullptr;
-      bool own_handler = false;
-      if (auto own = std::find_if(account.handlers.begin(), account.handlers.end(), named);
-          own != account.handlers.end()) {
-        spec = &*own;
-        own_handler = true;
-      } else if (auto global = std::find_if(handlers.begin(), handlers.end(), named);
-                 global != handlers.end()) {
-        spec = &*global;
-      }
-      if (!spec) continue;  // unknown handler: reported by parse_config
-      auto type = registry.find(spec->type);
-      if (!type) continue;  // reported once, at the handler
-      bool options_ok = own_handler ? !options_refused.contains(spec->name) : true;
-      if (!own_handler) {  // a global handler's options were reported once, at the handler
-        std::vector<std::pair<std::string, std::string>> quiet;
-        plugin::validate_against_schema(spec->options, type->options_schema, "", {}, quiet);
-        options_ok = quiet.empty();
-      }
-      const std::string config_path = step.path + ".config";
-      plugin::validate_against_schema(step.config(), type->step_schema, config_path, step_options, found);
-      // The plugin's own checks (ABI 1.1 validate) see only configs its schemas accept.
-      const bool schemas_passed = found.empty() && options_ok;
-      add_schema_errors(found, errors);
-      if (!schemas_passed || !type->abi.validate) continue;
-      if (account_text.empty()) account_text = account_json(account);
-      for (plugin::StepProblem& problem : plugin::validate_step(*type, bj::serialize(spec->options),
-                                                                bj::serialize(step.config()), account_text))
-        errors.push_back({plugin::step_problem_path(config_path, problem.path), std::move(problem.message)});
-    }
-  }
+  PluginChecks(handlers, registry).account(account, errors);
 }
 
 void validate_against_plugins(const Config& config, const plugin::PluginRegistry& registry,
@@ -120,8 +176,8 @@ void validate_against_plugins(const Config& config, const plugin::PluginRegistry
     bool options_ok = false;
     handler_type(handler, registry, errors, options_ok);
   }
-  for (const auto& account : config.accounts)
-    validate_account_against_plugins(account, config.handlers, registry, errors);
+  PluginChecks checks(config.handlers, registry);
+  for (const auto& account : config.accounts) checks.account(account, errors);
 }
 
 }  // namespace vumi::config

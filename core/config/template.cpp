@@ -35,7 +35,7 @@ struct Op {
 }  // namespace
 
 struct Template::Program {
-  boost::json::object config;  // as written
+  boost::json::value config = boost::json::object();  // as written: always an object
   std::vector<Op> ops;
   std::vector<Template::Use> uses;
   std::string static_text;  // the config as text when it has no templates
@@ -145,7 +145,9 @@ class Compiler {
                        "\" (allowed: /event, /steps, /account)");
       return;
     }
-    uses_.push_back(Template::Use{std::string(pointer_text), where});
+    const auto& tokens = pointer->tokens();
+    uses_.push_back(
+        Template::Use{std::string(pointer_text), where, root, tokens.size() > 1 ? tokens[1] : ""});
     Op op;
     op.kind = kind;
     op.pointer = std::move(*pointer);
@@ -270,8 +272,10 @@ Expected<const bj::value*> resolve_in_json_string(const Op& op, const bj::value&
 bool Template::compile(const bj::object& config, std::vector<std::pair<std::string, std::string>>& errors,
                        TemplateCache* cache) {
   std::shared_ptr<const Program>* cached = nullptr;
+  std::string text;  // the config as JSON text: the cache's key, and static_text when static
   if (cache) {
-    cached = &cache->entries_->by_text[bj::serialize(config)];
+    text = bj::serialize(config);
+    cached = &cache->entries_->by_text[text];
     if (*cached) {
       program_ = *cached;
       errors.insert(errors.end(), program_->errors.begin(), program_->errors.end());
@@ -279,11 +283,11 @@ bool Template::compile(const bj::object& config, std::vector<std::pair<std::stri
     }
   }
   auto program = std::make_shared<Program>();
-  program->config = bj::object(config, bj::storage_ptr());
+  program->config = bj::value(bj::object(config, bj::storage_ptr()));
   Compiler(program->ops, program->uses, program->errors).value(config, "");
   program->is_static = program->uses.empty();
   if (program->is_static) {
-    program->static_text = bj::serialize(config);
+    program->static_text = cache ? std::move(text) : bj::serialize(config);
     program->ops.clear();
   }
   program->ops.shrink_to_fit();
@@ -309,6 +313,10 @@ const Template::Program& empty_program() {
 }  // namespace
 
 const bj::object& Template::config() const {
+  return config_value().get_object();
+}
+
+const bj::value& Template::config_value() const {
   return (program_ ? *program_ : empty_program()).config;
 }
 

@@ -36,6 +36,8 @@ class Template {
 
   // The config as written.
   const boost::json::object& config() const;
+  // The same, as a value (for what takes one, without copying the object).
+  const boost::json::value& config_value() const;
 
   // True when the config has no templates: render() then returns the same text every time.
   bool is_static() const;
@@ -51,6 +53,8 @@ class Template {
   struct Use {
     std::string pointer;
     std::string where;  // relative path inside the config ("fields.msisdn")
+    std::string root;   // the pointer's first token ("steps"), unescaped
+    std::string name;   // its second token ("contact"); empty when it has one token
   };
   const std::vector<Use>& uses() const;
 

@@ -147,3 +147,41 @@ TEST_F(PluginValidation, TheDefaultConfigValidates) {
 }
 
 }  // namespace
+
+// Equal step configs share one compiled program, and a config a type's schema accepted is not
+// checked again; what depends on the account or the handler type is still judged for each.
+TEST_F(PluginValidation, AStepConfigRepeatedByManyAccountsIsJudgedForEach) {
+  const char* invalid_twice = R"({"handlers": {"label": {"type": "set_output"}}, "accounts": {
+      "a": {"routes": [{"chain": [{"handler": "label", "config": {"output": 5}}]}]},
+      "b": {"routes": [{"chain": [{"handler": "label", "config": {"output": 5}}]}]}}})";
+  EXPECT_THAT(validate(invalid_twice),
+              ElementsAre("accounts.a.routes[0].chain[0].config.output: expected object, got integer",
+                          "accounts.b.routes[0].chain[0].config.output: expected object, got integer"));
+
+  // b's own "label" shadows the global one with another type, whose schema refuses the config.
+  const char* other_type = R"({"handlers": {"label": {"type": "set_output"}}, "accounts": {
+      "a": {"routes": [{"chain": [{"handler": "label", "config": {"output": {"k": 1}}}]}]},
+      "b": {"handlers": {"label": {"type": "log_event"}},
+            "routes": [{"chain": [{"handler": "label", "config": {"output": {"k": 1}}}]}]}}})";
+  EXPECT_THAT(validate(other_type),
+              ElementsAre("accounts.b.routes[0].chain[0].config: unknown key \"output\" (allowed: message)"));
+
+  // The same tag_router config is right for the account that owns the tag and declares the
+  // conversation, and wrong for the one that does not: the plugin's validate sees each account.
+  const char* per_account = R"({"handlers": {"router": {"type": "tag_router"}}, "accounts": {
+      "a": {"conversations": {"c": "vxpolls"}, "tags": ["pool:t"],
+            "routes": [{"chain": [{"handler": "router", "config": {"routes": {"pool:t": "c"}}}]}]},
+      "b": {"routes": [{"chain": [{"handler": "router", "config": {"routes": {"pool:t": "c"}}}]}]}}})";
+  EXPECT_THAT(
+      validate(per_account),
+      ElementsAre(HasSubstr("accounts.b.routes[0].chain[0].config.routes.pool:t: tag \"pool:t\" is not"),
+                  HasSubstr("accounts.b.routes[0].chain[0].config.routes.pool:t: conversation \"c\" is "
+                            "not declared")));
+}
+
+TEST_F(PluginValidation, AGlobalHandlersBadOptionsAreReportedOnceAndItsStepsSkipThePluginsValidate) {
+  const char* config = R"({"handlers": {"router": {"type": "tag_router", "options": {"x": 1}}}, "accounts": {
+      "a": {"routes": [{"chain": [{"handler": "router", "config": {"routes": {"pool:t": "c"}}}]}]},
+      "b": {"routes": [{"chain": [{"handler": "router", "config": {"routes": {"pool:u": "d"}}}]}]}}})";
+  EXPECT_THAT(validate(config), ElementsAre(HasSubstr("handlers.router.options: unknown key \"x\"")));
+}
