@@ -61,7 +61,7 @@ class AccountReader {
     if (!obj) return;
     for (const auto& [key, type] : *obj) {
       if (!reader_.identifier_key(key, path, "conversation key")) continue;
-      if (auto t = reader_.identifier(type, json::child_path(path, key), "conversation type"))
+      if (auto t = identifier(type, path, key, "conversation type"))
         account.conversations.emplace(std::string(key), *t);
     }
   }
@@ -151,8 +151,7 @@ class AccountReader {
     if (!obj) return;
     reader_.allowed_keys(*obj, {"conversation_type", "conversation_key", "event_type"}, path);
     auto field = [&](std::string_view key, std::optional<std::string>& out) {
-      if (const bj::value* value = obj->if_contains(key))
-        out = reader_.identifier(*value, json::child_path(path, key), key);
+      if (const bj::value* value = obj->if_contains(key)) out = identifier(*value, path, key, key);
     };
     field("conversation_type", on.conversation_type);
     // An inbound message's conversation_key is its "pool:tag", which may hold any tag character.
@@ -202,6 +201,13 @@ class AccountReader {
     }
     if (!step.as.empty()) earlier.push_back(step.as);
     return true;
+  }
+
+  // The identifier at parent.key; its path is built only for an error (most values are fine).
+  std::optional<std::string> identifier(const bj::value& v, const std::string& parent, std::string_view key,
+                                        std::string_view what) {
+    if (const bj::string* s = v.if_string(); s && check_identifier(*s)) return std::string(*s);
+    return reader_.identifier(v, json::child_path(parent, key), what);
   }
 
   void unknown_handler(const std::string& name, const std::string& path) {

@@ -2,7 +2,12 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
+#include <cstdint>
+#include <functional>
 #include <optional>
 #include <unordered_map>
 
@@ -43,8 +48,41 @@ struct Template::Program {
   std::vector<std::pair<std::string, std::string>> errors;  // what compiling found
 };
 
+namespace {
+
+bool same_as_written(const bj::value& a, const bj::value& b);
+
+bool same_as_written(const bj::object& a, const bj::object& b) {
+  if (a.size() != b.size()) return false;
+  for (auto i = a.begin(), j = b.begin(); i != a.end(); ++i, ++j)
+    if (i->key() != j->key() || !same_as_written(i->value(), j->value())) return false;
+  return true;
+}
+
+// Equal as written: the same members in the same order, so the same JSON text. (Boost.JSON's ==
+// ignores member order, and a program keeps its config as the first step with it wrote it.)
+bool same_as_written(const bj::value& a, const bj::value& b) {
+  if (a.kind() != b.kind()) return false;
+  switch (a.kind()) {
+    case bj::kind::object:
+      return same_as_written(a.get_object(), b.get_object());
+    case bj::kind::array:
+      return std::equal(a.get_array().begin(), a.get_array().end(), b.get_array().begin(),
+                        b.get_array().end(),
+                        [](const bj::value& x, const bj::value& y) { return same_as_written(x, y); });
+    case bj::kind::double_:  // bit for bit: 0.0 and -0.0 are written differently
+      return std::bit_cast<std::uint64_t>(a.get_double()) == std::bit_cast<std::uint64_t>(b.get_double());
+    default:
+      return a == b;
+  }
+}
+
+}  // namespace
+
+// Programs by their config's hash (member order aside: Boost.JSON's hash), told apart within a
+// hash by same_as_written. Hashing the parsed config is cheaper than writing it out as text.
 struct TemplateCache::Entries {
-  std::unordered_map<std::string, std::shared_ptr<const Template::Program>> by_text;
+  std::unordered_multimap<std::size_t, std::shared_ptr<const Template::Program>> by_hash;
 };
 
 TemplateCache::TemplateCache() : entries_(std::make_unique<Entries>()) {}
@@ -271,13 +309,13 @@ Expected<const bj::value*> resolve_in_json_string(const Op& op, const bj::value&
 
 bool Template::compile(const bj::object& config, std::vector<std::pair<std::string, std::string>>& errors,
                        TemplateCache* cache) {
-  std::shared_ptr<const Program>* cached = nullptr;
-  std::string text;  // the config as JSON text: the cache's key, and static_text when static
+  std::size_t hash = 0;
   if (cache) {
-    text = bj::serialize(config);
-    cached = &cache->entries_->by_text[text];
-    if (*cached) {
-      program_ = *cached;
+    hash = std::hash<bj::object>()(config);
+    auto [candidate, end] = cache->entries_->by_hash.equal_range(hash);
+    for (; candidate != end; ++candidate) {
+      if (!same_as_written(candidate->second->config.get_object(), config)) continue;
+      program_ = candidate->second;
       errors.insert(errors.end(), program_->errors.begin(), program_->errors.end());
       return program_->errors.empty();
     }
@@ -287,7 +325,7 @@ bool Template::compile(const bj::object& config, std::vector<std::pair<std::stri
   Compiler(program->ops, program->uses, program->errors).value(config, "");
   program->is_static = program->uses.empty();
   if (program->is_static) {
-    program->static_text = cache ? std::move(text) : bj::serialize(config);
+    program->static_text = bj::serialize(config);
     program->ops.clear();
   }
   program->ops.shrink_to_fit();
@@ -295,7 +333,7 @@ bool Template::compile(const bj::object& config, std::vector<std::pair<std::stri
   errors.insert(errors.end(), program->errors.begin(), program->errors.end());
   const bool ok = program->errors.empty();
   program_ = std::move(program);
-  if (cached) *cached = program_;
+  if (cache) cache->entries_->by_hash.emplace(hash, program_);
   return ok;
 }
 

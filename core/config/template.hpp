@@ -66,8 +66,9 @@ class Template {
   std::shared_ptr<const Program> program_;
 };
 
-// Compiled configs by their JSON text, so that the many accounts of a config that repeat the same
-// step config hold it once. Used while one config is read; the programs outlive it.
+// Compiled configs by their content as written (member order included), so that the many
+// accounts of a config that repeat the same step config hold it once. Used while one config is
+// read; the programs outlive it.
 class TemplateCache {
  public:
   TemplateCache();

@@ -203,3 +203,44 @@ TEST(TemplateCompile, SyntaxErrors) {
 }
 
 }  // namespace
+
+namespace {
+
+// Compiles config_json through cache; returns the template.
+Template through(vumi::config::TemplateCache& cache, const char* config_json,
+                 std::vector<std::pair<std::string, std::string>>& errors) {
+  Template t;
+  t.compile(bj::parse(config_json).as_object(), errors, &cache);
+  return t;
+}
+
+}  // namespace
+
+TEST(TemplateCache, EqualConfigsShareOneProgramAndItsErrors) {
+  vumi::config::TemplateCache cache;
+  std::vector<std::pair<std::string, std::string>> first_errors, second_errors;
+  Template a =
+      through(cache, R"({"to": "{{/event/from_addr}}", "n": [1, 2.5, {"x": null}], "bad": "{{nope}}"})",
+              first_errors);
+  Template b =
+      through(cache, R"({"to": "{{/event/from_addr}}", "n": [1, 2.5, {"x": null}], "bad": "{{nope}}"})",
+              second_errors);
+  EXPECT_EQ(&a.config(), &b.config());
+  ASSERT_THAT(first_errors, ::testing::SizeIs(1));
+  EXPECT_EQ(second_errors, first_errors);
+}
+
+TEST(TemplateCache, ConfigsThatDifferAsWrittenKeepTheirOwnProgram) {
+  vumi::config::TemplateCache cache;
+  std::vector<std::pair<std::string, std::string>> errors;
+  Template base = through(cache, R"({"a": 1, "b": [0.0, "x"]})", errors);
+  // Equal for Boost.JSON's == (member order) or close to it, but written differently.
+  for (const char* other :
+       {R"({"b": [0.0, "x"], "a": 1})", R"({"a": 1, "b": [-0.0, "x"]})", R"({"a": 1, "b": ["x", 0.0]})",
+        R"({"a": 1.0, "b": [0.0, "x"]})", R"({"a": 1, "b": [0.0, "x"], "c": null})"}) {
+    Template t = through(cache, other, errors);
+    EXPECT_NE(&t.config(), &base.config()) << other;
+    EXPECT_EQ(t.static_text(), bj::serialize(bj::parse(other))) << other;
+  }
+  EXPECT_THAT(errors, IsEmpty());
+}
