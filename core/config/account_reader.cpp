@@ -226,14 +226,14 @@ class AccountReader {
     auto config_path = [&] { return json::child_path(step.path, "config"); };
     for (auto& [where, why] : problems) reader_.error(json::child_path(config_path(), where), std::move(why));
     for (const auto& use : step.compiled.uses()) {
-      if (use.name.empty()) continue;
-      if (use.root == "steps" && std::find(earlier.begin(), earlier.end(), use.name) == earlier.end()) {
+      if (!use.name) continue;
+      const std::string& name = *use.name;
+      if (use.root == "steps" && std::find(earlier.begin(), earlier.end(), name) == earlier.end()) {
         reader_.error(json::child_path(config_path(), use.where),
-                      "template {{" + use.pointer + "}} refers to step " + json::quoted(use.name) +
+                      "template {{" + use.pointer + "}} refers to step " + json::quoted(name) +
                           ", which is not an earlier step of this chain (earlier named steps: " +
                           join_names(earlier) + ")");
-      } else if (use.root == "account" && use.name != "key" && use.name != "conversations" &&
-                 use.name != "tags") {
+      } else if (use.root == "account" && name != "key" && name != "conversations" && name != "tags") {
         reader_.error(json::child_path(config_path(), use.where),
                       "template {{" + use.pointer +
                           "}}: /account has only /account/key, /account/conversations and "

@@ -84,10 +84,12 @@ class PluginChecks {
   void account(const AccountSpec& account, std::vector<ConfigError>& errors) {
     own_.clear();
     for (const auto& handler : account.handlers) {
-      Handler& own = own_.try_emplace(handler.name, &handler).first->second;
       bool options_ok = false;
-      own.type = handler_type(handler, registry_, errors, options_ok);
-      own.options_ok = options_ok;
+      auto type = handler_type(handler, registry_, errors, options_ok);
+      if (auto [own, fresh] = own_.try_emplace(handler.name, &handler); fresh) {  // the first of a name wins
+        own->second.type = std::move(type);
+        own->second.options_ok = options_ok;
+      }
     }
     std::string account_text;  // built once per account, for the first step that wants it
     for (const auto& route : account.routes) {

@@ -184,8 +184,8 @@ class Compiler {
       return;
     }
     const auto& tokens = pointer->tokens();
-    uses_.push_back(
-        Template::Use{std::string(pointer_text), where, root, tokens.size() > 1 ? tokens[1] : ""});
+    uses_.push_back(Template::Use{std::string(pointer_text), where, root,
+                                  tokens.size() > 1 ? std::optional(tokens[1]) : std::nullopt});
     Op op;
     op.kind = kind;
     op.pointer = std::move(*pointer);

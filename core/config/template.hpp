@@ -4,6 +4,7 @@
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -52,9 +53,9 @@ class Template {
   // Every pointer used, e.g. "/steps/contact/msisdn", with where it occurs in the config.
   struct Use {
     std::string pointer;
-    std::string where;  // relative path inside the config ("fields.msisdn")
-    std::string root;   // the pointer's first token ("steps"), unescaped
-    std::string name;   // its second token ("contact"); empty when it has one token
+    std::string where;                // relative path inside the config ("fields.msisdn")
+    std::string root;                 // the pointer's first token ("steps"), unescaped
+    std::optional<std::string> name;  // its second token ("contact"), when it has one
   };
   const std::vector<Use>& uses() const;
 

@@ -547,6 +547,14 @@ TEST(ConfigTemplates, StepsMustBeEarlierStepsOfTheSameChain) {
                   "\"first\", which is not an earlier step of this chain (earlier named steps: none)"));
 }
 
+TEST(ConfigTemplates, AnEmptyStepNameIsNoEarlierStep) {
+  EXPECT_THAT(
+      parse_errors(base_config(R"({"a": {"routes": [{"chain": [
+      {"handler": "sms", "as": "first"}, {"handler": "sms", "config": {"to": "{{/steps/}}"}}]}]}})")),
+      ElementsAre("accounts.a.routes[0].chain[1].config.to: template {{/steps/}} refers to step \"\", "
+                  "which is not an earlier step of this chain (earlier named steps: first)"));
+}
+
 TEST(ConfigTemplates, SyntaxErrorsAreNamedByPath) {
   EXPECT_THAT(
       parse_errors(base_config(R"({"a": {"routes": [{"chain": [{"handler": "sms", "config": {
