@@ -3,7 +3,6 @@
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
-#include <optional>
 #include <set>
 #include <string_view>
 #include <unordered_map>
@@ -36,10 +35,6 @@ void add_schema_errors(std::vector<std::pair<std::string, std::string>>& found,
   found.clear();
 }
 
-}  // namespace
-
-namespace {
-
 // The handler type of a handler spec, or null after an error naming the unknown type; options_ok
 // tells whether its options passed their schema.
 std::shared_ptr<const plugin::HandlerType> handler_type(const HandlerSpec& handler,
@@ -65,38 +60,31 @@ std::shared_ptr<const plugin::HandlerType> handler_type(const HandlerSpec& handl
   return type;
 }
 
-}  // namespace
-
-namespace {
-
 // The checks of one pass over a config, with what they learn once and reuse for every account: the
 // global handlers' types, whether their options pass and their options as text, and which step
 // configs a type's step schema already accepted (equal configs share one Template program, so a
 // config repeated by many accounts is checked once).
 class PluginChecks {
  public:
-  PluginChecks(const std::vector<HandlerSpec>& handlers, const plugin::PluginRegistry& registry)
+  // With global_errors, the global handlers' problems are reported there (a whole config);
+  // without, they are checked quietly (one account: they were reported when the config loaded).
+  PluginChecks(const std::vector<HandlerSpec>& handlers, const plugin::PluginRegistry& registry,
+               std::vector<ConfigError>* global_errors)
       : registry_(registry) {
     globals_.reserve(handlers.size());
-    for (const auto& h : handlers) globals_.try_emplace(h.name, &h);
+    std::vector<ConfigError> quiet;
+    for (const auto& h : handlers) add(globals_, h, global_errors ? *global_errors : quiet);
   }
 
   void account(const AccountSpec& account, std::vector<ConfigError>& errors) {
     own_.clear();
-    for (const auto& handler : account.handlers) {
-      bool options_ok = false;
-      auto type = handler_type(handler, registry_, errors, options_ok);
-      if (auto [own, fresh] = own_.try_emplace(handler.name, &handler); fresh) {  // the first of a name wins
-        own->second.type = std::move(type);
-        own->second.options_ok = options_ok;
-      }
-    }
+    for (const auto& handler : account.handlers) add(own_, handler, errors);
     std::string account_text;  // built once per account, for the first step that wants it
     for (const auto& route : account.routes) {
       for (const auto& step : route.chain) {
         // The account's own handlers come first: they may shadow a global one of the same name.
         Handler* handler = find(own_, step.handler);
-        if (!handler) handler = global(step.handler);
+        if (!handler) handler = find(globals_, step.handler);
         if (!handler || !handler->type) continue;  // unknown handler or type: reported already
         const plugin::HandlerType& type = *handler->type;
         const bj::value& config = step.compiled.config_value();
@@ -109,7 +97,7 @@ class PluginChecks {
           add_schema_errors(found_, errors);
         }
         // The plugin's own checks (ABI 1.1 validate) see only configs its schemas accept.
-        if (!config_ok || !*handler->options_ok || !type.abi.validate) continue;
+        if (!config_ok || !handler->options_ok || !type.abi.validate) continue;
         if (account_text.empty()) account_text = account_json(account);
         if (handler->options_text.empty()) handler->options_text = bj::serialize(handler->spec->options);
         const std::string config_text =
@@ -124,32 +112,23 @@ class PluginChecks {
 
  private:
   struct Handler {
-    explicit Handler(const HandlerSpec* handler_spec) : spec(handler_spec) {}
     const HandlerSpec* spec;
-    std::shared_ptr<const plugin::HandlerType> type;
-    std::optional<bool> options_ok;  // whether spec->options pass the type's options schema
-    std::string options_text;        // spec->options as JSON text, once a plugin's validate wants it
+    std::shared_ptr<const plugin::HandlerType> type;  // null: unknown (reported at the handler)
+    bool options_ok;                                  // whether spec->options pass the type's options schema
+    std::string options_text;  // spec->options as JSON text, once a plugin's validate wants it
   };
   using Handlers = std::unordered_map<std::string_view, Handler>;
+
+  // Checks a handler's type and options into errors; the first handler of a name wins.
+  void add(Handlers& handlers, const HandlerSpec& spec, std::vector<ConfigError>& errors) {
+    bool options_ok = false;
+    auto type = handler_type(spec, registry_, errors, options_ok);
+    handlers.try_emplace(spec.name, Handler{&spec, std::move(type), options_ok, {}});
+  }
 
   static Handler* find(Handlers& handlers, std::string_view name) {
     auto it = handlers.find(name);
     return it == handlers.end() ? nullptr : &it->second;
-  }
-
-  // A global handler, its type and options checked quietly on first use (their errors are
-  // reported once, at the handler).
-  Handler* global(std::string_view name) {
-    Handler* handler = find(globals_, name);
-    if (!handler || handler->options_ok) return handler;
-    handler->options_ok = false;
-    if (handler->spec->type.empty()) return handler;
-    handler->type = registry_.find(handler->spec->type);
-    if (!handler->type) return handler;
-    std::vector<std::pair<std::string, std::string>> quiet;
-    plugin::validate_against_schema(handler->spec->options, handler->type->options_schema, "", {}, quiet);
-    handler->options_ok = quiet.empty();
-    return handler;
   }
 
   static const plugin::SchemaOptions& step_options() {
@@ -169,16 +148,12 @@ class PluginChecks {
 void validate_account_against_plugins(const AccountSpec& account, const std::vector<HandlerSpec>& handlers,
                                       const plugin::PluginRegistry& registry,
                                       std::vector<ConfigError>& errors) {
-  PluginChecks(handlers, registry).account(account, errors);
+  PluginChecks(handlers, registry, nullptr).account(account, errors);
 }
 
 void validate_against_plugins(const Config& config, const plugin::PluginRegistry& registry,
                               std::vector<ConfigError>& errors) {
-  for (const auto& handler : config.handlers) {
-    bool options_ok = false;
-    handler_type(handler, registry, errors, options_ok);
-  }
-  PluginChecks checks(config.handlers, registry);
+  PluginChecks checks(config.handlers, registry, &errors);
   for (const auto& account : config.accounts) checks.account(account, errors);
 }
 
