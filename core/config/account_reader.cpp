@@ -102,6 +102,7 @@ class AccountReader {
       reader_.error(path, expected("array", v));
       return;
     }
+    account.routes.reserve(arr->size());
     for (std::size_t i = 0; i < arr->size(); ++i) {
       RouteSpec route;
       route.path = json::index_path(path, i);
@@ -138,10 +139,11 @@ class AccountReader {
     }
     if (steps->empty()) reader_.error(chain_path, "a chain needs at least one step");
     std::vector<std::string> earlier;  // "as" names of the steps read so far
+    route.chain.reserve(steps->size());
     for (std::size_t i = 0; i < steps->size(); ++i) {
       StepSpec step;
-      step.path = json::index_path(chain_path, i);
-      if (read_step((*steps)[i], step, earlier)) route.chain.push_back(std::move(step));
+      if (read_step((*steps)[i], json::index_path(chain_path, i), step, earlier))
+        route.chain.push_back(std::move(step));
     }
     return true;
   }
@@ -163,28 +165,29 @@ class AccountReader {
     field("event_type", on.event_type);
   }
 
-  bool read_step(const bj::value& v, StepSpec& step, std::vector<std::string>& earlier) {
-    const bj::object* obj = reader_.object(v, step.path);
+  bool read_step(const bj::value& v, const std::string& path, StepSpec& step,
+                 std::vector<std::string>& earlier) {
+    const bj::object* obj = reader_.object(v, path);
     if (!obj) return false;
-    reader_.allowed_keys(*obj, {"handler", "as", "config"}, step.path);
+    reader_.allowed_keys(*obj, {"handler", "as", "config"}, path);
     if (const bj::value* h = obj->if_contains("handler")) {
       if (const bj::string* name = h->if_string()) {
         step.handler = *name;
         if (std::find(handler_names_.begin(), handler_names_.end(), step.handler) == handler_names_.end() &&
             std::find(account_handler_names_.begin(), account_handler_names_.end(), step.handler) ==
                 account_handler_names_.end())
-          unknown_handler(step.handler, json::child_path(step.path, "handler"));
+          unknown_handler(step.handler, json::child_path(path, "handler"));
       } else {
-        reader_.error(json::child_path(step.path, "handler"), expected("string", *h));
+        reader_.error(json::child_path(path, "handler"), expected("string", *h));
       }
     } else {
-      reader_.error(step.path, "missing required key \"handler\"");
+      reader_.error(path, "missing required key \"handler\"");
     }
     if (const bj::value* as = obj->if_contains("as")) {
-      std::string path = json::child_path(step.path, "as");
-      if (auto name = reader_.identifier(*as, path, "step name")) {
+      std::string as_path = json::child_path(path, "as");
+      if (auto name = reader_.identifier(*as, as_path, "step name")) {
         if (std::find(earlier.begin(), earlier.end(), *name) != earlier.end()) {
-          reader_.error(path,
+          reader_.error(as_path,
                         "step name " + json::quoted(*name) + " is used by an earlier step of this chain");
         } else {
           step.as = *name;
@@ -193,11 +196,11 @@ class AccountReader {
     }
     if (const bj::value* config = obj->if_contains("config")) {
       if (const bj::object* c = config->if_object())
-        compile(step, *c, earlier);
+        compile(step, path, *c, earlier);
       else
-        reader_.error(json::child_path(step.path, "config"), expected("object", *config));
+        reader_.error(json::child_path(path, "config"), expected("object", *config));
     } else {
-      compile(step, bj::object(), earlier);
+      compile(step, path, bj::object(), earlier);
     }
     if (!step.as.empty()) earlier.push_back(step.as);
     return true;
@@ -219,11 +222,12 @@ class AccountReader {
   }
 
   // Compiles the step's templates and checks where their pointers lead.
-  void compile(StepSpec& step, const bj::object& config, const std::vector<std::string>& earlier) {
+  void compile(StepSpec& step, const std::string& path, const bj::object& config,
+               const std::vector<std::string>& earlier) {
     std::vector<std::pair<std::string, std::string>> problems;
     step.compiled.compile(config, problems, &templates_);
     // Built only for a message: most steps have none.
-    auto config_path = [&] { return json::child_path(step.path, "config"); };
+    auto config_path = [&] { return json::child_path(path, "config"); };
     for (auto& [where, why] : problems) reader_.error(json::child_path(config_path(), where), std::move(why));
     for (const auto& use : step.compiled.uses()) {
       if (!use.name) continue;
@@ -254,6 +258,10 @@ class AccountReader {
 void read_accounts(const bj::value& accounts, const std::vector<HandlerSpec>& handlers,
                    std::vector<AccountSpec>& out, FieldReader& reader) {
   AccountReader(handlers, reader).accounts(accounts, out);
+}
+
+std::string step_path(std::string_view route_path, std::size_t index) {
+  return json::index_path(json::child_path(route_path, "chain"), index);
 }
 
 }  // namespace vumi::config

@@ -81,7 +81,8 @@ class PluginChecks {
     for (const auto& handler : account.handlers) add(own_, handler, errors);
     std::string account_text;  // built once per account, for the first step that wants it
     for (const auto& route : account.routes) {
-      for (const auto& step : route.chain) {
+      for (std::size_t index = 0; index < route.chain.size(); ++index) {
+        const StepSpec& step = route.chain[index];
         // The account's own handlers come first: they may shadow a global one of the same name.
         Handler* handler = find(own_, step.handler);
         if (!handler) handler = find(globals_, step.handler);
@@ -90,8 +91,8 @@ class PluginChecks {
         const bj::value& config = step.compiled.config_value();
         bool config_ok = accepted_.contains({&type, &config});
         if (!config_ok) {
-          plugin::validate_against_schema(config, type.step_schema, step.path + ".config", step_options(),
-                                          found_);
+          plugin::validate_against_schema(config, type.step_schema, step_path(route.path, index) + ".config",
+                                          step_options(), found_);
           config_ok = found_.empty();
           if (config_ok) accepted_.insert({&type, &config});
           add_schema_errors(found_, errors);
@@ -104,8 +105,8 @@ class PluginChecks {
             step.compiled.is_static() ? step.compiled.static_text() : bj::serialize(step.config());
         for (plugin::StepProblem& problem :
              plugin::validate_step(type, handler->options_text, config_text, account_text))
-          errors.push_back(
-              {plugin::step_problem_path(step.path + ".config", problem.path), std::move(problem.message)});
+          errors.push_back({plugin::step_problem_path(step_path(route.path, index) + ".config", problem.path),
+                            std::move(problem.message)});
       }
     }
   }

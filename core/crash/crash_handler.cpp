@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <boost/stacktrace/safe_dump_to.hpp>
+#include <charconv>
 #include <cstring>
 #include <memory>
 #include <string_view>
@@ -52,6 +53,27 @@ void copy_text(FixedText<N>& out, std::string_view in) noexcept {
   const std::size_t n = in.size() < N ? in.size() : N;
   if (n > 0) std::memcpy(out.data, in.data(), n);
   out.size = static_cast<std::uint32_t>(n);
+}
+
+// The running step's path, "<route>.chain[<index>]" (config::step_path), built in buffer without
+// allocating; a route too long for the buffer is cut.
+constexpr std::size_t kStepPathBytes = 512;
+std::string_view step_path(const InFlight& f, char (&buffer)[kStepPathBytes]) noexcept {
+  constexpr std::string_view kChain = ".chain[";
+  char digits[24];
+  const auto [digits_end, ec] = std::to_chars(digits, digits + sizeof(digits), f.step);
+  const auto digit_count = static_cast<std::size_t>(digits_end - digits);
+  const std::size_t room = kStepPathBytes - kChain.size() - digit_count - 1;
+  const std::size_t route_size = f.route.size() < room ? f.route.size() : room;
+  char* out = buffer;
+  std::memcpy(out, f.route.data(), route_size);
+  out += route_size;
+  std::memcpy(out, kChain.data(), kChain.size());
+  out += kChain.size();
+  std::memcpy(out, digits, digit_count);
+  out += digit_count;
+  *out++ = ']';
+  return {buffer, static_cast<std::size_t>(out - buffer)};
 }
 
 template <std::size_t N>
@@ -221,7 +243,8 @@ void write_report(int signal_number, const siginfo_t* info, void* context, pid_t
         copy_text(r->handler_type, f->handler_type);
         copy_text(r->handler_name, f->handler_name);
         copy_text(r->route, f->route);
-        copy_text(r->step, f->step);
+        char step_text[kStepPathBytes];
+        copy_text(r->step, step_path(*f, step_text));
       }
     }
   }
@@ -259,7 +282,8 @@ void write_report(int signal_number, const siginfo_t* info, void* context, pid_t
       line.text(", route ");
       line.quoted(f->route.substr(0, 512));
       line.text(", step ");
-      line.quoted(f->step.substr(0, 512));
+      char step_text[kStepPathBytes];
+      line.quoted(step_path(*f, step_text));
     }
     line.text(", topic ");
     line.quoted(f->topic.substr(0, 256));

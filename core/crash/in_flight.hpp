@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstddef>
 #include <string_view>
 
 namespace vumi::crash {
@@ -23,7 +24,7 @@ struct InFlight {
   std::string_view handler_type;
   std::string_view handler_name;
   std::string_view route;
-  std::string_view step;
+  std::size_t step = 0;  // the step's index in the route's chain (its path: route + ".chain[step]")
 
   void begin_message(std::string_view message_topic, std::string_view message_body) {
     topic = message_topic;
@@ -39,12 +40,12 @@ struct InFlight {
     event_id = id;
   }
   void begin_step(std::string_view plugin_name, std::string_view type, std::string_view name,
-                  std::string_view route_path, std::string_view step_path) {
+                  std::string_view route_path, std::size_t step_index) {
     plugin = plugin_name;
     handler_type = type;
     handler_name = name;
     route = route_path;
-    step = step_path;
+    step = step_index;
     // The handler may crash on this thread right after: the stores above must have happened.
     std::atomic_signal_fence(std::memory_order_seq_cst);
   }

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <boost/json/parse.hpp>
+#include <charconv>
 #include <chrono>
 #include <memory>
 
@@ -66,7 +67,7 @@ bool ChainRunner::run_from(const Route& route, const Account& account, const eve
       config_text = rendered_;
       // check validated the config as written; what the templates produced is checked here,
       // before the plugin sees it.
-      if (std::string problem = rendered_config_problem(step); !problem.empty()) {
+      if (std::string problem = rendered_config_problem(route, step, i); !problem.empty()) {
         if (observer_) {
           observer_->step_done(StepRecord{i, &step, config_text, VUMI_STEP_FAIL, nullptr, problem, 0});
           observer_->route_done(false);
@@ -95,8 +96,7 @@ bool ChainRunner::run_from(const Route& route, const Account& account, const eve
     services_.label_step(call.plugin_name, handler.name());
 
     if (in_flight_)
-      in_flight_->begin_step(call.plugin_name, call.handler_type, handler.name(), route.spec->path,
-                             spec.path);
+      in_flight_->begin_step(call.plugin_name, call.handler_type, handler.name(), route.spec->path, i);
     const auto started = std::chrono::steady_clock::now();
     vumi_step_result result = handler.handle(call, input);
     // One clock read for the step's timing and its record (a read is ~25 ns, several per event).
@@ -137,8 +137,9 @@ bool ChainRunner::run_from(const Route& route, const Account& account, const eve
     }
     if (services_.has_output() && !spec.as.empty()) steps_[spec.as] = std::move(services_.output());
     if (result == VUMI_STEP_STOP) {
-      spdlog::debug("route {} stopped at {} (handler \"{}\") for event {}", route.spec->path, spec.path,
-                    handler.name(), event.event_id);
+      if (spdlog::should_log(spdlog::level::debug))
+        spdlog::debug("route {} stopped at {} (handler \"{}\") for event {}", route.spec->path,
+                      config::step_path(route.spec->path, i), handler.name(), event.event_id);
       break;
     }
   }
@@ -153,7 +154,7 @@ StepTimings& ChainRunner::step_timings(const std::string& handler_type) {
   return it->second;
 }
 
-std::string ChainRunner::rendered_config_problem(const Step& step) {
+std::string ChainRunner::rendered_config_problem(const Route& route, const Step& step, std::size_t index) {
   // Parsed into an arena started afresh for each check (not malloc per node); a fresh resource
   // rather than release(), which would keep a grown block size for the next (see MessageArena).
   // Constructed, not assigned: assignment would copy the nodes into the old value's resource.
@@ -164,7 +165,13 @@ std::string ChainRunner::rendered_config_problem(const Step& step) {
   std::destroy_at(&rendered_value_);
   std::construct_at(&rendered_value_,
                     boost::json::parse(rendered_, parse_error, boost::json::storage_ptr(&*rendered_arena_)));
-  config_path_.assign(step.spec->path).append(".config");  // reused: no allocation once grown
+  // step_path(route, index) + ".config", in a string reused so that it allocates only to grow
+  char digits[24];
+  const auto digits_end = std::to_chars(digits, digits + sizeof(digits), index).ptr;
+  config_path_.assign(route.spec->path)
+      .append(".chain[")
+      .append(digits, static_cast<std::size_t>(digits_end - digits))
+      .append("].config");
   const std::string& config_path = config_path_;
   if (parse_error) return config_path + ": the rendered config is not JSON (" + parse_error.message() + ")";
   schema_errors_.clear();

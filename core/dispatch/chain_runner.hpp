@@ -53,8 +53,9 @@ class ChainRunner {
   StepTimings& step_timings(const std::string& handler_type);
   void fail(const Route& route, const Step& step, std::size_t index, const event::Envelope& event,
             std::string message);
-  // Why rendered_ does not fit the step's schema (JSON paths named), or "" when it does.
-  std::string rendered_config_problem(const Step& step);
+  // Why rendered_ does not fit the schema of the route's step index (JSON paths named), or "" when
+  // it does.
+  std::string rendered_config_problem(const Route& route, const Step& step, std::size_t index);
   static std::string step_name(const Step& step, std::size_t index);
 
   StepServices& services_;

@@ -68,7 +68,7 @@ std::optional<store::MessageLedgerEntry> ledger_entry_for_publish(std::string_vi
     entry.conversation_key = std::string(*key);
     if (auto type = string_member(go, "conversation_type"))
       entry.conversation_type = std::string(*type);
-    else if (auto declared = account.conversations.find(*key); declared != account.conversations.end())
+    else if (auto declared = account.conversations->find(*key); declared != account.conversations->end())
       entry.conversation_type = declared->second;
     else
       entry.conversation_type = std::string(event.conversation_type);

@@ -26,27 +26,28 @@ std::size_t RouteKeyHash::operator()(const RouteKeyView& k) const noexcept {
   return seed;
 }
 
+const config::Conversations Account::kNoConversations;
+
 const boost::json::value& Account::context() const {
-  std::call_once(context_built_, [this] { build_context(); });
-  return context_;
+  return built_context().value;
 }
 
 const std::string& Account::context_json() const {
-  std::call_once(context_built_, [this] { build_context(); });
-  return context_json_;
+  return built_context().json;
 }
 
-void Account::build_context() const {
-  std::vector<const std::pair<const std::string, std::string>*> sorted;
-  sorted.reserve(conversations.size());
-  for (const auto& conversation : conversations) sorted.push_back(&conversation);
-  std::sort(sorted.begin(), sorted.end(), [](const auto* a, const auto* b) { return a->first < b->first; });
-  boost::json::object by_key;
-  for (const auto* conversation : sorted) by_key[conversation->first] = conversation->second;
-  context_ = boost::json::object{{"key", key},
-                                 {"conversations", std::move(by_key)},
-                                 {"tags", boost::json::array(tags.begin(), tags.end())}};
-  context_json_ = boost::json::serialize(context_);
+const Account::Context& Account::built_context() const {
+  std::call_once(context_built_, [this] {
+    boost::json::object by_key;  // conversations is in key order already
+    for (const auto& [conversation, type] : *conversations) by_key[conversation] = type;
+    auto context = std::make_unique<Context>();
+    context->value = boost::json::object{{"key", key},
+                                         {"conversations", std::move(by_key)},
+                                         {"tags", boost::json::array(tags.begin(), tags.end())}};
+    context->json = boost::json::serialize(context->value);
+    context_ = std::move(context);
+  });
+  return *context_;
 }
 
 std::shared_ptr<AccountRoutes> AccountRoutes::index(
@@ -54,13 +55,10 @@ std::shared_ptr<AccountRoutes> AccountRoutes::index(
     const StringMap<std::unique_ptr<plugin::HandlerInstance>>& global_instances) {
   auto entry = std::make_shared<AccountRoutes>();
   entry->spec = std::move(account_spec);
-  entry->instances = std::move(own_instances);
   const config::AccountSpec& spec = entry->spec;
   entry->key = spec.key;
+  entry->conversations = &spec.conversations;
   entry->tags = spec.tags;
-  // Sized to what they hold: with 100,000 accounts, default bucket arrays cost megabytes.
-  entry->conversations.reserve(spec.conversations.size());
-  for (const auto& [key, type] : spec.conversations) entry->conversations.emplace(key, type);
 
   entry->routes.resize(spec.routes.size());
   for (std::size_t i = 0; i < spec.routes.size(); ++i) {
@@ -71,7 +69,7 @@ std::shared_ptr<AccountRoutes> AccountRoutes::index(
     route.chain.reserve(route_spec.chain.size());
     for (const config::StepSpec& step : route_spec.chain) {
       const plugin::HandlerInstance* handler = nullptr;
-      if (auto own = entry->instances.find(step.handler); own != entry->instances.end())
+      if (auto own = own_instances.find(step.handler); own != own_instances.end())
         handler = own->second.get();
       else if (auto global = global_instances.find(step.handler); global != global_instances.end())
         handler = global->second.get();
@@ -79,16 +77,20 @@ std::shared_ptr<AccountRoutes> AccountRoutes::index(
       route.chain.push_back(Step{handler, &step});
     }
   }
+  entry->instances.reserve(own_instances.size());
+  for (auto& [name, instance] : own_instances) entry->instances.push_back(std::move(instance));
   // A disabled route is kept for route_at_path (a retry in flight) but never matched.
   if (entry->scanned()) return entry;
-  entry->by_key.reserve(spec.routes.size());
+  entry->keyed = std::make_unique<KeyIndex>();
+  KeyIndex& keyed = *entry->keyed;
+  keyed.by_key.reserve(spec.routes.size());
   for (const Route& route : entry->routes) {
     if (!route.spec->enabled) continue;
     const config::RouteMatch& on = route.spec->on;
-    entry->mask_used[mask_of(on)] = true;
+    keyed.mask_used[mask_of(on)] = true;
     RouteKey key{on.conversation_type.value_or(""), on.conversation_key.value_or(""),
                  on.event_type.value_or("")};
-    entry->by_key[std::move(key)].push_back(&route);
+    keyed.by_key[std::move(key)].push_back(&route);
   }
   return entry;
 }
@@ -185,13 +187,14 @@ void RouteIndex::match(const Account& account, std::string_view conversation_typ
     return;
   }
   unsigned buckets = 0;
+  const AccountRoutes::KeyIndex& keyed = *routes.keyed;
   for (unsigned mask = 0; mask < 8; ++mask) {
-    if (!routes.mask_used[mask]) continue;
+    if (!keyed.mask_used[mask]) continue;
     RouteKeyView key{(mask & 1u) ? conversation_type : std::string_view(),
                      (mask & 2u) ? conversation_key : std::string_view(),
                      (mask & 4u) ? event_type : std::string_view()};
-    auto found = routes.by_key.find(key);
-    if (found == routes.by_key.end()) continue;
+    auto found = keyed.by_key.find(key);
+    if (found == keyed.by_key.end()) continue;
     out.insert(out.end(), found->second.begin(), found->second.end());
     ++buckets;
   }
@@ -217,7 +220,7 @@ const Account* RouteIndex::conversation_owner(std::string_view conversation_type
                                               std::string_view conversation_key) const {
   auto it = conversation_owner_.find(conversation_key);
   if (it == conversation_owner_.end() || !it->second) return nullptr;
-  auto declared = it->second->conversations.find(conversation_key);
+  auto declared = it->second->conversations->find(conversation_key);
   return declared->second == conversation_type ? it->second : nullptr;
 }
 
@@ -234,8 +237,8 @@ std::optional<std::string_view> RouteIndex::conversation_type(std::string_view a
                                                               std::string_view conversation_key) const {
   const Account* acct = account(account_key);
   if (!acct) return std::nullopt;
-  auto it = acct->conversations.find(conversation_key);
-  if (it == acct->conversations.end()) return std::nullopt;
+  auto it = acct->conversations->find(conversation_key);
+  if (it == acct->conversations->end()) return std::nullopt;
   return std::string_view(it->second);
 }
 

@@ -37,8 +37,10 @@ struct Route {
 // What the index keeps per account.
 struct Account {
   std::string key;
-  StringMap<std::string> conversations;
-  std::span<const std::string> tags;  // "pool:tag"; AccountRoutes points it at its spec's
+  // Views of what its spec holds (AccountRoutes points them at its own): not copies, which were a
+  // tenth of the memory of 100,000 accounts.
+  const config::Conversations* conversations = &kNoConversations;
+  std::span<const std::string> tags;  // "pool:tag"
 
   // {"key", "conversations", "tags"}: the /account template root, with conversations in key
   // order. Built on first use, from any thread: few accounts' templates ever read it, and with
@@ -46,12 +48,17 @@ struct Account {
   const boost::json::value& context() const;
   const std::string& context_json() const;  // the same as text, for the account_json host service
 
+  static const config::Conversations kNoConversations;
+
  private:
-  void build_context() const;
+  struct Context {
+    boost::json::value value;
+    std::string json;
+  };
+  const Context& built_context() const;
 
   mutable std::once_flag context_built_;
-  mutable boost::json::value context_;
-  mutable std::string context_json_;
+  mutable std::unique_ptr<const Context> context_;  // null until first used
 };
 
 // A route key; an empty part is a wildcard (identifiers are never empty).
@@ -79,15 +86,18 @@ struct RouteKeyEqual {
 // its own handler instances (accounts.<key>.handlers), and its routes.
 struct AccountRoutes : Account {
   config::AccountSpec spec;
-  StringMap<std::unique_ptr<plugin::HandlerInstance>> instances;
+  std::vector<std::unique_ptr<plugin::HandlerInstance>> instances;  // its own, which its steps may name
   std::vector<Route> routes;  // config order; sized once, so pointers to them stay valid
   // An account with up to kScannedRoutes routes is matched by comparing each route's "on" in
   // turn: faster than hashing the event's fields, and no index to keep (most accounts have a
   // few). Past that, its routes are indexed by key and only the wildcard shapes used are probed.
   static constexpr std::size_t kScannedRoutes = 8;
   bool scanned() const { return routes.size() <= kScannedRoutes; }
-  std::unordered_map<RouteKey, std::vector<const Route*>, RouteKeyHash, RouteKeyEqual> by_key;
-  std::array<bool, 8> mask_used{};
+  struct KeyIndex {
+    std::unordered_map<RouteKey, std::vector<const Route*>, RouteKeyHash, RouteKeyEqual> by_key;
+    std::array<bool, 8> mask_used{};
+  };
+  std::unique_ptr<KeyIndex> keyed;  // null when scanned()
 
   // Indexes spec's routes; steps name the account's own instances first, then global ones.
   // Every step's handler must exist (validated before).

@@ -47,8 +47,8 @@ std::optional<std::string> publish_refusal(std::string_view topic, const Account
   if (topic.starts_with("conversation.")) {
     if (!identifier_parts(topic.substr(13), 2, parts)) return "expected conversation.<type>.<key>";
     if (account) {
-      auto found = account->conversations.find(parts[1]);
-      if (found != account->conversations.end() && found->second == parts[0]) return std::nullopt;
+      auto found = account->conversations->find(parts[1]);
+      if (found != account->conversations->end() && found->second == parts[0]) return std::nullopt;
     }
     return "conversation " + std::string(parts[0]) + "." + std::string(parts[1]) + " is not declared by " +
            who + " (a handler publishes only to its own account's conversations)";

@@ -61,7 +61,7 @@ TEST(ConfigExamples, DispatcherJsonIsTheContractExample) {
   EXPECT_EQ(a.routes[0].on.conversation_key, "poll1");
   ASSERT_THAT(a.routes[0].chain, SizeIs(2));
   EXPECT_EQ(a.routes[0].chain[0].as, "contact");
-  EXPECT_EQ(a.routes[0].chain[1].path, "accounts.acct1.routes[0].chain[1]");
+  EXPECT_EQ(step_path(a.routes[0].path, 1), "accounts.acct1.routes[0].chain[1]");
   EXPECT_FALSE(a.routes[0].chain[1].compiled.is_static());
   EXPECT_EQ(a.routes[1].on.event_type, "inbound_message");
   EXPECT_FALSE(a.routes[1].on.conversation_type.has_value());

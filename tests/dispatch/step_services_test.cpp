@@ -60,9 +60,10 @@ TEST_F(StepServices, PublishAcceptsOnlyOutboundAndTheAccountsOwnTopicsWithObject
   TwoAccounts accounts;
   event::EnvelopeDecoder decoder({}, &accounts);
   event::Envelope one = decode_event(decoder, "acct1");
+  const config::Conversations conversations{{"poll1", "vxpolls"}};
   dispatch::Account acct1;
   acct1.key = "acct1";
-  acct1.conversations.emplace("poll1", "vxpolls");
+  acct1.conversations = &conversations;
   services.begin_event(decoder, one, acct1);
   services.begin_step("test");
   EXPECT_EQ(services.publish("outbound.sms_transport", R"({"content":"hi"})"), VUMI_OK);
@@ -83,11 +84,12 @@ TEST_F(StepServices, AHandlerOfOneAccountCannotPublishIntoAnotherAccount) {
   TwoAccounts accounts;
   event::EnvelopeDecoder decoder({}, &accounts);
   event::Envelope one = decode_event(decoder, "acct1");
+  const config::Conversations conversations1{{"poll1", "vxpolls"}}, conversations2{{"pollB", "vxpolls"}};
   dispatch::Account acct1, acct2;
   acct1.key = "acct1";
-  acct1.conversations.emplace("poll1", "vxpolls");
+  acct1.conversations = &conversations1;
   acct2.key = "acct2";
-  acct2.conversations.emplace("pollB", "vxpolls");
+  acct2.conversations = &conversations2;
   services.begin_event(decoder, one, acct1);
   services.begin_step("test");
   // acct2's conversation, acct2's events, and a conversation of acct1's with the wrong type.

@@ -63,8 +63,7 @@ class RealHost final : public HostUnderTest, event::AccountDirectory {
     auto decoded = decoder_.decode("event.acct1.vxpolls.poll_complete", kEvent);
     event_ = std::move(std::get<event::Envelope>(std::move(decoded).value()));
     account_.key = "acct1";
-    account_.conversations.emplace("survey1", "surveys");
-    account_.conversations.emplace("poll1", "vxpolls");
+    account_.conversations = &conversations_;
   }
   bool has_account(std::string_view a) const override { return a == "acct1"; }
   std::optional<std::string_view> conversation_type(std::string_view, std::string_view key) const override {
@@ -108,6 +107,7 @@ class RealHost final : public HostUnderTest, event::AccountDirectory {
   std::unique_ptr<HandlerInstance> probe_;
   event::EnvelopeDecoder decoder_{{}, this};
   event::Envelope event_;
+  const config::Conversations conversations_{{"survey1", "surveys"}, {"poll1", "vxpolls"}};
   dispatch::Account account_;
 };
 
