@@ -96,7 +96,15 @@ std::shared_ptr<AccountRoutes> AccountRoutes::index(
 }
 
 RouteIndex::RouteIndex(std::vector<std::shared_ptr<const AccountRoutes>> accounts) {
+  // Sized once: growing them rehashes every entry several times over 100,000 accounts.
+  std::size_t tags = 0, conversations = 0;
+  for (const auto& entry : accounts) {
+    tags += entry->spec.tags.size();
+    conversations += entry->spec.conversations.size();
+  }
   accounts_.reserve(accounts.size());
+  tag_owner_.reserve(tags);
+  conversation_owner_.reserve(conversations);
   for (auto& entry : accounts) {
     std::string key = entry->key;
     replace_account(key, std::move(entry));
@@ -161,7 +169,17 @@ std::vector<std::string> RouteIndex::account_keys() const {
   return keys;
 }
 
-RouteIndex::~RouteIndex() = default;
+RouteIndex::~RouteIndex() {
+  // The accounts are freed in address order, which is about the order they were built in. In the
+  // hash map's order each of their blocks missed the cache: 0.45 s of `check` with 100,000
+  // accounts.
+  std::vector<std::shared_ptr<const AccountRoutes>> by_address;
+  by_address.reserve(accounts_.size());
+  for (auto& [key, entry] : accounts_) by_address.push_back(std::move(entry));
+  std::sort(by_address.begin(), by_address.end(),
+            [](const auto& a, const auto& b) { return std::less<>()(a.get(), b.get()); });
+  for (auto& entry : by_address) entry.reset();
+}
 
 const Account* RouteIndex::account(std::string_view account_key) const {
   auto it = accounts_.find(account_key);
