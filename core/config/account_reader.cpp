@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
-#include <map>
+#include <unordered_map>
 
 #include "common/closest_name.hpp"
 #include "common/identifier.hpp"
@@ -16,10 +16,15 @@ namespace bj = boost::json;
 namespace {
 
 // Where each tag was first claimed, to name both owners of a tag claimed twice.
+// Who listed a tag first: views into the document being read (it outlives the reader).
 struct TagOwner {
-  std::string account;
-  std::string path;
+  std::string_view account;
+  std::size_t index;  // in the account's "tags"
 };
+
+std::string tags_path(std::string_view account) {
+  return json::child_path(json::child_path("accounts", account), "tags");
+}
 
 class AccountReader {
  public:
@@ -30,11 +35,14 @@ class AccountReader {
   void accounts(const bj::value& v, std::vector<AccountSpec>& out) {
     const bj::object* obj = reader_.object(v, "accounts");
     if (!obj) return;
+    out.reserve(out.size() + obj->size());
+    templates_.reserve(obj->size());  // most accounts have a step config of their own (a tag map)
     for (const auto& [key, value] : *obj) {
       std::string path = json::child_path("accounts", key);
       if (!reader_.identifier_key(key, "accounts", "account key")) continue;
       AccountSpec account;
       account.key = std::string(key);
+      account_key_ = key;
       if (read_account(value, path, account)) out.push_back(std::move(account));
     }
   }
@@ -72,27 +80,33 @@ class AccountReader {
       reader_.error(path, expected("array", v));
       return;
     }
+    account.tags.reserve(arr->size());
     for (std::size_t i = 0; i < arr->size(); ++i) {
-      std::string here = json::index_path(path, i);
-      auto tag = reader_.string((*arr)[i], here);
-      if (!tag) continue;
-      if (auto checked = check_tag(*tag); !checked) {
-        reader_.error(here, "tag " + json::quoted(*tag) + " " + checked.error().message);
+      const bj::string* tag = (*arr)[i].if_string();
+      if (!tag) {
+        reader_.string((*arr)[i], json::index_path(path, i));  // reports what it is instead
         continue;
       }
-      auto [owner, fresh] = owners_.emplace(*tag, TagOwner{account.key, here});
+      if (auto checked = check_tag(*tag); !checked) {
+        reader_.error(json::index_path(path, i), "tag " + json::quoted(*tag) + " " + checked.error().message);
+        continue;
+      }
+      // Paths are built only for a message: most tags have one owner.
+      auto [owner, fresh] = owners_.try_emplace(std::string_view(*tag), TagOwner{account_key_, i});
       if (!fresh) {
-        if (owner->second.account == account.key) {
-          reader_.error(here,
-                        "tag " + json::quoted(*tag) + " is listed twice (also " + owner->second.path + ")");
+        const TagOwner& first = owner->second;
+        const std::string there = json::index_path(tags_path(first.account), first.index);
+        if (first.account == account_key_) {
+          reader_.error(json::index_path(path, i),
+                        "tag " + json::quoted(*tag) + " is listed twice (also " + there + ")");
         } else {
-          reader_.error(here, "tag " + json::quoted(*tag) + " is claimed by accounts " +
-                                  json::quoted(owner->second.account) + " (" + owner->second.path + ") and " +
-                                  json::quoted(account.key) + "; a tag has one owner");
+          reader_.error(json::index_path(path, i), "tag " + json::quoted(*tag) + " is claimed by accounts " +
+                                                       json::quoted(first.account) + " (" + there + ") and " +
+                                                       json::quoted(account.key) + "; a tag has one owner");
         }
         continue;
       }
-      account.tags.push_back(*tag);
+      account.tags.emplace_back(*tag);
     }
   }
 
@@ -249,8 +263,9 @@ class AccountReader {
   FieldReader& reader_;
   std::vector<std::string> handler_names_;
   std::vector<std::string> account_handler_names_;  // the account being read: accounts.<key>.handlers
-  std::map<std::string, TagOwner, std::less<>> owners_;
-  TemplateCache templates_;  // accounts repeating a step config share it
+  std::string_view account_key_;                    // the account being read, as the document spells it
+  std::unordered_map<std::string_view, TagOwner> owners_;  // by tag, as the document spells it
+  TemplateCache templates_;                                // accounts repeating a step config share it
 };
 
 }  // namespace

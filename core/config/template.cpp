@@ -88,6 +88,10 @@ struct TemplateCache::Entries {
 TemplateCache::TemplateCache() : entries_(std::make_unique<Entries>()) {}
 TemplateCache::~TemplateCache() = default;
 
+void TemplateCache::reserve(std::size_t n) {
+  entries_->by_hash.reserve(n);
+}
+
 namespace {
 
 // Builds the op list for one config, collecting syntax errors and pointer uses.

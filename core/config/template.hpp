@@ -76,6 +76,8 @@ class TemplateCache {
   ~TemplateCache();
   TemplateCache(const TemplateCache&) = delete;
   TemplateCache& operator=(const TemplateCache&) = delete;
+  // Room for n configs without rehashing (100,000 accounts' configs rehashed it 17 times).
+  void reserve(std::size_t n);
 
  private:
   friend class Template;

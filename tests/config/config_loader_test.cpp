@@ -457,10 +457,15 @@ TEST(ConfigAccounts, TagsArePoolColonTag) {
 TEST(ConfigAccounts, ATagHasOneOwner) {
   EXPECT_THAT(
       parse_errors(base_config(R"({"acct1": {"tags": ["longcode:1", "longcode:1"]},
-                                           "acct2": {"tags": ["longcode:2", "longcode:1"]}})")),
+                                           "acct2": {"tags": ["longcode:2", "longcode:1"]},
+                                           "acct3": {"tags": ["longcode:3", "longcode:4", "longcode:3"]},
+                                           "acct4": {"tags": ["longcode:4", "longcode:5"]}})")),
       ElementsAre("accounts.acct1.tags[1]: tag \"longcode:1\" is listed twice (also accounts.acct1.tags[0])",
                   "accounts.acct2.tags[1]: tag \"longcode:1\" is claimed by accounts \"acct1\" "
-                  "(accounts.acct1.tags[0]) and \"acct2\"; a tag has one owner"));
+                  "(accounts.acct1.tags[0]) and \"acct2\"; a tag has one owner",
+                  "accounts.acct3.tags[2]: tag \"longcode:3\" is listed twice (also accounts.acct3.tags[0])",
+                  "accounts.acct4.tags[0]: tag \"longcode:4\" is claimed by accounts \"acct3\" "
+                  "(accounts.acct3.tags[1]) and \"acct4\"; a tag has one owner"));
 }
 
 // ---- routes and steps ----
