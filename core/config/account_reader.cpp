@@ -15,8 +15,9 @@ namespace bj = boost::json;
 
 namespace {
 
-// Where each tag was first claimed, to name both owners of a tag claimed twice.
-// Who listed a tag first: views into the document being read (it outlives the reader).
+// Where a tag was first listed, to name both listings of a tag listed twice: a view into the
+// document being read (it outlives the reader) and an index, not strings, since most tags are
+// listed once.
 struct TagOwner {
   std::string_view account;
   std::size_t index;  // in the account's "tags"

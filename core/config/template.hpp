@@ -76,7 +76,8 @@ class TemplateCache {
   ~TemplateCache();
   TemplateCache(const TemplateCache&) = delete;
   TemplateCache& operator=(const TemplateCache&) = delete;
-  // Room for n configs without rehashing (100,000 accounts' configs rehashed it 17 times).
+  // Room for n configs without rehashing (it otherwise rehashes every config it holds each time it
+  // grows).
   void reserve(std::size_t n);
 
  private:

@@ -61,7 +61,7 @@ constexpr std::size_t kStepPathBytes = 512;
 std::string_view step_path(const InFlight& f, char (&buffer)[kStepPathBytes]) noexcept {
   constexpr std::string_view kChain = ".chain[";
   char digits[24];
-  const auto [digits_end, ec] = std::to_chars(digits, digits + sizeof(digits), f.step);
+  const char* digits_end = std::to_chars(digits, digits + sizeof(digits), f.step).ptr;
   const auto digit_count = static_cast<std::size_t>(digits_end - digits);
   const std::size_t room = kStepPathBytes - kChain.size() - digit_count - 1;
   const std::size_t route_size = f.route.size() < room ? f.route.size() : room;
