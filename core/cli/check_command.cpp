@@ -44,12 +44,6 @@ void print_summary(const dispatch::Runtime& runtime, std::string_view source) {
   const config::Config& cfg = runtime.config();
   const plugin::PluginRegistry& registry = runtime.plugins();
   const dispatch::RouteIndex& index = runtime.routes();
-  std::size_t routes = 0, tags = 0;
-  for (const auto& key : index.account_keys()) {
-    auto account = index.account_routes(key);
-    routes += account->routes.size();
-    tags += account->spec.tags.size();
-  }
   std::string names;
   for (const auto& entry : registry.plugins()) {
     if (!names.empty()) names += ", ";
@@ -58,7 +52,8 @@ void print_summary(const dispatch::Runtime& runtime, std::string_view source) {
   std::cout << "config OK: " << source << '\n'
             << "  plugins: " << registry.plugins().size() << " (" << names << ")\n"
             << "  handlers: " << cfg.handlers.size() << '\n'
-            << "  accounts: " << index.account_count() << ", routes: " << routes << ", tags: " << tags << '\n'
+            << "  accounts: " << index.account_count() << ", routes: " << index.route_count()
+            << ", tags: " << index.tag_count() << '\n'
             << "  plugin_path:" << plugin_path_text(cfg) << '\n'
             << "  security: "
             << (cfg.security.curve()

@@ -152,6 +152,7 @@ class RouteIndex : public event::AccountDirectory {
                                                     std::string_view conversation_key) const override;
 
   std::size_t route_count() const { return route_count_; }
+  std::size_t tag_count() const { return tag_owner_.size(); }  // a tag has one owner
 
  private:
   StringMap<std::shared_ptr<const AccountRoutes>> accounts_;
