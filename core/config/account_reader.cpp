@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
+#include <charconv>
+#include <iterator>
 #include <unordered_map>
 
 #include "common/closest_name.hpp"
@@ -277,7 +279,18 @@ void read_accounts(const bj::value& accounts, const std::vector<HandlerSpec>& ha
 }
 
 std::string step_path(std::string_view route_path, std::size_t index) {
-  return json::index_path(json::child_path(route_path, "chain"), index);
+  std::string path;
+  append_step_path(path, route_path, index);
+  return path;
+}
+
+void append_step_path(std::string& out, std::string_view route_path, std::size_t index) {
+  char digits[24];
+  const char* digits_end = std::to_chars(std::begin(digits), std::end(digits), index).ptr;
+  out.append(route_path)
+      .append(".chain[")
+      .append(digits, static_cast<std::size_t>(digits_end - digits))
+      .append("]");
 }
 
 }  // namespace vumi::config

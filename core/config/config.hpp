@@ -53,6 +53,8 @@ struct StepSpec {
 
 // "accounts.acct1.routes[0].chain[1]": the path of step `index` of the route at route_path.
 std::string step_path(std::string_view route_path, std::size_t index);
+// The same appended to out (a reused string allocates only to grow).
+void append_step_path(std::string& out, std::string_view route_path, std::size_t index);
 
 struct RouteMatch {  // "on"; an empty optional matches any value
   std::optional<std::string> conversation_type;

@@ -3,7 +3,6 @@
 #include <spdlog/spdlog.h>
 
 #include <boost/json/parse.hpp>
-#include <charconv>
 #include <chrono>
 #include <memory>
 
@@ -165,13 +164,9 @@ std::string ChainRunner::rendered_config_problem(const Route& route, const Step&
   std::destroy_at(&rendered_value_);
   std::construct_at(&rendered_value_,
                     boost::json::parse(rendered_, parse_error, boost::json::storage_ptr(&*rendered_arena_)));
-  // step_path(route, index) + ".config", in a string reused so that it allocates only to grow
-  char digits[24];
-  const auto digits_end = std::to_chars(digits, digits + sizeof(digits), index).ptr;
-  config_path_.assign(route.spec->path)
-      .append(".chain[")
-      .append(digits, static_cast<std::size_t>(digits_end - digits))
-      .append("].config");
+  config_path_.clear();  // reused: no allocation once grown
+  config::append_step_path(config_path_, route.spec->path, index);
+  config_path_.append(".config");
   const std::string& config_path = config_path_;
   if (parse_error) return config_path + ": the rendered config is not JSON (" + parse_error.message() + ")";
   schema_errors_.clear();
