@@ -122,31 +122,29 @@ class AccountReader {
     account.routes.reserve(arr->size());
     for (std::size_t i = 0; i < arr->size(); ++i) {
       RouteSpec route;
-      route.path = json::index_path(path, i);
-      if (read_route((*arr)[i], route)) account.routes.push_back(std::move(route));
+      if (read_route((*arr)[i], json::index_path(path, i), route)) account.routes.push_back(std::move(route));
     }
   }
 
-  bool read_route(const bj::value& v, RouteSpec& route) {
-    const bj::object* obj = reader_.object(v, route.path);
+  bool read_route(const bj::value& v, const std::string& path, RouteSpec& route) {
+    const bj::object* obj = reader_.object(v, path);
     if (!obj) return false;
-    reader_.allowed_keys(*obj, {"on", "chain", "retry", "enabled"}, route.path);
+    reader_.allowed_keys(*obj, {"on", "chain", "retry", "enabled"}, path);
     if (const bj::value* enabled = obj->if_contains("enabled")) {
       if (enabled->is_bool())
         route.enabled = enabled->get_bool();
       else
-        reader_.error(json::child_path(route.path, "enabled"), expected("boolean", *enabled));
+        reader_.error(json::child_path(path, "enabled"), expected("boolean", *enabled));
     }
     if (const bj::value* retry = obj->if_contains("retry")) {
-      if (const bj::object* r = reader_.object(*retry, json::child_path(route.path, "retry")))
-        route.retry_json.emplace(*r, bj::storage_ptr());
+      if (const bj::object* r = reader_.object(*retry, json::child_path(path, "retry")))
+        route.retry_json = std::make_shared<const bj::object>(*r, bj::storage_ptr());
     }
-    if (const bj::value* on = obj->if_contains("on"))
-      match(*on, json::child_path(route.path, "on"), route.on);
+    if (const bj::value* on = obj->if_contains("on")) match(*on, json::child_path(path, "on"), route.on);
     const bj::value* chain = obj->if_contains("chain");
-    std::string chain_path = json::child_path(route.path, "chain");
+    std::string chain_path = json::child_path(path, "chain");
     if (!chain) {
-      reader_.error(route.path, "missing required key \"chain\"");
+      reader_.error(path, "missing required key \"chain\"");
       return true;
     }
     const bj::array* steps = chain->if_array();
@@ -169,14 +167,16 @@ class AccountReader {
     const bj::object* obj = reader_.object(v, path);
     if (!obj) return;
     reader_.allowed_keys(*obj, {"conversation_type", "conversation_key", "event_type"}, path);
-    auto field = [&](std::string_view key, std::optional<std::string>& out) {
-      if (const bj::value* value = obj->if_contains(key)) out = identifier(*value, path, key, key);
+    auto field = [&](std::string_view key, std::string& out) {
+      if (const bj::value* value = obj->if_contains(key)) {
+        if (auto id = identifier(*value, path, key, key)) out = std::move(*id);
+      }
     };
     field("conversation_type", on.conversation_type);
     // An inbound message's conversation_key is its "pool:tag", which may hold any tag character.
     if (const bj::value* key = obj->if_contains("conversation_key");
         key && key->is_string() && check_tag(key->get_string()))
-      on.conversation_key = std::string(key->get_string());
+      on.conversation_key = key->get_string();
     else
       field("conversation_key", on.conversation_key);
     field("event_type", on.event_type);
@@ -278,19 +278,33 @@ void read_accounts(const bj::value& accounts, const std::vector<HandlerSpec>& ha
   AccountReader(handlers, reader).accounts(accounts, out);
 }
 
-std::string step_path(std::string_view route_path, std::size_t index) {
+std::string route_path(std::string_view account_key, std::size_t index) {
   std::string path;
-  append_step_path(path, route_path, index);
+  append_route_path(path, account_key, index);
   return path;
 }
 
-void append_step_path(std::string& out, std::string_view route_path, std::size_t index) {
+void append_route_path(std::string& out, std::string_view account_key, std::size_t index) {
   char digits[24];
   const char* digits_end = std::to_chars(std::begin(digits), std::end(digits), index).ptr;
-  out.append(route_path)
-      .append(".chain[")
+  out.append("accounts.")
+      .append(account_key)
+      .append(".routes[")
       .append(digits, static_cast<std::size_t>(digits_end - digits))
       .append("]");
+}
+
+std::string step_path(std::string_view account_key, std::size_t route, std::size_t index) {
+  std::string path;
+  append_step_path(path, account_key, route, index);
+  return path;
+}
+
+void append_step_path(std::string& out, std::string_view account_key, std::size_t route, std::size_t index) {
+  append_route_path(out, account_key, route);
+  char digits[24];
+  const char* digits_end = std::to_chars(std::begin(digits), std::end(digits), index).ptr;
+  out.append(".chain[").append(digits, static_cast<std::size_t>(digits_end - digits)).append("]");
 }
 
 }  // namespace vumi::config

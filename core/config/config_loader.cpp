@@ -117,10 +117,11 @@ class ConfigReader {
     if (const bj::value* v = top.if_contains("limits")) limits(*v);
     if (const bj::value* v = top.if_contains("tag_pools")) read_tag_pools(*v, config_.tag_pools, reader_);
     for (AccountSpec& account : config_.accounts) {
-      for (RouteSpec& route : account.routes) {
+      for (std::size_t i = 0; i < account.routes.size(); ++i) {
+        RouteSpec& route = account.routes[i];
         route.retry = config_.limits.retry;
         if (route.retry_json)
-          read_retry_policy(reader_, *route.retry_json, json::child_path(route.path, "retry"), route.retry);
+          read_retry_policy(reader_, *route.retry_json, route_path(account.key, i) + ".retry", route.retry);
       }
     }
     if (const bj::value* v = top.if_contains("admin")) admin(*v);

@@ -80,7 +80,8 @@ class PluginChecks {
     own_.clear();
     for (const auto& handler : account.handlers) add(own_, handler, errors);
     std::string account_text;  // built once per account, for the first step that wants it
-    for (const auto& route : account.routes) {
+    for (std::size_t route_index = 0; route_index < account.routes.size(); ++route_index) {
+      const RouteSpec& route = account.routes[route_index];
       for (std::size_t index = 0; index < route.chain.size(); ++index) {
         const StepSpec& step = route.chain[index];
         // The account's own handlers come first: they may shadow a global one of the same name.
@@ -91,7 +92,8 @@ class PluginChecks {
         const bj::value& config = step.compiled.config_value();
         bool config_ok = accepted_.contains({&type, &config});
         if (!config_ok) {
-          plugin::validate_against_schema(config, type.step_schema, step_path(route.path, index) + ".config",
+          plugin::validate_against_schema(config, type.step_schema,
+                                          step_path(account.key, route_index, index) + ".config",
                                           step_options(), found_);
           config_ok = found_.empty();
           if (config_ok) accepted_.insert({&type, &config});
@@ -105,7 +107,8 @@ class PluginChecks {
             step.compiled.is_static() ? step.compiled.static_text() : bj::serialize(step.config());
         for (plugin::StepProblem& problem :
              plugin::validate_step(type, handler->options_text, config_text, account_text))
-          errors.push_back({plugin::step_problem_path(step_path(route.path, index) + ".config", problem.path),
+          errors.push_back({plugin::step_problem_path(step_path(account.key, route_index, index) + ".config",
+                                                      problem.path),
                             std::move(problem.message)});
       }
     }

@@ -55,25 +55,34 @@ void copy_text(FixedText<N>& out, std::string_view in) noexcept {
   out.size = static_cast<std::uint32_t>(n);
 }
 
-// The running step's path, "<route>.chain[<index>]" (config::step_path), built in buffer without
-// allocating; a route too long for the buffer is cut.
-constexpr std::size_t kStepPathBytes = 512;
-std::string_view step_path(const InFlight& f, char (&buffer)[kStepPathBytes]) noexcept {
-  constexpr std::string_view kChain = ".chain[";
-  char digits[24];
-  const char* digits_end = std::to_chars(digits, digits + sizeof(digits), f.step).ptr;
-  const auto digit_count = static_cast<std::size_t>(digits_end - digits);
-  const std::size_t room = kStepPathBytes - kChain.size() - digit_count - 1;
-  const std::size_t route_size = f.route.size() < room ? f.route.size() : room;
-  char* out = buffer;
-  std::memcpy(out, f.route.data(), route_size);
-  out += route_size;
-  std::memcpy(out, kChain.data(), kChain.size());
-  out += kChain.size();
-  std::memcpy(out, digits, digit_count);
-  out += digit_count;
-  *out++ = ']';
-  return {buffer, static_cast<std::size_t>(out - buffer)};
+// Text built in a fixed buffer, without allocating (this runs in a signal handler); what does not
+// fit is cut.
+class PathText {
+ public:
+  PathText& operator<<(std::string_view text) noexcept {
+    const std::size_t n = text.size() < sizeof(data_) - size_ ? text.size() : sizeof(data_) - size_;
+    std::memcpy(data_ + size_, text.data(), n);
+    size_ += n;
+    return *this;
+  }
+  PathText& operator<<(std::size_t number) noexcept {
+    char digits[24];
+    const char* end = std::to_chars(digits, digits + sizeof(digits), number).ptr;
+    return *this << std::string_view(digits, static_cast<std::size_t>(end - digits));
+  }
+  std::string_view view() const noexcept { return {data_, size_}; }
+
+ private:
+  char data_[512];
+  std::size_t size_ = 0;
+};
+
+// The running step's route and step paths, as config::route_path and config::step_path spell them.
+PathText& route_path(const InFlight& f, PathText& out) noexcept {
+  return out << "accounts." << f.account << ".routes[" << f.route << "]";
+}
+PathText& step_path(const InFlight& f, PathText& out) noexcept {
+  return route_path(f, out) << ".chain[" << f.step << "]";
 }
 
 template <std::size_t N>
@@ -242,9 +251,9 @@ void write_report(int signal_number, const siginfo_t* info, void* context, pid_t
         copy_text(r->plugin, f->plugin);
         copy_text(r->handler_type, f->handler_type);
         copy_text(r->handler_name, f->handler_name);
-        copy_text(r->route, f->route);
-        char step_text[kStepPathBytes];
-        copy_text(r->step, step_path(*f, step_text));
+        PathText route_text, step_text;
+        copy_text(r->route, route_path(*f, route_text).view());
+        copy_text(r->step, step_path(*f, step_text).view());
       }
     }
   }
@@ -279,11 +288,11 @@ void write_report(int signal_number, const siginfo_t* info, void* context, pid_t
     line.text(", event ");
     line.quoted(f->event_id.substr(0, 160));
     if (in_plugin) {
+      PathText route_text, step_text;
       line.text(", route ");
-      line.quoted(f->route.substr(0, 512));
+      line.quoted(route_path(*f, route_text).view());
       line.text(", step ");
-      char step_text[kStepPathBytes];
-      line.quoted(step_path(*f, step_text));
+      line.quoted(step_path(*f, step_text).view());
     }
     line.text(", topic ");
     line.quoted(f->topic.substr(0, 256));

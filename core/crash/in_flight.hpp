@@ -23,8 +23,10 @@ struct InFlight {
   std::string_view plugin;
   std::string_view handler_type;
   std::string_view handler_name;
-  std::string_view route;
-  std::size_t step = 0;  // the step's index in the route's chain (its path: route + ".chain[step]")
+  // The step's route, by its index in the account's routes, and the step's index in its chain: the
+  // crash handler builds their paths ("accounts.<account>.routes[<route>].chain[<step>]").
+  std::size_t route = 0;
+  std::size_t step = 0;
 
   void begin_message(std::string_view message_topic, std::string_view message_body) {
     topic = message_topic;
@@ -40,11 +42,11 @@ struct InFlight {
     event_id = id;
   }
   void begin_step(std::string_view plugin_name, std::string_view type, std::string_view name,
-                  std::string_view route_path, std::size_t step_index) {
+                  std::size_t route_index, std::size_t step_index) {
     plugin = plugin_name;
     handler_type = type;
     handler_name = name;
-    route = route_path;
+    route = route_index;
     step = step_index;
     // The handler may crash on this thread right after: the stores above must have happened.
     std::atomic_signal_fence(std::memory_order_seq_cst);

@@ -35,9 +35,9 @@ bj::object account_document(const config::AccountSpec& spec) {
   bj::array routes;
   for (const auto& r : spec.routes) {
     bj::object on;
-    if (r.on.conversation_type) on["conversation_type"] = *r.on.conversation_type;
-    if (r.on.conversation_key) on["conversation_key"] = *r.on.conversation_key;
-    if (r.on.event_type) on["event_type"] = *r.on.event_type;
+    if (!r.on.conversation_type.empty()) on["conversation_type"] = r.on.conversation_type;
+    if (!r.on.conversation_key.empty()) on["conversation_key"] = r.on.conversation_key;
+    if (!r.on.event_type.empty()) on["event_type"] = r.on.event_type;
     bj::array chain;
     for (const auto& step : r.chain) {
       bj::object s{{"handler", step.handler}};

@@ -66,7 +66,7 @@ bool ChainRunner::run_from(const Route& route, const Account& account, const eve
       config_text = rendered_;
       // check validated the config as written; what the templates produced is checked here,
       // before the plugin sees it.
-      if (std::string problem = rendered_config_problem(route, step, i); !problem.empty()) {
+      if (std::string problem = rendered_config_problem(route, account, step, i); !problem.empty()) {
         if (observer_) {
           observer_->step_done(StepRecord{i, &step, config_text, VUMI_STEP_FAIL, nullptr, problem, 0});
           observer_->route_done(false);
@@ -91,11 +91,11 @@ bool ChainRunner::run_from(const Route& route, const Account& account, const eve
     call.plugin_name = handler.type().plugin->name();
     call.handler_type = handler.type().name;
     call.services = &services_;
-    services_.begin_step(handler.type().name, route.spec->path, i);
+    services_.begin_step(handler.type().name, route.order, i);
     services_.label_step(call.plugin_name, handler.name());
 
     if (in_flight_)
-      in_flight_->begin_step(call.plugin_name, call.handler_type, handler.name(), route.spec->path, i);
+      in_flight_->begin_step(call.plugin_name, call.handler_type, handler.name(), route.order, i);
     const auto started = std::chrono::steady_clock::now();
     vumi_step_result result = handler.handle(call, input);
     // One clock read for the step's timing and its record (a read is ~25 ns, several per event).
@@ -137,8 +137,9 @@ bool ChainRunner::run_from(const Route& route, const Account& account, const eve
     if (services_.has_output() && !spec.as.empty()) steps_[spec.as] = std::move(services_.output());
     if (result == VUMI_STEP_STOP) {
       if (spdlog::should_log(spdlog::level::debug))
-        spdlog::debug("route {} stopped at {} (handler \"{}\") for event {}", route.spec->path,
-                      config::step_path(route.spec->path, i), handler.name(), event.event_id);
+        spdlog::debug("route {} stopped at {} (handler \"{}\") for event {}",
+                      config::route_path(account.key, route.order),
+                      config::step_path(account.key, route.order, i), handler.name(), event.event_id);
       break;
     }
   }
@@ -153,7 +154,8 @@ StepTimings& ChainRunner::step_timings(const std::string& handler_type) {
   return it->second;
 }
 
-std::string ChainRunner::rendered_config_problem(const Route& route, const Step& step, std::size_t index) {
+std::string ChainRunner::rendered_config_problem(const Route& route, const Account& account, const Step& step,
+                                                 std::size_t index) {
   // Parsed into an arena started afresh for each check (not malloc per node); a fresh resource
   // rather than release(), which would keep a grown block size for the next (see MessageArena).
   // Constructed, not assigned: assignment would copy the nodes into the old value's resource.
@@ -165,7 +167,7 @@ std::string ChainRunner::rendered_config_problem(const Route& route, const Step&
   std::construct_at(&rendered_value_,
                     boost::json::parse(rendered_, parse_error, boost::json::storage_ptr(&*rendered_arena_)));
   config_path_.clear();  // reused: no allocation once grown
-  config::append_step_path(config_path_, route.spec->path, index);
+  config::append_step_path(config_path_, account.key, route.order, index);
   config_path_.append(".config");
   const std::string& config_path = config_path_;
   if (parse_error) return config_path + ": the rendered config is not JSON (" + parse_error.message() + ")";
@@ -186,7 +188,7 @@ void ChainRunner::fail(const Route& route, const Step& step, std::size_t index, 
   letter.reason = "step_failed";
   letter.message = std::move(message);
   letter.account_key = event.account_key;
-  letter.route = route.spec->path;
+  letter.route = config::route_path(event.account_key, route.order);
   letter.step = step_name(step, index);
   letter.topic = event_topic(event);
   letter.input = event.json();

@@ -55,7 +55,8 @@ class ChainRunner {
             std::string message);
   // Why rendered_ does not fit the schema of the route's step index (JSON paths named), or "" when
   // it does.
-  std::string rendered_config_problem(const Route& route, const Step& step, std::size_t index);
+  std::string rendered_config_problem(const Route& route, const Account& account, const Step& step,
+                                      std::size_t index);
   static std::string step_name(const Step& step, std::size_t index);
 
   StepServices& services_;

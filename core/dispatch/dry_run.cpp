@@ -148,8 +148,9 @@ const char* result_name(int result) {
 class Report final : public ChainObserver {
  public:
   void event_unrouted(const Account&, const event::Envelope&) override {}
-  void route_started(const Route& route, const Account&, const event::Envelope&) override {
-    routes.push_back(bj::object{{"route", route.spec->path}, {"steps", bj::array{}}});
+  void route_started(const Route& route, const Account& account, const event::Envelope&) override {
+    routes.push_back(
+        bj::object{{"route", config::route_path(account.key, route.order)}, {"steps", bj::array{}}});
   }
   void step_done(const StepRecord& step) override {
     bj::object out{{"index", step.index},

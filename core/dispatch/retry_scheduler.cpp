@@ -55,7 +55,7 @@ void RetryScheduler::step_wants_retry(Request request) {
                      " attempt(s) (max_attempts " + std::to_string(policy.max_attempts) +
                      "); last error: " + request.error;
     letter.account_key = std::string(event.account_key);
-    letter.route = request.route->spec->path;
+    letter.route = config::route_path(event.account_key, request.route->order);
     letter.step = request.step;
     letter.topic = event_topic(event);
     letter.attempts = bj::serialize(request.attempts);
@@ -68,7 +68,7 @@ void RetryScheduler::step_wants_retry(Request request) {
   const std::int64_t delay = backoff_ms(policy, attempts, request.retry_after_ms);
   retry.due_at_ms = now_ms() + delay;
   retry.account_key = std::string(event.account_key);
-  retry.route = request.route->spec->path;
+  retry.route = config::route_path(event.account_key, request.route->order);
   retry.step_index = static_cast<std::int64_t>(request.step_index);
   retry.topic = event_topic(event);
   retry.event = event.json();

@@ -13,7 +13,8 @@ namespace {
 
 // Which of the three parts a route names: bit 0 conversation_type, 1 conversation_key, 2 event_type.
 unsigned mask_of(const config::RouteMatch& on) {
-  return (on.conversation_type ? 1u : 0u) | (on.conversation_key ? 2u : 0u) | (on.event_type ? 4u : 0u);
+  return (on.conversation_type.empty() ? 0u : 1u) | (on.conversation_key.empty() ? 0u : 2u) |
+         (on.event_type.empty() ? 0u : 4u);
 }
 
 }  // namespace
@@ -88,9 +89,7 @@ std::shared_ptr<AccountRoutes> AccountRoutes::index(
     if (!route.spec->enabled) continue;
     const config::RouteMatch& on = route.spec->on;
     keyed.mask_used[mask_of(on)] = true;
-    RouteKey key{on.conversation_type.value_or(""), on.conversation_key.value_or(""),
-                 on.event_type.value_or("")};
-    keyed.by_key[std::move(key)].push_back(&route);
+    keyed.by_key[RouteKey{on.conversation_type, on.conversation_key, on.event_type}].push_back(&route);
   }
   return entry;
 }
@@ -193,8 +192,8 @@ void RouteIndex::match(const Account& account, std::string_view conversation_typ
   // Only AccountRoutes are handed out as Accounts.
   const auto& routes = static_cast<const AccountRoutes&>(account);
   if (routes.scanned()) {
-    const auto matches = [](const std::optional<std::string>& wanted, std::string_view value) {
-      return !wanted || *wanted == value;  // identifiers are never empty: no "" wildcard here
+    const auto matches = [](const std::string& wanted, std::string_view value) {
+      return wanted.empty() || wanted == value;  // a route names no empty identifier
     };
     for (const Route& route : routes.routes) {
       const config::RouteMatch& on = route.spec->on;
@@ -224,8 +223,12 @@ void RouteIndex::match(const Account& account, std::string_view conversation_typ
 const Route* RouteIndex::route_at_path(const Account& account, std::string_view path) const {
   // Only AccountRoutes are handed out as Accounts (see match()).
   const auto& routes = static_cast<const AccountRoutes&>(account).routes;
-  for (const Route& route : routes)
-    if (route.spec->path == path) return &route;
+  std::string built;
+  for (const Route& route : routes) {
+    built.clear();
+    config::append_route_path(built, account.key, route.order);
+    if (built == path) return &route;
+  }
   return nullptr;
 }
 

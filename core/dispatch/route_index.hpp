@@ -31,7 +31,7 @@ struct Step {
 struct Route {
   const config::RouteSpec* spec = nullptr;
   std::vector<Step> chain;
-  std::size_t order = 0;  // position among the account's routes (config order)
+  std::size_t order = 0;  // position among the account's routes: its path is config::route_path(key, order)
 };
 
 // What the index keeps per account.

@@ -137,11 +137,12 @@ void RunHistory::event_started(const Account& account, const event::Envelope& ev
   open_run() = per_account_ == 0 ? nullptr : &begin(account, event);
 }
 
-void RunHistory::route_started(const Route& route, const Account&, const event::Envelope&) {
+void RunHistory::route_started(const Route& route, const Account& account, const event::Envelope&) {
   const std::lock_guard<std::mutex> lock(mutex_);
   if (Run* open = open_run()) {
     RunRoute& recorded = open->routes.emplace_back(take_spare_route());
-    recorded.route.assign(route.spec->path);
+    recorded.route.clear();  // a spare's buffer, reused
+    config::append_route_path(recorded.route, account.key, route.order);
   }
 }
 

@@ -88,9 +88,9 @@ void StepServices::begin_event(const event::EnvelopeDecoder& decoder, const even
   event_json_ready_ = false;
 }
 
-void StepServices::begin_step(std::string_view handler_type, std::string_view route_path,
+void StepServices::begin_step(std::string_view handler_type, std::size_t route_index,
                               std::size_t step_index) {
-  route_path_ = route_path;
+  route_index_ = route_index;
   step_index_ = step_index;
   ids_drawn_ = 0;
   events_emitted_ = 0;
@@ -98,6 +98,10 @@ void StepServices::begin_step(std::string_view handler_type, std::string_view ro
   store_failure_.clear();
   returned_.clear();
   handler_type_ = handler_type;
+}
+
+std::string StepServices::route_path() const {
+  return account_ ? config::route_path(account_->key, route_index_) : std::string();
 }
 
 vumi_view StepServices::hand_back(std::string text) {
@@ -126,8 +130,8 @@ vumi_status StepServices::event_json(vumi_view* out) {
 
 vumi_status StepServices::emit_event(std::string_view event_json) {
   if (!event_) return VUMI_ERR_UNAVAILABLE;
-  const std::string id = derived_id({event_->event_id, route_path_, std::to_string(step_index_), "emit_event",
-                                     std::to_string(events_emitted_++)});
+  const std::string id = derived_id({event_->event_id, route_path(), std::to_string(step_index_),
+                                     "emit_event", std::to_string(events_emitted_++)});
   auto made = decoder_->make_emitted(*event_, event_json, id);
   if (!made) {
     spdlog::warn("emit_event refused for account {}: {}", event_->account_key, made.error().text());
@@ -226,7 +230,7 @@ vumi_status StepServices::account_json(vumi_view* out) {
 bool StepServices::new_id(char out[33]) {
   if (!event_) return false;
   const std::string id = derived_id(
-      {event_->event_id, route_path_, std::to_string(step_index_), "new_id", std::to_string(ids_drawn_++)});
+      {event_->event_id, route_path(), std::to_string(step_index_), "new_id", std::to_string(ids_drawn_++)});
   id.copy(out, 32);
   out[32] = '\0';
   return true;

@@ -27,10 +27,9 @@ class StepServices final : public plugin::CallServices {
                    const Account& account);
   // Clears what the previous step left (output, returned views); metrics the step adds are
   // named "<handler_type>.<name>". Ids the step draws (new_id, emitted events) are derived from
-  // the event id, route_path, step_index and the call's number within the step.
-  // The views are kept, not copied: they must outlive the step (the runtime's names do).
-  void begin_step(std::string_view handler_type, std::string_view route_path = {},
-                  std::size_t step_index = 0);
+  // the event id, the path of the account's route route_index, step_index and the call's number
+  // within the step. The view is kept, not copied: it must outlive the step (the runtime's names do).
+  void begin_step(std::string_view handler_type, std::size_t route_index = 0, std::size_t step_index = 0);
   // Names the running step's plugin and handler instance, the labels of its metric_add counters
   // (kept as views, like begin_step's).
   void label_step(std::string_view plugin, std::string_view handler);
@@ -58,6 +57,8 @@ class StepServices final : public plugin::CallServices {
   const std::unordered_map<std::string, std::int64_t>& metrics() const { return metrics_; }
 
  private:
+  // The running step's route's path (what derived ids are made from), built when an id is drawn.
+  std::string route_path() const;
   // Keeps text alive until the step returns and gives the plugin a view of it.
   vumi_view hand_back(std::string text);
   // Logs a failed store call; a transient failure also fails the event (store_failure_).
@@ -84,7 +85,7 @@ class StepServices final : public plugin::CallServices {
   // draws an id or adds a metric, so they are views rather than copies.
   std::string_view metric_plugin_, metric_handler_;
   std::string_view handler_type_;  // metrics are named "<handler_type>.<name>"
-  std::string_view route_path_;    // for derived ids
+  std::size_t route_index_ = 0;    // for derived ids, with step_index_
   std::size_t step_index_ = 0;
   std::uint32_t ids_drawn_ = 0;       // new_id calls of the running step
   std::uint32_t events_emitted_ = 0;  // emit_event calls of the running step

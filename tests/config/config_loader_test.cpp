@@ -56,15 +56,15 @@ TEST(ConfigExamples, DispatcherJsonIsTheContractExample) {
   EXPECT_EQ(a.conversations.at("poll1"), "vxpolls");
   EXPECT_THAT(a.tags, ElementsAre("longcode:12345", "longcode:67890"));
   ASSERT_THAT(a.routes, SizeIs(2));
-  EXPECT_EQ(a.routes[0].path, "accounts.acct1.routes[0]");
+  EXPECT_EQ(route_path(a.key, 0), "accounts.acct1.routes[0]");
   EXPECT_EQ(a.routes[0].on.event_type, "poll_complete");
   EXPECT_EQ(a.routes[0].on.conversation_key, "poll1");
   ASSERT_THAT(a.routes[0].chain, SizeIs(2));
   EXPECT_EQ(a.routes[0].chain[0].as, "contact");
-  EXPECT_EQ(step_path(a.routes[0].path, 1), "accounts.acct1.routes[0].chain[1]");
+  EXPECT_EQ(step_path(a.key, 0, 1), "accounts.acct1.routes[0].chain[1]");
   EXPECT_FALSE(a.routes[0].chain[1].compiled.is_static());
   EXPECT_EQ(a.routes[1].on.event_type, "inbound_message");
-  EXPECT_FALSE(a.routes[1].on.conversation_type.has_value());
+  EXPECT_EQ(a.routes[1].on.conversation_type, "");  // any
   EXPECT_TRUE(a.routes[1].chain[0].compiled.is_static());
   EXPECT_EQ(c.limits.max_emit_depth, 8u);
 }
@@ -477,7 +477,7 @@ TEST(ConfigRoutes, OnKeysAreStringsAndOptional) {
                               "x");
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r.config->accounts[0].routes[0].on.event_type, "poll_complete");
-  EXPECT_FALSE(r.config->accounts[0].routes[1].on.event_type.has_value());
+  EXPECT_EQ(r.config->accounts[0].routes[1].on.event_type, "");  // any
   EXPECT_THAT(parse_errors(base_config(R"({"a": {"routes": [
       {"on": {"event_type": 5, "conversation_key": null, "event": "x"}, "chain": [{"handler": "sms"}]}]}})")),
               ElementsAre(AllOf(HasSubstr("accounts.a.routes[0].on: unknown key \"event\" (allowed: "

@@ -48,7 +48,7 @@ int* volatile g_null = nullptr;
   in_flight.begin_message(topic, body);
   in_flight.set_message_event_id("e-1");
   in_flight.begin_event("acct1", "e-1");
-  in_flight.begin_step("some_plugin", "some_type", "boom", "accounts.acct1.routes[0]", 1);
+  in_flight.begin_step("some_plugin", "some_type", "boom", 0, 1);
   *g_null = 1;
   std::abort();  // not reached
 }
@@ -116,7 +116,7 @@ void overflow_the_stack() {
     worker_in_flight.begin_message(topic, body);
     worker_in_flight.set_message_event_id("e-2");
     worker_in_flight.begin_event("acct2", "e-2");
-    worker_in_flight.begin_step("some_plugin", "some_type", "boom2", "accounts.acct2.routes[0]", 0);
+    worker_in_flight.begin_step("some_plugin", "some_type", "boom2", 0, 0);
     crash();
   });
   worker.join();

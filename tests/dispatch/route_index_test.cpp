@@ -11,12 +11,18 @@
 namespace vumi::dispatch {
 namespace {
 
-config::RouteSpec route(std::optional<std::string> ct, std::optional<std::string> ck,
-                        std::optional<std::string> et, std::string path) {
+// A route on (conversation_type, conversation_key, event_type); "" matches any.
+config::RouteSpec route(std::string ct, std::string ck, std::string et) {
   config::RouteSpec r;
   r.on = {std::move(ct), std::move(ck), std::move(et)};
-  r.path = std::move(path);
   return r;
+}
+
+// The paths of an account's routes at these positions.
+std::vector<std::string> route_paths(std::string_view account, std::initializer_list<std::size_t> positions) {
+  std::vector<std::string> paths;
+  for (std::size_t i : positions) paths.push_back(config::route_path(account, i));
+  return paths;
 }
 
 std::vector<std::string> matched_paths(const RouteIndex& index, std::string_view account, std::string_view ct,
@@ -26,7 +32,7 @@ std::vector<std::string> matched_paths(const RouteIndex& index, std::string_view
   const Account* acct = index.account(account);
   if (!acct) return paths;
   index.match(*acct, ct, ck, et, out);
-  for (const Route* r : out) paths.push_back(r->spec->path);
+  for (const Route* r : out) paths.push_back(config::route_path(acct->key, r->order));
   return paths;
 }
 
@@ -36,21 +42,19 @@ TEST(RouteIndex, WildcardsMatchAnyValueAndResultsKeepConfigOrder) {
   acct.key = "acct1";
   acct.conversations = {{"poll1", "vxpolls"}};
   acct.tags = {"longcode:12345"};
-  acct.routes.push_back(route(std::nullopt, std::nullopt, "poll_complete", "r0"));
-  acct.routes.push_back(route("vxpolls", "poll1", "poll_complete", "r1"));
-  acct.routes.push_back(route(std::nullopt, std::nullopt, std::nullopt, "r2"));
-  acct.routes.push_back(route("vxpolls", "poll2", std::nullopt, "r3"));
-  acct.routes.push_back(route("survey", std::nullopt, "poll_complete", "r4"));
+  acct.routes.push_back(route("", "", "poll_complete"));
+  acct.routes.push_back(route("vxpolls", "poll1", "poll_complete"));
+  acct.routes.push_back(route("", "", ""));
+  acct.routes.push_back(route("vxpolls", "poll2", ""));
+  acct.routes.push_back(route("survey", "", "poll_complete"));
   cfg.accounts.push_back(acct);
   StringMap<std::unique_ptr<plugin::HandlerInstance>> none;
   RouteIndex index(cfg, none);
 
   EXPECT_EQ(matched_paths(index, "acct1", "vxpolls", "poll1", "poll_complete"),
-            (std::vector<std::string>{"r0", "r1", "r2"}));
-  EXPECT_EQ(matched_paths(index, "acct1", "vxpolls", "poll2", "opted_out"),
-            (std::vector<std::string>{"r2", "r3"}));
-  EXPECT_EQ(matched_paths(index, "acct1", "survey", "s1", "poll_complete"),
-            (std::vector<std::string>{"r0", "r2", "r4"}));
+            route_paths("acct1", {0, 1, 2}));
+  EXPECT_EQ(matched_paths(index, "acct1", "vxpolls", "poll2", "opted_out"), route_paths("acct1", {2, 3}));
+  EXPECT_EQ(matched_paths(index, "acct1", "survey", "s1", "poll_complete"), route_paths("acct1", {0, 2, 4}));
   EXPECT_TRUE(matched_paths(index, "nobody", "vxpolls", "poll1", "poll_complete").empty());
   ASSERT_NE(index.tag_owner("longcode:12345"), nullptr);
   EXPECT_EQ(index.tag_owner("longcode:12345")->key, "acct1");
@@ -64,13 +68,12 @@ TEST(RouteIndex, WildcardsMatchAnyValueAndResultsKeepConfigOrder) {
 // Up to AccountRoutes::kScannedRoutes routes an account's routes are compared in turn, past it
 // they are indexed by key: both must match exactly what the routes say, in config order.
 TEST(RouteIndex, ScannedAndIndexedAccountsMatchTheSameRoutesInConfigOrder) {
-  const std::vector<std::optional<std::string>> types{std::nullopt, "vxpolls", "survey"};
-  const std::vector<std::optional<std::string>> keys{std::nullopt, "poll1", "poll2"};
-  const std::vector<std::optional<std::string>> events{std::nullopt, "poll_complete", "opted_out"};
+  const std::vector<std::string> types{"", "vxpolls", "survey"};
+  const std::vector<std::string> keys{"", "poll1", "poll2"};
+  const std::vector<std::string> events{"", "poll_complete", "opted_out"};
   std::vector<config::RouteSpec> all;
-  for (std::size_t i = 0; i < 14; ++i) {  // every shape of wildcard, some twice
-    all.push_back(route(types[i % 3], keys[(i / 3) % 3], events[(i * 7 + 1) % 3], "r" + std::to_string(i)));
-  }
+  for (std::size_t i = 0; i < 14; ++i)  // every shape of wildcard, some twice
+    all.push_back(route(types[i % 3], keys[(i / 3) % 3], events[(i * 7 + 1) % 3]));
   all[5].enabled = false;
   config::Config cfg;
   for (std::size_t count :
@@ -83,19 +86,18 @@ TEST(RouteIndex, ScannedAndIndexedAccountsMatchTheSameRoutesInConfigOrder) {
   StringMap<std::unique_ptr<plugin::HandlerInstance>> none;
   RouteIndex index(cfg, none);
 
-  const auto wanted = [](const std::optional<std::string>& on, std::string_view value) {
-    return !on || *on == value;
-  };
+  const auto wanted = [](const std::string& on, std::string_view value) { return on.empty() || on == value; };
   int checked = 0;
   for (const config::AccountSpec& acct : cfg.accounts) {
     for (std::string_view type : {"vxpolls", "survey", "bulk"}) {
       for (std::string_view key : {"poll1", "poll2", "poll3"}) {
         for (std::string_view event : {"poll_complete", "opted_out", "other"}) {
           std::vector<std::string> expected;
-          for (const config::RouteSpec& r : acct.routes) {
+          for (std::size_t i = 0; i < acct.routes.size(); ++i) {
+            const config::RouteSpec& r = acct.routes[i];
             if (r.enabled && wanted(r.on.conversation_type, type) && wanted(r.on.conversation_key, key) &&
                 wanted(r.on.event_type, event))
-              expected.push_back(r.path);
+              expected.push_back(config::route_path(acct.key, i));
           }
           EXPECT_EQ(matched_paths(index, acct.key, type, key, event), expected)
               << acct.key << " " << type << " " << key << " " << event;
@@ -140,14 +142,14 @@ TEST(RouteIndex, ManyAccountsEachFindOnlyTheirOwnRoutes) {
   for (int i = 0; i < 10000; ++i) {
     config::AccountSpec acct;
     acct.key = "acct" + std::to_string(i);
-    acct.routes.push_back(route("vxpolls", "poll" + std::to_string(i), "poll_complete", acct.key));
+    acct.routes.push_back(route("vxpolls", "poll" + std::to_string(i), "poll_complete"));
     cfg.accounts.push_back(std::move(acct));
   }
   StringMap<std::unique_ptr<plugin::HandlerInstance>> none;
   RouteIndex index(cfg, none);
   EXPECT_EQ(index.route_count(), 10000u);
   EXPECT_EQ(matched_paths(index, "acct7777", "vxpolls", "poll7777", "poll_complete"),
-            (std::vector<std::string>{"acct7777"}));
+            (std::vector<std::string>{"accounts.acct7777.routes[0]"}));
   EXPECT_TRUE(matched_paths(index, "acct7777", "vxpolls", "poll7778", "poll_complete").empty());
 }
 

@@ -19,8 +19,8 @@ class RunHistoryTest : public ::testing::Test {
  protected:
   RunHistoryTest() {
     for (std::size_t r = 0; r < 2; ++r) {
-      route_specs[r].path = "accounts.acct1.routes[" + std::to_string(r) + "]";
       routes[r].spec = &route_specs[r];
+      routes[r].order = r;
     }
     for (std::size_t s = 0; s < 2; ++s) {
       step_specs[s].handler = s == 0 ? "first_handler_with_a_long_name" : "second";
