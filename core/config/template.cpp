@@ -41,11 +41,21 @@ struct Op {
 
 struct Template::Program {
   boost::json::value config = boost::json::object();  // as written: always an object
-  std::vector<Op> ops;
-  std::vector<Template::Use> uses;
-  std::string static_text;  // the config as text when it has no templates
-  bool is_static = true;
-  std::vector<std::pair<std::string, std::string>> errors;  // what compiling found
+  std::string static_text;                            // the config as text when it has no templates
+  // What compiling found; null for a config without templates or errors, which most accounts'
+  // own configs (a tag map) are: it would be 72 bytes of empty vectors in each.
+  struct Compiled {
+    std::vector<Op> ops;
+    std::vector<Template::Use> uses;
+    std::vector<std::pair<std::string, std::string>> errors;
+  };
+  std::unique_ptr<const Compiled> compiled;
+
+  bool is_static() const { return !compiled || compiled->uses.empty(); }
+  const std::vector<std::pair<std::string, std::string>>& errors() const {
+    static const std::vector<std::pair<std::string, std::string>> kNone;
+    return compiled ? compiled->errors : kNone;
+  }
 };
 
 namespace {
@@ -320,22 +330,26 @@ bool Template::compile(const bj::object& config, std::vector<std::pair<std::stri
     for (; candidate != end; ++candidate) {
       if (!same_as_written(candidate->second->config.get_object(), config)) continue;
       program_ = candidate->second;
-      errors.insert(errors.end(), program_->errors.begin(), program_->errors.end());
-      return program_->errors.empty();
+      const auto& found = program_->errors();
+      errors.insert(errors.end(), found.begin(), found.end());
+      return found.empty();
     }
   }
   auto program = std::make_shared<Program>();
   program->config = bj::value(bj::object(config, bj::storage_ptr()));
-  Compiler(program->ops, program->uses, program->errors).value(config, "");
-  program->is_static = program->uses.empty();
-  if (program->is_static) {
+  auto compiled = std::make_unique<Program::Compiled>();
+  Compiler(compiled->ops, compiled->uses, compiled->errors).value(config, "");
+  if (compiled->uses.empty()) {
     program->static_text = bj::serialize(config);
-    program->ops.clear();
+    compiled->ops.clear();
   }
-  program->ops.shrink_to_fit();
-  program->uses.shrink_to_fit();
-  errors.insert(errors.end(), program->errors.begin(), program->errors.end());
-  const bool ok = program->errors.empty();
+  errors.insert(errors.end(), compiled->errors.begin(), compiled->errors.end());
+  const bool ok = compiled->errors.empty();
+  if (!compiled->uses.empty() || !ok) {
+    compiled->ops.shrink_to_fit();
+    compiled->uses.shrink_to_fit();
+    program->compiled = std::move(compiled);
+  }
   program_ = std::move(program);
   if (cache) cache->entries_->by_hash.emplace(hash, program_);
   return ok;
@@ -363,7 +377,7 @@ const bj::value& Template::config_value() const {
 }
 
 bool Template::is_static() const {
-  return !program_ || program_->is_static;
+  return !program_ || program_->is_static();
 }
 
 const std::string& Template::static_text() const {
@@ -371,7 +385,8 @@ const std::string& Template::static_text() const {
 }
 
 const std::vector<Template::Use>& Template::uses() const {
-  return (program_ ? *program_ : empty_program()).uses;
+  static const std::vector<Use> kNone;
+  return program_ && program_->compiled ? program_->compiled->uses : kNone;
 }
 
 Expected<void> Template::render(const RenderContext& ctx, std::string& out) const {
@@ -383,7 +398,7 @@ Expected<void> Template::render(const RenderContext& ctx, std::string& out) cons
   bj::value scratch;
   bj::value parsed;  // the JSON string a json(...) template parsed
   std::string missing;
-  for (const Op& op : program_->ops) {
+  for (const Op& op : program_->compiled->ops) {
     if (op.kind == Op::Kind::kText) {
       out += op.text;
       continue;
