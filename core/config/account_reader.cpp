@@ -167,19 +167,18 @@ class AccountReader {
     const bj::object* obj = reader_.object(v, path);
     if (!obj) return;
     reader_.allowed_keys(*obj, {"conversation_type", "conversation_key", "event_type"}, path);
-    auto field = [&](std::string_view key, std::string& out) {
-      if (const bj::value* value = obj->if_contains(key)) {
-        if (auto id = identifier(*value, path, key, key)) out = std::move(*id);
-      }
+    auto field = [&](std::string_view key) -> std::optional<std::string> {
+      const bj::value* value = obj->if_contains(key);
+      return value ? identifier(*value, path, key, key) : std::nullopt;
     };
-    field("conversation_type", on.conversation_type);
+    if (auto type = field("conversation_type")) on.conversation_type = interned_name(*type);
     // An inbound message's conversation_key is its "pool:tag", which may hold any tag character.
     if (const bj::value* key = obj->if_contains("conversation_key");
         key && key->is_string() && check_tag(key->get_string()))
       on.conversation_key = key->get_string();
-    else
-      field("conversation_key", on.conversation_key);
-    field("event_type", on.event_type);
+    else if (auto key_name = field("conversation_key"))
+      on.conversation_key = std::move(*key_name);
+    if (auto type = field("event_type")) on.event_type = interned_name(*type);
   }
 
   bool read_step(const bj::value& v, const std::string& path, StepSpec& step,
@@ -189,11 +188,11 @@ class AccountReader {
     reader_.allowed_keys(*obj, {"handler", "as", "config"}, path);
     if (const bj::value* h = obj->if_contains("handler")) {
       if (const bj::string* name = h->if_string()) {
-        step.handler = *name;
+        step.handler = interned_name(*name);
         if (std::find(handler_names_.begin(), handler_names_.end(), step.handler) == handler_names_.end() &&
             std::find(account_handler_names_.begin(), account_handler_names_.end(), step.handler) ==
                 account_handler_names_.end())
-          unknown_handler(step.handler, json::child_path(path, "handler"));
+          unknown_handler(std::string(step.handler), json::child_path(path, "handler"));
       } else {
         reader_.error(json::child_path(path, "handler"), expected("string", *h));
       }
@@ -207,7 +206,7 @@ class AccountReader {
           reader_.error(as_path,
                         "step name " + json::quoted(*name) + " is used by an earlier step of this chain");
         } else {
-          step.as = *name;
+          step.as = interned_name(*name);
         }
       }
     }
@@ -219,7 +218,7 @@ class AccountReader {
     } else {
       compile(step, path, bj::object(), earlier);
     }
-    if (!step.as.empty()) earlier.push_back(step.as);
+    if (!step.as.empty()) earlier.emplace_back(step.as);
     return true;
   }
 

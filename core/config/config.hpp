@@ -11,10 +11,12 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/expected.hpp"
 #include "common/state_backends.hpp"
+#include "config/names.hpp"
 #include "config/template.hpp"
 
 namespace vumi::plugin {
@@ -46,9 +48,9 @@ struct HandlerSpec {  // handlers.<name>
 // One entry of a chain. Its path is step_path(account key, route, index), built when wanted: held in every
 // step, paths were a tenth of the memory of 100,000 accounts (four steps each).
 struct StepSpec {
-  std::string handler;  // a HandlerSpec name
-  std::string as;       // empty when not named
-  Template compiled;    // config with its templates compiled (shared by equal configs)
+  std::string_view handler;  // a HandlerSpec name (interned_name)
+  std::string_view as;       // empty when not named (interned_name)
+  Template compiled;         // config with its templates compiled (shared by equal configs)
   const boost::json::object& config() const { return compiled.config(); }  // as written
 };
 
@@ -62,9 +64,9 @@ std::string step_path(std::string_view account_key, std::size_t route, std::size
 void append_step_path(std::string& out, std::string_view account_key, std::size_t route, std::size_t index);
 
 struct RouteMatch {  // "on"; an empty string matches any value (identifiers are never empty)
-  std::string conversation_type;
-  std::string conversation_key;
-  std::string event_type;
+  std::string_view conversation_type;  // interned_name: a few types recur in every account
+  std::string conversation_key;        // the account's own
+  std::string_view event_type;         // interned_name
 };
 
 // How a step that asks for another attempt is retried: the delay before attempt n+1 is

@@ -89,7 +89,8 @@ std::shared_ptr<AccountRoutes> AccountRoutes::index(
     if (!route.spec->enabled) continue;
     const config::RouteMatch& on = route.spec->on;
     keyed.mask_used[mask_of(on)] = true;
-    keyed.by_key[RouteKey{on.conversation_type, on.conversation_key, on.event_type}].push_back(&route);
+    keyed.by_key[RouteKey{std::string(on.conversation_type), on.conversation_key, std::string(on.event_type)}]
+        .push_back(&route);
   }
   return entry;
 }
@@ -192,7 +193,7 @@ void RouteIndex::match(const Account& account, std::string_view conversation_typ
   // Only AccountRoutes are handed out as Accounts.
   const auto& routes = static_cast<const AccountRoutes&>(account);
   if (routes.scanned()) {
-    const auto matches = [](const std::string& wanted, std::string_view value) {
+    const auto matches = [](std::string_view wanted, std::string_view value) {
       return wanted.empty() || wanted == value;  // a route names no empty identifier
     };
     for (const Route& route : routes.routes) {

@@ -14,7 +14,7 @@ namespace {
 // A route on (conversation_type, conversation_key, event_type); "" matches any.
 config::RouteSpec route(std::string ct, std::string ck, std::string et) {
   config::RouteSpec r;
-  r.on = {std::move(ct), std::move(ck), std::move(et)};
+  r.on = {config::interned_name(ct), std::move(ck), config::interned_name(et)};
   return r;
 }
 
@@ -86,7 +86,7 @@ TEST(RouteIndex, ScannedAndIndexedAccountsMatchTheSameRoutesInConfigOrder) {
   StringMap<std::unique_ptr<plugin::HandlerInstance>> none;
   RouteIndex index(cfg, none);
 
-  const auto wanted = [](const std::string& on, std::string_view value) { return on.empty() || on == value; };
+  const auto wanted = [](std::string_view on, std::string_view value) { return on.empty() || on == value; };
   int checked = 0;
   for (const config::AccountSpec& acct : cfg.accounts) {
     for (std::string_view type : {"vxpolls", "survey", "bulk"}) {
