@@ -120,9 +120,11 @@ class AccountReader {
       return;
     }
     account.routes.reserve(arr->size());
+    // A route that is no object is kept, empty and disabled, so that the routes after it keep
+    // their index, which is their path in what `check` reports next (the config fails anyway).
     for (std::size_t i = 0; i < arr->size(); ++i) {
-      RouteSpec route;
-      if (read_route((*arr)[i], json::index_path(path, i), route)) account.routes.push_back(std::move(route));
+      RouteSpec& route = account.routes.emplace_back();
+      if (!read_route((*arr)[i], json::index_path(path, i), route)) route.enabled = false;
     }
   }
 
@@ -155,11 +157,9 @@ class AccountReader {
     if (steps->empty()) reader_.error(chain_path, "a chain needs at least one step");
     std::vector<std::string> earlier;  // "as" names of the steps read so far
     route.chain.reserve(steps->size());
-    for (std::size_t i = 0; i < steps->size(); ++i) {
-      StepSpec step;
-      if (read_step((*steps)[i], json::index_path(chain_path, i), step, earlier))
-        route.chain.push_back(std::move(step));
-    }
+    // A step that is no object is kept, empty, for the same reason as a route (see routes()).
+    for (std::size_t i = 0; i < steps->size(); ++i)
+      read_step((*steps)[i], json::index_path(chain_path, i), route.chain.emplace_back(), earlier);
     return true;
   }
 
@@ -181,10 +181,10 @@ class AccountReader {
     if (auto type = field("event_type")) on.event_type = interned_name(*type);
   }
 
-  bool read_step(const bj::value& v, const std::string& path, StepSpec& step,
+  void read_step(const bj::value& v, const std::string& path, StepSpec& step,
                  std::vector<std::string>& earlier) {
     const bj::object* obj = reader_.object(v, path);
-    if (!obj) return false;
+    if (!obj) return;
     reader_.allowed_keys(*obj, {"handler", "as", "config"}, path);
     if (const bj::value* h = obj->if_contains("handler")) {
       if (const bj::string* name = h->if_string()) {
@@ -219,7 +219,6 @@ class AccountReader {
       compile(step, path, bj::object(), earlier);
     }
     if (!step.as.empty()) earlier.emplace_back(step.as);
-    return true;
   }
 
   // The identifier at parent.key; its path is built only for an error (most values are fine).

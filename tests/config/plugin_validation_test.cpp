@@ -15,6 +15,7 @@ using ::testing::Contains;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
+using ::testing::SizeIs;
 
 class PluginValidation : public ::testing::Test {
  protected:
@@ -86,6 +87,22 @@ TEST_F(PluginValidation, StepConfigsAgainstTheStepSchemaWithTemplates) {
   EXPECT_THAT(
       validate(head + R"({"handler": "label", "config": {"output": "prefix {{/event/event_data}}"}}]}]}}})"),
       ElementsAre("accounts.a.routes[0].chain[0].config.output: expected object, got string"));
+}
+
+// A route or step that is no object is reported by the reader; what the plugins find in the ones
+// after it names their own index, not one shifted by the bad entry.
+TEST_F(PluginValidation, StepsAfterAnUnreadableRouteOrStepKeepTheirPaths) {
+  LoadResult r = parse_config(R"({"handlers": {"label": {"type": "set_output"}},
+      "accounts": {"a": {"routes": [5, {"chain": [7, {"handler": "label", "config": {}}]}]}}})",
+                              "test.json");
+  ASSERT_TRUE(r.config);
+  EXPECT_THAT(vumi::config::testing::error_texts(r),
+              ElementsAre("accounts.a.routes[0]: expected object, got integer",
+                          "accounts.a.routes[1].chain[0]: expected object, got integer"));
+  std::vector<ConfigError> errors;
+  validate_against_plugins(*r.config, *registry_, errors);
+  ASSERT_THAT(errors, SizeIs(1));
+  EXPECT_EQ(errors[0].text(), "accounts.a.routes[1].chain[1].config: missing required key \"output\"");
 }
 
 TEST_F(PluginValidation, UnknownTypeIsReportedOnceNotPerStep) {
