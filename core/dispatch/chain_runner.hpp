@@ -3,6 +3,7 @@
 // state store failure during a step) into a scheduled attempt.
 #pragma once
 
+#include <array>
 #include <boost/json/array.hpp>
 #include <boost/json/monotonic_resource.hpp>
 #include <boost/json/object.hpp>
@@ -73,6 +74,9 @@ class ChainRunner {
   boost::json::value rendered_value_;  // rendered_ parsed for the schema check, in rendered_arena_
   std::string config_path_;            // "<step path>.config" of the step being checked
   std::vector<std::pair<std::string, std::string>> schema_errors_;
+  // counters_.step_timings entries used last (step_timings()); null: none yet.
+  std::array<std::pair<const std::string, StepTimings>*, 4> recent_timings_{};
+  std::size_t next_recent_ = 0;
 };
 
 }  // namespace vumi::dispatch

@@ -3,6 +3,7 @@
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
 
+#include <map>
 #include <memory>
 #include <sstream>
 
@@ -74,6 +75,28 @@ TEST_F(DispatchTest, OnlyMatchingRouteRunsAndAllMatchesRunInConfigOrder) {
   EXPECT_EQ(events[0].topic, "event.acct1.vxpolls.first");
   EXPECT_EQ(events[1].topic, "event.acct1.vxpolls.second");
   EXPECT_EQ(events[2].topic, "event.acct1.vxpolls.third");
+}
+
+// Step timings are kept by handler type; a chain of more types than the runner remembers as
+// recent (four) still counts each step under its own type.
+TEST_F(DispatchTest, StepTimingsCountEachStepUnderItsHandlerType) {
+  start(config_with(R"(
+    "accounts": { "acct1": {
+      "conversations": { "poll1": "vxpolls" },
+      "routes": [ { "on": { "event_type": "poll_complete" }, "chain": [
+        { "handler": "set", "config": { "output": {} } }, { "handler": "log" }, { "handler": "noop" },
+        { "handler": "emit", "config": { "event_type": "side" } },
+        { "handler": "set", "config": { "output": {} } }, { "handler": "log" }, { "handler": "noop" },
+        { "handler": "emit", "config": { "event_type": "side" } }, { "handler": "stop" } ] } ] } })"));
+  for (int i = 0; i < 3; ++i) send_event("acct1", "vxpolls", "poll1", "poll_complete");
+
+  const auto& timings = dispatcher->counters().step_timings;
+  std::map<std::string, std::uint64_t> counts;
+  for (const auto& [type, t] : timings) counts[type] = t.count;
+  EXPECT_EQ(counts,
+            (std::map<std::string, std::uint64_t>{
+                {"emit_event", 6}, {"log_event", 6}, {"noop", 6}, {"set_output", 6}, {"stop_chain", 3}}));
+  EXPECT_TRUE(dead_letters().empty());
 }
 
 TEST_F(DispatchTest, EmittedEventTriggersSecondChainWithCausationAndDepth) {
