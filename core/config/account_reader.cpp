@@ -45,6 +45,7 @@ class AccountReader {
       if (!reader_.identifier_key(key, "accounts", "account key")) continue;
       AccountSpec account;
       account.key = std::string(key);
+      account.names = names_;
       account_key_ = key;
       if (read_account(value, path, account)) out.push_back(std::move(account));
     }
@@ -171,14 +172,14 @@ class AccountReader {
       const bj::value* value = obj->if_contains(key);
       return value ? identifier(*value, path, key, key) : std::nullopt;
     };
-    if (auto type = field("conversation_type")) on.conversation_type = interned_name(*type);
+    if (auto type = field("conversation_type")) on.conversation_type = names_->intern(*type);
     // An inbound message's conversation_key is its "pool:tag", which may hold any tag character.
     if (const bj::value* key = obj->if_contains("conversation_key");
         key && key->is_string() && check_tag(key->get_string()))
       on.conversation_key = key->get_string();
     else if (auto key_name = field("conversation_key"))
       on.conversation_key = std::move(*key_name);
-    if (auto type = field("event_type")) on.event_type = interned_name(*type);
+    if (auto type = field("event_type")) on.event_type = names_->intern(*type);
   }
 
   void read_step(const bj::value& v, const std::string& path, StepSpec& step,
@@ -188,7 +189,7 @@ class AccountReader {
     reader_.allowed_keys(*obj, {"handler", "as", "config"}, path);
     if (const bj::value* h = obj->if_contains("handler")) {
       if (const bj::string* name = h->if_string()) {
-        step.handler = interned_name(*name);
+        step.handler = names_->intern(*name);
         if (std::find(handler_names_.begin(), handler_names_.end(), step.handler) == handler_names_.end() &&
             std::find(account_handler_names_.begin(), account_handler_names_.end(), step.handler) ==
                 account_handler_names_.end())
@@ -206,7 +207,7 @@ class AccountReader {
           reader_.error(as_path,
                         "step name " + json::quoted(*name) + " is used by an earlier step of this chain");
         } else {
-          step.as = interned_name(*name);
+          step.as = names_->intern(*name);
         }
       }
     }
@@ -267,6 +268,7 @@ class AccountReader {
   std::string_view account_key_;                    // the account being read, as the document spells it
   std::unordered_map<std::string_view, TagOwner> owners_;  // by tag, as the document spells it
   TemplateCache templates_;                                // accounts repeating a step config share it
+  std::shared_ptr<NameTable> names_ = std::make_shared<NameTable>();  // the accounts' names, shared
 };
 
 }  // namespace

@@ -48,8 +48,8 @@ struct HandlerSpec {  // handlers.<name>
 // One entry of a chain. Its path is step_path(account key, route, index), built when wanted: held in every
 // step, paths were a tenth of the memory of 100,000 accounts (four steps each).
 struct StepSpec {
-  std::string_view handler;  // a HandlerSpec name (interned_name)
-  std::string_view as;       // empty when not named (interned_name)
+  std::string_view handler;  // a HandlerSpec name, in its AccountSpec's names
+  std::string_view as;       // empty when not named; in its AccountSpec's names
   Template compiled;         // config with its templates compiled (shared by equal configs)
   const boost::json::object& config() const { return compiled.config(); }  // as written
 };
@@ -64,9 +64,9 @@ std::string step_path(std::string_view account_key, std::size_t route, std::size
 void append_step_path(std::string& out, std::string_view account_key, std::size_t route, std::size_t index);
 
 struct RouteMatch {  // "on"; an empty string matches any value (identifiers are never empty)
-  std::string_view conversation_type;  // interned_name: a few types recur in every account
+  std::string_view conversation_type;  // in its AccountSpec's names: a few types recur in every account
   std::string conversation_key;        // the account's own
-  std::string_view event_type;         // interned_name
+  std::string_view event_type;         // in its AccountSpec's names
 };
 
 // How a step that asks for another attempt is retried: the delay before attempt n+1 is
@@ -98,6 +98,9 @@ struct AccountSpec {
   std::vector<std::string> tags;  // "pool:tag"
   std::vector<RouteSpec> routes;
   std::uint64_t version = 0;  // the admin API's version of an account it manages; 0: from the file
+  // What its steps' and routes' name views point into: shared by the accounts read together and
+  // by copies, so it outlives every spec that views it.
+  std::shared_ptr<const NameTable> names;
 };
 
 struct TagPoolSpec {  // tag_pools.<pool>: how a pool's tags reach their transport

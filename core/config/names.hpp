@@ -1,14 +1,27 @@
-// Names that recur across accounts (handler and step names, event and conversation types), held
-// once for the life of the process.
+// The names the account specs of one reading share: handler and step names, event and
+// conversation types.
 #pragma once
 
+#include <string>
 #include <string_view>
+#include <unordered_set>
+
+#include "common/string_hash.hpp"
 
 namespace vumi::config {
 
-// The one stored copy of name, valid until the process exits: a spec keeps this 16-byte view
-// instead of a 32-byte string in every account (100,000 accounts repeat the same few names).
-// Only for names from a small vocabulary: each distinct one is kept forever. Thread-safe.
-std::string_view interned_name(std::string_view name);
+// Each name once; the specs read with a table hold views of it, 16 bytes instead of a 32-byte
+// string in every account (100,000 accounts repeat the same few names), and keep the table alive
+// (AccountSpec::names), so it lives as long as the last of them. Filled while one document is
+// read, on that thread; read-only after.
+class NameTable {
+ public:
+  // The table's copy of name (empty for an empty name), valid while the table lives.
+  std::string_view intern(std::string_view name);
+
+ private:
+  // A node's string stays where it is when the set rehashes.
+  std::unordered_set<std::string, StringHash, std::equal_to<>> names_;
+};
 
 }  // namespace vumi::config

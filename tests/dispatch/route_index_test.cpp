@@ -14,7 +14,8 @@ namespace {
 // A route on (conversation_type, conversation_key, event_type); "" matches any.
 config::RouteSpec route(std::string ct, std::string ck, std::string et) {
   config::RouteSpec r;
-  r.on = {config::interned_name(ct), std::move(ck), config::interned_name(et)};
+  static config::NameTable names;  // outlives the test's specs
+  r.on = {names.intern(ct), std::move(ck), names.intern(et)};
   return r;
 }
 
