@@ -8,6 +8,7 @@
 // accepts, the full parser must accept with the same fields. A violation aborts, so libFuzzer
 // reports it.
 #include <boost/json/serialize.hpp>
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -87,6 +88,34 @@ void check_rejection(const Rejection& r) {
 }
 
 // A decoded worker event must decode again, from its normalised body, to the same fields.
+// Equal, except that two doubles may be a unit in the last place apart: Boost.JSON 1.81 parses a
+// long number (a 90-digit integer) and the shortest text of its double, which serialize writes, to
+// neighbouring doubles. (The dispatcher forwards event_data as written, so it does not drift.)
+bool same_json(const boost::json::value& a, const boost::json::value& b) {
+  if (a.is_double() && b.is_double()) {
+    const double x = a.get_double(), y = b.get_double();
+    return x == y || std::nextafter(x, y) == y;
+  }
+  if (a.kind() != b.kind()) return false;
+  if (const boost::json::array* left = a.if_array()) {
+    const boost::json::array& right = b.get_array();
+    if (left->size() != right.size()) return false;
+    for (std::size_t i = 0; i < left->size(); ++i)
+      if (!same_json((*left)[i], right[i])) return false;
+    return true;
+  }
+  if (const boost::json::object* left = a.if_object()) {
+    const boost::json::object& right = b.get_object();
+    if (left->size() != right.size()) return false;
+    for (const auto& member : *left) {
+      const boost::json::value* other = right.if_contains(member.key());
+      if (!other || !same_json(member.value(), *other)) return false;
+    }
+    return true;
+  }
+  return a == b;
+}
+
 void check_redecodes(const EnvelopeDecoder& decoder, const Envelope& e) {
   std::string body = boost::json::serialize(e.body());
   if (body.size() > decoder.limits().max_body_bytes) return;
@@ -95,7 +124,7 @@ void check_redecodes(const EnvelopeDecoder& decoder, const Envelope& e) {
   Decoded again = decoder.decode(topic, body);
   const Envelope* same = again ? std::get_if<Envelope>(&*again) : nullptr;
   require(same != nullptr, "normalised envelope does not decode again");
-  require(same->body() == e.body(), "normalised envelope decodes to a different body");
+  require(same_json(same->body(), e.body()), "normalised envelope decodes to a different body");
 }
 
 const EnvelopeDecoder& full_decoder() {
