@@ -57,6 +57,14 @@ TEST(RouteIndex, WildcardsMatchAnyValueAndResultsKeepConfigOrder) {
   EXPECT_EQ(matched_paths(index, "acct1", "vxpolls", "poll2", "opted_out"), route_paths("acct1", {2, 3}));
   EXPECT_EQ(matched_paths(index, "acct1", "survey", "s1", "poll_complete"), route_paths("acct1", {0, 2, 4}));
   EXPECT_TRUE(matched_paths(index, "nobody", "vxpolls", "poll1", "poll_complete").empty());
+  // A pending retry names its route by path, as stored by this or an earlier build.
+  const Account* acct1 = index.account("acct1");
+  ASSERT_NE(acct1, nullptr);
+  const Route* third = index.route_at_path(*acct1, "accounts.acct1.routes[2]");
+  ASSERT_NE(third, nullptr);
+  EXPECT_EQ(third->order, 2u);
+  EXPECT_EQ(index.route_at_path(*acct1, "accounts.acct1.routes[5]"), nullptr);
+  EXPECT_EQ(index.route_at_path(*acct1, "accounts.acct2.routes[2]"), nullptr);
   ASSERT_NE(index.tag_owner("longcode:12345"), nullptr);
   EXPECT_EQ(index.tag_owner("longcode:12345")->key, "acct1");
   EXPECT_EQ(index.tag_owner("longcode:1"), nullptr);
