@@ -278,6 +278,17 @@ void read_accounts(const bj::value& accounts, const std::vector<HandlerSpec>& ha
   AccountReader(handlers, reader).accounts(accounts, out);
 }
 
+namespace {
+
+// "[<index>]" appended to out: the index part of a route's and a step's path.
+void append_index(std::string& out, std::size_t index) {
+  char digits[24];
+  const char* digits_end = std::to_chars(std::begin(digits), std::end(digits), index).ptr;
+  out.append("[").append(digits, static_cast<std::size_t>(digits_end - digits)).append("]");
+}
+
+}  // namespace
+
 std::string route_path(std::string_view account_key, std::size_t index) {
   std::string path;
   append_route_path(path, account_key, index);
@@ -285,13 +296,8 @@ std::string route_path(std::string_view account_key, std::size_t index) {
 }
 
 void append_route_path(std::string& out, std::string_view account_key, std::size_t index) {
-  char digits[24];
-  const char* digits_end = std::to_chars(std::begin(digits), std::end(digits), index).ptr;
-  out.append("accounts.")
-      .append(account_key)
-      .append(".routes[")
-      .append(digits, static_cast<std::size_t>(digits_end - digits))
-      .append("]");
+  out.append("accounts.").append(account_key).append(".routes");
+  append_index(out, index);
 }
 
 std::string step_path(std::string_view account_key, std::size_t route, std::size_t index) {
@@ -302,9 +308,8 @@ std::string step_path(std::string_view account_key, std::size_t route, std::size
 
 void append_step_path(std::string& out, std::string_view account_key, std::size_t route, std::size_t index) {
   append_route_path(out, account_key, route);
-  char digits[24];
-  const char* digits_end = std::to_chars(std::begin(digits), std::end(digits), index).ptr;
-  out.append(".chain[").append(digits, static_cast<std::size_t>(digits_end - digits)).append("]");
+  out.append(".chain");
+  append_index(out, index);
 }
 
 }  // namespace vumi::config
