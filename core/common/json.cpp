@@ -1,12 +1,14 @@
 #include "common/json.hpp"
 
-#include <boost/json/parser.hpp>
+#include <boost/json/basic_parser_impl.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/string.hpp>
 #include <charconv>
 #include <cstdio>
 #include <iterator>
 #include <memory>
+
+#include "common/json_value_builder.hpp"
 
 namespace vumi::json {
 
@@ -110,28 +112,25 @@ bool parse(std::string_view text, const ParseLimits& limits, bj::value& out, Par
   opts.max_depth = limits.max_depth;
   opts.allow_comments = limits.allow_comments;
   opts.allow_trailing_commas = limits.allow_trailing_commas;
-  bj::parser p({}, opts);
+  bj::basic_parser<ValueBuilder> p(opts);
   // Without a storage (the default resource), the value lands in out's own resource, as an
   // assignment would put it.
-  if (storage.get() == bj::storage_ptr().get()) {
-    p.reset(out.storage());
-  } else {
-    p.reset(std::move(storage));
-  }
+  if (storage.get() == bj::storage_ptr().get()) storage = out.storage();
+  p.handler().start(std::move(storage));
   boost::system::error_code ec;
-  // parser::write parses one complete text: trailing data and premature ends are errors.
-  std::size_t consumed = p.write(text.data(), text.size(), ec);
+  std::size_t consumed = p.write_some(false, text.data(), text.size(), ec);
+  if (!ec && consumed < text.size()) ec = bj::error::extra_data;
   if (ec) {
     locate(text, consumed, err.line, err.column);
     err.too_deep = (ec == bj::error::too_deep);
-    err.message =
-        "line " + std::to_string(err.line) + " col " + std::to_string(err.column) + ": " + ec.message();
+    err.message = "line " + std::to_string(err.line) + " col " + std::to_string(err.column) + ": " +
+                  (p.handler().number_out_of_range ? ValueBuilder::kOutOfRangeMessage : ec.message());
     return false;
   }
   // Not `out = ...`: assignment would copy every node into out's memory resource; the value
   // is to live in storage.
   std::destroy_at(&out);
-  std::construct_at(&out, p.release());
+  std::construct_at(&out, p.handler().st.release());
   return true;
 }
 

@@ -1,7 +1,6 @@
 #include "event/body_parser.hpp"
 
 #include <boost/json/basic_parser_impl.hpp>
-#include <boost/json/value_stack.hpp>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -9,6 +8,7 @@
 
 #include "common/identifier.hpp"
 #include "common/json.hpp"
+#include "common/json_value_builder.hpp"
 #include "common/utf8.hpp"
 #include "event/body_fields.hpp"
 
@@ -18,24 +18,18 @@ namespace bj = boost::json;
 
 namespace {
 
-// Builds the value like Boost.JSON's own parser handler (through a value_stack), and also
-// enforces the string length limit and records, in pre-order, how many members each object had
-// in the text. Boost.JSON 1.81 silently keeps the last of duplicate keys, so an object of the built
-// value that is smaller than its recorded count had a duplicate.
-struct LimitedHandler {
-  static constexpr std::size_t max_object_size = bj::object::max_size();
-  static constexpr std::size_t max_array_size = bj::array::max_size();
-  static constexpr std::size_t max_key_size = bj::string::max_size();
-  static constexpr std::size_t max_string_size = bj::string::max_size();
-
-  bj::value_stack st;
+// Builds the value as json::ValueBuilder does (refusing a number beyond a double's range), and
+// also enforces the string length limit and records, in pre-order, how many members each object
+// had in the text. Boost.JSON 1.81 silently keeps the last of duplicate keys, so an object of the
+// built value that is smaller than its recorded count had a duplicate.
+struct LimitedHandler : json::ValueBuilder {
   std::size_t max_string_bytes = 0;
   bool string_limit_hit = false;
   std::vector<std::size_t> members_parsed;  // per object, in order of appearance
   std::vector<std::size_t> open_objects;    // indices into members_parsed of unfinished objects
 
   void start(std::size_t string_limit, bj::storage_ptr storage) {
-    st.reset(std::move(storage));
+    ValueBuilder::start(std::move(storage));
     max_string_bytes = string_limit;
     string_limit_hit = false;
     members_parsed.clear();
@@ -50,67 +44,28 @@ struct LimitedHandler {
     return false;
   }
 
-  bool on_document_begin(bj::error_code&) { return true; }
-  bool on_document_end(bj::error_code&) { return true; }
   bool on_object_begin(bj::error_code&) {
     open_objects.push_back(members_parsed.size());
     members_parsed.push_back(0);
     return true;
   }
-  bool on_object_end(std::size_t n, bj::error_code&) {
+  bool on_object_end(std::size_t n, bj::error_code& ec) {
     members_parsed[open_objects.back()] = n;
     open_objects.pop_back();
-    st.push_object(n);
-    return true;
-  }
-  bool on_array_begin(bj::error_code&) { return true; }
-  bool on_array_end(std::size_t n, bj::error_code&) {
-    st.push_array(n);
-    return true;
+    return ValueBuilder::on_object_end(n, ec);
   }
   bool on_key_part(bj::string_view s, std::size_t n, bj::error_code& ec) {
-    if (!string_within_limit(n, ec)) return false;
-    st.push_chars(s);
-    return true;
+    return string_within_limit(n, ec) && ValueBuilder::on_key_part(s, n, ec);
   }
   bool on_key(bj::string_view s, std::size_t n, bj::error_code& ec) {
-    if (!string_within_limit(n, ec)) return false;
-    st.push_key(s);
-    return true;
+    return string_within_limit(n, ec) && ValueBuilder::on_key(s, n, ec);
   }
   bool on_string_part(bj::string_view s, std::size_t n, bj::error_code& ec) {
-    if (!string_within_limit(n, ec)) return false;
-    st.push_chars(s);
-    return true;
+    return string_within_limit(n, ec) && ValueBuilder::on_string_part(s, n, ec);
   }
   bool on_string(bj::string_view s, std::size_t n, bj::error_code& ec) {
-    if (!string_within_limit(n, ec)) return false;
-    st.push_string(s);
-    return true;
+    return string_within_limit(n, ec) && ValueBuilder::on_string(s, n, ec);
   }
-  bool on_number_part(bj::string_view, bj::error_code&) { return true; }
-  bool on_int64(std::int64_t i, bj::string_view, bj::error_code&) {
-    st.push_int64(i);
-    return true;
-  }
-  bool on_uint64(std::uint64_t u, bj::string_view, bj::error_code&) {
-    st.push_uint64(u);
-    return true;
-  }
-  bool on_double(double d, bj::string_view, bj::error_code&) {
-    st.push_double(d);
-    return true;
-  }
-  bool on_bool(bool b, bj::error_code&) {
-    st.push_bool(b);
-    return true;
-  }
-  bool on_null(bj::error_code&) {
-    st.push_null();
-    return true;
-  }
-  bool on_comment_part(bj::string_view, bj::error_code&) { return true; }
-  bool on_comment(bj::string_view, bj::error_code&) { return true; }
 };
 
 using LimitedParser = bj::basic_parser<LimitedHandler>;
@@ -186,6 +141,8 @@ Rejection parse_failure(std::string_view text, std::size_t consumed, const bj::e
   if (handler.string_limit_hit)
     return {Reason::string_too_long, where(text, consumed) + ": a string is longer than " +
                                          std::to_string(limits.max_string_bytes) + " bytes"};
+  if (handler.number_out_of_range)
+    return {Reason::invalid_json, where(text, consumed) + ": " + json::ValueBuilder::kOutOfRangeMessage};
   if (ec == bj::error::too_deep)
     return {Reason::too_deep, where(text, consumed) + ": nesting is deeper than " +
                                   std::to_string(limits.max_depth) + " levels"};

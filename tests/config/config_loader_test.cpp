@@ -110,6 +110,13 @@ TEST(ConfigText, BadJsonNamesLineAndColumn) {
   EXPECT_THAT(parse_errors("{\"a\": "), ElementsAre(HasSubstr("invalid JSON: line 1 col")));
 }
 
+TEST(ConfigText, ANumberBeyondTheRangeOfADoubleIsInvalidJson) {
+  EXPECT_THAT(parse_errors("{\n  \"max_body_bytes\": 1e999\n}"),
+              ElementsAre(HasSubstr("invalid JSON: line 2 col ")));
+  EXPECT_THAT(parse_errors("{\"x\": 1e999}"),
+              ElementsAre(HasSubstr("a number is beyond the range of a double")));
+}
+
 TEST(ConfigText, TopLevelMustBeAnObject) {
   EXPECT_THAT(parse_errors("[1, 2]"), ElementsAre("the config must be a JSON object, got array"));
   EXPECT_THAT(parse_errors("\"x\""), ElementsAre("the config must be a JSON object, got string"));

@@ -157,6 +157,19 @@ TEST_F(DecodeRejectionTest, NumbersWhereStringsBelong) {
             "wrong_type: event_data must be an object, got array");
 }
 
+// Boost.JSON 1.81 alone reads these as infinity, which a re-serialised body would write as the
+// non-JSON "Infinity".
+TEST_F(DecodeRejectionTest, NumbersBeyondTheRangeOfADoubleAreInvalidJson) {
+  for (const std::string& number : std::vector<std::string>{"1e400", "-2E+999", std::string(400, '7')}) {
+    Rejection r = reject_event(poll_with("event_data", R"({"d": [[)" + number + "]]}"));
+    EXPECT_EQ(r.reason, Reason::invalid_json) << number;
+    EXPECT_EQ(r.message.rfind("line 1 col ", 0), 0u) << r.message;
+    EXPECT_NE(r.message.find("a number is beyond the range of a double"), std::string::npos) << r.message;
+  }
+  EXPECT_EQ(reject_event(poll_with("event_data", R"({"d": [1.7976931348623157e308, 1e-400]})")).reason,
+            kAccepted);
+}
+
 TEST_F(DecodeRejectionTest, BadIdentifiers) {
   EXPECT_EQ(reject_event(poll_with("account_key", "\"a.b\"")).text(),
             "bad_identifier: account_key \"a.b\" contains '.' (allowed: A-Z a-z 0-9 _ : -)");
