@@ -29,7 +29,8 @@ struct ValueBuilder {
   }
 
   // The message for a parse that stopped at such a number, after "line L col C: ".
-  static constexpr const char* kOutOfRangeMessage = "a number is beyond the range of a double (about 1.8e308)";
+  static constexpr const char* kOutOfRangeMessage =
+      "a number is beyond the range of a double (about 1.8e308)";
 
   bool on_document_begin(boost::json::error_code&) { return true; }
   bool on_document_end(boost::json::error_code&) { return true; }

@@ -35,8 +35,8 @@ TEST(JsonParse, AcceptsAnObjectAndKeepsItsNumbers) {
 
 // Boost.JSON 1.81 alone reads these as infinity and writes "Infinity" back, which is not JSON.
 TEST(JsonParse, RefusesANumberBeyondTheRangeOfADouble) {
-  for (const std::string& number :
-       std::vector<std::string>{"1e400", "-1e400", "1" + std::string(400, '0'), "-" + std::string(320, '9') + ".5"}) {
+  for (const std::string& number : std::vector<std::string>{"1e400", "-1e400", "1" + std::string(400, '0'),
+                                                            "-" + std::string(320, '9') + ".5"}) {
     const Parsed p = parse_text("{\n  \"d\": [" + number + "]\n}");
     EXPECT_FALSE(p.ok) << number;
     EXPECT_EQ(p.error.line, 2u) << number;
