@@ -166,17 +166,18 @@ std::optional<Envelope> decode_event_fast(const IngestTopic& topic, std::string_
   if (text.empty() || text.size() > limits.max_body_bytes) return std::nullopt;
   // Envelope::json() writes the parts as they are; an id that is not an identifier takes the full path.
   if (!event_id_if_absent.empty() && !is_identifier(event_id_if_absent)) return std::nullopt;
-  std::optional<ScannedEvent> scanned = scan_worker_event(text, limits);
+  // The body's account, conversation type (when present) and event type equal the topic's.
+  const TopicFields topic_fields{topic.parts[0], topic.parts[1], topic.parts[2]};
+  std::optional<ScannedEvent> scanned = scan_worker_event(text, limits, &topic_fields);
   if (!scanned) return std::nullopt;
   const ScannedEvent& s = *scanned;
-  if (s.account_key != topic.parts[0]) return std::nullopt;
   if (accounts && !accounts->has_account(s.account_key)) return std::nullopt;
   std::string_view type = s.conversation_type;
   if (!type.data()) {
     auto declared = accounts ? accounts->conversation_type(s.account_key, s.conversation_key) : std::nullopt;
     type = declared ? *declared : topic.parts[1];
+    if (type != topic.parts[1]) return std::nullopt;
   }
-  if (type != topic.parts[1] || s.event_type != topic.parts[2]) return std::nullopt;
 
   EnvelopeParts parts{s.account_key, s.conversation_key, type,         s.event_type,
                       s.event_id,    s.timestamp,        s.event_data, {}};

@@ -84,8 +84,9 @@ Field field_of(std::string_view key) {
 // see event_scan.hpp); depth counts open objects and arrays, the top-level object being 1.
 class Scanner {
  public:
-  Scanner(std::string_view text, const DecodeLimits& limits, std::vector<std::string_view>& keys)
-      : p_(text.data()), end_(text.data() + text.size()), limits_(limits), keys_(keys) {}
+  Scanner(std::string_view text, const DecodeLimits& limits, const TopicFields* topic,
+          std::vector<std::string_view>& keys)
+      : p_(text.data()), end_(text.data() + text.size()), limits_(limits), topic_(topic), keys_(keys) {}
 
   bool event(ScannedEvent& out) {
     skip_space();
@@ -261,9 +262,14 @@ class Scanner {
     }
   }
 
+  // The last byte tells most keys of one size apart without a call to memcmp (event_data and
+  // event_type, say).
   bool key_is_new(std::size_t first, std::string_view key) const {
-    for (std::size_t i = first; i < keys_.size(); ++i)
-      if (keys_[i] == key) return false;
+    for (std::size_t i = first; i < keys_.size(); ++i) {
+      const std::string_view seen = keys_[i];
+      if (seen.size() == key.size() && (key.empty() || seen.back() == key.back()) && seen == key)
+        return false;
+    }
     return true;
   }
 
@@ -322,7 +328,7 @@ class Scanner {
     std::string_view text;
     bool escaped = false;
     if (!string(text, escaped) || escaped) return false;
-    if (field != Field::timestamp && !is_identifier(text)) return false;
+    if (!field_is_valid(field, text)) return false;
     switch (field) {
       case Field::account_key:
         out.account_key = text;
@@ -346,20 +352,39 @@ class Scanner {
     return true;
   }
 
+  // An envelope field's string: an identifier (equal to the topic's, when given) or any timestamp.
+  bool field_is_valid(Field field, std::string_view text) const {
+    if (topic_) {
+      switch (field) {
+        case Field::account_key:
+          return text == topic_->account_key;
+        case Field::conversation_type:
+          return text == topic_->conversation_type;
+        case Field::event_type:
+          return text == topic_->event_type;
+        default:
+          break;
+      }
+    }
+    return field == Field::timestamp || is_identifier(text);
+  }
+
   const char* p_;
   const char* end_;
   const DecodeLimits& limits_;
+  const TopicFields* topic_;             // null: no topic to compare with
   std::vector<std::string_view>& keys_;  // the keys of the open objects, outermost first
   std::string_view content_;             // vumi-go's name for event_data, when an object
 };
 
 }  // namespace
 
-std::optional<ScannedEvent> scan_worker_event(std::string_view text, const DecodeLimits& limits) {
+std::optional<ScannedEvent> scan_worker_event(std::string_view text, const DecodeLimits& limits,
+                                              const TopicFields* topic) {
   thread_local std::vector<std::string_view> keys;  // kept between calls for its capacity
   keys.clear();
   ScannedEvent out;
-  Scanner scanner(text, limits, keys);
+  Scanner scanner(text, limits, topic, keys);
   if (!scanner.event(out)) return std::nullopt;
   return out;
 }

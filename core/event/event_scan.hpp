@@ -25,8 +25,19 @@ struct ScannedEvent {
   std::string_view event_data;         // the text of the object event_data, or of content without it
 };
 
+// What an event's topic says of its body (event.<account_key>.<conversation_type>.<event_type>):
+// identifiers, already checked.
+struct TopicFields {
+  std::string_view account_key;
+  std::string_view conversation_type;
+  std::string_view event_type;
+};
+
 // The fields of text when the fast path accepts it as a worker event body under limits (the size
 // limit is the caller's), else nullopt: the body may still be acceptable, the full parser will say.
-std::optional<ScannedEvent> scan_worker_event(std::string_view text, const DecodeLimits& limits);
+// Given the topic's fields, the body's account_key, event_type and (when present) conversation_type
+// must equal them: a comparison instead of an identifier check, and a mismatch gives up at once.
+std::optional<ScannedEvent> scan_worker_event(std::string_view text, const DecodeLimits& limits,
+                                              const TopicFields* topic = nullptr);
 
 }  // namespace vumi::event

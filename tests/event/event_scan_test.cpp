@@ -117,6 +117,8 @@ TEST(EventScan, GivesUpOnWhatOnlyTheFullParserCanJudge) {
       event_with_data(R"({"big":1e3})"),
       event_with_data(R"({"big":12345678901234567890})"),
       event_with_data(R"({"a":1,"a":2})"),
+      event_with_data(R"({"":1,"":2})"),
+      event_with_data(R"({"event_type":1,"event_data":2,"event_type":3})"),
       event_with_data(R"({"a":1,})"),
       event_with_data(R"({"a":[1,]})"),
       event_with_data(R"({"a":01})"),
@@ -146,8 +148,37 @@ TEST(EventScan, GivesUpOnWhatOnlyTheFullParserCanJudge) {
   tight.max_depth = 4;
   tight.max_string_bytes = 16;
   EXPECT_TRUE(scan_worker_event(event_with_data(R"({"a":[1]})"), DecodeLimits{}));
+  EXPECT_TRUE(scan_worker_event(event_with_data(R"({"":1,"a":2,"b":{"":3}})"), DecodeLimits{}));
+  EXPECT_TRUE(scan_worker_event(event_with_data(R"({"event_type":1,"event_data":2})"), DecodeLimits{}));
   EXPECT_FALSE(scan_worker_event(event_with_data(R"({"a":[{}]})"), tight));  // depth 4
   EXPECT_FALSE(scan_worker_event(event_with_data(R"({"a":"seventeen bytes.."})"), tight));
+}
+
+// With the topic's fields, the body's must equal them; without, they need only be identifiers.
+TEST(EventScan, WithTheTopicTheBodysFieldsMustEqualIt) {
+  const TopicFields topic{"acct1", "vxpolls", "poll_complete"};
+  const std::string body = poll_body();
+  ASSERT_TRUE(scan_worker_event(body, DecodeLimits{}, &topic));
+  const std::string without_type =
+      R"({"account_key":"acct1","conversation_key":"poll1","event_type":"poll_complete","event_data":{}})";
+  EXPECT_TRUE(
+      scan_worker_event(without_type, DecodeLimits{}, &topic));  // the caller checks the declared type
+
+  for (const TopicFields& other :
+       {TopicFields{"acct2", "vxpolls", "poll_complete"}, TopicFields{"acct1", "survey", "poll_complete"},
+        TopicFields{"acct1", "vxpolls", "poll_started"}, TopicFields{"acct", "vxpolls", "poll_complete"}}) {
+    EXPECT_FALSE(scan_worker_event(body, DecodeLimits{}, &other))
+        << other.account_key << "." << other.event_type;
+    EXPECT_TRUE(scan_worker_event(body, DecodeLimits{}));
+  }
+  // The conversation key and event id are still checked as identifiers.
+  EXPECT_FALSE(scan_worker_event(
+      R"({"account_key":"acct1","conversation_key":"a.b","event_type":"poll_complete","event_data":{}})",
+      DecodeLimits{}, &topic));
+  EXPECT_FALSE(
+      scan_worker_event(R"({"account_key":"acct1","conversation_key":"poll1","event_type":"poll_complete",)"
+                        R"("event_id":"e f","event_data":{}})",
+                        DecodeLimits{}, &topic));
 }
 
 class EventFastPathTest : public ::testing::Test {
