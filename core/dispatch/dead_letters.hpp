@@ -25,7 +25,9 @@ class DeadLetterRecorder {
   void record(store::DeadLetter letter);
 
   // Where the work being done came from; record() gives it to letters that name no source.
-  void set_source(std::string_view source) { source_.assign(source); }
+  void set_source(std::string_view source) {
+    if (source != source_) source_.assign(source);  // usually the same publisher as the last message
+  }
 
   // Writes the repeats of coalesced letters counted in memory since the last flush (one update per
   // key instead of one per message); call it before each batch commits.

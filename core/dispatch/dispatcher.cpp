@@ -84,6 +84,12 @@ struct Dispatcher::Impl {
   bool refuse_quarantined(const std::optional<std::string>& key, std::string_view account,
                           std::string_view topic, std::string_view body);
   void reject(const event::Rejection& rejection, std::string_view topic, std::string_view body);
+
+  // Notes where the message being handled came from (usually the same publisher as the last).
+  void came_from(std::string_view from) {
+    if (from != source) source.assign(from);
+    dead_letters.set_source(from);
+  }
   void dispatch(event::Envelope&& first);
   void dispatch_emitted();
   void run_event(const event::Envelope& event);
@@ -381,8 +387,7 @@ Dispatcher::~Dispatcher() = default;
 
 HandleOutcome Dispatcher::handle(std::string_view topic, std::string_view body,
                                  std::string_view event_id_if_absent, std::string_view source) {
-  impl_->source.assign(source);
-  impl_->dead_letters.set_source(source);
+  impl_->came_from(source);
   const Impl::MessageScope scope(*impl_, topic, body);  // ends after every value made for it is gone
   try {
     return impl_->handle(topic, body, event_id_if_absent);
@@ -413,8 +418,7 @@ std::string_view Dispatcher::inbound_owner(std::string_view topic, std::string_v
 
 void Dispatcher::refuse(const event::Rejection& rejection, std::string_view topic, std::string_view body,
                         std::string_view source) {
-  impl_->source.assign(source);
-  impl_->dead_letters.set_source(source);
+  impl_->came_from(source);
   ++impl_->counters.received;
   impl_->reject(rejection, topic, body);
 }

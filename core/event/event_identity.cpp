@@ -1,11 +1,26 @@
 #include "event/event_identity.hpp"
 
+#include <array>
 #include <chrono>
 #include <cstdint>
+#include <cstring>
 #include <random>
+#include <string_view>
 #include <type_traits>
 
 namespace vumi::event {
+
+namespace {
+
+// Each byte's two hex digits, low nibble first (the order the id has always been written in).
+constexpr auto kHexPairs = [] {
+  constexpr std::string_view hex = "0123456789abcdef";
+  std::array<std::array<char, 2>, 256> pairs{};
+  for (std::size_t b = 0; b < 256; ++b) pairs[b] = {hex[b & 15], hex[b >> 4]};
+  return pairs;
+}();
+
+}  // namespace
 
 void write_fresh_event_id(char (&out)[32]) {
   thread_local std::mt19937_64 generator = [] {
@@ -13,10 +28,10 @@ void write_fresh_event_id(char (&out)[32]) {
     std::seed_seq seed{device(), device(), device(), device(), device(), device(), device(), device()};
     return std::mt19937_64(seed);
   }();
-  static const char* hex = "0123456789abcdef";
   for (std::size_t half = 0; half < 2; ++half) {
     std::uint64_t bits = generator();
-    for (std::size_t i = 0; i < 16; ++i) out[half * 16 + i] = hex[(bits >> (4 * i)) & 15];
+    for (std::size_t i = 0; i < 8; ++i, bits >>= 8)
+      std::memcpy(out + half * 16 + i * 2, kHexPairs[bits & 0xff].data(), 2);
   }
 }
 
