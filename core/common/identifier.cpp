@@ -33,6 +33,22 @@ bool is_identifier(std::string_view s) {
   return true;
 }
 
+bool split_identifiers(std::string_view text, char sep, std::span<std::string_view> out) {
+  const char* p = text.data();
+  const char* const end = p + text.size();
+  for (std::size_t count = 0; count < out.size(); ++count) {
+    const char* const start = p;
+    while (p != end && identifier_char(*p)) ++p;
+    const auto length = static_cast<std::size_t>(p - start);
+    if (length == 0 || length > kMaxIdentifierLength) return false;
+    out[count] = {start, length};
+    if (p == end) return count + 1 == out.size();
+    if (*p != sep) return false;
+    ++p;
+  }
+  return false;  // more parts than asked for
+}
+
 Expected<void> check_identifier(std::string_view s) {
   if (s.empty()) return fail(ErrorCode::invalid, "is empty");
   if (s.size() > kMaxIdentifierLength) return fail(ErrorCode::invalid, "is longer than 128 characters");

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstddef>
+#include <span>
 #include <string_view>
 
 #include "common/expected.hpp"
@@ -12,6 +13,10 @@ constexpr std::size_t kMaxIdentifierLength = 128;
 
 // True when s is a valid identifier.
 bool is_identifier(std::string_view s);
+
+// Splits text at each sep into out, when there are exactly out.size() parts and every one is an
+// identifier: one pass, for the common case; false otherwise (out is then unspecified).
+bool split_identifiers(std::string_view text, char sep, std::span<std::string_view> out);
 
 // Success when s is an identifier; otherwise ErrorCode::invalid with why it is not ("is empty",
 // "contains '.' (allowed: ...)", "is longer than 128 characters"), worded to follow the value.

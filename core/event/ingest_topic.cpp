@@ -1,6 +1,7 @@
 #include "event/ingest_topic.hpp"
 
 #include <array>
+#include <span>
 #include <string>
 
 #include "common/identifier.hpp"
@@ -48,8 +49,12 @@ Expected<IngestTopic, Rejection> parse_ingest_topic(std::string_view topic) {
   if (topic.empty()) return Rejection{Reason::bad_frames, "the topic frame is empty"};
   std::string_view prefix = topic.substr(0, topic.find('.'));
   const TopicForm* form = nullptr;
-  for (const TopicForm& candidate : kForms)
-    if (candidate.prefix == prefix) form = &candidate;
+  for (const TopicForm& candidate : kForms) {
+    if (candidate.prefix == prefix) {
+      form = &candidate;
+      break;
+    }
+  }
   if (!form)
     return bad_topic(topic,
                      "is not event.<account_key>.<conversation_type>.<event_type>, "
@@ -58,6 +63,10 @@ Expected<IngestTopic, Rejection> parse_ingest_topic(std::string_view topic) {
 
   IngestTopic parsed;
   parsed.kind = form->kind;
+  if (topic.size() > prefix.size() &&
+      split_identifiers(topic.substr(prefix.size() + 1), '.', std::span(parsed.parts, form->part_count)))
+    return parsed;
+  // Something is wrong: find the first part at fault, to say what.
   std::string_view rest = topic.substr(prefix.size());  // "" or ".a.b.c"
   std::size_t count = 0;
   while (!rest.empty()) {

@@ -28,6 +28,24 @@ TEST(IngestTopicTest, SplitsEachForm) {
   auto command = parse_ingest_topic("command.worker_1").value_or(IngestTopic{});
   EXPECT_EQ(command.kind, IngestTopic::Kind::command);
   EXPECT_EQ(command.parts[0], "worker_1");
+  auto transport = parse_ingest_topic("transport_event.sms").value_or(IngestTopic{});
+  EXPECT_EQ(transport.kind, IngestTopic::Kind::transport_event);
+  EXPECT_EQ(transport.parts[0], "sms");
+  auto outbound = parse_ingest_topic("conversation_outbound.bulk_message.c1").value_or(IngestTopic{});
+  EXPECT_EQ(outbound.kind, IngestTopic::Kind::conversation_outbound);
+  EXPECT_EQ(outbound.parts[0], "bulk_message");
+  EXPECT_EQ(outbound.parts[1], "c1");
+}
+
+// Each refusal names the part at fault and why.
+TEST(IngestTopicTest, RefusalsNameThePartAndWhy) {
+  EXPECT_EQ(parse_ingest_topic("event.acct1.vx polls.done").error().message,
+            R"(topic "event.acct1.vx polls.done" has conversation_type "vx polls" contains ' ' (allowed: )"
+            R"(A-Z a-z 0-9 _ : -))");
+  EXPECT_EQ(parse_ingest_topic("event.acct1..done").error().message,
+            R"(topic "event.acct1..done" has conversation_type "" is empty)");
+  EXPECT_EQ(parse_ingest_topic("inbound.a.b").error().message,
+            R"(topic "inbound.a.b" has more than 2 parts; expected inbound.<transport_name>)");
 }
 
 TEST(IngestTopicTest, RefusesMalformedTopics) {
