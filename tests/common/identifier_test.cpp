@@ -14,7 +14,8 @@ TEST(Identifier, AllowsLettersDigitsUnderscoreColonAndDashUpTo128Bytes) {
   EXPECT_TRUE(is_identifier("a-1_B:c"));
   EXPECT_TRUE(is_identifier(std::string(128, 'x')));
   EXPECT_FALSE(is_identifier(std::string(129, 'x')));
-  for (const char* bad : {"", "a.b", "a b", "a/b", "caf\xc3\xa9", "a\nb"}) EXPECT_FALSE(is_identifier(bad)) << bad;
+  for (const char* bad : {"", "a.b", "a b", "a/b", "caf\xc3\xa9", "a\nb"})
+    EXPECT_FALSE(is_identifier(bad)) << bad;
   EXPECT_FALSE(check_identifier("a.b"));
   EXPECT_EQ(check_identifier("").error().message, "is empty");
 }
@@ -32,8 +33,9 @@ TEST(SplitIdentifiers, SplitsExactlyThePartsAskedFor) {
 
 TEST(SplitIdentifiers, RefusesWhatIsNotExactlyThatManyIdentifiers) {
   std::array<std::string_view, 3> parts;
-  for (const std::string& text : std::vector<std::string>{"", "a.b", "a.b.c.d", "a..c", ".b.c", "a.b.", "a.b c.d", "a.b.c\x80",
-                                 "a." + std::string(129, 'b') + ".c"})
+  for (const std::string& text :
+       std::vector<std::string>{"", "a.b", "a.b.c.d", "a..c", ".b.c", "a.b.", "a.b c.d", "a.b.c\x80",
+                                "a." + std::string(129, 'b') + ".c"})
     EXPECT_FALSE(split_identifiers(text, '.', parts)) << text;
 }
 
