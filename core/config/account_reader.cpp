@@ -6,6 +6,7 @@
 #include <charconv>
 #include <iterator>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "common/closest_name.hpp"
 #include "common/identifier.hpp"
@@ -17,12 +18,11 @@ namespace bj = boost::json;
 
 namespace {
 
-// Where a tag was first listed, to name both listings of a tag listed twice: a view into the
-// document being read (it outlives the reader) and an index, not strings, since most tags are
-// listed once.
+// Where a tag was first listed, to name both listings of a tag listed twice: indexes, not
+// strings, since most tags are listed once.
 struct TagOwner {
-  std::string_view account;
-  std::size_t index;  // in the account's "tags"
+  std::size_t account;  // in the accounts read
+  std::size_t index;    // in the account's "tags"
 };
 
 std::string tags_path(std::string_view account) {
@@ -38,17 +38,35 @@ class AccountReader {
   void accounts(const bj::value& v, std::vector<AccountSpec>& out) {
     const bj::object* obj = reader_.object(v, "accounts");
     if (!obj) return;
-    out.reserve(out.size() + obj->size());
-    templates_.reserve(obj->size());  // most accounts have a step config of their own (a tag map)
-    for (const auto& [key, value] : *obj) {
-      std::string path = json::child_path("accounts", key);
-      if (!reader_.identifier_key(key, "accounts", "account key")) continue;
-      AccountSpec account;
-      account.key = std::string(key);
-      account.names = names_;
-      account_key_ = key;
-      if (read_account(value, path, account)) out.push_back(std::move(account));
+    begin(obj->size(), out);
+    for (const auto& [key, value] : *obj) account(key, value);
+  }
+
+  // Before the accounts: count is how many there are. The views kept while reading (seen_,
+  // owners_) are of the accounts' own strings in out, which do not move: out is reserved for all
+  // of them, and a spec moved into it keeps its vectors' buffers.
+  void begin(std::size_t count, std::vector<AccountSpec>& out) {
+    out_ = &out;
+    out.reserve(out.size() + count);
+    templates_.reserve(count);  // most accounts have a step config of their own (a tag map)
+    seen_.reserve(count);
+  }
+
+  // One member of "accounts", after begin().
+  void account(std::string_view key, const bj::value& value) {
+    if (!reader_.identifier_key(key, "accounts", "account key")) return;
+    std::string path = json::child_path("accounts", key);
+    // A document holds one member of a key (Boost.JSON keeps the last); a stream shows them all.
+    if (seen_.contains(key)) {
+      reader_.error(path, "account " + json::quoted(key) + " is defined twice in \"accounts\"");
+      return;
     }
+    AccountSpec account;
+    account.key = std::string(key);
+    account.names = names_;
+    if (!read_account(value, path, account)) return;
+    out_->push_back(std::move(account));
+    seen_.insert(out_->back().key);
   }
 
  private:
@@ -95,22 +113,27 @@ class AccountReader {
         reader_.error(json::index_path(path, i), "tag " + json::quoted(*tag) + " " + checked.error().message);
         continue;
       }
-      // Paths are built only for a message: most tags have one owner.
-      auto [owner, fresh] = owners_.try_emplace(std::string_view(*tag), TagOwner{account_key_, i});
+      // Paths are built only for a message: most tags have one owner. The account is pushed at
+      // the end of out once read.
+      const std::size_t account_index = out_->size();
+      account.tags.emplace_back(*tag);
+      auto [owner, fresh] = owners_.try_emplace(account.tags.back(), TagOwner{account_index, i});
       if (!fresh) {
+        account.tags.pop_back();
         const TagOwner& first = owner->second;
-        const std::string there = json::index_path(tags_path(first.account), first.index);
-        if (first.account == account_key_) {
+        const std::string_view first_key =
+            first.account == account_index ? account.key : (*out_)[first.account].key;
+        const std::string there = json::index_path(tags_path(first_key), first.index);
+        if (first.account == account_index) {
           reader_.error(json::index_path(path, i),
                         "tag " + json::quoted(*tag) + " is listed twice (also " + there + ")");
         } else {
           reader_.error(json::index_path(path, i), "tag " + json::quoted(*tag) + " is claimed by accounts " +
-                                                       json::quoted(first.account) + " (" + there + ") and " +
+                                                       json::quoted(first_key) + " (" + there + ") and " +
                                                        json::quoted(account.key) + "; a tag has one owner");
         }
         continue;
       }
-      account.tags.emplace_back(*tag);
     }
   }
 
@@ -264,9 +287,10 @@ class AccountReader {
 
   FieldReader& reader_;
   std::vector<std::string> handler_names_;
-  std::vector<std::string> account_handler_names_;  // the account being read: accounts.<key>.handlers
-  std::string_view account_key_;                    // the account being read, as the document spells it
-  std::unordered_map<std::string_view, TagOwner> owners_;  // by tag, as the document spells it
+  std::vector<std::string> account_handler_names_;         // the account being read: accounts.<key>.handlers
+  std::vector<AccountSpec>* out_ = nullptr;                // the accounts read (begin)
+  std::unordered_set<std::string_view> seen_;              // their keys, viewing out_
+  std::unordered_map<std::string_view, TagOwner> owners_;  // by tag, viewing the tags in out_
   TemplateCache templates_;                                // accounts repeating a step config share it
   std::shared_ptr<NameTable> names_ = std::make_shared<NameTable>();  // the accounts' names, shared
 };
@@ -276,6 +300,14 @@ class AccountReader {
 void read_accounts(const bj::value& accounts, const std::vector<HandlerSpec>& handlers,
                    std::vector<AccountSpec>& out, FieldReader& reader) {
   AccountReader(handlers, reader).accounts(accounts, out);
+}
+
+void read_accounts(std::size_t count, const std::function<void(const AccountVisitor&)>& each_account,
+                   const std::vector<HandlerSpec>& handlers, std::vector<AccountSpec>& out,
+                   FieldReader& reader) {
+  AccountReader accounts(handlers, reader);
+  accounts.begin(count, out);
+  each_account([&](std::string_view key, const bj::value& value) { accounts.account(key, value); });
 }
 
 namespace {

@@ -16,6 +16,7 @@
 #include "config/account_reader.hpp"
 #include "config/cluster_reader.hpp"
 #include "config/config.hpp"
+#include "config/config_document.hpp"
 #include "config/endpoint.hpp"
 #include "config/field_reader.hpp"
 #include "config/security_reader.hpp"
@@ -70,7 +71,14 @@ std::filesystem::path resolve_origin(const std::string& text) {
 
 class ConfigReader {
  public:
-  ConfigReader(Config& config, std::vector<ConfigError>& errors) : config_(config), reader_(errors) {}
+  // With streamed, the accounts the document left out are read from the text's second pass.
+  struct StreamedAccounts {
+    std::string_view text;
+    const ConfigDocument* doc;
+  };
+
+  ConfigReader(Config& config, std::vector<ConfigError>& errors, StreamedAccounts streamed = {})
+      : config_(config), reader_(errors), streamed_(streamed) {}
 
   void read(const bj::object& top) {
     reader_.allowed_keys(top,
@@ -112,7 +120,9 @@ class ConfigReader {
     check_insecure_binds(config_, reader_);
     if (const bj::value* v = top.if_contains("handlers"))
       read_handler_specs(*v, "handlers", config_.handlers, reader_);
-    if (const bj::value* v = top.if_contains("accounts"))
+    if (streamed_.doc && streamed_.doc->accounts_left_out)
+      read_streamed_accounts();
+    else if (const bj::value* v = top.if_contains("accounts"))
       read_accounts(*v, config_.handlers, config_.accounts, reader_);
     if (const bj::value* v = top.if_contains("limits")) limits(*v);
     if (const bj::value* v = top.if_contains("tag_pools")) read_tag_pools(*v, config_.tag_pools, reader_);
@@ -136,6 +146,15 @@ class ConfigReader {
   }
 
  private:
+  void read_streamed_accounts() {
+    auto each_account = [&](const AccountVisitor& visit) {
+      json::ParseError error;
+      if (!for_each_account(streamed_.text, kMaxConfigDepth, *streamed_.doc, visit, error))
+        reader_.error("accounts", "the config text changed between its two readings (" + error.message + ")");
+    };
+    read_accounts(streamed_.doc->account_count, each_account, config_.handlers, config_.accounts, reader_);
+  }
+
   // {"bind": ENDPOINT}; with reliable_out, ingest's optional "reliable_bind" too.
   void endpoint(const bj::value& v, const std::string& path, std::string& out,
                 std::string* reliable_out = nullptr) {
@@ -354,6 +373,7 @@ class ConfigReader {
 
   Config& config_;
   FieldReader reader_;
+  StreamedAccounts streamed_;
 };
 
 bool blank(std::string_view text) {
@@ -396,40 +416,36 @@ std::uint32_t worker_count(const Config& config) {
 
 namespace {
 
-// parse_config; when the text is the caller's own (owned), it is freed once parsed: the document
-// holds copies of its strings, and with 100,000 accounts the text (85 MB) would otherwise stay
-// through the reading, when the document and the Config are both held (the peak).
+// parse_config; when the text is the caller's own (owned), it is freed once read, before the
+// Config goes on to the runtime: the Config holds copies of its strings.
 LoadResult parse_config_text(std::string_view text, std::string* owned, std::string source) {
   LoadResult result;
   if (blank(text)) {
     result.errors.push_back({"", "the config is empty: expected a JSON object (see docs/config.md)"});
     return result;
   }
-  json::ParseLimits limits;
-  limits.max_depth = kMaxConfigDepth;
-  limits.allow_comments = true;
-  limits.allow_trailing_commas = true;
-  bj::value root;
-  json::ParseError parse_error;
   // The document lives only while it is read: one arena, freed at once. What the Config keeps is
-  // copied out into the default resource (strings, options, compiled step configs).
-  if (!json::parse(text, limits, root, parse_error, bj::make_shared_resource<bj::monotonic_resource>())) {
+  // copied out into the default resource (strings, options, compiled step configs). The accounts
+  // are not in it but read one at a time from a second pass over the text (config_document.hpp).
+  ConfigDocument doc;
+  json::ParseError parse_error;
+  if (!parse_config_document(text, kMaxConfigDepth, doc, parse_error)) {
     result.errors.push_back({"", "invalid JSON: " + parse_error.message});
     return result;
   }
-  if (owned) {
-    text = {};  // it viewed *owned
-    std::string().swap(*owned);
-  }
-  const bj::object* top = root.if_object();
+  const bj::object* top = doc.root.if_object();
   if (!top) {
     result.errors.push_back(
-        {"", "the config must be a JSON object, got " + std::string(json::type_name(root))});
+        {"", "the config must be a JSON object, got " + std::string(json::type_name(doc.root))});
     return result;
   }
   Config config;
   config.source = std::move(source);
-  ConfigReader(config, result.errors).read(*top);
+  ConfigReader(config, result.errors, {text, &doc}).read(*top);
+  if (owned) {
+    text = {};  // it viewed *owned
+    std::string().swap(*owned);
+  }
   result.config = std::move(config);
   return result;
 }

@@ -117,6 +117,13 @@ TEST(ConfigText, ANumberBeyondTheRangeOfADoubleIsInvalidJson) {
               ElementsAre(HasSubstr("a number is beyond the range of a double")));
 }
 
+// The accounts are read one at a time from the text (config_document.hpp), where a key given
+// twice is seen, not collapsed to the last as a document would.
+TEST(ConfigText, AnAccountDefinedTwiceIsAnError) {
+  EXPECT_THAT(parse_errors(R"({"accounts": {"a": {}, "b": {}, "a": {"tags": ["p:1"]}}})"),
+              ElementsAre("accounts.a: account \"a\" is defined twice in \"accounts\""));
+}
+
 TEST(ConfigText, TopLevelMustBeAnObject) {
   EXPECT_THAT(parse_errors("[1, 2]"), ElementsAre("the config must be a JSON object, got array"));
   EXPECT_THAT(parse_errors("\"x\""), ElementsAre("the config must be a JSON object, got string"));

@@ -1,0 +1,299 @@
+#include "config/config_document.hpp"
+
+#include <boost/json/basic_parser_impl.hpp>
+#include <boost/json/monotonic_resource.hpp>
+#include <cmath>
+#include <memory>
+#include <optional>
+#include <string>
+#include <tuple>
+
+#include "common/json_value_builder.hpp"
+
+namespace vumi::config {
+
+namespace bj = boost::json;
+
+namespace {
+
+constexpr std::string_view kAccounts = "accounts";
+
+// Where the parser is: how deep, and which top-level member it is in.
+struct Position {
+  std::size_t depth = 0;          // open objects and arrays; the top-level object's members are at 1
+  std::string key;                // the last top-level key, its parts joined
+  bool key_open = false;          // more parts of key are to come
+  std::size_t accounts_seen = 0;  // top-level "accounts" keys so far
+
+  void key_part(bj::string_view s) {
+    if (!key_open) key.clear();
+    key_open = true;
+    key.append(s.data(), s.size());
+  }
+  void key_done(bj::string_view s) {
+    key_part(s);
+    key_open = false;
+    if (key == kAccounts) ++accounts_seen;
+  }
+  // A value that starts now is that of a top-level "accounts".
+  bool at_accounts_value() const { return depth == 1 && key == kAccounts; }
+};
+
+// The first pass: builds the document, but an "accounts" object's members are only checked, and
+// the object stands in the document as {}.
+class LeaveOutAccounts : public json::ValueBuilder {
+ public:
+  Position pos;
+  bool last_left_out = false;       // the last top-level "accounts" was an object, left out
+  std::size_t last_occurrence = 0;  // which "accounts" key that was (1-based)
+  std::size_t account_count = 0;    // its members
+
+  bool on_object_begin(bj::error_code&) {
+    if (!skipping() && pos.at_accounts_value()) {
+      skipped_depth_ = pos.depth + 1;
+      last_left_out = true;
+      last_occurrence = pos.accounts_seen;
+    }
+    ++pos.depth;
+    return true;
+  }
+  bool on_object_end(std::size_t n, bj::error_code& ec) {
+    if (skipping()) {
+      if (pos.depth-- == skipped_depth_) {
+        skipped_depth_ = 0;
+        account_count = n;
+        st.push_object(0);
+      }
+      return true;
+    }
+    --pos.depth;
+    return ValueBuilder::on_object_end(n, ec);
+  }
+  bool on_array_begin(bj::error_code&) {
+    scalar_or_array_starts();
+    ++pos.depth;
+    return true;
+  }
+  bool on_array_end(std::size_t n, bj::error_code& ec) {
+    --pos.depth;
+    return skipping() || ValueBuilder::on_array_end(n, ec);
+  }
+  bool on_key_part(bj::string_view s, std::size_t n, bj::error_code& ec) {
+    if (skipping()) return true;
+    if (pos.depth == 1) pos.key_part(s);
+    return ValueBuilder::on_key_part(s, n, ec);
+  }
+  bool on_key(bj::string_view s, std::size_t n, bj::error_code& ec) {
+    if (skipping()) return true;
+    if (pos.depth == 1) pos.key_done(s);
+    return ValueBuilder::on_key(s, n, ec);
+  }
+  bool on_string_part(bj::string_view s, std::size_t n, bj::error_code& ec) {
+    scalar_or_array_starts();
+    return skipping() || ValueBuilder::on_string_part(s, n, ec);
+  }
+  bool on_string(bj::string_view s, std::size_t n, bj::error_code& ec) {
+    scalar_or_array_starts();
+    return skipping() || ValueBuilder::on_string(s, n, ec);
+  }
+  bool on_int64(std::int64_t i, bj::string_view s, bj::error_code& ec) {
+    scalar_or_array_starts();
+    return skipping() || ValueBuilder::on_int64(i, s, ec);
+  }
+  bool on_uint64(std::uint64_t u, bj::string_view s, bj::error_code& ec) {
+    scalar_or_array_starts();
+    return skipping() || ValueBuilder::on_uint64(u, s, ec);
+  }
+  bool on_double(double d, bj::string_view s, bj::error_code& ec) {
+    scalar_or_array_starts();
+    // Out of range is refused in the accounts too: ValueBuilder fails on it without building.
+    if (skipping() && std::isfinite(d)) return true;
+    return ValueBuilder::on_double(d, s, ec);
+  }
+  bool on_bool(bool b, bj::error_code& ec) {
+    scalar_or_array_starts();
+    return skipping() || ValueBuilder::on_bool(b, ec);
+  }
+  bool on_null(bj::error_code& ec) {
+    scalar_or_array_starts();
+    return skipping() || ValueBuilder::on_null(ec);
+  }
+
+ private:
+  bool skipping() const { return skipped_depth_ != 0; }
+  // A top-level "accounts" that is no object is in the document, to be reported as it is.
+  void scalar_or_array_starts() {
+    if (!skipping() && pos.at_accounts_value()) last_left_out = false;
+  }
+
+  std::size_t skipped_depth_ = 0;  // the depth inside the object being left out; 0: none
+};
+
+// The second pass: builds each member of the chosen "accounts" object alone, in an arena started
+// afresh for each, and hands it to the visitor; everything else is only parsed.
+class StreamAccounts : public json::ValueBuilder {
+ public:
+  StreamAccounts(std::size_t occurrence, const AccountVisitor& visit)
+      : occurrence_(occurrence), visit_(visit) {}
+
+  bool on_object_begin(bj::error_code&) {
+    if (!in_accounts_ && pos_.at_accounts_value() && pos_.accounts_seen == occurrence_)
+      in_accounts_ = true;
+    else if (at_account_value())
+      begin_value();
+    ++pos_.depth;
+    return true;
+  }
+  bool on_object_end(std::size_t n, bj::error_code& ec) {
+    --pos_.depth;
+    if (building_) {
+      if (!ValueBuilder::on_object_end(n, ec)) return false;
+      if (at_account_value()) end_value();
+    } else if (in_accounts_ && pos_.depth == 1) {
+      in_accounts_ = false;
+    }
+    return true;
+  }
+  bool on_array_begin(bj::error_code&) {
+    if (at_account_value()) begin_value();
+    ++pos_.depth;
+    return true;
+  }
+  bool on_array_end(std::size_t n, bj::error_code& ec) {
+    --pos_.depth;
+    if (!building_) return true;
+    if (!ValueBuilder::on_array_end(n, ec)) return false;
+    if (at_account_value()) end_value();
+    return true;
+  }
+  bool on_key_part(bj::string_view s, std::size_t n, bj::error_code& ec) {
+    if (building_) return ValueBuilder::on_key_part(s, n, ec);
+    if (pos_.depth == 1) pos_.key_part(s);
+    if (at_account_value()) account_key_part(s);
+    return true;
+  }
+  bool on_key(bj::string_view s, std::size_t n, bj::error_code& ec) {
+    if (building_) return ValueBuilder::on_key(s, n, ec);
+    if (pos_.depth == 1) pos_.key_done(s);
+    if (at_account_value()) {
+      account_key_part(s);
+      account_key_open_ = false;
+    }
+    return true;
+  }
+  bool on_string_part(bj::string_view s, std::size_t n, bj::error_code& ec) {
+    if (!building_ && at_account_value()) begin_value();
+    return !building_ || ValueBuilder::on_string_part(s, n, ec);
+  }
+  bool on_string(bj::string_view s, std::size_t n, bj::error_code& ec) {
+    return scalar([&] { return ValueBuilder::on_string(s, n, ec); });
+  }
+  bool on_int64(std::int64_t i, bj::string_view s, bj::error_code& ec) {
+    return scalar([&] { return ValueBuilder::on_int64(i, s, ec); });
+  }
+  bool on_uint64(std::uint64_t u, bj::string_view s, bj::error_code& ec) {
+    return scalar([&] { return ValueBuilder::on_uint64(u, s, ec); });
+  }
+  bool on_double(double d, bj::string_view s, bj::error_code& ec) {
+    return scalar([&] { return ValueBuilder::on_double(d, s, ec); });
+  }
+  bool on_bool(bool b, bj::error_code& ec) {
+    return scalar([&] { return ValueBuilder::on_bool(b, ec); });
+  }
+  bool on_null(bj::error_code& ec) {
+    return scalar([&] { return ValueBuilder::on_null(ec); });
+  }
+
+ private:
+  // A member of the accounts object starts or ends here.
+  bool at_account_value() const { return in_accounts_ && pos_.depth == 2; }
+
+  void account_key_part(bj::string_view s) {
+    if (!account_key_open_) account_key_.clear();
+    account_key_open_ = true;
+    account_key_.append(s.data(), s.size());
+  }
+
+  void begin_value() {
+    arena_.emplace(buffer_, sizeof buffer_);
+    ValueBuilder::start(bj::storage_ptr(&*arena_));
+    building_ = true;
+  }
+
+  void end_value() {
+    building_ = false;
+    const bj::value account = st.release();
+    visit_(account_key_, account);
+  }
+
+  // A scalar: part of the account being built, an account of its own, or outside the accounts.
+  template <class Push>
+  bool scalar(Push push) {
+    if (!building_ && at_account_value()) begin_value();
+    if (!building_) return true;
+    if (!push()) return false;
+    if (at_account_value()) end_value();
+    return true;
+  }
+
+  Position pos_;
+  std::size_t occurrence_;
+  const AccountVisitor& visit_;
+  bool in_accounts_ = false;
+  bool building_ = false;
+  std::string account_key_;
+  bool account_key_open_ = false;
+  // Most accounts fit in the buffer; a larger one continues on the heap, freed with the arena.
+  unsigned char buffer_[16 * 1024];
+  std::optional<bj::monotonic_resource> arena_;
+};
+
+bj::parse_options config_options(std::size_t max_depth) {
+  bj::parse_options options;
+  options.max_depth = max_depth;
+  options.allow_comments = true;
+  options.allow_trailing_commas = true;
+  return options;
+}
+
+// Runs parser over the whole text; false with err (line and column) on a failure.
+template <class Handler>
+bool parse_whole(bj::basic_parser<Handler>& parser, std::string_view text, json::ParseError& err) {
+  bj::error_code ec;
+  const std::size_t consumed = parser.write_some(false, text.data(), text.size(), ec);
+  if (!ec && consumed < text.size()) ec = bj::error::extra_data;
+  if (!ec) return true;
+  std::tie(err.line, err.column) = json::line_column(text, consumed);
+  err.too_deep = (ec == bj::error::too_deep);
+  err.message =
+      "line " + std::to_string(err.line) + " col " + std::to_string(err.column) + ": " +
+      (parser.handler().number_out_of_range ? json::ValueBuilder::kOutOfRangeMessage : ec.message());
+  return false;
+}
+
+}  // namespace
+
+bool parse_config_document(std::string_view text, std::size_t max_depth, ConfigDocument& doc,
+                           json::ParseError& err) {
+  // The document's arena is freed at once when the document goes.
+  bj::basic_parser<LeaveOutAccounts> parser(config_options(max_depth));
+  parser.handler().start(bj::make_shared_resource<bj::monotonic_resource>());
+  if (!parse_whole(parser, text, err)) return false;
+  LeaveOutAccounts& handler = parser.handler();
+  // Constructed, not assigned: assignment would copy every node out of the arena.
+  std::destroy_at(&doc.root);
+  std::construct_at(&doc.root, handler.st.release());
+  doc.accounts_left_out = handler.last_left_out;
+  doc.account_count = handler.account_count;
+  doc.accounts_occurrence = handler.last_occurrence;
+  return true;
+}
+
+bool for_each_account(std::string_view text, std::size_t max_depth, const ConfigDocument& doc,
+                      const AccountVisitor& visit, json::ParseError& err) {
+  if (!doc.accounts_left_out) return true;
+  bj::basic_parser<StreamAccounts> parser(config_options(max_depth), doc.accounts_occurrence, visit);
+  return parse_whole(parser, text, err);
+}
+
+}  // namespace vumi::config

@@ -1,0 +1,129 @@
+// The config's two passes: the document without the accounts, then the accounts one at a time.
+#include "config/config_document.hpp"
+
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/json.hpp"
+
+namespace vumi::config {
+namespace {
+
+namespace bj = boost::json;
+
+struct Read {
+  ConfigDocument doc;
+  std::vector<std::pair<std::string, std::string>> accounts;  // key, value as JSON
+};
+
+Read read_both_passes(std::string_view text) {
+  Read read;
+  json::ParseError error;
+  EXPECT_TRUE(parse_config_document(text, 64, read.doc, error)) << error.message;
+  EXPECT_TRUE(for_each_account(
+      text, 64, read.doc,
+      [&](std::string_view key, const bj::value& value) {
+        read.accounts.emplace_back(key, bj::serialize(value));
+      },
+      error))
+      << error.message;
+  return read;
+}
+
+using Accounts = std::vector<std::pair<std::string, std::string>>;
+
+TEST(ConfigDocument, LeavesOutTheAccountsAndHandsThemOverInOrder) {
+  const Read read = read_both_passes(R"(// comments and trailing commas, as in any config
+{
+  "handlers": {"h": {"type": "noop", "options": {"accounts": [1, 2]}}},
+  "accounts": {
+    "acct1": {"tags": ["pool:1"], "routes": [{"on": {}, "chain": [{"handler": "h", "config": {"n": 1.5}}]}]},
+    /* every kind of value, for the reader to judge */
+    "a\u0062": [1, {"x": null}],
+    "s": "text", "i": -7, "u": 18446744073709551615, "d": 2.5, "t": true, "n": null, "e": {},
+  },
+  "limits": {"max_body_bytes": 1024},
+})");
+  EXPECT_TRUE(read.doc.accounts_left_out);
+  EXPECT_EQ(read.doc.account_count, 9u);
+  EXPECT_EQ(bj::serialize(read.doc.root),
+            R"({"handlers":{"h":{"type":"noop","options":{"accounts":[1,2]}}},"accounts":{},)"
+            R"("limits":{"max_body_bytes":1024}})");
+  EXPECT_EQ(
+      read.accounts,
+      (Accounts{
+          {"acct1",
+           R"({"tags":["pool:1"],"routes":[{"on":{},"chain":[{"handler":"h","config":{"n":1.5E0}}]}]})"},
+          {"ab", R"([1,{"x":null}])"},
+          {"s", R"("text")"},
+          {"i", "-7"},
+          {"u", "18446744073709551615"},
+          {"d", "2.5E0"},
+          {"t", "true"},
+          {"n", "null"},
+          {"e", "{}"}}));
+}
+
+// Only the top level's "accounts" is left out; like the document, the last of two counts.
+TEST(ConfigDocument, OnlyTheLastTopLevelAccountsIsStreamed) {
+  const Read nested =
+      read_both_passes(R"({"x": {"accounts": {"q": 1}}, "accounts": {"a": 1}, "y": [{"accounts": 2}]})");
+  EXPECT_EQ(bj::serialize(nested.doc.root),
+            R"({"x":{"accounts":{"q":1}},"accounts":{},"y":[{"accounts":2}]})");
+  EXPECT_EQ(nested.accounts, (Accounts{{"a", "1"}}));
+
+  const Read twice = read_both_passes(R"({"accounts": {"a": 1}, "accounts": {"b": 2, "c": 3}})");
+  EXPECT_EQ(twice.doc.account_count, 2u);
+  EXPECT_EQ(twice.accounts, (Accounts{{"b", "2"}, {"c", "3"}}));
+
+  const Read last_not_object = read_both_passes(R"({"accounts": {"a": 1}, "accounts": [5]})");
+  EXPECT_FALSE(last_not_object.doc.accounts_left_out);
+  EXPECT_EQ(bj::serialize(last_not_object.doc.root), R"({"accounts":[5]})");
+  EXPECT_TRUE(last_not_object.accounts.empty());
+
+  const Read none = read_both_passes(R"([{"accounts": {"a": 1}}])");
+  EXPECT_FALSE(none.doc.accounts_left_out);
+  EXPECT_TRUE(none.accounts.empty());
+}
+
+TEST(ConfigDocument, TheFirstPassChecksTheAccountsToo) {
+  ConfigDocument doc;
+  json::ParseError error;
+  EXPECT_FALSE(parse_config_document("{\"accounts\": {\"a\": {\"n\": 1e999}}}", 64, doc, error));
+  EXPECT_EQ(error.message.rfind("line 1 col ", 0), 0u) << error.message;
+  EXPECT_NE(error.message.find("a number is beyond the range of a double"), std::string::npos)
+      << error.message;
+
+  // Where the text breaks, the message is json::parse's, position included.
+  const std::string broken = "{\n  \"accounts\": {\n    \"a\": {\"tags\": [\"x\",]]}\n  }\n}";
+  json::ParseError expected;
+  bj::value ignored;
+  ASSERT_FALSE(json::parse(broken, {.max_depth = 64, .allow_comments = true, .allow_trailing_commas = true},
+                           ignored, expected));
+  EXPECT_FALSE(parse_config_document(broken, 64, doc, error));
+  EXPECT_EQ(error.message, expected.message);
+  EXPECT_EQ(error.line, 3u);
+
+  EXPECT_FALSE(parse_config_document(R"({"accounts": {"a": [[[[1]]]]}})", 4, doc, error));
+  EXPECT_TRUE(error.too_deep);
+}
+
+// A second pass over another text says so rather than reading something else.
+TEST(ConfigDocument, ASecondPassOverABrokenTextFails) {
+  ConfigDocument doc;
+  json::ParseError error;
+  ASSERT_TRUE(parse_config_document(R"({"accounts": {"a": 1, "b": 2}})", 64, doc, error));
+  std::vector<std::string> keys;
+  EXPECT_FALSE(for_each_account(R"({"accounts": {"a": 1, "b": )", 64, doc,
+                                [&](std::string_view key, const bj::value&) { keys.emplace_back(key); },
+                                error));
+  EXPECT_EQ(keys, std::vector<std::string>{"a"});
+  EXPECT_FALSE(error.message.empty());
+}
+
+}  // namespace
+}  // namespace vumi::config
