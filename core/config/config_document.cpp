@@ -1,12 +1,12 @@
 #include "config/config_document.hpp"
 
+#include <algorithm>
 #include <boost/json/basic_parser_impl.hpp>
 #include <boost/json/monotonic_resource.hpp>
 #include <cmath>
 #include <memory>
 #include <optional>
 #include <string>
-#include <tuple>
 
 #include "common/json_value_builder.hpp"
 
@@ -256,14 +256,53 @@ bj::parse_options config_options(std::size_t max_depth) {
   return options;
 }
 
-// Runs parser over the whole text; false with err (line and column) on a failure.
+// Line and column (1-based) of byte offset in text, read again up to there.
+void locate(const TextPieces& text, std::size_t offset, json::ParseError& err) {
+  err.line = 1;
+  err.column = 1;
+  std::size_t seen = 0;
+  std::string why;
+  text.each(
+      [&](std::string_view piece) {
+        const std::size_t n = std::min(piece.size(), offset - seen);
+        for (std::size_t i = 0; i < n; ++i) {
+          if (piece[i] == '\n') {
+            ++err.line;
+            err.column = 1;
+          } else {
+            ++err.column;
+          }
+        }
+        seen += n;
+        return seen < offset;
+      },
+      why);
+}
+
+// Runs parser over the text, piece by piece; false with err (line and column) on a failure.
 template <class Handler>
-bool parse_whole(bj::basic_parser<Handler>& parser, std::string_view text, json::ParseError& err) {
+bool parse_pieces(bj::basic_parser<Handler>& parser, const TextPieces& text, json::ParseError& err) {
   bj::error_code ec;
-  const std::size_t consumed = parser.write_some(false, text.data(), text.size(), ec);
-  if (!ec && consumed < text.size()) ec = bj::error::extra_data;
+  std::size_t offset = 0;  // of the piece being parsed
+  std::string why;
+  const bool read = text.each(
+      [&](std::string_view piece) {
+        const std::size_t consumed = parser.write_some(true, piece.data(), piece.size(), ec);
+        if (!ec && consumed < piece.size()) ec = bj::error::extra_data;  // after the document
+        offset += ec ? consumed : piece.size();
+        return !ec;
+      },
+      why);
+  if (!read) {
+    err.message = "cannot read it: " + why;
+    return false;
+  }
+  if (!ec) {
+    constexpr char kNone = 0;
+    parser.write_some(false, &kNone, 0, ec);
+  }
   if (!ec) return true;
-  std::tie(err.line, err.column) = json::line_column(text, consumed);
+  locate(text, offset, err);
   err.too_deep = (ec == bj::error::too_deep);
   err.message =
       "line " + std::to_string(err.line) + " col " + std::to_string(err.column) + ": " +
@@ -273,12 +312,17 @@ bool parse_whole(bj::basic_parser<Handler>& parser, std::string_view text, json:
 
 }  // namespace
 
-bool parse_config_document(std::string_view text, std::size_t max_depth, ConfigDocument& doc,
+bool WholeText::each(const std::function<bool(std::string_view piece)>& take, std::string&) const {
+  take(text_);
+  return true;
+}
+
+bool parse_config_document(const TextPieces& text, std::size_t max_depth, ConfigDocument& doc,
                            json::ParseError& err) {
   // The document's arena is freed at once when the document goes.
   bj::basic_parser<LeaveOutAccounts> parser(config_options(max_depth));
   parser.handler().start(bj::make_shared_resource<bj::monotonic_resource>());
-  if (!parse_whole(parser, text, err)) return false;
+  if (!parse_pieces(parser, text, err)) return false;
   LeaveOutAccounts& handler = parser.handler();
   // Constructed, not assigned: assignment would copy every node out of the arena.
   std::destroy_at(&doc.root);
@@ -289,11 +333,21 @@ bool parse_config_document(std::string_view text, std::size_t max_depth, ConfigD
   return true;
 }
 
-bool for_each_account(std::string_view text, std::size_t max_depth, const ConfigDocument& doc,
+bool parse_config_document(std::string_view text, std::size_t max_depth, ConfigDocument& doc,
+                           json::ParseError& err) {
+  return parse_config_document(WholeText(text), max_depth, doc, err);
+}
+
+bool for_each_account(const TextPieces& text, std::size_t max_depth, const ConfigDocument& doc,
                       const AccountVisitor& visit, json::ParseError& err) {
   if (!doc.accounts_left_out) return true;
   bj::basic_parser<StreamAccounts> parser(config_options(max_depth), doc.accounts_occurrence, visit);
-  return parse_whole(parser, text, err);
+  return parse_pieces(parser, text, err);
+}
+
+bool for_each_account(std::string_view text, std::size_t max_depth, const ConfigDocument& doc,
+                      const AccountVisitor& visit, json::ParseError& err) {
+  return for_each_account(WholeText(text), max_depth, doc, visit, err);
 }
 
 }  // namespace vumi::config

@@ -7,11 +7,32 @@
 #include <boost/json/value.hpp>
 #include <cstddef>
 #include <functional>
+#include <string>
 #include <string_view>
 
 #include "common/json.hpp"
 
 namespace vumi::config {
+
+// A text handed over in pieces from its start, as often as asked: a large config file is read
+// twice rather than held whole.
+class TextPieces {
+ public:
+  virtual ~TextPieces() = default;
+  // Calls take(piece) for each piece in order until it returns false; false with why when the
+  // text cannot be read.
+  virtual bool each(const std::function<bool(std::string_view piece)>& take, std::string& why) const = 0;
+};
+
+// A text in memory, in one piece.
+class WholeText final : public TextPieces {
+ public:
+  explicit WholeText(std::string_view text) : text_(text) {}
+  bool each(const std::function<bool(std::string_view piece)>& take, std::string& why) const override;
+
+ private:
+  std::string_view text_;
+};
 
 // The document of the first pass.
 struct ConfigDocument {
@@ -23,7 +44,10 @@ struct ConfigDocument {
 
 // The first pass: parses text (comments and trailing commas allowed, nesting up to max_depth) into
 // doc. False with err (line and column) when the text is not JSON, nests deeper, or holds a number
-// beyond the range of a double, anywhere, accounts included.
+// beyond the range of a double, anywhere, accounts included; err.line is 0 when the text could not
+// be read (err.message says why).
+bool parse_config_document(const TextPieces& text, std::size_t max_depth, ConfigDocument& doc,
+                           json::ParseError& err);
 bool parse_config_document(std::string_view text, std::size_t max_depth, ConfigDocument& doc,
                            json::ParseError& err);
 
@@ -33,6 +57,8 @@ using AccountVisitor = std::function<void(std::string_view key, const boost::jso
 // The second pass, over the same text: calls visit for each member of the object the first pass
 // left out of doc, in order; the value lives for the call. False with err if the text fails to
 // parse, which it does only when it is not the text the first pass accepted.
+bool for_each_account(const TextPieces& text, std::size_t max_depth, const ConfigDocument& doc,
+                      const AccountVisitor& visit, json::ParseError& err);
 bool for_each_account(std::string_view text, std::size_t max_depth, const ConfigDocument& doc,
                       const AccountVisitor& visit, json::ParseError& err);
 

@@ -1,7 +1,10 @@
 // parse_config / load_config_file: the top level of the operator config (docs/config.md).
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <boost/json/array.hpp>
-#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/object.hpp>
 #include <cerrno>
 #include <cstring>
@@ -73,7 +76,7 @@ class ConfigReader {
  public:
   // With streamed, the accounts the document left out are read from the text's second pass.
   struct StreamedAccounts {
-    std::string_view text;
+    const TextPieces* text;
     const ConfigDocument* doc;
   };
 
@@ -149,7 +152,7 @@ class ConfigReader {
   void read_streamed_accounts() {
     auto each_account = [&](const AccountVisitor& visit) {
       json::ParseError error;
-      if (!for_each_account(streamed_.text, kMaxConfigDepth, *streamed_.doc, visit, error))
+      if (!for_each_account(*streamed_.text, kMaxConfigDepth, *streamed_.doc, visit, error))
         reader_.error("accounts", "the config text changed between its two readings (" + error.message + ")");
     };
     read_accounts(streamed_.doc->account_count, each_account, config_.handlers, config_.accounts, reader_);
@@ -376,8 +379,17 @@ class ConfigReader {
   StreamedAccounts streamed_;
 };
 
-bool blank(std::string_view text) {
-  return text.find_first_not_of(" \t\r\n") == std::string_view::npos;
+// Only whitespace (read up to the first byte that is not).
+bool blank(const TextPieces& text) {
+  bool blank = true;
+  std::string why;
+  text.each(
+      [&](std::string_view piece) {
+        blank = piece.find_first_not_of(" \t\r\n") == std::string_view::npos;
+        return blank;
+      },
+      why);
+  return blank;
 }
 
 }  // namespace
@@ -416,21 +428,23 @@ std::uint32_t worker_count(const Config& config) {
 
 namespace {
 
-// parse_config; when the text is the caller's own (owned), it is freed once read, before the
-// Config goes on to the runtime: the Config holds copies of its strings.
-LoadResult parse_config_text(std::string_view text, std::string* owned, std::string source) {
+// parse_config over a text in pieces (named by what in a message when it cannot be read); owned,
+// when given, is the text's memory, freed once read, before the Config goes on to the runtime.
+LoadResult read_config(const TextPieces& text, std::string source, const std::string& what,
+                       std::string* owned = nullptr) {
   LoadResult result;
-  if (blank(text)) {
-    result.errors.push_back({"", "the config is empty: expected a JSON object (see docs/config.md)"});
-    return result;
-  }
   // The document lives only while it is read: one arena, freed at once. What the Config keeps is
   // copied out into the default resource (strings, options, compiled step configs). The accounts
   // are not in it but read one at a time from a second pass over the text (config_document.hpp).
   ConfigDocument doc;
   json::ParseError parse_error;
   if (!parse_config_document(text, kMaxConfigDepth, doc, parse_error)) {
-    result.errors.push_back({"", "invalid JSON: " + parse_error.message});
+    if (parse_error.line == 0)
+      result.errors.push_back({"", "cannot read " + what + ": " + parse_error.message});
+    else if (blank(text))
+      result.errors.push_back({"", "the config is empty: expected a JSON object (see docs/config.md)"});
+    else
+      result.errors.push_back({"", "invalid JSON: " + parse_error.message});
     return result;
   }
   const bj::object* top = doc.root.if_object();
@@ -441,19 +455,54 @@ LoadResult parse_config_text(std::string_view text, std::string* owned, std::str
   }
   Config config;
   config.source = std::move(source);
-  ConfigReader(config, result.errors, {text, &doc}).read(*top);
-  if (owned) {
-    text = {};  // it viewed *owned
-    std::string().swap(*owned);
-  }
+  ConfigReader(config, result.errors, {&text, &doc}).read(*top);
+  if (owned) std::string().swap(*owned);
   result.config = std::move(config);
   return result;
 }
 
+// Files up to this size are read whole; a larger one is read in pieces, twice (config_document.hpp).
+constexpr std::size_t kWholeFileBytes = std::size_t{1} << 20;
+
+// A regular file read in pieces from its start as often as asked.
+class FilePieces final : public TextPieces {
+ public:
+  explicit FilePieces(int fd) : fd_(fd) { ::fstat(fd_, &opened_); }
+  FilePieces(const FilePieces&) = delete;
+  FilePieces& operator=(const FilePieces&) = delete;
+  ~FilePieces() override { ::close(fd_); }
+
+  bool each(const std::function<bool(std::string_view piece)>& take, std::string& why) const override {
+    std::vector<char> buffer(kWholeFileBytes);
+    for (off_t at = 0;;) {
+      const ssize_t n = ::pread(fd_, buffer.data(), buffer.size(), at);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) {
+        why = std::strerror(errno);
+        return false;
+      }
+      if (n == 0 || !take({buffer.data(), static_cast<std::size_t>(n)})) return true;
+      at += n;
+    }
+  }
+
+  // Written to since it was opened (its size or modification time differ): the two readings may
+  // have seen different texts.
+  bool changed() const {
+    struct stat now {};
+    return ::fstat(fd_, &now) != 0 || now.st_size != opened_.st_size ||
+           now.st_mtim.tv_sec != opened_.st_mtim.tv_sec || now.st_mtim.tv_nsec != opened_.st_mtim.tv_nsec;
+  }
+
+ private:
+  int fd_;
+  struct stat opened_ {};
+};
+
 }  // namespace
 
 LoadResult parse_config(std::string_view text, std::string source) {
-  return parse_config_text(text, nullptr, std::move(source));
+  return read_config(WholeText(text), std::move(source), "the config");
 }
 
 LoadResult load_config_file(const std::filesystem::path& file) {
@@ -468,6 +517,24 @@ LoadResult load_config_file(const std::filesystem::path& file) {
   if (std::filesystem::is_directory(status)) {
     result.errors.push_back({"", "cannot read config file " + name + ": it is a directory"});
     return result;
+  }
+  // A large regular file is read in pieces, twice, and never held whole (100,000 accounts: 85 MB).
+  if (std::filesystem::is_regular_file(status)) {
+    const std::uintmax_t size = std::filesystem::file_size(file, ec);
+    if (!ec && size > kWholeFileBytes) {
+      const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd < 0) {
+        result.errors.push_back({"", "cannot read config file " + name + ": " + std::strerror(errno)});
+        return result;
+      }
+      const FilePieces pieces(fd);
+      result = read_config(pieces, file.string(), "config file " + name);
+      if (pieces.changed()) {
+        result.config.reset();
+        result.errors = {{"", "config file " + name + " changed while it was read; load it again"}};
+      }
+      return result;
+    }
   }
   std::ifstream in(file, std::ios::binary);
   if (!in) {
@@ -488,7 +555,7 @@ LoadResult load_config_file(const std::filesystem::path& file) {
     result.errors.push_back({"", "cannot read config file " + name + ": read failed"});
     return result;
   }
-  return parse_config_text(text, &text, file.string());
+  return read_config(WholeText(text), file.string(), "config file " + name, &text);
 }
 
 }  // namespace vumi::config

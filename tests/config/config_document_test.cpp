@@ -112,6 +112,64 @@ TEST(ConfigDocument, TheFirstPassChecksTheAccountsToo) {
   EXPECT_TRUE(error.too_deep);
 }
 
+// A text in pieces of n bytes, as a file is read: tokens, keys and strings split anywhere.
+class Pieces final : public TextPieces {
+ public:
+  Pieces(std::string_view text, std::size_t n) : text_(text), n_(n) {}
+  bool each(const std::function<bool(std::string_view)>& take, std::string&) const override {
+    for (std::size_t at = 0; at < text_.size(); at += n_)
+      if (!take(text_.substr(at, n_))) break;
+    return true;
+  }
+
+ private:
+  std::string_view text_;
+  std::size_t n_;
+};
+
+TEST(ConfigDocument, PiecesOfAnySizeReadTheSameAsTheWholeText) {
+  const std::string text = R"(/* a config */ {"handlers": {"h": {"type": "noop"}}, "acc\u006funts": 1,
+    "accounts": {"acct1": {"tags": ["pool:1", "a long tag name that spans pieces"], "n": -12.5e2},
+                 "a\u0062c": "a string account", "big": 18446744073709551615, "x": [true, false, null],
+                 // a comment among the accounts
+                 "last": {"deep": {"deeper": [[{"k": "v"}]]}},},
+    "limits": {"max_body_bytes": 1024}}  )";
+  const Read whole = read_both_passes(text);
+  for (std::size_t n : {1, 2, 3, 5, 7, 16, 64}) {
+    ConfigDocument doc;
+    json::ParseError error;
+    ASSERT_TRUE(parse_config_document(Pieces(text, n), 64, doc, error)) << n << ": " << error.message;
+    EXPECT_EQ(bj::serialize(doc.root), bj::serialize(whole.doc.root)) << n;
+    EXPECT_EQ(doc.account_count, whole.doc.account_count) << n;
+    Accounts accounts;
+    ASSERT_TRUE(for_each_account(
+        Pieces(text, n), 64, doc,
+        [&](std::string_view key, const bj::value& value) {
+          accounts.emplace_back(key, bj::serialize(value));
+        },
+        error))
+        << n << ": " << error.message;
+    EXPECT_EQ(accounts, whole.accounts) << n;
+  }
+  EXPECT_EQ(whole.accounts.size(), 5u);
+  EXPECT_EQ(whole.accounts[1].first, "abc");
+
+  // Errors name the same place however the text is cut.
+  const std::string broken = "{\n  \"accounts\": {\n    \"a\": {\"tags\": [\"x\",]]}\n  }\n}";
+  json::ParseError whole_error;
+  ConfigDocument doc;
+  ASSERT_FALSE(parse_config_document(broken, 64, doc, whole_error));
+  for (std::size_t n : {1, 4, 9}) {
+    json::ParseError error;
+    EXPECT_FALSE(parse_config_document(Pieces(broken, n), 64, doc, error));
+    EXPECT_EQ(error.message, whole_error.message) << n;
+  }
+  json::ParseError trailing;
+  EXPECT_FALSE(parse_config_document(Pieces("{} x", 1), 64, doc, trailing));
+  EXPECT_EQ(trailing.message, "line 1 col 4: extra data");
+  EXPECT_FALSE(parse_config_document(Pieces("{\"a\": ", 2), 64, doc, trailing));
+}
+
 // A second pass over another text says so rather than reading something else.
 TEST(ConfigDocument, ASecondPassOverABrokenTextFails) {
   ConfigDocument doc;

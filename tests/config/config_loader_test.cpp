@@ -251,6 +251,56 @@ TEST_F(ConfigFiles, EmptyFileIsAnError) {
   EXPECT_THAT(r.errors[0].text(), HasSubstr("the config is empty"));
 }
 
+// A file over 1 MiB is read in pieces, twice (config_document.hpp): the same Config and the same
+// errors, in the same order, as from the text in memory.
+std::string large_config_text(std::size_t accounts) {
+  std::string text = R"({"handlers": {"h": {"type": "noop"}},)"
+                     "\n"
+                     R"("accounts": {)"
+                     "\n";
+  for (std::size_t i = 0; i < accounts; ++i) {
+    const std::string n = std::to_string(i);
+    // Every 1000th names an unknown handler; account 4321 claims account 7's tag.
+    const std::string handler = i % 1000 == 999 ? "nope" : "h";
+    const std::string tag = i == 4321 ? "7" : n;
+    text += (i ? ",\n" : "") + std::string(R"(  "acct)") + n + R"(": {"conversations": {"poll)" + n +
+            R"(": "vxpolls"}, "tags": ["longcode:)" + tag +
+            R"("], "routes": [{"on": {"event_type": "done"}, )" + R"("chain": [{"handler": ")" + handler +
+            R"(", "config": {"greeting": "hello account )" + n + R"("}}]}]})";
+  }
+  return text + "\n}}\n";
+}
+
+TEST_F(ConfigFiles, ALargeFileReadsAsItsTextWould) {
+  const std::string text = large_config_text(6000);
+  ASSERT_GT(text.size(), std::size_t{1} << 20);
+  const LoadResult from_text = parse_config(text, "large.json");
+  const LoadResult from_file = load_config_file(write("large.json", text));
+  ASSERT_TRUE(from_file.config.has_value());
+  ASSERT_EQ(from_file.config->accounts.size(), 6000u);
+  ASSERT_EQ(from_file.errors.size(), from_text.errors.size());
+  for (std::size_t i = 0; i < from_text.errors.size(); ++i)
+    EXPECT_EQ(from_file.errors[i].text(), from_text.errors[i].text());
+  EXPECT_THAT(from_file.errors, SizeIs(7));  // six unknown handlers and the claimed tag
+  EXPECT_EQ(from_file.errors[4].text(),
+            "accounts.acct4321.tags[0]: tag \"longcode:7\" is claimed by accounts \"acct7\" "
+            "(accounts.acct7.tags[0]) and \"acct4321\"; a tag has one owner");
+  const AccountSpec& last = from_file.config->accounts.back();
+  EXPECT_EQ(last.key, "acct5999");
+  EXPECT_EQ(last.tags, std::vector<std::string>{"longcode:5999"});
+  EXPECT_EQ(last.routes.at(0).chain.at(0).config().at("greeting"), "hello account 5999");
+}
+
+TEST_F(ConfigFiles, ALargeFilesErrorsNameTheirPlace) {
+  std::string text = large_config_text(6000);
+  text.insert(text.rfind(R"("tags": [)") + 9, ",");  // a syntax error in the last account
+  EXPECT_EQ(load_config_file(write("broken.json", text)).errors.at(0).text(),
+            parse_config(text, "broken.json").errors.at(0).text());
+  EXPECT_THAT(load_config_file(write("broken.json", text)).errors.at(0).text(), HasSubstr("line 6002 col "));
+  EXPECT_THAT(load_config_file(write("blank.json", std::string(1 << 21, ' '))).errors,
+              ElementsAre(::testing::Property(&ConfigError::text, HasSubstr("the config is empty"))));
+}
+
 TEST_F(ConfigFiles, ReadsAFileAndRecordsItsSource) {
   fs::path p = write("ok.json", "{\"state_dir\": \"data\"}");
   LoadResult r = load_config_file(p);

@@ -89,11 +89,12 @@ TEST_F(ManyAccounts, CheckAcceptsThemWithinAGenerousMemoryBound) {
   const std::string output((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << output;
   EXPECT_NE(output.find("accounts: 100000, routes: 200000, tags: 100000"), std::string::npos) << output;
-  // Generous: the peak was 1.6 GB before step configs were shared and the document parsed into
-  // one arena; bench/README.md has the measured figures. AddressSanitizer's shadow memory and
-  // redzones inflate every allocation, so the asan build checks only that it loads.
+  // Generous: the peak was 1.6 GB before step configs were shared, 377 MB while the whole
+  // document was built, 188 MB since the accounts are read one at a time from the file, which is
+  // not held whole (bench/README.md). AddressSanitizer's shadow memory and redzones inflate every
+  // allocation, so the asan build checks only that it loads.
   if (kSanitized) GTEST_SKIP() << "loaded; the memory bound is checked in builds without AddressSanitizer";
-  EXPECT_LT(usage.ru_maxrss, 1024L * 1024L) << "peak resident set of check, KiB";
+  EXPECT_LT(usage.ru_maxrss, 300L * 1024L) << "peak resident set of check, KiB";
 }
 
 }  // namespace
