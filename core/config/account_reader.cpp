@@ -5,6 +5,7 @@
 #include <boost/json/object.hpp>
 #include <charconv>
 #include <iterator>
+#include <set>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -57,14 +58,24 @@ class AccountReader {
     if (!reader_.identifier_key(key, "accounts", "account key")) return;
     std::string path = json::child_path("accounts", key);
     // A document holds one member of a key (Boost.JSON keeps the last); a stream shows them all.
-    if (seen_.contains(key)) {
+    if (seen_.contains(key) || unread_.contains(key)) {
       reader_.error(path, "account " + json::quoted(key) + " is defined twice in \"accounts\"");
+      return;
+    }
+    // More accounts than begin() was told of (a text that changed between two readings) would
+    // move the specs that seen_ views: refused instead.
+    if (out_->size() == out_->capacity()) {
+      reader_.error(path, "more accounts than the config's first reading counted: it changed in between");
       return;
     }
     AccountSpec account;
     account.key = std::string(key);
     account.names = names_;
-    if (!read_account(value, path, account)) return;
+    // read_account fails before it reads any tag, so owners_ views no tag of an account not kept.
+    if (!read_account(value, path, account)) {
+      unread_.emplace(key);
+      return;
+    }
     out_->push_back(std::move(account));
     seen_.insert(out_->back().key);
   }
@@ -290,6 +301,7 @@ class AccountReader {
   std::vector<std::string> account_handler_names_;         // the account being read: accounts.<key>.handlers
   std::vector<AccountSpec>* out_ = nullptr;                // the accounts read (begin)
   std::unordered_set<std::string_view> seen_;              // their keys, viewing out_
+  std::set<std::string, std::less<>> unread_;              // keys of accounts that were no objects (few)
   std::unordered_map<std::string_view, TagOwner> owners_;  // by tag, viewing the tags in out_
   TemplateCache templates_;                                // accounts repeating a step config share it
   std::shared_ptr<NameTable> names_ = std::make_shared<NameTable>();  // the accounts' names, shared

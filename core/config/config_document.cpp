@@ -294,7 +294,7 @@ bool parse_pieces(bj::basic_parser<Handler>& parser, const TextPieces& text, jso
       },
       why);
   if (!read) {
-    err.message = "cannot read it: " + why;
+    err.message = why;  // line 0: unreadable
     return false;
   }
   if (!ec) {

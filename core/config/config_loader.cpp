@@ -152,7 +152,10 @@ class ConfigReader {
   void read_streamed_accounts() {
     auto each_account = [&](const AccountVisitor& visit) {
       json::ParseError error;
-      if (!for_each_account(*streamed_.text, kMaxConfigDepth, *streamed_.doc, visit, error))
+      if (for_each_account(*streamed_.text, kMaxConfigDepth, *streamed_.doc, visit, error)) return;
+      if (error.line == 0)
+        reader_.error("accounts", "cannot read the config again for its accounts: " + error.message);
+      else
         reader_.error("accounts", "the config text changed between its two readings (" + error.message + ")");
     };
     read_accounts(streamed_.doc->account_count, each_account, config_.handlers, config_.accounts, reader_);
@@ -467,13 +470,15 @@ constexpr std::size_t kWholeFileBytes = std::size_t{1} << 20;
 // A regular file read in pieces from its start as often as asked.
 class FilePieces final : public TextPieces {
  public:
-  explicit FilePieces(int fd) : fd_(fd) { ::fstat(fd_, &opened_); }
+  // fd is open on a regular file; opened is its fstat then.
+  FilePieces(int fd, const struct stat& opened) : fd_(fd), opened_(opened) {}
   FilePieces(const FilePieces&) = delete;
   FilePieces& operator=(const FilePieces&) = delete;
   ~FilePieces() override { ::close(fd_); }
 
   bool each(const std::function<bool(std::string_view piece)>& take, std::string& why) const override {
     std::vector<char> buffer(kWholeFileBytes);
+    Reading reading;
     for (off_t at = 0;;) {
       const ssize_t n = ::pread(fd_, buffer.data(), buffer.size(), at);
       if (n < 0 && errno == EINTR) continue;
@@ -481,22 +486,39 @@ class FilePieces final : public TextPieces {
         why = std::strerror(errno);
         return false;
       }
-      if (n == 0 || !take({buffer.data(), static_cast<std::size_t>(n)})) return true;
+      if (n == 0) {
+        readings_.push_back(reading);  // a whole reading, to compare with the others
+        return true;
+      }
+      const std::string_view piece(buffer.data(), static_cast<std::size_t>(n));
+      reading.bytes += piece.size();
+      reading.hash = (reading.hash * 1099511628211u) ^ std::hash<std::string_view>{}(piece);
+      if (!take(piece)) return true;
       at += n;
     }
   }
 
-  // Written to since it was opened (its size or modification time differ): the two readings may
-  // have seen different texts.
+  // The file was written to since it was opened: its size or modification time differ, or two
+  // whole readings saw different bytes. The two passes may then have read different texts.
   bool changed() const {
     struct stat now {};
-    return ::fstat(fd_, &now) != 0 || now.st_size != opened_.st_size ||
-           now.st_mtim.tv_sec != opened_.st_mtim.tv_sec || now.st_mtim.tv_nsec != opened_.st_mtim.tv_nsec;
+    if (::fstat(fd_, &now) != 0 || now.st_size != opened_.st_size ||
+        now.st_mtim.tv_sec != opened_.st_mtim.tv_sec || now.st_mtim.tv_nsec != opened_.st_mtim.tv_nsec)
+      return true;
+    for (const Reading& reading : readings_)
+      if (reading.bytes != readings_.front().bytes || reading.hash != readings_.front().hash) return true;
+    return false;
   }
 
  private:
+  struct Reading {
+    std::uint64_t bytes = 0;
+    std::uint64_t hash = 0;  // of its pieces' hashes, in order
+  };
+
   int fd_;
-  struct stat opened_ {};
+  struct stat opened_;
+  mutable std::vector<Reading> readings_;  // each whole reading so far
 };
 
 }  // namespace
@@ -523,11 +545,13 @@ LoadResult load_config_file(const std::filesystem::path& file) {
     const std::uintmax_t size = std::filesystem::file_size(file, ec);
     if (!ec && size > kWholeFileBytes) {
       const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
-      if (fd < 0) {
+      struct stat opened {};
+      if (fd < 0 || ::fstat(fd, &opened) != 0) {
         result.errors.push_back({"", "cannot read config file " + name + ": " + std::strerror(errno)});
+        if (fd >= 0) ::close(fd);
         return result;
       }
-      const FilePieces pieces(fd);
+      const FilePieces pieces(fd, opened);
       result = read_config(pieces, file.string(), "config file " + name);
       if (pieces.changed()) {
         result.config.reset();

@@ -164,6 +164,13 @@ TEST(ConfigDocument, PiecesOfAnySizeReadTheSameAsTheWholeText) {
     EXPECT_FALSE(parse_config_document(Pieces(broken, n), 64, doc, error));
     EXPECT_EQ(error.message, whole_error.message) << n;
   }
+  const std::string huge = R"({"accounts": {"a": {"n": [1, 1e999]}}})";
+  ASSERT_FALSE(parse_config_document(huge, 64, doc, whole_error));
+  for (std::size_t n : {1, 2, 3}) {
+    json::ParseError error;
+    EXPECT_FALSE(parse_config_document(Pieces(huge, n), 64, doc, error));
+    EXPECT_EQ(error.message, whole_error.message) << n;
+  }
   json::ParseError trailing;
   EXPECT_FALSE(parse_config_document(Pieces("{} x", 1), 64, doc, trailing));
   EXPECT_EQ(trailing.message, "line 1 col 4: extra data");

@@ -122,6 +122,9 @@ TEST(ConfigText, ANumberBeyondTheRangeOfADoubleIsInvalidJson) {
 TEST(ConfigText, AnAccountDefinedTwiceIsAnError) {
   EXPECT_THAT(parse_errors(R"({"accounts": {"a": {}, "b": {}, "a": {"tags": ["p:1"]}}})"),
               ElementsAre("accounts.a: account \"a\" is defined twice in \"accounts\""));
+  EXPECT_THAT(parse_errors(R"({"accounts": {"a": 5, "a": {}}})"),
+              ElementsAre("accounts.a: expected object, got integer",
+                          "accounts.a: account \"a\" is defined twice in \"accounts\""));
 }
 
 TEST(ConfigText, TopLevelMustBeAnObject) {
