@@ -17,24 +17,27 @@ namespace vumi::event {
 namespace {
 
 TEST(IngestTopicTest, SplitsEachForm) {
-  auto event = parse_ingest_topic("event.a-1.vx:polls.poll_complete").value_or(IngestTopic{});
-  EXPECT_EQ(event.kind, IngestTopic::Kind::event);
-  EXPECT_EQ(event.parts[0], "a-1");
-  EXPECT_EQ(event.parts[1], "vx:polls");
-  EXPECT_EQ(event.parts[2], "poll_complete");
-  auto inbound = parse_ingest_topic("inbound.sms").value_or(IngestTopic{});
-  EXPECT_EQ(inbound.kind, IngestTopic::Kind::inbound);
-  EXPECT_EQ(inbound.parts[0], "sms");
-  auto command = parse_ingest_topic("command.worker_1").value_or(IngestTopic{});
-  EXPECT_EQ(command.kind, IngestTopic::Kind::command);
-  EXPECT_EQ(command.parts[0], "worker_1");
-  auto transport = parse_ingest_topic("transport_event.sms").value_or(IngestTopic{});
-  EXPECT_EQ(transport.kind, IngestTopic::Kind::transport_event);
-  EXPECT_EQ(transport.parts[0], "sms");
-  auto outbound = parse_ingest_topic("conversation_outbound.bulk_message.c1").value_or(IngestTopic{});
-  EXPECT_EQ(outbound.kind, IngestTopic::Kind::conversation_outbound);
-  EXPECT_EQ(outbound.parts[0], "bulk_message");
-  EXPECT_EQ(outbound.parts[1], "c1");
+  struct Form {
+    const char* topic;
+    IngestTopic::Kind kind;
+    std::vector<std::string_view> parts;
+  };
+  const std::vector<Form> forms{
+      {"event.a-1.vx:polls.poll_complete", IngestTopic::Kind::event, {"a-1", "vx:polls", "poll_complete"}},
+      {"inbound.sms", IngestTopic::Kind::inbound, {"sms"}},
+      {"command.worker_1", IngestTopic::Kind::command, {"worker_1"}},
+      {"transport_event.sms", IngestTopic::Kind::transport_event, {"sms"}},
+      {"conversation_outbound.bulk_message.c1",
+       IngestTopic::Kind::conversation_outbound,
+       {"bulk_message", "c1"}},
+  };
+  for (const Form& form : forms) {
+    auto parsed = parse_ingest_topic(form.topic);
+    ASSERT_TRUE(parsed) << form.topic;
+    EXPECT_EQ(parsed->kind, form.kind) << form.topic;
+    EXPECT_EQ(std::vector<std::string_view>(parsed->parts, parsed->parts + form.parts.size()), form.parts)
+        << form.topic;
+  }
 }
 
 // Each refusal names the part at fault and why.
