@@ -1,6 +1,5 @@
 #include "config/config_document.hpp"
 
-#include <algorithm>
 #include <boost/json/basic_parser_impl.hpp>
 #include <boost/json/monotonic_resource.hpp>
 #include <cmath>
@@ -264,16 +263,11 @@ void locate(const TextPieces& text, std::size_t offset, json::ParseError& err) {
   std::string why;
   text.each(
       [&](std::string_view piece) {
-        const std::size_t n = std::min(piece.size(), offset - seen);
-        for (std::size_t i = 0; i < n; ++i) {
-          if (piece[i] == '\n') {
-            ++err.line;
-            err.column = 1;
-          } else {
-            ++err.column;
-          }
-        }
-        seen += n;
+        const std::string_view before = piece.substr(0, offset - seen);
+        const auto [line, column] = json::line_column(before, before.size());  // within the piece
+        err.line += line - 1;
+        err.column = line > 1 ? column : err.column + column - 1;
+        seen += before.size();
         return seen < offset;
       },
       why);

@@ -431,10 +431,8 @@ std::uint32_t worker_count(const Config& config) {
 
 namespace {
 
-// parse_config over a text in pieces (named by what in a message when it cannot be read); owned,
-// when given, is the text's memory, freed once read, before the Config goes on to the runtime.
-LoadResult read_config(const TextPieces& text, std::string source, const std::string& what,
-                       std::string* owned = nullptr) {
+// parse_config over a text in pieces, named by what in a message when it cannot be read.
+LoadResult read_config(const TextPieces& text, std::string source, const std::string& what) {
   LoadResult result;
   // The document lives only while it is read: one arena, freed at once. What the Config keeps is
   // copied out into the default resource (strings, options, compiled step configs). The accounts
@@ -459,7 +457,6 @@ LoadResult read_config(const TextPieces& text, std::string source, const std::st
   Config config;
   config.source = std::move(source);
   ConfigReader(config, result.errors, {&text, &doc}).read(*top);
-  if (owned) std::string().swap(*owned);
   result.config = std::move(config);
   return result;
 }
@@ -579,7 +576,7 @@ LoadResult load_config_file(const std::filesystem::path& file) {
     result.errors.push_back({"", "cannot read config file " + name + ": read failed"});
     return result;
   }
-  return read_config(WholeText(text), file.string(), "config file " + name, &text);
+  return read_config(WholeText(text), file.string(), "config file " + name);
 }
 
 }  // namespace vumi::config
