@@ -91,8 +91,16 @@ void Member::set_owned(std::vector<std::uint32_t> owned) {
 }
 
 void Member::start() {
+  launch();
+  await_listening();
+}
+
+void Member::launch() {
   process_ = std::make_unique<ChildProcess>(
       std::vector<std::string>{VUMI_DISPATCHER_EXE, "run", "-c", config.string(), "--status-interval", "0"});
+}
+
+void Member::await_listening() {
   std::size_t cursor = 0;
   auto reliable_line = process_->wait_for_line("reliable ingest: bound at ", 60s, &cursor);
   auto listening = process_->wait_for_line("listening: ingest ", 60s, &cursor);

@@ -39,6 +39,10 @@ class Member {
   Member(const TempDir& dir, MemberSpec spec, int accounts);
   // Starts the process (again, on the same endpoints after the first start).
   void start();
+  // start() in two halves, so that several members can be started at once: launch() spawns the
+  // process, await_listening() waits until it listens and notes its endpoints.
+  void launch();
+  void await_listening();
   void kill9();
   // SIGTERM; returns its "stopped:" line.
   std::string stop();

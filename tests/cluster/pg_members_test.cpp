@@ -28,20 +28,35 @@ class PgMembers : public ::testing::Test {
     if (!database.skip_reason().empty()) GTEST_SKIP() << database.skip_reason();
   }
 
-  // Starts one member per spec (owned/standby filled in by the caller) and waits for its owned shards.
+  // Launches one member per spec (owned/standby filled in by the caller), all before waiting for any:
+  // a standby takes its standby shards 3 x lease_poll_ms after its own start, so an owner started
+  // only after the previous member was up could find its shard already taken (there is no failback).
   void start_members(
       std::uint32_t shards,
       const std::vector<std::pair<std::vector<std::uint32_t>, std::vector<std::uint32_t>>>& plan,
       int accounts) {
-    for (std::size_t i = 0; i < plan.size(); ++i) add_member(shards, plan[i].first, plan[i].second, accounts);
+    const std::size_t first = members.size();
+    for (const auto& [owned, standby] : plan) launch_member(shards, owned, standby, accounts);
+    for (std::size_t i = first; i < members.size(); ++i) members[i]->await_listening();
+    for (std::size_t i = first; i < members.size(); ++i) wait_and_listen(*members[i]);
   }
   Member& add_member(std::uint32_t shards, std::vector<std::uint32_t> owned,
                      std::vector<std::uint32_t> standby, int accounts) {
+    Member& member = launch_member(shards, std::move(owned), std::move(standby), accounts);
+    member.await_listening();
+    wait_and_listen(member);
+    return member;
+  }
+  Member& launch_member(std::uint32_t shards, std::vector<std::uint32_t> owned,
+                        std::vector<std::uint32_t> standby, int accounts) {
     const MemberSpec spec =
         postgres_member(members.size(), shards, std::move(owned), std::move(standby), database.url(), dir);
     members.push_back(std::make_unique<Member>(dir, spec, accounts));
-    Member& member = *members.back();
-    member.start();
+    members.back()->launch();
+    return *members.back();
+  }
+  // Waits for the member's owned shards and adds its outbound endpoint to the listener.
+  void wait_and_listen(Member& member) {
     for (std::uint32_t shard : member.spec().owned)
       EXPECT_TRUE(member.wait_holding(shard, 30s)) << member.process().output();
     if (listener)
@@ -49,7 +64,6 @@ class PgMembers : public ::testing::Test {
     else
       listener = std::make_unique<transport::TopicSubscriber>(context, member.outbound,
                                                               std::vector<std::string>{"outbound.sms"});
-    return member;
   }
   std::vector<std::string> reliable_endpoints() const {
     std::vector<std::string> endpoints;
