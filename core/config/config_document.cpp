@@ -3,11 +3,15 @@
 #include <boost/json/basic_parser_impl.hpp>
 #include <boost/json/monotonic_resource.hpp>
 #include <cmath>
+#include <exception>
 #include <memory>
 #include <optional>
 #include <string>
+#include <system_error>
+#include <thread>
 
 #include "common/json_value_builder.hpp"
+#include "config/account_handoff.hpp"
 
 namespace vumi::config {
 
@@ -16,6 +20,9 @@ namespace bj = boost::json;
 namespace {
 
 constexpr std::string_view kAccounts = "accounts";
+// From this many accounts the second pass parses on a thread of its own (AccountHandoff); below,
+// a thread would cost more than it saves.
+constexpr std::size_t kHandoffFromAccounts = 256;
 
 // Where the parser is: how deep, and which top-level member it is in.
 struct Position {
@@ -128,12 +135,15 @@ class LeaveOutAccounts : public json::ValueBuilder {
   std::size_t skipped_depth_ = 0;  // the depth inside the object being left out; 0: none
 };
 
-// The second pass: builds each member of the chosen "accounts" object alone, in an arena started
-// afresh for each, and hands it to the visitor; everything else is only parsed.
+// The second pass: builds each member of the chosen "accounts" object alone and hands it to the
+// visitor, built in an arena started afresh for each, or to the handoff, built in its batch's
+// arena; everything else is only parsed.
 class StreamAccounts : public json::ValueBuilder {
  public:
   StreamAccounts(std::size_t occurrence, const AccountVisitor& visit)
-      : occurrence_(occurrence), visit_(visit) {}
+      : occurrence_(occurrence), visit_(&visit) {}
+  StreamAccounts(std::size_t occurrence, AccountHandoff& handoff)
+      : occurrence_(occurrence), handoff_(&handoff) {}
 
   bool on_object_begin(bj::error_code&) {
     if (!in_accounts_ && pos_.at_accounts_value() && pos_.accounts_seen == occurrence_)
@@ -147,7 +157,7 @@ class StreamAccounts : public json::ValueBuilder {
     --pos_.depth;
     if (building_) {
       if (!ValueBuilder::on_object_end(n, ec)) return false;
-      if (at_account_value()) end_value();
+      if (at_account_value()) return end_value(ec);
     } else if (in_accounts_ && pos_.depth == 1) {
       in_accounts_ = false;
     }
@@ -162,7 +172,7 @@ class StreamAccounts : public json::ValueBuilder {
     --pos_.depth;
     if (!building_) return true;
     if (!ValueBuilder::on_array_end(n, ec)) return false;
-    if (at_account_value()) end_value();
+    if (at_account_value()) return end_value(ec);
     return true;
   }
   bool on_key_part(bj::string_view s, std::size_t n, bj::error_code& ec) {
@@ -185,23 +195,25 @@ class StreamAccounts : public json::ValueBuilder {
     return !building_ || ValueBuilder::on_string_part(s, n, ec);
   }
   bool on_string(bj::string_view s, std::size_t n, bj::error_code& ec) {
-    return scalar([&] { return ValueBuilder::on_string(s, n, ec); });
+    return scalar(ec, [&] { return ValueBuilder::on_string(s, n, ec); });
   }
   bool on_int64(std::int64_t i, bj::string_view s, bj::error_code& ec) {
-    return scalar([&] { return ValueBuilder::on_int64(i, s, ec); });
+    return scalar(ec, [&] { return ValueBuilder::on_int64(i, s, ec); });
   }
   bool on_uint64(std::uint64_t u, bj::string_view s, bj::error_code& ec) {
-    return scalar([&] { return ValueBuilder::on_uint64(u, s, ec); });
+    return scalar(ec, [&] { return ValueBuilder::on_uint64(u, s, ec); });
   }
   bool on_double(double d, bj::string_view s, bj::error_code& ec) {
-    return scalar([&] { return ValueBuilder::on_double(d, s, ec); });
+    return scalar(ec, [&] { return ValueBuilder::on_double(d, s, ec); });
   }
   bool on_bool(bool b, bj::error_code& ec) {
-    return scalar([&] { return ValueBuilder::on_bool(b, ec); });
+    return scalar(ec, [&] { return ValueBuilder::on_bool(b, ec); });
   }
   bool on_null(bj::error_code& ec) {
-    return scalar([&] { return ValueBuilder::on_null(ec); });
+    return scalar(ec, [&] { return ValueBuilder::on_null(ec); });
   }
+
+  bool stopped = false;  // the handoff's reading side stopped, and so did this parse
 
  private:
   // A member of the accounts object starts or ends here.
@@ -214,30 +226,42 @@ class StreamAccounts : public json::ValueBuilder {
   }
 
   void begin_value() {
-    arena_.emplace(buffer_, sizeof buffer_);
-    ValueBuilder::start(bj::storage_ptr(&*arena_));
+    if (handoff_) {
+      ValueBuilder::start(handoff_->storage());
+    } else {
+      arena_.emplace(buffer_, sizeof buffer_);
+      ValueBuilder::start(bj::storage_ptr(&*arena_));
+    }
     building_ = true;
   }
 
-  void end_value() {
+  bool end_value(bj::error_code& ec) {
     building_ = false;
-    const bj::value account = st.release();
-    visit_(account_key_, account);
+    if (!handoff_) {
+      const bj::value account = st.release();
+      (*visit_)(account_key_, account);
+      return true;
+    }
+    if (handoff_->put(account_key_, st.release())) return true;
+    stopped = true;
+    ec = bj::error::exception;  // ends the parse; the reading side's exception is what is reported
+    return false;
   }
 
   // A scalar: part of the account being built, an account of its own, or outside the accounts.
   template <class Push>
-  bool scalar(Push push) {
+  bool scalar(bj::error_code& ec, Push push) {
     if (!building_ && at_account_value()) begin_value();
     if (!building_) return true;
     if (!push()) return false;
-    if (at_account_value()) end_value();
+    if (at_account_value()) return end_value(ec);
     return true;
   }
 
   Position pos_;
   std::size_t occurrence_;
-  const AccountVisitor& visit_;
+  const AccountVisitor* visit_ = nullptr;  // one of these two
+  AccountHandoff* handoff_ = nullptr;
   bool in_accounts_ = false;
   bool building_ = false;
   std::string account_key_;
@@ -335,8 +359,40 @@ bool parse_config_document(std::string_view text, std::size_t max_depth, ConfigD
 bool for_each_account(const TextPieces& text, std::size_t max_depth, const ConfigDocument& doc,
                       const AccountVisitor& visit, json::ParseError& err) {
   if (!doc.accounts_left_out) return true;
-  bj::basic_parser<StreamAccounts> parser(config_options(max_depth), doc.accounts_occurrence, visit);
-  return parse_pieces(parser, text, err);
+  const auto parse_here = [&] {
+    bj::basic_parser<StreamAccounts> parser(config_options(max_depth), doc.accounts_occurrence, visit);
+    return parse_pieces(parser, text, err);
+  };
+  if (doc.account_count < kHandoffFromAccounts) return parse_here();
+  // Parsed on a thread of its own while visit reads, here, what was parsed before.
+  AccountHandoff handoff;
+  bool parsed = false;
+  json::ParseError parse_error;
+  std::exception_ptr failure;
+  std::thread parsing;
+  try {
+    parsing = std::thread([&] {
+      try {
+        bj::basic_parser<StreamAccounts> parser(config_options(max_depth), doc.accounts_occurrence, handoff);
+        parsed = parse_pieces(parser, text, parse_error);
+      } catch (...) {
+        failure = std::current_exception();
+      }
+      handoff.finish();
+    });
+  } catch (const std::system_error&) {
+    return parse_here();  // no thread to be had (a process limit): the same pass, here
+  }
+  try {
+    handoff.visit_all(visit);
+  } catch (...) {
+    parsing.join();  // visit_all stopped the handoff: the parse ends at its next full batch
+    throw;
+  }
+  parsing.join();
+  if (failure) std::rethrow_exception(failure);
+  if (!parsed) err = std::move(parse_error);
+  return parsed;
 }
 
 bool for_each_account(std::string_view text, std::size_t max_depth, const ConfigDocument& doc,

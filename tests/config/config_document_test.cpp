@@ -4,7 +4,9 @@
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
+#include <stdexcept>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -188,6 +190,80 @@ TEST(ConfigDocument, ASecondPassOverABrokenTextFails) {
                                 error));
   EXPECT_EQ(keys, std::vector<std::string>{"a"});
   EXPECT_FALSE(error.message.empty());
+}
+
+// A config of n accounts "a0".."a<n-1>", each a different value; account 7's holds a string larger
+// than a batch's buffer.
+std::string many_accounts(int n, Accounts& expected) {
+  std::string text = R"({"handlers": {}, "accounts": {)";
+  for (int i = 0; i < n; ++i) {
+    const std::string key = "a" + std::to_string(i);
+    std::string value = R"({"tags":["pool:)" + std::to_string(i) + R"("],"n":)" + std::to_string(i) + "}";
+    if (i == 7) value = R"({"big":")" + std::string(300 * 1024, 'x') + R"("})";
+    if (i % 10 == 3) value = "[" + std::to_string(i) + "]";
+    text += (i ? ", \"" : "\"") + key + "\": " + value;
+    expected.emplace_back(key, value);
+  }
+  return text + "}, \"limits\": {}}";
+}
+
+// From a few hundred accounts, the second pass parses on a thread of its own: the visitor still
+// sees every account in order, on the calling thread.
+TEST(ConfigDocument, ManyAccountsAreParsedAsideAndVisitedInOrderHere) {
+  Accounts expected;
+  const std::string text = many_accounts(1000, expected);
+  for (std::size_t n : {std::size_t{0}, std::size_t{7}, std::size_t{4096}}) {
+    ConfigDocument doc;
+    json::ParseError error;
+    ASSERT_TRUE(parse_config_document(text, 64, doc, error)) << error.message;
+    ASSERT_EQ(doc.account_count, 1000u);
+    Accounts accounts;
+    const std::thread::id caller = std::this_thread::get_id();
+    bool elsewhere = false;
+    const auto visit = [&](std::string_view key, const bj::value& value) {
+      accounts.emplace_back(key, bj::serialize(value));
+      elsewhere = elsewhere || std::this_thread::get_id() != caller;
+    };
+    const bool read = n == 0 ? for_each_account(text, 64, doc, visit, error)
+                             : for_each_account(Pieces(text, n), 64, doc, visit, error);
+    ASSERT_TRUE(read) << n << ": " << error.message;
+    EXPECT_EQ(accounts, expected) << n;
+    EXPECT_FALSE(elsewhere) << n;
+  }
+}
+
+// What the visitor throws reaches the caller, and the parsing thread stops (this returns).
+TEST(ConfigDocument, AVisitorsExceptionStopsTheParsingThread) {
+  Accounts expected;
+  const std::string text = many_accounts(5000, expected);
+  ConfigDocument doc;
+  json::ParseError error;
+  ASSERT_TRUE(parse_config_document(text, 64, doc, error)) << error.message;
+  int visited = 0;
+  EXPECT_THROW(for_each_account(
+                   text, 64, doc,
+                   [&](std::string_view, const bj::value&) {
+                     if (++visited == 300) throw std::runtime_error("reader gave up");
+                   },
+                   error),
+               std::runtime_error);
+  EXPECT_EQ(visited, 300);
+}
+
+// A second pass over another text fails where the text breaks, after the accounts before it.
+TEST(ConfigDocument, ASecondPassOnAThreadOverABrokenTextFails) {
+  Accounts expected;
+  const std::string text = many_accounts(1000, expected);
+  ConfigDocument doc;
+  json::ParseError error;
+  ASSERT_TRUE(parse_config_document(text, 64, doc, error)) << error.message;
+  const std::string broken = text.substr(0, text.find("\"a600\""));
+  std::vector<std::string> keys;
+  EXPECT_FALSE(for_each_account(
+      broken, 64, doc, [&](std::string_view key, const bj::value&) { keys.emplace_back(key); }, error));
+  ASSERT_EQ(keys.size(), 600u);
+  EXPECT_EQ(keys.back(), "a599");
+  EXPECT_NE(error.message.find("line 1 col "), std::string::npos) << error.message;
 }
 
 }  // namespace
