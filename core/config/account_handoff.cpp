@@ -10,32 +10,41 @@ namespace {
 // starts soon. Most accounts take 1-3 KB as values; a larger one goes on in the arena's heap.
 constexpr std::size_t kBatchAccounts = 16;
 constexpr std::size_t kBatchBufferBytes = 64 * 1024;
-// One being filled, one being read, and spares so that neither side waits on a slow account.
+// One being filled, one being read, and one spare so that neither side waits on a slow account.
 constexpr std::size_t kBatches = 3;
+
+// Takes the first of a queue (a few pointers long).
+template <class T>
+T take_front(std::vector<T>& queue) {
+  T first = queue.front();
+  queue.erase(queue.begin());
+  return first;
+}
 
 }  // namespace
 
-AccountHandoff::Batch::Batch(std::size_t buffer_bytes)
-    : buffer(new unsigned char[buffer_bytes]), arena(buffer.get(), buffer_bytes) {
+AccountHandoff::Batch::Batch(std::size_t bytes) : buffer(new unsigned char[bytes]), buffer_bytes(bytes) {
+  arena.emplace(buffer.get(), buffer_bytes);
   accounts.reserve(kBatchAccounts);
 }
 
 void AccountHandoff::Batch::clear() {
   accounts.clear();
-  arena.release();
+  arena.emplace(buffer.get(), buffer_bytes);
 }
 
 AccountHandoff::AccountHandoff() {
+  full_.reserve(kBatches);
+  free_.reserve(kBatches);
   for (std::size_t i = 0; i < kBatches; ++i) {
     batches_.push_back(std::make_unique<Batch>(kBatchBufferBytes));
     free_.push_back(batches_.back().get());
   }
-  filling_ = free_.front();
-  free_.pop_front();
+  filling_ = take_front(free_);
 }
 
 bj::storage_ptr AccountHandoff::storage() const {
-  return bj::storage_ptr(&filling_->arena);
+  return bj::storage_ptr(&*filling_->arena);
 }
 
 bool AccountHandoff::put(std::string_view key, bj::value&& value) {
@@ -68,9 +77,7 @@ AccountHandoff::Batch* AccountHandoff::next_free() {
   std::unique_lock lock(mutex_);
   changed_.wait(lock, [this] { return !free_.empty() || stopped_; });
   if (stopped_) return nullptr;
-  Batch* batch = free_.front();
-  free_.pop_front();
-  return batch;
+  return take_front(free_);
 }
 
 void AccountHandoff::visit_all(const AccountVisitor& visit) {
@@ -80,8 +87,7 @@ void AccountHandoff::visit_all(const AccountVisitor& visit) {
       std::unique_lock lock(mutex_);
       changed_.wait(lock, [this] { return !full_.empty() || finished_; });
       if (full_.empty()) return;  // finished, and every batch read
-      batch = full_.front();
-      full_.pop_front();
+      batch = take_front(full_);
     }
     try {
       for (const auto& [key, value] : batch->accounts) visit(key, value);

@@ -1,15 +1,16 @@
 // The second pass on two cores: accounts handed from the thread that parses them to the thread
-// that reads them, in batches of a few dozen, so that each side waits for the other only per batch.
-// Each account's value is built in the arena of the batch being filled and freed with it.
+// that reads them, in batches of 16, so that each side waits for the other only per batch. Each
+// account's value is built in the arena of the batch being filled and freed with it. Nothing is
+// allocated after construction but the accounts' keys and values.
 #pragma once
 
 #include <boost/json/monotonic_resource.hpp>
 #include <boost/json/value.hpp>
 #include <condition_variable>
 #include <cstddef>
-#include <deque>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -40,9 +41,12 @@ class AccountHandoff {
  private:
   struct Batch {
     explicit Batch(std::size_t buffer_bytes);
-    void clear();  // destroys the values, then frees what the arena took beyond its buffer
+    // Destroys the values, then the arena: a new one starts on the buffer again. (release() would
+    // keep the arena's next block size, which doubles each time a batch outgrows the buffer.)
+    void clear();
     std::unique_ptr<unsigned char[]> buffer;
-    boost::json::monotonic_resource arena;
+    std::size_t buffer_bytes;
+    std::optional<boost::json::monotonic_resource> arena;
     std::vector<std::pair<std::string, boost::json::value>> accounts;
   };
 
@@ -53,8 +57,9 @@ class AccountHandoff {
   Batch* filling_ = nullptr;  // parsing side only
   std::mutex mutex_;
   std::condition_variable changed_;
-  std::deque<Batch*> full_;  // in order, for the reading side
-  std::deque<Batch*> free_;
+  // Queues of at most every batch, reserved so that adding never allocates; front() is next.
+  std::vector<Batch*> full_;  // in order, for the reading side
+  std::vector<Batch*> free_;
   bool finished_ = false;
   bool stopped_ = false;
 };

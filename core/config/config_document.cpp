@@ -320,6 +320,10 @@ bool parse_pieces(bj::basic_parser<Handler>& parser, const TextPieces& text, jso
     parser.write_some(false, &kNone, 0, ec);
   }
   if (!ec) return true;
+  if constexpr (requires { parser.handler().stopped; }) {
+    // The reader stopped (it threw): no place to report, and no reason to read the text again.
+    if (parser.handler().stopped) return false;
+  }
   locate(text, offset, err);
   err.too_deep = (ec == bj::error::too_deep);
   err.message =
@@ -386,7 +390,7 @@ bool for_each_account(const TextPieces& text, std::size_t max_depth, const Confi
   try {
     handoff.visit_all(visit);
   } catch (...) {
-    parsing.join();  // visit_all stopped the handoff: the parse ends at its next full batch
+    parsing.join();  // visit_all stopped the handoff: the parse ends at its next full batch or the text's end
     throw;
   }
   parsing.join();

@@ -49,8 +49,10 @@ class PgMembers : public ::testing::Test {
   }
   Member& launch_member(std::uint32_t shards, std::vector<std::uint32_t> owned,
                         std::vector<std::uint32_t> standby, int accounts) {
-    const MemberSpec spec =
+    MemberSpec spec =
         postgres_member(members.size(), shards, std::move(owned), std::move(standby), database.url(), dir);
+    // Standbys wait 1.5 s from their own start: room for a loaded machine to start the owners.
+    spec.lease_poll_ms = 500;
     members.push_back(std::make_unique<Member>(dir, spec, accounts));
     members.back()->launch();
     return *members.back();

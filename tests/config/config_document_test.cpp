@@ -207,6 +207,20 @@ std::string many_accounts(int n, Accounts& expected) {
   return text + "}, \"limits\": {}}";
 }
 
+// Pieces that note the thread that reads them.
+class NotedPieces final : public TextPieces {
+ public:
+  NotedPieces(std::string_view text, std::size_t n) : pieces_(text, n) {}
+  bool each(const std::function<bool(std::string_view)>& take, std::string& why) const override {
+    reader = std::this_thread::get_id();
+    return pieces_.each(take, why);
+  }
+  mutable std::thread::id reader;
+
+ private:
+  Pieces pieces_;
+};
+
 // From a few hundred accounts, the second pass parses on a thread of its own: the visitor still
 // sees every account in order, on the calling thread.
 TEST(ConfigDocument, ManyAccountsAreParsedAsideAndVisitedInOrderHere) {
@@ -224,12 +238,35 @@ TEST(ConfigDocument, ManyAccountsAreParsedAsideAndVisitedInOrderHere) {
       accounts.emplace_back(key, bj::serialize(value));
       elsewhere = elsewhere || std::this_thread::get_id() != caller;
     };
-    const bool read = n == 0 ? for_each_account(text, 64, doc, visit, error)
-                             : for_each_account(Pieces(text, n), 64, doc, visit, error);
-    ASSERT_TRUE(read) << n << ": " << error.message;
+    const NotedPieces pieces(text, n == 0 ? text.size() : n);
+    ASSERT_TRUE(for_each_account(pieces, 64, doc, visit, error)) << n << ": " << error.message;
     EXPECT_EQ(accounts, expected) << n;
     EXPECT_FALSE(elsewhere) << n;
+    EXPECT_NE(pieces.reader, caller) << n;  // parsed on another thread
   }
+}
+
+// Batch after batch larger than its buffer: each starts afresh on it (a reused arena would take
+// twice the heap each time, until it could not).
+TEST(ConfigDocument, BatchesLargerThanTheirBufferAgainAndAgainAllRead) {
+  std::string text = R"({"accounts": {)";
+  for (int i = 0; i < 3000; ++i)
+    text += (i ? ", \"a" : "\"a") + std::to_string(i) + R"(": {"s": ")" + std::string(6000, 'x') + "\"}";
+  text += "}}";
+  ConfigDocument doc;
+  json::ParseError error;
+  ASSERT_TRUE(parse_config_document(text, 64, doc, error)) << error.message;
+  std::size_t read = 0, bytes = 0;
+  ASSERT_TRUE(for_each_account(
+      text, 64, doc,
+      [&](std::string_view, const bj::value& value) {
+        ++read;
+        bytes += value.at("s").as_string().size();
+      },
+      error))
+      << error.message;
+  EXPECT_EQ(read, 3000u);
+  EXPECT_EQ(bytes, 3000u * 6000u);
 }
 
 // What the visitor throws reaches the caller, and the parsing thread stops (this returns).
