@@ -61,8 +61,21 @@ std::pair<std::size_t, std::size_t> line_column(std::string_view text, std::size
   return {line, column};
 }
 
+namespace {
+
+// A byte written as it is: printable ASCII but the quote and the backslash.
+bool is_plain(unsigned char c) {
+  return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
+}
+
+}  // namespace
+
 void append_escaped(std::string& out, std::string_view s) {
-  std::size_t i = 0;
+  // Most strings (keys, tags, ids) need no escape: their plain run is appended at once.
+  std::size_t plain = 0;
+  while (plain < s.size() && is_plain(static_cast<unsigned char>(s[plain]))) ++plain;
+  out.append(s.data(), plain);
+  std::size_t i = plain;
   while (i < s.size()) {
     const auto c = static_cast<unsigned char>(s[i]);
     if (c >= 0x80) {

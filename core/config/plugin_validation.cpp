@@ -3,9 +3,9 @@
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
-#include <set>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "common/closest_name.hpp"
 #include "common/json.hpp"
@@ -166,7 +166,13 @@ class PluginChecks {
   const plugin::PluginRegistry& registry_;
   Handlers globals_;
   Handlers own_;  // the account being checked: accounts.<key>.handlers
-  std::set<std::pair<const plugin::HandlerType*, const bj::value*>> accepted_;
+  // (type, config) pairs a step schema accepted: as many as distinct step configs (100,000+).
+  struct PairHash {
+    std::size_t operator()(const std::pair<const plugin::HandlerType*, const bj::value*>& p) const {
+      return std::hash<const void*>()(p.first) * 31 + std::hash<const void*>()(p.second);
+    }
+  };
+  std::unordered_set<std::pair<const plugin::HandlerType*, const bj::value*>, PairHash> accepted_;
   std::vector<std::pair<std::string, std::string>> found_;
 };
 

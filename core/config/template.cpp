@@ -104,6 +104,23 @@ void TemplateCache::reserve(std::size_t n) {
 
 namespace {
 
+// Whether any string in v holds "{{": only such a config has templates, or template errors, to
+// compile. Most accounts' own configs (a tag map) have none.
+bool has_template(const bj::value& v) {
+  switch (v.kind()) {
+    case bj::kind::string:
+      return std::string_view(v.get_string()).find("{{") != std::string_view::npos;
+    case bj::kind::object:
+      return std::any_of(v.get_object().begin(), v.get_object().end(),
+                         [](const bj::key_value_pair& member) { return has_template(member.value()); });
+    case bj::kind::array:
+      return std::any_of(v.get_array().begin(), v.get_array().end(),
+                         [](const bj::value& element) { return has_template(element); });
+    default:
+      return false;
+  }
+}
+
 // Builds the op list for one config, collecting syntax errors and pointer uses.
 class Compiler {
  public:
@@ -337,19 +354,20 @@ bool Template::compile(const bj::object& config, std::vector<std::pair<std::stri
   }
   auto program = std::make_shared<Program>();
   program->config = bj::value(bj::object(config, bj::storage_ptr()));
-  auto compiled = std::make_unique<Program::Compiled>();
-  Compiler(compiled->ops, compiled->uses, compiled->errors).value(config, "");
-  if (compiled->uses.empty()) {
-    program->static_text = bj::serialize(config);
-    compiled->ops.clear();
+  bool ok = true;
+  if (has_template(program->config)) {
+    auto compiled = std::make_unique<Program::Compiled>();
+    Compiler(compiled->ops, compiled->uses, compiled->errors).value(config, "");
+    errors.insert(errors.end(), compiled->errors.begin(), compiled->errors.end());
+    ok = compiled->errors.empty();
+    if (compiled->uses.empty()) compiled->ops.clear();  // static after all: rendered from static_text
+    if (!compiled->uses.empty() || !ok) {
+      compiled->ops.shrink_to_fit();
+      compiled->uses.shrink_to_fit();
+      program->compiled = std::move(compiled);
+    }
   }
-  errors.insert(errors.end(), compiled->errors.begin(), compiled->errors.end());
-  const bool ok = compiled->errors.empty();
-  if (!compiled->uses.empty() || !ok) {
-    compiled->ops.shrink_to_fit();
-    compiled->uses.shrink_to_fit();
-    program->compiled = std::move(compiled);
-  }
+  if (program->is_static()) program->static_text = bj::serialize(config);
   program_ = std::move(program);
   if (cache) cache->entries_->by_hash.emplace(hash, program_);
   return ok;
