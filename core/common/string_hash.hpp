@@ -12,7 +12,10 @@ namespace vumi {
 
 struct StringHash {
   using is_transparent = void;
-  std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+  // Not noexcept on purpose: libstdc++ keeps each node's hash code only for a hash that may throw
+  // (or that it knows to be slow, as std::hash of strings). Without it, a lookup hashes the key of
+  // every node it passes to tell where its bucket ends, and a rehash hashes every key again.
+  std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
 };
 
 template <class V>
