@@ -4,7 +4,6 @@
 // route index), with the resident set size after each. `/usr/bin/time -v vumi-dispatcher check -c
 // FILE` and `run` measure the same on the real commands (bench/README.md).
 // Usage: many_accounts_bench [ACCOUNTS] [CONFIG_FILE]   (defaults: 100000, a file in /tmp, kept)
-#include <malloc.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -66,8 +65,6 @@ int main(int argc, char** argv) {
     return 1;
   }
   const auto runtime = std::move(built).value();
-  malloc_trim(0);
-  std::printf("after malloc_trim(0): rss %.1f MiB\n", rss_mib());
   std::printf("accounts %zu, routes %zu: %.0f bytes of rss per account\n", runtime->routes().account_count(),
               runtime->routes().route_count(), rss_mib() * 1024 * 1024 / static_cast<double>(accounts));
   std::printf("then: /usr/bin/time -v build-ci/vumi-dispatcher check -c %s\n", file.c_str());

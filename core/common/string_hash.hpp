@@ -6,6 +6,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <unordered_map>
 
 namespace vumi {
@@ -17,6 +18,8 @@ struct StringHash {
   // every node it passes to tell where its bucket ends, and a rehash hashes every key again.
   std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
 };
+static_assert(!std::is_nothrow_invocable_v<const StringHash&, const std::string&>,
+              "StringHash must not be noexcept: see its operator()");
 
 template <class V>
 using StringMap = std::unordered_map<std::string, V, StringHash, std::equal_to<>>;
