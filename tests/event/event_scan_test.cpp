@@ -45,6 +45,21 @@ TEST(EventScan, ReadsTheEnvelopeFieldsAndTheTextOfEventData) {
   EXPECT_EQ(scanned->event_data, R"({"from_addr":"+27831234567","answers":{"name":"Thandi"}})");
 }
 
+// Keys are compared only when a cheap filter (size and last byte) says they may be equal: keys
+// that only look alike to it are not duplicates, and a duplicate is found wherever it stands.
+TEST(EventScan, GivesUpOnDuplicateKeysButNotOnKeysThatOnlyLookAlike) {
+  // "ab" and "cb" share size and last byte; so do "b" and "abcdefghb" (sizes 1 and 9)
+  EXPECT_TRUE(scan_worker_event(event_with_data(R"({"ab":1,"cb":2,"b":3,"abcdefghb":4,"x":{"ab":5}})"),
+                                DecodeLimits{}));
+  EXPECT_FALSE(scan_worker_event(event_with_data(R"({"ab":1,"cb":2,"ab":3})"), DecodeLimits{}));
+  EXPECT_FALSE(scan_worker_event(event_with_data(R"({"ab":1,"zz":2,"q":0,"x":{},"ab":3})"), DecodeLimits{}));
+  EXPECT_FALSE(scan_worker_event(event_with_data(R"({"x":{"k":1,"":2,"k":3}})"), DecodeLimits{}));
+  EXPECT_FALSE(scan_worker_event(event_with_data(R"({"":1,"":2})"), DecodeLimits{}));
+  EXPECT_FALSE(scan_worker_event(R"({"event_id":"a","account_key":"acct1","conversation_key":"poll1",)"
+                                 R"("event_type":"poll_complete","event_id":"b","event_data":{}})",
+                                 DecodeLimits{}));
+}
+
 TEST(EventScan, NullOptionalFieldsAreAbsentAndContentStandsInForEventData) {
   auto scanned = scan_worker_event(
       R"( { "account_key" : "acct1", "conversation_key":"poll1", "event_type":"poll_complete",)"
@@ -143,6 +158,21 @@ TEST(EventScan, GivesUpOnWhatOnlyTheFullParserCanJudge) {
   std::string many_members = "{";
   for (int i = 0; i < 65; ++i) many_members += (i ? ",\"k" : "\"k") + std::to_string(i) + "\":1";
   EXPECT_FALSE(scan_worker_event(event_with_data(many_members + "}"), DecodeLimits{}));
+
+  // More keys in open objects than the scan keeps (256): five levels of 60 keys each
+  auto nested_levels = [](int levels) {
+    std::string text;
+    for (int level = 0; level < levels; ++level) {
+      text += "{";
+      for (int i = 0; i < 60; ++i) text += "\"k" + std::to_string(i) + "\":1,";
+      text += "\"next\":";
+    }
+    text += "{}";
+    for (int level = 0; level < levels; ++level) text += "}";
+    return text;
+  };
+  EXPECT_TRUE(scan_worker_event(event_with_data(nested_levels(3)), DecodeLimits{}));
+  EXPECT_FALSE(scan_worker_event(event_with_data(nested_levels(5)), DecodeLimits{}));
 
   DecodeLimits tight;
   tight.max_depth = 4;
@@ -255,6 +285,18 @@ TEST_F(EventFastPathTest, RejectionsAreTheFullParsersOwn) {
                 .text(),
             "unknown_account: account_key \"acct9\" is not configured");
   EXPECT_EQ(rejection_of(decoder.decode(kPollTopic, event_with_data(R"({"big":1e3})"))).reason, kAccepted);
+}
+
+// A body the scan gives up on for its size of keys is still accepted, by the full parser.
+TEST_F(EventFastPathTest, KeysBeyondWhatTheScanKeepsGoToTheFullParser) {
+  std::string text = "{";
+  for (int level = 0; level < 5; ++level) {
+    for (int i = 0; i < 60; ++i) text += "\"k" + std::to_string(i) + "\":1,";
+    text += "\"next\":{";
+  }
+  text += "\"end\":true" + std::string(6, '}');
+  const Envelope envelope = take<Envelope>(decoder.decode(kPollTopic, event_with_data(text)));
+  EXPECT_EQ(envelope.event_data().at("next").at("next").at("next").at("next").at("next").at("end"), true);
 }
 
 }  // namespace
