@@ -275,8 +275,8 @@ class Scanner {
     return std::uint64_t{1} << ((key.size() * 8 + last) & 63U);
   }
 
-  // The last byte tells most keys of one size apart without a call to memcmp (event_data and
-  // event_type, say).
+  // Whether key is none of the object's keys so far (from first), comparing size and last byte
+  // before calling memcmp.
   bool key_is_new(std::size_t first, std::string_view key) const {
     for (std::size_t i = first; i < key_count_; ++i) {
       const std::string_view seen = keys_[i];
@@ -303,7 +303,7 @@ class Scanner {
       std::string_view key;
       bool escaped = false;
       if (!string(key, escaped) || escaped) return false;
-      if (key_count_ - first_key >= kMaxScannedMembers || key_count_ == kMaxOpenKeys) return false;
+      if (key_count_ - first_key >= kMaxScannedMembers || key_count_ >= kMaxOpenKeys) return false;
       const std::uint64_t bit = key_bit(key);
       if ((key_bits & bit) != 0 && !key_is_new(first_key, key)) return false;
       key_bits |= bit;

@@ -58,6 +58,9 @@ TEST(EventScan, GivesUpOnDuplicateKeysButNotOnKeysThatOnlyLookAlike) {
   EXPECT_FALSE(scan_worker_event(R"({"event_id":"a","account_key":"acct1","conversation_key":"poll1",)"
                                  R"("event_type":"poll_complete","event_id":"b","event_data":{}})",
                                  DecodeLimits{}));
+  EXPECT_TRUE(scan_worker_event(R"({"event_id":"a","account_key":"acct1","conversation_key":"poll1",)"
+                                R"("event_type":"poll_complete","event_data":{}})",
+                                DecodeLimits{}));
 }
 
 TEST(EventScan, NullOptionalFieldsAreAbsentAndContentStandsInForEventData) {
