@@ -46,9 +46,8 @@ bool valid_utf8(std::string_view s) {
 // Text as a JSON string; bytes that are not UTF-8 become U+FFFD (as `dead-letters --json` does).
 bj::value text(std::string_view s) {
   if (valid_utf8(s)) return bj::string(s);
-  std::string quoted = "\"";
-  json::append_escaped(quoted, s);
-  quoted += '"';
+  std::string quoted;
+  json::append_quoted(quoted, s);
   return bj::parse(quoted);
 }
 

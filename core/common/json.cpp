@@ -194,6 +194,12 @@ std::string to_text(const bj::value& v) {
   return bj::serialize(v);
 }
 
+void append_quoted(std::string& out, std::string_view s) {
+  out += '"';
+  append_escaped(out, s);
+  out += '"';
+}
+
 std::string quoted(std::string_view s) {
   return bj::serialize(bj::string(s));
 }

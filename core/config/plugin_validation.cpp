@@ -20,32 +20,25 @@ namespace bj = boost::json;
 
 namespace {
 
-// Appends s as a JSON string, quotes included.
-void append_string(std::string& out, std::string_view s) {
-  out += '"';
-  json::append_escaped(out, s);
-  out += '"';
-}
-
 // The account's declared configuration as plugins see it: {"key", "conversations", "tags"}. Written
 // directly: it is built for every account whose steps a plugin validates.
 std::string account_json(const AccountSpec& account) {
   std::string text = "{\"key\":";
-  append_string(text, account.key);
+  json::append_quoted(text, account.key);
   text += ",\"conversations\":{";
   const char* separator = "";
   for (const auto& [key, type] : account.conversations) {
     text += separator;
-    append_string(text, key);
+    json::append_quoted(text, key);
     text += ':';
-    append_string(text, type);
+    json::append_quoted(text, type);
     separator = ",";
   }
   text += "},\"tags\":[";
   separator = "";
   for (const std::string& tag : account.tags) {
     text += separator;
-    append_string(text, tag);
+    json::append_quoted(text, tag);
     separator = ",";
   }
   text += "]}";

@@ -165,9 +165,8 @@ class Compiler {
   void string(std::string_view s, const std::string& where) {
     std::size_t open = s.find("{{");
     if (open == std::string_view::npos) {
-      std::string literal = "\"";
-      json::append_escaped(literal, s);
-      literal += '"';
+      std::string literal;
+      json::append_quoted(literal, s);
       text(literal);
       return;
     }
