@@ -26,9 +26,9 @@ TEST(JsonEscape, AppendQuotedAppendsAQuotedStringAfterWhatWasThere) {
 }
 
 TEST(JsonEscape, WhatItWritesParsesBackToTheInput) {
-  for (const std::string& s : {std::string("plain"), std::string("tab\there"), std::string("quote\"back\\slash"),
-                              std::string("ctl\x01\x1f"), std::string("Thandi \xc3\xa9\xe2\x82\xac"),
-                              std::string("nul\0in", 6)}) {
+  for (const std::string& s :
+       {std::string("plain"), std::string("tab\there"), std::string("quote\"back\\slash"),
+        std::string("ctl\x01\x1f"), std::string("Thandi \xc3\xa9\xe2\x82\xac"), std::string("nul\0in", 6)}) {
     std::string text;
     append_quoted(text, s);
     EXPECT_EQ(bj::parse(text).as_string(), s) << text;
@@ -37,9 +37,13 @@ TEST(JsonEscape, WhatItWritesParsesBackToTheInput) {
 
 TEST(JsonEscape, BytesThatAreNotUtf8BecomeReplacementCharacters) {
   std::string text;
-  append_quoted(text, "a\xff" "b\xc3");
+  append_quoted(text,
+                "a\xff"
+                "b\xc3");
   EXPECT_EQ(text, R"("a\ufffdb\ufffd")");
-  EXPECT_EQ(bj::parse(text).as_string(), "a\xef\xbf\xbd" "b\xef\xbf\xbd");
+  EXPECT_EQ(bj::parse(text).as_string(),
+            "a\xef\xbf\xbd"
+            "b\xef\xbf\xbd");
 
   std::string content = "[";
   append_escaped(content, "\xc0\xaf");  // an overlong '/': two bytes, two replacements
