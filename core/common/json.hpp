@@ -48,7 +48,7 @@ std::pair<std::size_t, std::size_t> line_column(std::string_view text, std::size
 // always valid JSON string content.
 void append_escaped(std::string& out, std::string_view s);
 
-// Appends s as a JSON string: quotes, then s as append_escaped writes it.
+// Appends s as a JSON string: between quotes, escaped as append_escaped does.
 void append_quoted(std::string& out, std::string_view s);
 
 // Quotes s as a JSON string for messages ("smss").

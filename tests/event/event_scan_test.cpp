@@ -8,6 +8,7 @@
 #include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <cstddef>
 #include <memory>
 #include <string>
 #include <vector>
@@ -30,6 +31,17 @@ std::string event_with_data(const std::string& event_data) {
   return R"({"account_key":"acct1","conversation_key":"poll1","event_type":"poll_complete",)"
          R"("event_id":"ev1","timestamp":"2026-01-02 03:04:05.000006","event_data":)" +
          event_data + "}";
+}
+
+// levels objects nested under "next", each with 60 keys k0..k59 before it; innermost the last.
+std::string objects_of_60_keys(int levels, const std::string& innermost) {
+  std::string text;
+  for (int level = 0; level < levels; ++level) {
+    text += "{";
+    for (int i = 0; i < 60; ++i) text += "\"k" + std::to_string(i) + "\":1,";
+    text += "\"next\":";
+  }
+  return text + innermost + std::string(static_cast<std::size_t>(levels), '}');
 }
 
 TEST(EventScan, ReadsTheEnvelopeFieldsAndTheTextOfEventData) {
@@ -163,19 +175,8 @@ TEST(EventScan, GivesUpOnWhatOnlyTheFullParserCanJudge) {
   EXPECT_FALSE(scan_worker_event(event_with_data(many_members + "}"), DecodeLimits{}));
 
   // More keys in open objects than the scan keeps (256): five levels of 60 keys each
-  auto nested_levels = [](int levels) {
-    std::string text;
-    for (int level = 0; level < levels; ++level) {
-      text += "{";
-      for (int i = 0; i < 60; ++i) text += "\"k" + std::to_string(i) + "\":1,";
-      text += "\"next\":";
-    }
-    text += "{}";
-    for (int level = 0; level < levels; ++level) text += "}";
-    return text;
-  };
-  EXPECT_TRUE(scan_worker_event(event_with_data(nested_levels(3)), DecodeLimits{}));
-  EXPECT_FALSE(scan_worker_event(event_with_data(nested_levels(5)), DecodeLimits{}));
+  EXPECT_TRUE(scan_worker_event(event_with_data(objects_of_60_keys(3, "{}")), DecodeLimits{}));
+  EXPECT_FALSE(scan_worker_event(event_with_data(objects_of_60_keys(5, "{}")), DecodeLimits{}));
 
   DecodeLimits tight;
   tight.max_depth = 4;
@@ -292,12 +293,7 @@ TEST_F(EventFastPathTest, RejectionsAreTheFullParsersOwn) {
 
 // A body the scan gives up on for its size of keys is still accepted, by the full parser.
 TEST_F(EventFastPathTest, KeysBeyondWhatTheScanKeepsGoToTheFullParser) {
-  std::string text = "{";
-  for (int level = 0; level < 5; ++level) {
-    for (int i = 0; i < 60; ++i) text += "\"k" + std::to_string(i) + "\":1,";
-    text += "\"next\":{";
-  }
-  text += "\"end\":true" + std::string(6, '}');
+  const std::string text = objects_of_60_keys(5, R"({"end":true})");
   const Envelope envelope = take<Envelope>(decoder.decode(kPollTopic, event_with_data(text)));
   EXPECT_EQ(envelope.event_data().at("next").at("next").at("next").at("next").at("next").at("end"), true);
 }
