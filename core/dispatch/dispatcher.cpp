@@ -375,6 +375,8 @@ void Dispatcher::Impl::run_retry(const store::PendingRetry& retry) {
   if (json::parse(retry.attempts, {}, attempts, error) && attempts.is_array())
     from.attempts = std::move(attempts.as_array());
   services.begin_event(rt.decoder(), event, *account);
+  // A run of its own in the history: the resumed steps are not the last recorded event's.
+  if (observer) observer->event_started(*account, event);
   chains.resume(*route, *account, event, std::move(from));
   dispatch_emitted();
 }

@@ -1,5 +1,6 @@
 #include "dispatch/run_history.hpp"
 
+#include <atomic>
 #include <boost/json/array.hpp>
 #include <chrono>
 #include <ctime>
@@ -27,10 +28,26 @@ const char* result_name(int result) {
   return result == VUMI_STEP_CONTINUE ? "continue" : result == VUMI_STEP_STOP ? "stop" : "fail";
 }
 
+std::atomic<std::uint64_t> next_history_id{1};
+
+// The run the calling thread is writing, and whose history it belongs to (by id, not by address:
+// a history made where an old one was is another).
+struct OpenRunCache {
+  std::uint64_t history = 0;
+  Run* run = nullptr;
+};
+thread_local OpenRunCache open_run_cache;
+
 }  // namespace
 
+std::chrono::system_clock::time_point Run::time() const {
+  const auto age = std::chrono::duration<double>(CycleClock::seconds(CycleClock::now() - began));
+  return std::chrono::system_clock::now() -
+         std::chrono::duration_cast<std::chrono::system_clock::duration>(age);
+}
+
 std::string Run::time_text() const {
-  return iso8601_ms(time);
+  return iso8601_ms(time());
 }
 
 bool Run::ok() const {
@@ -40,7 +57,7 @@ bool Run::ok() const {
 }
 
 RunHistory::RunHistory(std::size_t per_account, std::size_t in_all)
-    : per_account_(per_account), in_all_(in_all) {
+    : id_(next_history_id++), per_account_(per_account), in_all_(in_all) {
   spare_runs_.reserve(kSpares);
   spare_routes_.reserve(kSpares);
 }
@@ -55,7 +72,7 @@ Run& RunHistory::begin(const Account& account, const event::Envelope& event) {
   }
   Run& run = *runs.emplace_back(take_spare());
   run.sequence = ++sequence_;
-  run.time = std::chrono::system_clock::now();
+  run.began = CycleClock::now();
   run.event_id.assign(event.event_id);
   run.conversation_type.assign(event.conversation_type);
   run.conversation_key.assign(event.conversation_key);
@@ -67,7 +84,7 @@ Run& RunHistory::begin(const Account& account, const event::Envelope& event) {
   }
   order_.push_back(account.key);
   ++total_;
-  open_run() = &run;
+  set_open_run(&run);
   evict();
   return run;
 }
@@ -104,6 +121,15 @@ Run*& RunHistory::open_run() {
   return open_.emplace_back(me, nullptr).second;
 }
 
+void RunHistory::set_open_run(Run* run) {
+  open_run() = run;
+  open_run_cache = {id_, run};
+}
+
+Run* RunHistory::cached_open_run() const {
+  return open_run_cache.history == id_ ? open_run_cache.run : nullptr;
+}
+
 bool RunHistory::is_open(const Run* run) const {
   for (const auto& open : open_)
     if (open.second == run) return true;
@@ -129,26 +155,32 @@ void RunHistory::event_unrouted(const Account& account, const event::Envelope& e
   if (per_account_ == 0) return;
   const std::lock_guard<std::mutex> lock(mutex_);
   begin(account, event);
-  open_run() = nullptr;
+  set_open_run(nullptr);
 }
 
 void RunHistory::event_started(const Account& account, const event::Envelope& event) {
   const std::lock_guard<std::mutex> lock(mutex_);
-  open_run() = per_account_ == 0 ? nullptr : &begin(account, event);
+  if (per_account_ == 0)
+    set_open_run(nullptr);
+  else
+    begin(account, event);
 }
 
 void RunHistory::route_started(const Route& route, const Account& account, const event::Envelope&) {
-  const std::lock_guard<std::mutex> lock(mutex_);
-  if (Run* open = open_run()) {
-    RunRoute& recorded = open->routes.emplace_back(take_spare_route());
-    recorded.route.clear();  // a spare's buffer, reused
-    config::append_route_path(recorded.route, account.key, route.order);
+  Run* open = cached_open_run();
+  if (!open) return;
+  RunRoute spare;
+  {
+    const std::lock_guard<std::mutex> lock(mutex_);
+    spare = take_spare_route();
   }
+  RunRoute& recorded = open->routes.emplace_back(std::move(spare));
+  recorded.route.clear();  // a spare's buffer, reused
+  config::append_route_path(recorded.route, account.key, route.order);
 }
 
 void RunHistory::step_done(const StepRecord& step) {
-  const std::lock_guard<std::mutex> lock(mutex_);
-  Run* open = open_run();
+  Run* open = cached_open_run();
   if (!open || open->routes.empty()) return;
   RunStep& recorded = open->routes.back().steps.emplace_back();
   recorded.index = step.index;
@@ -159,8 +191,7 @@ void RunHistory::step_done(const StepRecord& step) {
 }
 
 void RunHistory::route_done(bool ok) {
-  const std::lock_guard<std::mutex> lock(mutex_);
-  Run* open = open_run();
+  Run* open = cached_open_run();
   if (!open || open->routes.empty()) return;
   open->routes.back().ok = ok;
 }

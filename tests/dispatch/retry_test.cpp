@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "dispatch/retry_scheduler.hpp"
+#include "dispatch/run_history.hpp"
 #include "dispatch_fixture.hpp"
 #include "store/sqlite_connection.hpp"
 
@@ -84,6 +85,42 @@ TEST_F(RetryTest, RetriedTwiceThenSucceedsRunsThreeTimesWithGrowingDelaysAndResu
   EXPECT_TRUE(dead_letters().empty());
   EXPECT_EQ(dispatcher->counters().retries_scheduled, 2u);
   EXPECT_EQ(dispatcher->counters().retries_run, 2u);
+}
+
+// The run history (admin API) shows a retry as a run of the retried event, holding the steps it ran;
+// they must not land in the run of whatever event the thread recorded last, nor be lost.
+TEST_F(RetryTest, ARetryIsRecordedAsARunOfItsOwnEvent) {
+  start_with(1, R"({"max_attempts": 3, "initial_backoff_ms": 0, "max_backoff_ms": 0})");
+  dispatch::RunHistory history(10, 100);
+  dispatcher->set_observer(&history);
+  send_event("acct1", "survey", "conv1", "ping");  // flaky asks for a retry
+  send_event("acct1", "survey", "conv1", "pong");  // matches no route: the last run recorded
+  ASSERT_EQ(dispatcher->run_due_retries(kFarFuture, 10), 1u);
+  dispatcher->set_observer(nullptr);
+
+  // Newest first: note's emitted "done" (no route), the retry, pong, the first attempt.
+  const auto runs = history.runs("acct1", {});
+  ASSERT_EQ(runs.size(), 4u);
+  EXPECT_EQ(runs[0]->event_type, "done");
+  EXPECT_EQ(runs[2]->event_type, "pong");
+  EXPECT_TRUE(runs[2]->routes.empty());
+
+  const dispatch::Run& retry = *runs[1];
+  const dispatch::Run& first = *runs[3];
+  EXPECT_EQ(retry.event_type, "ping");
+  EXPECT_EQ(retry.event_id, first.event_id);
+  ASSERT_EQ(retry.routes.size(), 1u);
+  EXPECT_EQ(retry.routes[0].route, "accounts.acct1.routes[0]");
+  EXPECT_TRUE(retry.routes[0].ok);
+  ASSERT_EQ(retry.routes[0].steps.size(), 2u);  // from the retried step on
+  EXPECT_EQ(retry.routes[0].steps[0].index, 1u);
+  EXPECT_EQ(retry.routes[0].steps[0].handler, "flaky");
+  EXPECT_EQ(retry.routes[0].steps[1].handler, "note");
+
+  ASSERT_EQ(first.routes.size(), 1u);
+  EXPECT_FALSE(first.routes[0].ok);
+  ASSERT_EQ(first.routes[0].steps.size(), 2u);  // first, then flaky asking for a retry
+  EXPECT_EQ(first.routes[0].steps[1].result, VUMI_STEP_RETRY);
 }
 
 TEST_F(RetryTest, AlwaysRetryingBecomesOneRetriesExhaustedDeadLetterListingEachAttempt) {
