@@ -39,8 +39,8 @@ class MessageArena {
 // An emitted event as published on event.*: the envelope plus `content`, vumi-go's name for
 // event_data (VumiApiEvent), so vumi-go consumers and ours both read it.
 std::string vumi_api_event_text(const event::Envelope& e) {
-  std::string text = boost::json::serialize(e.body());
-  text.pop_back();  // the object's closing '}'
+  std::string text = e.json();  // kept by the envelope: the run history writes it again
+  text.pop_back();              // the object's closing '}'
   text += R"(,"content":)";
   text += boost::json::serialize(e.body().get_object().at("event_data"));
   text += '}';

@@ -93,12 +93,15 @@ std::string Envelope::json() const {
 }
 
 void Envelope::write_json(std::string& out) const {
-  if (built_) {
-    out = bj::serialize(body_);
+  if (event_data_text_.empty()) {  // not from the fast path: the body is all there is
+    if (built_json_.empty()) built_json_ = bj::serialize(body_);
+    out.assign(built_json_);
     return;
   }
-  // Every part is an identifier, or a string or object the fast path checked was written without
-  // anything a JSON string would need escaped (event_scan.hpp), so each goes in as it is.
+  // From the fast path, built since or not: the parts are still here, and joining them is cheaper
+  // than serialising the body. Every part is an identifier, or a string or object the fast path
+  // checked was written without anything a JSON string would need escaped (event_scan.hpp), so
+  // each goes in as it is.
   const std::string arrived = timestamp_.data() ? std::string() : vumi_timestamp(arrived_);
   const std::string_view timestamp = timestamp_.data() ? timestamp_ : std::string_view(arrived);
   out.clear();

@@ -75,8 +75,10 @@ struct Envelope {
     if (!event_data_) event_data_ = &body().get_object().at("event_data").get_object();
     return *event_data_;
   }
-  // The normalised body as JSON text. Once the body is built, its serialisation; before, written
-  // from the parts without building it, event_data spelt as it arrived (the same JSON).
+  // The normalised body as JSON text. An event decoded on the fast path is written from its parts,
+  // event_data spelt as it arrived (the same JSON as its body's); any other is its body's
+  // serialisation, made once and kept (an emitted event is written for the outbox, then for the
+  // run history).
   std::string json() const;
   // json() written into out, replacing what it held; out's memory is reused (the run history).
   void write_json(std::string& out) const;
@@ -91,6 +93,7 @@ struct Envelope {
   mutable boost::json::value body_;
   mutable const boost::json::object* event_data_ = nullptr;
   mutable bool built_ = true;
+  mutable std::string built_json_;    // the built body's serialisation, once asked for
   boost::json::string text_;          // the fast path's copies: event_data's text, then the fields
   std::string_view event_data_text_;  // views text_
   std::string_view timestamp_;        // views text_; null data() when arrived_ is written
