@@ -9,7 +9,7 @@ namespace vumi::store {
 void SqliteStateStore::prepare_delivery_statements() {
   outbox_insert_ =
       Statement(connection_, "INSERT INTO outbox (topic, body, account_key) VALUES (?1, ?2, ?3)");
-  outbox_delete_ = Statement(connection_, "DELETE FROM outbox WHERE id = ?1");
+  outbox_delete_ = Statement(connection_, "DELETE FROM outbox WHERE id BETWEEN ?1 AND ?2");
   // OR IGNORE: a key already there changes no row, which is how a redelivery is recognised.
   processed_insert_ = Statement(connection_,
                                 "INSERT OR IGNORE INTO processed_messages (account_key, message_key, "
@@ -52,12 +52,19 @@ Expected<void> SqliteStateStore::outbox_remove(const std::vector<std::int64_t>& 
     if (begin->step() != SQLITE_DONE) return sqlite_error("outbox remove: begin");
   }
   Expected<void> result;
-  for (std::int64_t id : ids) {
+  // Sent rows come in runs of consecutive ids (rows are written and sent in id order): one range
+  // delete a run, not one delete a row.
+  for (std::size_t first = 0; first < ids.size();) {
+    std::size_t last = first;
+    while (last + 1 < ids.size() && ids[last + 1] == ids[last] + 1) ++last;
     StatementUse remove(outbox_delete_);
-    if (!remove->bind_int64(1, id) || remove->step() != SQLITE_DONE) {
-      result = write_failed("outbox remove of row " + std::to_string(id));
+    if (!remove->bind_int64(1, ids[first]) || !remove->bind_int64(2, ids[last]) ||
+        remove->step() != SQLITE_DONE) {
+      result = write_failed("outbox remove of rows " + std::to_string(ids[first]) + " to " +
+                            std::to_string(ids[last]));
       break;
     }
+    first = last + 1;
   }
   if (own_transaction && connection_.in_transaction()) {
     StatementUse end(result ? commit_ : rollback_);

@@ -42,6 +42,29 @@ TEST_P(OutboxTable, RowsOfACommittedBatchAreListedInOrderUntilRemoved) {
   EXPECT_EQ(rows[0].id, *second);
 }
 
+// Removals come as runs of consecutive ids (SQLite deletes a run as one range): exactly the ids
+// given go, whatever their order and gaps, and an id already gone is no error.
+TEST_P(OutboxTable, RemovingRowsRemovesExactlyTheIdsGiven) {
+  ASSERT_TRUE(store_->begin_batch().has_value());
+  std::vector<std::int64_t> ids;
+  for (int n = 0; n < 8; ++n) {
+    auto id = testing::value_of(store_->outbox_put("outbound.sms", "{\"n\":" + std::to_string(n) + "}", ""));
+    ASSERT_TRUE(id);
+    ids.push_back(*id);
+  }
+  ASSERT_TRUE(store_->commit_batch().has_value());
+
+  // Rows 0-2 and 4 (two runs, one of them out of order), 6 twice, and an id that was never written.
+  ASSERT_TRUE(
+      store_->outbox_remove({ids[4], ids[0], ids[1], ids[2], ids[6], ids[6], ids[7] + 100}).has_value());
+  std::vector<std::int64_t> left;
+  for (const OutboxRow& row : store_->outbox_pending()) left.push_back(row.id);
+  EXPECT_EQ(left, (std::vector<std::int64_t>{ids[3], ids[5], ids[7]}));
+
+  ASSERT_TRUE(store_->outbox_remove({ids[3], ids[5], ids[7]}).has_value());
+  EXPECT_TRUE(store_->outbox_pending().empty());
+}
+
 TEST_P(OutboxTable, RowsOfARolledBackBatchNeverExisted) {
   ASSERT_TRUE(store_->begin_batch().has_value());
   ASSERT_TRUE(store_->outbox_put("outbound.sms", "{}", "").has_value());
