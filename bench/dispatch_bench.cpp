@@ -190,6 +190,33 @@ void BM_DispatchTemplatedStepChain(benchmark::State& state) {
 }
 BENCHMARK(BM_DispatchTemplatedStepChain);
 
+// The latency chain of scripts/bench, (c): noop, then emit_event with a templated event_data. Per
+// event: the template, the rendered config's check, the emitted event (its derived id, its JSON
+// for the outbox, which the sink here drops), and the emitted event's own dispatch (no route).
+constexpr const char* kEmitConfig = R"({
+  "handlers": { "a": { "type": "noop" }, "emit": { "type": "emit_event" } },
+  "accounts": { "acct1": { "conversations": { "poll1": "vxpolls" },
+    "routes": [ { "on": { "event_type": "poll_complete" }, "chain": [ { "handler": "a" },
+        { "handler": "emit", "config": { "event_type": "lat_out",
+                                         "event_data": { "name": "{{/event/event_data/answers/name}}" } } } ] } ] } } })";
+
+void BM_DispatchEmitChain(benchmark::State& state) {
+  auto bench = make_dispatcher(state, kEmitConfig, "example.so");
+  if (!bench) return;
+  vumi::dispatch::Dispatcher& dispatcher = bench->dispatcher;
+  vumi::dispatch::RunHistory history(1000, 20000);
+  dispatcher.set_observer(&history);
+  const std::string topic = "event.acct1.vxpolls.poll_complete";
+  const std::string body = kEvent;
+  for (auto _ : state) dispatcher.handle(topic, body);
+  dispatcher.set_observer(nullptr);  // history goes before the dispatcher
+  if (dispatcher.counters().emitted != static_cast<std::uint64_t>(state.iterations()) ||
+      dispatcher.counters().chains_failed != 0)
+    state.SkipWithError("not every event emitted one");
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_DispatchEmitChain);
+
 // The check alone, as the chain runner does it for the templated step above: what item
 // "rendered configs checked" adds per templated step and event.
 void BM_RenderedConfigCheck(benchmark::State& state) {
