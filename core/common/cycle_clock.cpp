@@ -26,22 +26,44 @@ const bool CycleClock::uses_tsc_ = kernel_keeps_time_with_tsc();
 
 namespace {
 
-// Both clocks at process start: the period is measured from here, with no wait in a daemon (its
-// first step comes long after), and at most 10 ms of it in a program that times a step at once.
-const Steady::time_point kSteadyAtStart = Steady::now();
-const CycleClock::Ticks kTicksAtStart = CycleClock::now();
+// Both clocks at one moment: the counter read between two steady reads close together (a thread
+// preempted between the reads would put its pause into the period), their midpoint.
+struct Pair {
+  Steady::time_point steady;
+  CycleClock::Ticks ticks;
+};
 
-double measure_seconds_per_tick() {
-  if (!CycleClock::uses_tsc()) return std::chrono::duration<double>(Steady::duration(1)).count();
-  constexpr auto kWindow = std::chrono::milliseconds(10);
-  for (;;) {
-    const Steady::time_point steady = Steady::now();
+Pair read_pair() {
+  Pair best{};
+  Steady::duration best_gap = Steady::duration::max();
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    const Steady::time_point before = Steady::now();
     const CycleClock::Ticks ticks = CycleClock::now();
-    if (steady - kSteadyAtStart >= kWindow && ticks > kTicksAtStart) {
-      return std::chrono::duration<double>(steady - kSteadyAtStart).count() /
-             static_cast<double>(ticks - kTicksAtStart);
+    const Steady::time_point after = Steady::now();
+    if (after - before < best_gap) {
+      best_gap = after - before;
+      best = {before + (after - before) / 2, ticks};
+      if (best_gap < std::chrono::microseconds(2)) break;
     }
   }
+  return best;
+}
+
+// Taken at process start: the period is measured from here, with no wait in a daemon (its first
+// step comes long after), and at most 10 ms of it in a program that times a step at once.
+const Pair kAtStart = read_pair();
+
+double measure_seconds_per_tick() {
+  constexpr double kSteadyPeriod = std::chrono::duration<double>(Steady::duration(1)).count();
+  if (!CycleClock::uses_tsc()) return kSteadyPeriod;
+  // Bounded: the window is steady_clock's, which always advances.
+  while (Steady::now() - kAtStart.steady < std::chrono::milliseconds(10)) {
+  }
+  const Pair now = read_pair();
+  // A counter gone backwards since start has no period to measure: its ticks are read as nanoseconds.
+  if (now.ticks <= kAtStart.ticks) return kSteadyPeriod;
+  return std::chrono::duration<double>(now.steady - kAtStart.steady).count() /
+         static_cast<double>(now.ticks - kAtStart.ticks);
 }
 
 }  // namespace

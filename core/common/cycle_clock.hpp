@@ -1,14 +1,12 @@
 // Timestamps for short durations on the data path (each step's time). Where the kernel itself keeps
 // time with the CPU's time-stamp counter (clocksource "tsc": invariant and the same on every core),
 // a read is that counter, about 10 ns; elsewhere it is steady_clock, about 25 ns through the vDSO
-// in a VM. A two-step chain reads the clock four times per event.
+// in a VM. A two-step chain reads the clock four times per event. Not for times of day, nor for
+// use in static initialisers (the choice of counter is made in one).
 #pragma once
 
 #include <chrono>
 #include <cstdint>
-#if defined(__x86_64__)
-#include <x86intrin.h>
-#endif
 
 namespace vumi {
 
@@ -19,7 +17,7 @@ class CycleClock {
   // Now, in ticks: only the difference of two reads means anything.
   static Ticks now() noexcept {
 #if defined(__x86_64__)
-    if (uses_tsc_) return __rdtsc();
+    if (uses_tsc_) return __builtin_ia32_rdtsc();
 #endif
     return static_cast<Ticks>(std::chrono::steady_clock::now().time_since_epoch().count());
   }
@@ -35,7 +33,7 @@ class CycleClock {
   }
 
  private:
-  // The counter's period, measured against steady_clock over the first 10 ms of the process.
+  // The counter's period, measured against steady_clock from process start over at least 10 ms.
   static double seconds_per_tick() noexcept;
   static const bool uses_tsc_;
 };

@@ -1,5 +1,6 @@
 #include "common/derived_id.hpp"
 
+#include <openssl/err.h>
 #include <openssl/evp.h>
 
 #include <array>
@@ -18,7 +19,10 @@ constexpr std::array<unsigned char, 16> kNamespace{0x6f, 0x1c, 0x3a, 0x52, 0x9e,
 // fetch per digest costs as much again as the digest. Boost's SHA-1 took ~1 us for an id.
 const EVP_MD& sha1() {
   static EVP_MD* const md = EVP_MD_fetch(nullptr, "SHA1", nullptr);
-  if (md == nullptr) throw std::runtime_error("derived id: libcrypto has no SHA-1 (EVP_MD_fetch)");
+  if (md == nullptr) {
+    ERR_clear_error();  // the thread's error queue would keep what the failed fetch left
+    throw std::runtime_error("derived id: libcrypto has no SHA-1 (EVP_MD_fetch)");
+  }
   return *md;
 }
 
@@ -37,8 +41,10 @@ std::string derived_id(std::initializer_list<std::string_view> parts) {
   }
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int size = 0;
-  if (EVP_Digest(name.data(), name.size(), digest, &size, &sha1(), nullptr) != 1 || size < 16)
+  if (EVP_Digest(name.data(), name.size(), digest, &size, &sha1(), nullptr) != 1 || size < 16) {
+    ERR_clear_error();
     throw std::runtime_error("derived id: SHA-1 failed (OpenSSL EVP_Digest)");
+  }
   digest[6] = static_cast<unsigned char>((digest[6] & 0x0f) | 0x50);  // version 5
   digest[8] = static_cast<unsigned char>((digest[8] & 0x3f) | 0x80);  // variant RFC 4122
   static constexpr char kHex[] = "0123456789abcdef";

@@ -40,14 +40,8 @@ thread_local OpenRunCache open_run_cache;
 
 }  // namespace
 
-std::chrono::system_clock::time_point Run::time() const {
-  const auto age = std::chrono::duration<double>(CycleClock::seconds(CycleClock::now() - began));
-  return std::chrono::system_clock::now() -
-         std::chrono::duration_cast<std::chrono::system_clock::duration>(age);
-}
-
 std::string Run::time_text() const {
-  return iso8601_ms(time());
+  return iso8601_ms(time);
 }
 
 bool Run::ok() const {
@@ -63,16 +57,19 @@ RunHistory::RunHistory(std::size_t per_account, std::size_t in_all)
 }
 
 Run& RunHistory::begin(const Account& account, const event::Envelope& event) {
+  set_open_run(nullptr);  // the thread's last run is done
   auto& runs = by_account_[account.key];
-  if (runs.size() >= per_account_) {
-    // This account's oldest goes; its entry in order_ is dropped when it comes up in evict().
+  // This account's oldest goes, unless another thread is writing it (one account runs on one
+  // worker, so only a caller outside the daemon could); its entry in order_ is dropped when it
+  // comes up in evict().
+  if (runs.size() >= per_account_ && !is_open(runs.front().get())) {
     retire(std::move(runs.front()));
     runs.pop_front();
     --total_;
   }
   Run& run = *runs.emplace_back(take_spare());
   run.sequence = ++sequence_;
-  run.began = CycleClock::now();
+  run.time = std::chrono::system_clock::now();
   run.event_id.assign(event.event_id);
   run.conversation_type.assign(event.conversation_type);
   run.conversation_key.assign(event.conversation_key);
@@ -126,8 +123,13 @@ void RunHistory::set_open_run(Run* run) {
   open_run_cache = {id_, run};
 }
 
-Run* RunHistory::cached_open_run() const {
-  return open_run_cache.history == id_ ? open_run_cache.run : nullptr;
+Run* RunHistory::cached_open_run() {
+  if (open_run_cache.history == id_) return open_run_cache.run;
+  // The thread wrote to another history since (the cache holds one): look it up again.
+  const std::lock_guard<std::mutex> lock(mutex_);
+  Run* run = open_run();
+  open_run_cache = {id_, run};
+  return run;
 }
 
 bool RunHistory::is_open(const Run* run) const {

@@ -15,7 +15,6 @@
 #include <utility>
 #include <vector>
 
-#include "common/cycle_clock.hpp"
 #include "common/string_hash.hpp"
 #include "dispatch/chain_observer.hpp"
 
@@ -36,20 +35,20 @@ struct RunRoute {
 };
 
 struct Run {
-  std::uint64_t sequence = 0;   // increasing over all runs
-  CycleClock::Ticks began = 0;  // when it began (a cheap clock: time() turns it into a time of day)
+  std::uint64_t sequence = 0;                  // increasing over all runs
+  std::chrono::system_clock::time_point time;  // when it began
   std::string event_id, conversation_type, conversation_key, event_type;
   std::string event;             // the event's JSON (empty when larger than kMaxEventBytes)
   std::vector<RunRoute> routes;  // empty: matched no route
   bool ok() const;
-  std::chrono::system_clock::time_point time() const;  // when it began: now, less its age
-  std::string time_text() const;                       // time() as ISO 8601, UTC, with milliseconds
+  std::string time_text() const;  // time as ISO 8601, UTC, with milliseconds
 };
 
 // The observer calls may come from several dispatch threads at once (docs/workers.md): each
-// thread writes its own open run. Opening a run and adding a route take one mutex; a step and a
-// route's end go to the thread's open run without it, as no other thread touches an open run.
-// runs() and find() are for the daemon's loop, between batches, when no dispatch thread runs.
+// thread writes its own open run, from its event_started to its next. Opening a run and adding a
+// route take one mutex; a step and a route's end go to the thread's open run without it, as no
+// other thread touches an open run (neither bound retires one). runs() and find() are for the
+// daemon's loop, between batches, when no dispatch thread runs.
 class RunHistory final : public ChainObserver {
  public:
   static constexpr std::size_t kMaxEventBytes = 4 * 1024;
@@ -84,9 +83,9 @@ class RunHistory final : public ChainObserver {
   void retire(std::unique_ptr<Run> run);
   std::unique_ptr<Run> take_spare();
   RunRoute take_spare_route();
-  Run*& open_run();              // the calling thread's run being written (null: none); mutex_ held
-  void set_open_run(Run* run);   // mutex_ held
-  Run* cached_open_run() const;  // the calling thread's open run, without the mutex
+  Run*& open_run();             // the calling thread's run being written (null: none); mutex_ held
+  void set_open_run(Run* run);  // mutex_ held
+  Run* cached_open_run();       // the calling thread's open run, without the mutex when it can
   bool is_open(const Run* run) const;
 
   const std::uint64_t id_;  // tells this history's open runs in a thread's cache from another's

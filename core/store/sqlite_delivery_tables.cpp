@@ -1,6 +1,7 @@
 // The delivery tables of the SQLite store: the transactional outbox and the processed-message
 // ledger (schema version 2, docs/state.md).
 #include <chrono>
+#include <limits>
 
 #include "store/sqlite_state_store.hpp"
 
@@ -56,7 +57,9 @@ Expected<void> SqliteStateStore::outbox_remove(const std::vector<std::int64_t>& 
   // delete a run, not one delete a row.
   for (std::size_t first = 0; first < ids.size();) {
     std::size_t last = first;
-    while (last + 1 < ids.size() && ids[last + 1] == ids[last] + 1) ++last;
+    while (last + 1 < ids.size() && ids[last] < std::numeric_limits<std::int64_t>::max() &&
+           ids[last + 1] == ids[last] + 1)
+      ++last;
     StatementUse remove(outbox_delete_);
     if (!remove->bind_int64(1, ids[first]) || !remove->bind_int64(2, ids[last]) ||
         remove->step() != SQLITE_DONE) {

@@ -25,6 +25,9 @@ TEST(CycleClock, ReadsTheTimeStampCounterExactlyWhenTheKernelKeepsTimeWithIt) {
 }
 
 TEST(CycleClock, MeasuresADurationAsSteadyClockDoes) {
+  // The period is measured at the first conversion: here, within the first 10 ms of the process
+  // or soon after, as in a short program that times a step at once.
+  EXPECT_GT(CycleClock::seconds(1), 0.0);
   // 50 ms by steady_clock, read around the same moments by both clocks; a pause of the machine
   // stretches both alike.
   const CycleClock::Ticks ticks_before = CycleClock::now();
@@ -43,15 +46,6 @@ TEST(CycleClock, ASecondReadEarlierThanTheFirstCountsAsNoTime) {
   const CycleClock::Ticks now = CycleClock::now();
   EXPECT_EQ(CycleClock::seconds(now - (now + 3)), 0.0);
   EXPECT_EQ(CycleClock::seconds(0), 0.0);
-}
-
-TEST(CycleClock, NeverGoesBackwardsOnOneThread) {
-  CycleClock::Ticks last = CycleClock::now();
-  for (int i = 0; i < 100000; ++i) {
-    const CycleClock::Ticks now = CycleClock::now();
-    ASSERT_GE(now, last);
-    last = now;
-  }
 }
 
 }  // namespace

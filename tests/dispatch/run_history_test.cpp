@@ -4,6 +4,7 @@
 
 #include <boost/json/parse.hpp>
 #include <string>
+#include <thread>
 #include <variant>
 #include <vector>
 
@@ -164,6 +165,87 @@ TEST_F(RunHistoryTest, TheBoundInAllDropsTheOldestRunsOfAnyAccount) {
   const auto other = history.runs("acct2", {});
   ASSERT_EQ(other.size(), 1u);
   EXPECT_EQ(other[0]->event_id, "b2");
+}
+
+// A thread finds its open run without the mutex through a one-entry cache: a thread that writes to
+// two histories in turn must still put each step in its own history's run.
+TEST_F(RunHistoryTest, TwoHistoriesWrittenInTurnOnOneThreadKeepTheirOwnSteps) {
+  RunHistory first(10, 100);
+  RunHistory second(10, 100);
+  const event::Envelope event = decode(0, "e1", "ev");
+  first.event_started(accounts[0], event);
+  first.route_started(routes[0], accounts[0], event);
+  second.event_started(accounts[0], event);
+  second.route_started(routes[0], accounts[0], event);
+  first.step_done(StepRecord{0, &steps[0], {}, VUMI_STEP_CONTINUE, nullptr, "", 0.001});
+  second.step_done(StepRecord{0, &steps[0], {}, VUMI_STEP_FAIL, nullptr, "second's failure", 0.001});
+  first.route_done(true);
+  second.route_done(false);
+
+  const auto mine = first.runs("acct1", {});
+  ASSERT_EQ(mine.size(), 1u);
+  ASSERT_EQ(mine[0]->routes.size(), 1u);
+  ASSERT_EQ(mine[0]->routes[0].steps.size(), 1u);
+  EXPECT_TRUE(mine[0]->routes[0].ok);
+  EXPECT_TRUE(mine[0]->routes[0].steps[0].error.empty());
+  const auto theirs = second.runs("acct1", {});
+  ASSERT_EQ(theirs.size(), 1u);
+  ASSERT_EQ(theirs[0]->routes[0].steps.size(), 1u);
+  EXPECT_FALSE(theirs[0]->routes[0].ok);
+  EXPECT_EQ(theirs[0]->routes[0].steps[0].error, "second's failure");
+}
+
+// Steps are written without the mutex, so neither bound may retire a run another thread is still
+// writing: here another thread records three runs of the same account past a bound of one while
+// this thread's run is open, and this thread's step must still land in its own run.
+TEST_F(RunHistoryTest, AnOpenRunIsNotRetiredUnderTheThreadWritingIt) {
+  RunHistory history(1, 100);
+  const event::Envelope mine = decode(0, "mine", "ev");
+  history.event_started(accounts[0], mine);
+  history.route_started(routes[0], accounts[0], mine);
+  std::thread other([&] {
+    for (int i = 0; i < 3; ++i) record(history, 0, decode(0, "other" + std::to_string(i), "ev"), {{""}});
+  });
+  other.join();
+  history.step_done(StepRecord{0, &steps[0], {}, VUMI_STEP_FAIL, nullptr, "mine failed", 0.001});
+  history.route_done(false);
+
+  const dispatch::Run* run = history.find("acct1", "mine");
+  ASSERT_NE(run, nullptr);
+  ASSERT_EQ(run->routes.size(), 1u);
+  ASSERT_EQ(run->routes[0].steps.size(), 1u);
+  EXPECT_EQ(run->routes[0].steps[0].error, "mine failed");
+  for (const dispatch::Run* recorded : history.runs("acct1", {})) {
+    if (recorded == run) continue;
+    ASSERT_EQ(recorded->routes.size(), 1u) << recorded->event_id;
+    for (const RunStep& step : recorded->routes[0].steps)
+      EXPECT_TRUE(step.error.empty()) << recorded->event_id;
+  }
+}
+
+// Two dispatch threads, one account each, record at once under small bounds (runs are retired and
+// their memory reused all the time): every run kept holds its own event's step and nothing else.
+TEST_F(RunHistoryTest, RunsRecordedByTwoThreadsAtOnceEachHoldTheirOwnSteps) {
+  RunHistory history(5, 8);
+  auto worker = [&](std::size_t account, const std::string& prefix) {
+    for (int i = 0; i < 2000; ++i) {
+      const std::string id = prefix + std::to_string(i);
+      record(history, account, decode(account, id, "ev"), {{id}});  // the step's error names its event
+    }
+  };
+  std::thread first(worker, 0, "a");
+  std::thread second(worker, 1, "b");
+  first.join();
+  second.join();
+  for (const char* key : {"acct1", "acct2"}) {
+    const auto runs = history.runs(key, {});
+    ASSERT_FALSE(runs.empty()) << key;
+    for (const dispatch::Run* run : runs) {
+      ASSERT_EQ(run->routes.size(), 1u) << run->event_id;
+      ASSERT_EQ(run->routes[0].steps.size(), 1u) << run->event_id;
+      EXPECT_EQ(run->routes[0].steps[0].error, run->event_id);
+    }
+  }
 }
 
 }  // namespace
