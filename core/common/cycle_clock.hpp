@@ -1,8 +1,9 @@
 // Timestamps for short durations on the data path (each step's time). Where the kernel itself keeps
-// time with the CPU's time-stamp counter (clocksource "tsc": invariant and the same on every core),
-// a read is that counter, about 10 ns; elsewhere it is steady_clock, about 25 ns through the vDSO
-// in a VM. A two-step chain reads the clock four times per event. Not for times of day, nor for
-// use in static initialisers (the choice of counter is made in one).
+// time with the CPU's time-stamp counter (clocksource "tsc": invariant, and the cores' counters
+// within a few ticks of each other), a read is that counter, about 10 ns; elsewhere it is
+// steady_clock, about 25 ns through the vDSO in a VM. A two-step chain reads the clock four times
+// per event. Not for times of day, nor for use in static initialisers (the choice of counter is
+// made in one).
 #pragma once
 
 #include <chrono>
